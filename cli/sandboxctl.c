@@ -1,0 +1,123 @@
+/* sandboxctl: the command-line client of sandboxd. */
+#include "cli.h"
+
+#include "rpc-envelope.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+
+static const struct
+{
+  const char *name;
+  CliVerbFunc func;
+  const char *summary;
+} verbs[] = {
+  { "run", cli_run, "Run a command in a new sandbox" },
+  { "version", cli_version, "Show the client and daemon versions" },
+};
+
+int
+cli_fail (const GError *error)
+{
+  const char *code = error->domain == RPC_ERROR ? rpc_status_to_string ((RpcStatus) error->code)
+                                                : "INTERNAL";
+  fprintf (stderr, "sandboxctl: %s: %s\n", code, error->message);
+  return CLI_EXIT_ERROR;
+}
+
+int
+cli_usage_error (const char *verb, const GError *error)
+{
+  fprintf (stderr, "sandboxctl: %s: %s (see sandboxctl %s --help)\n", verb, error->message, verb);
+  return CLI_EXIT_USAGE;
+}
+
+gboolean
+cli_parse (const char *verb, const char *params, const char *summary,
+           const GOptionEntry *entries, int *argc, char ***argv, int *exit_code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *usage = g_strdup_printf ("%s %s", verb, params);
+  g_autoptr (GOptionContext) ctx = g_option_context_new (usage);
+  g_option_context_set_summary (ctx, summary);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  /* Stop at the first non-option so the command keeps its own flags. */
+  g_option_context_set_strict_posix (ctx, TRUE);
+  g_autofree char *prgname = g_strdup_printf ("sandboxctl %s", verb);
+  g_set_prgname (prgname);
+  if (!g_option_context_parse (ctx, argc, argv, &error))
+    {
+      *exit_code = cli_usage_error (verb, error);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+void
+cli_print_json (JsonObject *obj)
+{
+  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), obj);
+  g_autofree char *text = json_to_string (node, TRUE);
+  printf ("%s\n", text);
+}
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "Usage: sandboxctl [--address ADDR] [--json] COMMAND [OPTIONS] [ARGS...]\n\n"
+                "Drive sandboxd: every sandbox is a QEMU microVM with its own kernel.\n\n"
+                "Commands:\n");
+  for (gsize i = 0; i < G_N_ELEMENTS (verbs); i++)
+    fprintf (out, "  %-10s %s\n", verbs[i].name, verbs[i].summary);
+  fprintf (out,
+           "\nGlobal options:\n"
+           "  -a, --address ADDR  sandboxd's address (default $SANDBOXD_ADDRESS or %s)\n"
+           "  --json              machine-readable output\n"
+           "  -h, --help          this help; 'sandboxctl COMMAND --help' for a command\n\n"
+           "Exit status: run and exec exit with the command's status (128+N when it\n"
+           "was killed by signal N); 1 when sandboxctl or sandboxd failed, printed as\n"
+           "'sandboxctl: CODE: message'; 2 for a usage error.\n",
+           rpc_client_default_address ());
+}
+
+int
+main (int argc, char **argv)
+{
+  CliGlobals globals = { .address = rpc_client_default_address () };
+  int i = 1;
+
+  setlocale (LC_ALL, "");
+  for (; i < argc && argv[i][0] == '-'; i++)
+    {
+      const char *a = argv[i];
+      if (g_str_equal (a, "--json"))
+        globals.json = TRUE;
+      else if ((g_str_equal (a, "--address") || g_str_equal (a, "-a")) && i + 1 < argc)
+        globals.address = argv[++i];
+      else if (g_str_has_prefix (a, "--address="))
+        globals.address = a + strlen ("--address=");
+      else if (g_str_equal (a, "--help") || g_str_equal (a, "-h"))
+        {
+          print_usage (stdout);
+          return 0;
+        }
+      else if (g_str_equal (a, "--version"))
+        return cli_version (&globals, 1, (char *[]){ "version", NULL });
+      else
+        {
+          fprintf (stderr, "sandboxctl: unknown option %s (see sandboxctl --help)\n", a);
+          return CLI_EXIT_USAGE;
+        }
+    }
+  if (i >= argc)
+    {
+      print_usage (stderr);
+      return CLI_EXIT_USAGE;
+    }
+  for (gsize v = 0; v < G_N_ELEMENTS (verbs); v++)
+    if (g_str_equal (argv[i], verbs[v].name))
+      return verbs[v].func (&globals, argc - i, argv + i);
+  fprintf (stderr, "sandboxctl: unknown command \"%s\" (see sandboxctl --help)\n", argv[i]);
+  return CLI_EXIT_USAGE;
+}

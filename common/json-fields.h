@@ -1,0 +1,35 @@
+/* json-fields.h — typed access to the members of a JSON object.
+ *
+ * Every reader of untrusted JSON (RPC requests, agent control frames,
+ * QMP replies) goes through these, so a wrong type or a missing member is
+ * always reported the same way: an error that names the field.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#define JSON_FIELD_ERROR (json_field_error_quark ())
+GQuark json_field_error_quark (void);
+
+typedef enum
+{
+  JSON_FIELD_ERROR_MISSING,
+  JSON_FIELD_ERROR_TYPE,
+  JSON_FIELD_ERROR_RANGE,
+} JsonFieldError;
+
+/* Each getter: TRUE and *out set when present and of the right type; TRUE
+ * with *out untouched when absent (or null) and !required; FALSE with @error
+ * naming @name otherwise. Strings point into @obj. */
+gboolean json_field_string (JsonObject *obj, const char *name, gboolean required,
+                            const char **out, GError **error);
+gboolean json_field_int (JsonObject *obj, const char *name, gboolean required, gint64 min,
+                         gint64 max, gint64 *out, GError **error);
+gboolean json_field_bool (JsonObject *obj, const char *name, gboolean required, gboolean *out,
+                          GError **error);
+/* A JSON array of strings; *out is a new NULL-terminated vector. */
+gboolean json_field_strv (JsonObject *obj, const char *name, gboolean required, char ***out,
+                          GError **error);
+gboolean json_field_object (JsonObject *obj, const char *name, gboolean required,
+                            JsonObject **out, GError **error);

@@ -1,0 +1,214 @@
+#include "agent-channel.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CONNECT_RETRY_MS 10
+
+struct AgentChannel
+{
+  char *path;
+  int fd;
+  gint64 deadline;
+  guint connect_src;
+  guint in_src;
+  guint out_src;
+  gboolean closed;
+  AgentDecoder *decoder;
+  GByteArray *outq;
+  AgentChannelCallbacks cb;
+  gpointer user_data;
+};
+
+static void
+channel_close (AgentChannel *ch, GError *reason)
+{
+  if (ch->closed)
+    {
+      g_error_free (reason);
+      return;
+    }
+  ch->closed = TRUE;
+  g_clear_handle_id (&ch->connect_src, g_source_remove);
+  g_clear_handle_id (&ch->in_src, g_source_remove);
+  g_clear_handle_id (&ch->out_src, g_source_remove);
+  if (ch->fd >= 0)
+    {
+      close (ch->fd);
+      ch->fd = -1;
+    }
+  ch->cb.closed (reason, ch->user_data);
+  g_error_free (reason);
+}
+
+static gboolean
+dispatch_frame (AgentChannel *ch, const AgentFrame *f, GError **error)
+{
+  gboolean eof = (f->flags & AGENT_FRAME_FLAG_EOF) != 0;
+  switch (f->type)
+    {
+    case AGENT_FRAME_CONTROL:
+      {
+        g_autoptr (JsonObject) msg = agent_control_parse (f, error);
+        if (msg == NULL)
+          return FALSE;
+        ch->cb.control (msg, ch->user_data);
+        return TRUE;
+      }
+    case AGENT_FRAME_STDOUT:
+    case AGENT_FRAME_STDERR:
+      ch->cb.data (f->stream, f->type, f->payload, f->length, eof, ch->user_data);
+      return TRUE;
+    case AGENT_FRAME_STDIN:
+      break;
+    }
+  g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "bad frame: the guest sent a %s frame",
+               agent_frame_type_to_string (f->type));
+  return FALSE;
+}
+
+static gboolean
+on_readable (int fd, GIOCondition cond, gpointer data)
+{
+  AgentChannel *ch = data;
+  guint8 buf[65536];
+  ssize_t n = recv (fd, buf, sizeof buf, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      ch->in_src = 0;
+      channel_close (ch, n == 0 ? g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+                                               "agent channel closed")
+                                : g_error_new (G_IO_ERROR, g_io_error_from_errno (errno),
+                                               "agent channel: %s", g_strerror (errno)));
+      return G_SOURCE_REMOVE;
+    }
+
+  agent_decoder_push (ch->decoder, buf, (gsize) n);
+  AgentFrame frame;
+  GError *error = NULL;
+  while (!ch->closed && agent_decoder_next (ch->decoder, &frame, &error))
+    if (!dispatch_frame (ch, &frame, &error))
+      break;
+  if (error != NULL)
+    {
+      ch->in_src = 0;
+      channel_close (ch, error);
+      return G_SOURCE_REMOVE;
+    }
+  return ch->closed ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+}
+
+static void flush_out (AgentChannel *ch);
+
+static gboolean
+on_writable (int fd, GIOCondition cond, gpointer data)
+{
+  AgentChannel *ch = data;
+  ch->out_src = 0;
+  flush_out (ch);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+flush_out (AgentChannel *ch)
+{
+  if (ch->fd < 0)
+    return; /* still connecting: sent once connected */
+  while (ch->outq->len > 0)
+    {
+      ssize_t n = send (ch->fd, ch->outq->data, ch->outq->len, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n < 0)
+        {
+          channel_close (ch, g_error_new (G_IO_ERROR, g_io_error_from_errno (errno),
+                                          "agent channel: %s", g_strerror (errno)));
+          return;
+        }
+      g_byte_array_remove_range (ch->outq, 0, (guint) n);
+    }
+  if (ch->outq->len > 0 && ch->out_src == 0)
+    ch->out_src = g_unix_fd_add (ch->fd, G_IO_OUT, on_writable, ch);
+}
+
+static gboolean
+try_connect (gpointer data)
+{
+  AgentChannel *ch = data;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  g_strlcpy (addr.sun_path, ch->path, sizeof addr.sun_path);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+    {
+      ch->fd = fd;
+      ch->connect_src = 0;
+      ch->in_src = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, ch);
+      flush_out (ch);
+      return G_SOURCE_REMOVE;
+    }
+  int e = errno;
+  if (fd >= 0)
+    close (fd);
+  if (g_get_monotonic_time () < ch->deadline)
+    return G_SOURCE_CONTINUE;
+  ch->connect_src = 0;
+  channel_close (ch, g_error_new (G_IO_ERROR, g_io_error_from_errno (e),
+                                  "cannot connect to the agent port at %s: %s", ch->path,
+                                  g_strerror (e)));
+  return G_SOURCE_REMOVE;
+}
+
+AgentChannel *
+agent_channel_new (const char *socket_path, guint timeout_ms,
+                   const AgentChannelCallbacks *callbacks, gpointer user_data)
+{
+  AgentChannel *ch = g_new0 (AgentChannel, 1);
+  ch->path = g_strdup (socket_path);
+  ch->fd = -1;
+  ch->decoder = agent_decoder_new ();
+  ch->outq = g_byte_array_new ();
+  ch->cb = *callbacks;
+  ch->user_data = user_data;
+  ch->deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  ch->connect_src = g_timeout_add (CONNECT_RETRY_MS, try_connect, ch);
+  return ch;
+}
+
+void
+agent_channel_free (AgentChannel *channel)
+{
+  if (channel == NULL)
+    return;
+  g_clear_handle_id (&channel->connect_src, g_source_remove);
+  g_clear_handle_id (&channel->in_src, g_source_remove);
+  g_clear_handle_id (&channel->out_src, g_source_remove);
+  if (channel->fd >= 0)
+    close (channel->fd);
+  agent_decoder_free (channel->decoder);
+  g_byte_array_unref (channel->outq);
+  g_free (channel->path);
+  g_free (channel);
+}
+
+gboolean
+agent_channel_send_control (AgentChannel *channel, JsonObject *message, GError **error)
+{
+  if (channel->closed)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the agent channel is closed");
+      return FALSE;
+    }
+  if (!agent_frame_append_control (channel->outq, message, error))
+    return FALSE;
+  flush_out (channel);
+  return TRUE;
+}

@@ -1,0 +1,31 @@
+/* agent-channel.h — the host end of one sandbox's agent channel.
+ *
+ * The guest is hostile: every frame is bounded and validated by the
+ * decoder; the first bad frame closes the channel with a reason naming the
+ * fault, and the owner fails that sandbox only.
+ */
+#pragma once
+
+#include "agent-protocol.h"
+
+typedef struct AgentChannel AgentChannel;
+
+typedef struct
+{
+  /* A control message; it always has a string "type". */
+  void (*control) (JsonObject *message, gpointer user_data);
+  /* Bytes of a process stream; @eof on its last frame. */
+  void (*data) (guint32 stream, AgentFrameType type, const guint8 *bytes, gsize len, gboolean eof,
+                gpointer user_data);
+  /* The channel is closed (EOF, I/O error or bad frame). Called once. The
+   * owner may free the channel only after returning (defer it). */
+  void (*closed) (const GError *reason, gpointer user_data);
+} AgentChannelCallbacks;
+
+/* Connects to the unix socket QEMU serves for the agent port, retrying
+ * every few milliseconds until @timeout_ms (QEMU creates it at start). */
+AgentChannel *agent_channel_new (const char *socket_path, guint timeout_ms,
+                                 const AgentChannelCallbacks *callbacks, gpointer user_data);
+void agent_channel_free (AgentChannel *channel);
+
+gboolean agent_channel_send_control (AgentChannel *channel, JsonObject *message, GError **error);

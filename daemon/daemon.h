@@ -1,0 +1,38 @@
+/* daemon.h — the daemon's configuration and its table of sandboxes. */
+#pragma once
+
+#include "rpc-server.h"
+
+#include <glib.h>
+
+typedef enum
+{
+  ACCEL_TCG,
+  ACCEL_KVM,
+} Accel;
+
+typedef struct
+{
+  /* Configuration, fixed after start-up. */
+  char *runtime_dir;
+  char *kernel;
+  char *initramfs;
+  char *guest_release; /* of the initramfs' modules, NULL if unknown */
+  char *qemu;
+  Accel accel;
+  char *accel_reason; /* why that accelerator: shown by Version and at start */
+  guint tsc_khz;      /* host TSC rate, for TCG guests */
+  guint boot_timeout_s;
+
+  /* State. */
+  RpcServer *rpc;
+  GHashTable *sandboxes; /* id -> Sandbox */
+  GMainLoop *loop;
+  gboolean shutting_down;
+} Daemon;
+
+/* daemon/methods.c: the RPC handler. */
+void daemon_handle_call (RpcCall *call, gpointer user_data);
+
+/* Called by a sandbox when it has been deleted or the daemon may exit. */
+void daemon_sandbox_gone (Daemon *daemon, const char *id);

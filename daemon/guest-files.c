@@ -1,0 +1,73 @@
+#include "guest-files.h"
+
+#include "config.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <unistd.h>
+
+#define INITRAMFS_NAME "sandbox-initramfs.img"
+
+static char *
+default_initramfs (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe)
+    {
+      /* build/daemon/sandboxd -> build/guest-agent/sandbox-initramfs.img */
+      g_autofree char *bindir = g_path_get_dirname (exe);
+      g_autofree char *in_build
+          = g_build_filename (bindir, "..", "guest-agent", INITRAMFS_NAME, NULL);
+      if (g_file_test (in_build, G_FILE_TEST_EXISTS))
+        return g_canonicalize_filename (in_build, NULL);
+    }
+  return g_build_filename (SANDBOXD_LIBEXECDIR, INITRAMFS_NAME, NULL);
+}
+
+static gboolean
+check_readable (const char *what, const char *path, const char *hint, GError **error)
+{
+  if (access (path, R_OK) == 0 && g_file_test (path, G_FILE_TEST_IS_REGULAR))
+    return TRUE;
+  int e = errno;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "%s %s: %s (%s)", what, path,
+               g_file_test (path, G_FILE_TEST_IS_DIR) ? "is a directory" : g_strerror (e), hint);
+  return FALSE;
+}
+
+gboolean
+guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_opt,
+                     GError **error)
+{
+  d->initramfs = initramfs_opt ? g_canonicalize_filename (initramfs_opt, NULL)
+                               : default_initramfs ();
+  if (!check_readable ("guest initramfs", d->initramfs,
+                       initramfs_opt ? "given with --initramfs"
+                                     : "build it with meson, or pass --initramfs FILE",
+                       error))
+    return FALSE;
+
+  /* The builder records which kernel's modules it packed. */
+  g_autofree char *release_file = NULL;
+  if (g_str_has_suffix (d->initramfs, ".img"))
+    release_file = g_strdup_printf ("%.*s.release", (int) strlen (d->initramfs) - 4, d->initramfs);
+  g_autofree char *release = NULL;
+  if (release_file && g_file_get_contents (release_file, &release, NULL, NULL))
+    d->guest_release = g_strdup (g_strstrip (release));
+
+  if (kernel_opt)
+    {
+      d->kernel = g_canonicalize_filename (kernel_opt, NULL);
+      return check_readable ("guest kernel", d->kernel, "given with --kernel", error);
+    }
+  if (d->guest_release == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "cannot tell which kernel matches %s (no %s); pass --kernel FILE",
+                   d->initramfs, release_file ? release_file : "release file");
+      return FALSE;
+    }
+  d->kernel = g_strdup_printf ("/boot/vmlinuz-%s", d->guest_release);
+  return check_readable ("guest kernel", d->kernel,
+                         "install linux-image-cloud-amd64, or pass --kernel FILE", error);
+}

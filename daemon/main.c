@@ -1,0 +1,212 @@
+/* sandboxd: runs each sandbox in its own QEMU microvm and serves the
+ * sandbox.v1 API over nanomsg. */
+#include "accel.h"
+#include "config.h"
+#include "daemon.h"
+#include "guest-files.h"
+#include "sandbox.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define SHUTDOWN_GRACE_S 10
+/* "sb/<12 hex>/agent.sock" must fit in a unix socket path. */
+#define LONGEST_SOCKET_SUFFIX (sizeof "/sb/0123456789ab/agent.sock" - 1)
+
+static gboolean
+prepare_runtime_dir (const char *dir, GError **error)
+{
+  struct sockaddr_un addr;
+  if (strlen (dir) + LONGEST_SOCKET_SUFFIX >= sizeof addr.sun_path)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "runtime dir %s is too long: its sockets would exceed %zu bytes", dir,
+                   sizeof addr.sun_path - 1);
+      return FALSE;
+    }
+  g_autofree char *sb_dir = g_build_filename (dir, "sb", NULL);
+  g_autofree char *probe = g_build_filename (dir, ".write-test", NULL);
+  if (g_mkdir_with_parents (sb_dir, 0700) < 0 || !g_file_set_contents (probe, "", 0, NULL))
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+                   "runtime dir %s is not writable: %s", dir, g_strerror (e));
+      return FALSE;
+    }
+  unlink (probe);
+  return TRUE;
+}
+
+static gboolean
+on_shutdown_timeout (gpointer data)
+{
+  Daemon *d = data;
+  g_warning ("sandboxes did not stop within %d s; exiting anyway", SHUTDOWN_GRACE_S);
+  g_main_loop_quit (d->loop);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_signal (gpointer data)
+{
+  Daemon *d = data;
+  if (d->shutting_down)
+    return G_SOURCE_CONTINUE;
+  d->shutting_down = TRUE;
+  guint n = g_hash_table_size (d->sandboxes);
+  g_message ("shutting down; stopping %u sandbox%s", n, n == 1 ? "" : "es");
+  if (n == 0)
+    {
+      g_main_loop_quit (d->loop);
+      return G_SOURCE_CONTINUE;
+    }
+  g_timeout_add_seconds (SHUTDOWN_GRACE_S, on_shutdown_timeout, d);
+  GList *all = g_hash_table_get_values (d->sandboxes);
+  for (GList *l = all; l; l = l->next)
+    sandbox_delete (l->data, NULL);
+  g_list_free (all);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+free_sandbox_idle (gpointer data)
+{
+  sandbox_free (data);
+  return G_SOURCE_REMOVE;
+}
+
+void
+daemon_sandbox_gone (Daemon *d, const char *id)
+{
+  gpointer key, value;
+  if (!g_hash_table_steal_extended (d->sandboxes, id, &key, &value))
+    return;
+  g_free (key);
+  /* The sandbox may be what is calling us. */
+  g_idle_add (free_sandbox_idle, value);
+  if (d->shutting_down && g_hash_table_size (d->sandboxes) == 0)
+    g_main_loop_quit (d->loop);
+}
+
+static void
+log_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
+{
+  const char *prefix = (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL | G_LOG_LEVEL_WARNING))
+                           ? "warning: "
+                           : "";
+  if ((level & G_LOG_LEVEL_DEBUG) && !g_getenv ("SANDBOXD_DEBUG"))
+    return;
+  fprintf (stderr, "sandboxd: %s%s\n", prefix, message);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *runtime_dir = NULL;
+  g_autofree char *kernel = NULL;
+  g_autofree char *initramfs = NULL;
+  g_autofree char *qemu = NULL;
+  g_autofree char *accel = NULL;
+  gint boot_timeout = 60;
+  gboolean version = FALSE;
+
+  setlocale (LC_ALL, "");
+  GOptionEntry entries[] = {
+    { "runtime-dir", 'r', 0, G_OPTION_ARG_FILENAME, &runtime_dir,
+      "Directory for the RPC socket and per-sandbox directories (default " SANDBOXD_RUNTIME_DIR
+      ")",
+      "DIR" },
+    { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel,
+      "Guest kernel (default: /boot/vmlinuz-<release the initramfs was built for>)", "FILE" },
+    { "initramfs", 0, 0, G_OPTION_ARG_FILENAME, &initramfs,
+      "Guest initramfs (default: the one built next to this binary, or the installed one)",
+      "FILE" },
+    { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &qemu,
+      "QEMU binary (default: qemu-system-x86_64 from PATH)", "PATH" },
+    { "accel", 0, 0, G_OPTION_ARG_STRING, &accel,
+      "auto (KVM when QEMU can use it, else TCG), kvm or tcg (default auto)", "ACCEL" },
+    { "boot-timeout", 0, 0, G_OPTION_ARG_INT, &boot_timeout,
+      "Fail a sandbox whose agent has not said hello after SECONDS (default 60)", "SECONDS" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- run sandboxes in QEMU microVMs");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (
+      ctx, "sandboxd serves the sandbox.v1 API on ipc://DIR/rpc.sock (see sandboxctl).\n"
+           "SIGTERM or SIGINT stops every sandbox, then exits.\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "sandboxd: %s (see --help)\n", error->message);
+      return 2;
+    }
+  if (version)
+    {
+      printf ("sandboxd %s\n", SANDBOXD_VERSION);
+      return 0;
+    }
+  if (argc > 1)
+    {
+      fprintf (stderr, "sandboxd: unexpected argument \"%s\" (see --help)\n", argv[1]);
+      return 2;
+    }
+  if (boot_timeout <= 0)
+    {
+      fprintf (stderr, "sandboxd: --boot-timeout must be a positive number of seconds\n");
+      return 2;
+    }
+  g_log_set_default_handler (log_handler, NULL);
+
+  Daemon d = { 0 };
+  d.runtime_dir = g_canonicalize_filename (runtime_dir ? runtime_dir : SANDBOXD_RUNTIME_DIR, NULL);
+  d.qemu = g_find_program_in_path (qemu ? qemu : "qemu-system-x86_64");
+  if (d.qemu == NULL)
+    {
+      fprintf (stderr, "sandboxd: QEMU %s not found (install qemu-system-x86, or pass --qemu)\n",
+               qemu ? qemu : "qemu-system-x86_64");
+      return 1;
+    }
+  d.boot_timeout_s = (guint) boot_timeout;
+  d.tsc_khz = accel_host_tsc_khz ();
+
+  if (!guest_files_resolve (&d, kernel, initramfs, &error)
+      || !prepare_runtime_dir (d.runtime_dir, &error)
+      || !accel_choose (d.qemu, accel ? accel : "auto", &d.accel, &d.accel_reason, &error))
+    {
+      fprintf (stderr, "sandboxd: %s\n", error->message);
+      return 1;
+    }
+
+  d.sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  d.loop = g_main_loop_new (NULL, FALSE);
+  g_autofree char *address = g_strdup_printf ("ipc://%s/rpc.sock", d.runtime_dir);
+  d.rpc = rpc_server_new (address, daemon_handle_call, &d, &error);
+  if (d.rpc == NULL)
+    {
+      fprintf (stderr, "sandboxd: %s\n", error->message);
+      return 1;
+    }
+  g_unix_signal_add (SIGTERM, on_signal, &d);
+  g_unix_signal_add (SIGINT, on_signal, &d);
+
+  g_message ("version %s serving %s", SANDBOXD_VERSION, address);
+  g_message ("accelerator: %s", d.accel_reason);
+  g_message ("guest kernel %s, initramfs %s", d.kernel, d.initramfs);
+  g_main_loop_run (d.loop);
+
+  rpc_server_free (d.rpc);
+  g_hash_table_destroy (d.sandboxes);
+  g_main_loop_unref (d.loop);
+  /* Let idle frees of deleted sandboxes run. */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_message ("stopped");
+  return 0;
+}

@@ -1,0 +1,257 @@
+/* The sandbox.v1 methods: each checks its params (an error names the
+ * field), finds its sandbox and hands over to it. rpc/API.md documents
+ * them. */
+#include "accel.h"
+#include "config.h"
+#include "daemon.h"
+#include "json-fields.h"
+#include "sandbox.h"
+
+#include <string.h>
+
+#define DEFAULT_MEMORY_MB 256
+#define MAX_MEMORY_MB (64 * 1024)
+#define MAX_CPUS 64
+
+typedef void (*MethodFunc) (Daemon *d, RpcCall *call, JsonObject *params, GError **error);
+
+static Sandbox *
+find_sandbox (Daemon *d, const char *key, GError **error)
+{
+  Sandbox *sb = g_hash_table_lookup (d->sandboxes, key);
+  if (sb)
+    return sb;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, d->sandboxes);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (g_str_equal (sandbox_get_name (value), key))
+      return value;
+  g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND, "no sandbox with id or name \"%s\"", key);
+  return NULL;
+}
+
+static Sandbox *
+param_sandbox (Daemon *d, JsonObject *params, const char *field, GError **error)
+{
+  const char *key = NULL;
+  if (!json_field_string (params, field, TRUE, &key, error))
+    return NULL;
+  return find_sandbox (d, key, error);
+}
+
+static void
+system_version (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  JsonObject *res = json_object_new ();
+  json_object_set_string_member (res, "version", SANDBOXD_VERSION);
+  json_object_set_string_member (res, "api", "sandbox.v1");
+  json_object_set_string_member (res, "accel", accel_to_string (d->accel));
+  json_object_set_string_member (res, "accel_reason", d->accel_reason);
+  json_object_set_string_member (res, "kernel", d->kernel);
+  json_object_set_string_member (res, "initramfs", d->initramfs);
+  if (d->guest_release)
+    json_object_set_string_member (res, "guest_kernel_release", d->guest_release);
+  rpc_call_return (call, res);
+}
+
+static void
+system_ping (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  rpc_call_return (call, json_object_new ());
+}
+
+static gboolean
+valid_name (const char *name)
+{
+  if (!g_ascii_isalnum (name[0]) || strlen (name) > 63)
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+static void
+sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  const char *name = NULL;
+  gint64 memory_mb = DEFAULT_MEMORY_MB, cpus = 1;
+  gboolean delete_on_failure = FALSE;
+  if (!json_field_string (params, "name", FALSE, &name, error)
+      || !json_field_bool (params, "delete_on_failure", FALSE, &delete_on_failure, error)
+      || !json_field_int (params, "memory_mb", FALSE, 64, MAX_MEMORY_MB, &memory_mb, error)
+      || !json_field_int (params, "cpus", FALSE, 1, MAX_CPUS, &cpus, error))
+    return;
+  if (name && !valid_name (name))
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "field \"name\": \"%s\" is not a valid name (letters, digits, '-', '_', '.'; "
+                   "starting with a letter or digit; at most 63)",
+                   name);
+      return;
+    }
+  if (name && find_sandbox (d, name, NULL))
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_ALREADY_EXISTS,
+                   "a sandbox named \"%s\" already exists", name);
+      return;
+    }
+  if (d->shutting_down)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "sandboxd is shutting down");
+      return;
+    }
+  SandboxConfig cfg = { .name = name,
+                        .memory_mb = (guint) memory_mb,
+                        .cpus = (guint) cpus,
+                        .delete_on_failure = delete_on_failure };
+  Sandbox *sb = sandbox_new (d, &cfg, error);
+  if (sb == NULL)
+    return;
+  g_hash_table_insert (d->sandboxes, g_strdup (sandbox_get_id (sb)), sb);
+  sandbox_start (sb, call);
+}
+
+static void
+sandboxes_get (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb = param_sandbox (d, params, "id", error);
+  if (sb)
+    rpc_call_return (call, sandbox_to_json (sb));
+}
+
+static void
+sandboxes_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  JsonArray *arr = json_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, d->sandboxes);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    json_array_add_object_element (arr, sandbox_to_json (value));
+  JsonObject *res = json_object_new ();
+  json_object_set_array_member (res, "sandboxes", arr);
+  rpc_call_return (call, res);
+}
+
+static void
+sandboxes_delete (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  gboolean force = FALSE;
+  Sandbox *sb = param_sandbox (d, params, "id", error);
+  if (sb == NULL || !json_field_bool (params, "force", FALSE, &force, error))
+    return;
+  SandboxState st = sandbox_get_state (sb);
+  if (!force && (st == SANDBOX_RUNNING || st == SANDBOX_BOOTING))
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION,
+                   "sandbox %s is %s; stop it first or delete with force", sandbox_get_name (sb),
+                   sandbox_state_to_string (st));
+      return;
+    }
+  sandbox_delete (sb, call);
+}
+
+static gboolean
+param_process (Daemon *d, JsonObject *params, Sandbox **sb, guint32 *process, GError **error)
+{
+  gint64 id = 0;
+  *sb = param_sandbox (d, params, "sandbox_id", error);
+  if (*sb == NULL || !json_field_int (params, "process_id", TRUE, 1, G_MAXUINT32, &id, error))
+    return FALSE;
+  *process = (guint32) id;
+  return TRUE;
+}
+
+static void
+processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  g_auto (GStrv) args = NULL;
+  g_auto (GStrv) env = NULL;
+  const char *cwd = NULL;
+  Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
+  if (sb == NULL || !json_field_strv (params, "args", TRUE, &args, error)
+      || !json_field_strv (params, "env", FALSE, &env, error)
+      || !json_field_string (params, "cwd", FALSE, &cwd, error))
+    return;
+  if (args[0] == NULL)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT, "field \"args\" is empty");
+      return;
+    }
+  for (char **e = env; e && *e; e++)
+    if (strchr (*e, '=') == NULL || **e == '=')
+      {
+        g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                     "field \"env\": \"%s\" is not NAME=VALUE", *e);
+        return;
+      }
+  sandbox_exec (sb, call, args, env, cwd);
+}
+
+static void
+processes_wait (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb;
+  guint32 process;
+  if (param_process (d, params, &sb, &process, error))
+    sandbox_wait (sb, call, process);
+}
+
+static void
+processes_read_output (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb;
+  guint32 process;
+  const char *stream = NULL;
+  gint64 offset = 0, max_bytes = 65536, wait_ms = 0;
+  if (!param_process (d, params, &sb, &process, error)
+      || !json_field_string (params, "stream", TRUE, &stream, error)
+      || !json_field_int (params, "offset", FALSE, 0, G_MAXINT64, &offset, error)
+      || !json_field_int (params, "max_bytes", FALSE, 1, G_MAXINT32, &max_bytes, error)
+      || !json_field_int (params, "wait_ms", FALSE, 0, 600000, &wait_ms, error))
+    return;
+  if (!g_str_equal (stream, "stdout") && !g_str_equal (stream, "stderr"))
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "field \"stream\" must be \"stdout\" or \"stderr\", not \"%s\"", stream);
+      return;
+    }
+  sandbox_read_output (sb, call, process, g_str_equal (stream, "stderr"), (guint64) offset,
+                       (gsize) max_bytes, (guint) wait_ms);
+}
+
+static const struct
+{
+  const char *name;
+  MethodFunc func;
+} methods[] = {
+  { "sandbox.v1.System.Version", system_version },
+  { "sandbox.v1.System.Ping", system_ping },
+  { "sandbox.v1.Sandboxes.Create", sandboxes_create },
+  { "sandbox.v1.Sandboxes.Get", sandboxes_get },
+  { "sandbox.v1.Sandboxes.List", sandboxes_list },
+  { "sandbox.v1.Sandboxes.Delete", sandboxes_delete },
+  { "sandbox.v1.Processes.Exec", processes_exec },
+  { "sandbox.v1.Processes.Wait", processes_wait },
+  { "sandbox.v1.Processes.ReadOutput", processes_read_output },
+};
+
+void
+daemon_handle_call (RpcCall *call, gpointer user_data)
+{
+  Daemon *d = user_data;
+  const char *method = rpc_call_get_method (call);
+  g_autoptr (GError) error = NULL;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
+    if (g_str_equal (methods[i].name, method))
+      {
+        methods[i].func (d, call, rpc_call_get_params (call), &error);
+        if (error)
+          rpc_call_return_gerror (call, error);
+        return;
+      }
+  rpc_call_return_error (call, RPC_STATUS_UNIMPLEMENTED, "unknown method \"%s\"", method);
+}

@@ -1,0 +1,25 @@
+/* output-log.h — one stream of a process's output, kept in a file on the
+ * host and served by offset, so a reader that goes away and comes back
+ * resumes where it stopped and nothing is lost. */
+#pragma once
+
+#include "rpc-server.h"
+
+#include <glib.h>
+
+typedef struct OutputLog OutputLog;
+
+OutputLog *output_log_new (const char *path, GError **error);
+/* Answers every waiting reader with what it has (eof if closed). */
+void output_log_free (OutputLog *log);
+
+gboolean output_log_append (OutputLog *log, const guint8 *data, gsize len, GError **error);
+/* No more data will come; waiting readers get eof. */
+void output_log_close (OutputLog *log);
+guint64 output_log_size (OutputLog *log);
+
+/* Answers @call with {"data": base64, "offset": next offset, "eof": bool}
+ * holding up to @max_bytes from @offset; when there is nothing there yet
+ * and the stream is open, waits up to @wait_ms for data first. */
+void output_log_read (OutputLog *log, RpcCall *call, guint64 offset, gsize max_bytes,
+                      guint wait_ms);

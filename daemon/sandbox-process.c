@@ -1,0 +1,278 @@
+#include "sandbox-private.h"
+
+#include "json-fields.h"
+
+#include <errno.h>
+
+/* Output readers may ask for at most this much per call. */
+#define READ_MAX_BYTES (1024 * 1024)
+
+static JsonObject *
+exit_json (SandboxProcess *proc)
+{
+  JsonObject *o = json_object_new ();
+  json_object_set_int_member (o, "process_id", proc->id);
+  if (proc->signal)
+    {
+      json_object_set_int_member (o, "signal", proc->signal);
+      json_object_set_int_member (o, "status", 128 + proc->signal);
+    }
+  else
+    {
+      json_object_set_int_member (o, "exit_code", proc->exit_code);
+      json_object_set_int_member (o, "status", proc->exit_code);
+    }
+  return o;
+}
+
+void
+sandbox_process_free (SandboxProcess *proc)
+{
+  g_assert (proc->exec_call == NULL && proc->waiters == NULL);
+  output_log_free (proc->out);
+  output_log_free (proc->err);
+  g_free (proc);
+}
+
+static SandboxProcess *
+lookup (Sandbox *sb, guint32 id)
+{
+  return g_hash_table_lookup (sb->procs, GUINT_TO_POINTER (id));
+}
+
+void
+sandbox_processes_abort (Sandbox *sb, RpcStatus status, const char *reason)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, sb->procs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      SandboxProcess *proc = value;
+      if (proc->exec_call)
+        {
+          rpc_call_return_error (proc->exec_call, status, "%s", reason);
+          g_clear_pointer (&proc->exec_call, rpc_call_unref);
+        }
+      for (GList *l = proc->waiters; l; l = l->next)
+        rpc_call_return_error (l->data, status, "%s", reason);
+      g_list_free_full (g_steal_pointer (&proc->waiters), (GDestroyNotify) rpc_call_unref);
+      output_log_close (proc->out);
+      output_log_close (proc->err);
+    }
+}
+
+static gboolean
+require_running (Sandbox *sb, RpcCall *call)
+{
+  if (sb->state == SANDBOX_RUNNING)
+    return TRUE;
+  if (sb->state == SANDBOX_FAILED)
+    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s failed: %s",
+                           sb->name, sb->error);
+  else
+    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s is %s, not running",
+                           sb->name, sandbox_state_to_string (sb->state));
+  return FALSE;
+}
+
+void
+sandbox_exec (Sandbox *sb, RpcCall *call, char **args, char **env, const char *cwd)
+{
+  g_autoptr (GError) error = NULL;
+  if (!require_running (sb, call))
+    return;
+
+  SandboxProcess *proc = g_new0 (SandboxProcess, 1);
+  proc->id = sb->next_proc++;
+  g_autofree char *proc_dir = g_build_filename (sb->dir, "proc", NULL);
+  g_autofree char *out_path = g_strdup_printf ("%s/%u.stdout", proc_dir, proc->id);
+  g_autofree char *err_path = g_strdup_printf ("%s/%u.stderr", proc_dir, proc->id);
+  g_mkdir_with_parents (proc_dir, 0700);
+  if ((proc->out = output_log_new (out_path, &error)) == NULL
+      || (proc->err = output_log_new (err_path, &error)) == NULL)
+    {
+      sandbox_process_free (proc);
+      rpc_call_return_gerror (call, error);
+      return;
+    }
+
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "exec");
+  json_object_set_int_member (msg, "id", proc->id);
+  JsonArray *a = json_array_new ();
+  for (char **s = args; *s; s++)
+    json_array_add_string_element (a, *s);
+  json_object_set_array_member (msg, "args", a);
+  if (env)
+    {
+      JsonArray *e = json_array_new ();
+      for (char **s = env; *s; s++)
+        json_array_add_string_element (e, *s);
+      json_object_set_array_member (msg, "env", e);
+    }
+  if (cwd)
+    json_object_set_string_member (msg, "cwd", cwd);
+  if (!agent_channel_send_control (sb->agent, msg, &error))
+    {
+      sandbox_process_free (proc);
+      rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s: %s", sb->name,
+                             error->message);
+      return;
+    }
+  proc->exec_call = rpc_call_ref (call);
+  g_hash_table_insert (sb->procs, GUINT_TO_POINTER (proc->id), proc);
+}
+
+void
+sandbox_wait (Sandbox *sb, RpcCall *call, guint32 process_id)
+{
+  SandboxProcess *proc = lookup (sb, process_id);
+  if (proc == NULL)
+    {
+      rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "sandbox %s has no process %u", sb->name,
+                             process_id);
+      return;
+    }
+  if (proc->exited)
+    {
+      rpc_call_return (call, exit_json (proc));
+      return;
+    }
+  if (sb->state != SANDBOX_RUNNING)
+    {
+      require_running (sb, call);
+      return;
+    }
+  proc->waiters = g_list_append (proc->waiters, rpc_call_ref (call));
+}
+
+void
+sandbox_read_output (Sandbox *sb, RpcCall *call, guint32 process_id, gboolean is_stderr,
+                     guint64 offset, gsize max_bytes, guint wait_ms)
+{
+  SandboxProcess *proc = lookup (sb, process_id);
+  if (proc == NULL)
+    {
+      rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "sandbox %s has no process %u", sb->name,
+                             process_id);
+      return;
+    }
+  output_log_read (is_stderr ? proc->err : proc->out, call, offset,
+                   MIN (max_bytes, READ_MAX_BYTES), wait_ms);
+}
+
+static RpcStatus
+status_for_errno (gint64 e)
+{
+  switch (e)
+    {
+    case ENOENT:
+    case ENOTDIR:
+      return RPC_STATUS_NOT_FOUND;
+    case EACCES:
+    case EPERM:
+      return RPC_STATUS_PERMISSION_DENIED;
+    default:
+      return RPC_STATUS_FAILED_PRECONDITION;
+    }
+}
+
+static void
+guest_protocol_error (Sandbox *sb, const char *type, const char *what)
+{
+  sandbox_fail (sb, "the guest agent sent a bad \"%s\" message: %s", type, what);
+}
+
+void
+sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0, pid = 0, err = 0, exit_code = 0, sig = 0;
+  const char *message = "exec failed";
+
+  if (!g_str_equal (type, "started") && !g_str_equal (type, "exec-failed")
+      && !g_str_equal (type, "exit"))
+    {
+      g_message ("sandbox %s: ignoring agent message \"%s\"", sb->name, type);
+      return;
+    }
+  if (!json_field_int (msg, "id", TRUE, 1, G_MAXUINT32, &id, &error)
+      || !json_field_int (msg, "pid", FALSE, 0, G_MAXINT32, &pid, &error)
+      || !json_field_int (msg, "errno", FALSE, 0, 4095, &err, &error)
+      || !json_field_int (msg, "exit_code", FALSE, 0, 255, &exit_code, &error)
+      || !json_field_int (msg, "signal", FALSE, 0, 64, &sig, &error)
+      || !json_field_string (msg, "message", FALSE, &message, &error))
+    {
+      guest_protocol_error (sb, type, error->message);
+      return;
+    }
+  SandboxProcess *proc = lookup (sb, (guint32) id);
+  if (proc == NULL)
+    {
+      guest_protocol_error (sb, type, "unknown process id");
+      return;
+    }
+
+  if (g_str_equal (type, "exit"))
+    {
+      if (proc->exited || proc->exec_call != NULL)
+        {
+          guest_protocol_error (sb, type, "exit of a process that is not running");
+          return;
+        }
+      proc->exited = TRUE;
+      proc->signal = sig;
+      proc->exit_code = sig ? -1 : exit_code;
+      output_log_close (proc->out);
+      output_log_close (proc->err);
+      GList *waiters = g_steal_pointer (&proc->waiters);
+      for (GList *l = waiters; l; l = l->next)
+        rpc_call_return (l->data, exit_json (proc));
+      g_list_free_full (waiters, (GDestroyNotify) rpc_call_unref);
+      return;
+    }
+
+  if (proc->exec_call == NULL)
+    {
+      guest_protocol_error (sb, type, "process already started");
+      return;
+    }
+  if (g_str_equal (type, "started"))
+    {
+      proc->guest_pid = pid;
+      JsonObject *res = json_object_new ();
+      json_object_set_int_member (res, "process_id", proc->id);
+      json_object_set_int_member (res, "pid", proc->guest_pid);
+      rpc_call_return (proc->exec_call, res);
+      g_clear_pointer (&proc->exec_call, rpc_call_unref);
+    }
+  else
+    {
+      rpc_call_return_error (proc->exec_call, status_for_errno (err), "%s", message);
+      g_clear_pointer (&proc->exec_call, rpc_call_unref);
+      g_hash_table_remove (sb->procs, GUINT_TO_POINTER (proc->id));
+    }
+}
+
+void
+sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, const guint8 *bytes,
+                      gsize len, gboolean eof)
+{
+  g_autoptr (GError) error = NULL;
+  SandboxProcess *proc = lookup (sb, stream);
+  if (proc == NULL || proc->exited)
+    {
+      sandbox_fail (sb, "the guest agent sent output for %s process %u", proc ? "finished" : "unknown",
+                    stream);
+      return;
+    }
+  OutputLog *log = is_stderr ? proc->err : proc->out;
+  if (len > 0 && !output_log_append (log, bytes, len, &error))
+    {
+      sandbox_fail (sb, "%s", error->message);
+      return;
+    }
+  if (eof)
+    output_log_close (log);
+}

@@ -1,0 +1,474 @@
+#include "sandbox-private.h"
+
+#include "accel.h"
+#include "json-fields.h"
+#include "qemu.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CONNECT_TIMEOUT_MS 10000
+#define QMP_TIMEOUT_MS 5000
+#define STOP_GRACE_MS 5000
+#define CONSOLE_TAIL_BYTES 2000
+
+const char *
+sandbox_state_to_string (SandboxState state)
+{
+  switch (state)
+    {
+    case SANDBOX_CREATING:
+      return "creating";
+    case SANDBOX_BOOTING:
+      return "booting";
+    case SANDBOX_RUNNING:
+      return "running";
+    case SANDBOX_STOPPING:
+      return "stopping";
+    case SANDBOX_STOPPED:
+      return "stopped";
+    case SANDBOX_FAILED:
+      return "failed";
+    }
+  return "unknown";
+}
+
+static char *
+new_id (void)
+{
+  GString *s = g_string_new (NULL);
+  for (int i = 0; i < 6; i++)
+    g_string_append_printf (s, "%02x", g_random_int_range (0, 256));
+  return g_string_free (s, FALSE);
+}
+
+Sandbox *
+sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error)
+{
+  g_autofree char *id = new_id ();
+  g_autofree char *dir = g_build_filename (daemon->runtime_dir, "sb", id, NULL);
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    {
+      int e = errno;
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INTERNAL, "create %s: %s", dir, g_strerror (e));
+      return NULL;
+    }
+  Sandbox *sb = g_new0 (Sandbox, 1);
+  sb->daemon = daemon;
+  sb->id = g_steal_pointer (&id);
+  sb->name = g_strdup (config->name ? config->name : sb->id);
+  sb->dir = g_steal_pointer (&dir);
+  sb->state = SANDBOX_CREATING;
+  sb->memory_mb = config->memory_mb;
+  sb->cpus = config->cpus;
+  sb->delete_on_failure = config->delete_on_failure;
+  sb->created = g_date_time_new_now_utc ();
+  sb->procs = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sandbox_process_free);
+  sb->next_proc = 1;
+  return sb;
+}
+
+static void
+release_channels (Sandbox *sb)
+{
+  g_clear_pointer (&sb->qmp, qmp_client_free);
+  g_clear_pointer (&sb->agent, agent_channel_free);
+}
+
+static gboolean
+on_release_idle (gpointer data)
+{
+  Sandbox *sb = data;
+  sb->release_idle = 0;
+  release_channels (sb);
+  return G_SOURCE_REMOVE;
+}
+
+/* Channels may be what is calling us: free them from the main loop. */
+static void
+release_channels_later (Sandbox *sb)
+{
+  if (sb->release_idle == 0)
+    sb->release_idle = g_idle_add (on_release_idle, sb);
+}
+
+void
+sandbox_free (Sandbox *sb)
+{
+  if (sb == NULL)
+    return;
+  g_clear_handle_id (&sb->child_watch, g_source_remove);
+  g_clear_handle_id (&sb->boot_timer, g_source_remove);
+  g_clear_handle_id (&sb->kill_timer, g_source_remove);
+  g_clear_handle_id (&sb->release_idle, g_source_remove);
+  release_channels (sb);
+  sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
+  g_hash_table_destroy (sb->procs);
+  g_list_free_full (sb->start_calls, (GDestroyNotify) rpc_call_unref);
+  g_list_free_full (sb->delete_calls, (GDestroyNotify) rpc_call_unref);
+  g_date_time_unref (sb->created);
+  g_free (sb->kernel_release);
+  g_free (sb->error);
+  g_free (sb->dir);
+  g_free (sb->name);
+  g_free (sb->id);
+  g_free (sb);
+}
+
+const char *
+sandbox_get_id (Sandbox *sb)
+{
+  return sb->id;
+}
+
+const char *
+sandbox_get_name (Sandbox *sb)
+{
+  return sb->name;
+}
+
+SandboxState
+sandbox_get_state (Sandbox *sb)
+{
+  return sb->state;
+}
+
+JsonObject *
+sandbox_to_json (Sandbox *sb)
+{
+  JsonObject *o = json_object_new ();
+  g_autofree char *created = g_date_time_format_iso8601 (sb->created);
+  json_object_set_string_member (o, "id", sb->id);
+  json_object_set_string_member (o, "name", sb->name);
+  json_object_set_string_member (o, "state", sandbox_state_to_string (sb->state));
+  if (sb->error)
+    json_object_set_string_member (o, "error", sb->error);
+  json_object_set_string_member (o, "created", created);
+  json_object_set_int_member (o, "memory_mb", sb->memory_mb);
+  json_object_set_int_member (o, "cpus", sb->cpus);
+  json_object_set_string_member (o, "accel", accel_to_string (sb->daemon->accel));
+  if (sb->kernel_release)
+    json_object_set_string_member (o, "kernel_release", sb->kernel_release);
+  if (sb->boot_ms)
+    json_object_set_int_member (o, "boot_ms", sb->boot_ms);
+  if (sb->pid > 0)
+    json_object_set_int_member (o, "qemu_pid", sb->pid);
+  json_object_set_string_member (o, "dir", sb->dir);
+  return o;
+}
+
+static void
+answer_start_calls (Sandbox *sb)
+{
+  GList *calls = g_steal_pointer (&sb->start_calls);
+  for (GList *l = calls; l; l = l->next)
+    {
+      RpcCall *call = l->data;
+      if (sb->state == SANDBOX_RUNNING)
+        rpc_call_return (call, sandbox_to_json (sb));
+      else
+        rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s failed to start: %s",
+                               sb->name, sb->error ? sb->error : "it was stopped");
+    }
+  g_list_free_full (calls, (GDestroyNotify) rpc_call_unref);
+}
+
+static char *
+console_tail (Sandbox *sb)
+{
+  g_autofree char *path = g_build_filename (sb->dir, QEMU_CONSOLE_LOG, NULL);
+  g_autofree char *tail = qemu_file_tail (path, CONSOLE_TAIL_BYTES);
+  return *tail ? g_strdup_printf ("\n--- guest console (last lines) ---\n%s", tail)
+               : g_strdup ("\n(the guest console is empty)");
+}
+
+void
+sandbox_fail (Sandbox *sb, const char *fmt, ...)
+{
+  if (sb->state == SANDBOX_FAILED || sb->state == SANDBOX_STOPPED)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  g_free (sb->error);
+  sb->error = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_message ("sandbox %s failed: %s", sb->name, sb->error);
+
+  sb->state = SANDBOX_FAILED;
+  g_clear_handle_id (&sb->boot_timer, g_source_remove);
+  answer_start_calls (sb);
+  g_autofree char *why = g_strdup_printf ("sandbox %s failed: %s", sb->name, sb->error);
+  sandbox_processes_abort (sb, RPC_STATUS_UNAVAILABLE, why);
+  if (sb->pid > 0)
+    kill (sb->pid, SIGKILL);
+  release_channels_later (sb);
+  if (sb->delete_on_failure)
+    sandbox_delete (sb, NULL);
+}
+
+static gboolean
+rm_rf (const char *path, GError **error)
+{
+  struct stat st;
+  if (lstat (path, &st) < 0)
+    return errno == ENOENT;
+  if (S_ISDIR (st.st_mode))
+    {
+      g_autoptr (GDir) dir = g_dir_open (path, 0, error);
+      if (dir == NULL)
+        return FALSE;
+      const char *name;
+      while ((name = g_dir_read_name (dir)) != NULL)
+        {
+          g_autofree char *child = g_build_filename (path, name, NULL);
+          if (!rm_rf (child, error))
+            return FALSE;
+        }
+      if (rmdir (path) == 0)
+        return TRUE;
+    }
+  else if (unlink (path) == 0)
+    return TRUE;
+  int e = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "remove %s: %s", path,
+               g_strerror (e));
+  return FALSE;
+}
+
+static void
+finish_delete (Sandbox *sb)
+{
+  g_autoptr (GError) error = NULL;
+  g_clear_handle_id (&sb->kill_timer, g_source_remove);
+  release_channels (sb);
+  sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
+  gboolean removed = rm_rf (sb->dir, &error);
+
+  GList *calls = g_steal_pointer (&sb->delete_calls);
+  for (GList *l = calls; l; l = l->next)
+    {
+      if (removed)
+        {
+          JsonObject *res = json_object_new ();
+          json_object_set_string_member (res, "id", sb->id);
+          rpc_call_return (l->data, res);
+        }
+      else
+        rpc_call_return_gerror (l->data, error);
+    }
+  g_list_free_full (calls, (GDestroyNotify) rpc_call_unref);
+  daemon_sandbox_gone (sb->daemon, sb->id);
+}
+
+static void
+on_qemu_exit (GPid pid, int status, gpointer data)
+{
+  Sandbox *sb = data;
+  sb->child_watch = 0;
+  sb->pid = 0;
+  g_spawn_close_pid (pid);
+
+  if (sb->deleting)
+    {
+      sb->state = SANDBOX_STOPPED;
+      finish_delete (sb);
+      return;
+    }
+  if (sb->state == SANDBOX_STOPPING)
+    {
+      sb->state = SANDBOX_STOPPED;
+      release_channels_later (sb);
+      return;
+    }
+  g_autofree char *log_path = g_build_filename (sb->dir, QEMU_LOG, NULL);
+  g_autofree char *log_tail = qemu_file_tail (log_path, 600);
+  g_autofree char *tail = console_tail (sb);
+  g_autofree char *how = WIFSIGNALED (status) ? g_strdup_printf ("killed by signal %d", WTERMSIG (status))
+                                              : g_strdup_printf ("exit status %d", WEXITSTATUS (status));
+  sandbox_fail (sb, "QEMU exited unexpectedly (%s)%s%s%s", how, *log_tail ? ": " : "", log_tail,
+                sb->state == SANDBOX_BOOTING ? tail : "");
+}
+
+static gboolean
+on_boot_timeout (gpointer data)
+{
+  Sandbox *sb = data;
+  sb->boot_timer = 0;
+  g_autofree char *tail = console_tail (sb);
+  sandbox_fail (sb, "the guest agent did not say hello within %u s%s",
+                sb->daemon->boot_timeout_s, tail);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_hello (Sandbox *sb, JsonObject *msg)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 protocol = 0;
+  const char *release = "";
+  if (!json_field_int (msg, "protocol", TRUE, 0, G_MAXINT32, &protocol, &error)
+      || !json_field_string (msg, "kernel_release", FALSE, &release, &error))
+    {
+      sandbox_fail (sb, "the guest agent sent a bad hello: %s", error->message);
+      return;
+    }
+  if (protocol != AGENT_PROTOCOL_VERSION)
+    {
+      sandbox_fail (sb, "the guest agent speaks protocol %" G_GINT64_FORMAT ", not %d", protocol,
+                    AGENT_PROTOCOL_VERSION);
+      return;
+    }
+  if (sb->state != SANDBOX_BOOTING)
+    return; /* a new session of a running guest */
+  g_free (sb->kernel_release);
+  sb->kernel_release = g_strdup (release);
+  sb->boot_ms = (g_get_monotonic_time () - sb->start_us) / 1000;
+  sb->state = SANDBOX_RUNNING;
+  g_clear_handle_id (&sb->boot_timer, g_source_remove);
+  g_message ("sandbox %s running (%s, kernel %s) after %" G_GINT64_FORMAT " ms", sb->name,
+             accel_to_string (sb->daemon->accel), sb->kernel_release, sb->boot_ms);
+  answer_start_calls (sb);
+}
+
+static void
+on_agent_control (JsonObject *msg, gpointer data)
+{
+  Sandbox *sb = data;
+  const char *type = json_object_get_string_member (msg, "type");
+  if (g_str_equal (type, "hello"))
+    on_hello (sb, msg);
+  else
+    sandbox_process_control (sb, type, msg);
+}
+
+static void
+on_agent_data (guint32 stream, AgentFrameType type, const guint8 *bytes, gsize len, gboolean eof,
+               gpointer data)
+{
+  sandbox_process_data (data, stream, type == AGENT_FRAME_STDERR, bytes, len, eof);
+}
+
+static void
+on_agent_closed (const GError *reason, gpointer data)
+{
+  Sandbox *sb = data;
+  if (sb->deleting || sb->state == SANDBOX_STOPPING)
+    return;
+  sandbox_fail (sb, "%s", reason->message);
+}
+
+static const AgentChannelCallbacks agent_callbacks = {
+  .control = on_agent_control,
+  .data = on_agent_data,
+  .closed = on_agent_closed,
+};
+
+static void
+on_qmp_status (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  Sandbox *sb = data;
+  if (error)
+    g_message ("sandbox %s: query-status: %s", sb->name, error->message);
+}
+
+static void
+on_qmp_ready (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  Sandbox *sb = data;
+  if (error)
+    {
+      if (!sb->deleting)
+        sandbox_fail (sb, "QMP: %s", error->message);
+      return;
+    }
+  qmp_client_execute_async (qmp, "query-status", NULL, QMP_TIMEOUT_MS, on_qmp_status, sb);
+}
+
+static void
+on_qmp_closed (QmpClient *qmp, const GError *reason, gpointer data)
+{
+  /* QEMU going away is reported by its child watch, with its exit status. */
+}
+
+void
+sandbox_start (Sandbox *sb, RpcCall *call)
+{
+  g_autoptr (GError) error = NULL;
+  Daemon *d = sb->daemon;
+
+  if (call)
+    sb->start_calls = g_list_append (sb->start_calls, rpc_call_ref (call));
+  sb->state = SANDBOX_BOOTING;
+  sb->start_us = g_get_monotonic_time ();
+
+  QemuConfig cfg = { .dir = sb->dir, .memory_mb = sb->memory_mb, .cpus = sb->cpus };
+  if (!qemu_spawn (d, &cfg, &sb->pid, &error))
+    {
+      sandbox_fail (sb, "cannot start QEMU: %s", error->message);
+      return;
+    }
+  sb->child_watch = g_child_watch_add (sb->pid, on_qemu_exit, sb);
+  sb->boot_timer = g_timeout_add_seconds (d->boot_timeout_s, on_boot_timeout, sb);
+
+  g_autofree char *qmp_path = g_build_filename (sb->dir, QEMU_QMP_SOCKET, NULL);
+  sb->qmp = qmp_client_new (qmp_path);
+  qmp_client_set_closed_handler (sb->qmp, on_qmp_closed, sb);
+  qmp_client_connect_async (sb->qmp, CONNECT_TIMEOUT_MS, on_qmp_ready, sb);
+
+  g_autofree char *agent_path = g_build_filename (sb->dir, QEMU_AGENT_SOCKET, NULL);
+  sb->agent = agent_channel_new (agent_path, CONNECT_TIMEOUT_MS, &agent_callbacks, sb);
+}
+
+static gboolean
+on_kill_timeout (gpointer data)
+{
+  Sandbox *sb = data;
+  sb->kill_timer = 0;
+  if (sb->pid > 0)
+    {
+      g_message ("sandbox %s: QEMU did not quit within %d ms; killing it", sb->name,
+                 STOP_GRACE_MS);
+      kill (sb->pid, SIGKILL);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_quit_reply (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  Sandbox *sb = data;
+  /* QEMU closes the socket while answering quit; either way its exit is
+   * what ends the stop. If QMP is unusable, do not wait for the grace. */
+  if (error && error->code != QMP_ERROR_CLOSED && sb->pid > 0)
+    kill (sb->pid, SIGKILL);
+}
+
+void
+sandbox_delete (Sandbox *sb, RpcCall *call)
+{
+  if (call)
+    sb->delete_calls = g_list_append (sb->delete_calls, rpc_call_ref (call));
+  if (sb->deleting)
+    return;
+  sb->deleting = TRUE;
+  g_clear_handle_id (&sb->boot_timer, g_source_remove);
+
+  if (sb->pid <= 0)
+    {
+      finish_delete (sb);
+      return;
+    }
+  if (sb->state != SANDBOX_FAILED)
+    sb->state = SANDBOX_STOPPING;
+  answer_start_calls (sb);
+  sb->kill_timer = g_timeout_add (STOP_GRACE_MS, on_kill_timeout, sb);
+  if (sb->qmp && qmp_client_is_connected (sb->qmp))
+    qmp_client_execute_async (sb->qmp, "quit", NULL, QMP_TIMEOUT_MS, on_quit_reply, sb);
+  else
+    kill (sb->pid, SIGKILL);
+}

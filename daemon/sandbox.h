@@ -1,0 +1,52 @@
+/* sandbox.h — one sandbox: a QEMU microvm, its QMP and agent channels,
+ * its processes, and the state machine
+ *   creating -> booting -> running -> stopping -> stopped
+ * with failed reachable from every live state. */
+#pragma once
+
+#include "daemon.h"
+
+typedef enum
+{
+  SANDBOX_CREATING,
+  SANDBOX_BOOTING,
+  SANDBOX_RUNNING,
+  SANDBOX_STOPPING,
+  SANDBOX_STOPPED,
+  SANDBOX_FAILED,
+} SandboxState;
+
+typedef struct Sandbox Sandbox;
+
+typedef struct
+{
+  const char *name; /* NULL: the id */
+  guint memory_mb;
+  guint cpus;
+  gboolean delete_on_failure; /* a failed boot deletes the sandbox (run --rm) */
+} SandboxConfig;
+
+const char *sandbox_state_to_string (SandboxState state);
+
+/* Makes the sandbox and its directory; nothing runs yet. */
+Sandbox *sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error);
+void sandbox_free (Sandbox *sandbox);
+
+const char *sandbox_get_id (Sandbox *sandbox);
+const char *sandbox_get_name (Sandbox *sandbox);
+SandboxState sandbox_get_state (Sandbox *sandbox);
+JsonObject *sandbox_to_json (Sandbox *sandbox);
+
+/* Boots; answers @call with the sandbox once the agent said hello, or with
+ * the reason it failed (including the guest console's tail). */
+void sandbox_start (Sandbox *sandbox, RpcCall *call);
+
+/* Stops QEMU if it runs, removes the directory, answers @call (may be NULL)
+ * and tells the daemon the sandbox is gone. */
+void sandbox_delete (Sandbox *sandbox, RpcCall *call);
+
+/* sandbox-process.c: processes inside the guest. Each answers @call. */
+void sandbox_exec (Sandbox *sandbox, RpcCall *call, char **args, char **env, const char *cwd);
+void sandbox_wait (Sandbox *sandbox, RpcCall *call, guint32 process_id);
+void sandbox_read_output (Sandbox *sandbox, RpcCall *call, guint32 process_id,
+                          gboolean is_stderr, guint64 offset, gsize max_bytes, guint wait_ms);

@@ -1,0 +1,193 @@
+#include "agent-protocol.h"
+
+#include <string.h>
+
+GQuark
+agent_protocol_error_quark (void)
+{
+  return g_quark_from_static_string ("agent-protocol-error-quark");
+}
+
+struct AgentDecoder
+{
+  GByteArray *buf;
+  gsize consumed; /* bytes of buf already returned as frames */
+  gboolean broken;
+};
+
+AgentDecoder *
+agent_decoder_new (void)
+{
+  AgentDecoder *d = g_new0 (AgentDecoder, 1);
+  d->buf = g_byte_array_new ();
+  return d;
+}
+
+void
+agent_decoder_free (AgentDecoder *decoder)
+{
+  if (decoder == NULL)
+    return;
+  g_byte_array_unref (decoder->buf);
+  g_free (decoder);
+}
+
+static void
+decoder_compact (AgentDecoder *d)
+{
+  if (d->consumed > 0)
+    {
+      g_byte_array_remove_range (d->buf, 0, d->consumed);
+      d->consumed = 0;
+    }
+}
+
+void
+agent_decoder_push (AgentDecoder *decoder, const guint8 *data, gsize len)
+{
+  decoder_compact (decoder);
+  g_byte_array_append (decoder->buf, data, len);
+}
+
+static guint32
+read_be32 (const guint8 *p)
+{
+  return ((guint32) p[0] << 24) | ((guint32) p[1] << 16) | ((guint32) p[2] << 8) | p[3];
+}
+
+const char *
+agent_frame_type_to_string (AgentFrameType type)
+{
+  switch (type)
+    {
+    case AGENT_FRAME_CONTROL:
+      return "control";
+    case AGENT_FRAME_STDIN:
+      return "stdin";
+    case AGENT_FRAME_STDOUT:
+      return "stdout";
+    case AGENT_FRAME_STDERR:
+      return "stderr";
+    }
+  return "unknown";
+}
+
+gboolean
+agent_decoder_next (AgentDecoder *decoder, AgentFrame *frame, GError **error)
+{
+  if (decoder->broken)
+    {
+      g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "decoder already failed");
+      return FALSE;
+    }
+  gsize avail = decoder->buf->len - decoder->consumed;
+  if (avail < AGENT_FRAME_HEADER_SIZE)
+    return FALSE;
+
+  const guint8 *h = decoder->buf->data + decoder->consumed;
+  guint8 type = h[0];
+  guint8 flags = h[1];
+  guint16 reserved = (guint16) ((h[2] << 8) | h[3]);
+  guint32 stream = read_be32 (h + 4);
+  guint32 length = read_be32 (h + 8);
+
+  if (type < AGENT_FRAME_CONTROL || type > AGENT_FRAME_STDERR)
+    {
+      decoder->broken = TRUE;
+      g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "bad frame: unknown type %u", type);
+      return FALSE;
+    }
+  if (reserved != 0 || (flags & ~AGENT_FRAME_FLAG_EOF) != 0)
+    {
+      decoder->broken = TRUE;
+      g_set_error (error, AGENT_PROTOCOL_ERROR, 0,
+                   "bad frame: reserved bits set (flags 0x%02x, reserved 0x%04x)", flags,
+                   reserved);
+      return FALSE;
+    }
+  if (length > AGENT_FRAME_MAX_PAYLOAD)
+    {
+      decoder->broken = TRUE;
+      g_set_error (error, AGENT_PROTOCOL_ERROR, 0,
+                   "bad frame: %s payload of %u bytes exceeds the maximum of %u",
+                   agent_frame_type_to_string (type), length, AGENT_FRAME_MAX_PAYLOAD);
+      return FALSE;
+    }
+  if (avail < AGENT_FRAME_HEADER_SIZE + (gsize) length)
+    return FALSE;
+
+  frame->type = type;
+  frame->flags = flags;
+  frame->stream = stream;
+  frame->length = length;
+  frame->payload = h + AGENT_FRAME_HEADER_SIZE;
+  decoder->consumed += AGENT_FRAME_HEADER_SIZE + length;
+  return TRUE;
+}
+
+void
+agent_frame_append (GByteArray *out, AgentFrameType type, guint8 flags, guint32 stream,
+                    const void *payload, gsize len)
+{
+  g_assert (len <= AGENT_FRAME_MAX_PAYLOAD);
+  guint8 h[AGENT_FRAME_HEADER_SIZE] = {
+    (guint8) type,          flags, 0, 0, (guint8) (stream >> 24), (guint8) (stream >> 16),
+    (guint8) (stream >> 8), (guint8) stream, (guint8) (len >> 24), (guint8) (len >> 16),
+    (guint8) (len >> 8),    (guint8) len,
+  };
+  g_byte_array_append (out, h, sizeof h);
+  if (len > 0)
+    g_byte_array_append (out, payload, (guint) len);
+}
+
+gboolean
+agent_frame_append_control (GByteArray *out, JsonObject *message, GError **error)
+{
+  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), message);
+  g_autofree char *text = json_to_string (node, FALSE);
+  gsize len = strlen (text);
+  if (len > AGENT_FRAME_MAX_PAYLOAD)
+    {
+      g_set_error (error, AGENT_PROTOCOL_ERROR, 0,
+                   "control message of %zu bytes exceeds the maximum of %u", len,
+                   AGENT_FRAME_MAX_PAYLOAD);
+      return FALSE;
+    }
+  agent_frame_append (out, AGENT_FRAME_CONTROL, 0, 0, text, len);
+  return TRUE;
+}
+
+JsonObject *
+agent_control_parse (const AgentFrame *frame, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) local = NULL;
+
+  if (frame->length == 0)
+    {
+      g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "bad control frame: empty");
+      return NULL;
+    }
+  if (!json_parser_load_from_data (parser, (const char *) frame->payload, frame->length, &local))
+    {
+      g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "bad control frame: not JSON: %s",
+                   local->message);
+      return NULL;
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "bad control frame: not a JSON object");
+      return NULL;
+    }
+  JsonObject *obj = json_node_get_object (root);
+  JsonNode *type = json_object_get_member (obj, "type");
+  if (type == NULL || !JSON_NODE_HOLDS_VALUE (type)
+      || json_node_get_value_type (type) != G_TYPE_STRING)
+    {
+      g_set_error (error, AGENT_PROTOCOL_ERROR, 0,
+                   "bad control frame: member \"type\" missing or not a string");
+      return NULL;
+    }
+  return json_object_ref (obj);
+}

@@ -1,0 +1,69 @@
+/* agent-protocol.h — the wire format between sandboxd and sandbox-agent.
+ *
+ * This header is the whole contract of the agent channel; PROTOCOL.md
+ * describes it in prose. Both sides link agent-protocol.c.
+ *
+ * A frame is a 12-byte header followed by `length` payload bytes:
+ *   u8 type | u8 flags | u16 reserved (0) | u32 stream | u32 length
+ * all big-endian. CONTROL frames carry one JSON object; data frames carry
+ * raw bytes of one process stream.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#define AGENT_PROTOCOL_VERSION 1
+#define AGENT_PORT_NAME "org.sandboxd.agent.0"
+#define AGENT_FRAME_HEADER_SIZE 12
+#define AGENT_FRAME_MAX_PAYLOAD (64 * 1024)
+
+typedef enum
+{
+  AGENT_FRAME_CONTROL = 1, /* JSON object; stream is 0 */
+  AGENT_FRAME_STDIN = 2,   /* host to guest, stream = process id */
+  AGENT_FRAME_STDOUT = 3,  /* guest to host, stream = process id */
+  AGENT_FRAME_STDERR = 4,  /* guest to host, stream = process id */
+} AgentFrameType;
+
+/* On a data frame: this is the stream's last frame (payload may be empty). */
+#define AGENT_FRAME_FLAG_EOF 0x01
+
+typedef struct
+{
+  AgentFrameType type;
+  guint8 flags;
+  guint32 stream;
+  guint32 length;
+  const guint8 *payload; /* valid until the next agent_decoder_* call */
+} AgentFrame;
+
+#define AGENT_PROTOCOL_ERROR (agent_protocol_error_quark ())
+GQuark agent_protocol_error_quark (void);
+
+typedef struct AgentDecoder AgentDecoder;
+
+AgentDecoder *agent_decoder_new (void);
+void agent_decoder_free (AgentDecoder *decoder);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (AgentDecoder, agent_decoder_free)
+
+/* Appends received bytes. */
+void agent_decoder_push (AgentDecoder *decoder, const guint8 *data, gsize len);
+
+/* TRUE and *frame filled when a whole frame is buffered; FALSE with no error
+ * when more bytes are needed; FALSE with @error when the bytes are not a valid
+ * frame (the decoder is then unusable: close the channel). */
+gboolean agent_decoder_next (AgentDecoder *decoder, AgentFrame *frame, GError **error);
+
+/* Appends one encoded frame to @out. @len must be <= AGENT_FRAME_MAX_PAYLOAD. */
+void agent_frame_append (GByteArray *out, AgentFrameType type, guint8 flags, guint32 stream,
+                         const void *payload, gsize len);
+
+/* Appends a CONTROL frame holding @message. FALSE if it would exceed the
+ * maximum payload. */
+gboolean agent_frame_append_control (GByteArray *out, JsonObject *message, GError **error);
+
+/* Parses a CONTROL frame's payload; the result always has a string "type". */
+JsonObject *agent_control_parse (const AgentFrame *frame, GError **error);
+
+const char *agent_frame_type_to_string (AgentFrameType type);

@@ -1,0 +1,40 @@
+/* agent.h — internals of sandbox-agent, shared by its own files only.
+ *
+ * The agent is PID 1 of every guest. It uses GLib (and GError) like the host
+ * side; the initramfs builder copies the shared libraries it needs.
+ */
+#pragma once
+
+#include "agent-protocol.h"
+
+#include <sys/types.h>
+
+/* agent-system.c: duties of PID 1 before the channel opens. */
+gboolean agent_system_mount (GError **error);
+gboolean agent_system_load_modules (const char *list_path, GError **error);
+/* Waits (up to @timeout_ms) for the virtio-serial port named @name and opens
+ * it non-blocking. Returns the fd or -1. */
+int agent_system_open_port (const char *name, int timeout_ms, GError **error);
+void agent_system_power_off (void) G_GNUC_NORETURN;
+char *agent_system_kernel_release (void);
+gint64 agent_system_uptime_ms (void);
+
+/* agent-process.c: starting processes. */
+typedef struct
+{
+  guint32 id;
+  pid_t pid;
+  int out_fd; /* -1 once its EOF was sent */
+  int err_fd;
+  guint out_src;
+  guint err_src;
+  gboolean exited;
+  int wait_status;
+} AgentProcess;
+
+/* Forks and execs @argv with @envp in @cwd; stdout/stderr become pipes whose
+ * read ends are returned in the process (non-blocking). Reports exec failure
+ * (e.g. ENOENT) as an error in G_IO_ERROR with the errno mapped. */
+AgentProcess *agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd,
+                                   int *exec_errno, GError **error);
+void agent_process_free (AgentProcess *proc);

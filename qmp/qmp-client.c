@@ -1,0 +1,468 @@
+#include "qmp-client.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+/* QEMU's replies are small; anything longer is not a QMP peer we trust. */
+#define QMP_MAX_LINE (1024 * 1024)
+#define CONNECT_RETRY_MS 20
+
+typedef struct
+{
+  QmpClient *client;
+  char *id;
+  QmpReplyFunc callback;
+  gpointer user_data;
+  guint timeout_src;
+} Pending;
+
+typedef enum
+{
+  STATE_IDLE,
+  STATE_CONNECTING,
+  STATE_GREETING,
+  STATE_NEGOTIATING,
+  STATE_READY,
+  STATE_CLOSED,
+} State;
+
+struct QmpClient
+{
+  char *path;
+  int fd;
+  State state;
+  guint io_src;
+  guint out_src;
+  guint connect_src;
+  gint64 connect_deadline;
+  GString *inbuf;
+  GByteArray *outq;
+  guint64 next_id;
+  GHashTable *pending;   /* id -> Pending */
+  GHashTable *timed_out; /* ids whose late replies are dropped */
+  char *version;
+
+  QmpReplyFunc ready_cb;
+  gpointer ready_data;
+  QmpEventFunc event_cb;
+  gpointer event_data;
+  QmpClosedFunc closed_cb;
+  gpointer closed_data;
+};
+
+GQuark
+qmp_error_quark (void)
+{
+  return g_quark_from_static_string ("qmp-error-quark");
+}
+
+static void
+pending_free (Pending *p)
+{
+  if (p->timeout_src)
+    g_source_remove (p->timeout_src);
+  g_free (p->id);
+  g_free (p);
+}
+
+QmpClient *
+qmp_client_new (const char *socket_path)
+{
+  QmpClient *c = g_new0 (QmpClient, 1);
+  c->path = g_strdup (socket_path);
+  c->fd = -1;
+  c->inbuf = g_string_new (NULL);
+  c->outq = g_byte_array_new ();
+  c->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) pending_free);
+  c->timed_out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  return c;
+}
+
+static void
+clear_sources (QmpClient *c)
+{
+  g_clear_handle_id (&c->io_src, g_source_remove);
+  g_clear_handle_id (&c->out_src, g_source_remove);
+  g_clear_handle_id (&c->connect_src, g_source_remove);
+  if (c->fd >= 0)
+    {
+      close (c->fd);
+      c->fd = -1;
+    }
+}
+
+void
+qmp_client_free (QmpClient *client)
+{
+  if (client == NULL)
+    return;
+  clear_sources (client);
+  g_hash_table_destroy (client->pending);
+  g_hash_table_destroy (client->timed_out);
+  g_string_free (client->inbuf, TRUE);
+  g_byte_array_unref (client->outq);
+  g_free (client->version);
+  g_free (client->path);
+  g_free (client);
+}
+
+void
+qmp_client_set_event_handler (QmpClient *client, QmpEventFunc func, gpointer user_data)
+{
+  client->event_cb = func;
+  client->event_data = user_data;
+}
+
+void
+qmp_client_set_closed_handler (QmpClient *client, QmpClosedFunc func, gpointer user_data)
+{
+  client->closed_cb = func;
+  client->closed_data = user_data;
+}
+
+const char *
+qmp_client_get_qemu_version (QmpClient *client)
+{
+  return client->version;
+}
+
+gboolean
+qmp_client_is_connected (QmpClient *client)
+{
+  return client->state == STATE_READY;
+}
+
+/* Fails everything pending and tells the owner once. */
+static void
+client_fail (QmpClient *c, GError *reason)
+{
+  if (c->state == STATE_CLOSED)
+    {
+      g_error_free (reason);
+      return;
+    }
+  gboolean was_ready = c->state == STATE_READY;
+  c->state = STATE_CLOSED;
+  clear_sources (c);
+
+  GList *values = g_hash_table_get_values (c->pending);
+  g_hash_table_steal_all (c->pending);
+  for (GList *l = values; l; l = l->next)
+    {
+      Pending *p = l->data;
+      p->callback (c, NULL, reason, p->user_data);
+      pending_free (p);
+    }
+  g_list_free (values);
+
+  if (!was_ready && c->ready_cb)
+    {
+      QmpReplyFunc cb = c->ready_cb;
+      c->ready_cb = NULL;
+      cb (c, NULL, reason, c->ready_data);
+    }
+  else if (c->closed_cb)
+    c->closed_cb (c, reason, c->closed_data);
+  g_error_free (reason);
+}
+
+static gboolean on_writable (int fd, GIOCondition cond, gpointer data);
+
+static void
+flush_out (QmpClient *c)
+{
+  while (c->outq->len > 0)
+    {
+      ssize_t n = send (c->fd, c->outq->data, c->outq->len, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n < 0)
+        {
+          client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "QMP write: %s",
+                                       g_strerror (errno)));
+          return;
+        }
+      g_byte_array_remove_range (c->outq, 0, (guint) n);
+    }
+  if (c->outq->len > 0 && c->out_src == 0)
+    c->out_src = g_unix_fd_add (c->fd, G_IO_OUT, on_writable, c);
+}
+
+static gboolean
+on_writable (int fd, GIOCondition cond, gpointer data)
+{
+  QmpClient *c = data;
+  c->out_src = 0;
+  flush_out (c);
+  return G_SOURCE_REMOVE;
+}
+
+static gboolean
+on_command_timeout (gpointer data)
+{
+  Pending *p = data;
+  QmpClient *c = p->client;
+  p->timeout_src = 0;
+  g_hash_table_add (c->timed_out, g_strdup (p->id));
+  g_hash_table_steal (c->pending, p->id);
+  g_autoptr (GError) error
+      = g_error_new (QMP_ERROR, QMP_ERROR_TIMEOUT, "QMP command %s timed out", p->id);
+  p->callback (c, NULL, error, p->user_data);
+  pending_free (p);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+send_command (QmpClient *c, const char *command, JsonObject *arguments, guint timeout_ms,
+              QmpReplyFunc callback, gpointer user_data)
+{
+  Pending *p = g_new0 (Pending, 1);
+  p->client = c;
+  p->id = g_strdup_printf ("sbx-%" G_GUINT64_FORMAT, ++c->next_id);
+  p->callback = callback;
+  p->user_data = user_data;
+
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "execute", command);
+  if (arguments)
+    json_object_set_object_member (msg, "arguments", arguments);
+  json_object_set_string_member (msg, "id", p->id);
+  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), msg);
+  g_autofree char *text = json_to_string (node, FALSE);
+
+  g_byte_array_append (c->outq, (const guint8 *) text, (guint) strlen (text));
+  g_byte_array_append (c->outq, (const guint8 *) "\r\n", 2);
+  if (timeout_ms > 0)
+    p->timeout_src = g_timeout_add (timeout_ms, on_command_timeout, p);
+  g_hash_table_insert (c->pending, p->id, p);
+  flush_out (c);
+}
+
+void
+qmp_client_execute_async (QmpClient *client, const char *command, JsonObject *arguments,
+                          guint timeout_ms, QmpReplyFunc callback, gpointer user_data)
+{
+  if (client->state != STATE_READY)
+    {
+      g_autoptr (GError) error = g_error_new (QMP_ERROR, QMP_ERROR_CLOSED,
+                                              "QMP is not connected (cannot run %s)", command);
+      if (arguments)
+        json_object_unref (arguments);
+      callback (client, NULL, error, user_data);
+      return;
+    }
+  send_command (client, command, arguments, timeout_ms, callback, user_data);
+}
+
+static void
+on_capabilities (QmpClient *c, JsonNode *result, const GError *error, gpointer data)
+{
+  if (error)
+    return; /* client_fail already told the ready callback */
+  c->state = STATE_READY;
+  QmpReplyFunc cb = c->ready_cb;
+  c->ready_cb = NULL;
+  g_autoptr (JsonNode) greeting = json_node_new (JSON_NODE_NULL);
+  if (cb)
+    cb (c, greeting, NULL, c->ready_data);
+}
+
+static gboolean
+handle_greeting (QmpClient *c, JsonObject *msg, GError **error)
+{
+  JsonObject *qmp = json_object_get_object_member (msg, "QMP");
+  JsonObject *version = qmp ? json_object_get_object_member (qmp, "version") : NULL;
+  JsonObject *qemu = version ? json_object_get_object_member (version, "qemu") : NULL;
+  if (qemu == NULL)
+    {
+      g_set_error (error, QMP_ERROR, QMP_ERROR_PROTOCOL, "QMP greeting without a QEMU version");
+      return FALSE;
+    }
+  c->version = g_strdup_printf ("%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT ".%" G_GINT64_FORMAT,
+                                json_object_get_int_member_with_default (qemu, "major", 0),
+                                json_object_get_int_member_with_default (qemu, "minor", 0),
+                                json_object_get_int_member_with_default (qemu, "micro", 0));
+  c->state = STATE_NEGOTIATING;
+  /* The negotiation is the first command; it runs before the client is ready. */
+  send_command (c, "qmp_capabilities", NULL, 0, on_capabilities, NULL);
+  return TRUE;
+}
+
+static gboolean
+handle_reply (QmpClient *c, JsonObject *msg, GError **error)
+{
+  JsonNode *id_node = json_object_get_member (msg, "id");
+  if (id_node == NULL || !JSON_NODE_HOLDS_VALUE (id_node)
+      || json_node_get_value_type (id_node) != G_TYPE_STRING)
+    {
+      g_set_error (error, QMP_ERROR, QMP_ERROR_PROTOCOL, "QMP reply without a string id");
+      return FALSE;
+    }
+  const char *id = json_node_get_string (id_node);
+  if (g_hash_table_remove (c->timed_out, id))
+    return TRUE; /* the late answer to a command that already timed out */
+  Pending *p = g_hash_table_lookup (c->pending, id);
+  if (p == NULL)
+    {
+      g_set_error (error, QMP_ERROR, QMP_ERROR_PROTOCOL, "QMP reply with unknown id \"%s\"", id);
+      return FALSE;
+    }
+  g_hash_table_steal (c->pending, id);
+
+  if (json_object_has_member (msg, "return"))
+    p->callback (c, json_object_get_member (msg, "return"), NULL, p->user_data);
+  else
+    {
+      JsonObject *err = json_object_get_object_member (msg, "error");
+      const char *cls = err ? json_object_get_string_member_with_default (err, "class", "?") : "?";
+      const char *desc
+          = err ? json_object_get_string_member_with_default (err, "desc", "") : "malformed error";
+      g_autoptr (GError) e = g_error_new (QMP_ERROR, QMP_ERROR_COMMAND, "%s: %s", cls, desc);
+      p->callback (c, NULL, e, p->user_data);
+    }
+  pending_free (p);
+  return TRUE;
+}
+
+static gboolean
+handle_line (QmpClient *c, const char *line, gsize len, GError **error)
+{
+  g_autoptr (JsonParser) parser = json_parser_new_immutable ();
+  g_autoptr (GError) local = NULL;
+  if (!json_parser_load_from_data (parser, line, (gssize) len, &local))
+    {
+      g_set_error (error, QMP_ERROR, QMP_ERROR_PROTOCOL, "QMP sent malformed JSON: %s",
+                   local->message);
+      return FALSE;
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_set_error (error, QMP_ERROR, QMP_ERROR_PROTOCOL, "QMP sent a message that is not an object");
+      return FALSE;
+    }
+  JsonObject *msg = json_node_get_object (root);
+
+  if (c->state == STATE_GREETING)
+    {
+      if (!json_object_has_member (msg, "QMP"))
+        {
+          g_set_error (error, QMP_ERROR, QMP_ERROR_PROTOCOL, "QMP peer sent no greeting");
+          return FALSE;
+        }
+      return handle_greeting (c, msg, error);
+    }
+  if (json_object_has_member (msg, "event"))
+    {
+      const char *name = json_object_get_string_member_with_default (msg, "event", "");
+      JsonObject *data = json_object_has_member (msg, "data")
+                             ? json_object_get_object_member (msg, "data")
+                             : NULL;
+      if (c->event_cb)
+        c->event_cb (c, name, data, c->event_data);
+      return TRUE;
+    }
+  if (json_object_has_member (msg, "return") || json_object_has_member (msg, "error"))
+    return handle_reply (c, msg, error);
+  g_set_error (error, QMP_ERROR, QMP_ERROR_PROTOCOL, "QMP sent an object of unknown kind");
+  return FALSE;
+}
+
+static gboolean
+on_readable (int fd, GIOCondition cond, gpointer data)
+{
+  QmpClient *c = data;
+  char buf[16384];
+  ssize_t n = recv (fd, buf, sizeof buf, 0);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      c->io_src = 0;
+      client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "QEMU closed the QMP socket%s",
+                                   c->inbuf->len ? " in the middle of a message" : ""));
+      return G_SOURCE_REMOVE;
+    }
+  g_string_append_len (c->inbuf, buf, n);
+
+  gsize start = 0;
+  for (;;)
+    {
+      char *nl = memchr (c->inbuf->str + start, '\n', c->inbuf->len - start);
+      if (nl == NULL)
+        break;
+      gsize len = (gsize) (nl - (c->inbuf->str + start));
+      g_autoptr (GError) error = NULL;
+      if (len > 0 && !handle_line (c, c->inbuf->str + start, len, &error))
+        {
+          c->io_src = 0;
+          client_fail (c, g_steal_pointer (&error));
+          return G_SOURCE_REMOVE;
+        }
+      if (c->state == STATE_CLOSED)
+        return G_SOURCE_REMOVE;
+      start += len + 1;
+    }
+  g_string_erase (c->inbuf, 0, (gssize) start);
+  if (c->inbuf->len > QMP_MAX_LINE)
+    {
+      c->io_src = 0;
+      client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_PROTOCOL,
+                                   "QMP line longer than %d bytes", QMP_MAX_LINE));
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+try_connect (gpointer data)
+{
+  QmpClient *c = data;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+  if (strlen (c->path) >= sizeof addr.sun_path)
+    {
+      c->connect_src = 0;
+      client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CONNECT, "QMP socket path too long: %s",
+                                   c->path));
+      return G_SOURCE_REMOVE;
+    }
+  strcpy (addr.sun_path, c->path);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+    {
+      c->fd = fd;
+      c->connect_src = 0;
+      c->state = STATE_GREETING;
+      c->io_src = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
+      return G_SOURCE_REMOVE;
+    }
+  int e = errno;
+  if (fd >= 0)
+    close (fd);
+  if (g_get_monotonic_time () < c->connect_deadline)
+    return G_SOURCE_CONTINUE;
+  c->connect_src = 0;
+  client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CONNECT, "cannot connect to QMP at %s: %s",
+                               c->path, g_strerror (e)));
+  return G_SOURCE_REMOVE;
+}
+
+void
+qmp_client_connect_async (QmpClient *client, guint timeout_ms, QmpReplyFunc ready,
+                          gpointer user_data)
+{
+  g_return_if_fail (client->state == STATE_IDLE);
+  client->state = STATE_CONNECTING;
+  client->ready_cb = ready;
+  client->ready_data = user_data;
+  client->connect_deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+  if (try_connect (client) == G_SOURCE_CONTINUE)
+    client->connect_src = g_timeout_add (CONNECT_RETRY_MS, try_connect, client);
+}

@@ -1,0 +1,57 @@
+/* qmp-client.h — an asynchronous QMP client on the GLib main loop.
+ *
+ * One client per QEMU. Connect, then execute commands; each command gets a
+ * unique id and its own timeout, and replies are matched by id (a reply that
+ * arrives after its timeout is recognised and dropped). Events go to the
+ * event handler. When QEMU closes the socket or sends something that is not
+ * QMP, every pending command fails and the closed handler is called once.
+ *
+ * Callbacks are never called from qmp_client_free(): freeing drops them.
+ * Do not free the client from inside one of its callbacks; defer it.
+ */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+
+#define QMP_ERROR (qmp_error_quark ())
+GQuark qmp_error_quark (void);
+
+typedef enum
+{
+  QMP_ERROR_COMMAND,  /* QEMU answered with an error: "<class>: <desc>" */
+  QMP_ERROR_PROTOCOL, /* the peer sent something that is not QMP */
+  QMP_ERROR_TIMEOUT,  /* no reply within the command's timeout */
+  QMP_ERROR_CLOSED,   /* the connection is gone */
+  QMP_ERROR_CONNECT,  /* could not connect within the timeout */
+} QmpError;
+
+typedef struct QmpClient QmpClient;
+
+/* @result is the "return" member (any JSON) or NULL with @error set. */
+typedef void (*QmpReplyFunc) (QmpClient *client, JsonNode *result, const GError *error,
+                              gpointer user_data);
+typedef void (*QmpEventFunc) (QmpClient *client, const char *event, JsonObject *data,
+                              gpointer user_data);
+typedef void (*QmpClosedFunc) (QmpClient *client, const GError *reason, gpointer user_data);
+
+QmpClient *qmp_client_new (const char *socket_path);
+void qmp_client_free (QmpClient *client);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmpClient, qmp_client_free)
+
+void qmp_client_set_event_handler (QmpClient *client, QmpEventFunc func, gpointer user_data);
+void qmp_client_set_closed_handler (QmpClient *client, QmpClosedFunc func, gpointer user_data);
+
+/* Connects (retrying while QEMU has not created the socket yet), reads the
+ * greeting and negotiates capabilities; then calls @ready with the greeting's
+ * "QMP" object as result. */
+void qmp_client_connect_async (QmpClient *client, guint timeout_ms, QmpReplyFunc ready,
+                               gpointer user_data);
+
+/* Sends @command with @arguments (may be NULL; ownership taken). */
+void qmp_client_execute_async (QmpClient *client, const char *command, JsonObject *arguments,
+                               guint timeout_ms, QmpReplyFunc callback, gpointer user_data);
+
+/* "major.minor.micro" from the greeting, or NULL before it. */
+const char *qmp_client_get_qemu_version (QmpClient *client);
+gboolean qmp_client_is_connected (QmpClient *client);

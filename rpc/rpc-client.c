@@ -1,0 +1,125 @@
+#include "rpc-client.h"
+
+#include "config.h"
+#include "rpc-envelope.h"
+
+#include <errno.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+#include <string.h>
+
+/* Beyond the server's own deadline, how long the client waits for its
+ * DEADLINE_EXCEEDED answer before deciding the server is gone. */
+#define CLIENT_GRACE_MS 2000
+
+struct RpcClient
+{
+  int sock;
+  char *address;
+  gint64 next_id;
+};
+
+const char *
+rpc_client_default_address (void)
+{
+  const char *env = g_getenv (RPC_DEFAULT_ADDRESS_ENV);
+  if (env && *env)
+    return env;
+  return "ipc://" SANDBOXD_RUNTIME_DIR "/rpc.sock";
+}
+
+RpcClient *
+rpc_client_new (const char *address, GError **error)
+{
+  if (g_str_has_prefix (address, "ipc://")
+      && !g_file_test (address + strlen ("ipc://"), G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE,
+                   "cannot reach sandboxd at %s: no such socket (is sandboxd running?)", address);
+      return NULL;
+    }
+  int sock = nn_socket (AF_SP, NN_REQ);
+  if (sock < 0)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INTERNAL, "nn_socket: %s",
+                   nn_strerror (nn_errno ()));
+      return NULL;
+    }
+  /* No automatic resend: a request such as Create must not run twice. */
+  int resend = G_MAXINT32;
+  nn_setsockopt (sock, NN_REQ, NN_REQ_RESEND_IVL, &resend, sizeof resend);
+  int maxsize = -1;
+  nn_setsockopt (sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof maxsize);
+  if (nn_connect (sock, address) < 0)
+    {
+      int e = nn_errno ();
+      nn_close (sock);
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT, "cannot use address %s: %s",
+                   address, nn_strerror (e));
+      return NULL;
+    }
+  RpcClient *c = g_new0 (RpcClient, 1);
+  c->sock = sock;
+  c->address = g_strdup (address);
+  c->next_id = 1;
+  return c;
+}
+
+void
+rpc_client_free (RpcClient *client)
+{
+  if (client == NULL)
+    return;
+  nn_close (client->sock);
+  g_free (client->address);
+  g_free (client);
+}
+
+const char *
+rpc_client_get_address (RpcClient *client)
+{
+  return client->address;
+}
+
+JsonObject *
+rpc_client_call (RpcClient *client, const char *method, JsonObject *params, gint64 deadline_ms,
+                 GError **error)
+{
+  gint64 id = client->next_id++;
+  gsize len;
+  g_autofree char *text = rpc_request_encode (id, method, params, deadline_ms, &len);
+
+  int timeout = deadline_ms > 0 ? (int) MIN (deadline_ms + CLIENT_GRACE_MS, G_MAXINT32) : -1;
+  nn_setsockopt (client->sock, NN_SOL_SOCKET, NN_SNDTIMEO, &timeout, sizeof timeout);
+  nn_setsockopt (client->sock, NN_SOL_SOCKET, NN_RCVTIMEO, &timeout, sizeof timeout);
+
+  if (nn_send (client->sock, text, len, 0) < 0)
+    {
+      int e = nn_errno ();
+      g_set_error (error, RPC_ERROR,
+                   e == ETIMEDOUT ? RPC_STATUS_UNAVAILABLE : RPC_STATUS_INTERNAL,
+                   "cannot send %s to %s: %s", method, client->address, nn_strerror (e));
+      return NULL;
+    }
+
+  void *buf = NULL;
+  int n;
+  do
+    n = nn_recv (client->sock, &buf, NN_MSG, 0);
+  while (n < 0 && nn_errno () == EINTR);
+  if (n < 0)
+    {
+      int e = nn_errno ();
+      if (e == ETIMEDOUT)
+        g_set_error (error, RPC_ERROR, RPC_STATUS_DEADLINE_EXCEEDED,
+                     "no answer to %s from %s within %" G_GINT64_FORMAT " ms", method,
+                     client->address, deadline_ms);
+      else
+        g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "receive from %s: %s",
+                     client->address, nn_strerror (e));
+      return NULL;
+    }
+  JsonObject *result = rpc_response_decode (buf, (gsize) n, id, error);
+  nn_freemsg (buf);
+  return result;
+}

@@ -1,0 +1,305 @@
+#include "rpc-server.h"
+
+#include "json-fields.h"
+#include "rpc-envelope.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <nanomsg/nn.h>
+#include <nanomsg/reqrep.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define RPC_MAX_MESSAGE (4 * 1024 * 1024)
+
+struct RpcServer
+{
+  int sock;
+  guint src;
+  char *ipc_path;
+  RpcHandler handler;
+  gpointer handler_data;
+  GHashTable *calls; /* live calls, so shutdown can detach them */
+};
+
+struct RpcCall
+{
+  gint ref;
+  RpcServer *server; /* NULL once the server is gone */
+  void *header;      /* nanomsg control data: the route back */
+  RpcRequest req;
+  gboolean done;
+  guint deadline_src;
+};
+
+const char *
+rpc_call_get_method (RpcCall *call)
+{
+  return call->req.method;
+}
+
+JsonObject *
+rpc_call_get_params (RpcCall *call)
+{
+  return call->req.params;
+}
+
+RpcCall *
+rpc_call_ref (RpcCall *call)
+{
+  call->ref++;
+  return call;
+}
+
+static void
+call_finish (RpcCall *call)
+{
+  call->done = TRUE;
+  g_clear_handle_id (&call->deadline_src, g_source_remove);
+  if (call->header)
+    {
+      nn_freemsg (call->header);
+      call->header = NULL;
+    }
+  if (call->server)
+    {
+      g_hash_table_remove (call->server->calls, call);
+      call->server = NULL;
+    }
+}
+
+void
+rpc_call_unref (RpcCall *call)
+{
+  if (--call->ref > 0)
+    return;
+  call_finish (call);
+  rpc_request_clear (&call->req);
+  g_free (call);
+}
+
+gboolean
+rpc_call_is_done (RpcCall *call)
+{
+  return call->done;
+}
+
+static void
+call_send (RpcCall *call, RpcStatus status, const char *message, JsonObject *result)
+{
+  if (call->done)
+    return;
+  if (call->server)
+    {
+      gsize len;
+      g_autofree char *text = rpc_response_encode (call->req.has_id, call->req.id, status,
+                                                   message, result, &len);
+      struct nn_iovec iov = { text, len };
+      struct nn_msghdr hdr = { 0 };
+      hdr.msg_iov = &iov;
+      hdr.msg_iovlen = 1;
+      hdr.msg_control = &call->header;
+      hdr.msg_controllen = NN_MSG;
+      if (nn_sendmsg (call->server->sock, &hdr, NN_DONTWAIT) >= 0)
+        call->header = NULL; /* nanomsg took it */
+      else
+        g_warning ("rpc: cannot send the answer to %s: %s",
+                   call->req.method ? call->req.method : "a request", nn_strerror (nn_errno ()));
+    }
+  call_finish (call);
+}
+
+void
+rpc_call_return (RpcCall *call, JsonObject *result)
+{
+  call_send (call, RPC_STATUS_OK, NULL, result);
+  if (result)
+    json_object_unref (result);
+}
+
+void
+rpc_call_return_error (RpcCall *call, RpcStatus status, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  call_send (call, status, msg, NULL);
+}
+
+void
+rpc_call_return_gerror (RpcCall *call, const GError *error)
+{
+  RpcStatus status = RPC_STATUS_INTERNAL;
+  if (error->domain == RPC_ERROR)
+    status = (RpcStatus) error->code;
+  else if (error->domain == JSON_FIELD_ERROR)
+    status = RPC_STATUS_INVALID_ARGUMENT;
+  call_send (call, status, error->message, NULL);
+}
+
+static gboolean
+on_deadline (gpointer data)
+{
+  RpcCall *call = data;
+  call->deadline_src = 0;
+  rpc_call_return_error (call, RPC_STATUS_DEADLINE_EXCEEDED,
+                         "%s did not finish within its deadline of %" G_GINT64_FORMAT " ms",
+                         call->req.method, call->req.deadline_ms);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handle_message (RpcServer *server, const char *body, gsize len, void *header)
+{
+  g_autoptr (GError) error = NULL;
+  RpcCall *call = g_new0 (RpcCall, 1);
+  call->ref = 1;
+  call->server = server;
+  call->header = header;
+  g_hash_table_add (server->calls, call);
+
+  if (!rpc_request_decode (body, len, &call->req, &error))
+    rpc_call_return_gerror (call, error);
+  else
+    {
+      if (call->req.deadline_ms > 0)
+        call->deadline_src = g_timeout_add ((guint) call->req.deadline_ms, on_deadline, call);
+      server->handler (call, server->handler_data);
+    }
+  rpc_call_unref (call);
+}
+
+static gboolean
+on_readable (int fd, GIOCondition cond, gpointer data)
+{
+  RpcServer *server = data;
+  /* Bounded per wake-up so one flooding client cannot starve the loop. */
+  for (int i = 0; i < 64; i++)
+    {
+      void *body = NULL;
+      void *header = NULL;
+      struct nn_iovec iov = { &body, NN_MSG };
+      struct nn_msghdr hdr = { 0 };
+      hdr.msg_iov = &iov;
+      hdr.msg_iovlen = 1;
+      hdr.msg_control = &header;
+      hdr.msg_controllen = NN_MSG;
+      int n = nn_recvmsg (server->sock, &hdr, NN_DONTWAIT);
+      if (n < 0)
+        {
+          if (nn_errno () != EAGAIN && nn_errno () != EINTR)
+            g_warning ("rpc: receive: %s", nn_strerror (nn_errno ()));
+          break;
+        }
+      handle_message (server, body, (gsize) n, header);
+      nn_freemsg (body);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+/* Refuses to take over the socket of a live server; removes a dead one's. */
+static gboolean
+claim_ipc_path (const char *path, GError **error)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  if (strlen (path) >= sizeof addr.sun_path)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "socket path %s is longer than %zu bytes", path, sizeof addr.sun_path - 1);
+      return FALSE;
+    }
+  if (!g_file_test (path, G_FILE_TEST_EXISTS))
+    return TRUE;
+  strcpy (addr.sun_path, path);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int r = connect (fd, (struct sockaddr *) &addr, sizeof addr);
+  close (fd);
+  if (r == 0)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_ALREADY_EXISTS,
+                   "another server is already listening on %s", path);
+      return FALSE;
+    }
+  unlink (path);
+  return TRUE;
+}
+
+RpcServer *
+rpc_server_new (const char *address, RpcHandler handler, gpointer user_data, GError **error)
+{
+  g_autofree char *ipc_path = NULL;
+  if (g_str_has_prefix (address, "ipc://"))
+    {
+      ipc_path = g_strdup (address + strlen ("ipc://"));
+      if (!claim_ipc_path (ipc_path, error))
+        return NULL;
+    }
+
+  int sock = nn_socket (AF_SP_RAW, NN_REP);
+  if (sock < 0)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INTERNAL, "nn_socket: %s",
+                   nn_strerror (nn_errno ()));
+      return NULL;
+    }
+  int maxsize = RPC_MAX_MESSAGE;
+  nn_setsockopt (sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof maxsize);
+
+  /* The socket file is the access control: nobody but the owner may
+   * connect, from the moment it exists. */
+  mode_t old = umask (0077);
+  int ep = nn_bind (sock, address);
+  int bind_errno = nn_errno ();
+  umask (old);
+  if (ep < 0)
+    {
+      nn_close (sock);
+      g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "cannot listen on %s: %s", address,
+                   nn_strerror (bind_errno));
+      return NULL;
+    }
+  if (ipc_path)
+    chmod (ipc_path, 0600);
+
+  int fd = -1;
+  size_t fdsz = sizeof fd;
+  if (nn_getsockopt (sock, NN_SOL_SOCKET, NN_RCVFD, &fd, &fdsz) < 0)
+    {
+      nn_close (sock);
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INTERNAL, "NN_RCVFD: %s",
+                   nn_strerror (nn_errno ()));
+      return NULL;
+    }
+
+  RpcServer *server = g_new0 (RpcServer, 1);
+  server->sock = sock;
+  server->ipc_path = g_steal_pointer (&ipc_path);
+  server->handler = handler;
+  server->handler_data = user_data;
+  server->calls = g_hash_table_new (NULL, NULL);
+  server->src = g_unix_fd_add (fd, G_IO_IN, on_readable, server);
+  return server;
+}
+
+void
+rpc_server_free (RpcServer *server)
+{
+  if (server == NULL)
+    return;
+  GHashTableIter it;
+  gpointer key;
+  g_hash_table_iter_init (&it, server->calls);
+  while (g_hash_table_iter_next (&it, &key, NULL))
+    ((RpcCall *) key)->server = NULL;
+  g_hash_table_destroy (server->calls);
+  g_source_remove (server->src);
+  nn_close (server->sock);
+  if (server->ipc_path)
+    unlink (server->ipc_path);
+  g_free (server->ipc_path);
+  g_free (server);
+}
