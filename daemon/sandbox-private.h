@@ -39,6 +39,8 @@ struct Sandbox
   guint boot_timer;
   guint kill_timer;
   guint release_idle;
+  guint grace_timer;
+  char *grace_reason;
   QmpClient *qmp;
   AgentChannel *agent;
 

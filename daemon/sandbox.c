@@ -16,6 +16,9 @@
 #define QMP_TIMEOUT_MS 5000
 #define STOP_GRACE_MS 5000
 #define CONSOLE_TAIL_BYTES 2000
+/* A channel that closes is usually QEMU exiting; wait this long for its
+ * exit status, which says more than "socket closed". */
+#define EXIT_GRACE_MS 1000
 
 const char *
 sandbox_state_to_string (SandboxState state)
@@ -106,6 +109,8 @@ sandbox_free (Sandbox *sb)
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
   g_clear_handle_id (&sb->kill_timer, g_source_remove);
   g_clear_handle_id (&sb->release_idle, g_source_remove);
+  g_clear_handle_id (&sb->grace_timer, g_source_remove);
+  g_free (sb->grace_reason);
   release_channels (sb);
   sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
   g_hash_table_destroy (sb->procs);
@@ -201,6 +206,7 @@ sandbox_fail (Sandbox *sb, const char *fmt, ...)
 
   sb->state = SANDBOX_FAILED;
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
+  g_clear_handle_id (&sb->grace_timer, g_source_remove);
   answer_start_calls (sb);
   g_autofree char *why = g_strdup_printf ("sandbox %s failed: %s", sb->name, sb->error);
   sandbox_processes_abort (sb, RPC_STATUS_UNAVAILABLE, why);
@@ -209,6 +215,32 @@ sandbox_fail (Sandbox *sb, const char *fmt, ...)
   release_channels_later (sb);
   if (sb->delete_on_failure)
     sandbox_delete (sb, NULL);
+}
+
+static gboolean
+on_grace_timeout (gpointer data)
+{
+  Sandbox *sb = data;
+  sb->grace_timer = 0;
+  sandbox_fail (sb, "%s", sb->grace_reason);
+  return G_SOURCE_REMOVE;
+}
+
+/* Fails the sandbox with @reason unless QEMU exits meanwhile, in which case
+ * its exit (with status and log) is the reason given. */
+static void
+fail_unless_qemu_exits (Sandbox *sb, const char *reason)
+{
+  if (sb->pid <= 0)
+    {
+      sandbox_fail (sb, "%s", reason);
+      return;
+    }
+  if (sb->grace_timer)
+    return;
+  g_free (sb->grace_reason);
+  sb->grace_reason = g_strdup (reason);
+  sb->grace_timer = g_timeout_add (EXIT_GRACE_MS, on_grace_timeout, sb);
 }
 
 static gboolean
@@ -359,7 +391,10 @@ on_agent_closed (const GError *reason, gpointer data)
   Sandbox *sb = data;
   if (sb->deleting || sb->state == SANDBOX_STOPPING)
     return;
-  sandbox_fail (sb, "%s", reason->message);
+  if (g_error_matches (reason, AGENT_PROTOCOL_ERROR, 0))
+    sandbox_fail (sb, "%s", reason->message);
+  else
+    fail_unless_qemu_exits (sb, reason->message);
 }
 
 static const AgentChannelCallbacks agent_callbacks = {
@@ -382,8 +417,11 @@ on_qmp_ready (QmpClient *qmp, JsonNode *result, const GError *error, gpointer da
   Sandbox *sb = data;
   if (error)
     {
-      if (!sb->deleting)
-        sandbox_fail (sb, "QMP: %s", error->message);
+      g_autofree char *why = g_strdup_printf ("QMP: %s", error->message);
+      if (!sb->deleting && error->code == QMP_ERROR_PROTOCOL)
+        sandbox_fail (sb, "%s", why);
+      else if (!sb->deleting)
+        fail_unless_qemu_exits (sb, why);
       return;
     }
   qmp_client_execute_async (qmp, "query-status", NULL, QMP_TIMEOUT_MS, on_qmp_status, sb);

@@ -1,0 +1,58 @@
+#!/bin/bash
+# sandboxd refuses bad configuration at start, saying what is wrong.
+. "$(dirname "$0")/lib.sh"
+
+out=$("$SANDBOXD" --runtime-dir "$TMP/a" --kernel "$TMP/no-such-kernel" 2>&1); rc=$?
+is "$rc" 1 "a missing kernel makes sandboxd exit 1"
+contains "$out" "guest kernel $TMP/no-such-kernel: No such file or directory" "... and says which kernel"
+
+out=$("$SANDBOXD" --runtime-dir "$TMP/a" --initramfs "$TMP/no-such.img" 2>&1); rc=$?
+is "$rc" 1 "a missing initramfs makes sandboxd exit 1"
+contains "$out" "guest initramfs $TMP/no-such.img: No such file or directory" "... and says which initramfs"
+
+touch "$TMP/a-file"
+out=$("$SANDBOXD" --runtime-dir "$TMP/a-file/sub" 2>&1); rc=$?
+is "$rc" 1 "a runtime dir that cannot be created makes sandboxd exit 1"
+contains "$out" "runtime dir $TMP/a-file/sub is not writable" "... and names it"
+
+mkdir -p "$TMP/ro"
+mount -t tmpfs -o ro tmpfs "$TMP/ro" 2>/dev/null && {
+  out=$("$SANDBOXD" --runtime-dir "$TMP/ro/rt" 2>&1); rc=$?
+  is "$rc" 1 "a read-only runtime dir makes sandboxd exit 1"
+  contains "$out" "runtime dir $TMP/ro/rt is not writable" "... and names it"
+  umount "$TMP/ro"
+}
+
+long=$TMP/$(printf 'x%.0s' $(seq 100))
+out=$("$SANDBOXD" --runtime-dir "$long" 2>&1); rc=$?
+is "$rc" 1 "a runtime dir too long for its sockets is refused"
+contains "$out" "is too long" "... with the reason"
+
+out=$("$SANDBOXD" --runtime-dir "$TMP/a" --qemu no-such-qemu 2>&1); rc=$?
+is "$rc" 1 "a missing QEMU makes sandboxd exit 1"
+contains "$out" "QEMU no-such-qemu not found" "... and names it"
+
+out=$("$SANDBOXD" --runtime-dir "$TMP/a" --accel warp 2>&1); rc=$?
+is "$rc" 1 "an unknown accelerator is refused"
+contains "$out" '--accel must be auto, kvm or tcg, not "warp"' "... naming the value"
+
+out=$("$SANDBOXD" --bogus 2>&1); rc=$?
+is "$rc" 2 "an unknown option is a usage error (exit 2)"
+
+start_daemon "$TMP/d1" --accel tcg
+ok $? "sandboxd starts with a good configuration"
+out=$("$SANDBOXD" --runtime-dir "$TMP/d1" --accel tcg 2>&1); rc=$?
+is "$rc" 1 "a second sandboxd on the same runtime dir is refused"
+contains "$out" "another server is already listening on $TMP/d1/rpc.sock" "... saying why"
+perm=$(stat -c %a "$TMP/d1/rpc.sock")
+is "$perm" 600 "the RPC socket is private to its owner (0600)"
+
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID"; rc=$?
+is "$rc" 0 "SIGTERM stops sandboxd cleanly (exit 0)"
+[ ! -e "$TMP/d1/rpc.sock" ]; ok $? "... and removes its socket"
+
+out=$(SANDBOXD_ADDRESS="ipc://$TMP/d1/rpc.sock" "$SANDBOXCTL" version 2>&1); rc=$?
+is "$rc" 1 "sandboxctl without a daemon exits 1"
+contains "$out" "sandboxctl: UNAVAILABLE: cannot reach sandboxd at ipc://$TMP/d1/rpc.sock" "... and says it cannot reach it"
+
+tap_done

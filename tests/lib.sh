@@ -1,0 +1,66 @@
+# lib.sh — TAP output and a private sandboxd for the shell tests.
+# Sourced by tests/*.sh; meson passes the build directory as $1.
+
+set -u
+BUILD=${1:?usage: $0 BUILD_DIR}
+SANDBOXD="$BUILD/daemon/sandboxd"
+SANDBOXCTL="$BUILD/cli/sandboxctl"
+INITRAMFS="$BUILD/guest-agent/sandbox-initramfs.img"
+
+tap_n=0
+tap_failed=0
+ok() { # ok CONDITION-EXIT-STATUS DESCRIPTION
+  tap_n=$((tap_n + 1))
+  if [ "$1" -eq 0 ]; then
+    echo "ok $tap_n - $2"
+  else
+    echo "not ok $tap_n - $2"
+    tap_failed=$((tap_failed + 1))
+  fi
+}
+diag() { sed 's/^/# /' ; }
+tap_done() { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
+
+# Compares two strings; shows both on failure.
+is() { # is GOT WANT DESCRIPTION
+  if [ "$1" = "$2" ]; then ok 0 "$3"; else
+    ok 1 "$3"
+    printf 'got:  %s\nwant: %s\n' "$1" "$2" | diag
+  fi
+}
+
+# contains HAYSTACK NEEDLE DESCRIPTION
+contains() {
+  case "$1" in
+    *"$2"*) ok 0 "$3" ;;
+    *) ok 1 "$3"; printf 'missing "%s" in:\n%s\n' "$2" "$1" | diag ;;
+  esac
+}
+
+TMP=$(mktemp -d /tmp/sbxtest.XXXXXX)
+daemon_pids=""
+cleanup() {
+  for p in $daemon_pids; do kill -TERM "$p" 2>/dev/null; done
+  for p in $daemon_pids; do
+    for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$p" 2>/dev/null
+  done
+  rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+# start_daemon DIR [sandboxd options...]: starts sandboxd, waits for its
+# socket, exports SANDBOXD_ADDRESS. Its log is DIR.log.
+start_daemon() {
+  local dir=$1; shift
+  "$SANDBOXD" --runtime-dir "$dir" "$@" >"$dir.log" 2>&1 &
+  daemon_pids="$daemon_pids $!"
+  DAEMON_PID=$!
+  for _ in $(seq 200); do
+    [ -S "$dir/rpc.sock" ] && break
+    kill -0 "$DAEMON_PID" 2>/dev/null || break
+    sleep 0.05
+  done
+  export SANDBOXD_ADDRESS="ipc://$dir/rpc.sock"
+  [ -S "$dir/rpc.sock" ]
+}

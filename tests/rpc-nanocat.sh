@@ -1,0 +1,53 @@
+#!/bin/bash
+# The RPC envelope, driven by nanocat: a nanomsg client we did not write.
+. "$(dirname "$0")/lib.sh"
+
+if ! command -v nanocat >/dev/null; then
+  echo "1..0 # SKIP nanocat not installed (nanomsg-utils)"; exit 0
+fi
+start_daemon "$TMP/d" --accel tcg || { echo "Bail out! sandboxd did not start"; cat "$TMP/d.log" | diag; exit 1; }
+
+call() { # call RAW-REQUEST
+  nanocat --req --connect "$SANDBOXD_ADDRESS" --data "$1" --ascii --recv-timeout 5 2>&1 | head -c 4000
+}
+
+out=$(call '{"id": 7, "method": "sandbox.v1.System.Version", "params": {}}')
+contains "$out" '"id":7' "Version answers with the request's id"
+contains "$out" '"status":{"code":"OK"' "... status OK"
+contains "$out" '"api":"sandbox.v1"' "... and the API name"
+contains "$out" '"version":"' "... and a version"
+
+out=$(call 'this is not json')
+contains "$out" '"code":"INVALID_ARGUMENT"' "a request that is not JSON is INVALID_ARGUMENT"
+contains "$out" 'request is not valid JSON' "... and says so"
+contains "$out" '"id":null' "... with a null id"
+
+out=$(call '[1,2]')
+contains "$out" 'request is not a JSON object' "a request that is not an object is refused"
+
+out=$(call '{"id": 1}')
+contains "$out" 'field \"method\" is required' "a request without a method names the field"
+
+out=$(call '{"id": "x", "method": "sandbox.v1.System.Ping"}')
+contains "$out" 'field \"id\" must be an integer' "a string id names the field and type"
+
+out=$(call '{"id": 3, "method": "sandbox.v1.Nope.Never"}')
+contains "$out" '"code":"UNIMPLEMENTED"' "an unknown method is UNIMPLEMENTED"
+contains "$out" 'sandbox.v1.Nope.Never' "... naming the method"
+
+out=$(call '{"id": 4, "method": "sandbox.v1.Sandboxes.Get", "params": {"id": "nope"}}')
+contains "$out" '"code":"NOT_FOUND"' "Get of an unknown sandbox is NOT_FOUND"
+
+out=$(call '{"id": 5, "method": "sandbox.v1.Sandboxes.Create", "params": {"memory_mb": "lots"}}')
+contains "$out" 'field \"memory_mb\" must be an integer' "Create with a wrong type names the field"
+
+out=$(call '{"id": 6, "method": "sandbox.v1.Sandboxes.Create", "params": {"name": "bad name!"}}')
+contains "$out" '"code":"INVALID_ARGUMENT"' "Create with a bad name is INVALID_ARGUMENT"
+
+out=$(call '{"id": 8, "method": "sandbox.v1.Processes.Exec", "params": {"sandbox_id": "nope", "args": ["true"]}}')
+contains "$out" '"code":"NOT_FOUND"' "Exec in an unknown sandbox is NOT_FOUND"
+
+out=$(call '{"id": 9, "method": "sandbox.v1.System.Ping"}')
+contains "$out" '"code":"OK"' "the daemon still serves after all the bad requests"
+
+tap_done

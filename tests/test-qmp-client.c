@@ -1,0 +1,350 @@
+/* The QMP client against a real QEMU, and against a fake QMP server that
+ * misbehaves in the ways a real one cannot be made to. */
+#include "qmp-client.h"
+
+#include <gio/gio.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+typedef struct
+{
+  gboolean ready;
+  gboolean replied;
+  GError *error;
+  JsonNode *result;
+  GPtrArray *events;
+  GError *closed;
+  gboolean was_closed;
+} Seen;
+
+static void
+seen_clear (Seen *s)
+{
+  g_clear_error (&s->error);
+  g_clear_error (&s->closed);
+  g_clear_pointer (&s->result, json_node_unref);
+  g_clear_pointer (&s->events, g_ptr_array_unref);
+}
+
+static void
+on_ready (QmpClient *c, JsonNode *result, const GError *error, gpointer data)
+{
+  Seen *s = data;
+  s->ready = TRUE;
+  if (error)
+    s->error = g_error_copy (error);
+}
+
+static void
+on_reply (QmpClient *c, JsonNode *result, const GError *error, gpointer data)
+{
+  Seen *s = data;
+  s->replied = TRUE;
+  g_clear_error (&s->error);
+  g_clear_pointer (&s->result, json_node_unref);
+  if (error)
+    s->error = g_error_copy (error);
+  else
+    s->result = json_node_copy (result);
+}
+
+static void
+on_event (QmpClient *c, const char *event, JsonObject *data, gpointer user_data)
+{
+  Seen *s = user_data;
+  g_ptr_array_add (s->events, g_strdup (event));
+}
+
+static void
+on_closed (QmpClient *c, const GError *reason, gpointer data)
+{
+  Seen *s = data;
+  s->was_closed = TRUE;
+  s->closed = g_error_copy (reason);
+}
+
+static void
+iterate_until (gboolean *flag)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (!*flag && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (*flag);
+}
+
+static gboolean
+has_event (Seen *s, const char *name)
+{
+  for (guint i = 0; i < s->events->len; i++)
+    if (g_str_equal (s->events->pdata[i], name))
+      return TRUE;
+  return FALSE;
+}
+
+static void
+wait_event (Seen *s, const char *name)
+{
+  gint64 deadline = g_get_monotonic_time () + 20 * G_USEC_PER_SEC;
+  while (!has_event (s, name) && g_get_monotonic_time () < deadline)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_true (has_event (s, name));
+}
+
+static void
+execute (QmpClient *c, Seen *s, const char *cmd, guint timeout_ms)
+{
+  s->replied = FALSE;
+  qmp_client_execute_async (c, cmd, NULL, timeout_ms, on_reply, s);
+  iterate_until (&s->replied);
+}
+
+static QmpClient *
+connect_client (const char *path, Seen *s)
+{
+  QmpClient *c = qmp_client_new (path);
+  s->events = g_ptr_array_new_with_free_func (g_free);
+  qmp_client_set_event_handler (c, on_event, s);
+  qmp_client_set_closed_handler (c, on_closed, s);
+  qmp_client_connect_async (c, 10000, on_ready, s);
+  iterate_until (&s->ready);
+  return c;
+}
+
+/* ---- against a real QEMU ---- */
+
+static void
+test_real_qemu (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("qmptest-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "qmp.sock", NULL);
+  g_autofree char *qmp_arg = g_strdup_printf ("unix:%s,server=on,wait=off", path);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) qemu = g_subprocess_new (
+      G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "qemu-system-x86_64", "-M", "microvm",
+      "-accel", "tcg", "-m", "16", "-nodefaults", "-no-user-config", "-display", "none", "-S",
+      "-qmp", qmp_arg, NULL);
+  g_assert_no_error (error);
+
+  Seen s = { 0 };
+  g_autoptr (QmpClient) c = connect_client (path, &s);
+  g_assert_no_error (s.error);
+  g_assert_true (qmp_client_is_connected (c));
+  g_assert_true (g_str_has_prefix (qmp_client_get_qemu_version (c), "7.")
+                 || strchr (qmp_client_get_qemu_version (c), '.') != NULL);
+
+  execute (c, &s, "query-status", 5000);
+  g_assert_no_error (s.error);
+  JsonObject *st = json_node_get_object (s.result);
+  g_assert_cmpstr (json_object_get_string_member (st, "status"), ==, "prelaunch");
+  g_assert_false (json_object_get_boolean_member (st, "running"));
+
+  execute (c, &s, "cont", 5000);
+  g_assert_no_error (s.error);
+  wait_event (&s, "RESUME");
+  execute (c, &s, "stop", 5000);
+  g_assert_no_error (s.error);
+  wait_event (&s, "STOP");
+
+  /* QEMU's own errors keep their class and description. */
+  execute (c, &s, "no-such-command", 5000);
+  g_assert_error (s.error, QMP_ERROR, QMP_ERROR_COMMAND);
+  g_assert_true (g_str_has_prefix (s.error->message, "CommandNotFound: "));
+
+  execute (c, &s, "quit", 5000);
+  wait_event (&s, "SHUTDOWN");
+  iterate_until (&s.was_closed);
+  g_assert_error (s.closed, QMP_ERROR, QMP_ERROR_CLOSED);
+  g_subprocess_wait (qemu, NULL, NULL);
+
+  /* Closed means closed: later commands fail at once. */
+  execute (c, &s, "query-status", 5000);
+  g_assert_error (s.error, QMP_ERROR, QMP_ERROR_CLOSED);
+  seen_clear (&s);
+  rmdir (dir);
+}
+
+static void
+test_connect_gives_up (void)
+{
+  Seen s = { 0 };
+  QmpClient *c = qmp_client_new ("/nonexistent/qmp.sock");
+  qmp_client_connect_async (c, 200, on_ready, &s);
+  iterate_until (&s.ready);
+  g_assert_error (s.error, QMP_ERROR, QMP_ERROR_CONNECT);
+  g_assert_nonnull (strstr (s.error->message, "/nonexistent/qmp.sock"));
+  qmp_client_free (c);
+  seen_clear (&s);
+}
+
+/* ---- against a fake QMP server ---- */
+
+typedef enum
+{
+  FAKE_LATE_REPLY, /* answers the first command late, the second on time */
+  FAKE_SEND_RAW,   /* answers the first command with raw bytes, then closes */
+} FakeMode;
+
+typedef struct
+{
+  int listen_fd;
+  FakeMode mode;
+  const char *raw;
+  gsize raw_len;
+} Fake;
+
+static char *
+read_line (int fd)
+{
+  GString *s = g_string_new (NULL);
+  char ch;
+  while (read (fd, &ch, 1) == 1 && ch != '\n')
+    g_string_append_c (s, ch);
+  return g_string_free (s, s->len == 0);
+}
+
+static char *
+line_id (const char *line)
+{
+  g_autoptr (JsonNode) node = json_from_string (line, NULL);
+  return g_strdup (json_object_get_string_member (json_node_get_object (node), "id"));
+}
+
+static void
+send_str (int fd, const char *s)
+{
+  g_assert_cmpint (write (fd, s, strlen (s)), ==, (gssize) strlen (s));
+}
+
+static gpointer
+fake_thread (gpointer data)
+{
+  Fake *f = data;
+  int fd = accept (f->listen_fd, NULL, NULL);
+  send_str (fd, "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 9, \"minor\": 9, \"micro\": 9}}, "
+                "\"capabilities\": []}}\r\n");
+  g_autofree char *caps = read_line (fd);
+  g_autofree char *caps_id = line_id (caps);
+  g_autofree char *caps_reply = g_strdup_printf ("{\"return\": {}, \"id\": \"%s\"}\r\n", caps_id);
+  send_str (fd, caps_reply);
+
+  g_autofree char *first = read_line (fd);
+  g_autofree char *first_id = line_id (first);
+  if (f->mode == FAKE_SEND_RAW)
+    {
+      /* The client may hang up before all of it is sent (the long line). */
+      (void) !write (fd, f->raw, f->raw_len);
+      close (fd);
+      return NULL;
+    }
+  /* FAKE_LATE_REPLY: the client times out on the first command, sends a
+   * second; the late answer to the first comes before the second's. */
+  g_autofree char *second = read_line (fd);
+  g_autofree char *second_id = line_id (second);
+  g_autofree char *late = g_strdup_printf ("{\"return\": {\"late\": true}, \"id\": \"%s\"}\r\n"
+                                           "{\"return\": {\"second\": true}, \"id\": \"%s\"}\r\n",
+                                           first_id, second_id);
+  send_str (fd, late);
+  read_line (fd); /* until the client closes */
+  close (fd);
+  return NULL;
+}
+
+static QmpClient *
+start_fake (Fake *f, char **path_out, GThread **thread, Seen *s)
+{
+  g_autofree char *dir = g_dir_make_tmp ("qmpfake-XXXXXX", NULL);
+  char *path = g_build_filename (dir, "qmp.sock", NULL);
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  g_strlcpy (addr.sun_path, path, sizeof addr.sun_path);
+  f->listen_fd = socket (AF_UNIX, SOCK_STREAM, 0);
+  g_assert_cmpint (bind (f->listen_fd, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (listen (f->listen_fd, 1), ==, 0);
+  *thread = g_thread_new ("fake-qmp", fake_thread, f);
+  *path_out = path;
+  QmpClient *c = connect_client (path, s);
+  g_assert_no_error (s->error);
+  g_assert_cmpstr (qmp_client_get_qemu_version (c), ==, "9.9.9");
+  return c;
+}
+
+static void
+stop_fake (Fake *f, char *path, GThread *thread, QmpClient *c)
+{
+  qmp_client_free (c);
+  g_thread_join (thread);
+  close (f->listen_fd);
+  unlink (path);
+  g_autofree char *dir = g_path_get_dirname (path);
+  rmdir (dir);
+  g_free (path);
+}
+
+static void
+test_timeout_keeps_stream_in_sync (void)
+{
+  Fake f = { .mode = FAKE_LATE_REPLY };
+  Seen s = { 0 };
+  char *path;
+  GThread *thread;
+  QmpClient *c = start_fake (&f, &path, &thread, &s);
+
+  execute (c, &s, "first", 100);
+  g_assert_error (s.error, QMP_ERROR, QMP_ERROR_TIMEOUT);
+  execute (c, &s, "second", 5000);
+  g_assert_no_error (s.error);
+  g_assert_true (json_object_get_boolean_member (json_node_get_object (s.result), "second"));
+  g_assert_false (s.was_closed);
+  stop_fake (&f, path, thread, c);
+  seen_clear (&s);
+}
+
+static void
+check_bad_input (const char *raw, gsize len, int code, const char *fragment)
+{
+  Fake f = { .mode = FAKE_SEND_RAW, .raw = raw, .raw_len = len };
+  Seen s = { 0 };
+  char *path;
+  GThread *thread;
+  QmpClient *c = start_fake (&f, &path, &thread, &s);
+
+  execute (c, &s, "query-status", 5000);
+  g_assert_error (s.error, QMP_ERROR, code);
+  if (strstr (s.error->message, fragment) == NULL)
+    g_error ("\"%s\" not in \"%s\"", fragment, s.error->message);
+  g_assert_true (s.was_closed);
+  g_assert_error (s.closed, QMP_ERROR, code);
+  g_assert_false (qmp_client_is_connected (c));
+  stop_fake (&f, path, thread, c);
+  seen_clear (&s);
+}
+
+static void
+test_bad_input (void)
+{
+  check_bad_input ("{this is not json\r\n", 19, QMP_ERROR_PROTOCOL, "malformed JSON");
+  check_bad_input ("[1, 2, 3]\r\n", 11, QMP_ERROR_PROTOCOL, "not an object");
+  check_bad_input ("{\"return\": {}, \"id\": \"who?\"}\r\n", 30, QMP_ERROR_PROTOCOL,
+                   "unknown id \"who?\"");
+  check_bad_input ("{\"surprise\": 1}\r\n", 17, QMP_ERROR_PROTOCOL, "unknown kind");
+  check_bad_input ("{\"return\": {}, \"id\"", 19, QMP_ERROR_CLOSED, "in the middle of a message");
+
+  gsize big = 2 * 1024 * 1024;
+  g_autofree char *huge = g_malloc (big);
+  memset (huge, 'x', big);
+  check_bad_input (huge, big, QMP_ERROR_PROTOCOL, "QMP line longer than");
+}
+
+int
+main (int argc, char **argv)
+{
+  signal (SIGPIPE, SIG_IGN);
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/qmp/real-qemu", test_real_qemu);
+  g_test_add_func ("/qmp/connect-gives-up", test_connect_gives_up);
+  g_test_add_func ("/qmp/timeout-keeps-stream-in-sync", test_timeout_keeps_stream_in_sync);
+  g_test_add_func ("/qmp/bad-input", test_bad_input);
+  return g_test_run ();
+}
