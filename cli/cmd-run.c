@@ -57,9 +57,9 @@ copy_stream (gpointer data)
       json_object_set_int_member (params, "offset", offset);
       json_object_set_int_member (params, "max_bytes", READ_MAX_BYTES);
       json_object_set_int_member (params, "wait_ms", READ_WAIT_MS);
-      g_autoptr (JsonObject) res = rpc_client_call (client, "sandbox.v1.Processes.ReadOutput",
-                                                    params, READ_WAIT_MS + CALL_DEADLINE_MS,
-                                                    &sc->error);
+      g_autoptr (JsonObject) res
+          = rpc_client_call (client, "sandbox.v1.Processes.ReadOutput", params,
+                             READ_WAIT_MS + CALL_DEADLINE_MS, &sc->error);
       const char *b64 = NULL;
       if (res == NULL || !json_field_string (res, "data", TRUE, &b64, &sc->error)
           || !json_field_int (res, "offset", TRUE, 0, G_MAXINT64, &offset, &sc->error)
@@ -130,12 +130,10 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
   GOptionEntry entries[] = {
     { "rm", 0, 0, G_OPTION_ARG_NONE, &rm, "Delete the sandbox when the command exits", NULL },
     { "name", 0, 0, G_OPTION_ARG_STRING, &name, "Name the sandbox", "NAME" },
-    { "memory", 'm', 0, G_OPTION_ARG_STRING, &memory, "Guest memory, e.g. 256M or 1G",
-      "SIZE" },
+    { "memory", 'm', 0, G_OPTION_ARG_STRING, &memory, "Guest memory, e.g. 256M or 1G", "SIZE" },
     { "cpus", 0, 0, G_OPTION_ARG_INT, &cpus, "Guest vCPUs", "N" },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "Set an environment variable", "K=V" },
-    { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command",
-      "DIR" },
+    { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command", "DIR" },
     { NULL },
   };
   if (!cli_parse ("run", "[OPTIONS] [--] COMMAND [ARG...]",
@@ -171,8 +169,8 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
     json_object_set_int_member (create, "cpus", cpus);
   if (rm)
     json_object_set_boolean_member (create, "delete_on_failure", TRUE);
-  g_autoptr (JsonObject) sandbox = rpc_client_call (client, "sandbox.v1.Sandboxes.Create", create,
-                                                    CREATE_DEADLINE_MS, &error);
+  g_autoptr (JsonObject) sandbox
+      = rpc_client_call (client, "sandbox.v1.Sandboxes.Create", create, CREATE_DEADLINE_MS, &error);
   if (sandbox == NULL)
     return cli_fail (error);
   g_autofree char *id = g_strdup (json_object_get_string_member_with_default (sandbox, "id", ""));

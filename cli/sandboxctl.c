@@ -20,8 +20,8 @@ static const struct
 int
 cli_fail (const GError *error)
 {
-  const char *code = error->domain == RPC_ERROR ? rpc_status_to_string ((RpcStatus) error->code)
-                                                : "INTERNAL";
+  const char *code
+      = error->domain == RPC_ERROR ? rpc_status_to_string ((RpcStatus) error->code) : "INTERNAL";
   fprintf (stderr, "sandboxctl: %s: %s\n", code, error->message);
   return CLI_EXIT_ERROR;
 }
@@ -34,8 +34,8 @@ cli_usage_error (const char *verb, const GError *error)
 }
 
 gboolean
-cli_parse (const char *verb, const char *params, const char *summary,
-           const GOptionEntry *entries, int *argc, char ***argv, int *exit_code)
+cli_parse (const char *verb, const char *params, const char *summary, const GOptionEntry *entries,
+           int *argc, char ***argv, int *exit_code)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *usage = g_strdup_printf ("%s %s", verb, params);

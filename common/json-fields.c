@@ -91,8 +91,7 @@ json_field_bool (JsonObject *obj, const char *name, gboolean required, gboolean 
 }
 
 gboolean
-json_field_strv (JsonObject *obj, const char *name, gboolean required, char ***out,
-                 GError **error)
+json_field_strv (JsonObject *obj, const char *name, gboolean required, char ***out, GError **error)
 {
   gboolean ok;
   JsonNode *node = lookup (obj, name, required, &ok, error);

@@ -22,8 +22,8 @@ typedef enum
 /* Each getter: TRUE and *out set when present and of the right type; TRUE
  * with *out untouched when absent (or null) and !required; FALSE with @error
  * naming @name otherwise. Strings point into @obj. */
-gboolean json_field_string (JsonObject *obj, const char *name, gboolean required,
-                            const char **out, GError **error);
+gboolean json_field_string (JsonObject *obj, const char *name, gboolean required, const char **out,
+                            GError **error);
 gboolean json_field_int (JsonObject *obj, const char *name, gboolean required, gint64 min,
                          gint64 max, gint64 *out, GError **error);
 gboolean json_field_bool (JsonObject *obj, const char *name, gboolean required, gboolean *out,
@@ -31,5 +31,5 @@ gboolean json_field_bool (JsonObject *obj, const char *name, gboolean required, 
 /* A JSON array of strings; *out is a new NULL-terminated vector. */
 gboolean json_field_strv (JsonObject *obj, const char *name, gboolean required, char ***out,
                           GError **error);
-gboolean json_field_object (JsonObject *obj, const char *name, gboolean required,
-                            JsonObject **out, GError **error);
+gboolean json_field_object (JsonObject *obj, const char *name, gboolean required, JsonObject **out,
+                            GError **error);

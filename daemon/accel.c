@@ -57,8 +57,7 @@ probe_kvm (const char *qemu, char **why)
 }
 
 gboolean
-accel_choose (const char *qemu, const char *requested, Accel *accel, char **reason,
-              GError **error)
+accel_choose (const char *qemu, const char *requested, Accel *accel, char **reason, GError **error)
 {
   if (g_str_equal (requested, "tcg"))
     {

@@ -36,11 +36,10 @@ check_readable (const char *what, const char *path, const char *hint, GError **e
 }
 
 gboolean
-guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_opt,
-                     GError **error)
+guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_opt, GError **error)
 {
-  d->initramfs = initramfs_opt ? g_canonicalize_filename (initramfs_opt, NULL)
-                               : default_initramfs ();
+  d->initramfs
+      = initramfs_opt ? g_canonicalize_filename (initramfs_opt, NULL) : default_initramfs ();
   if (!check_readable ("guest initramfs", d->initramfs,
                        initramfs_opt ? "given with --initramfs"
                                      : "build it with meson, or pass --initramfs FILE",
@@ -63,8 +62,8 @@ guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_op
   if (d->guest_release == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "cannot tell which kernel matches %s (no %s); pass --kernel FILE",
-                   d->initramfs, release_file ? release_file : "release file");
+                   "cannot tell which kernel matches %s (no %s); pass --kernel FILE", d->initramfs,
+                   release_file ? release_file : "release file");
       return FALSE;
     }
   d->kernel = g_strdup_printf ("/boot/vmlinuz-%s", d->guest_release);

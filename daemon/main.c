@@ -120,8 +120,7 @@ main (int argc, char **argv)
   setlocale (LC_ALL, "");
   GOptionEntry entries[] = {
     { "runtime-dir", 'r', 0, G_OPTION_ARG_FILENAME, &runtime_dir,
-      "Directory for the RPC socket and per-sandbox directories (default " SANDBOXD_RUNTIME_DIR
-      ")",
+      "Directory for the RPC socket and per-sandbox directories (default " SANDBOXD_RUNTIME_DIR ")",
       "DIR" },
     { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel,
       "Guest kernel (default: /boot/vmlinuz-<release the initramfs was built for>)", "FILE" },

@@ -21,8 +21,7 @@ add (GPtrArray *a, ...)
   va_end (ap);
 }
 
-static void G_GNUC_PRINTF (2, 3)
-addf (GPtrArray *a, const char *fmt, ...)
+static void G_GNUC_PRINTF (2, 3) addf (GPtrArray *a, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);

@@ -68,8 +68,8 @@ require_running (Sandbox *sb, RpcCall *call)
   if (sb->state == SANDBOX_RUNNING)
     return TRUE;
   if (sb->state == SANDBOX_FAILED)
-    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s failed: %s",
-                           sb->name, sb->error);
+    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s failed: %s", sb->name,
+                           sb->error);
   else
     rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s is %s, not running",
                            sb->name, sandbox_state_to_string (sb->state));
@@ -158,8 +158,8 @@ sandbox_read_output (Sandbox *sb, RpcCall *call, guint32 process_id, gboolean is
                              process_id);
       return;
     }
-  output_log_read (is_stderr ? proc->err : proc->out, call, offset,
-                   MIN (max_bytes, READ_MAX_BYTES), wait_ms);
+  output_log_read (is_stderr ? proc->err : proc->out, call, offset, MIN (max_bytes, READ_MAX_BYTES),
+                   wait_ms);
 }
 
 static RpcStatus
@@ -263,8 +263,8 @@ sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, const gui
   SandboxProcess *proc = lookup (sb, stream);
   if (proc == NULL || proc->exited)
     {
-      sandbox_fail (sb, "the guest agent sent output for %s process %u", proc ? "finished" : "unknown",
-                    stream);
+      sandbox_fail (sb, "the guest agent sent output for %s process %u",
+                    proc ? "finished" : "unknown", stream);
       return;
     }
   OutputLog *log = is_stderr ? proc->err : proc->out;

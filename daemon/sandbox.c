@@ -267,8 +267,7 @@ rm_rf (const char *path, GError **error)
   else if (unlink (path) == 0)
     return TRUE;
   int e = errno;
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "remove %s: %s", path,
-               g_strerror (e));
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "remove %s: %s", path, g_strerror (e));
   return FALSE;
 }
 
@@ -320,8 +319,9 @@ on_qemu_exit (GPid pid, int status, gpointer data)
   g_autofree char *log_path = g_build_filename (sb->dir, QEMU_LOG, NULL);
   g_autofree char *log_tail = qemu_file_tail (log_path, 600);
   g_autofree char *tail = console_tail (sb);
-  g_autofree char *how = WIFSIGNALED (status) ? g_strdup_printf ("killed by signal %d", WTERMSIG (status))
-                                              : g_strdup_printf ("exit status %d", WEXITSTATUS (status));
+  g_autofree char *how = WIFSIGNALED (status)
+                             ? g_strdup_printf ("killed by signal %d", WTERMSIG (status))
+                             : g_strdup_printf ("exit status %d", WEXITSTATUS (status));
   sandbox_fail (sb, "QEMU exited unexpectedly (%s)%s%s%s", how, *log_tail ? ": " : "", log_tail,
                 sb->state == SANDBOX_BOOTING ? tail : "");
 }
@@ -332,8 +332,8 @@ on_boot_timeout (gpointer data)
   Sandbox *sb = data;
   sb->boot_timer = 0;
   g_autofree char *tail = console_tail (sb);
-  sandbox_fail (sb, "the guest agent did not say hello within %u s%s",
-                sb->daemon->boot_timeout_s, tail);
+  sandbox_fail (sb, "the guest agent did not say hello within %u s%s", sb->daemon->boot_timeout_s,
+                tail);
   return G_SOURCE_REMOVE;
 }
 
@@ -469,8 +469,7 @@ on_kill_timeout (gpointer data)
   sb->kill_timer = 0;
   if (sb->pid > 0)
     {
-      g_message ("sandbox %s: QEMU did not quit within %d ms; killing it", sb->name,
-                 STOP_GRACE_MS);
+      g_message ("sandbox %s: QEMU did not quit within %d ms; killing it", sb->name, STOP_GRACE_MS);
       kill (sb->pid, SIGKILL);
     }
   return G_SOURCE_REMOVE;

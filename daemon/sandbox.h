@@ -48,5 +48,5 @@ void sandbox_delete (Sandbox *sandbox, RpcCall *call);
 /* sandbox-process.c: processes inside the guest. Each answers @call. */
 void sandbox_exec (Sandbox *sandbox, RpcCall *call, char **args, char **env, const char *cwd);
 void sandbox_wait (Sandbox *sandbox, RpcCall *call, guint32 process_id);
-void sandbox_read_output (Sandbox *sandbox, RpcCall *call, guint32 process_id,
-                          gboolean is_stderr, guint64 offset, gsize max_bytes, guint wait_ms);
+void sandbox_read_output (Sandbox *sandbox, RpcCall *call, guint32 process_id, gboolean is_stderr,
+                          guint64 offset, gsize max_bytes, guint wait_ms);

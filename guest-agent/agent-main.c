@@ -46,8 +46,7 @@ static Agent agent;
 static void channel_flush (void);
 static void proc_update_watches (AgentProcess *proc);
 
-static void
-log_msg (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
+static void log_msg (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
 static void
 log_msg (const char *fmt, ...)

@@ -108,8 +108,8 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, int 
       close (err_pipe[0]);
       /* The child is reaped by the SIGCHLD handler like any orphan. */
       *exec_errno = child_errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (child_errno), "exec %s: %s",
-                   argv[0], g_strerror (child_errno));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (child_errno), "exec %s: %s", argv[0],
+                   g_strerror (child_errno));
       return NULL;
     }
 

@@ -101,8 +101,7 @@ agent_decoder_next (AgentDecoder *decoder, AgentFrame *frame, GError **error)
     {
       decoder->broken = TRUE;
       g_set_error (error, AGENT_PROTOCOL_ERROR, 0,
-                   "bad frame: reserved bits set (flags 0x%02x, reserved 0x%04x)", flags,
-                   reserved);
+                   "bad frame: reserved bits set (flags 0x%02x, reserved 0x%04x)", flags, reserved);
       return FALSE;
     }
   if (length > AGENT_FRAME_MAX_PAYLOAD)
@@ -131,9 +130,18 @@ agent_frame_append (GByteArray *out, AgentFrameType type, guint8 flags, guint32 
 {
   g_assert (len <= AGENT_FRAME_MAX_PAYLOAD);
   guint8 h[AGENT_FRAME_HEADER_SIZE] = {
-    (guint8) type,          flags, 0, 0, (guint8) (stream >> 24), (guint8) (stream >> 16),
-    (guint8) (stream >> 8), (guint8) stream, (guint8) (len >> 24), (guint8) (len >> 16),
-    (guint8) (len >> 8),    (guint8) len,
+    (guint8) type,
+    flags,
+    0,
+    0,
+    (guint8) (stream >> 24),
+    (guint8) (stream >> 16),
+    (guint8) (stream >> 8),
+    (guint8) stream,
+    (guint8) (len >> 24),
+    (guint8) (len >> 16),
+    (guint8) (len >> 8),
+    (guint8) len,
   };
   g_byte_array_append (out, h, sizeof h);
   if (len > 0)

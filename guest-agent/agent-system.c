@@ -27,8 +27,8 @@ mount_one (const char *source, const char *target, const char *type, unsigned lo
   if (mount (source, target, type, flags, data) < 0 && errno != EBUSY)
     {
       int e = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "mount %s on %s: %s", type,
-                   target, g_strerror (e));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "mount %s on %s: %s", type, target,
+                   g_strerror (e));
       return FALSE;
     }
   return TRUE;

@@ -184,8 +184,8 @@ flush_out (QmpClient *c)
         break;
       if (n < 0)
         {
-          client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "QMP write: %s",
-                                       g_strerror (errno)));
+          client_fail (
+              c, g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "QMP write: %s", g_strerror (errno)));
           return;
         }
       g_byte_array_remove_range (c->outq, 0, (guint) n);
@@ -344,7 +344,8 @@ handle_line (QmpClient *c, const char *line, gsize len, GError **error)
   JsonNode *root = json_parser_get_root (parser);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_set_error (error, QMP_ERROR, QMP_ERROR_PROTOCOL, "QMP sent a message that is not an object");
+      g_set_error (error, QMP_ERROR, QMP_ERROR_PROTOCOL,
+                   "QMP sent a message that is not an object");
       return FALSE;
     }
   JsonObject *msg = json_node_get_object (root);
@@ -413,8 +414,8 @@ on_readable (int fd, GIOCondition cond, gpointer data)
   if (c->inbuf->len > QMP_MAX_LINE)
     {
       c->io_src = 0;
-      client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_PROTOCOL,
-                                   "QMP line longer than %d bytes", QMP_MAX_LINE));
+      client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_PROTOCOL, "QMP line longer than %d bytes",
+                                   QMP_MAX_LINE));
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
@@ -429,8 +430,8 @@ try_connect (gpointer data)
   if (strlen (c->path) >= sizeof addr.sun_path)
     {
       c->connect_src = 0;
-      client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CONNECT, "QMP socket path too long: %s",
-                                   c->path));
+      client_fail (
+          c, g_error_new (QMP_ERROR, QMP_ERROR_CONNECT, "QMP socket path too long: %s", c->path));
       return G_SOURCE_REMOVE;
     }
   strcpy (addr.sun_path, c->path);

@@ -96,8 +96,7 @@ rpc_client_call (RpcClient *client, const char *method, JsonObject *params, gint
   if (nn_send (client->sock, text, len, 0) < 0)
     {
       int e = nn_errno ();
-      g_set_error (error, RPC_ERROR,
-                   e == ETIMEDOUT ? RPC_STATUS_UNAVAILABLE : RPC_STATUS_INTERNAL,
+      g_set_error (error, RPC_ERROR, e == ETIMEDOUT ? RPC_STATUS_UNAVAILABLE : RPC_STATUS_INTERNAL,
                    "cannot send %s to %s: %s", method, client->address, nn_strerror (e));
       return NULL;
     }

@@ -11,8 +11,7 @@ rpc_request_clear (RpcRequest *req)
   g_clear_pointer (&req->params, json_object_unref);
 }
 
-static gboolean
-invalid (GError **error, GError *cause, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+static gboolean invalid (GError **error, GError *cause, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
 
 static gboolean
 invalid (GError **error, GError *cause, const char *fmt, ...)

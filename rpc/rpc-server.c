@@ -95,8 +95,8 @@ call_send (RpcCall *call, RpcStatus status, const char *message, JsonObject *res
   if (call->server)
     {
       gsize len;
-      g_autofree char *text = rpc_response_encode (call->req.has_id, call->req.id, status,
-                                                   message, result, &len);
+      g_autofree char *text
+          = rpc_response_encode (call->req.has_id, call->req.id, status, message, result, &len);
       struct nn_iovec iov = { text, len };
       struct nn_msghdr hdr = { 0 };
       hdr.msg_iov = &iov;

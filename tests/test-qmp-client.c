@@ -122,10 +122,10 @@ test_real_qemu (void)
   g_autofree char *path = g_build_filename (dir, "qmp.sock", NULL);
   g_autofree char *qmp_arg = g_strdup_printf ("unix:%s,server=on,wait=off", path);
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocess) qemu = g_subprocess_new (
-      G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "qemu-system-x86_64", "-M", "microvm",
-      "-accel", "tcg", "-m", "16", "-nodefaults", "-no-user-config", "-display", "none", "-S",
-      "-qmp", qmp_arg, NULL);
+  g_autoptr (GSubprocess) qemu
+      = g_subprocess_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE, &error, "qemu-system-x86_64", "-M",
+                          "microvm", "-accel", "tcg", "-m", "16", "-nodefaults", "-no-user-config",
+                          "-display", "none", "-S", "-qmp", qmp_arg, NULL);
   g_assert_no_error (error);
 
   Seen s = { 0 };
