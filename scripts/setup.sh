@@ -1,0 +1,37 @@
+#!/bin/bash
+# Installs what sandboxd needs on Debian 12 (only what is missing) and
+# builds it into build/. Used by demo.sh, test.sh and CI.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(
+  # build
+  meson ninja-build pkg-config gcc libc6-dev python3 clang-format
+  libglib2.0-dev libjson-glib-dev libnanomsg-dev
+  # run: QEMU, the guest kernel, the guest userland
+  qemu-system-x86 linux-image-cloud-amd64 busybox-static
+  # tests: a nanomsg client we did not write, cpio for a hand-made guest, pgrep
+  nanomsg-utils cpio procps
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "setup: these Debian packages are missing; run as root, or install them: ${missing[*]}" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+if [ ! -f build/build.ninja ]; then
+  opts=()
+  [ "${CI:-}" = true ] && opts+=(-Dwerror=true)
+  meson setup build "${opts[@]}"
+fi
+ninja -C build
