@@ -456,6 +456,7 @@ sandbox_start (Sandbox *sb, RpcCall *call)
   g_autofree char *qmp_path = g_build_filename (sb->dir, QEMU_QMP_SOCKET, NULL);
   sb->qmp = qmp_client_new (qmp_path);
   qmp_client_set_closed_handler (sb->qmp, on_qmp_closed, sb);
+  qmp_client_set_process (sb->qmp, sb->pid);
   qmp_client_connect_async (sb->qmp, CONNECT_TIMEOUT_MS, on_qmp_ready, sb);
 
   g_autofree char *agent_path = g_build_filename (sb->dir, QEMU_AGENT_SOCKET, NULL);

@@ -1,6 +1,7 @@
 #include "qmp-client.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <glib-unix.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +20,12 @@ typedef struct
   gpointer user_data;
   guint timeout_src;
 } Pending;
+
+typedef struct
+{
+  guint64 at;
+  int fd;
+} FdMark;
 
 typedef enum
 {
@@ -39,8 +46,12 @@ struct QmpClient
   guint out_src;
   guint connect_src;
   gint64 connect_deadline;
+  GPid qemu_pid;
   GString *inbuf;
   GByteArray *outq;
+  guint64 sent_total;   /* bytes of the stream written so far */
+  guint64 queued_total; /* bytes of the stream queued so far */
+  GQueue fd_marks;      /* FdMark: an fd to send with the byte at a position */
   guint64 next_id;
   GHashTable *pending;   /* id -> Pending */
   GHashTable *timed_out; /* ids whose late replies are dropped */
@@ -105,6 +116,12 @@ qmp_client_free (QmpClient *client)
   g_hash_table_destroy (client->timed_out);
   g_string_free (client->inbuf, TRUE);
   g_byte_array_unref (client->outq);
+  FdMark *m;
+  while ((m = g_queue_pop_head (&client->fd_marks)) != NULL)
+    {
+      close (m->fd);
+      g_free (m);
+    }
   g_free (client->version);
   g_free (client->path);
   g_free (client);
@@ -172,12 +189,42 @@ client_fail (QmpClient *c, GError *reason)
 
 static gboolean on_writable (int fd, GIOCondition cond, gpointer data);
 
+/* Sends @len bytes with @fd attached as SCM_RIGHTS. */
+static ssize_t
+send_with_fd (int sock, const guint8 *data, gsize len, int fd)
+{
+  struct iovec iov = { (void *) data, len };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+  memset (&control, 0, sizeof control);
+  msg.msg_control = control.buf;
+  msg.msg_controllen = sizeof control.buf;
+  struct cmsghdr *cmsg = CMSG_FIRSTHDR (&msg);
+  cmsg->cmsg_level = SOL_SOCKET;
+  cmsg->cmsg_type = SCM_RIGHTS;
+  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (cmsg), &fd, sizeof fd);
+  return sendmsg (sock, &msg, MSG_NOSIGNAL);
+}
+
 static void
 flush_out (QmpClient *c)
 {
   while (c->outq->len > 0)
     {
-      ssize_t n = send (c->fd, c->outq->data, c->outq->len, MSG_NOSIGNAL);
+      /* An fd travels with the first byte of its command; the bytes before
+       * it go in sends of their own. */
+      FdMark *mark = g_queue_peek_head (&c->fd_marks);
+      gsize len = c->outq->len;
+      gboolean with_fd = mark != NULL && mark->at == c->sent_total;
+      if (mark != NULL && !with_fd)
+        len = MIN (len, (gsize) (mark->at - c->sent_total));
+      ssize_t n = with_fd ? send_with_fd (c->fd, c->outq->data, len, mark->fd)
+                          : send (c->fd, c->outq->data, len, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0 && errno == EAGAIN)
@@ -188,7 +235,13 @@ flush_out (QmpClient *c)
               c, g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "QMP write: %s", g_strerror (errno)));
           return;
         }
+      if (with_fd)
+        {
+          close (mark->fd);
+          g_free (g_queue_pop_head (&c->fd_marks));
+        }
       g_byte_array_remove_range (c->outq, 0, (guint) n);
+      c->sent_total += (guint64) n;
     }
   if (c->outq->len > 0 && c->out_src == 0)
     c->out_src = g_unix_fd_add (c->fd, G_IO_OUT, on_writable, c);
@@ -219,7 +272,7 @@ on_command_timeout (gpointer data)
 }
 
 static void
-send_command (QmpClient *c, const char *command, JsonObject *arguments, guint timeout_ms,
+send_command (QmpClient *c, const char *command, JsonObject *arguments, int fd, guint timeout_ms,
               QmpReplyFunc callback, gpointer user_data)
 {
   Pending *p = g_new0 (Pending, 1);
@@ -236,8 +289,17 @@ send_command (QmpClient *c, const char *command, JsonObject *arguments, guint ti
   g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), msg);
   g_autofree char *text = json_to_string (node, FALSE);
 
-  g_byte_array_append (c->outq, (const guint8 *) text, (guint) strlen (text));
+  if (fd >= 0)
+    {
+      FdMark *mark = g_new0 (FdMark, 1);
+      mark->at = c->queued_total;
+      mark->fd = fd;
+      g_queue_push_tail (&c->fd_marks, mark);
+    }
+  gsize len = strlen (text);
+  g_byte_array_append (c->outq, (const guint8 *) text, (guint) len);
   g_byte_array_append (c->outq, (const guint8 *) "\r\n", 2);
+  c->queued_total += len + 2;
   if (timeout_ms > 0)
     p->timeout_src = g_timeout_add (timeout_ms, on_command_timeout, p);
   g_hash_table_insert (c->pending, p->id, p);
@@ -245,19 +307,34 @@ send_command (QmpClient *c, const char *command, JsonObject *arguments, guint ti
 }
 
 void
-qmp_client_execute_async (QmpClient *client, const char *command, JsonObject *arguments,
-                          guint timeout_ms, QmpReplyFunc callback, gpointer user_data)
+qmp_client_execute_with_fd_async (QmpClient *client, const char *command, JsonObject *arguments,
+                                  int fd, guint timeout_ms, QmpReplyFunc callback,
+                                  gpointer user_data)
 {
+  g_autoptr (GError) error = NULL;
+  int copy = -1;
   if (client->state != STATE_READY)
+    error = g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "QMP is not connected (cannot run %s)",
+                         command);
+  else if (fd >= 0 && (copy = fcntl (fd, F_DUPFD_CLOEXEC, 3)) < 0)
+    error = g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "cannot pass fd %d with %s: %s", fd, command,
+                         g_strerror (errno));
+  if (error)
     {
-      g_autoptr (GError) error = g_error_new (QMP_ERROR, QMP_ERROR_CLOSED,
-                                              "QMP is not connected (cannot run %s)", command);
       if (arguments)
         json_object_unref (arguments);
       callback (client, NULL, error, user_data);
       return;
     }
-  send_command (client, command, arguments, timeout_ms, callback, user_data);
+  send_command (client, command, arguments, copy, timeout_ms, callback, user_data);
+}
+
+void
+qmp_client_execute_async (QmpClient *client, const char *command, JsonObject *arguments,
+                          guint timeout_ms, QmpReplyFunc callback, gpointer user_data)
+{
+  qmp_client_execute_with_fd_async (client, command, arguments, -1, timeout_ms, callback,
+                                    user_data);
 }
 
 static void
@@ -290,7 +367,7 @@ handle_greeting (QmpClient *c, JsonObject *msg, GError **error)
                                 json_object_get_int_member_with_default (qemu, "micro", 0));
   c->state = STATE_NEGOTIATING;
   /* The negotiation is the first command; it runs before the client is ready. */
-  send_command (c, "qmp_capabilities", NULL, 0, on_capabilities, NULL);
+  send_command (c, "qmp_capabilities", NULL, -1, 0, on_capabilities, NULL);
   return TRUE;
 }
 
@@ -421,6 +498,26 @@ on_readable (int fd, GIOCondition cond, gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* TRUE while @pid runs (a zombie has exited too). */
+static gboolean
+process_alive (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  if (!g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  const char *end = strrchr (stat, ')');
+  return end != NULL && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
+}
+
+static void
+adopt_fd (QmpClient *c, int fd)
+{
+  c->fd = fd;
+  c->state = STATE_GREETING;
+  c->io_src = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
+}
+
 static gboolean
 try_connect (gpointer data)
 {
@@ -438,21 +535,43 @@ try_connect (gpointer data)
   int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
     {
-      c->fd = fd;
       c->connect_src = 0;
-      c->state = STATE_GREETING;
-      c->io_src = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
+      adopt_fd (c, fd);
       return G_SOURCE_REMOVE;
     }
   int e = errno;
   if (fd >= 0)
     close (fd);
+  if (c->qemu_pid > 0 && !process_alive (c->qemu_pid))
+    {
+      c->connect_src = 0;
+      client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CONNECT,
+                                   "QEMU (pid %d) exited before its QMP socket %s was up",
+                                   (int) c->qemu_pid, c->path));
+      return G_SOURCE_REMOVE;
+    }
   if (g_get_monotonic_time () < c->connect_deadline)
     return G_SOURCE_CONTINUE;
   c->connect_src = 0;
   client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CONNECT, "cannot connect to QMP at %s: %s",
                                c->path, g_strerror (e)));
   return G_SOURCE_REMOVE;
+}
+
+void
+qmp_client_set_process (QmpClient *client, GPid pid)
+{
+  client->qemu_pid = pid;
+}
+
+void
+qmp_client_connect_fd_async (QmpClient *client, int fd, QmpReplyFunc ready, gpointer user_data)
+{
+  g_return_if_fail (client->state == STATE_IDLE);
+  client->ready_cb = ready;
+  client->ready_data = user_data;
+  g_unix_set_fd_nonblocking (fd, TRUE, NULL);
+  adopt_fd (client, fd);
 }
 
 void

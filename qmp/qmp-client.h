@@ -35,6 +35,7 @@ typedef void (*QmpEventFunc) (QmpClient *client, const char *event, JsonObject *
                               gpointer user_data);
 typedef void (*QmpClosedFunc) (QmpClient *client, const GError *reason, gpointer user_data);
 
+/* @socket_path: where to connect, also named in errors. */
 QmpClient *qmp_client_new (const char *socket_path);
 void qmp_client_free (QmpClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmpClient, qmp_client_free)
@@ -48,9 +49,23 @@ void qmp_client_set_closed_handler (QmpClient *client, QmpClosedFunc func, gpoin
 void qmp_client_connect_async (QmpClient *client, guint timeout_ms, QmpReplyFunc ready,
                                gpointer user_data);
 
+/* While connecting, give up as soon as QEMU process @pid has exited. */
+void qmp_client_set_process (QmpClient *client, GPid pid);
+
+/* Uses @fd, a socket already connected to QMP (ownership taken), then
+ * reads the greeting and negotiates as qmp_client_connect_async does. */
+void qmp_client_connect_fd_async (QmpClient *client, int fd, QmpReplyFunc ready,
+                                  gpointer user_data);
+
 /* Sends @command with @arguments (may be NULL; ownership taken). */
 void qmp_client_execute_async (QmpClient *client, const char *command, JsonObject *arguments,
                                guint timeout_ms, QmpReplyFunc callback, gpointer user_data);
+
+/* The same, passing a duplicate of @fd with the command (SCM_RIGHTS), as
+ * "getfd" and "add-fd" expect. The caller keeps its own @fd. */
+void qmp_client_execute_with_fd_async (QmpClient *client, const char *command,
+                                       JsonObject *arguments, int fd, guint timeout_ms,
+                                       QmpReplyFunc callback, gpointer user_data);
 
 /* "major.minor.micro" from the greeting, or NULL before it. */
 const char *qmp_client_get_qemu_version (QmpClient *client);

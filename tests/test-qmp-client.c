@@ -2,8 +2,10 @@
  * misbehaves in the ways a real one cannot be made to. */
 #include "qmp-client.h"
 
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -94,11 +96,17 @@ wait_event (Seen *s, const char *name)
 }
 
 static void
-execute (QmpClient *c, Seen *s, const char *cmd, guint timeout_ms)
+execute_full (QmpClient *c, Seen *s, const char *cmd, JsonObject *args, int fd, guint timeout_ms)
 {
   s->replied = FALSE;
-  qmp_client_execute_async (c, cmd, NULL, timeout_ms, on_reply, s);
+  qmp_client_execute_with_fd_async (c, cmd, args, fd, timeout_ms, on_reply, s);
   iterate_until (&s->replied);
+}
+
+static void
+execute (QmpClient *c, Seen *s, const char *cmd, guint timeout_ms)
+{
+  execute_full (c, s, cmd, NULL, -1, timeout_ms);
 }
 
 static QmpClient *
@@ -153,6 +161,33 @@ test_real_qemu (void)
   g_assert_error (s.error, QMP_ERROR, QMP_ERROR_COMMAND);
   g_assert_true (g_str_has_prefix (s.error->message, "CommandNotFound: "));
 
+  /* File descriptors travel with their command. */
+  int fd = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  JsonObject *args = json_object_new ();
+  json_object_set_int_member (args, "fdset-id", 7);
+  execute_full (c, &s, "add-fd", args, fd, 5000);
+  g_assert_no_error (s.error);
+  g_assert_cmpint (json_object_get_int_member (json_node_get_object (s.result), "fdset-id"), ==, 7);
+  execute (c, &s, "query-fdsets", 5000);
+  g_assert_no_error (s.error);
+  JsonArray *sets = json_node_get_array (s.result);
+  g_assert_cmpuint (json_array_get_length (sets), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (sets, 0), "fdset-id"),
+                   ==, 7);
+  args = json_object_new ();
+  json_object_set_string_member (args, "fdname", "passed");
+  execute_full (c, &s, "getfd", args, fd, 5000);
+  g_assert_no_error (s.error);
+  args = json_object_new ();
+  json_object_set_string_member (args, "fdname", "passed");
+  execute_full (c, &s, "closefd", args, -1, 5000);
+  g_assert_no_error (s.error); /* closefd of a name QEMU never got is an error */
+  args = json_object_new ();
+  json_object_set_string_member (args, "fdname", "never-passed");
+  execute_full (c, &s, "closefd", args, -1, 5000);
+  g_assert_error (s.error, QMP_ERROR, QMP_ERROR_COMMAND);
+  close (fd);
+
   execute (c, &s, "quit", 5000);
   wait_event (&s, "SHUTDOWN");
   iterate_until (&s.was_closed);
@@ -164,6 +199,28 @@ test_real_qemu (void)
   g_assert_error (s.error, QMP_ERROR, QMP_ERROR_CLOSED);
   seen_clear (&s);
   rmdir (dir);
+}
+
+static void
+test_connect_stops_when_qemu_is_gone (void)
+{
+  Seen s = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) gone = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "true", NULL);
+  g_assert_no_error (error);
+  GPid pid = atoi (g_subprocess_get_identifier (gone));
+  g_usleep (100 * 1000); /* let it exit; it stays a zombie, which counts as gone */
+  QmpClient *c = qmp_client_new ("/nonexistent/qmp.sock");
+  qmp_client_set_process (c, pid);
+  gint64 start = g_get_monotonic_time ();
+  qmp_client_connect_async (c, 30000, on_ready, &s);
+  iterate_until (&s.ready);
+  g_assert_error (s.error, QMP_ERROR, QMP_ERROR_CONNECT);
+  g_assert_nonnull (strstr (s.error->message, "exited before its QMP socket"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 5 * G_USEC_PER_SEC);
+  qmp_client_free (c);
+  g_subprocess_wait (gone, NULL, NULL);
+  seen_clear (&s);
 }
 
 static void
@@ -344,6 +401,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/qmp/real-qemu", test_real_qemu);
   g_test_add_func ("/qmp/connect-gives-up", test_connect_gives_up);
+  g_test_add_func ("/qmp/connect-stops-when-qemu-is-gone", test_connect_stops_when_qemu_is_gone);
   g_test_add_func ("/qmp/timeout-keeps-stream-in-sync", test_timeout_keeps_stream_in_sync);
   g_test_add_func ("/qmp/bad-input", test_bad_input);
   return g_test_run ();
