@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #define CREATE_DEADLINE_MS (5 * 60 * 1000)
-#define CALL_DEADLINE_MS 30000
 #define READ_WAIT_MS 10000
 #define READ_MAX_BYTES (1024 * 1024)
 
@@ -59,7 +58,7 @@ copy_stream (gpointer data)
       json_object_set_int_member (params, "wait_ms", READ_WAIT_MS);
       g_autoptr (JsonObject) res
           = rpc_client_call (client, "sandbox.v1.Processes.ReadOutput", params,
-                             READ_WAIT_MS + CALL_DEADLINE_MS, &sc->error);
+                             READ_WAIT_MS + CLI_CALL_DEADLINE_MS, &sc->error);
       const char *b64 = NULL;
       if (res == NULL || !json_field_string (res, "data", TRUE, &b64, &sc->error)
           || !json_field_int (res, "offset", TRUE, 0, G_MAXINT64, &offset, &sc->error)
@@ -109,8 +108,8 @@ delete_sandbox (RpcClient *client, const char *id)
   g_autoptr (JsonObject) params = json_object_new ();
   json_object_set_string_member (params, "id", id);
   json_object_set_boolean_member (params, "force", TRUE);
-  g_autoptr (JsonObject) res
-      = rpc_client_call (client, "sandbox.v1.Sandboxes.Delete", params, CALL_DEADLINE_MS, &error);
+  g_autoptr (JsonObject) res = rpc_client_call (client, "sandbox.v1.Sandboxes.Delete", params,
+                                                CLI_CALL_DEADLINE_MS, &error);
   if (res == NULL)
     cli_fail (error);
 }
@@ -146,14 +145,13 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
     first++;
   if (first >= argc)
     {
-      g_autoptr (GError) e = g_error_new_literal (RPC_ERROR, 0, "no command given");
-      return cli_usage_error ("run", e);
+      return cli_usage_error_text ("run", "no command given");
     }
   gint64 memory_mb = 0;
   if (memory && !parse_memory (memory, &memory_mb))
     {
-      g_autoptr (GError) e = g_error_new (RPC_ERROR, 0, "--memory: \"%s\" is not a size", memory);
-      return cli_usage_error ("run", e);
+      g_autofree char *msg = g_strdup_printf ("--memory: \"%s\" is not a size", memory);
+      return cli_usage_error_text ("run", msg);
     }
 
   g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
@@ -191,7 +189,7 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
   if (workdir)
     json_object_set_string_member (exec, "cwd", workdir);
   g_autoptr (JsonObject) started
-      = rpc_client_call (client, "sandbox.v1.Processes.Exec", exec, CALL_DEADLINE_MS, &error);
+      = rpc_client_call (client, "sandbox.v1.Processes.Exec", exec, CLI_CALL_DEADLINE_MS, &error);
   if (started == NULL)
     {
       code = exit_code_for_exec_error (error);

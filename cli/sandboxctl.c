@@ -14,6 +14,8 @@ static const struct
   const char *summary;
 } verbs[] = {
   { "run", cli_run, "Run a command in a new sandbox" },
+  { "stop", cli_stop, "Stop sandboxes gracefully" },
+  { "inspect", cli_inspect, "Show sandboxes as JSON" },
   { "version", cli_version, "Show the client and daemon versions" },
 };
 
@@ -27,10 +29,16 @@ cli_fail (const GError *error)
 }
 
 int
+cli_usage_error_text (const char *verb, const char *message)
+{
+  fprintf (stderr, "sandboxctl: %s: %s (see sandboxctl %s --help)\n", verb, message, verb);
+  return CLI_EXIT_USAGE;
+}
+
+static int
 cli_usage_error (const char *verb, const GError *error)
 {
-  fprintf (stderr, "sandboxctl: %s: %s (see sandboxctl %s --help)\n", verb, error->message, verb);
-  return CLI_EXIT_USAGE;
+  return cli_usage_error_text (verb, error->message);
 }
 
 gboolean
@@ -58,6 +66,14 @@ void
 cli_print_json (JsonObject *obj)
 {
   g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), obj);
+  g_autofree char *text = json_to_string (node, TRUE);
+  printf ("%s\n", text);
+}
+
+void
+cli_print_json_array (JsonArray *array)
+{
+  g_autoptr (JsonNode) node = json_node_init_array (json_node_alloc (), array);
   g_autofree char *text = json_to_string (node, TRUE);
   printf ("%s\n", text);
 }

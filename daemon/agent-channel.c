@@ -72,22 +72,25 @@ dispatch_frame (AgentChannel *ch, const AgentFrame *f, GError **error)
   return FALSE;
 }
 
+/* Reads what the socket has once; FALSE when nothing more will come now
+ * (EAGAIN) or ever (the channel closed). */
 static gboolean
-on_readable (int fd, GIOCondition cond, gpointer data)
+read_once (AgentChannel *ch)
 {
-  AgentChannel *ch = data;
   guint8 buf[65536];
-  ssize_t n = recv (fd, buf, sizeof buf, 0);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return G_SOURCE_CONTINUE;
+  ssize_t n = recv (ch->fd, buf, sizeof buf, 0);
+  if (n < 0 && errno == EINTR)
+    return TRUE;
+  if (n < 0 && errno == EAGAIN)
+    return FALSE;
   if (n <= 0)
     {
-      ch->in_src = 0;
+      g_clear_handle_id (&ch->in_src, g_source_remove);
       channel_close (ch, n == 0 ? g_error_new (G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
                                                "agent channel closed")
                                 : g_error_new (G_IO_ERROR, g_io_error_from_errno (errno),
                                                "agent channel: %s", g_strerror (errno)));
-      return G_SOURCE_REMOVE;
+      return FALSE;
     }
 
   agent_decoder_push (ch->decoder, buf, (gsize) n);
@@ -98,11 +101,27 @@ on_readable (int fd, GIOCondition cond, gpointer data)
       break;
   if (error != NULL)
     {
-      ch->in_src = 0;
+      g_clear_handle_id (&ch->in_src, g_source_remove);
       channel_close (ch, error);
-      return G_SOURCE_REMOVE;
     }
-  return ch->closed ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
+  return !ch->closed;
+}
+
+static gboolean
+on_readable (int fd, GIOCondition cond, gpointer data)
+{
+  AgentChannel *ch = data;
+  guint id = ch->in_src;
+  read_once (ch);
+  /* read_once clears in_src when it closes the channel. */
+  return ch->in_src == id && id != 0 ? G_SOURCE_CONTINUE : G_SOURCE_REMOVE;
+}
+
+void
+agent_channel_drain (AgentChannel *channel)
+{
+  while (!channel->closed && channel->fd >= 0 && read_once (channel))
+    ;
 }
 
 static void flush_out (AgentChannel *ch);

@@ -28,4 +28,8 @@ AgentChannel *agent_channel_new (const char *socket_path, guint timeout_ms,
                                  const AgentChannelCallbacks *callbacks, gpointer user_data);
 void agent_channel_free (AgentChannel *channel);
 
+/* Reads and dispatches what the guest sent and the socket still holds, now:
+ * when QEMU has exited, its last words may not have been read yet. */
+void agent_channel_drain (AgentChannel *channel);
+
 gboolean agent_channel_send_control (AgentChannel *channel, JsonObject *message, GError **error);

@@ -12,6 +12,7 @@
 #define DEFAULT_MEMORY_MB 256
 #define MAX_MEMORY_MB (64 * 1024)
 #define MAX_CPUS 64
+#define DEFAULT_STOP_TIMEOUT_S 10
 
 typedef void (*MethodFunc) (Daemon *d, RpcCall *call, JsonObject *params, GError **error);
 
@@ -153,6 +154,16 @@ sandboxes_delete (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   sandbox_delete (sb, call);
 }
 
+static void
+sandboxes_stop (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  gint64 timeout_s = DEFAULT_STOP_TIMEOUT_S;
+  Sandbox *sb = param_sandbox (d, params, "id", error);
+  if (sb == NULL || !json_field_int (params, "timeout_s", FALSE, 0, 3600, &timeout_s, error))
+    return;
+  sandbox_stop (sb, call, (guint) timeout_s);
+}
+
 static gboolean
 param_process (Daemon *d, JsonObject *params, Sandbox **sb, guint32 *process, GError **error)
 {
@@ -232,6 +243,7 @@ static const struct
   { "sandbox.v1.Sandboxes.Create", sandboxes_create },
   { "sandbox.v1.Sandboxes.Get", sandboxes_get },
   { "sandbox.v1.Sandboxes.List", sandboxes_list },
+  { "sandbox.v1.Sandboxes.Stop", sandboxes_stop },
   { "sandbox.v1.Sandboxes.Delete", sandboxes_delete },
   { "sandbox.v1.Processes.Exec", processes_exec },
   { "sandbox.v1.Processes.Wait", processes_wait },

@@ -19,6 +19,13 @@ typedef struct
   GList *waiters;   /* RpcCall */
 } SandboxProcess;
 
+typedef enum
+{
+  STOP_NONE,
+  STOP_POWERDOWN, /* asked the guest to power off */
+  STOP_QUIT,      /* asked QEMU to quit; SIGKILL next */
+} StopPhase;
+
 struct Sandbox
 {
   Daemon *daemon;
@@ -37,7 +44,8 @@ struct Sandbox
   GPid pid;
   guint child_watch;
   guint boot_timer;
-  guint kill_timer;
+  guint stop_timer;
+  StopPhase stop_phase;
   guint release_idle;
   guint grace_timer;
   char *grace_reason;
@@ -46,6 +54,7 @@ struct Sandbox
 
   GList *start_calls;  /* Create calls waiting for the boot */
   GList *delete_calls; /* Delete calls waiting for QEMU to go */
+  GList *stop_calls;   /* Stop calls waiting for QEMU to go */
   gboolean deleting;
   gboolean delete_on_failure;
 

@@ -107,7 +107,7 @@ sandbox_free (Sandbox *sb)
     return;
   g_clear_handle_id (&sb->child_watch, g_source_remove);
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
-  g_clear_handle_id (&sb->kill_timer, g_source_remove);
+  g_clear_handle_id (&sb->stop_timer, g_source_remove);
   g_clear_handle_id (&sb->release_idle, g_source_remove);
   g_clear_handle_id (&sb->grace_timer, g_source_remove);
   g_free (sb->grace_reason);
@@ -116,6 +116,7 @@ sandbox_free (Sandbox *sb)
   g_hash_table_destroy (sb->procs);
   g_list_free_full (sb->start_calls, (GDestroyNotify) rpc_call_unref);
   g_list_free_full (sb->delete_calls, (GDestroyNotify) rpc_call_unref);
+  g_list_free_full (sb->stop_calls, (GDestroyNotify) rpc_call_unref);
   g_date_time_unref (sb->created);
   g_free (sb->kernel_release);
   g_free (sb->error);
@@ -182,6 +183,17 @@ answer_start_calls (Sandbox *sb)
     }
   g_list_free_full (calls, (GDestroyNotify) rpc_call_unref);
 }
+
+static void
+answer_stop_calls (Sandbox *sb)
+{
+  GList *calls = g_steal_pointer (&sb->stop_calls);
+  for (GList *l = calls; l; l = l->next)
+    rpc_call_return (l->data, sandbox_to_json (sb));
+  g_list_free_full (calls, (GDestroyNotify) rpc_call_unref);
+}
+
+static void stop_escalate (Sandbox *sb);
 
 static char *
 console_tail (Sandbox *sb)
@@ -275,8 +287,9 @@ static void
 finish_delete (Sandbox *sb)
 {
   g_autoptr (GError) error = NULL;
-  g_clear_handle_id (&sb->kill_timer, g_source_remove);
+  g_clear_handle_id (&sb->stop_timer, g_source_remove);
   release_channels (sb);
+  answer_stop_calls (sb);
   sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
   gboolean removed = rm_rf (sb->dir, &error);
 
@@ -303,6 +316,8 @@ on_qemu_exit (GPid pid, int status, gpointer data)
   sb->child_watch = 0;
   sb->pid = 0;
   g_spawn_close_pid (pid);
+  if (sb->agent)
+    agent_channel_drain (sb->agent);
 
   if (sb->deleting)
     {
@@ -310,10 +325,14 @@ on_qemu_exit (GPid pid, int status, gpointer data)
       finish_delete (sb);
       return;
     }
-  if (sb->state == SANDBOX_STOPPING)
+  if (sb->state == SANDBOX_STOPPING || (sb->stop_phase != STOP_NONE && sb->state == SANDBOX_FAILED))
     {
-      sb->state = SANDBOX_STOPPED;
+      if (sb->state == SANDBOX_STOPPING)
+        sb->state = SANDBOX_STOPPED;
+      g_autofree char *why = g_strdup_printf ("sandbox %s was stopped", sb->name);
+      sandbox_processes_abort (sb, RPC_STATUS_UNAVAILABLE, why);
       release_channels_later (sb);
+      answer_stop_calls (sb);
       return;
     }
   g_autofree char *log_path = g_build_filename (sb->dir, QEMU_LOG, NULL);
@@ -389,7 +408,8 @@ static void
 on_agent_closed (const GError *reason, gpointer data)
 {
   Sandbox *sb = data;
-  if (sb->deleting || sb->state == SANDBOX_STOPPING)
+  /* pid 0: QEMU is gone and its exit, being handled, is the reason. */
+  if (sb->deleting || sb->state == SANDBOX_STOPPING || sb->pid <= 0)
     return;
   if (g_error_matches (reason, AGENT_PROTOCOL_ERROR, 0))
     sandbox_fail (sb, "%s", reason->message);
@@ -463,17 +483,41 @@ sandbox_start (Sandbox *sb, RpcCall *call)
   sb->agent = agent_channel_new (agent_path, CONNECT_TIMEOUT_MS, &agent_callbacks, sb);
 }
 
+static void on_quit_reply (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data);
+
 static gboolean
-on_kill_timeout (gpointer data)
+on_stop_timer (gpointer data)
 {
   Sandbox *sb = data;
-  sb->kill_timer = 0;
-  if (sb->pid > 0)
+  sb->stop_timer = 0;
+  if (sb->pid <= 0)
+    return G_SOURCE_REMOVE;
+  if (sb->stop_phase == STOP_POWERDOWN)
+    {
+      g_message ("sandbox %s: the guest did not power off in time; quitting QEMU", sb->name);
+      stop_escalate (sb);
+    }
+  else
     {
       g_message ("sandbox %s: QEMU did not quit within %d ms; killing it", sb->name, STOP_GRACE_MS);
       kill (sb->pid, SIGKILL);
     }
   return G_SOURCE_REMOVE;
+}
+
+/* The next step of a stop: quit over QMP, then SIGKILL after a grace. */
+static void
+stop_escalate (Sandbox *sb)
+{
+  g_clear_handle_id (&sb->stop_timer, g_source_remove);
+  sb->stop_phase = STOP_QUIT;
+  if (sb->qmp == NULL || !qmp_client_is_connected (sb->qmp))
+    {
+      kill (sb->pid, SIGKILL);
+      return;
+    }
+  sb->stop_timer = g_timeout_add (STOP_GRACE_MS, on_stop_timer, sb);
+  qmp_client_execute_async (sb->qmp, "quit", NULL, QMP_TIMEOUT_MS, on_quit_reply, sb);
 }
 
 static void
@@ -484,6 +528,53 @@ on_quit_reply (QmpClient *qmp, JsonNode *result, const GError *error, gpointer d
    * what ends the stop. If QMP is unusable, do not wait for the grace. */
   if (error && error->code != QMP_ERROR_CLOSED && sb->pid > 0)
     kill (sb->pid, SIGKILL);
+}
+
+static void
+on_powerdown_reply (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  Sandbox *sb = data;
+  if (error && sb->pid > 0 && sb->stop_phase == STOP_POWERDOWN)
+    stop_escalate (sb);
+}
+
+/* Ends QEMU: with @grace_ms > 0 and a running guest, first asks the guest
+ * to power off (ACPI power button: the agent stops its processes). */
+static void
+stop_qemu (Sandbox *sb, guint grace_ms)
+{
+  if (sb->stop_phase != STOP_NONE)
+    {
+      if (grace_ms == 0 && sb->stop_phase == STOP_POWERDOWN)
+        stop_escalate (sb); /* a forced stop overtakes a graceful one */
+      return;
+    }
+  if (grace_ms == 0 || sb->qmp == NULL || !qmp_client_is_connected (sb->qmp))
+    {
+      stop_escalate (sb);
+      return;
+    }
+  sb->stop_phase = STOP_POWERDOWN;
+  sb->stop_timer = g_timeout_add (grace_ms, on_stop_timer, sb);
+  qmp_client_execute_async (sb->qmp, "system_powerdown", NULL, QMP_TIMEOUT_MS, on_powerdown_reply,
+                            sb);
+}
+
+void
+sandbox_stop (Sandbox *sb, RpcCall *call, guint timeout_s)
+{
+  if (sb->pid <= 0 || sb->deleting)
+    {
+      rpc_call_return (call, sandbox_to_json (sb));
+      return;
+    }
+  sb->stop_calls = g_list_append (sb->stop_calls, rpc_call_ref (call));
+  /* Only a guest whose agent runs can power off by itself. */
+  stop_qemu (sb, sb->state == SANDBOX_RUNNING ? timeout_s * 1000 : 0);
+  if (sb->state != SANDBOX_FAILED)
+    sb->state = SANDBOX_STOPPING;
+  g_clear_handle_id (&sb->boot_timer, g_source_remove);
+  answer_start_calls (sb);
 }
 
 void
@@ -504,9 +595,5 @@ sandbox_delete (Sandbox *sb, RpcCall *call)
   if (sb->state != SANDBOX_FAILED)
     sb->state = SANDBOX_STOPPING;
   answer_start_calls (sb);
-  sb->kill_timer = g_timeout_add (STOP_GRACE_MS, on_kill_timeout, sb);
-  if (sb->qmp && qmp_client_is_connected (sb->qmp))
-    qmp_client_execute_async (sb->qmp, "quit", NULL, QMP_TIMEOUT_MS, on_quit_reply, sb);
-  else
-    kill (sb->pid, SIGKILL);
+  stop_qemu (sb, 0);
 }

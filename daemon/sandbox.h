@@ -41,7 +41,13 @@ JsonObject *sandbox_to_json (Sandbox *sandbox);
  * the reason it failed (including the guest console's tail). */
 void sandbox_start (Sandbox *sandbox, RpcCall *call);
 
-/* Stops QEMU if it runs, removes the directory, answers @call (may be NULL)
+/* Stops the sandbox gracefully: the guest is asked to power off (its
+ * processes get SIGTERM, then SIGKILL), QEMU is told to quit after
+ * @timeout_s, and killed if it still runs 5 s later. Answers @call with the
+ * stopped sandbox. */
+void sandbox_stop (Sandbox *sandbox, RpcCall *call, guint timeout_s);
+
+/* Stops QEMU (quit, then SIGKILL) if it runs, removes the directory, answers @call (may be NULL)
  * and tells the daemon the sandbox is gone. */
 void sandbox_delete (Sandbox *sandbox, RpcCall *call);
 

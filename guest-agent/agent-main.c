@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
+#include <linux/input.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -26,6 +27,8 @@
  * a slow host slows the processes instead of growing the agent's memory. */
 #define OUTQ_HIGH (1024 * 1024)
 #define OUTQ_LOW (256 * 1024)
+/* How long processes get between SIGTERM and SIGKILL at shutdown. */
+#define SHUTDOWN_GRACE_MS 3000
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 typedef struct
@@ -39,11 +42,14 @@ typedef struct
   GByteArray *outq;
   gboolean output_paused;
   GHashTable *procs; /* id -> AgentProcess */
+  gboolean shutting_down;
 } Agent;
 
 static Agent agent;
 
 static void channel_flush (void);
+static void maybe_finish_shutdown (void);
+static void power_off_after_flush (int budget_ms) G_GNUC_NORETURN;
 static void proc_update_watches (AgentProcess *proc);
 
 static void log_msg (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
@@ -133,6 +139,7 @@ maybe_report_exit (AgentProcess *proc)
     json_object_set_int_member (msg, "exit_code", WEXITSTATUS (proc->wait_status));
   send_control (msg);
   g_hash_table_remove (agent.procs, GUINT_TO_POINTER (proc->id));
+  maybe_finish_shutdown ();
 }
 
 static gboolean
@@ -227,6 +234,7 @@ on_sigchld (int fd, GIOCondition cond, gpointer data)
       proc->wait_status = status;
       maybe_report_exit (proc);
     }
+  maybe_finish_shutdown ();
   return G_SOURCE_CONTINUE;
 }
 
@@ -306,12 +314,63 @@ handle_exec (JsonObject *msg)
   send_control (reply);
 }
 
+/* Before powering off, give the host what is queued for it (exit reports
+ * of the processes the shutdown ended), for at most @budget_ms. */
 static void
-handle_shutdown (void)
+power_off_after_flush (int budget_ms)
 {
-  log_msg ("shutdown requested");
-  kill (-1, SIGKILL);
+  gint64 deadline = g_get_monotonic_time () + (gint64) budget_ms * 1000;
+  while (agent.connected && agent.outq->len > 0 && g_get_monotonic_time () < deadline)
+    {
+      struct pollfd p = { .fd = agent.fd, .events = POLLOUT };
+      if (poll (&p, 1, 50) > 0)
+        channel_flush ();
+    }
   agent_system_power_off ();
+}
+
+/* Powers off once shutting down, every process has been reported and no
+ * child is left (peeked at, not reaped: on_sigchld reaps). */
+static void
+maybe_finish_shutdown (void)
+{
+  if (!agent.shutting_down || g_hash_table_size (agent.procs) > 0)
+    return;
+  siginfo_t info = { 0 };
+  if (waitid (P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
+    power_off_after_flush (500);
+}
+
+static gboolean
+on_shutdown_grace (gpointer data)
+{
+  log_msg ("processes still running after %d ms; killing them", SHUTDOWN_GRACE_MS);
+  kill (-1, SIGKILL);
+  power_off_after_flush (500);
+}
+
+/* An orderly shutdown: every process gets SIGTERM, then SIGKILL after a
+ * grace period; the guest powers off once none is left (see on_sigchld). */
+static void
+begin_shutdown (const char *why)
+{
+  if (agent.shutting_down)
+    return;
+  agent.shutting_down = TRUE;
+  log_msg ("shutting down: %s", why);
+  kill (-1, SIGTERM);
+  g_timeout_add (SHUTDOWN_GRACE_MS, on_shutdown_grace, NULL);
+  maybe_finish_shutdown ();
+}
+
+static gboolean
+on_input_event (int fd, GIOCondition cond, gpointer data)
+{
+  struct input_event ev;
+  while (read (fd, &ev, sizeof ev) == sizeof ev)
+    if (ev.type == EV_KEY && ev.code == KEY_POWER && ev.value == 1)
+      begin_shutdown ("power button (QMP system_powerdown)");
+  return (cond & (G_IO_HUP | G_IO_ERR)) ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
 }
 
 static void
@@ -321,7 +380,7 @@ handle_control (JsonObject *msg)
   if (g_str_equal (type, "exec"))
     handle_exec (msg);
   else if (g_str_equal (type, "shutdown"))
-    handle_shutdown ();
+    begin_shutdown ("requested by the host");
   else
     log_msg ("ignoring unknown control message \"%s\"", type);
 }
@@ -473,6 +532,10 @@ main (int argc, char **argv)
   agent.decoder = agent_decoder_new ();
   agent.procs = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) agent_process_free);
   g_unix_fd_add (sigfd, G_IO_IN, on_sigchld, NULL);
+  g_autoptr (GArray) inputs = agent_system_open_input_devices ();
+  for (guint i = 0; i < inputs->len; i++)
+    g_unix_fd_add (g_array_index (inputs, int, i), G_IO_IN | G_IO_HUP | G_IO_ERR, on_input_event,
+                   NULL);
 
   log_msg ("ready on port %s after %" G_GINT64_FORMAT " ms of uptime",
            port_path ? port_path : AGENT_PORT_NAME, agent_system_uptime_ms ());

@@ -174,3 +174,21 @@ agent_system_uptime_ms (void)
   clock_gettime (CLOCK_BOOTTIME, &ts);
   return (gint64) ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
+
+GArray *
+agent_system_open_input_devices (void)
+{
+  GArray *fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GDir) dir = g_dir_open ("/dev/input", 0, NULL);
+  const char *ent;
+  while (dir && (ent = g_dir_read_name (dir)) != NULL)
+    {
+      if (!g_str_has_prefix (ent, "event"))
+        continue;
+      g_autofree char *path = g_build_filename ("/dev/input", ent, NULL);
+      int fd = open (path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd >= 0)
+        g_array_append_val (fds, fd);
+    }
+  return fds;
+}

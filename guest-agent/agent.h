@@ -16,6 +16,8 @@ gboolean agent_system_load_modules (const char *list_path, GError **error);
  * it non-blocking. Returns the fd or -1. */
 int agent_system_open_port (const char *name, int timeout_ms, GError **error);
 void agent_system_power_off (void) G_GNUC_NORETURN;
+/* The fds of /dev/input/event*, non-blocking: the ACPI power button is one. */
+GArray *agent_system_open_input_devices (void);
 char *agent_system_kernel_release (void);
 gint64 agent_system_uptime_ms (void);
 

@@ -16,7 +16,9 @@ import subprocess
 import sys
 
 # Modules the agent needs; their dependencies come from modules.dep.
-MODULES = ["virtio_mmio", "virtio_console"]
+# virtio_scsi and sd_mod: disks hot-plugged over QMP; button and evdev: the
+# ACPI power button, which is how QMP system_powerdown reaches the agent.
+MODULES = ["virtio_mmio", "virtio_console", "virtio_scsi", "sd_mod", "button", "evdev"]
 
 
 def die(msg):
