@@ -164,6 +164,28 @@ sandboxes_stop (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   sandbox_stop (sb, call, (guint) timeout_s);
 }
 
+static void
+sandboxes_attach_disk (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  const char *path = NULL;
+  gboolean read_only = TRUE;
+  Sandbox *sb = param_sandbox (d, params, "id", error);
+  if (sb == NULL || !json_field_string (params, "path", TRUE, &path, error)
+      || !json_field_bool (params, "read_only", FALSE, &read_only, error))
+    return;
+  sandbox_attach_disk (sb, call, path, read_only);
+}
+
+static void
+sandboxes_detach_disk (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  const char *disk_id = NULL;
+  Sandbox *sb = param_sandbox (d, params, "id", error);
+  if (sb == NULL || !json_field_string (params, "disk_id", TRUE, &disk_id, error))
+    return;
+  sandbox_detach_disk (sb, call, disk_id);
+}
+
 static gboolean
 param_process (Daemon *d, JsonObject *params, Sandbox **sb, guint32 *process, GError **error)
 {
@@ -245,6 +267,8 @@ static const struct
   { "sandbox.v1.Sandboxes.List", sandboxes_list },
   { "sandbox.v1.Sandboxes.Stop", sandboxes_stop },
   { "sandbox.v1.Sandboxes.Delete", sandboxes_delete },
+  { "sandbox.v1.Sandboxes.AttachDisk", sandboxes_attach_disk },
+  { "sandbox.v1.Sandboxes.DetachDisk", sandboxes_detach_disk },
   { "sandbox.v1.Processes.Exec", processes_exec },
   { "sandbox.v1.Processes.Wait", processes_wait },
   { "sandbox.v1.Processes.ReadOutput", processes_read_output },

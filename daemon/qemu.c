@@ -61,6 +61,9 @@ qemu_build_argv (const Daemon *d, const QemuConfig *cfg)
   add (a, "-serial", "chardev:console", "-qmp", NULL);
   addf (a, "unix:%s,server=on,wait=off", qmp);
 
+  /* Disks come and go on this controller (hot-plugged over QMP). */
+  add (a, "-device", "virtio-scsi-device,id=scsi0", NULL);
+
   /* QEMU serves the agent socket, so the daemon can reconnect to it. */
   add (a, "-device", "virtio-serial-device", "-chardev", NULL);
   addf (a, "socket,id=agent,path=%s,server=on,wait=off", agent);

@@ -14,6 +14,8 @@ typedef struct
 #define QEMU_AGENT_SOCKET "agent.sock"
 #define QEMU_CONSOLE_LOG "console.log"
 #define QEMU_LOG "qemu.log"
+/* The virtio-scsi controller's bus, where disks are hot-plugged. */
+#define QEMU_SCSI_BUS "scsi0.0"
 
 /* The full argv (argv[0] is the QEMU binary). */
 GStrv qemu_build_argv (const Daemon *daemon, const QemuConfig *config);

@@ -19,6 +19,8 @@ typedef struct
   GList *waiters;   /* RpcCall */
 } SandboxProcess;
 
+typedef struct SandboxDisk SandboxDisk;
+
 typedef enum
 {
   STOP_NONE,
@@ -60,6 +62,9 @@ struct Sandbox
 
   GHashTable *procs; /* id -> SandboxProcess */
   guint32 next_proc;
+
+  GHashTable *disks; /* id -> SandboxDisk */
+  guint next_disk;
 };
 
 /* Marks the sandbox failed with @reason, answers everyone waiting and
@@ -74,3 +79,9 @@ void sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, cons
                            gsize len, gboolean eof);
 /* The sandbox is going away: end every stream and answer every waiter. */
 void sandbox_processes_abort (Sandbox *sb, RpcStatus status, const char *reason);
+
+/* sandbox-disks.c */
+void sandbox_disk_free (SandboxDisk *disk);
+JsonObject *sandbox_disk_to_json (SandboxDisk *disk);
+/* QMP said DEVICE_DELETED for @device. */
+void sandbox_disk_device_deleted (Sandbox *sb, const char *device);

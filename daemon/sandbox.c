@@ -72,6 +72,8 @@ sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error)
   sb->delete_on_failure = config->delete_on_failure;
   sb->created = g_date_time_new_now_utc ();
   sb->procs = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sandbox_process_free);
+  sb->disks
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) sandbox_disk_free);
   sb->next_proc = 1;
   return sb;
 }
@@ -114,6 +116,7 @@ sandbox_free (Sandbox *sb)
   release_channels (sb);
   sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
   g_hash_table_destroy (sb->procs);
+  g_hash_table_destroy (sb->disks);
   g_list_free_full (sb->start_calls, (GDestroyNotify) rpc_call_unref);
   g_list_free_full (sb->delete_calls, (GDestroyNotify) rpc_call_unref);
   g_list_free_full (sb->stop_calls, (GDestroyNotify) rpc_call_unref);
@@ -165,6 +168,13 @@ sandbox_to_json (Sandbox *sb)
   if (sb->pid > 0)
     json_object_set_int_member (o, "qemu_pid", sb->pid);
   json_object_set_string_member (o, "dir", sb->dir);
+  JsonArray *disks = json_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, sb->disks);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    json_array_add_object_element (disks, sandbox_disk_to_json (value));
+  json_object_set_array_member (o, "disks", disks);
   return o;
 }
 
@@ -318,6 +328,7 @@ on_qemu_exit (GPid pid, int status, gpointer data)
   g_spawn_close_pid (pid);
   if (sb->agent)
     agent_channel_drain (sb->agent);
+  g_hash_table_remove_all (sb->disks); /* they went with QEMU */
 
   if (sb->deleting)
     {
@@ -448,6 +459,20 @@ on_qmp_ready (QmpClient *qmp, JsonNode *result, const GError *error, gpointer da
 }
 
 static void
+on_qmp_event (QmpClient *qmp, const char *event, JsonObject *data, gpointer user_data)
+{
+  Sandbox *sb = user_data;
+  if (g_str_equal (event, "DEVICE_DELETED") && data)
+    sandbox_disk_device_deleted (sb,
+                                 json_object_get_string_member_with_default (data, "device", NULL));
+  else if (g_str_equal (event, "SHUTDOWN") && data)
+    g_message ("sandbox %s: QEMU is shutting down (%s)", sb->name,
+               json_object_get_string_member_with_default (data, "reason", "?"));
+  else if (g_str_equal (event, "GUEST_PANICKED"))
+    sandbox_fail (sb, "the guest kernel panicked");
+}
+
+static void
 on_qmp_closed (QmpClient *qmp, const GError *reason, gpointer data)
 {
   /* QEMU going away is reported by its child watch, with its exit status. */
@@ -476,6 +501,7 @@ sandbox_start (Sandbox *sb, RpcCall *call)
   g_autofree char *qmp_path = g_build_filename (sb->dir, QEMU_QMP_SOCKET, NULL);
   sb->qmp = qmp_client_new (qmp_path);
   qmp_client_set_closed_handler (sb->qmp, on_qmp_closed, sb);
+  qmp_client_set_event_handler (sb->qmp, on_qmp_event, sb);
   qmp_client_set_process (sb->qmp, sb->pid);
   qmp_client_connect_async (sb->qmp, CONNECT_TIMEOUT_MS, on_qmp_ready, sb);
 

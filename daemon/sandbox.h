@@ -56,3 +56,9 @@ void sandbox_exec (Sandbox *sandbox, RpcCall *call, char **args, char **env, con
 void sandbox_wait (Sandbox *sandbox, RpcCall *call, guint32 process_id);
 void sandbox_read_output (Sandbox *sandbox, RpcCall *call, guint32 process_id, gboolean is_stderr,
                           guint64 offset, gsize max_bytes, guint wait_ms);
+
+/* sandbox-disks.c: hot-plugged SCSI disks. Attach answers @call with
+ * {"disk_id", "path", "read_only", "scsi_id", "state"}; detach waits for
+ * QEMU's DEVICE_DELETED before removing the block node. */
+void sandbox_attach_disk (Sandbox *sandbox, RpcCall *call, const char *path, gboolean read_only);
+void sandbox_detach_disk (Sandbox *sandbox, RpcCall *call, const char *disk_id);

@@ -1,0 +1,271 @@
+/* Disks hot-plugged into a running sandbox: a raw image becomes a SCSI
+ * disk on the virtio-scsi controller every sandbox has from boot (nothing on
+ * microvm's virtio-mmio bus can be hot-plugged, SCSI disks can). */
+#include "sandbox-private.h"
+
+#include "qemu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DISK_QMP_TIMEOUT_MS 10000
+#define MAX_DISKS 64
+
+struct SandboxDisk
+{
+  Sandbox *sb;
+  char *id; /* "disk-N": also the block node name */
+  char *path;
+  gboolean read_only;
+  guint scsi_id;
+  gboolean attached;
+  RpcCall *call; /* the attach or detach under way */
+};
+
+static char *
+device_id (SandboxDisk *disk)
+{
+  return g_strdup_printf ("dev-%s", disk->id);
+}
+
+void
+sandbox_disk_free (SandboxDisk *disk)
+{
+  if (disk->call)
+    {
+      rpc_call_return_error (disk->call, RPC_STATUS_UNAVAILABLE, "sandbox %s went away",
+                             disk->sb->name);
+      rpc_call_unref (disk->call);
+    }
+  g_free (disk->id);
+  g_free (disk->path);
+  g_free (disk);
+}
+
+JsonObject *
+sandbox_disk_to_json (SandboxDisk *disk)
+{
+  JsonObject *o = json_object_new ();
+  json_object_set_string_member (o, "disk_id", disk->id);
+  json_object_set_string_member (o, "path", disk->path);
+  json_object_set_boolean_member (o, "read_only", disk->read_only);
+  json_object_set_int_member (o, "scsi_id", disk->scsi_id);
+  json_object_set_string_member (o, "state", disk->attached ? "attached" : "changing");
+  return o;
+}
+
+static void
+finish_call (SandboxDisk *disk, JsonObject *result, const GError *error, const char *what)
+{
+  RpcCall *call = g_steal_pointer (&disk->call);
+  if (call == NULL)
+    {
+      if (result)
+        json_object_unref (result);
+      return;
+    }
+  if (error)
+    {
+      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "%s %s of sandbox %s: %s", what,
+                             disk->id, disk->sb->name, error->message);
+      if (result)
+        json_object_unref (result);
+    }
+  else
+    rpc_call_return (call, result);
+  rpc_call_unref (call);
+}
+
+static void
+remove_disk (SandboxDisk *disk)
+{
+  g_hash_table_remove (disk->sb->disks, disk->id);
+}
+
+static void
+on_attach_rollback (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  /* Best effort: the node is unused either way. */
+}
+
+static void
+on_device_added (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  SandboxDisk *disk = data;
+  if (error)
+    {
+      JsonObject *args = json_object_new ();
+      json_object_set_string_member (args, "node-name", disk->id);
+      qmp_client_execute_async (qmp, "blockdev-del", args, DISK_QMP_TIMEOUT_MS, on_attach_rollback,
+                                NULL);
+      finish_call (disk, NULL, error, "attach");
+      remove_disk (disk);
+      return;
+    }
+  disk->attached = TRUE;
+  finish_call (disk, sandbox_disk_to_json (disk), NULL, "attach");
+}
+
+static void
+on_blockdev_added (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  SandboxDisk *disk = data;
+  if (error)
+    {
+      finish_call (disk, NULL, error, "attach");
+      remove_disk (disk);
+      return;
+    }
+  g_autofree char *dev = device_id (disk);
+  JsonObject *args = json_object_new ();
+  json_object_set_string_member (args, "driver", "scsi-hd");
+  json_object_set_string_member (args, "id", dev);
+  json_object_set_string_member (args, "bus", QEMU_SCSI_BUS);
+  json_object_set_string_member (args, "drive", disk->id);
+  json_object_set_int_member (args, "scsi-id", disk->scsi_id);
+  json_object_set_int_member (args, "lun", 0);
+  qmp_client_execute_async (qmp, "device_add", args, DISK_QMP_TIMEOUT_MS, on_device_added, disk);
+}
+
+static guint
+free_scsi_id (Sandbox *sb)
+{
+  for (guint id = 0; id < MAX_DISKS; id++)
+    {
+      gboolean used = FALSE;
+      GHashTableIter it;
+      gpointer value;
+      g_hash_table_iter_init (&it, sb->disks);
+      while (!used && g_hash_table_iter_next (&it, NULL, &value))
+        used = ((SandboxDisk *) value)->scsi_id == id;
+      if (!used)
+        return id;
+    }
+  return G_MAXUINT;
+}
+
+static gboolean
+require_qmp (Sandbox *sb, RpcCall *call)
+{
+  if (sb->state == SANDBOX_RUNNING && sb->qmp && qmp_client_is_connected (sb->qmp))
+    return TRUE;
+  rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s is %s, not running",
+                         sb->name, sandbox_state_to_string (sb->state));
+  return FALSE;
+}
+
+void
+sandbox_attach_disk (Sandbox *sb, RpcCall *call, const char *path, gboolean read_only)
+{
+  if (!require_qmp (sb, call))
+    return;
+  g_autofree char *abs = g_canonicalize_filename (path, NULL);
+  struct stat st;
+  if (stat (abs, &st) < 0 || access (abs, read_only ? R_OK : R_OK | W_OK) < 0)
+    {
+      int e = errno;
+      rpc_call_return_error (call,
+                             e == ENOENT ? RPC_STATUS_NOT_FOUND : RPC_STATUS_PERMISSION_DENIED,
+                             "disk image %s: %s", abs, g_strerror (e));
+      return;
+    }
+  if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode))
+    {
+      rpc_call_return_error (call, RPC_STATUS_INVALID_ARGUMENT,
+                             "disk image %s is not a regular file or block device", abs);
+      return;
+    }
+  guint scsi_id = free_scsi_id (sb);
+  if (scsi_id == G_MAXUINT)
+    {
+      rpc_call_return_error (call, RPC_STATUS_RESOURCE_EXHAUSTED, "sandbox %s already has %d disks",
+                             sb->name, MAX_DISKS);
+      return;
+    }
+
+  SandboxDisk *disk = g_new0 (SandboxDisk, 1);
+  disk->sb = sb;
+  disk->id = g_strdup_printf ("disk-%u", sb->next_disk++);
+  disk->path = g_steal_pointer (&abs);
+  disk->read_only = read_only;
+  disk->scsi_id = scsi_id;
+  disk->call = rpc_call_ref (call);
+  g_hash_table_insert (sb->disks, disk->id, disk);
+
+  JsonObject *file = json_object_new ();
+  json_object_set_string_member (file, "driver", "file");
+  json_object_set_string_member (file, "filename", disk->path);
+  JsonObject *args = json_object_new ();
+  json_object_set_string_member (args, "node-name", disk->id);
+  json_object_set_string_member (args, "driver", "raw");
+  json_object_set_boolean_member (args, "read-only", read_only);
+  json_object_set_object_member (args, "file", file);
+  qmp_client_execute_async (sb->qmp, "blockdev-add", args, DISK_QMP_TIMEOUT_MS, on_blockdev_added,
+                            disk);
+}
+
+static void
+on_blockdev_deleted (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  SandboxDisk *disk = data;
+  JsonObject *res = json_object_new ();
+  json_object_set_string_member (res, "disk_id", disk->id);
+  finish_call (disk, res, error, "detach");
+  remove_disk (disk);
+}
+
+void
+sandbox_disk_device_deleted (Sandbox *sb, const char *device)
+{
+  if (device == NULL || !g_str_has_prefix (device, "dev-"))
+    return;
+  SandboxDisk *disk = g_hash_table_lookup (sb->disks, device + strlen ("dev-"));
+  if (disk == NULL || disk->attached)
+    return;
+  /* The guest let go of the device; now the block node can go. */
+  JsonObject *args = json_object_new ();
+  json_object_set_string_member (args, "node-name", disk->id);
+  qmp_client_execute_async (sb->qmp, "blockdev-del", args, DISK_QMP_TIMEOUT_MS, on_blockdev_deleted,
+                            disk);
+}
+
+static void
+on_device_del (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  SandboxDisk *disk = data;
+  if (error)
+    {
+      disk->attached = TRUE;
+      finish_call (disk, NULL, error, "detach");
+    }
+  /* Otherwise DEVICE_DELETED continues the detach. */
+}
+
+void
+sandbox_detach_disk (Sandbox *sb, RpcCall *call, const char *disk_id)
+{
+  SandboxDisk *disk = g_hash_table_lookup (sb->disks, disk_id);
+  if (disk == NULL)
+    {
+      rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "sandbox %s has no disk \"%s\"", sb->name,
+                             disk_id);
+      return;
+    }
+  if (!require_qmp (sb, call))
+    return;
+  if (!disk->attached || disk->call)
+    {
+      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
+                             "disk %s of sandbox %s is being attached or detached", disk_id,
+                             sb->name);
+      return;
+    }
+  disk->attached = FALSE;
+  disk->call = rpc_call_ref (call);
+  g_autofree char *dev = device_id (disk);
+  JsonObject *args = json_object_new ();
+  json_object_set_string_member (args, "id", dev);
+  qmp_client_execute_async (sb->qmp, "device_del", args, DISK_QMP_TIMEOUT_MS, on_device_del, disk);
+}
