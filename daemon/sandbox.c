@@ -459,17 +459,25 @@ on_qmp_ready (QmpClient *qmp, JsonNode *result, const GError *error, gpointer da
 }
 
 static void
-on_qmp_event (QmpClient *qmp, const char *event, JsonObject *data, gpointer user_data)
+on_device_deleted (QmpClient *qmp, const char *event, JsonObject *data, gpointer user_data)
+{
+  if (data)
+    sandbox_disk_device_deleted (user_data,
+                                 json_object_get_string_member_with_default (data, "device", NULL));
+}
+
+static void
+on_shutdown_event (QmpClient *qmp, const char *event, JsonObject *data, gpointer user_data)
 {
   Sandbox *sb = user_data;
-  if (g_str_equal (event, "DEVICE_DELETED") && data)
-    sandbox_disk_device_deleted (sb,
-                                 json_object_get_string_member_with_default (data, "device", NULL));
-  else if (g_str_equal (event, "SHUTDOWN") && data)
-    g_message ("sandbox %s: QEMU is shutting down (%s)", sb->name,
-               json_object_get_string_member_with_default (data, "reason", "?"));
-  else if (g_str_equal (event, "GUEST_PANICKED"))
-    sandbox_fail (sb, "the guest kernel panicked");
+  g_message ("sandbox %s: QEMU is shutting down (%s)", sb->name,
+             data ? json_object_get_string_member_with_default (data, "reason", "?") : "?");
+}
+
+static void
+on_guest_panicked (QmpClient *qmp, const char *event, JsonObject *data, gpointer user_data)
+{
+  sandbox_fail (user_data, "the guest kernel panicked");
 }
 
 static void
@@ -501,7 +509,9 @@ sandbox_start (Sandbox *sb, RpcCall *call)
   g_autofree char *qmp_path = g_build_filename (sb->dir, QEMU_QMP_SOCKET, NULL);
   sb->qmp = qmp_client_new (qmp_path);
   qmp_client_set_closed_handler (sb->qmp, on_qmp_closed, sb);
-  qmp_client_set_event_handler (sb->qmp, on_qmp_event, sb);
+  qmp_client_subscribe (sb->qmp, "DEVICE_DELETED", on_device_deleted, sb);
+  qmp_client_subscribe (sb->qmp, "SHUTDOWN", on_shutdown_event, sb);
+  qmp_client_subscribe (sb->qmp, "GUEST_PANICKED", on_guest_panicked, sb);
   qmp_client_set_process (sb->qmp, sb->pid);
   qmp_client_connect_async (sb->qmp, CONNECT_TIMEOUT_MS, on_qmp_ready, sb);
 

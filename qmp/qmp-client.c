@@ -27,6 +27,14 @@ typedef struct
   int fd;
 } FdMark;
 
+typedef struct
+{
+  guint id;
+  char *event; /* NULL: every event */
+  QmpEventFunc func;
+  gpointer user_data;
+} Subscriber;
+
 typedef enum
 {
   STATE_IDLE,
@@ -59,8 +67,9 @@ struct QmpClient
 
   QmpReplyFunc ready_cb;
   gpointer ready_data;
-  QmpEventFunc event_cb;
-  gpointer event_data;
+  GList *subscribers; /* Subscriber */
+  guint next_subscription;
+  char **capabilities;
   QmpClosedFunc closed_cb;
   gpointer closed_data;
 };
@@ -69,6 +78,13 @@ GQuark
 qmp_error_quark (void)
 {
   return g_quark_from_static_string ("qmp-error-quark");
+}
+
+static void
+subscriber_free (Subscriber *sub)
+{
+  g_free (sub->event);
+  g_free (sub);
 }
 
 static void
@@ -123,15 +139,64 @@ qmp_client_free (QmpClient *client)
       g_free (m);
     }
   g_free (client->version);
+  g_strfreev (client->capabilities);
+  g_list_free_full (client->subscribers, (GDestroyNotify) subscriber_free);
   g_free (client->path);
   g_free (client);
 }
 
-void
-qmp_client_set_event_handler (QmpClient *client, QmpEventFunc func, gpointer user_data)
+
+guint
+qmp_client_subscribe (QmpClient *client, const char *event, QmpEventFunc func, gpointer user_data)
 {
-  client->event_cb = func;
-  client->event_data = user_data;
+  Subscriber *sub = g_new0 (Subscriber, 1);
+  sub->id = ++client->next_subscription;
+  sub->event = g_strdup (event);
+  sub->func = func;
+  sub->user_data = user_data;
+  client->subscribers = g_list_append (client->subscribers, sub);
+  return sub->id;
+}
+
+void
+qmp_client_unsubscribe (QmpClient *client, guint subscription)
+{
+  for (GList *l = client->subscribers; l; l = l->next)
+    if (((Subscriber *) l->data)->id == subscription)
+      {
+        subscriber_free (l->data);
+        client->subscribers = g_list_delete_link (client->subscribers, l);
+        return;
+      }
+}
+
+const char *const *
+qmp_client_get_capabilities (QmpClient *client)
+{
+  return (const char *const *) client->capabilities;
+}
+
+static void
+dispatch_event (QmpClient *c, const char *name, JsonObject *data)
+{
+  /* A copy of the list: a subscriber may unsubscribe while called. */
+  g_autoptr (GArray) ids = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (GList *l = c->subscribers; l; l = l->next)
+    {
+      Subscriber *sub = l->data;
+      if (sub->event == NULL || g_str_equal (sub->event, name))
+        g_array_append_val (ids, sub->id);
+    }
+  for (guint i = 0; i < ids->len; i++)
+    for (GList *l = c->subscribers; l; l = l->next)
+      {
+        Subscriber *sub = l->data;
+        if (sub->id == g_array_index (ids, guint, i))
+          {
+            sub->func (c, name, data, sub->user_data);
+            break;
+          }
+      }
 }
 
 void
@@ -365,6 +430,18 @@ handle_greeting (QmpClient *c, JsonObject *msg, GError **error)
                                 json_object_get_int_member_with_default (qemu, "major", 0),
                                 json_object_get_int_member_with_default (qemu, "minor", 0),
                                 json_object_get_int_member_with_default (qemu, "micro", 0));
+  JsonArray *caps = json_object_has_member (qmp, "capabilities")
+                        ? json_object_get_array_member (qmp, "capabilities")
+                        : NULL;
+  g_autoptr (GPtrArray) names = g_ptr_array_new ();
+  for (guint i = 0; caps && i < json_array_get_length (caps); i++)
+    {
+      JsonNode *n = json_array_get_element (caps, i);
+      if (JSON_NODE_HOLDS_VALUE (n) && json_node_get_value_type (n) == G_TYPE_STRING)
+        g_ptr_array_add (names, g_strdup (json_node_get_string (n)));
+    }
+  g_ptr_array_add (names, NULL);
+  c->capabilities = (char **) g_ptr_array_free (g_steal_pointer (&names), FALSE);
   c->state = STATE_NEGOTIATING;
   /* The negotiation is the first command; it runs before the client is ready. */
   send_command (c, "qmp_capabilities", NULL, -1, 0, on_capabilities, NULL);
@@ -442,8 +519,7 @@ handle_line (QmpClient *c, const char *line, gsize len, GError **error)
       JsonObject *data = json_object_has_member (msg, "data")
                              ? json_object_get_object_member (msg, "data")
                              : NULL;
-      if (c->event_cb)
-        c->event_cb (c, name, data, c->event_data);
+      dispatch_event (c, name, data);
       return TRUE;
     }
   if (json_object_has_member (msg, "return") || json_object_has_member (msg, "error"))

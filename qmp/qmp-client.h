@@ -2,8 +2,8 @@
  *
  * One client per QEMU. Connect, then execute commands; each command gets a
  * unique id and its own timeout, and replies are matched by id (a reply that
- * arrives after its timeout is recognised and dropped). Events go to the
- * event handler. When QEMU closes the socket or sends something that is not
+ * arrives after its timeout is recognised and dropped). Events go to their
+ * subscribers. When QEMU closes the socket or sends something that is not
  * QMP, every pending command fails and the closed handler is called once.
  *
  * Callbacks are never called from qmp_client_free(): freeing drops them.
@@ -40,7 +40,11 @@ QmpClient *qmp_client_new (const char *socket_path);
 void qmp_client_free (QmpClient *client);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmpClient, qmp_client_free)
 
-void qmp_client_set_event_handler (QmpClient *client, QmpEventFunc func, gpointer user_data);
+/* Calls @func for each event named @event (NULL: every event), in the order
+ * subscribed. Returns an id for qmp_client_unsubscribe. */
+guint qmp_client_subscribe (QmpClient *client, const char *event, QmpEventFunc func,
+                            gpointer user_data);
+void qmp_client_unsubscribe (QmpClient *client, guint subscription);
 void qmp_client_set_closed_handler (QmpClient *client, QmpClosedFunc func, gpointer user_data);
 
 /* Connects (retrying while QEMU has not created the socket yet), reads the
@@ -70,3 +74,5 @@ void qmp_client_execute_with_fd_async (QmpClient *client, const char *command,
 /* "major.minor.micro" from the greeting, or NULL before it. */
 const char *qmp_client_get_qemu_version (QmpClient *client);
 gboolean qmp_client_is_connected (QmpClient *client);
+/* The greeting's capabilities (e.g. "oob"), or NULL before it. */
+const char *const *qmp_client_get_capabilities (QmpClient *client);

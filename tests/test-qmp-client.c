@@ -114,7 +114,7 @@ connect_client (const char *path, Seen *s)
 {
   QmpClient *c = qmp_client_new (path);
   s->events = g_ptr_array_new_with_free_func (g_free);
-  qmp_client_set_event_handler (c, on_event, s);
+  qmp_client_subscribe (c, NULL, on_event, s);
   qmp_client_set_closed_handler (c, on_closed, s);
   qmp_client_connect_async (c, 10000, on_ready, s);
   iterate_until (&s->ready);
@@ -149,12 +149,26 @@ test_real_qemu (void)
   g_assert_cmpstr (json_object_get_string_member (st, "status"), ==, "prelaunch");
   g_assert_false (json_object_get_boolean_member (st, "running"));
 
+  g_assert_true (g_strv_contains (qmp_client_get_capabilities (c), "oob"));
+
+  /* Subscribers by name get only their event; unsubscribed ones none. */
+  Seen stops = { .events = g_ptr_array_new_with_free_func (g_free) };
+  Seen gone = { .events = g_ptr_array_new_with_free_func (g_free) };
+  qmp_client_subscribe (c, "STOP", on_event, &stops);
+  guint sub = qmp_client_subscribe (c, NULL, on_event, &gone);
+  qmp_client_unsubscribe (c, sub);
+
   execute (c, &s, "cont", 5000);
   g_assert_no_error (s.error);
   wait_event (&s, "RESUME");
   execute (c, &s, "stop", 5000);
   g_assert_no_error (s.error);
   wait_event (&s, "STOP");
+  g_assert_cmpuint (stops.events->len, ==, 1);
+  g_assert_cmpstr (stops.events->pdata[0], ==, "STOP");
+  g_assert_cmpuint (gone.events->len, ==, 0);
+  seen_clear (&stops);
+  seen_clear (&gone);
 
   /* QEMU's own errors keep their class and description. */
   execute (c, &s, "no-such-command", 5000);

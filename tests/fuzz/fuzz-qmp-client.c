@@ -70,7 +70,7 @@ LLVMFuzzerTestOneInput (const guint8 *data, size_t size)
   g_unix_set_fd_nonblocking (sv[1], FALSE, NULL);
 
   QmpClient *c = qmp_client_new ("fuzz");
-  qmp_client_set_event_handler (c, on_event, &st);
+  qmp_client_subscribe (c, NULL, on_event, &st);
   qmp_client_set_closed_handler (c, on_closed, &st);
   qmp_client_connect_fd_async (c, sv[0], on_ready, &st);
   send_all (sv[1], (const guint8 *) prologue, sizeof prologue - 1);
