@@ -145,7 +145,6 @@ qmp_client_free (QmpClient *client)
   g_free (client);
 }
 
-
 guint
 qmp_client_subscribe (QmpClient *client, const char *event, QmpEventFunc func, gpointer user_data)
 {
