@@ -186,7 +186,7 @@ main (int argc, char **argv)
   d.sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   d.loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *address = g_strdup_printf ("ipc://%s/rpc.sock", d.runtime_dir);
-  d.rpc = rpc_server_new (address, daemon_handle_call, &d, &error);
+  d.rpc = rpc_server_new (address, rpc_schema_get_default (), daemon_handle_call, &d, &error);
   if (d.rpc == NULL)
     {
       fprintf (stderr, "sandboxd: %s\n", error->message);

@@ -20,6 +20,7 @@ struct RpcServer
   int sock;
   guint src;
   char *ipc_path;
+  RpcSchema *schema;
   RpcHandler handler;
   gpointer handler_data;
   GHashTable *calls; /* live calls, so shutdown can detach them */
@@ -162,7 +163,9 @@ handle_message (RpcServer *server, const char *body, gsize len, void *header)
   call->header = header;
   g_hash_table_add (server->calls, call);
 
-  if (!rpc_request_decode (body, len, &call->req, &error))
+  if (!rpc_request_decode (body, len, &call->req, &error)
+      || (server->schema
+          && !rpc_schema_validate (server->schema, call->req.method, call->req.params, &error)))
     rpc_call_return_gerror (call, error);
   else
     {
@@ -229,7 +232,8 @@ claim_ipc_path (const char *path, GError **error)
 }
 
 RpcServer *
-rpc_server_new (const char *address, RpcHandler handler, gpointer user_data, GError **error)
+rpc_server_new (const char *address, RpcSchema *schema, RpcHandler handler, gpointer user_data,
+                GError **error)
 {
   g_autofree char *ipc_path = NULL;
   if (g_str_has_prefix (address, "ipc://"))
@@ -278,6 +282,7 @@ rpc_server_new (const char *address, RpcHandler handler, gpointer user_data, GEr
   RpcServer *server = g_new0 (RpcServer, 1);
   server->sock = sock;
   server->ipc_path = g_steal_pointer (&ipc_path);
+  server->schema = schema;
   server->handler = handler;
   server->handler_data = user_data;
   server->calls = g_hash_table_new (NULL, NULL);

@@ -8,6 +8,7 @@
  */
 #pragma once
 
+#include "rpc-schema.h"
 #include "rpc-status.h"
 
 #include <json-glib/json-glib.h>
@@ -20,9 +21,10 @@ typedef struct RpcCall RpcCall;
 typedef void (*RpcHandler) (RpcCall *call, gpointer user_data);
 
 /* @address is a nanomsg address; for ipc:// the socket file is made 0600
- * and a stale one left by a dead server is replaced. */
-RpcServer *rpc_server_new (const char *address, RpcHandler handler, gpointer user_data,
-                           GError **error);
+ * and a stale one left by a dead server is replaced. Requests are validated
+ * against @schema (borrowed; NULL: no validation) before @handler sees them. */
+RpcServer *rpc_server_new (const char *address, RpcSchema *schema, RpcHandler handler,
+                           gpointer user_data, GError **error);
 void rpc_server_free (RpcServer *server);
 
 const char *rpc_call_get_method (RpcCall *call);

@@ -1,0 +1,23 @@
+/* rpc-schema.h — the sandbox.v1 schema (rpc/sandbox.v1.json, built in) and
+ * request validation against it. */
+#pragma once
+
+#include "rpc-status.h"
+
+#include <json-glib/json-glib.h>
+
+typedef struct RpcSchema RpcSchema;
+
+/* The schema built into this binary (from rpc/sandbox.v1.json). */
+RpcSchema *rpc_schema_get_default (void);
+RpcSchema *rpc_schema_new_from_data (const char *json, GError **error);
+void rpc_schema_free (RpcSchema *schema);
+
+/* Checks @params of @method: UNIMPLEMENTED for an unknown method;
+ * INVALID_ARGUMENT naming the field for a missing required field, a wrong
+ * type, a value out of range or not in its enum, or an unknown field. */
+gboolean rpc_schema_validate (RpcSchema *schema, const char *method, JsonObject *params,
+                              GError **error);
+
+/* Every method, "sandbox.v1.<Service>.<Method>", sorted. */
+GStrv rpc_schema_list_methods (RpcSchema *schema);

@@ -1,0 +1,79 @@
+/* Request validation against the built-in sandbox.v1 schema. */
+#include "rpc-schema.h"
+
+#include <string.h>
+
+static void
+expect (const char *method, const char *params_json, int code, const char *fragment)
+{
+  g_autoptr (JsonNode) node = json_from_string (params_json, NULL);
+  g_assert_nonnull (node);
+  g_autoptr (GError) error = NULL;
+  gboolean ok = rpc_schema_validate (rpc_schema_get_default (), method,
+                                     json_node_get_object (node), &error);
+  if (code == RPC_STATUS_OK)
+    {
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      return;
+    }
+  g_assert_false (ok);
+  g_assert_error (error, RPC_ERROR, code);
+  if (strstr (error->message, fragment) == NULL)
+    g_error ("\"%s\" not in \"%s\"", fragment, error->message);
+}
+
+static void
+test_valid_requests (void)
+{
+  expect ("sandbox.v1.System.Version", "{}", RPC_STATUS_OK, NULL);
+  expect ("sandbox.v1.Sandboxes.Create", "{\"name\": \"a\", \"memory_mb\": 128, \"cpus\": 2}",
+          RPC_STATUS_OK, NULL);
+  expect ("sandbox.v1.Processes.Exec",
+          "{\"sandbox_id\": \"a\", \"args\": [\"ls\", \"-l\"], \"env\": [\"A=b\"], \"stdin\": true}",
+          RPC_STATUS_OK, NULL);
+  expect ("sandbox.v1.Processes.ReadOutput",
+          "{\"sandbox_id\": \"a\", \"process_id\": 1, \"stream\": \"stderr\", \"wait_ms\": null}",
+          RPC_STATUS_OK, NULL);
+}
+
+static void
+test_invalid_requests (void)
+{
+  expect ("sandbox.v1.Nope.Never", "{}", RPC_STATUS_UNIMPLEMENTED, "unknown method");
+  expect ("sandbox.v1.Sandboxes.Get", "{}", RPC_STATUS_INVALID_ARGUMENT,
+          "field \"id\" is required");
+  expect ("sandbox.v1.Sandboxes.Get", "{\"id\": 5}", RPC_STATUS_INVALID_ARGUMENT,
+          "field \"id\" must be a string");
+  expect ("sandbox.v1.Sandboxes.Create", "{\"memory_mb\": 1}", RPC_STATUS_INVALID_ARGUMENT,
+          "field \"memory_mb\" is 1, outside 64..65536");
+  expect ("sandbox.v1.Sandboxes.Create", "{\"memroy_mb\": 128}", RPC_STATUS_INVALID_ARGUMENT,
+          "unknown field \"memroy_mb\"");
+  expect ("sandbox.v1.Processes.Exec", "{\"sandbox_id\": \"a\", \"args\": [\"ls\", 3]}",
+          RPC_STATUS_INVALID_ARGUMENT, "field \"args[1]\" must be a string");
+  expect ("sandbox.v1.Processes.ReadOutput",
+          "{\"sandbox_id\": \"a\", \"process_id\": 1, \"stream\": \"stdin\"}",
+          RPC_STATUS_INVALID_ARGUMENT, "field \"stream\": \"stdin\" is not one of");
+  expect ("sandbox.v1.Sandboxes.Delete", "{\"id\": \"a\", \"force\": \"yes\"}",
+          RPC_STATUS_INVALID_ARGUMENT, "field \"force\" must be a boolean");
+}
+
+static void
+test_method_list (void)
+{
+  g_auto (GStrv) methods = rpc_schema_list_methods (rpc_schema_get_default ());
+  g_assert_true (g_strv_contains ((const char *const *) methods, "sandbox.v1.System.Ping"));
+  g_assert_true (g_strv_contains ((const char *const *) methods, "sandbox.v1.Events.Read"));
+  for (char **m = methods; *m; m++)
+    g_assert_true (g_str_has_prefix (*m, "sandbox.v1."));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/rpc-schema/valid", test_valid_requests);
+  g_test_add_func ("/rpc-schema/invalid", test_invalid_requests);
+  g_test_add_func ("/rpc-schema/methods", test_method_list);
+  return g_test_run ();
+}
