@@ -31,7 +31,31 @@ gboolean cli_parse (const char *verb, const char *params, const char *summary,
 void cli_print_json (JsonObject *obj);
 void cli_print_json_array (JsonArray *array);
 
+/* A NULL-terminated copy of @n arguments. */
+GStrv cli_strv_from (int n, char **args);
+/* "256", "256M", "1G" -> MiB. */
+gboolean cli_parse_memory (const char *text, gint64 *mb);
+/* Calls @method with {"id": NAME} for each name; prints each result with
+ * @print (NULL: the name). Returns 0, or 1 if any call failed. */
+int cli_for_each_sandbox (const CliGlobals *globals, const char *method, int argc, char **argv,
+                          JsonObject *extra, gint64 deadline_ms, void (*print) (JsonObject *));
+
+/* process.c */
+int cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *sandbox_id,
+                       char **args, char **env, const char *workdir, gboolean with_stdin);
+int cli_stream_output (const CliGlobals *globals, const char *sandbox_id, gint64 process_id,
+                       gboolean follow);
+void cli_delete_sandbox (RpcClient *client, const char *id);
+
 int cli_run (const CliGlobals *globals, int argc, char **argv);
+int cli_create (const CliGlobals *globals, int argc, char **argv);
+int cli_exec (const CliGlobals *globals, int argc, char **argv);
+int cli_ls (const CliGlobals *globals, int argc, char **argv);
+int cli_logs (const CliGlobals *globals, int argc, char **argv);
+int cli_kill (const CliGlobals *globals, int argc, char **argv);
+int cli_rm (const CliGlobals *globals, int argc, char **argv);
+int cli_events (const CliGlobals *globals, int argc, char **argv);
+int cli_stats (const CliGlobals *globals, int argc, char **argv);
 int cli_version (const CliGlobals *globals, int argc, char **argv);
 int cli_stop (const CliGlobals *globals, int argc, char **argv);
 int cli_inspect (const CliGlobals *globals, int argc, char **argv);

@@ -14,8 +14,16 @@ static const struct
   const char *summary;
 } verbs[] = {
   { "run", cli_run, "Run a command in a new sandbox" },
-  { "stop", cli_stop, "Stop sandboxes gracefully" },
+  { "create", cli_create, "Create a sandbox and boot it" },
+  { "exec", cli_exec, "Run a command in a running sandbox" },
+  { "ls", cli_ls, "List sandboxes" },
   { "inspect", cli_inspect, "Show sandboxes as JSON" },
+  { "logs", cli_logs, "Show a process's output" },
+  { "stop", cli_stop, "Stop sandboxes gracefully" },
+  { "kill", cli_kill, "Kill sandboxes' QEMU at once" },
+  { "rm", cli_rm, "Delete sandboxes" },
+  { "stats", cli_stats, "Show sandboxes' resource use" },
+  { "events", cli_events, "Show the daemon's events" },
   { "version", cli_version, "Show the client and daemon versions" },
 };
 
@@ -60,6 +68,49 @@ cli_parse (const char *verb, const char *params, const char *summary, const GOpt
       return FALSE;
     }
   return TRUE;
+}
+
+GStrv
+cli_strv_from (int n, char **args)
+{
+  GStrv v = g_new0 (char *, n + 1);
+  for (int i = 0; i < n; i++)
+    v[i] = g_strdup (args[i]);
+  return v;
+}
+
+int
+cli_for_each_sandbox (const CliGlobals *globals, const char *method, int argc, char **argv,
+                      JsonObject *extra, gint64 deadline_ms, void (*print) (JsonObject *))
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
+  if (client == NULL)
+    return cli_fail (error);
+  int code = 0;
+  for (int i = 1; i < argc; i++)
+    {
+      g_autoptr (JsonObject) params = json_object_new ();
+      json_object_set_string_member (params, "id", argv[i]);
+      GList *members = extra ? json_object_get_members (extra) : NULL;
+      for (GList *l = members; l; l = l->next)
+        json_object_set_member (params, l->data,
+                                json_node_copy (json_object_get_member (extra, l->data)));
+      g_list_free (members);
+      g_autoptr (JsonObject) res = rpc_client_call (client, method, params, deadline_ms, &error);
+      if (res == NULL)
+        {
+          code = cli_fail (error);
+          g_clear_error (&error);
+        }
+      else if (globals->json)
+        cli_print_json (res);
+      else if (print)
+        print (res);
+      else
+        printf ("%s\n", argv[i]);
+    }
+  return code;
 }
 
 void

@@ -231,3 +231,25 @@ agent_channel_send_control (AgentChannel *channel, JsonObject *message, GError *
   flush_out (channel);
   return TRUE;
 }
+
+gboolean
+agent_channel_send_data (AgentChannel *channel, AgentFrameType type, guint32 stream,
+                         const guint8 *bytes, gsize len, gboolean eof, GError **error)
+{
+  if (channel->closed)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the agent channel is closed");
+      return FALSE;
+    }
+  do
+    {
+      gsize n = MIN (len, AGENT_FRAME_MAX_PAYLOAD);
+      guint8 flags = eof && n == len ? AGENT_FRAME_FLAG_EOF : 0;
+      agent_frame_append (channel->outq, type, flags, stream, bytes, n);
+      bytes += n;
+      len -= n;
+    }
+  while (len > 0);
+  flush_out (channel);
+  return TRUE;
+}

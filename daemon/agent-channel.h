@@ -33,3 +33,7 @@ void agent_channel_free (AgentChannel *channel);
 void agent_channel_drain (AgentChannel *channel);
 
 gboolean agent_channel_send_control (AgentChannel *channel, JsonObject *message, GError **error);
+/* Sends @len bytes (any length: split into frames) of a host-to-guest
+ * stream; @eof marks the last. */
+gboolean agent_channel_send_data (AgentChannel *channel, AgentFrameType type, guint32 stream,
+                                  const guint8 *bytes, gsize len, gboolean eof, GError **error);

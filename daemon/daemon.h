@@ -1,6 +1,7 @@
 /* daemon.h — the daemon's configuration and its table of sandboxes. */
 #pragma once
 
+#include "events.h"
 #include "rpc-server.h"
 
 #include <glib.h>
@@ -26,6 +27,9 @@ typedef struct
 
   /* State. */
   RpcServer *rpc;
+  RpcPublisher *publisher;
+  char *events_address;
+  EventLog *events;
   GHashTable *sandboxes; /* id -> Sandbox */
   GMainLoop *loop;
   gboolean shutting_down;

@@ -192,6 +192,14 @@ main (int argc, char **argv)
       fprintf (stderr, "sandboxd: %s\n", error->message);
       return 1;
     }
+  d.events_address = g_strdup_printf ("ipc://%s/events.sock", d.runtime_dir);
+  d.publisher = rpc_publisher_new (d.events_address, &error);
+  if (d.publisher == NULL)
+    {
+      fprintf (stderr, "sandboxd: %s\n", error->message);
+      return 1;
+    }
+  d.events = event_log_new (d.publisher);
   g_unix_signal_add (SIGTERM, on_signal, &d);
   g_unix_signal_add (SIGINT, on_signal, &d);
 
@@ -201,6 +209,8 @@ main (int argc, char **argv)
   g_main_loop_run (d.loop);
 
   rpc_server_free (d.rpc);
+  event_log_free (d.events);
+  rpc_publisher_free (d.publisher);
   g_hash_table_destroy (d.sandboxes);
   g_main_loop_unref (d.loop);
   /* Let idle frees of deleted sandboxes run. */

@@ -122,15 +122,36 @@ sandboxes_get (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     rpc_call_return (call, sandbox_to_json (sb));
 }
 
+static gint
+by_name (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (sandbox_get_name (*(Sandbox **) a), sandbox_get_name (*(Sandbox **) b));
+}
+
 static void
 sandboxes_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  JsonArray *arr = json_array_new ();
+  const char *state = NULL, *prefix = NULL;
+  if (!json_field_string (params, "state", FALSE, &state, error)
+      || !json_field_string (params, "name_prefix", FALSE, &prefix, error))
+    return;
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init (&it, d->sandboxes);
   while (g_hash_table_iter_next (&it, NULL, &value))
-    json_array_add_object_element (arr, sandbox_to_json (value));
+    g_ptr_array_add (all, value);
+  g_ptr_array_sort (all, by_name);
+  JsonArray *arr = json_array_new ();
+  for (guint i = 0; i < all->len; i++)
+    {
+      Sandbox *sb = all->pdata[i];
+      if (state && !g_str_equal (sandbox_state_to_string (sandbox_get_state (sb)), state))
+        continue;
+      if (prefix && !g_str_has_prefix (sandbox_get_name (sb), prefix))
+        continue;
+      json_array_add_object_element (arr, sandbox_to_json (sb));
+    }
   JsonObject *res = json_object_new ();
   json_object_set_array_member (res, "sandboxes", arr);
   rpc_call_return (call, res);
@@ -186,6 +207,70 @@ sandboxes_detach_disk (Daemon *d, RpcCall *call, JsonObject *params, GError **er
   sandbox_detach_disk (sb, call, disk_id);
 }
 
+static void
+sandboxes_kill (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb = param_sandbox (d, params, "id", error);
+  if (sb)
+    sandbox_kill (sb, call);
+}
+
+static void
+sandboxes_stats (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb = param_sandbox (d, params, "id", error);
+  if (sb)
+    rpc_call_return (call, sandbox_stats (sb));
+}
+
+static void
+system_info (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  JsonObject *res = json_object_new ();
+  json_object_set_string_member (res, "accel", accel_to_string (d->accel));
+  json_object_set_string_member (res, "accel_reason", d->accel_reason);
+  if (d->guest_release)
+    json_object_set_string_member (res, "guest_kernel_release", d->guest_release);
+  json_object_set_int_member (res, "cpus", g_get_num_processors ());
+  g_autofree char *meminfo = NULL;
+  if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
+    {
+      const char *total = strstr (meminfo, "MemTotal:");
+      const char *avail = strstr (meminfo, "MemAvailable:");
+      if (total)
+        json_object_set_int_member (res, "memory_mb", g_ascii_strtoll (total + 9, NULL, 10) / 1024);
+      if (avail)
+        json_object_set_int_member (res, "memory_available_mb",
+                                    g_ascii_strtoll (avail + 13, NULL, 10) / 1024);
+    }
+  JsonObject *counts = json_object_new ();
+  for (SandboxState st = SANDBOX_CREATING; st <= SANDBOX_FAILED; st++)
+    json_object_set_int_member (counts, sandbox_state_to_string (st), 0);
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, d->sandboxes);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      const char *st = sandbox_state_to_string (sandbox_get_state (value));
+      json_object_set_int_member (counts, st, json_object_get_int_member (counts, st) + 1);
+    }
+  json_object_set_object_member (res, "sandboxes", counts);
+  json_object_set_string_member (res, "runtime_dir", d->runtime_dir);
+  json_object_set_string_member (res, "events_address", d->events_address);
+  rpc_call_return (call, res);
+}
+
+static void
+events_read (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  gint64 since = 0, wait_ms = 0, max = 100;
+  if (!json_field_int (params, "since_seq", FALSE, 0, G_MAXINT64, &since, error)
+      || !json_field_int (params, "wait_ms", FALSE, 0, 600000, &wait_ms, error)
+      || !json_field_int (params, "max_events", FALSE, 1, 1000, &max, error))
+    return;
+  event_log_read (d->events, call, (guint64) since, (guint) wait_ms, (guint) max);
+}
+
 static gboolean
 param_process (Daemon *d, JsonObject *params, Sandbox **sb, guint32 *process, GError **error)
 {
@@ -203,10 +288,12 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   g_auto (GStrv) args = NULL;
   g_auto (GStrv) env = NULL;
   const char *cwd = NULL;
+  gboolean with_stdin = FALSE;
   Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
   if (sb == NULL || !json_field_strv (params, "args", TRUE, &args, error)
       || !json_field_strv (params, "env", FALSE, &env, error)
-      || !json_field_string (params, "cwd", FALSE, &cwd, error))
+      || !json_field_string (params, "cwd", FALSE, &cwd, error)
+      || !json_field_bool (params, "stdin", FALSE, &with_stdin, error))
     return;
   if (args[0] == NULL)
     {
@@ -220,7 +307,52 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
                      "field \"env\": \"%s\" is not NAME=VALUE", *e);
         return;
       }
-  sandbox_exec (sb, call, args, env, cwd);
+  sandbox_exec (sb, call, args, env, cwd, with_stdin);
+}
+
+static void
+processes_signal (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb;
+  guint32 process;
+  gint64 sig = 0;
+  gboolean group = FALSE;
+  if (param_process (d, params, &sb, &process, error)
+      && json_field_int (params, "signal", TRUE, 1, 64, &sig, error)
+      && json_field_bool (params, "group", FALSE, &group, error))
+    sandbox_signal (sb, call, process, (int) sig, group);
+}
+
+#define MAX_STDIN_BYTES (1024 * 1024)
+
+static void
+processes_write_stdin (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb;
+  guint32 process;
+  const char *b64 = NULL;
+  if (!param_process (d, params, &sb, &process, error)
+      || !json_field_string (params, "data", TRUE, &b64, error))
+    return;
+  /* Base64 is 4 characters per 3 bytes: refuse before decoding too much. */
+  if (strlen (b64) > (MAX_STDIN_BYTES / 3 + 1) * 4)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "field \"data\" holds more than %d bytes", MAX_STDIN_BYTES);
+      return;
+    }
+  gsize len = 0;
+  g_autofree guint8 *data = g_base64_decode (b64, &len);
+  sandbox_write_stdin (sb, call, process, data, len);
+}
+
+static void
+processes_close_stdin (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb;
+  guint32 process;
+  if (param_process (d, params, &sb, &process, error))
+    sandbox_close_stdin (sb, call, process);
 }
 
 static void
@@ -262,15 +394,22 @@ static const struct
 } methods[] = {
   { "sandbox.v1.System.Version", system_version },
   { "sandbox.v1.System.Ping", system_ping },
+  { "sandbox.v1.System.Info", system_info },
+  { "sandbox.v1.Events.Read", events_read },
   { "sandbox.v1.Sandboxes.Create", sandboxes_create },
   { "sandbox.v1.Sandboxes.Get", sandboxes_get },
   { "sandbox.v1.Sandboxes.List", sandboxes_list },
   { "sandbox.v1.Sandboxes.Stop", sandboxes_stop },
+  { "sandbox.v1.Sandboxes.Kill", sandboxes_kill },
+  { "sandbox.v1.Sandboxes.Stats", sandboxes_stats },
   { "sandbox.v1.Sandboxes.Delete", sandboxes_delete },
   { "sandbox.v1.Sandboxes.AttachDisk", sandboxes_attach_disk },
   { "sandbox.v1.Sandboxes.DetachDisk", sandboxes_detach_disk },
   { "sandbox.v1.Processes.Exec", processes_exec },
   { "sandbox.v1.Processes.Wait", processes_wait },
+  { "sandbox.v1.Processes.Signal", processes_signal },
+  { "sandbox.v1.Processes.WriteStdin", processes_write_stdin },
+  { "sandbox.v1.Processes.CloseStdin", processes_close_stdin },
   { "sandbox.v1.Processes.ReadOutput", processes_read_output },
 };
 

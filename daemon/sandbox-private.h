@@ -17,6 +17,11 @@ typedef struct
   gint64 exit_code; /* -1 when killed by a signal */
   gint64 signal;    /* 0 when it exited */
   GList *waiters;   /* RpcCall */
+  gboolean has_stdin;
+  gboolean stdin_closed; /* by CloseStdin, or by the process */
+  guint64 stdin_sent;    /* bytes sent to the guest */
+  guint64 stdin_acked;   /* bytes the guest wrote to the pipe */
+  GList *stdin_writers;  /* StdinWrite: WriteStdin calls waiting for their ack */
 } SandboxProcess;
 
 typedef struct SandboxDisk SandboxDisk;

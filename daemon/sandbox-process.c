@@ -25,13 +25,55 @@ exit_json (SandboxProcess *proc)
   return o;
 }
 
+typedef struct
+{
+  RpcCall *call;
+  guint64 until; /* answered once the guest acknowledged this offset */
+} StdinWrite;
+
+static void
+stdin_writers_answer (SandboxProcess *proc, gboolean failed, const char *why)
+{
+  GList *l = proc->stdin_writers;
+  while (l)
+    {
+      GList *next = l->next;
+      StdinWrite *w = l->data;
+      if (failed || proc->stdin_acked >= w->until)
+        {
+          if (failed)
+            rpc_call_return_error (w->call, RPC_STATUS_FAILED_PRECONDITION, "%s", why);
+          else
+            {
+              JsonObject *res = json_object_new ();
+              json_object_set_int_member (res, "offset", (gint64) proc->stdin_acked);
+              rpc_call_return (w->call, res);
+            }
+          rpc_call_unref (w->call);
+          g_free (w);
+          proc->stdin_writers = g_list_delete_link (proc->stdin_writers, l);
+        }
+      l = next;
+    }
+}
+
 void
 sandbox_process_free (SandboxProcess *proc)
 {
-  g_assert (proc->exec_call == NULL && proc->waiters == NULL);
+  g_assert (proc->exec_call == NULL && proc->waiters == NULL && proc->stdin_writers == NULL);
   output_log_free (proc->out);
   output_log_free (proc->err);
   g_free (proc);
+}
+
+static void
+emit (Sandbox *sb, const char *type, SandboxProcess *proc, JsonObject *extra)
+{
+  JsonObject *ev = extra ? extra : json_object_new ();
+  json_object_set_string_member (ev, "sandbox_id", sb->id);
+  json_object_set_string_member (ev, "name", sb->name);
+  json_object_set_int_member (ev, "process_id", proc->id);
+  event_log_emit (sb->daemon->events, type, ev);
 }
 
 static SandboxProcess *
@@ -56,6 +98,7 @@ sandbox_processes_abort (Sandbox *sb, RpcStatus status, const char *reason)
         }
       for (GList *l = proc->waiters; l; l = l->next)
         rpc_call_return_error (l->data, status, "%s", reason);
+      stdin_writers_answer (proc, TRUE, reason);
       g_list_free_full (g_steal_pointer (&proc->waiters), (GDestroyNotify) rpc_call_unref);
       output_log_close (proc->out);
       output_log_close (proc->err);
@@ -77,7 +120,8 @@ require_running (Sandbox *sb, RpcCall *call)
 }
 
 void
-sandbox_exec (Sandbox *sb, RpcCall *call, char **args, char **env, const char *cwd)
+sandbox_exec (Sandbox *sb, RpcCall *call, char **args, char **env, const char *cwd,
+              gboolean with_stdin)
 {
   g_autoptr (GError) error = NULL;
   if (!require_running (sb, call))
@@ -113,6 +157,10 @@ sandbox_exec (Sandbox *sb, RpcCall *call, char **args, char **env, const char *c
     }
   if (cwd)
     json_object_set_string_member (msg, "cwd", cwd);
+  if (with_stdin)
+    json_object_set_boolean_member (msg, "stdin", TRUE);
+  proc->has_stdin = with_stdin;
+  proc->stdin_closed = !with_stdin;
   if (!agent_channel_send_control (sb->agent, msg, &error))
     {
       sandbox_process_free (proc);
@@ -162,6 +210,86 @@ sandbox_read_output (Sandbox *sb, RpcCall *call, guint32 process_id, gboolean is
                    wait_ms);
 }
 
+/* A running process with an open stdin, or NULL and @call answered. */
+static SandboxProcess *
+running_process (Sandbox *sb, RpcCall *call, guint32 process_id, gboolean need_stdin)
+{
+  SandboxProcess *proc = lookup (sb, process_id);
+  if (proc == NULL)
+    rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "sandbox %s has no process %u", sb->name,
+                           process_id);
+  else if (!require_running (sb, call))
+    return NULL;
+  else if (proc->exited || proc->exec_call)
+    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "process %u of %s is %s",
+                           process_id, sb->name, proc->exited ? "no longer running" : "starting");
+  else if (need_stdin && !proc->has_stdin)
+    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
+                           "process %u of %s was started without stdin", process_id, sb->name);
+  else if (need_stdin && proc->stdin_closed)
+    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
+                           "the stdin of process %u of %s is closed", process_id, sb->name);
+  else
+    return proc;
+  return NULL;
+}
+
+void
+sandbox_signal (Sandbox *sb, RpcCall *call, guint32 process_id, int sig, gboolean group)
+{
+  g_autoptr (GError) error = NULL;
+  if (running_process (sb, call, process_id, FALSE) == NULL)
+    return;
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "signal");
+  json_object_set_int_member (msg, "id", process_id);
+  json_object_set_int_member (msg, "signal", sig);
+  json_object_set_boolean_member (msg, "group", group);
+  if (!agent_channel_send_control (sb->agent, msg, &error))
+    rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s: %s", sb->name,
+                           error->message);
+  else
+    rpc_call_return (call, json_object_new ());
+}
+
+void
+sandbox_write_stdin (Sandbox *sb, RpcCall *call, guint32 process_id, const guint8 *data, gsize len)
+{
+  g_autoptr (GError) error = NULL;
+  SandboxProcess *proc = running_process (sb, call, process_id, TRUE);
+  if (proc == NULL)
+    return;
+  if (!agent_channel_send_data (sb->agent, AGENT_FRAME_STDIN, proc->id, data, len, FALSE, &error))
+    {
+      rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s: %s", sb->name,
+                             error->message);
+      return;
+    }
+  proc->stdin_sent += len;
+  StdinWrite *w = g_new0 (StdinWrite, 1);
+  w->call = rpc_call_ref (call);
+  w->until = proc->stdin_sent;
+  proc->stdin_writers = g_list_append (proc->stdin_writers, w);
+  stdin_writers_answer (proc, FALSE, NULL); /* an empty write is acknowledged at once */
+}
+
+void
+sandbox_close_stdin (Sandbox *sb, RpcCall *call, guint32 process_id)
+{
+  g_autoptr (GError) error = NULL;
+  SandboxProcess *proc = running_process (sb, call, process_id, TRUE);
+  if (proc == NULL)
+    return;
+  if (!agent_channel_send_data (sb->agent, AGENT_FRAME_STDIN, proc->id, NULL, 0, TRUE, &error))
+    {
+      rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s: %s", sb->name,
+                             error->message);
+      return;
+    }
+  proc->stdin_closed = TRUE;
+  rpc_call_return (call, json_object_new ());
+}
+
 static RpcStatus
 status_for_errno (gint64 e)
 {
@@ -192,12 +320,16 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
   const char *message = "exec failed";
 
   if (!g_str_equal (type, "started") && !g_str_equal (type, "exec-failed")
-      && !g_str_equal (type, "exit"))
+      && !g_str_equal (type, "exit") && !g_str_equal (type, "stdin-ack"))
     {
       g_message ("sandbox %s: ignoring agent message \"%s\"", sb->name, type);
       return;
     }
+  gint64 offset = 0;
+  gboolean closed = FALSE;
   if (!json_field_int (msg, "id", TRUE, 1, G_MAXUINT32, &id, &error)
+      || !json_field_int (msg, "offset", FALSE, 0, G_MAXINT64, &offset, &error)
+      || !json_field_bool (msg, "closed", FALSE, &closed, &error)
       || !json_field_int (msg, "pid", FALSE, 0, G_MAXINT32, &pid, &error)
       || !json_field_int (msg, "errno", FALSE, 0, 4095, &err, &error)
       || !json_field_int (msg, "exit_code", FALSE, 0, 255, &exit_code, &error)
@@ -214,6 +346,23 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       return;
     }
 
+  if (g_str_equal (type, "stdin-ack"))
+    {
+      if ((guint64) offset > proc->stdin_sent || (guint64) offset < proc->stdin_acked)
+        {
+          guest_protocol_error (sb, type, "offset outside what was sent");
+          return;
+        }
+      proc->stdin_acked = (guint64) offset;
+      if (closed)
+        proc->stdin_closed = TRUE;
+      g_autofree char *why
+          = g_strdup_printf ("the stdin of process %u of %s is closed", proc->id, sb->name);
+      stdin_writers_answer (proc, FALSE, NULL);
+      stdin_writers_answer (proc, closed, why);
+      return;
+    }
+
   if (g_str_equal (type, "exit"))
     {
       if (proc->exited || proc->exec_call != NULL)
@@ -222,10 +371,13 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
           return;
         }
       proc->exited = TRUE;
+      proc->stdin_closed = TRUE;
+      stdin_writers_answer (proc, TRUE, "the process has exited");
       proc->signal = sig;
       proc->exit_code = sig ? -1 : exit_code;
       output_log_close (proc->out);
       output_log_close (proc->err);
+      emit (sb, "process.exited", proc, exit_json (proc));
       GList *waiters = g_steal_pointer (&proc->waiters);
       for (GList *l = waiters; l; l = l->next)
         rpc_call_return (l->data, exit_json (proc));
@@ -246,6 +398,7 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       json_object_set_int_member (res, "pid", proc->guest_pid);
       rpc_call_return (proc->exec_call, res);
       g_clear_pointer (&proc->exec_call, rpc_call_unref);
+      emit (sb, "process.started", proc, NULL);
     }
   else
     {

@@ -8,6 +8,7 @@
 #include <gio/gio.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -39,6 +40,22 @@ sandbox_state_to_string (SandboxState state)
       return "failed";
     }
   return "unknown";
+}
+
+/* Every state change goes through here, so each one is an event. */
+static void
+set_state (Sandbox *sb, SandboxState state)
+{
+  if (sb->state == state)
+    return;
+  sb->state = state;
+  JsonObject *ev = json_object_new ();
+  json_object_set_string_member (ev, "sandbox_id", sb->id);
+  json_object_set_string_member (ev, "name", sb->name);
+  json_object_set_string_member (ev, "state", sandbox_state_to_string (state));
+  if (state == SANDBOX_FAILED && sb->error)
+    json_object_set_string_member (ev, "error", sb->error);
+  event_log_emit (sb->daemon->events, "sandbox.state", ev);
 }
 
 static char *
@@ -226,7 +243,7 @@ sandbox_fail (Sandbox *sb, const char *fmt, ...)
   va_end (ap);
   g_message ("sandbox %s failed: %s", sb->name, sb->error);
 
-  sb->state = SANDBOX_FAILED;
+  set_state (sb, SANDBOX_FAILED);
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
   g_clear_handle_id (&sb->grace_timer, g_source_remove);
   answer_start_calls (sb);
@@ -332,14 +349,14 @@ on_qemu_exit (GPid pid, int status, gpointer data)
 
   if (sb->deleting)
     {
-      sb->state = SANDBOX_STOPPED;
+      set_state (sb, SANDBOX_STOPPED);
       finish_delete (sb);
       return;
     }
   if (sb->state == SANDBOX_STOPPING || (sb->stop_phase != STOP_NONE && sb->state == SANDBOX_FAILED))
     {
       if (sb->state == SANDBOX_STOPPING)
-        sb->state = SANDBOX_STOPPED;
+        set_state (sb, SANDBOX_STOPPED);
       g_autofree char *why = g_strdup_printf ("sandbox %s was stopped", sb->name);
       sandbox_processes_abort (sb, RPC_STATUS_UNAVAILABLE, why);
       release_channels_later (sb);
@@ -390,7 +407,7 @@ on_hello (Sandbox *sb, JsonObject *msg)
   g_free (sb->kernel_release);
   sb->kernel_release = g_strdup (release);
   sb->boot_ms = (g_get_monotonic_time () - sb->start_us) / 1000;
-  sb->state = SANDBOX_RUNNING;
+  set_state (sb, SANDBOX_RUNNING);
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
   g_message ("sandbox %s running (%s, kernel %s) after %" G_GINT64_FORMAT " ms", sb->name,
              accel_to_string (sb->daemon->accel), sb->kernel_release, sb->boot_ms);
@@ -494,7 +511,7 @@ sandbox_start (Sandbox *sb, RpcCall *call)
 
   if (call)
     sb->start_calls = g_list_append (sb->start_calls, rpc_call_ref (call));
-  sb->state = SANDBOX_BOOTING;
+  set_state (sb, SANDBOX_BOOTING);
   sb->start_us = g_get_monotonic_time ();
 
   QemuConfig cfg = { .dir = sb->dir, .memory_mb = sb->memory_mb, .cpus = sb->cpus };
@@ -608,9 +625,77 @@ sandbox_stop (Sandbox *sb, RpcCall *call, guint timeout_s)
   /* Only a guest whose agent runs can power off by itself. */
   stop_qemu (sb, sb->state == SANDBOX_RUNNING ? timeout_s * 1000 : 0);
   if (sb->state != SANDBOX_FAILED)
-    sb->state = SANDBOX_STOPPING;
+    set_state (sb, SANDBOX_STOPPING);
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
   answer_start_calls (sb);
+}
+
+void
+sandbox_kill (Sandbox *sb, RpcCall *call)
+{
+  if (sb->pid <= 0 || sb->deleting)
+    {
+      rpc_call_return (call, sandbox_to_json (sb));
+      return;
+    }
+  sb->stop_calls = g_list_append (sb->stop_calls, rpc_call_ref (call));
+  g_clear_handle_id (&sb->stop_timer, g_source_remove);
+  g_clear_handle_id (&sb->boot_timer, g_source_remove);
+  sb->stop_phase = STOP_QUIT;
+  if (sb->state != SANDBOX_FAILED)
+    set_state (sb, SANDBOX_STOPPING);
+  answer_start_calls (sb);
+  kill (sb->pid, SIGKILL);
+}
+
+/* Reads a /proc/PID file; NULL when the process is gone. */
+static char *
+read_proc (GPid pid, const char *file)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/%s", (int) pid, file);
+  char *contents = NULL;
+  if (!g_file_get_contents (path, &contents, NULL, NULL))
+    return NULL;
+  return contents;
+}
+
+JsonObject *
+sandbox_stats (Sandbox *sb)
+{
+  JsonObject *o = json_object_new ();
+  json_object_set_string_member (o, "id", sb->id);
+  json_object_set_string_member (o, "name", sb->name);
+  json_object_set_string_member (o, "state", sandbox_state_to_string (sb->state));
+  json_object_set_int_member (o, "memory_mb", sb->memory_mb);
+  guint running = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, sb->procs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    running += !((SandboxProcess *) value)->exited;
+  json_object_set_int_member (o, "processes", running);
+  if (sb->pid <= 0)
+    return o;
+
+  json_object_set_int_member (o, "uptime_ms", (g_get_monotonic_time () - sb->start_us) / 1000);
+  g_autofree char *status = read_proc (sb->pid, "status");
+  const char *rss = status ? strstr (status, "\nVmRSS:") : NULL;
+  if (rss)
+    json_object_set_int_member (o, "qemu_rss_bytes",
+                                g_ascii_strtoll (rss + strlen ("\nVmRSS:"), NULL, 10) * 1024);
+  /* Fields 14 and 15 of stat (utime, stime), counted after the command's ")". */
+  g_autofree char *stat = read_proc (sb->pid, "stat");
+  const char *p = stat ? strrchr (stat, ')') : NULL;
+  if (p)
+    {
+      g_auto (GStrv) f = g_strsplit (p + 2, " ", 0);
+      if (g_strv_length (f) > 12)
+        {
+          gint64 ticks = g_ascii_strtoll (f[11], NULL, 10) + g_ascii_strtoll (f[12], NULL, 10);
+          json_object_set_int_member (o, "qemu_cpu_ms", ticks * 1000 / sysconf (_SC_CLK_TCK));
+        }
+    }
+  return o;
 }
 
 void
@@ -629,7 +714,7 @@ sandbox_delete (Sandbox *sb, RpcCall *call)
       return;
     }
   if (sb->state != SANDBOX_FAILED)
-    sb->state = SANDBOX_STOPPING;
+    set_state (sb, SANDBOX_STOPPING);
   answer_start_calls (sb);
   stop_qemu (sb, 0);
 }

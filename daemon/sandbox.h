@@ -47,12 +47,25 @@ void sandbox_start (Sandbox *sandbox, RpcCall *call);
  * stopped sandbox. */
 void sandbox_stop (Sandbox *sandbox, RpcCall *call, guint timeout_s);
 
+/* Kills QEMU at once; answers @call with the stopped sandbox. */
+void sandbox_kill (Sandbox *sandbox, RpcCall *call);
+
+/* Resource use read from the host: QEMU's RSS and CPU time. */
+JsonObject *sandbox_stats (Sandbox *sandbox);
+
 /* Stops QEMU (quit, then SIGKILL) if it runs, removes the directory, answers @call (may be NULL)
  * and tells the daemon the sandbox is gone. */
 void sandbox_delete (Sandbox *sandbox, RpcCall *call);
 
 /* sandbox-process.c: processes inside the guest. Each answers @call. */
-void sandbox_exec (Sandbox *sandbox, RpcCall *call, char **args, char **env, const char *cwd);
+void sandbox_exec (Sandbox *sandbox, RpcCall *call, char **args, char **env, const char *cwd,
+                   gboolean with_stdin);
+void sandbox_signal (Sandbox *sandbox, RpcCall *call, guint32 process_id, int signal,
+                     gboolean group);
+/* Answers once the guest has written the bytes to the process's stdin. */
+void sandbox_write_stdin (Sandbox *sandbox, RpcCall *call, guint32 process_id, const guint8 *data,
+                          gsize len);
+void sandbox_close_stdin (Sandbox *sandbox, RpcCall *call, guint32 process_id);
 void sandbox_wait (Sandbox *sandbox, RpcCall *call, guint32 process_id);
 void sandbox_read_output (Sandbox *sandbox, RpcCall *call, guint32 process_id, gboolean is_stderr,
                           guint64 offset, gsize max_bytes, guint wait_ms);

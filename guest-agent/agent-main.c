@@ -288,9 +288,11 @@ handle_exec (JsonObject *msg)
       reply_error (id, "exec-failed", 0, "process id already in use");
       return;
     }
+  gboolean with_stdin = FALSE;
   if (!json_field_strv (msg, "args", TRUE, &args, &error)
       || !json_field_strv (msg, "env", FALSE, &requested_env, &error)
-      || !json_field_string (msg, "cwd", FALSE, &cwd, &error))
+      || !json_field_string (msg, "cwd", FALSE, &cwd, &error)
+      || !json_field_bool (msg, "stdin", FALSE, &with_stdin, &error))
     {
       reply_error (id, "exec-failed", 0, error->message);
       return;
@@ -298,7 +300,8 @@ handle_exec (JsonObject *msg)
   g_auto (GStrv) env = build_env (requested_env);
 
   int exec_errno = 0;
-  AgentProcess *proc = agent_process_spawn ((guint32) id, args, env, cwd, &exec_errno, &error);
+  AgentProcess *proc
+      = agent_process_spawn ((guint32) id, args, env, cwd, with_stdin, &exec_errno, &error);
   if (proc == NULL)
     {
       reply_error (id, "exec-failed", exec_errno, error->message);
@@ -373,12 +376,122 @@ on_input_event (int fd, GIOCondition cond, gpointer data)
   return (cond & (G_IO_HUP | G_IO_ERR)) ? G_SOURCE_REMOVE : G_SOURCE_CONTINUE;
 }
 
+/* ---- stdin ---- */
+
+static void
+send_stdin_ack (AgentProcess *proc, gboolean closed)
+{
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "stdin-ack");
+  json_object_set_int_member (msg, "id", proc->id);
+  json_object_set_int_member (msg, "offset", (gint64) proc->in_written);
+  if (closed)
+    json_object_set_boolean_member (msg, "closed", TRUE);
+  send_control (msg);
+}
+
+static void
+stdin_close (AgentProcess *proc)
+{
+  g_clear_handle_id (&proc->in_src, g_source_remove);
+  if (proc->in_fd >= 0)
+    close (proc->in_fd);
+  proc->in_fd = -1;
+  g_byte_array_set_size (proc->in_queue, 0);
+}
+
+static gboolean on_stdin_writable (int fd, GIOCondition cond, gpointer data);
+
+/* Writes what the pipe takes; acknowledges it, so the host sends more only
+ * as the process reads (the host's WriteStdin waits for this ack). */
+static void
+stdin_flush (AgentProcess *proc)
+{
+  gsize before = proc->in_queue->len;
+  while (proc->in_fd >= 0 && proc->in_queue->len > 0)
+    {
+      ssize_t n = write (proc->in_fd, proc->in_queue->data, proc->in_queue->len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0 && errno == EAGAIN)
+        break;
+      if (n < 0)
+        {
+          /* EPIPE: the process closed its stdin; what is queued is lost to it. */
+          stdin_close (proc);
+          send_stdin_ack (proc, TRUE);
+          return;
+        }
+      g_byte_array_remove_range (proc->in_queue, 0, (guint) n);
+      proc->in_written += (guint64) n;
+    }
+  if (proc->in_fd < 0)
+    return;
+  if (proc->in_queue->len > 0 && proc->in_src == 0)
+    proc->in_src = g_unix_fd_add (proc->in_fd, G_IO_OUT, on_stdin_writable, proc);
+  if (proc->in_queue->len == 0 && proc->in_close)
+    {
+      stdin_close (proc);
+      send_stdin_ack (proc, TRUE);
+    }
+  else if (proc->in_queue->len < before)
+    send_stdin_ack (proc, FALSE);
+}
+
+static gboolean
+on_stdin_writable (int fd, GIOCondition cond, gpointer data)
+{
+  AgentProcess *proc = data;
+  proc->in_src = 0;
+  stdin_flush (proc);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handle_stdin (const AgentFrame *frame)
+{
+  AgentProcess *proc = g_hash_table_lookup (agent.procs, GUINT_TO_POINTER (frame->stream));
+  if (proc == NULL || proc->in_fd < 0)
+    {
+      log_msg ("stdin for process %u, which has no open stdin", frame->stream);
+      return;
+    }
+  g_byte_array_append (proc->in_queue, frame->payload, frame->length);
+  if (frame->flags & AGENT_FRAME_FLAG_EOF)
+    proc->in_close = TRUE;
+  stdin_flush (proc);
+}
+
+static void
+handle_signal (JsonObject *msg)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0, sig = 0;
+  gboolean group = FALSE;
+  if (!json_field_int (msg, "id", TRUE, 1, G_MAXUINT32, &id, &error)
+      || !json_field_int (msg, "signal", TRUE, 1, 64, &sig, &error)
+      || !json_field_bool (msg, "group", FALSE, &group, &error))
+    {
+      log_msg ("signal request: %s", error->message);
+      return;
+    }
+  AgentProcess *proc = g_hash_table_lookup (agent.procs, GUINT_TO_POINTER ((guint32) id));
+  if (proc == NULL || proc->exited)
+    return; /* it has exited meanwhile: its exit report says so */
+  /* Each process leads its own process group (setsid). */
+  if (kill (group ? -proc->pid : proc->pid, (int) sig) < 0)
+    log_msg ("kill %d with signal %" G_GINT64_FORMAT ": %s", (int) proc->pid, sig,
+             g_strerror (errno));
+}
+
 static void
 handle_control (JsonObject *msg)
 {
   const char *type = json_object_get_string_member (msg, "type");
   if (g_str_equal (type, "exec"))
     handle_exec (msg);
+  else if (g_str_equal (type, "signal"))
+    handle_signal (msg);
   else if (g_str_equal (type, "shutdown"))
     begin_shutdown ("requested by the host");
   else
@@ -408,8 +521,13 @@ on_port_readable (int fd, GIOCondition cond, gpointer data)
   g_autoptr (GError) error = NULL;
   while (agent_decoder_next (agent.decoder, &frame, &error))
     {
+      if (frame.type == AGENT_FRAME_STDIN)
+        {
+          handle_stdin (&frame);
+          continue;
+        }
       if (frame.type != AGENT_FRAME_CONTROL)
-        continue; /* stdin arrives with the agent protocol issue */
+        continue;
       g_autoptr (JsonObject) msg = agent_control_parse (&frame, &error);
       if (msg == NULL)
         break;
@@ -527,6 +645,7 @@ main (int argc, char **argv)
       agent_system_power_off ();
     }
 
+  signal (SIGPIPE, SIG_IGN); /* a closed stdin pipe is an EPIPE, not a death */
   int sigfd = setup_sigchld ();
   agent.outq = g_byte_array_new ();
   agent.decoder = agent_decoder_new ();

@@ -22,15 +22,17 @@ env_lookup (char **envp, const char *name)
 /* Runs in the child between fork and exec: only async-signal-safe calls
  * and no allocation. Failures go back over @err_fd as an errno. */
 static void G_GNUC_NORETURN
-child_exec (char **argv, char **envp, const char *cwd, int out_w, int err_w, int err_fd)
+child_exec (char **argv, char **envp, const char *cwd, int in_r, int out_w, int err_w, int err_fd)
 {
   sigset_t none;
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
+  signal (SIGPIPE, SIG_DFL);
   setsid ();
 
-  int null_fd = open ("/dev/null", O_RDONLY);
-  if (null_fd < 0 || dup2 (null_fd, 0) < 0 || dup2 (out_w, 1) < 0 || dup2 (err_w, 2) < 0)
+  if (in_r < 0)
+    in_r = open ("/dev/null", O_RDONLY);
+  if (in_r < 0 || dup2 (in_r, 0) < 0 || dup2 (out_w, 1) < 0 || dup2 (err_w, 2) < 0)
     goto fail;
   if (cwd != NULL && chdir (cwd) < 0)
     goto fail;
@@ -47,11 +49,33 @@ fail:;
   _exit (127);
 }
 
-AgentProcess *
-agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, int *exec_errno,
-                     GError **error)
+enum
 {
-  int out_pipe[2], err_pipe[2], status_pipe[2];
+  P_IN,
+  P_OUT,
+  P_ERR,
+  P_STATUS,
+  N_PIPES
+};
+
+static void
+close_pipes (int p[N_PIPES][2])
+{
+  for (int i = 0; i < N_PIPES; i++)
+    for (int j = 0; j < 2; j++)
+      if (p[i][j] >= 0)
+        {
+          close (p[i][j]);
+          p[i][j] = -1;
+        }
+}
+
+AgentProcess *
+agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboolean with_stdin,
+                     int *exec_errno, GError **error)
+{
+  int p[N_PIPES][2];
+  memset (p, -1, sizeof p);
 
   *exec_errno = 0;
   if (argv == NULL || argv[0] == NULL)
@@ -59,36 +83,27 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, int 
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "no command given");
       return NULL;
     }
-  if (pipe2 (out_pipe, O_CLOEXEC) < 0)
-    goto pipe_fail;
-  if (pipe2 (err_pipe, O_CLOEXEC) < 0)
-    {
-      close (out_pipe[0]);
-      close (out_pipe[1]);
-      goto pipe_fail;
-    }
-  if (pipe2 (status_pipe, O_CLOEXEC) < 0)
-    {
-      close (out_pipe[0]);
-      close (out_pipe[1]);
-      close (err_pipe[0]);
-      close (err_pipe[1]);
-      goto pipe_fail;
-    }
+  for (int i = 0; i < N_PIPES; i++)
+    if ((i != P_IN || with_stdin) && pipe2 (p[i], O_CLOEXEC) < 0)
+      {
+        int e = errno;
+        close_pipes (p);
+        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "pipe: %s", g_strerror (e));
+        return NULL;
+      }
 
   pid_t pid = fork ();
   if (pid == 0)
-    child_exec (argv, envp, cwd, out_pipe[1], err_pipe[1], status_pipe[1]);
-
+    child_exec (argv, envp, cwd, p[P_IN][0], p[P_OUT][1], p[P_ERR][1], p[P_STATUS][1]);
   int fork_errno = errno;
-  close (out_pipe[1]);
-  close (err_pipe[1]);
-  close (status_pipe[1]);
+  /* The parent keeps the write end of stdin and the read ends of the rest. */
+  int in_w = p[P_IN][1], out_r = p[P_OUT][0], err_r = p[P_ERR][0], status_r = p[P_STATUS][0];
+  p[P_IN][1] = p[P_OUT][0] = p[P_ERR][0] = p[P_STATUS][0] = -1;
+  close_pipes (p);
   if (pid < 0)
     {
-      close (out_pipe[0]);
-      close (err_pipe[0]);
-      close (status_pipe[0]);
+      int keep[N_PIPES][2] = { { in_w, -1 }, { out_r, -1 }, { err_r, -1 }, { status_r, -1 } };
+      close_pipes (keep);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (fork_errno), "fork: %s",
                    g_strerror (fork_errno));
       return NULL;
@@ -99,13 +114,13 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, int 
   int child_errno = 0;
   ssize_t n;
   do
-    n = read (status_pipe[0], &child_errno, sizeof child_errno);
+    n = read (status_r, &child_errno, sizeof child_errno);
   while (n < 0 && errno == EINTR);
-  close (status_pipe[0]);
+  close (status_r);
   if (n == sizeof child_errno)
     {
-      close (out_pipe[0]);
-      close (err_pipe[0]);
+      int keep[N_PIPES][2] = { { in_w, -1 }, { out_r, -1 }, { err_r, -1 }, { -1, -1 } };
+      close_pipes (keep);
       /* The child is reaped by the SIGCHLD handler like any orphan. */
       *exec_errno = child_errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (child_errno), "exec %s: %s", argv[0],
@@ -116,16 +131,15 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, int 
   AgentProcess *proc = g_new0 (AgentProcess, 1);
   proc->id = id;
   proc->pid = pid;
-  proc->out_fd = out_pipe[0];
-  proc->err_fd = err_pipe[0];
-  g_unix_set_fd_nonblocking (proc->out_fd, TRUE, NULL);
-  g_unix_set_fd_nonblocking (proc->err_fd, TRUE, NULL);
+  proc->in_fd = in_w;
+  proc->out_fd = out_r;
+  proc->err_fd = err_r;
+  proc->in_queue = g_byte_array_new ();
+  if (in_w >= 0)
+    g_unix_set_fd_nonblocking (in_w, TRUE, NULL);
+  g_unix_set_fd_nonblocking (out_r, TRUE, NULL);
+  g_unix_set_fd_nonblocking (err_r, TRUE, NULL);
   return proc;
-
-pipe_fail:;
-  int e = errno;
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "pipe: %s", g_strerror (e));
-  return NULL;
 }
 
 void
@@ -137,6 +151,11 @@ agent_process_free (AgentProcess *proc)
     g_source_remove (proc->out_src);
   if (proc->err_src)
     g_source_remove (proc->err_src);
+  if (proc->in_src)
+    g_source_remove (proc->in_src);
+  if (proc->in_fd >= 0)
+    close (proc->in_fd);
+  g_byte_array_unref (proc->in_queue);
   if (proc->out_fd >= 0)
     close (proc->out_fd);
   if (proc->err_fd >= 0)

@@ -26,17 +26,23 @@ typedef struct
 {
   guint32 id;
   pid_t pid;
+  int in_fd;  /* write end of its stdin; -1 without one or once closed */
   int out_fd; /* -1 once its EOF was sent */
   int err_fd;
+  guint in_src;
   guint out_src;
   guint err_src;
+  GByteArray *in_queue; /* stdin bytes not yet written */
+  guint64 in_written;   /* stdin bytes written so far */
+  gboolean in_close;    /* close stdin once the queue is written */
   gboolean exited;
   int wait_status;
 } AgentProcess;
 
-/* Forks and execs @argv with @envp in @cwd; stdout/stderr become pipes whose
- * read ends are returned in the process (non-blocking). Reports exec failure
- * (e.g. ENOENT) as an error in G_IO_ERROR with the errno mapped. */
+/* Forks and execs @argv with @envp in @cwd; stdout/stderr (and stdin when
+ * @with_stdin, else /dev/null) become pipes whose other ends are returned in
+ * the process, non-blocking. Reports exec failure (e.g. ENOENT) as an error
+ * with the errno in *exec_errno. */
 AgentProcess *agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd,
-                                   int *exec_errno, GError **error);
+                                   gboolean with_stdin, int *exec_errno, GError **error);
 void agent_process_free (AgentProcess *proc);

@@ -52,10 +52,9 @@ rpc_schema_new_from_data (const char *json, GError **error)
         {
           JsonObject *m = json_object_get_object_member (svc, ml->data);
           JsonObject *params = json_object_get_object_member (m, "params");
-          g_hash_table_insert (s->methods,
-                               g_strdup_printf ("%s.%s.%s", s->api, (char *) sl->data,
-                                                (char *) ml->data),
-                               params);
+          g_hash_table_insert (
+              s->methods,
+              g_strdup_printf ("%s.%s.%s", s->api, (char *) sl->data, (char *) ml->data), params);
         }
       g_list_free (mnames);
     }
@@ -78,8 +77,7 @@ rpc_schema_get_default (void)
   return schema;
 }
 
-static gboolean
-invalid (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+static gboolean invalid (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
 static gboolean
 invalid (GError **error, const char *fmt, ...)
@@ -138,8 +136,9 @@ check_field (const char *name, JsonObject *spec, JsonNode *value, GError **error
       return TRUE;
     }
   if (g_str_equal (type, "boolean"))
-    return is_value (value, G_TYPE_BOOLEAN) ? TRUE
-                                            : invalid (error, "field \"%s\" must be a boolean", name);
+    return is_value (value, G_TYPE_BOOLEAN)
+               ? TRUE
+               : invalid (error, "field \"%s\" must be a boolean", name);
   if (g_str_equal (type, "array<string>"))
     {
       if (!JSON_NODE_HOLDS_ARRAY (value))

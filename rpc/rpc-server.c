@@ -13,7 +13,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+/* Requests above this get RESOURCE_EXHAUSTED; nanomsg itself drops
+ * anything above the transport cap, which is larger so that most oversized
+ * requests still get an answer. */
 #define RPC_MAX_MESSAGE (4 * 1024 * 1024)
+#define RPC_TRANSPORT_CAP (64 * 1024 * 1024)
 
 struct RpcServer
 {
@@ -163,7 +167,10 @@ handle_message (RpcServer *server, const char *body, gsize len, void *header)
   call->header = header;
   g_hash_table_add (server->calls, call);
 
-  if (!rpc_request_decode (body, len, &call->req, &error)
+  if (len > RPC_MAX_MESSAGE)
+    g_set_error (&error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
+                 "request of %zu bytes exceeds the maximum of %d", len, RPC_MAX_MESSAGE);
+  if (error || !rpc_request_decode (body, len, &call->req, &error)
       || (server->schema
           && !rpc_schema_validate (server->schema, call->req.method, call->req.params, &error)))
     rpc_call_return_gerror (call, error);
@@ -250,7 +257,7 @@ rpc_server_new (const char *address, RpcSchema *schema, RpcHandler handler, gpoi
                    nn_strerror (nn_errno ()));
       return NULL;
     }
-  int maxsize = RPC_MAX_MESSAGE;
+  int maxsize = RPC_TRANSPORT_CAP;
   nn_setsockopt (sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof maxsize);
 
   /* The socket file is the access control: nobody but the owner may

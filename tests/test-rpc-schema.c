@@ -9,8 +9,8 @@ expect (const char *method, const char *params_json, int code, const char *fragm
   g_autoptr (JsonNode) node = json_from_string (params_json, NULL);
   g_assert_nonnull (node);
   g_autoptr (GError) error = NULL;
-  gboolean ok = rpc_schema_validate (rpc_schema_get_default (), method,
-                                     json_node_get_object (node), &error);
+  gboolean ok = rpc_schema_validate (rpc_schema_get_default (), method, json_node_get_object (node),
+                                     &error);
   if (code == RPC_STATUS_OK)
     {
       g_assert_no_error (error);
@@ -29,9 +29,10 @@ test_valid_requests (void)
   expect ("sandbox.v1.System.Version", "{}", RPC_STATUS_OK, NULL);
   expect ("sandbox.v1.Sandboxes.Create", "{\"name\": \"a\", \"memory_mb\": 128, \"cpus\": 2}",
           RPC_STATUS_OK, NULL);
-  expect ("sandbox.v1.Processes.Exec",
-          "{\"sandbox_id\": \"a\", \"args\": [\"ls\", \"-l\"], \"env\": [\"A=b\"], \"stdin\": true}",
-          RPC_STATUS_OK, NULL);
+  expect (
+      "sandbox.v1.Processes.Exec",
+      "{\"sandbox_id\": \"a\", \"args\": [\"ls\", \"-l\"], \"env\": [\"A=b\"], \"stdin\": true}",
+      RPC_STATUS_OK, NULL);
   expect ("sandbox.v1.Processes.ReadOutput",
           "{\"sandbox_id\": \"a\", \"process_id\": 1, \"stream\": \"stderr\", \"wait_ms\": null}",
           RPC_STATUS_OK, NULL);

@@ -1,0 +1,38 @@
+/* sandboxctl exec: run a command in a running sandbox. */
+#include "cli.h"
+
+int
+cli_exec (const CliGlobals *globals, int argc, char **argv)
+{
+  gboolean interactive = FALSE;
+  g_auto (GStrv) env = NULL;
+  g_autofree char *workdir = NULL;
+  int code = 0;
+  GOptionEntry entries[] = {
+    { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Forward stdin to the command",
+      NULL },
+    { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "Set an environment variable", "K=V" },
+    { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command", "DIR" },
+    { NULL },
+  };
+  if (!cli_parse ("exec", "[OPTIONS] NAME [--] COMMAND [ARG...]",
+                  "Run COMMAND in the running sandbox NAME and exit with its status (128+N when\n"
+                  "killed by signal N). stdout and stderr stay separate.",
+                  entries, &argc, &argv, &code))
+    return code;
+  if (argc < 2)
+    return cli_usage_error_text ("exec", "name a sandbox");
+  const char *sandbox = argv[1];
+  int first = 2;
+  if (first < argc && g_str_equal (argv[first], "--"))
+    first++;
+  if (first >= argc)
+    return cli_usage_error_text ("exec", "no command given");
+
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
+  if (client == NULL)
+    return cli_fail (error);
+  g_auto (GStrv) command = cli_strv_from (argc - first, argv + first);
+  return cli_exec_and_wait (globals, client, sandbox, command, env, workdir, interactive);
+}

@@ -1,0 +1,211 @@
+/* Running a process and copying its streams: what run, exec and logs share. */
+#include "cli.h"
+
+#include "json-fields.h"
+
+#include <errno.h>
+#include <unistd.h>
+
+#define READ_WAIT_MS 10000
+#define READ_MAX_BYTES (1024 * 1024)
+#define STDIN_CHUNK (256 * 1024)
+
+typedef struct
+{
+  const char *address;
+  const char *sandbox_id;
+  gint64 process_id;
+  const char *stream;
+  int fd;
+  gboolean follow;
+  GError *error;
+} StreamCopy;
+
+static gboolean
+write_all (int fd, const guint8 *data, gsize len)
+{
+  while (len > 0)
+    {
+      ssize_t n = write (fd, data, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return FALSE;
+      data += n;
+      len -= (gsize) n;
+    }
+  return TRUE;
+}
+
+/* Reads one output stream by offset until its end (or, without follow,
+ * until what is stored now); one thread each, so stdout and stderr stay
+ * separate and neither waits for the other. */
+static gpointer
+copy_stream (gpointer data)
+{
+  StreamCopy *sc = data;
+  g_autoptr (RpcClient) client = rpc_client_new (sc->address, &sc->error);
+  gint64 offset = 0;
+  gboolean eof = FALSE;
+  while (client && !eof)
+    {
+      g_autoptr (JsonObject) params = json_object_new ();
+      json_object_set_string_member (params, "sandbox_id", sc->sandbox_id);
+      json_object_set_int_member (params, "process_id", sc->process_id);
+      json_object_set_string_member (params, "stream", sc->stream);
+      json_object_set_int_member (params, "offset", offset);
+      json_object_set_int_member (params, "max_bytes", READ_MAX_BYTES);
+      json_object_set_int_member (params, "wait_ms", sc->follow ? READ_WAIT_MS : 0);
+      g_autoptr (JsonObject) res
+          = rpc_client_call (client, "sandbox.v1.Processes.ReadOutput", params,
+                             READ_WAIT_MS + CLI_CALL_DEADLINE_MS, &sc->error);
+      const char *b64 = NULL;
+      gint64 next = 0;
+      if (res == NULL || !json_field_string (res, "data", TRUE, &b64, &sc->error)
+          || !json_field_int (res, "offset", TRUE, 0, G_MAXINT64, &next, &sc->error)
+          || !json_field_bool (res, "eof", TRUE, &eof, &sc->error))
+        break;
+      gsize len = 0;
+      g_autofree guint8 *bytes = g_base64_decode (b64, &len);
+      if (len > 0 && !write_all (sc->fd, bytes, len))
+        break; /* our reader went away (e.g. a closed pipe): stop copying */
+      if (!sc->follow && next == offset)
+        break;
+      offset = next;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  const char *address;
+  const char *sandbox_id;
+  gint64 process_id;
+  GError *error;
+} StdinCopy;
+
+/* Forwards our stdin to the process; each WriteStdin returns once the guest
+ * has written the chunk to the pipe, so a slow reader slows us down. */
+static gpointer
+copy_stdin (gpointer data)
+{
+  StdinCopy *sc = data;
+  g_autoptr (RpcClient) client = rpc_client_new (sc->address, &sc->error);
+  g_autofree guint8 *buf = g_malloc (STDIN_CHUNK);
+  while (client)
+    {
+      ssize_t n = read (STDIN_FILENO, buf, STDIN_CHUNK);
+      if (n < 0 && errno == EINTR)
+        continue;
+      g_autoptr (JsonObject) params = json_object_new ();
+      json_object_set_string_member (params, "sandbox_id", sc->sandbox_id);
+      json_object_set_int_member (params, "process_id", sc->process_id);
+      if (n <= 0)
+        {
+          g_autoptr (JsonObject) res = rpc_client_call (client, "sandbox.v1.Processes.CloseStdin",
+                                                        params, CLI_CALL_DEADLINE_MS, NULL);
+          break;
+        }
+      g_autofree char *b64 = g_base64_encode (buf, (gsize) n);
+      json_object_set_string_member (params, "data", b64);
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonObject) res
+          = rpc_client_call (client, "sandbox.v1.Processes.WriteStdin", params, 0, &error);
+      if (res == NULL)
+        break; /* the process closed its stdin or exited: stop forwarding */
+    }
+  return NULL;
+}
+
+int
+cli_stream_output (const CliGlobals *globals, const char *sandbox_id, gint64 process_id,
+                   gboolean follow)
+{
+  StreamCopy out = { globals->address, sandbox_id, process_id, "stdout", STDOUT_FILENO, follow };
+  StreamCopy err = { globals->address, sandbox_id, process_id, "stderr", STDERR_FILENO, follow };
+  GThread *t_out = g_thread_new ("stdout", copy_stream, &out);
+  GThread *t_err = g_thread_new ("stderr", copy_stream, &err);
+  g_thread_join (t_out);
+  g_thread_join (t_err);
+  int code = 0;
+  if (out.error || err.error)
+    code = cli_fail (out.error ? out.error : err.error);
+  g_clear_error (&out.error);
+  g_clear_error (&err.error);
+  return code;
+}
+
+static int
+exit_code_for_exec_error (const GError *error)
+{
+  /* As a shell does: 127 for a command not found, 126 for one not runnable. */
+  if (error->domain == RPC_ERROR && error->code == RPC_STATUS_NOT_FOUND)
+    return 127;
+  if (error->domain == RPC_ERROR && error->code == RPC_STATUS_PERMISSION_DENIED)
+    return 126;
+  return CLI_EXIT_ERROR;
+}
+
+int
+cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *sandbox_id,
+                   char **args, char **env, const char *workdir, gboolean with_stdin)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) exec = json_object_new ();
+  json_object_set_string_member (exec, "sandbox_id", sandbox_id);
+  JsonArray *a = json_array_new ();
+  for (char **s = args; *s; s++)
+    json_array_add_string_element (a, *s);
+  json_object_set_array_member (exec, "args", a);
+  if (env)
+    {
+      JsonArray *e = json_array_new ();
+      for (char **s = env; *s; s++)
+        json_array_add_string_element (e, *s);
+      json_object_set_array_member (exec, "env", e);
+    }
+  if (workdir)
+    json_object_set_string_member (exec, "cwd", workdir);
+  if (with_stdin)
+    json_object_set_boolean_member (exec, "stdin", TRUE);
+  g_autoptr (JsonObject) started
+      = rpc_client_call (client, "sandbox.v1.Processes.Exec", exec, CLI_CALL_DEADLINE_MS, &error);
+  if (started == NULL)
+    {
+      int code = exit_code_for_exec_error (error);
+      cli_fail (error);
+      return code;
+    }
+  gint64 process_id = json_object_get_int_member_with_default (started, "process_id", 0);
+
+  StdinCopy in = { globals->address, sandbox_id, process_id, NULL };
+  /* The stdin thread may stay blocked in read() after the process exits;
+   * it is not joined, and exiting ends it. */
+  if (with_stdin)
+    g_thread_unref (g_thread_new ("stdin", copy_stdin, &in));
+
+  g_autoptr (JsonObject) wait = json_object_new ();
+  json_object_set_string_member (wait, "sandbox_id", sandbox_id);
+  json_object_set_int_member (wait, "process_id", process_id);
+  int code = cli_stream_output (globals, sandbox_id, process_id, TRUE);
+  g_autoptr (JsonObject) exited
+      = rpc_client_call (client, "sandbox.v1.Processes.Wait", wait, 0, &error);
+  if (exited == NULL)
+    return cli_fail (error);
+  if (code != 0)
+    return code;
+  return (int) json_object_get_int_member_with_default (exited, "status", CLI_EXIT_ERROR);
+}
+
+void
+cli_delete_sandbox (RpcClient *client, const char *id)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "id", id);
+  json_object_set_boolean_member (params, "force", TRUE);
+  g_autoptr (JsonObject) res = rpc_client_call (client, "sandbox.v1.Sandboxes.Delete", params,
+                                                CLI_CALL_DEADLINE_MS, &error);
+  if (res == NULL)
+    cli_fail (error);
+}
