@@ -34,7 +34,7 @@ left=$(ls "$TMP/d/sb" | wc -l)
 is "$left" 0 "no sandbox directory is left after --rm"
 qemus=$(pgrep -f -- "-qmp unix:$TMP/d/" | wc -l)
 is "$qemus" 0 "no QEMU process is left after --rm"
-socks=$(find "$TMP/d" -name '*.sock' ! -name rpc.sock | wc -l)
+socks=$(find "$TMP/d/sb" -name '*.sock' | wc -l)
 is "$socks" 0 "no QMP or agent socket is left after --rm"
 
 # Without --rm the sandbox keeps running after its command exits.
