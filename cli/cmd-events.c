@@ -12,7 +12,7 @@ print_event (JsonObject *ev, gboolean json)
 {
   if (json)
     {
-      g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), json_object_ref (ev));
+      g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), ev);
       g_autofree char *text = json_to_string (node, FALSE);
       printf ("%s\n", text);
     }

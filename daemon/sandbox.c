@@ -333,6 +333,10 @@ finish_delete (Sandbox *sb)
         rpc_call_return_gerror (l->data, error);
     }
   g_list_free_full (calls, (GDestroyNotify) rpc_call_unref);
+  JsonObject *ev = json_object_new ();
+  json_object_set_string_member (ev, "sandbox_id", sb->id);
+  json_object_set_string_member (ev, "name", sb->name);
+  event_log_emit (sb->daemon->events, "sandbox.deleted", ev);
   daemon_sandbox_gone (sb->daemon, sb->id);
 }
 

@@ -1,0 +1,83 @@
+#!/bin/bash
+# The sandboxctl verbs and the API behind them, in one shared microVM.
+. "$(dirname "$0")/lib.sh"
+
+start_daemon "$TMP/d" || { echo "Bail out! sandboxd did not start"; diag <"$TMP/d.log"; exit 1; }
+C=$SANDBOXCTL
+
+# Every verb explains itself.
+bad=""
+for v in run create exec ls inspect logs stop kill rm stats events version; do
+  "$C" "$v" --help >"$TMP/help" 2>&1 && grep -q "sandboxctl $v" "$TMP/help" || bad="$bad $v"
+done
+is "$bad" "" "every verb has --help naming its usage"
+"$C" frobnicate >/dev/null 2>&1; is "$?" 2 "an unknown verb is a usage error (2)"
+
+# A subscriber to the live events, started before anything happens.
+events_addr="ipc://$TMP/d/events.sock"
+timeout 60 nanocat --sub --connect "$events_addr" --ascii >"$TMP/live" 2>&1 &
+sleep 0.3
+
+id=$("$C" create --name web --memory 192M); rc=$?
+is "$rc" 0 "create exits 0"
+[[ "$id" =~ ^[0-9a-f]{12}$ ]]; ok $? "... and prints the new id ($id)"
+out=$("$C" ls)
+contains "$out" "web" "ls lists it"
+contains "$out" "running" "... as running"
+contains "$out" "192M" "... with its memory"
+is "$("$C" ls -q)" "$id" "ls -q prints ids only"
+is "$("$C" --json ls --state stopped | tr -d " \n")" "[]" "ls --state stopped is empty"
+
+sum_in=$(head -c 5000000 /dev/urandom | tee "$TMP/rand" | md5sum | cut -d' ' -f1)
+sum_out=$("$C" exec -i web -- cat <"$TMP/rand" | md5sum | cut -d' ' -f1)
+is "$sum_out" "$sum_in" "5 MB of random bytes through exec -i ... cat come back intact"
+out=$(printf 'a\nb\nc\n' | "$C" exec -i web -- wc -l)
+is "$(echo $out)" "3" "exec -i: the command reads stdin to its end"
+out=$("$C" exec -e A=1 -e B=two -w /proc web -- sh -c 'echo $A $B $(pwd)')
+is "$out" "1 two /proc" "exec -e -e -w"
+"$C" exec web -- sh -c 'exit 3'; is "$?" 3 "exec exits with the command's status"
+"$C" exec web -- sh -c 'kill -KILL $$'; is "$?" 137 "... 128+9 when killed by SIGKILL"
+
+# Signals through the API reach the process (and its group).
+"$C" exec web -- sh -c 'sleep 30 & wait' >/dev/null 2>&1 &
+execer=$!
+sleep 1.5
+# Process ids count up from 1 per sandbox: this is the sixth exec.
+pid=6
+out=$(nanocat --req --connect "$SANDBOXD_ADDRESS" --ascii --data \
+  "{\"id\":2,\"method\":\"sandbox.v1.Processes.Signal\",\"params\":{\"sandbox_id\":\"web\",\"process_id\":$pid,\"signal\":15,\"group\":true}}" 2>&1)
+contains "$out" '"code":"OK"' "Processes.Signal (to the group) is accepted"
+wait $execer; rc=$?
+is "$rc" 143 "... and the process ends by SIGTERM (143)"
+
+"$C" exec web -- sh -c 'echo to-out; echo to-err >&2' >/dev/null 2>&1
+last=$((pid + 1))
+is "$("$C" logs -p $last web 2>/dev/null)" "to-out" "logs shows a finished process's stdout"
+is "$("$C" logs -p $last web 2>&1 >/dev/null)" "to-err" "... and its stderr, apart"
+
+out=$("$C" stats web)
+contains "$out" "rss" "stats shows QEMU's resident memory"
+json=$("$C" --json stats web)
+contains "$json" '"qemu_rss_bytes"' "stats --json has qemu_rss_bytes"
+
+out=$("$C" rm web 2>&1); rc=$?
+is "$rc" 1 "rm of a running sandbox without -f is refused"
+contains "$out" "FAILED_PRECONDITION" "... as FAILED_PRECONDITION"
+"$C" kill web >/dev/null; is "$?" 0 "kill exits 0"
+contains "$("$C" inspect web)" '"state" : "stopped"' "... and the sandbox is stopped"
+
+all=$("$C" events); rc=$?
+is "$rc" 0 "events exits 0"
+contains "$all" "sandbox.state web booting" "events: the boot"
+contains "$all" "sandbox.state web running" "... running"
+contains "$all" "process.exited web process $last status 0" "... a process's exit"
+contains "$all" "sandbox.state web stopped" "... the kill"
+lastseq=$(echo "$all" | tail -1 | cut -d' ' -f1)
+is "$("$C" events --since "$lastseq")" "" "events --since the last seq prints nothing new"
+"$C" rm web >/dev/null; is "$?" 0 "rm of a stopped sandbox exits 0"
+more=$("$C" events --since "$lastseq")
+contains "$more" "sandbox.deleted web" "... and --since resumes with what came after"
+contains "$(cat "$TMP/live")" '"state":"running"' "the live PUB socket carried the events too"
+is "$("$C" ls -q)" "" "no sandbox is left"
+
+tap_done
