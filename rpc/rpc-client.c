@@ -122,3 +122,65 @@ rpc_client_call (RpcClient *client, const char *method, JsonObject *params, gint
   nn_freemsg (buf);
   return result;
 }
+
+typedef struct
+{
+  char *address;
+  char *method;
+  char *params; /* serialized: the caller may change its object meanwhile */
+  gint64 deadline_ms;
+} AsyncCall;
+
+static void
+async_call_free (AsyncCall *a)
+{
+  g_free (a->address);
+  g_free (a->method);
+  g_free (a->params);
+  g_free (a);
+}
+
+static void
+run_async_call (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  AsyncCall *a = data;
+  GError *error = NULL;
+  g_autoptr (JsonNode) params = a->params ? json_from_string (a->params, NULL) : NULL;
+  g_autoptr (RpcClient) own = rpc_client_new (a->address, &error);
+  JsonObject *result
+      = own ? rpc_client_call (own, a->method, params ? json_node_get_object (params) : NULL,
+                               a->deadline_ms, &error)
+            : NULL;
+  if (result)
+    g_task_return_pointer (task, result, (GDestroyNotify) json_object_unref);
+  else
+    g_task_return_error (task, error);
+}
+
+void
+rpc_client_call_async (RpcClient *client, const char *method, JsonObject *params,
+                       gint64 deadline_ms, GCancellable *cancellable, GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  AsyncCall *a = g_new0 (AsyncCall, 1);
+  a->address = g_strdup (client->address);
+  a->method = g_strdup (method);
+  if (params)
+    {
+      g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), params);
+      a->params = json_to_string (node, FALSE);
+    }
+  a->deadline_ms = deadline_ms;
+  GTask *task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, rpc_client_call_async);
+  g_task_set_task_data (task, a, (GDestroyNotify) async_call_free);
+  g_task_run_in_thread (task, run_async_call);
+  g_object_unref (task);
+}
+
+JsonObject *
+rpc_client_call_finish (RpcClient *client, GAsyncResult *result, GError **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

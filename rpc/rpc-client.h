@@ -1,13 +1,16 @@
 /* rpc-client.h — the C client of the sandbox.v1 API (used by sandboxctl).
  *
- * One client is one nanomsg REQ socket: one call at a time. Use one client
- * per thread for concurrent calls. Errors are in RPC_ERROR with the
- * RpcStatus as code, and the server's message intact.
+ * Link with `pkg-config --libs sandboxd-client`. One client is one
+ * nanomsg REQ socket: one synchronous call at a time; use one client per
+ * thread, or the asynchronous calls, which each use a socket of their own.
+ * Errors are in RPC_ERROR with the RpcStatus as code and the server's
+ * message intact.
  */
 #pragma once
 
 #include "rpc-status.h"
 
+#include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
 #define RPC_DEFAULT_ADDRESS_ENV "SANDBOXD_ADDRESS"
@@ -28,3 +31,11 @@ const char *rpc_client_get_address (RpcClient *client);
  * waits for as long as the server takes. Returns the result object. */
 JsonObject *rpc_client_call (RpcClient *client, const char *method, JsonObject *params,
                              gint64 deadline_ms, GError **error);
+
+/* The same call without blocking: it runs on a worker thread with a socket
+ * of its own, and @callback runs in the thread-default main context of the
+ * caller. Any number may be in flight. */
+void rpc_client_call_async (RpcClient *client, const char *method, JsonObject *params,
+                            gint64 deadline_ms, GCancellable *cancellable,
+                            GAsyncReadyCallback callback, gpointer user_data);
+JsonObject *rpc_client_call_finish (RpcClient *client, GAsyncResult *result, GError **error);

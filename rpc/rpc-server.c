@@ -59,6 +59,8 @@ rpc_call_ref (RpcCall *call)
   return call;
 }
 
+static void call_send (RpcCall *call, RpcStatus status, const char *message, JsonObject *result);
+
 static void
 call_finish (RpcCall *call)
 {
@@ -81,6 +83,10 @@ rpc_call_unref (RpcCall *call)
 {
   if (--call->ref > 0)
     return;
+  /* Nobody can answer it any more: say so rather than leave the client
+   * waiting for an answer that will never come. */
+  if (!call->done)
+    call_send (call, RPC_STATUS_INTERNAL, "the server dropped the call without answering", NULL);
   call_finish (call);
   rpc_request_clear (&call->req);
   g_free (call);
