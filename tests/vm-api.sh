@@ -80,4 +80,13 @@ contains "$more" "sandbox.deleted web" "... and --since resumes with what came a
 contains "$(cat "$TMP/live")" '"state":"running"' "the live PUB socket carried the events too"
 is "$("$C" ls -q)" "" "no sandbox is left"
 
+# Bash completion offers the verbs, and the names of sandboxes.
+"$C" create --name compl-test >/dev/null
+PATH="$(dirname "$C"):$PATH"
+. "$(dirname "$0")/../data/sandboxctl.bash-completion"
+COMP_WORDS=(sandboxctl st); COMP_CWORD=1; _sandboxctl
+is "${COMPREPLY[*]}" "stop stats" "completion: 'st' offers stop and stats"
+COMP_WORDS=(sandboxctl stop comp); COMP_CWORD=2; _sandboxctl
+contains "${COMPREPLY[*]}" "compl-test" "completion: stop offers sandbox names"
+
 tap_done
