@@ -2,7 +2,7 @@
 
 #include <string.h>
 
-/* rpc-schema-data.c, generated from sandbox.v1.json at build time. */
+/* rpc-schema-data.c, generated from sandbox.v1.json by tools/embed-text.py. */
 extern const char rpc_schema_json[];
 
 struct RpcSchema
