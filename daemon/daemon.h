@@ -33,6 +33,9 @@ typedef struct
   GHashTable *sandboxes; /* id -> Sandbox */
   GMainLoop *loop;
   gboolean shutting_down;
+  int exit_code;
+  guint idle_exit_s;       /* 0: never */
+  gint64 last_activity_us; /* of the RPC server, for --idle-exit */
 } Daemon;
 
 /* daemon/methods.c: the RPC handler. */

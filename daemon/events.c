@@ -15,7 +15,16 @@ struct EventLog
   JsonObject *ring[EVENT_LOG_SIZE];
   guint64 next_seq; /* the seq the next event gets; the first is 1 */
   GList *readers;
+  EventListener listener;
+  gpointer listener_data;
 };
+
+void
+event_log_set_listener (EventLog *log, EventListener listener, gpointer user_data)
+{
+  log->listener = listener;
+  log->listener_data = user_data;
+}
 
 EventLog *
 event_log_new (RpcPublisher *publisher)
@@ -87,6 +96,8 @@ event_log_emit (EventLog *log, const char *type, JsonObject *fields)
   *slot = fields;
   if (log->publisher)
     rpc_publisher_send (log->publisher, fields);
+  if (log->listener)
+    log->listener (type, fields, log->listener_data);
 
   GList *waiting = g_steal_pointer (&log->readers);
   for (GList *l = waiting; l; l = l->next)

@@ -16,6 +16,10 @@ void event_log_free (EventLog *log);
 /* Adds "seq", "time" and "type" to @fields (ownership taken) and emits it. */
 void event_log_emit (EventLog *log, const char *type, JsonObject *fields);
 
+/* Called with each event after it is emitted (one listener: the D-Bus face). */
+typedef void (*EventListener) (const char *type, JsonObject *event, gpointer user_data);
+void event_log_set_listener (EventLog *log, EventListener listener, gpointer user_data);
+
 /* Answers @call with {"events", "next_seq", "lost"}: the events after
  * @since_seq, waiting up to @wait_ms when there are none yet. */
 void event_log_read (EventLog *log, RpcCall *call, guint64 since_seq, guint wait_ms,

@@ -3,6 +3,7 @@
 #include "accel.h"
 #include "config.h"
 #include "daemon.h"
+#include "dbus-service.h"
 #include "guest-files.h"
 #include "sandbox.h"
 
@@ -74,6 +75,22 @@ on_signal (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* --idle-exit: leave when nothing has run and nobody has called for a while
+ * (an activated daemon comes back on the next D-Bus call). */
+static gboolean
+on_idle_check (gpointer data)
+{
+  Daemon *d = data;
+  if (g_hash_table_size (d->sandboxes) == 0
+      && g_get_monotonic_time () - d->last_activity_us >= (gint64) d->idle_exit_s * G_USEC_PER_SEC)
+    {
+      g_message ("idle for %u s with no sandboxes; exiting (--idle-exit)", d->idle_exit_s);
+      g_main_loop_quit (d->loop);
+      return G_SOURCE_REMOVE;
+    }
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 free_sandbox_idle (gpointer data)
 {
@@ -115,6 +132,8 @@ main (int argc, char **argv)
   g_autofree char *qemu = NULL;
   g_autofree char *accel = NULL;
   gint boot_timeout = 60;
+  gint idle_exit = 0;
+  g_autofree char *dbus = NULL;
   gboolean version = FALSE;
 
   setlocale (LC_ALL, "");
@@ -133,6 +152,13 @@ main (int argc, char **argv)
       "auto (KVM when QEMU can use it, else TCG), kvm or tcg (default auto)", "ACCEL" },
     { "boot-timeout", 0, 0, G_OPTION_ARG_INT, &boot_timeout,
       "Fail a sandbox whose agent has not said hello after SECONDS (default 60)", "SECONDS" },
+    { "dbus", 0, 0, G_OPTION_ARG_STRING, &dbus,
+      "Own " SANDBOXD_BUS_NAME " on the session or system bus, or none (default none; the "
+      "systemd unit uses system)",
+      "BUS" },
+    { "idle-exit", 0, 0, G_OPTION_ARG_INT, &idle_exit,
+      "Exit after SECONDS with no sandbox and no call (for D-Bus activation; default never)",
+      "SECONDS" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL },
   };
@@ -156,6 +182,21 @@ main (int argc, char **argv)
       fprintf (stderr, "sandboxd: unexpected argument \"%s\" (see --help)\n", argv[1]);
       return 2;
     }
+  GBusType bus = G_BUS_TYPE_NONE;
+  if (dbus && g_str_equal (dbus, "session"))
+    bus = G_BUS_TYPE_SESSION;
+  else if (dbus && g_str_equal (dbus, "system"))
+    bus = G_BUS_TYPE_SYSTEM;
+  else if (dbus && !g_str_equal (dbus, "none"))
+    {
+      fprintf (stderr, "sandboxd: --dbus must be session, system or none, not \"%s\"\n", dbus);
+      return 2;
+    }
+  if (idle_exit < 0)
+    {
+      fprintf (stderr, "sandboxd: --idle-exit must not be negative\n");
+      return 2;
+    }
   if (boot_timeout <= 0)
     {
       fprintf (stderr, "sandboxd: --boot-timeout must be a positive number of seconds\n");
@@ -173,6 +214,7 @@ main (int argc, char **argv)
       return 1;
     }
   d.boot_timeout_s = (guint) boot_timeout;
+  d.idle_exit_s = (guint) idle_exit;
   d.tsc_khz = accel_host_tsc_khz ();
 
   if (!guest_files_resolve (&d, kernel, initramfs, &error)
@@ -203,11 +245,17 @@ main (int argc, char **argv)
   g_unix_signal_add (SIGTERM, on_signal, &d);
   g_unix_signal_add (SIGINT, on_signal, &d);
 
+  DbusService *dbus_service = bus != G_BUS_TYPE_NONE ? dbus_service_new (&d, bus) : NULL;
+  d.last_activity_us = g_get_monotonic_time ();
+  if (d.idle_exit_s)
+    g_timeout_add_seconds (1, on_idle_check, &d);
+
   g_message ("version %s serving %s", SANDBOXD_VERSION, address);
   g_message ("accelerator: %s", d.accel_reason);
   g_message ("guest kernel %s, initramfs %s", d.kernel, d.initramfs);
   g_main_loop_run (d.loop);
 
+  dbus_service_free (dbus_service);
   rpc_server_free (d.rpc);
   event_log_free (d.events);
   rpc_publisher_free (d.publisher);
@@ -217,5 +265,5 @@ main (int argc, char **argv)
   while (g_main_context_iteration (NULL, FALSE))
     ;
   g_message ("stopped");
-  return 0;
+  return d.exit_code;
 }

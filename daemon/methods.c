@@ -419,6 +419,7 @@ daemon_handle_call (RpcCall *call, gpointer user_data)
   Daemon *d = user_data;
   const char *method = rpc_call_get_method (call);
   g_autoptr (GError) error = NULL;
+  d->last_activity_us = g_get_monotonic_time ();
 
   for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
     if (g_str_equal (methods[i].name, method))

@@ -1,0 +1,49 @@
+#!/bin/bash
+# meson install lays everything out where the unit, the D-Bus files and the
+# daemon itself look for it.
+. "$(dirname "$0")/lib.sh"
+
+DEST=$TMP/inst
+meson install -C "$BUILD" --destdir "$DEST" --no-rebuild --quiet >"$TMP/install.log" 2>&1
+ok $? "meson install into DESTDIR succeeds"
+prefix=$(meson introspect "$BUILD" --buildoptions | python3 -c "
+import json,sys
+print([o['value'] for o in json.load(sys.stdin) if o['name']=='prefix'][0])")
+P=$DEST$prefix
+
+for f in bin/sandboxd bin/sandboxctl; do
+  [ -x "$P/$f" ]; ok $? "$f is installed and executable"
+done
+unit=$(find "$DEST" -name sandboxd.service)
+[ -n "$unit" ]; ok $? "the systemd unit is installed"
+exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")
+[ -x "$DEST$exe" ]; ok $? "the unit's ExecStart ($exe) is the installed daemon"
+grep -q '^BusName=org.sandboxd.Daemon1$' "$unit"; ok $? "... and it is Type=dbus on the daemon's name"
+svc=$(find "$DEST" -path '*dbus-1/system-services/org.sandboxd.Daemon1.service')
+[ -n "$svc" ]; ok $? "the D-Bus activation file is installed in system-services"
+exe=$(sed -n 's/^Exec=\([^ ]*\).*/\1/p' "$svc")
+[ -x "$DEST$exe" ]; ok $? "its Exec ($exe) is the installed daemon"
+grep -q '^SystemdService=sandboxd.service$' "$svc"; ok $? "... and it names the systemd unit"
+[ -n "$(find "$DEST" -path '*dbus-1/system.d/org.sandboxd.Daemon1.conf')" ]; ok $? "the bus policy is installed"
+
+# The installed daemon looks for its initramfs where meson put it.
+out=$("$P/bin/sandboxd" --runtime-dir "$TMP/rt" 2>&1)
+img=$(printf '%s' "$out" | sed -n 's/.*guest initramfs \([^:]*\):.*/\1/p')
+if [ -n "$img" ]; then
+  [ -f "$DEST$img" ]; ok $? "the installed daemon's default initramfs ($img) is installed there"
+else
+  ok 0 "the installed daemon found its installed initramfs ($out)"
+fi
+[ -f "$(dirname "$DEST$img")/sandbox-initramfs.release" ] || [ -z "$img" ]
+ok $? "... with the release of its kernel next to it"
+[ -x "$(dirname "$DEST$img")/sandbox-agent" ] || [ -z "$img" ]; ok $? "the agent is installed in libexec"
+
+pc=$(find "$DEST" -name sandboxd-client.pc)
+[ -n "$pc" ]; ok $? "the client library's pkg-config file is installed"
+libs=$(PKG_CONFIG_PATH=$(dirname "$pc") pkg-config --define-prefix --libs sandboxd-client 2>&1)
+contains "$libs" "-lsandboxd-client" "... and gives -lsandboxd-client"
+[ -f "$P/include/sandboxd/rpc-client.h" ]; ok $? "the client header is installed"
+[ -n "$(find "$P" -name 'libsandboxd-client.so.*')" ]; ok $? "the client library is installed"
+[ -f "$P/share/man/man8/sandboxd.8" ] && [ -f "$P/share/man/man1/sandboxctl.1" ]; ok $? "man pages for sandboxd and sandboxctl"
+[ -f "$P/share/bash-completion/completions/sandboxctl" ]; ok $? "bash completion for sandboxctl"
+tap_done
