@@ -10,8 +10,9 @@ PACKAGES=(
   libglib2.0-dev libjson-glib-dev libnanomsg-dev
   # run: QEMU, the guest kernel, the guest userland
   qemu-system-x86 linux-image-cloud-amd64 busybox-static
-  # tests: a nanomsg client we did not write, cpio for a hand-made guest, pgrep
-  nanomsg-utils cpio procps
+  # tests: a nanomsg client we did not write, cpio for a hand-made guest,
+  # pgrep, a private D-Bus bus and gdbus to call it
+  nanomsg-utils cpio procps dbus-daemon libglib2.0-bin
 )
 
 missing=()
