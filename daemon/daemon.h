@@ -38,6 +38,10 @@ typedef struct
   gint64 last_activity_us; /* of the RPC server, for --idle-exit */
 } Daemon;
 
+/* Frees what the daemon holds (main.c). */
+void daemon_clear (Daemon *daemon);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Daemon, daemon_clear)
+
 /* daemon/methods.c: the RPC handler. */
 void daemon_handle_call (RpcCall *call, gpointer user_data);
 

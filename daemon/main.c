@@ -111,6 +111,31 @@ daemon_sandbox_gone (Daemon *d, const char *id)
     g_main_loop_quit (d->loop);
 }
 
+void
+daemon_clear (Daemon *d)
+{
+  g_clear_pointer (&d->rpc, rpc_server_free);
+  g_clear_pointer (&d->events, event_log_free);
+  g_clear_pointer (&d->publisher, rpc_publisher_free);
+  if (d->sandboxes)
+    {
+      GHashTableIter it;
+      gpointer value;
+      g_hash_table_iter_init (&it, d->sandboxes);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        sandbox_free (value);
+      g_clear_pointer (&d->sandboxes, g_hash_table_destroy);
+    }
+  g_clear_pointer (&d->loop, g_main_loop_unref);
+  g_clear_pointer (&d->events_address, g_free);
+  g_clear_pointer (&d->accel_reason, g_free);
+  g_clear_pointer (&d->guest_release, g_free);
+  g_clear_pointer (&d->kernel, g_free);
+  g_clear_pointer (&d->initramfs, g_free);
+  g_clear_pointer (&d->qemu, g_free);
+  g_clear_pointer (&d->runtime_dir, g_free);
+}
+
 static void
 log_handler (const char *domain, GLogLevelFlags level, const char *message, gpointer data)
 {
@@ -204,7 +229,7 @@ main (int argc, char **argv)
     }
   g_log_set_default_handler (log_handler, NULL);
 
-  Daemon d = { 0 };
+  g_auto (Daemon) d = { 0 };
   d.runtime_dir = g_canonicalize_filename (runtime_dir ? runtime_dir : SANDBOXD_RUNTIME_DIR, NULL);
   d.qemu = g_find_program_in_path (qemu ? qemu : "qemu-system-x86_64");
   if (d.qemu == NULL)
@@ -256,11 +281,6 @@ main (int argc, char **argv)
   g_main_loop_run (d.loop);
 
   dbus_service_free (dbus_service);
-  rpc_server_free (d.rpc);
-  event_log_free (d.events);
-  rpc_publisher_free (d.publisher);
-  g_hash_table_destroy (d.sandboxes);
-  g_main_loop_unref (d.loop);
   /* Let idle frees of deleted sandboxes run. */
   while (g_main_context_iteration (NULL, FALSE))
     ;
