@@ -1,11 +1,10 @@
 #include "rpc-publisher.h"
 
-#include "rpc-status.h"
+#include "rpc-socket.h"
 
 #include <nanomsg/nn.h>
 #include <nanomsg/pubsub.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 struct RpcPublisher
@@ -17,32 +16,14 @@ struct RpcPublisher
 RpcPublisher *
 rpc_publisher_new (const char *address, GError **error)
 {
-  g_autofree char *ipc_path = NULL;
+  /* The RPC socket, bound first, proved nobody else serves here, so a
+   * socket file left at this path is stale. */
   if (g_str_has_prefix (address, "ipc://"))
-    {
-      ipc_path = g_strdup (address + strlen ("ipc://"));
-      unlink (ipc_path); /* the RPC socket, bound first, proved nobody else serves here */
-    }
-  int sock = nn_socket (AF_SP, NN_PUB);
+    unlink (address + strlen ("ipc://"));
+  g_autofree char *ipc_path = NULL;
+  int sock = rpc_socket_bind_private (AF_SP, NN_PUB, address, "publish", &ipc_path, error);
   if (sock < 0)
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_INTERNAL, "nn_socket: %s",
-                   nn_strerror (nn_errno ()));
-      return NULL;
-    }
-  mode_t old = umask (0077);
-  int ep = nn_bind (sock, address);
-  int bind_errno = nn_errno ();
-  umask (old);
-  if (ep < 0)
-    {
-      nn_close (sock);
-      g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "cannot publish on %s: %s", address,
-                   nn_strerror (bind_errno));
-      return NULL;
-    }
-  if (ipc_path)
-    chmod (ipc_path, 0600);
+    return NULL;
   RpcPublisher *p = g_new0 (RpcPublisher, 1);
   p->sock = sock;
   p->ipc_path = g_steal_pointer (&ipc_path);

@@ -2,6 +2,7 @@
 
 #include "json-fields.h"
 #include "rpc-envelope.h"
+#include "rpc-socket.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -9,7 +10,6 @@
 #include <nanomsg/reqrep.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -248,39 +248,15 @@ RpcServer *
 rpc_server_new (const char *address, RpcSchema *schema, RpcHandler handler, gpointer user_data,
                 GError **error)
 {
-  g_autofree char *ipc_path = NULL;
-  if (g_str_has_prefix (address, "ipc://"))
-    {
-      ipc_path = g_strdup (address + strlen ("ipc://"));
-      if (!claim_ipc_path (ipc_path, error))
-        return NULL;
-    }
+  if (g_str_has_prefix (address, "ipc://") && !claim_ipc_path (address + strlen ("ipc://"), error))
+    return NULL;
 
-  int sock = nn_socket (AF_SP_RAW, NN_REP);
+  g_autofree char *ipc_path = NULL;
+  int sock = rpc_socket_bind_private (AF_SP_RAW, NN_REP, address, "listen", &ipc_path, error);
   if (sock < 0)
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_INTERNAL, "nn_socket: %s",
-                   nn_strerror (nn_errno ()));
-      return NULL;
-    }
+    return NULL;
   int maxsize = RPC_TRANSPORT_CAP;
   nn_setsockopt (sock, NN_SOL_SOCKET, NN_RCVMAXSIZE, &maxsize, sizeof maxsize);
-
-  /* The socket file is the access control: nobody but the owner may
-   * connect, from the moment it exists. */
-  mode_t old = umask (0077);
-  int ep = nn_bind (sock, address);
-  int bind_errno = nn_errno ();
-  umask (old);
-  if (ep < 0)
-    {
-      nn_close (sock);
-      g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "cannot listen on %s: %s", address,
-                   nn_strerror (bind_errno));
-      return NULL;
-    }
-  if (ipc_path)
-    chmod (ipc_path, 0600);
 
   int fd = -1;
   size_t fdsz = sizeof fd;
