@@ -41,8 +41,19 @@ int cli_for_each_sandbox (const CliGlobals *globals, const char *method, int arg
                           JsonObject *extra, gint64 deadline_ms, void (*print) (JsonObject *));
 
 /* process.c */
+typedef struct
+{
+  char **args;
+  char **env;
+  const char *workdir;
+  const char *user; /* "UID[:GID]" or NULL */
+  gboolean with_stdin;
+} CliExec;
+
+/* Parses "UID[:GID]" into the Exec params; FALSE if it is not that. */
+gboolean cli_exec_set_user (JsonObject *params, const char *user);
 int cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *sandbox_id,
-                       char **args, char **env, const char *workdir, gboolean with_stdin);
+                       const CliExec *exec);
 int cli_stream_output (const CliGlobals *globals, const char *sandbox_id, gint64 process_id,
                        gboolean follow);
 void cli_delete_sandbox (RpcClient *client, const char *id);
@@ -56,6 +67,7 @@ int cli_kill (const CliGlobals *globals, int argc, char **argv);
 int cli_rm (const CliGlobals *globals, int argc, char **argv);
 int cli_events (const CliGlobals *globals, int argc, char **argv);
 int cli_stats (const CliGlobals *globals, int argc, char **argv);
+int cli_ps (const CliGlobals *globals, int argc, char **argv);
 int cli_version (const CliGlobals *globals, int argc, char **argv);
 int cli_stop (const CliGlobals *globals, int argc, char **argv);
 int cli_inspect (const CliGlobals *globals, int argc, char **argv);

@@ -7,12 +7,14 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
   gboolean interactive = FALSE;
   g_auto (GStrv) env = NULL;
   g_autofree char *workdir = NULL;
+  g_autofree char *user = NULL;
   int code = 0;
   GOptionEntry entries[] = {
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Forward stdin to the command",
       NULL },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "Set an environment variable", "K=V" },
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command", "DIR" },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &user, "Run as UID[:GID] (default 0)", "UID[:GID]" },
     { NULL },
   };
   if (!cli_parse ("exec", "[OPTIONS] NAME [--] COMMAND [ARG...]",
@@ -34,5 +36,6 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
   if (client == NULL)
     return cli_fail (error);
   g_auto (GStrv) command = cli_strv_from (argc - first, argv + first);
-  return cli_exec_and_wait (globals, client, sandbox, command, env, workdir, interactive);
+  CliExec x = { command, env, workdir, user, interactive };
+  return cli_exec_and_wait (globals, client, sandbox, &x);
 }

@@ -34,6 +34,7 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
   gint cpus = 0;
   g_auto (GStrv) env = NULL;
   g_autofree char *workdir = NULL;
+  g_autofree char *user = NULL;
   int code = 0;
   g_autoptr (GError) error = NULL;
 
@@ -46,6 +47,7 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
     { "cpus", 0, 0, G_OPTION_ARG_INT, &cpus, "Guest vCPUs", "N" },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "Set an environment variable", "K=V" },
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command", "DIR" },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &user, "Run as UID[:GID] (default 0)", "UID[:GID]" },
     { NULL },
   };
   if (!cli_parse ("run", "[OPTIONS] [--] COMMAND [ARG...]",
@@ -87,7 +89,8 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
   g_autofree char *id = g_strdup (json_object_get_string_member_with_default (sandbox, "id", ""));
 
   g_auto (GStrv) command = cli_strv_from (argc - first, argv + first);
-  code = cli_exec_and_wait (globals, client, id, command, env, workdir, interactive);
+  CliExec x = { command, env, workdir, user, interactive };
+  code = cli_exec_and_wait (globals, client, id, &x);
   if (rm)
     cli_delete_sandbox (client, id);
   return code;

@@ -146,11 +146,30 @@ exit_code_for_exec_error (const GError *error)
   return CLI_EXIT_ERROR;
 }
 
+gboolean
+cli_exec_set_user (JsonObject *params, const char *user)
+{
+  g_auto (GStrv) parts = g_strsplit (user, ":", 2);
+  guint64 uid, gid;
+  if (!g_ascii_string_to_unsigned (parts[0], 10, 0, G_MAXUINT32 - 1, &uid, NULL))
+    return FALSE;
+  json_object_set_int_member (params, "uid", (gint64) uid);
+  if (parts[1] == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (parts[1], 10, 0, G_MAXUINT32 - 1, &gid, NULL))
+    return FALSE;
+  json_object_set_int_member (params, "gid", (gint64) gid);
+  return TRUE;
+}
+
 int
 cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *sandbox_id,
-                   char **args, char **env, const char *workdir, gboolean with_stdin)
+                   const CliExec *x)
 {
   g_autoptr (GError) error = NULL;
+  char **args = x->args, **env = x->env;
+  const char *workdir = x->workdir;
+  gboolean with_stdin = x->with_stdin;
   g_autoptr (JsonObject) exec = json_object_new ();
   json_object_set_string_member (exec, "sandbox_id", sandbox_id);
   JsonArray *a = json_array_new ();
@@ -168,6 +187,8 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
     json_object_set_string_member (exec, "cwd", workdir);
   if (with_stdin)
     json_object_set_boolean_member (exec, "stdin", TRUE);
+  if (x->user && !cli_exec_set_user (exec, x->user))
+    return cli_usage_error_text ("exec", "--user takes UID[:GID], numbers");
   g_autoptr (JsonObject) started
       = rpc_client_call (client, "sandbox.v1.Processes.Exec", exec, CLI_CALL_DEADLINE_MS, &error);
   if (started == NULL)

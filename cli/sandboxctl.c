@@ -22,6 +22,7 @@ static const struct
   { "stop", cli_stop, "Stop sandboxes gracefully" },
   { "kill", cli_kill, "Kill sandboxes' QEMU at once" },
   { "rm", cli_rm, "Delete sandboxes" },
+  { "ps", cli_ps, "List a sandbox's processes" },
   { "stats", cli_stats, "Show sandboxes' resource use" },
   { "events", cli_events, "Show the daemon's events" },
   { "version", cli_version, "Show the client and daemon versions" },

@@ -287,13 +287,14 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   g_auto (GStrv) args = NULL;
   g_auto (GStrv) env = NULL;
-  const char *cwd = NULL;
-  gboolean with_stdin = FALSE;
+  SandboxExec exec = { .gid = -1 };
   Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
   if (sb == NULL || !json_field_strv (params, "args", TRUE, &args, error)
       || !json_field_strv (params, "env", FALSE, &env, error)
-      || !json_field_string (params, "cwd", FALSE, &cwd, error)
-      || !json_field_bool (params, "stdin", FALSE, &with_stdin, error))
+      || !json_field_string (params, "cwd", FALSE, &exec.cwd, error)
+      || !json_field_bool (params, "stdin", FALSE, &exec.with_stdin, error)
+      || !json_field_int (params, "uid", FALSE, 0, G_MAXUINT32 - 1, &exec.uid, error)
+      || !json_field_int (params, "gid", FALSE, 0, G_MAXUINT32 - 1, &exec.gid, error))
     return;
   if (args[0] == NULL)
     {
@@ -307,7 +308,9 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
                      "field \"env\": \"%s\" is not NAME=VALUE", *e);
         return;
       }
-  sandbox_exec (sb, call, args, env, cwd, with_stdin);
+  exec.args = args;
+  exec.env = env;
+  sandbox_exec (sb, call, &exec);
 }
 
 static void
@@ -353,6 +356,14 @@ processes_close_stdin (Daemon *d, RpcCall *call, JsonObject *params, GError **er
   guint32 process;
   if (param_process (d, params, &sb, &process, error))
     sandbox_close_stdin (sb, call, process);
+}
+
+static void
+processes_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
+  if (sb)
+    rpc_call_return (call, sandbox_list_processes (sb));
 }
 
 static void
@@ -406,6 +417,7 @@ static const struct
   { "sandbox.v1.Sandboxes.AttachDisk", sandboxes_attach_disk },
   { "sandbox.v1.Sandboxes.DetachDisk", sandboxes_detach_disk },
   { "sandbox.v1.Processes.Exec", processes_exec },
+  { "sandbox.v1.Processes.List", processes_list },
   { "sandbox.v1.Processes.Wait", processes_wait },
   { "sandbox.v1.Processes.Signal", processes_signal },
   { "sandbox.v1.Processes.WriteStdin", processes_write_stdin },

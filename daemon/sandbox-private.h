@@ -10,6 +10,7 @@ typedef struct
 {
   guint32 id;
   gint64 guest_pid;
+  char **args;
   RpcCall *exec_call; /* until the agent says started or exec-failed */
   OutputLog *out;
   OutputLog *err;

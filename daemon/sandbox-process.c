@@ -63,6 +63,7 @@ sandbox_process_free (SandboxProcess *proc)
   g_assert (proc->exec_call == NULL && proc->waiters == NULL && proc->stdin_writers == NULL);
   output_log_free (proc->out);
   output_log_free (proc->err);
+  g_strfreev (proc->args);
   g_free (proc);
 }
 
@@ -119,13 +120,24 @@ require_running (Sandbox *sb, RpcCall *call)
   return FALSE;
 }
 
+/* A guest cannot make the host track more than this many processes. */
+#define MAX_PROCESSES 4096
+
 void
-sandbox_exec (Sandbox *sb, RpcCall *call, char **args, char **env, const char *cwd,
-              gboolean with_stdin)
+sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
 {
   g_autoptr (GError) error = NULL;
+  char **args = exec->args, **env = exec->env;
+  const char *cwd = exec->cwd;
+  gboolean with_stdin = exec->with_stdin;
   if (!require_running (sb, call))
     return;
+  if (g_hash_table_size (sb->procs) >= MAX_PROCESSES)
+    {
+      rpc_call_return_error (call, RPC_STATUS_RESOURCE_EXHAUSTED,
+                             "sandbox %s already has %d processes", sb->name, MAX_PROCESSES);
+      return;
+    }
 
   SandboxProcess *proc = g_new0 (SandboxProcess, 1);
   proc->id = sb->next_proc++;
@@ -159,6 +171,10 @@ sandbox_exec (Sandbox *sb, RpcCall *call, char **args, char **env, const char *c
     json_object_set_string_member (msg, "cwd", cwd);
   if (with_stdin)
     json_object_set_boolean_member (msg, "stdin", TRUE);
+  json_object_set_int_member (msg, "uid", exec->uid);
+  if (exec->gid >= 0)
+    json_object_set_int_member (msg, "gid", exec->gid);
+  proc->args = g_strdupv (args);
   proc->has_stdin = with_stdin;
   proc->stdin_closed = !with_stdin;
   if (!agent_channel_send_control (sb->agent, msg, &error))
@@ -428,4 +444,45 @@ sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, const gui
     }
   if (eof)
     output_log_close (log);
+}
+
+static gint
+by_id (gconstpointer a, gconstpointer b)
+{
+  guint32 x = (*(SandboxProcess **) a)->id, y = (*(SandboxProcess **) b)->id;
+  return x < y ? -1 : x > y;
+}
+
+JsonObject *
+sandbox_list_processes (Sandbox *sb)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, sb->procs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    g_ptr_array_add (all, value);
+  g_ptr_array_sort (all, by_id);
+  JsonArray *arr = json_array_new ();
+  for (guint i = 0; i < all->len; i++)
+    {
+      SandboxProcess *proc = all->pdata[i];
+      JsonObject *o = proc->exited ? exit_json (proc) : json_object_new ();
+      json_object_set_int_member (o, "process_id", proc->id);
+      json_object_set_int_member (o, "pid", proc->guest_pid);
+      JsonArray *args = json_array_new ();
+      for (char **a = proc->args; a && *a; a++)
+        json_array_add_string_element (args, *a);
+      json_object_set_array_member (o, "args", args);
+      json_object_set_string_member (o, "state",
+                                     proc->exited      ? "exited"
+                                     : proc->exec_call ? "starting"
+                                                       : "running");
+      json_object_set_int_member (o, "stdout_bytes", (gint64) output_log_size (proc->out));
+      json_object_set_int_member (o, "stderr_bytes", (gint64) output_log_size (proc->err));
+      json_array_add_object_element (arr, o);
+    }
+  JsonObject *res = json_object_new ();
+  json_object_set_array_member (res, "processes", arr);
+  return res;
 }

@@ -58,8 +58,19 @@ JsonObject *sandbox_stats (Sandbox *sandbox);
 void sandbox_delete (Sandbox *sandbox, RpcCall *call);
 
 /* sandbox-process.c: processes inside the guest. Each answers @call. */
-void sandbox_exec (Sandbox *sandbox, RpcCall *call, char **args, char **env, const char *cwd,
-                   gboolean with_stdin);
+typedef struct
+{
+  char **args;
+  char **env;
+  const char *cwd;
+  gboolean with_stdin;
+  gint64 uid;
+  gint64 gid; /* -1: the uid */
+} SandboxExec;
+
+void sandbox_exec (Sandbox *sandbox, RpcCall *call, const SandboxExec *exec);
+/* {"processes": [...]}, oldest first. */
+JsonObject *sandbox_list_processes (Sandbox *sandbox);
 void sandbox_signal (Sandbox *sandbox, RpcCall *call, guint32 process_id, int signal,
                      gboolean group);
 /* Answers once the guest has written the bytes to the process's stdin. */

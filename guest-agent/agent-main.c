@@ -289,7 +289,10 @@ handle_exec (JsonObject *msg)
       return;
     }
   gboolean with_stdin = FALSE;
-  if (!json_field_strv (msg, "args", TRUE, &args, &error)
+  gint64 uid = 0, gid = -1;
+  if (!json_field_int (msg, "uid", FALSE, 0, G_MAXUINT32 - 1, &uid, &error)
+      || !json_field_int (msg, "gid", FALSE, 0, G_MAXUINT32 - 1, &gid, &error)
+      || !json_field_strv (msg, "args", TRUE, &args, &error)
       || !json_field_strv (msg, "env", FALSE, &requested_env, &error)
       || !json_field_string (msg, "cwd", FALSE, &cwd, &error)
       || !json_field_bool (msg, "stdin", FALSE, &with_stdin, &error))
@@ -300,8 +303,8 @@ handle_exec (JsonObject *msg)
   g_auto (GStrv) env = build_env (requested_env);
 
   int exec_errno = 0;
-  AgentProcess *proc
-      = agent_process_spawn ((guint32) id, args, env, cwd, with_stdin, &exec_errno, &error);
+  AgentProcess *proc = agent_process_spawn ((guint32) id, args, env, cwd, with_stdin, (uid_t) uid,
+                                            (gid_t) (gid < 0 ? uid : gid), &exec_errno, &error);
   if (proc == NULL)
     {
       reply_error (id, "exec-failed", exec_errno, error->message);

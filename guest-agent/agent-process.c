@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
+#include <grp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,8 @@ env_lookup (char **envp, const char *name)
 /* Runs in the child between fork and exec: only async-signal-safe calls
  * and no allocation. Failures go back over @err_fd as an errno. */
 static void G_GNUC_NORETURN
-child_exec (char **argv, char **envp, const char *cwd, int in_r, int out_w, int err_w, int err_fd)
+child_exec (char **argv, char **envp, const char *cwd, uid_t uid, gid_t gid, int in_r, int out_w,
+            int err_w, int err_fd)
 {
   sigset_t none;
   sigemptyset (&none);
@@ -35,6 +37,9 @@ child_exec (char **argv, char **envp, const char *cwd, int in_r, int out_w, int 
   if (in_r < 0 || dup2 (in_r, 0) < 0 || dup2 (out_w, 1) < 0 || dup2 (err_w, 2) < 0)
     goto fail;
   if (cwd != NULL && chdir (cwd) < 0)
+    goto fail;
+  /* Groups first: after setuid there is no right left to change them. */
+  if (setgroups (0, NULL) < 0 || setgid (gid) < 0 || setuid (uid) < 0)
     goto fail;
 
   /* execvpe searches the agent's own PATH; give it the process's. */
@@ -72,7 +77,7 @@ close_pipes (int p[N_PIPES][2])
 
 AgentProcess *
 agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboolean with_stdin,
-                     int *exec_errno, GError **error)
+                     uid_t uid, gid_t gid, int *exec_errno, GError **error)
 {
   int p[N_PIPES][2];
   memset (p, -1, sizeof p);
@@ -94,7 +99,7 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
 
   pid_t pid = fork ();
   if (pid == 0)
-    child_exec (argv, envp, cwd, p[P_IN][0], p[P_OUT][1], p[P_ERR][1], p[P_STATUS][1]);
+    child_exec (argv, envp, cwd, uid, gid, p[P_IN][0], p[P_OUT][1], p[P_ERR][1], p[P_STATUS][1]);
   int fork_errno = errno;
   /* The parent keeps the write end of stdin and the read ends of the rest. */
   int in_w = p[P_IN][1], out_r = p[P_OUT][0], err_r = p[P_ERR][0], status_r = p[P_STATUS][0];

@@ -39,10 +39,12 @@ typedef struct
   int wait_status;
 } AgentProcess;
 
-/* Forks and execs @argv with @envp in @cwd; stdout/stderr (and stdin when
+/* Forks and execs @argv with @envp in @cwd as @uid:@gid (no supplementary
+ * groups); stdout/stderr (and stdin when
  * @with_stdin, else /dev/null) become pipes whose other ends are returned in
  * the process, non-blocking. Reports exec failure (e.g. ENOENT) as an error
  * with the errno in *exec_errno. */
 AgentProcess *agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd,
-                                   gboolean with_stdin, int *exec_errno, GError **error);
+                                   gboolean with_stdin, uid_t uid, gid_t gid, int *exec_errno,
+                                   GError **error);
 void agent_process_free (AgentProcess *proc);
