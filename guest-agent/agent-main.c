@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
@@ -320,6 +321,23 @@ handle_exec (JsonObject *msg)
   send_control (reply);
 }
 
+/* As PID 1, every process in the guest; on a host (tests), only ours. */
+static void
+signal_all (int sig)
+{
+  if (getpid () == 1)
+    {
+      kill (-1, sig);
+      return;
+    }
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, agent.procs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (!((AgentProcess *) value)->exited)
+      kill (-((AgentProcess *) value)->pid, sig);
+}
+
 /* Before powering off, give the host what is queued for it (exit reports
  * of the processes the shutdown ended), for at most @budget_ms. */
 static void
@@ -351,7 +369,7 @@ static gboolean
 on_shutdown_grace (gpointer data)
 {
   log_msg ("processes still running after %d ms; killing them", SHUTDOWN_GRACE_MS);
-  kill (-1, SIGKILL);
+  signal_all (SIGKILL);
   power_off_after_flush (500);
 }
 
@@ -364,7 +382,7 @@ begin_shutdown (const char *why)
     return;
   agent.shutting_down = TRUE;
   log_msg ("shutting down: %s", why);
-  kill (-1, SIGTERM);
+  signal_all (SIGTERM);
   g_timeout_add (SHUTDOWN_GRACE_MS, on_shutdown_grace, NULL);
   maybe_finish_shutdown ();
 }
@@ -608,13 +626,18 @@ main (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   const char *port_path = NULL;
 
+  int port_fd = -1;
   if (argc == 3 && g_str_equal (argv[1], "--port"))
     port_path = argv[2];
+  else if (argc == 3 && g_str_equal (argv[1], "--port-fd"))
+    port_fd = atoi (argv[2]);
   else if (argc != 1 || getpid () != 1)
     {
-      fprintf (stderr, "usage: sandbox-agent [--port DEVICE]\n"
-                       "Runs as PID 1 (/init) of a sandboxd guest; --port serves DEVICE instead\n"
-                       "of the virtio-serial port " AGENT_PORT_NAME ".\n");
+      fprintf (stderr,
+               "usage: sandbox-agent [--port DEVICE | --port-fd FD]\n"
+               "Runs as PID 1 (/init) of a sandboxd guest; --port serves DEVICE, and\n"
+               "--port-fd an open socket, instead of the virtio-serial port\n" AGENT_PORT_NAME
+               " (for tests on the host).\n");
       return 2;
     }
 
@@ -631,7 +654,12 @@ main (int argc, char **argv)
         }
     }
 
-  if (port_path != NULL)
+  if (port_fd >= 0)
+    {
+      agent.fd = port_fd;
+      g_unix_set_fd_nonblocking (port_fd, TRUE, NULL);
+    }
+  else if (port_path != NULL)
     {
       agent.fd = open (port_path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
       if (agent.fd < 0)
@@ -660,7 +688,10 @@ main (int argc, char **argv)
                    NULL);
 
   log_msg ("ready on port %s after %" G_GINT64_FORMAT " ms of uptime",
-           port_path ? port_path : AGENT_PORT_NAME, agent_system_uptime_ms ());
+           port_path      ? port_path
+           : port_fd >= 0 ? "fd"
+                          : AGENT_PORT_NAME,
+           agent_system_uptime_ms ());
   channel_disconnected ();
 
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);

@@ -1,0 +1,193 @@
+/* The real sandbox-agent, run on the host over a socketpair (--port-fd):
+ * the agent protocol tested without a VM. */
+#include "agent-protocol.h"
+
+#include <gio/gio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+static const char *agent_path;
+
+typedef struct
+{
+  int fd;
+  GSubprocess *proc;
+  AgentDecoder *dec;
+} Host;
+
+static void
+host_start (Host *h)
+{
+  int sv[2];
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), ==, 0);
+  g_autoptr (GSubprocessLauncher) l = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
+  g_subprocess_launcher_take_fd (l, sv[1], 3);
+  g_autoptr (GError) error = NULL;
+  h->proc = g_subprocess_launcher_spawn (l, &error, agent_path, "--port-fd", "3", NULL);
+  g_assert_no_error (error);
+  h->fd = sv[0];
+  h->dec = agent_decoder_new ();
+}
+
+static void
+host_stop (Host *h)
+{
+  close (h->fd);
+  g_subprocess_wait (h->proc, NULL, NULL);
+  g_object_unref (h->proc);
+  agent_decoder_free (h->dec);
+}
+
+static void
+send_bytes (Host *h, GByteArray *b)
+{
+  g_assert_cmpint (write (h->fd, b->data, b->len), ==, (gssize) b->len);
+}
+
+static void
+send_control (Host *h, const char *json)
+{
+  g_autoptr (JsonNode) node = json_from_string (json, NULL);
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  g_assert_true (agent_frame_append_control (b, json_node_get_object (node), NULL));
+  send_bytes (h, b);
+}
+
+/* The next frame; its payload copied into *payload. */
+static AgentFrame
+next_frame (Host *h, GBytes **payload)
+{
+  AgentFrame f;
+  g_autoptr (GError) error = NULL;
+  while (!agent_decoder_next (h->dec, &f, &error))
+    {
+      g_assert_no_error (error);
+      guint8 buf[65536];
+      ssize_t n = read (h->fd, buf, sizeof buf);
+      g_assert_cmpint (n, >, 0);
+      agent_decoder_push (h->dec, buf, (gsize) n);
+    }
+  *payload = g_bytes_new (f.payload, f.length);
+  return f;
+}
+
+static JsonObject *
+next_control (Host *h)
+{
+  g_autoptr (GBytes) p = NULL;
+  AgentFrame f = next_frame (h, &p);
+  g_assert_cmpint (f.type, ==, AGENT_FRAME_CONTROL);
+  JsonObject *o = agent_control_parse (&f, NULL);
+  g_assert_nonnull (o);
+  return o;
+}
+
+/* Collects a process's output until its exit report, checking that the
+ * report comes only after both streams ended. */
+static JsonObject *
+collect (Host *h, guint32 id, GString *out, GString *err)
+{
+  gboolean out_eof = FALSE, err_eof = FALSE;
+  for (;;)
+    {
+      g_autoptr (GBytes) p = NULL;
+      AgentFrame f = next_frame (h, &p);
+      gsize len;
+      const char *data = g_bytes_get_data (p, &len);
+      if (f.type == AGENT_FRAME_CONTROL)
+        {
+          AgentFrame copy = f;
+          copy.payload = (const guint8 *) data;
+          JsonObject *o = agent_control_parse (&copy, NULL);
+          if (g_str_equal (json_object_get_string_member (o, "type"), "exit"))
+            {
+              g_assert_true (out_eof && err_eof);
+              return o;
+            }
+          json_object_unref (o);
+          continue;
+        }
+      g_assert_cmpuint (f.stream, ==, id);
+      GString *s = f.type == AGENT_FRAME_STDOUT ? out : err;
+      g_string_append_len (s, data, (gssize) len);
+      if (f.flags & AGENT_FRAME_FLAG_EOF)
+        *(f.type == AGENT_FRAME_STDOUT ? &out_eof : &err_eof) = TRUE;
+    }
+}
+
+static void
+test_session (void)
+{
+  Host h = { 0 };
+  host_start (&h);
+
+  g_autoptr (JsonObject) hello = next_control (&h);
+  struct utsname u;
+  uname (&u);
+  g_assert_cmpstr (json_object_get_string_member (hello, "type"), ==, "hello");
+  g_assert_cmpint (json_object_get_int_member (hello, "protocol"), ==, AGENT_PROTOCOL_VERSION);
+  g_assert_cmpstr (json_object_get_string_member (hello, "kernel_release"), ==, u.release);
+
+  /* A process: its streams apart, its exit after both ended. */
+  send_control (&h, "{\"type\":\"exec\",\"id\":1,\"args\":[\"sh\",\"-c\",\"echo hi; echo err >&2; "
+                    "exit 5\"]}");
+  g_autoptr (JsonObject) started = next_control (&h);
+  g_assert_cmpstr (json_object_get_string_member (started, "type"), ==, "started");
+  g_autoptr (GString) out = g_string_new (NULL);
+  g_autoptr (GString) err = g_string_new (NULL);
+  g_autoptr (JsonObject) exit1 = collect (&h, 1, out, err);
+  g_assert_cmpstr (out->str, ==, "hi\n");
+  g_assert_cmpstr (err->str, ==, "err\n");
+  g_assert_cmpint (json_object_get_int_member (exit1, "exit_code"), ==, 5);
+
+  /* stdin, acknowledged, then closed. */
+  send_control (&h, "{\"type\":\"exec\",\"id\":2,\"args\":[\"cat\"],\"stdin\":true}");
+  g_autoptr (JsonObject) started2 = next_control (&h);
+  g_autoptr (GByteArray) in = g_byte_array_new ();
+  agent_frame_append (in, AGENT_FRAME_STDIN, AGENT_FRAME_FLAG_EOF, 2, "abc", 3);
+  send_bytes (&h, in);
+  g_string_truncate (out, 0);
+  g_string_truncate (err, 0);
+  g_autoptr (JsonObject) exit2 = collect (&h, 2, out, err);
+  g_assert_cmpstr (out->str, ==, "abc");
+  g_assert_cmpint (json_object_get_int_member (exit2, "exit_code"), ==, 0);
+
+  /* A command that does not exist. */
+  send_control (&h, "{\"type\":\"exec\",\"id\":3,\"args\":[\"/no/such/command\"]}");
+  g_autoptr (JsonObject) failed = next_control (&h);
+  g_assert_cmpstr (json_object_get_string_member (failed, "type"), ==, "exec-failed");
+  g_assert_cmpint (json_object_get_int_member (failed, "errno"), ==, 2);
+
+  /* Garbage resets the session's decoder but leaves the agent serving. */
+  guint8 junk[12] = { 0x77, 0xff, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4 };
+  g_assert_cmpint (write (h.fd, junk, sizeof junk), ==, sizeof junk);
+  g_usleep (200 * 1000);
+
+  /* Signals reach the process. */
+  send_control (&h, "{\"type\":\"exec\",\"id\":4,\"args\":[\"sleep\",\"30\"]}");
+  g_autoptr (JsonObject) started4 = next_control (&h);
+  g_assert_cmpstr (json_object_get_string_member (started4, "type"), ==, "started");
+  send_control (&h, "{\"type\":\"signal\",\"id\":4,\"signal\":15}");
+  g_string_truncate (out, 0);
+  g_autoptr (JsonObject) exit4 = collect (&h, 4, out, err);
+  g_assert_cmpint (json_object_get_int_member (exit4, "signal"), ==, 15);
+
+  /* Shutdown outside a guest ends the agent, and only the agent. */
+  send_control (&h, "{\"type\":\"shutdown\"}");
+  g_autoptr (GError) error = NULL;
+  g_assert_true (g_subprocess_wait_check (h.proc, NULL, &error));
+  g_assert_no_error (error);
+  host_stop (&h);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  agent_path = g_getenv ("SANDBOX_AGENT");
+  g_assert_nonnull (agent_path);
+  g_test_add_func ("/agent-host/session", test_session);
+  return g_test_run ();
+}
