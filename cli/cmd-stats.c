@@ -6,6 +6,8 @@
 static void
 print_stats (JsonObject *s)
 {
+  JsonObject *g
+      = json_object_has_member (s, "guest") ? json_object_get_object_member (s, "guest") : NULL;
   printf ("%-20s %-9s rss %6" G_GINT64_FORMAT " MiB  cpu %8.1f s  processes %" G_GINT64_FORMAT
           "  up %.1f s\n",
           json_object_get_string_member_with_default (s, "name", "?"),
@@ -14,6 +16,12 @@ print_stats (JsonObject *s)
           json_object_get_int_member_with_default (s, "qemu_cpu_ms", 0) / 1000.0,
           json_object_get_int_member_with_default (s, "processes", 0),
           json_object_get_int_member_with_default (s, "uptime_ms", 0) / 1000.0);
+  if (g)
+    printf ("%-20s guest: memory %" G_GINT64_FORMAT "/%" G_GINT64_FORMAT
+            " MiB available, load %.2f\n",
+            "", json_object_get_int_member_with_default (g, "memory_available_kb", 0) / 1024,
+            json_object_get_int_member_with_default (g, "memory_total_kb", 0) / 1024,
+            json_object_get_double_member_with_default (g, "load1", 0));
 }
 
 int

@@ -220,7 +220,7 @@ sandboxes_stats (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   Sandbox *sb = param_sandbox (d, params, "id", error);
   if (sb)
-    rpc_call_return (call, sandbox_stats (sb));
+    sandbox_stats (sb, call);
 }
 
 static void

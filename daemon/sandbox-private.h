@@ -69,6 +69,8 @@ struct Sandbox
   GHashTable *procs; /* id -> SandboxProcess */
   guint32 next_proc;
 
+  GList *stats_calls; /* Stats calls waiting for the guest's numbers */
+  guint stats_timer;
   GHashTable *disks; /* id -> SandboxDisk */
   guint next_disk;
 };

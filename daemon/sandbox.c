@@ -17,6 +17,7 @@
 #define QMP_TIMEOUT_MS 5000
 #define STOP_GRACE_MS 5000
 #define CONSOLE_TAIL_BYTES 2000
+#define STATS_TIMEOUT_MS 3000
 /* A channel that closes is usually QEMU exiting; wait this long for its
  * exit status, which says more than "socket closed". */
 #define EXIT_GRACE_MS 1000
@@ -119,6 +120,8 @@ release_channels_later (Sandbox *sb)
     sb->release_idle = g_idle_add (on_release_idle, sb);
 }
 
+static void answer_stats_calls (Sandbox *sb, JsonObject *guest);
+
 void
 sandbox_free (Sandbox *sb)
 {
@@ -129,6 +132,7 @@ sandbox_free (Sandbox *sb)
   g_clear_handle_id (&sb->stop_timer, g_source_remove);
   g_clear_handle_id (&sb->release_idle, g_source_remove);
   g_clear_handle_id (&sb->grace_timer, g_source_remove);
+  answer_stats_calls (sb, NULL);
   g_free (sb->grace_reason);
   release_channels (sb);
   sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
@@ -425,6 +429,8 @@ on_agent_control (JsonObject *msg, gpointer data)
   const char *type = json_object_get_string_member (msg, "type");
   if (g_str_equal (type, "hello"))
     on_hello (sb, msg);
+  else if (g_str_equal (type, "stats"))
+    answer_stats_calls (sb, msg);
   else
     sandbox_process_control (sb, type, msg);
 }
@@ -663,8 +669,8 @@ read_proc (GPid pid, const char *file)
   return contents;
 }
 
-JsonObject *
-sandbox_stats (Sandbox *sb)
+static JsonObject *
+host_stats (Sandbox *sb)
 {
   JsonObject *o = json_object_new ();
   json_object_set_string_member (o, "id", sb->id);
@@ -700,6 +706,63 @@ sandbox_stats (Sandbox *sb)
         }
     }
   return o;
+}
+
+/* The guest's answer (or NULL: none came) completes the waiting calls. */
+static void
+answer_stats_calls (Sandbox *sb, JsonObject *guest)
+{
+  g_clear_handle_id (&sb->stats_timer, g_source_remove);
+  GList *calls = g_steal_pointer (&sb->stats_calls);
+  for (GList *l = calls; l; l = l->next)
+    {
+      JsonObject *res = host_stats (sb);
+      if (guest)
+        {
+          JsonObject *g = json_object_new ();
+          const char *keys[] = { "memory_total_kb", "memory_available_kb", "load1",    "load5",
+                                 "load15",          "uptime_ms",           "processes" };
+          for (gsize i = 0; i < G_N_ELEMENTS (keys); i++)
+            {
+              JsonNode *v = json_object_get_member (guest, keys[i]);
+              if (v && JSON_NODE_HOLDS_VALUE (v))
+                json_object_set_member (g, keys[i], json_node_copy (v));
+            }
+          json_object_set_object_member (res, "guest", g);
+        }
+      rpc_call_return (l->data, res);
+    }
+  g_list_free_full (calls, (GDestroyNotify) rpc_call_unref);
+}
+
+static gboolean
+on_stats_timeout (gpointer data)
+{
+  Sandbox *sb = data;
+  sb->stats_timer = 0;
+  answer_stats_calls (sb, NULL); /* the guest is busy: host numbers only */
+  return G_SOURCE_REMOVE;
+}
+
+void
+sandbox_stats (Sandbox *sb, RpcCall *call)
+{
+  if (sb->state != SANDBOX_RUNNING || sb->agent == NULL)
+    {
+      rpc_call_return (call, host_stats (sb));
+      return;
+    }
+  sb->stats_calls = g_list_append (sb->stats_calls, rpc_call_ref (call));
+  if (sb->stats_timer)
+    return; /* a request is already out */
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "stats");
+  if (!agent_channel_send_control (sb->agent, msg, NULL))
+    {
+      answer_stats_calls (sb, NULL);
+      return;
+    }
+  sb->stats_timer = g_timeout_add (STATS_TIMEOUT_MS, on_stats_timeout, sb);
 }
 
 void

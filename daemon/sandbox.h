@@ -50,8 +50,9 @@ void sandbox_stop (Sandbox *sandbox, RpcCall *call, guint timeout_s);
 /* Kills QEMU at once; answers @call with the stopped sandbox. */
 void sandbox_kill (Sandbox *sandbox, RpcCall *call);
 
-/* Resource use read from the host: QEMU's RSS and CPU time. */
-JsonObject *sandbox_stats (Sandbox *sandbox);
+/* Answers @call with resource use: QEMU's RSS and CPU time read on the
+ * host and, from a running guest, its memory, load and uptime ("guest"). */
+void sandbox_stats (Sandbox *sandbox, RpcCall *call);
 
 /* Stops QEMU (quit, then SIGKILL) if it runs, removes the directory, answers @call (may be NULL)
  * and tells the daemon the sandbox is gone. */

@@ -505,6 +505,38 @@ handle_signal (JsonObject *msg)
              g_strerror (errno));
 }
 
+/* Guest stats, from /proc: answered at once with the request's "id". */
+static void
+handle_stats (JsonObject *msg)
+{
+  g_autoptr (JsonObject) reply = json_object_new ();
+  json_object_set_string_member (reply, "type", "stats");
+  json_object_set_int_member (reply, "id", json_object_get_int_member_with_default (msg, "id", 0));
+  g_autofree char *meminfo = NULL, *loadavg = NULL;
+  if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
+    {
+      const char *t = strstr (meminfo, "MemTotal:"), *a = strstr (meminfo, "MemAvailable:");
+      if (t)
+        json_object_set_int_member (reply, "memory_total_kb", g_ascii_strtoll (t + 9, NULL, 10));
+      if (a)
+        json_object_set_int_member (reply, "memory_available_kb",
+                                    g_ascii_strtoll (a + 13, NULL, 10));
+    }
+  if (g_file_get_contents ("/proc/loadavg", &loadavg, NULL, NULL))
+    {
+      g_auto (GStrv) f = g_strsplit (loadavg, " ", 0);
+      if (g_strv_length (f) >= 3)
+        {
+          json_object_set_double_member (reply, "load1", g_ascii_strtod (f[0], NULL));
+          json_object_set_double_member (reply, "load5", g_ascii_strtod (f[1], NULL));
+          json_object_set_double_member (reply, "load15", g_ascii_strtod (f[2], NULL));
+        }
+    }
+  json_object_set_int_member (reply, "uptime_ms", agent_system_uptime_ms ());
+  json_object_set_int_member (reply, "processes", g_hash_table_size (agent.procs));
+  send_control (reply);
+}
+
 static void
 handle_control (JsonObject *msg)
 {
@@ -513,6 +545,8 @@ handle_control (JsonObject *msg)
     handle_exec (msg);
   else if (g_str_equal (type, "signal"))
     handle_signal (msg);
+  else if (g_str_equal (type, "stats"))
+    handle_stats (msg);
   else if (g_str_equal (type, "shutdown"))
     begin_shutdown ("requested by the host");
   else

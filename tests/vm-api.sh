@@ -59,6 +59,8 @@ out=$("$C" stats web)
 contains "$out" "rss" "stats shows QEMU's resident memory"
 json=$("$C" --json stats web)
 contains "$json" '"qemu_rss_bytes"' "stats --json has qemu_rss_bytes"
+contains "$json" '"memory_total_kb"' "... and the guest's own memory"
+contains "$json" '"load1"' "... and load"
 
 out=$("$C" rm web 2>&1); rc=$?
 is "$rc" 1 "rm of a running sandbox without -f is refused"
