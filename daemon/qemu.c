@@ -50,11 +50,11 @@ qemu_build_argv (const Daemon *d, const QemuConfig *cfg)
 
   /* Under TCG the kernel cannot calibrate the TSC against the PIT reliably
    * (about one boot in five hangs); tell it the rate instead. */
+  /* sandboxd.hostname is read by the agent (names are [A-Za-z0-9._-]). */
+  g_autofree char *tsc
+      = !kvm && d->tsc_khz ? g_strdup_printf (" tsc_early_khz=%u", d->tsc_khz) : g_strdup ("");
   add (a, "-append", NULL);
-  if (!kvm && d->tsc_khz)
-    addf (a, "console=ttyS0 quiet panic=-1 tsc_early_khz=%u", d->tsc_khz);
-  else
-    add (a, "console=ttyS0 quiet panic=-1", NULL);
+  addf (a, "console=ttyS0 quiet panic=-1%s sandboxd.hostname=%s", tsc, cfg->hostname);
 
   add (a, "-chardev", NULL);
   addf (a, "file,id=console,path=%s", console);

@@ -8,6 +8,7 @@ typedef struct
   const char *dir; /* the sandbox's directory: sockets, logs */
   guint memory_mb;
   guint cpus;
+  const char *hostname; /* the guest's; a valid sandbox name */
 } QemuConfig;
 
 #define QEMU_QMP_SOCKET "qmp.sock"

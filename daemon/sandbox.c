@@ -524,7 +524,8 @@ sandbox_start (Sandbox *sb, RpcCall *call)
   set_state (sb, SANDBOX_BOOTING);
   sb->start_us = g_get_monotonic_time ();
 
-  QemuConfig cfg = { .dir = sb->dir, .memory_mb = sb->memory_mb, .cpus = sb->cpus };
+  QemuConfig cfg
+      = { .dir = sb->dir, .memory_mb = sb->memory_mb, .cpus = sb->cpus, .hostname = sb->name };
   if (!qemu_spawn (d, &cfg, &sb->pid, &error))
     {
       sandbox_fail (sb, "cannot start QEMU: %s", error->message);

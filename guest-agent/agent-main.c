@@ -680,6 +680,7 @@ main (int argc, char **argv)
       if (!agent_system_mount (&error))
         log_msg ("%s", error->message);
       g_clear_error (&error);
+      agent_system_set_hostname ();
       g_setenv ("PATH", DEFAULT_PATH, TRUE);
       if (!agent_system_load_modules (MODULE_LIST, &error))
         {

@@ -196,3 +196,19 @@ agent_system_open_input_devices (void)
     }
   return fds;
 }
+
+void
+agent_system_set_hostname (void)
+{
+  g_autofree char *cmdline = NULL;
+  if (!g_file_get_contents ("/proc/cmdline", &cmdline, NULL, NULL))
+    return;
+  g_auto (GStrv) words = g_strsplit_set (g_strstrip (cmdline), " ", 0);
+  for (char **w = words; *w; w++)
+    if (g_str_has_prefix (*w, "sandboxd.hostname="))
+      {
+        const char *name = *w + strlen ("sandboxd.hostname=");
+        if (*name && sethostname (name, strlen (name)) < 0)
+          fprintf (stderr, "sandbox-agent: sethostname %s: %s\n", name, g_strerror (errno));
+      }
+}

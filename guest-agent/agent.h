@@ -12,6 +12,8 @@
 /* agent-system.c: duties of PID 1 before the channel opens. */
 gboolean agent_system_mount (GError **error);
 gboolean agent_system_load_modules (const char *list_path, GError **error);
+/* The sandbox's name, from sandboxd.hostname= on the kernel command line. */
+void agent_system_set_hostname (void);
 /* Waits (up to @timeout_ms) for the virtio-serial port named @name and opens
  * it non-blocking. Returns the fd or -1. */
 int agent_system_open_port (const char *name, int timeout_ms, GError **error);

@@ -33,6 +33,7 @@ sum_out=$("$C" exec -i web -- cat <"$TMP/rand" | md5sum | cut -d' ' -f1)
 is "$sum_out" "$sum_in" "5 MB of random bytes through exec -i ... cat come back intact"
 out=$(printf 'a\nb\nc\n' | "$C" exec -i web -- wc -l)
 is "$(echo $out)" "3" "exec -i: the command reads stdin to its end"
+is "$("$C" exec web -- hostname)" "web" "the guest's hostname is the sandbox's name"
 out=$("$C" exec -e A=1 -e B=two -w /proc web -- sh -c 'echo $A $B $(pwd)')
 is "$out" "1 two /proc" "exec -e -e -w"
 "$C" exec web -- sh -c 'exit 3'; is "$?" 3 "exec exits with the command's status"
@@ -42,8 +43,8 @@ is "$out" "1 two /proc" "exec -e -e -w"
 "$C" exec web -- sh -c 'sleep 30 & wait' >/dev/null 2>&1 &
 execer=$!
 sleep 1.5
-# Process ids count up from 1 per sandbox: this is the sixth exec.
-pid=6
+# Process ids count up from 1 per sandbox: this is the seventh exec.
+pid=7
 out=$(nanocat --req --connect "$SANDBOXD_ADDRESS" --ascii --data \
   "{\"id\":2,\"method\":\"sandbox.v1.Processes.Signal\",\"params\":{\"sandbox_id\":\"web\",\"process_id\":$pid,\"signal\":15,\"group\":true}}" 2>&1)
 contains "$out" '"code":"OK"' "Processes.Signal (to the group) is accepted"
