@@ -4,6 +4,8 @@
 #include "json-fields.h"
 
 #include <errno.h>
+#include <pthread.h>
+#include <signal.h>
 #include <unistd.h>
 
 #define READ_WAIT_MS 10000
@@ -135,6 +137,54 @@ cli_stream_output (const CliGlobals *globals, const char *sandbox_id, gint64 pro
   return code;
 }
 
+typedef struct
+{
+  const char *address;
+  const char *sandbox_id;
+  gint64 process_id;
+} SignalProxy;
+
+/* Forwards SIGINT, SIGTERM and SIGHUP to the process's group, as docker
+ * run does: Ctrl-C stops the command in the guest, and sandboxctl then exits
+ * with its status (130). The signals are blocked in every thread; this one
+ * takes them with sigwait. It is not joined: exiting ends it. */
+static gpointer
+proxy_signals (gpointer data)
+{
+  SignalProxy *p = data;
+  sigset_t set;
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGHUP);
+  g_autoptr (RpcClient) client = rpc_client_new (p->address, NULL);
+  for (;;)
+    {
+      int sig = 0;
+      if (sigwait (&set, &sig) != 0 || client == NULL)
+        continue;
+      g_autoptr (JsonObject) params = json_object_new ();
+      json_object_set_string_member (params, "sandbox_id", p->sandbox_id);
+      json_object_set_int_member (params, "process_id", p->process_id);
+      json_object_set_int_member (params, "signal", sig);
+      json_object_set_boolean_member (params, "group", TRUE);
+      g_autoptr (JsonObject) res = rpc_client_call (client, "sandbox.v1.Processes.Signal", params,
+                                                    CLI_CALL_DEADLINE_MS, NULL);
+    }
+  return NULL;
+}
+
+static void
+block_proxied_signals (void)
+{
+  sigset_t set;
+  sigemptyset (&set);
+  sigaddset (&set, SIGINT);
+  sigaddset (&set, SIGTERM);
+  sigaddset (&set, SIGHUP);
+  pthread_sigmask (SIG_BLOCK, &set, NULL);
+}
+
 static int
 exit_code_for_exec_error (const GError *error)
 {
@@ -198,6 +248,13 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
       return code;
     }
   gint64 process_id = json_object_get_int_member_with_default (started, "process_id", 0);
+
+  /* From here on a signal to us is meant for the process. Blocked before
+   * the other threads start, so they inherit the mask. */
+  static SignalProxy proxy;
+  proxy = (SignalProxy){ globals->address, sandbox_id, process_id };
+  block_proxied_signals ();
+  g_thread_unref (g_thread_new ("signals", proxy_signals, &proxy));
 
   StdinCopy in = { globals->address, sandbox_id, process_id, NULL };
   /* The stdin thread may stay blocked in read() after the process exits;

@@ -56,6 +56,15 @@ last=$((pid + 1))
 is "$("$C" logs -p $last web 2>/dev/null)" "to-out" "logs shows a finished process's stdout"
 is "$("$C" logs -p $last web 2>&1 >/dev/null)" "to-err" "... and its stderr, apart"
 
+# Like docker run, sandboxctl passes Ctrl-C (SIGINT) and SIGTERM on.
+"$C" exec web -- sh -c 'trap "echo interrupted; exit 9" INT; while true; do sleep 0.1; done' >"$TMP/int" 2>&1 &
+execer=$!
+sleep 1.5
+kill -INT $execer
+wait $execer; rc=$?
+is "$rc" 9 "SIGINT to sandboxctl exec reaches the process (its trap exits 9)"
+contains "$(cat "$TMP/int")" "interrupted" "... and the trap's output arrives"
+
 out=$("$C" stats web)
 contains "$out" "rss" "stats shows QEMU's resident memory"
 json=$("$C" --json stats web)
