@@ -1,12 +1,11 @@
 #include "events.h"
 
+#include "long-poll.h"
+
 typedef struct
 {
-  EventLog *log;
-  RpcCall *call;
   guint64 since;
   guint max;
-  guint timer;
 } Reader;
 
 struct EventLog
@@ -14,10 +13,12 @@ struct EventLog
   RpcPublisher *publisher;
   JsonObject *ring[EVENT_LOG_SIZE];
   guint64 next_seq; /* the seq the next event gets; the first is 1 */
-  GList *readers;
+  LongPoll readers;
   EventListener listener;
   gpointer listener_data;
 };
+
+static void reader_answer (RpcCall *call, gpointer waiter, gpointer owner);
 
 void
 event_log_set_listener (EventLog *log, EventListener listener, gpointer user_data)
@@ -32,16 +33,15 @@ event_log_new (RpcPublisher *publisher)
   EventLog *log = g_new0 (EventLog, 1);
   log->publisher = publisher;
   log->next_seq = 1;
+  long_poll_init (&log->readers, reader_answer, log);
   return log;
 }
 
 static void
-reader_answer (Reader *r)
+reader_answer (RpcCall *call, gpointer waiter, gpointer owner)
 {
-  EventLog *log = r->log;
-  g_clear_handle_id (&r->timer, g_source_remove);
-  log->readers = g_list_remove (log->readers, r);
-
+  Reader *r = waiter;
+  EventLog *log = owner;
   guint64 oldest = log->next_seq > EVENT_LOG_SIZE ? log->next_seq - EVENT_LOG_SIZE : 1;
   guint64 from = MAX (r->since + 1, oldest);
   JsonArray *events = json_array_new ();
@@ -52,33 +52,16 @@ reader_answer (Reader *r)
   json_object_set_array_member (res, "events", events);
   json_object_set_int_member (res, "next_seq", (gint64) (seq - 1));
   json_object_set_int_member (res, "lost", (gint64) (from - (r->since + 1)));
-  rpc_call_return (r->call, res);
-  rpc_call_unref (r->call);
-  g_free (r);
-}
-
-static gboolean
-on_reader_timeout (gpointer data)
-{
-  Reader *r = data;
-  r->timer = 0;
-  reader_answer (r);
-  return G_SOURCE_REMOVE;
+  rpc_call_return (call, res);
 }
 
 void
 event_log_read (EventLog *log, RpcCall *call, guint64 since_seq, guint wait_ms, guint max_events)
 {
   Reader *r = g_new0 (Reader, 1);
-  r->log = log;
-  r->call = rpc_call_ref (call);
   r->since = MIN (since_seq, log->next_seq - 1);
   r->max = max_events;
-  log->readers = g_list_prepend (log->readers, r);
-  if (r->since + 1 < log->next_seq || wait_ms == 0)
-    reader_answer (r);
-  else
-    r->timer = g_timeout_add (wait_ms, on_reader_timeout, r);
+  long_poll_add (&log->readers, call, r, r->since + 1 < log->next_seq, wait_ms);
 }
 
 void
@@ -99,13 +82,7 @@ event_log_emit (EventLog *log, const char *type, JsonObject *fields)
   if (log->listener)
     log->listener (type, fields, log->listener_data);
 
-  GList *waiting = g_steal_pointer (&log->readers);
-  for (GList *l = waiting; l; l = l->next)
-    {
-      log->readers = g_list_prepend (log->readers, l->data);
-      reader_answer (l->data);
-    }
-  g_list_free (waiting);
+  long_poll_wake (&log->readers, NULL); /* every reader has a new event now */
 }
 
 void
@@ -113,8 +90,7 @@ event_log_free (EventLog *log)
 {
   if (log == NULL)
     return;
-  while (log->readers)
-    reader_answer (log->readers->data);
+  long_poll_clear (&log->readers);
   for (guint i = 0; i < EVENT_LOG_SIZE; i++)
     if (log->ring[i])
       json_object_unref (log->ring[i]);

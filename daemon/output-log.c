@@ -1,5 +1,7 @@
 #include "output-log.h"
 
+#include "long-poll.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -7,11 +9,8 @@
 
 typedef struct
 {
-  OutputLog *log;
-  RpcCall *call;
   guint64 offset;
   gsize max_bytes;
-  guint timer;
 } Reader;
 
 struct OutputLog
@@ -20,8 +19,10 @@ struct OutputLog
   int fd;
   guint64 size;
   gboolean closed;
-  GList *readers;
+  LongPoll readers;
 };
+
+static void reader_answer (RpcCall *call, gpointer waiter, gpointer owner);
 
 OutputLog *
 output_log_new (const char *path, GError **error)
@@ -37,16 +38,15 @@ output_log_new (const char *path, GError **error)
   OutputLog *log = g_new0 (OutputLog, 1);
   log->path = g_strdup (path);
   log->fd = fd;
+  long_poll_init (&log->readers, reader_answer, log);
   return log;
 }
 
 static void
-reader_answer (Reader *r)
+reader_answer (RpcCall *call, gpointer waiter, gpointer owner)
 {
-  OutputLog *log = r->log;
-  g_clear_handle_id (&r->timer, g_source_remove);
-  log->readers = g_list_remove (log->readers, r);
-
+  Reader *r = waiter;
+  OutputLog *log = owner;
   guint64 offset = MIN (r->offset, log->size);
   gsize want = (gsize) MIN ((guint64) r->max_bytes, log->size - offset);
   g_autofree guint8 *buf = g_malloc (want + 1);
@@ -61,58 +61,33 @@ reader_answer (Reader *r)
       got += (gsize) n;
     }
   if (got < want)
-    rpc_call_return_error (r->call, RPC_STATUS_INTERNAL, "read %s: %s", log->path,
-                           g_strerror (errno));
-  else
     {
-      JsonObject *res = json_object_new ();
-      g_autofree char *b64 = g_base64_encode (buf, got);
-      json_object_set_string_member (res, "data", b64);
-      json_object_set_int_member (res, "offset", (gint64) (offset + got));
-      json_object_set_boolean_member (res, "eof", log->closed && offset + got == log->size);
-      rpc_call_return (r->call, res);
+      rpc_call_return_error (call, RPC_STATUS_INTERNAL, "read %s: %s", log->path,
+                             g_strerror (errno));
+      return;
     }
-  rpc_call_unref (r->call);
-  g_free (r);
+  JsonObject *res = json_object_new ();
+  g_autofree char *b64 = g_base64_encode (buf, got);
+  json_object_set_string_member (res, "data", b64);
+  json_object_set_int_member (res, "offset", (gint64) (offset + got));
+  json_object_set_boolean_member (res, "eof", log->closed && offset + got == log->size);
+  rpc_call_return (call, res);
 }
 
 static gboolean
-on_reader_timeout (gpointer data)
+reader_ready (gpointer waiter, gpointer owner)
 {
-  Reader *r = data;
-  r->timer = 0;
-  reader_answer (r);
-  return G_SOURCE_REMOVE;
-}
-
-/* Answers the readers that now have something to read. */
-static void
-wake_readers (OutputLog *log)
-{
-  GList *l = log->readers;
-  while (l)
-    {
-      GList *next = l->next;
-      Reader *r = l->data;
-      if (rpc_call_is_done (r->call) || r->offset < log->size || log->closed)
-        reader_answer (r);
-      l = next;
-    }
+  OutputLog *log = owner;
+  return ((Reader *) waiter)->offset < log->size || log->closed;
 }
 
 void
 output_log_read (OutputLog *log, RpcCall *call, guint64 offset, gsize max_bytes, guint wait_ms)
 {
   Reader *r = g_new0 (Reader, 1);
-  r->log = log;
-  r->call = rpc_call_ref (call);
   r->offset = offset;
   r->max_bytes = max_bytes;
-  log->readers = g_list_prepend (log->readers, r);
-  if (offset < log->size || log->closed || wait_ms == 0)
-    reader_answer (r);
-  else
-    r->timer = g_timeout_add (wait_ms, on_reader_timeout, r);
+  long_poll_add (&log->readers, call, r, reader_ready (r, log), wait_ms);
 }
 
 gboolean
@@ -134,7 +109,7 @@ output_log_append (OutputLog *log, const guint8 *data, gsize len, GError **error
       done += (gsize) n;
     }
   log->size += len;
-  wake_readers (log);
+  long_poll_wake (&log->readers, reader_ready);
   return TRUE;
 }
 
@@ -142,7 +117,7 @@ void
 output_log_close (OutputLog *log)
 {
   log->closed = TRUE;
-  wake_readers (log);
+  long_poll_wake (&log->readers, reader_ready);
 }
 
 guint64
@@ -157,8 +132,7 @@ output_log_free (OutputLog *log)
   if (log == NULL)
     return;
   log->closed = TRUE;
-  while (log->readers)
-    reader_answer (log->readers->data);
+  long_poll_clear (&log->readers);
   close (log->fd);
   g_free (log->path);
   g_free (log);
