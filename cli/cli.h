@@ -33,8 +33,13 @@ void cli_print_json_array (JsonArray *array);
 
 /* A NULL-terminated copy of @n arguments. */
 GStrv cli_strv_from (int n, char **args);
-/* "256", "256M", "1G" -> MiB. */
-gboolean cli_parse_memory (const char *text, gint64 *mb);
+/* --memory of @verb ("256", "256M", "1G"; NULL: 0, the default) in MiB;
+ * FALSE with *exit_code set after a usage error. */
+gboolean cli_memory_mb (const char *verb, const char *memory, gint64 *mb, int *exit_code);
+/* Boots a sandbox (0: the default memory or cpus); the sandbox, or NULL
+ * with *exit_code set after saying why. What run and create share. */
+JsonObject *cli_create_sandbox (RpcClient *client, const char *name, gint64 memory_mb, gint cpus,
+                                gboolean delete_on_failure, int *exit_code);
 /* Calls @method with {"id": NAME} for each name; prints each result with
  * @print (NULL: the name). Returns 0, or 1 if any call failed. */
 int cli_for_each_sandbox (const CliGlobals *globals, const char *method, int argc, char **argv,

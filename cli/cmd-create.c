@@ -3,8 +3,6 @@
 
 #include <stdio.h>
 
-#define CREATE_DEADLINE_MS (5 * 60 * 1000)
-
 int
 cli_create (const CliGlobals *globals, int argc, char **argv)
 {
@@ -25,25 +23,17 @@ cli_create (const CliGlobals *globals, int argc, char **argv)
     return code;
   if (argc > 1)
     return cli_usage_error_text ("create", "unexpected argument (did you mean 'run'?)");
-  gint64 memory_mb = 0;
-  if (memory && !cli_parse_memory (memory, &memory_mb))
-    return cli_usage_error_text ("create", "--memory takes a size such as 256M or 1G");
+  gint64 memory_mb;
+  if (!cli_memory_mb ("create", memory, &memory_mb, &code))
+    return code;
 
   g_autoptr (GError) error = NULL;
   g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
   if (client == NULL)
     return cli_fail (error);
-  g_autoptr (JsonObject) params = json_object_new ();
-  if (name)
-    json_object_set_string_member (params, "name", name);
-  if (memory_mb)
-    json_object_set_int_member (params, "memory_mb", memory_mb);
-  if (cpus)
-    json_object_set_int_member (params, "cpus", cpus);
-  g_autoptr (JsonObject) sb
-      = rpc_client_call (client, "sandbox.v1.Sandboxes.Create", params, CREATE_DEADLINE_MS, &error);
+  g_autoptr (JsonObject) sb = cli_create_sandbox (client, name, memory_mb, cpus, FALSE, &code);
   if (sb == NULL)
-    return cli_fail (error);
+    return code;
   if (globals->json)
     cli_print_json (sb);
   else

@@ -6,8 +6,9 @@
 
 #define CREATE_DEADLINE_MS (5 * 60 * 1000)
 
-gboolean
-cli_parse_memory (const char *text, gint64 *mb)
+/* "256", "256M", "1G" -> MiB. */
+static gboolean
+parse_memory (const char *text, gint64 *mb)
 {
   char *end = NULL;
   guint64 v = g_ascii_strtoull (text, &end, 10);
@@ -22,6 +23,39 @@ cli_parse_memory (const char *text, gint64 *mb)
   else
     return FALSE;
   return TRUE;
+}
+
+gboolean
+cli_memory_mb (const char *verb, const char *memory, gint64 *mb, int *exit_code)
+{
+  *mb = 0;
+  if (memory == NULL || parse_memory (memory, mb))
+    return TRUE;
+  g_autofree char *msg
+      = g_strdup_printf ("--memory: \"%s\" is not a size such as 256M or 1G", memory);
+  *exit_code = cli_usage_error_text (verb, msg);
+  return FALSE;
+}
+
+JsonObject *
+cli_create_sandbox (RpcClient *client, const char *name, gint64 memory_mb, gint cpus,
+                    gboolean delete_on_failure, int *exit_code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) params = json_object_new ();
+  if (name)
+    json_object_set_string_member (params, "name", name);
+  if (memory_mb)
+    json_object_set_int_member (params, "memory_mb", memory_mb);
+  if (cpus)
+    json_object_set_int_member (params, "cpus", cpus);
+  if (delete_on_failure)
+    json_object_set_boolean_member (params, "delete_on_failure", TRUE);
+  JsonObject *sb
+      = rpc_client_call (client, "sandbox.v1.Sandboxes.Create", params, CREATE_DEADLINE_MS, &error);
+  if (sb == NULL)
+    *exit_code = cli_fail (error);
+  return sb;
 }
 
 int
@@ -59,33 +93,17 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
   if (first < argc && g_str_equal (argv[first], "--"))
     first++;
   if (first >= argc)
-    {
-      return cli_usage_error_text ("run", "no command given");
-    }
-  gint64 memory_mb = 0;
-  if (memory && !cli_parse_memory (memory, &memory_mb))
-    {
-      g_autofree char *msg = g_strdup_printf ("--memory: \"%s\" is not a size", memory);
-      return cli_usage_error_text ("run", msg);
-    }
+    return cli_usage_error_text ("run", "no command given");
+  gint64 memory_mb;
+  if (!cli_memory_mb ("run", memory, &memory_mb, &code))
+    return code;
 
   g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
   if (client == NULL)
     return cli_fail (error);
-
-  g_autoptr (JsonObject) create = json_object_new ();
-  if (name)
-    json_object_set_string_member (create, "name", name);
-  if (memory_mb)
-    json_object_set_int_member (create, "memory_mb", memory_mb);
-  if (cpus)
-    json_object_set_int_member (create, "cpus", cpus);
-  if (rm)
-    json_object_set_boolean_member (create, "delete_on_failure", TRUE);
-  g_autoptr (JsonObject) sandbox
-      = rpc_client_call (client, "sandbox.v1.Sandboxes.Create", create, CREATE_DEADLINE_MS, &error);
+  g_autoptr (JsonObject) sandbox = cli_create_sandbox (client, name, memory_mb, cpus, rm, &code);
   if (sandbox == NULL)
-    return cli_fail (error);
+    return code;
   g_autofree char *id = g_strdup (json_object_get_string_member_with_default (sandbox, "id", ""));
 
   g_auto (GStrv) command = cli_strv_from (argc - first, argv + first);

@@ -222,17 +222,8 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
   gboolean with_stdin = x->with_stdin;
   g_autoptr (JsonObject) exec = json_object_new ();
   json_object_set_string_member (exec, "sandbox_id", sandbox_id);
-  JsonArray *a = json_array_new ();
-  for (char **s = args; *s; s++)
-    json_array_add_string_element (a, *s);
-  json_object_set_array_member (exec, "args", a);
-  if (env)
-    {
-      JsonArray *e = json_array_new ();
-      for (char **s = env; *s; s++)
-        json_array_add_string_element (e, *s);
-      json_object_set_array_member (exec, "env", e);
-    }
+  json_field_set_strv (exec, "args", args);
+  json_field_set_strv (exec, "env", env);
   if (workdir)
     json_object_set_string_member (exec, "cwd", workdir);
   if (with_stdin)

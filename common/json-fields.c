@@ -130,3 +130,14 @@ json_field_object (JsonObject *obj, const char *name, gboolean required, JsonObj
   *out = json_node_get_object (node);
   return TRUE;
 }
+
+void
+json_field_set_strv (JsonObject *obj, const char *name, char **strv)
+{
+  if (strv == NULL)
+    return;
+  JsonArray *a = json_array_new ();
+  for (char **s = strv; *s; s++)
+    json_array_add_string_element (a, *s);
+  json_object_set_array_member (obj, name, a);
+}

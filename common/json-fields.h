@@ -33,3 +33,7 @@ gboolean json_field_strv (JsonObject *obj, const char *name, gboolean required, 
                           GError **error);
 gboolean json_field_object (JsonObject *obj, const char *name, gboolean required, JsonObject **out,
                             GError **error);
+
+/* The writing side: sets @name to a JSON array of the strings of @strv;
+ * does nothing when @strv is NULL. */
+void json_field_set_strv (JsonObject *obj, const char *name, char **strv);

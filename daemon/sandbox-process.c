@@ -156,17 +156,8 @@ sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
   g_autoptr (JsonObject) msg = json_object_new ();
   json_object_set_string_member (msg, "type", "exec");
   json_object_set_int_member (msg, "id", proc->id);
-  JsonArray *a = json_array_new ();
-  for (char **s = args; *s; s++)
-    json_array_add_string_element (a, *s);
-  json_object_set_array_member (msg, "args", a);
-  if (env)
-    {
-      JsonArray *e = json_array_new ();
-      for (char **s = env; *s; s++)
-        json_array_add_string_element (e, *s);
-      json_object_set_array_member (msg, "env", e);
-    }
+  json_field_set_strv (msg, "args", args);
+  json_field_set_strv (msg, "env", env);
   if (cwd)
     json_object_set_string_member (msg, "cwd", cwd);
   if (with_stdin)
@@ -470,10 +461,7 @@ sandbox_list_processes (Sandbox *sb)
       JsonObject *o = proc->exited ? exit_json (proc) : json_object_new ();
       json_object_set_int_member (o, "process_id", proc->id);
       json_object_set_int_member (o, "pid", proc->guest_pid);
-      JsonArray *args = json_array_new ();
-      for (char **a = proc->args; a && *a; a++)
-        json_array_add_string_element (args, *a);
-      json_object_set_array_member (o, "args", args);
+      json_field_set_strv (o, "args", proc->args);
       json_object_set_string_member (o, "state",
                                      proc->exited      ? "exited"
                                      : proc->exec_call ? "starting"
