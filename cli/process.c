@@ -8,7 +8,14 @@
 #include <signal.h>
 #include <unistd.h>
 
-#define READ_WAIT_MS 10000
+/* Reads wait this long for output, and Wait this long for the exit, at a
+ * time: short enough that a restart of sandboxd is noticed soon. */
+#define READ_WAIT_MS 3000
+#define WAIT_DEADLINE_MS 10000
+#define READ_DEADLINE_MS (READ_WAIT_MS + 5000)
+/* How long run, exec and logs -f wait for a sandboxd that went away (a
+ * restart) to come back before giving up. */
+#define RECONNECT_TIMEOUT_S 60
 #define READ_MAX_BYTES (1024 * 1024)
 #define STDIN_CHUNK (256 * 1024)
 
@@ -39,6 +46,29 @@ write_all (int fd, const guint8 *data, gsize len)
   return TRUE;
 }
 
+/* Calls @method, which must be safe to repeat (reads by offset, Wait). While
+ * sandboxd does not answer (it is restarting), calls again on a new
+ * connection, for up to RECONNECT_TIMEOUT_S. */
+static JsonObject *
+call_riding_restarts (const char *address, RpcClient **client, const char *method,
+                      JsonObject *params, gint64 deadline_ms, GError **error)
+{
+  gint64 give_up = g_get_monotonic_time () + RECONNECT_TIMEOUT_S * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_clear_error (error);
+      if (*client == NULL)
+        *client = rpc_client_new (address, error);
+      JsonObject *res
+          = *client ? rpc_client_call (*client, method, params, deadline_ms, error) : NULL;
+      if (res != NULL || !g_error_matches (*error, RPC_ERROR, RPC_STATUS_UNAVAILABLE)
+          || g_get_monotonic_time () >= give_up)
+        return res;
+      g_clear_pointer (client, rpc_client_free);
+      g_usleep (200 * 1000);
+    }
+}
+
 /* Reads one output stream by offset until its end (or, without follow,
  * until what is stored now); one thread each, so stdout and stderr stay
  * separate and neither waits for the other. */
@@ -46,10 +76,10 @@ static gpointer
 copy_stream (gpointer data)
 {
   StreamCopy *sc = data;
-  g_autoptr (RpcClient) client = rpc_client_new (sc->address, &sc->error);
+  g_autoptr (RpcClient) client = NULL;
   gint64 offset = 0;
   gboolean eof = FALSE;
-  while (client && !eof)
+  while (!eof)
     {
       g_autoptr (JsonObject) params = json_object_new ();
       json_object_set_string_member (params, "sandbox_id", sc->sandbox_id);
@@ -59,8 +89,13 @@ copy_stream (gpointer data)
       json_object_set_int_member (params, "max_bytes", READ_MAX_BYTES);
       json_object_set_int_member (params, "wait_ms", sc->follow ? READ_WAIT_MS : 0);
       g_autoptr (JsonObject) res
-          = rpc_client_call (client, "sandbox.v1.Processes.ReadOutput", params,
-                             READ_WAIT_MS + CLI_CALL_DEADLINE_MS, &sc->error);
+          = call_riding_restarts (sc->address, &client, "sandbox.v1.Processes.ReadOutput", params,
+                                  READ_DEADLINE_MS, &sc->error);
+      if (g_error_matches (sc->error, RPC_ERROR, RPC_STATUS_DEADLINE_EXCEEDED))
+        {
+          g_clear_error (&sc->error); /* a busy sandboxd: ask again */
+          continue;
+        }
       const char *b64 = NULL;
       gint64 next = 0;
       if (res == NULL || !json_field_string (res, "data", TRUE, &b64, &sc->error)
@@ -257,8 +292,12 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
   json_object_set_string_member (wait, "sandbox_id", sandbox_id);
   json_object_set_int_member (wait, "process_id", process_id);
   int code = cli_stream_output (globals, sandbox_id, process_id, TRUE);
-  g_autoptr (JsonObject) exited
-      = rpc_client_call (client, "sandbox.v1.Processes.Wait", wait, 0, &error);
+  g_autoptr (RpcClient) waiter = NULL;
+  g_autoptr (JsonObject) exited = NULL;
+  do
+    exited = call_riding_restarts (globals->address, &waiter, "sandbox.v1.Processes.Wait", wait,
+                                   WAIT_DEADLINE_MS, &error);
+  while (exited == NULL && g_error_matches (error, RPC_ERROR, RPC_STATUS_DEADLINE_EXCEEDED));
   if (exited == NULL)
     return cli_fail (error);
   if (code != 0)

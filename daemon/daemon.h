@@ -24,6 +24,10 @@ typedef struct
   char *accel_reason; /* why that accelerator: shown by Version and at start */
   guint tsc_khz;      /* host TSC rate, for TCG guests */
   guint boot_timeout_s;
+  gboolean stop_on_exit; /* SIGTERM stops the sandboxes (else they live on) */
+  /* Output a process may have stored that no reader has read, per stream,
+   * before the guest is told to hold it (0: no limit). */
+  guint64 output_buffer_bytes;
 
   /* State. */
   RpcServer *rpc;
@@ -44,6 +48,9 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Daemon, daemon_clear)
 
 /* daemon/methods.c: the RPC handler. */
 void daemon_handle_call (RpcCall *call, gpointer user_data);
+
+/* rm -rf: removes @path and all below it. */
+gboolean daemon_remove_tree (const char *path, GError **error);
 
 /* Called by a sandbox when it has been deleted or the daemon may exit. */
 void daemon_sandbox_gone (Daemon *daemon, const char *id);

@@ -61,7 +61,14 @@ on_signal (gpointer data)
     return G_SOURCE_CONTINUE;
   d->shutting_down = TRUE;
   guint n = g_hash_table_size (d->sandboxes);
-  g_message ("shutting down; stopping %u sandbox%s", n, n == 1 ? "" : "es");
+  if (!d->stop_on_exit)
+    {
+      g_message ("shutting down; leaving %u sandbox%s running for the next sandboxd", n,
+                 n == 1 ? "" : "es");
+      g_main_loop_quit (d->loop);
+      return G_SOURCE_CONTINUE;
+    }
+  g_message ("shutting down; stopping %u sandbox%s (--stop-on-exit)", n, n == 1 ? "" : "es");
   if (n == 0)
     {
       g_main_loop_quit (d->loop);
@@ -109,6 +116,38 @@ daemon_sandbox_gone (Daemon *d, const char *id)
   g_idle_add (free_sandbox_idle, value);
   if (d->shutting_down && g_hash_table_size (d->sandboxes) == 0)
     g_main_loop_quit (d->loop);
+}
+
+/* Takes back what an earlier sandboxd left in the runtime dir. */
+static void
+restore_sandboxes (Daemon *d)
+{
+  g_autofree char *sb_dir = g_build_filename (d->runtime_dir, "sb", NULL);
+  g_autoptr (GDir) dir = g_dir_open (sb_dir, 0, NULL);
+  const char *id;
+  while (dir && (id = g_dir_read_name (dir)) != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *state = g_build_filename (sb_dir, id, "state.json", NULL);
+      if (!g_file_test (state, G_FILE_TEST_EXISTS))
+        {
+          /* Never got as far as a state file: nothing runs for it. */
+          g_autofree char *path = g_build_filename (sb_dir, id, NULL);
+          g_message ("removing %s, left unfinished by an earlier sandboxd", path);
+          daemon_remove_tree (path, NULL);
+          continue;
+        }
+      Sandbox *sb = sandbox_load (d, id, &error);
+      if (sb == NULL)
+        {
+          g_warning ("cannot take back sandbox %s (left as it is): %s", id, error->message);
+          continue;
+        }
+      g_message ("found sandbox %s (%s), %s", sandbox_get_name (sb), id,
+                 sandbox_state_to_string (sandbox_get_state (sb)));
+      g_hash_table_insert (d->sandboxes, g_strdup (id), sb);
+      sandbox_reattach (sb);
+    }
 }
 
 void
@@ -160,6 +199,8 @@ main (int argc, char **argv)
   gint idle_exit = 0;
   g_autofree char *dbus = NULL;
   gboolean version = FALSE;
+  gboolean stop_on_exit = FALSE;
+  gint output_buffer_mb = 8;
 
   setlocale (LC_ALL, "");
   GOptionEntry entries[] = {
@@ -184,6 +225,14 @@ main (int argc, char **argv)
     { "idle-exit", 0, 0, G_OPTION_ARG_INT, &idle_exit,
       "Exit after SECONDS with no sandbox and no call (for D-Bus activation; default never)",
       "SECONDS" },
+    { "stop-on-exit", 0, 0, G_OPTION_ARG_NONE, &stop_on_exit,
+      "On SIGTERM or SIGINT, stop every sandbox before exiting (default: leave them running for "
+      "the next sandboxd to take back)",
+      NULL },
+    { "output-buffer", 0, 0, G_OPTION_ARG_INT, &output_buffer_mb,
+      "Unread output kept per process stream before the process is slowed down to its "
+      "readers' pace (default 8; 0: no limit)",
+      "MiB" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL },
   };
@@ -191,7 +240,9 @@ main (int argc, char **argv)
   g_option_context_add_main_entries (ctx, entries, NULL);
   g_option_context_set_description (
       ctx, "sandboxd serves the sandbox.v1 API on ipc://DIR/rpc.sock (see sandboxctl).\n"
-           "SIGTERM or SIGINT stops every sandbox, then exits.\n");
+           "On SIGTERM or SIGINT it exits and leaves the sandboxes running; a sandboxd\n"
+           "started later on the same runtime dir takes them back (with --stop-on-exit\n"
+           "it stops them first).\n");
   if (!g_option_context_parse (ctx, &argc, &argv, &error))
     {
       fprintf (stderr, "sandboxd: %s (see --help)\n", error->message);
@@ -222,6 +273,11 @@ main (int argc, char **argv)
       fprintf (stderr, "sandboxd: --idle-exit must not be negative\n");
       return 2;
     }
+  if (output_buffer_mb < 0)
+    {
+      fprintf (stderr, "sandboxd: --output-buffer must not be negative\n");
+      return 2;
+    }
   if (boot_timeout <= 0)
     {
       fprintf (stderr, "sandboxd: --boot-timeout must be a positive number of seconds\n");
@@ -240,6 +296,8 @@ main (int argc, char **argv)
     }
   d.boot_timeout_s = (guint) boot_timeout;
   d.idle_exit_s = (guint) idle_exit;
+  d.stop_on_exit = stop_on_exit;
+  d.output_buffer_bytes = (guint64) output_buffer_mb * 1024 * 1024;
   d.tsc_khz = accel_host_tsc_khz ();
 
   if (!guest_files_resolve (&d, kernel, initramfs, &error)
@@ -267,6 +325,7 @@ main (int argc, char **argv)
       return 1;
     }
   d.events = event_log_new (d.publisher);
+  restore_sandboxes (&d);
   g_unix_signal_add (SIGTERM, on_signal, &d);
   g_unix_signal_add (SIGINT, on_signal, &d);
 

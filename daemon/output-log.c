@@ -18,16 +18,25 @@ struct OutputLog
   char *path;
   int fd;
   guint64 size;
+  guint64 read_max;
   gboolean closed;
+  void (*read_hook) (gpointer data);
+  gpointer read_hook_data;
   LongPoll readers;
 };
 
 static void reader_answer (RpcCall *call, gpointer waiter, gpointer owner);
 
 OutputLog *
-output_log_new (const char *path, GError **error)
+output_log_new (const char *path, gboolean reopen, GError **error)
 {
-  int fd = open (path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC | O_APPEND, 0600);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_APPEND | (reopen ? 0 : O_TRUNC), 0600);
+  off_t size = fd >= 0 ? lseek (fd, 0, SEEK_END) : -1;
+  if (fd >= 0 && size < 0)
+    {
+      close (fd);
+      fd = -1;
+    }
   if (fd < 0)
     {
       int e = errno;
@@ -38,6 +47,7 @@ output_log_new (const char *path, GError **error)
   OutputLog *log = g_new0 (OutputLog, 1);
   log->path = g_strdup (path);
   log->fd = fd;
+  log->size = (guint64) size;
   long_poll_init (&log->readers, reader_answer, log);
   return log;
 }
@@ -72,6 +82,12 @@ reader_answer (RpcCall *call, gpointer waiter, gpointer owner)
   json_object_set_int_member (res, "offset", (gint64) (offset + got));
   json_object_set_boolean_member (res, "eof", log->closed && offset + got == log->size);
   rpc_call_return (call, res);
+  if (offset + got > log->read_max)
+    {
+      log->read_max = offset + got;
+      if (log->read_hook)
+        log->read_hook (log->read_hook_data);
+    }
 }
 
 static gboolean
@@ -124,6 +140,19 @@ guint64
 output_log_size (OutputLog *log)
 {
   return log->size;
+}
+
+guint64
+output_log_unread (OutputLog *log)
+{
+  return log->size - MIN (log->read_max, log->size);
+}
+
+void
+output_log_set_read_hook (OutputLog *log, void (*hook) (gpointer data), gpointer data)
+{
+  log->read_hook = hook;
+  log->read_hook_data = data;
 }
 
 void

@@ -9,7 +9,9 @@
 
 typedef struct OutputLog OutputLog;
 
-OutputLog *output_log_new (const char *path, GError **error);
+/* Creates the file, or with @reopen carries on with the one there (a
+ * sandbox reattached after a restart of sandboxd). */
+OutputLog *output_log_new (const char *path, gboolean reopen, GError **error);
 /* Answers every waiting reader with what it has (eof if closed). */
 void output_log_free (OutputLog *log);
 
@@ -17,6 +19,11 @@ gboolean output_log_append (OutputLog *log, const guint8 *data, gsize len, GErro
 /* No more data will come; waiting readers get eof. */
 void output_log_close (OutputLog *log);
 guint64 output_log_size (OutputLog *log);
+/* Bytes stored that no reader has read yet (readers may reread; this
+ * counts from the furthest any reader got). */
+guint64 output_log_unread (OutputLog *log);
+/* @hook runs after a reader got further than any before it. */
+void output_log_set_read_hook (OutputLog *log, void (*hook) (gpointer data), gpointer data);
 
 /* Answers @call with {"data": base64, "offset": next offset, "eof": bool}
  * holding up to @max_bytes from @offset; when there is nothing there yet

@@ -3,10 +3,12 @@
  * microvm's virtio-mmio bus can be hot-plugged, SCSI disks can). */
 #include "sandbox-private.h"
 
+#include "json-fields.h"
 #include "qemu.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,7 +83,38 @@ finish_call (SandboxDisk *disk, JsonObject *result, const GError *error, const c
 static void
 remove_disk (SandboxDisk *disk)
 {
-  g_hash_table_remove (disk->sb->disks, disk->id);
+  Sandbox *sb = disk->sb;
+  g_hash_table_remove (sb->disks, disk->id);
+  sandbox_save (sb);
+}
+
+gboolean
+sandbox_disk_restore (Sandbox *sb, JsonObject *o, GError **error)
+{
+  const char *id = NULL, *path = NULL;
+  gboolean read_only = TRUE;
+  gint64 scsi_id = 0;
+  if (!json_field_string (o, "disk_id", TRUE, &id, error)
+      || !json_field_string (o, "path", TRUE, &path, error)
+      || !json_field_bool (o, "read_only", TRUE, &read_only, error)
+      || !json_field_int (o, "scsi_id", TRUE, 0, MAX_DISKS - 1, &scsi_id, error))
+    return FALSE;
+  guint n = 0;
+  if (sscanf (id, "disk-%u", &n) != 1 || g_hash_table_contains (sb->disks, id))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad disk_id \"%s\"", id);
+      return FALSE;
+    }
+  SandboxDisk *disk = g_new0 (SandboxDisk, 1);
+  disk->sb = sb;
+  disk->id = g_strdup (id);
+  disk->path = g_strdup (path);
+  disk->read_only = read_only;
+  disk->scsi_id = (guint) scsi_id;
+  disk->attached = TRUE;
+  g_hash_table_insert (sb->disks, disk->id, disk);
+  sb->next_disk = MAX (sb->next_disk, n + 1);
+  return TRUE;
 }
 
 static void
@@ -106,6 +139,7 @@ on_device_added (QmpClient *qmp, JsonNode *result, const GError *error, gpointer
     }
   disk->attached = TRUE;
   finish_call (disk, sandbox_disk_to_json (disk), NULL, "attach");
+  sandbox_save (disk->sb);
 }
 
 static void

@@ -8,6 +8,7 @@
 
 typedef struct
 {
+  Sandbox *sb;
   guint32 id;
   gint64 guest_pid;
   char **args;
@@ -23,6 +24,11 @@ typedef struct
   guint64 stdin_sent;    /* bytes sent to the guest */
   guint64 stdin_acked;   /* bytes the guest wrote to the pipe */
   GList *stdin_writers;  /* StdinWrite: WriteStdin calls waiting for their ack */
+  guint64 out_acked;     /* output offsets acknowledged to the guest */
+  guint64 err_acked;
+  guint64 out_skip; /* bytes the guest resends (a replay) that are stored already */
+  guint64 err_skip;
+  gboolean replayed; /* the guest resent it in this session */
 } SandboxProcess;
 
 typedef struct SandboxDisk SandboxDisk;
@@ -50,6 +56,10 @@ struct Sandbox
   char *kernel_release;
 
   GPid pid;
+  guint64 qemu_start_time; /* /proc/PID/stat's, to know the pid is still our QEMU */
+  gint64 start_real_us;    /* when QEMU started, wall clock */
+  int pidfd;               /* of a QEMU another sandboxd started (reattached), or -1 */
+  guint pidfd_watch;
   guint child_watch;
   guint boot_timer;
   guint stop_timer;
@@ -73,13 +83,36 @@ struct Sandbox
   guint stats_timer;
   GHashTable *disks; /* id -> SandboxDisk */
   guint next_disk;
+
+  guint save_idle;   /* a save of state.json is due */
+  gboolean resuming; /* reattached: the guest's replay has not ended yet */
 };
+
+/* A sandbox record for @id in @dir, with nothing in it yet. */
+Sandbox *sandbox_alloc (Daemon *daemon, const char *id, const char *dir);
 
 /* Marks the sandbox failed with @reason, answers everyone waiting and
  * kills QEMU. No-op once stopped or failed. */
 void sandbox_fail (Sandbox *sb, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 
+/* Opens the QMP and agent channels of the QEMU in sb->pid. */
+void sandbox_connect (Sandbox *sb);
+/* QEMU is gone: with its wait status, or -1 when it was not our child. */
+void sandbox_qemu_exited (Sandbox *sb, int status);
+/* Sends @sig to QEMU (through its pidfd when reattached). */
+void sandbox_signal_qemu (Sandbox *sb, int sig);
+
+/* sandbox-state.c: DIR/sb/<id>/state.json, written atomically (temp file,
+ * fsync, rename). sandbox_save writes it from the main loop, once for any
+ * number of changes; sandbox_save_now at once. */
+void sandbox_save (Sandbox *sb);
+gboolean sandbox_save_now (Sandbox *sb, GError **error);
+/* The start time of process @pid (field 22 of /proc/PID/stat), 0 if gone. */
+guint64 sandbox_process_start_time (GPid pid);
+
 /* sandbox-process.c */
+/* A process record with its output files (@reopen: they exist already). */
+SandboxProcess *sandbox_process_new (Sandbox *sb, guint32 id, gboolean reopen, GError **error);
 void sandbox_process_free (SandboxProcess *proc);
 /* A control message about a process (started, exec-failed, exit). */
 void sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg);
@@ -91,5 +124,7 @@ void sandbox_processes_abort (Sandbox *sb, RpcStatus status, const char *reason)
 /* sandbox-disks.c */
 void sandbox_disk_free (SandboxDisk *disk);
 JsonObject *sandbox_disk_to_json (SandboxDisk *disk);
+/* A disk that state.json says is attached. */
+gboolean sandbox_disk_restore (Sandbox *sb, JsonObject *disk, GError **error);
 /* QMP said DEVICE_DELETED for @device. */
 void sandbox_disk_device_deleted (Sandbox *sb, const char *device);

@@ -3,9 +3,85 @@
 #include "json-fields.h"
 
 #include <errno.h>
+#include <signal.h>
 
 /* Output readers may ask for at most this much per call. */
 #define READ_MAX_BYTES (1024 * 1024)
+/* The guest hears how far its output is stored every this many bytes
+ * (its window, AGENT_STREAM_WINDOW, is larger), and at each exit. */
+#define ACK_STEP (64 * 1024)
+
+static void on_output_read (gpointer data);
+
+SandboxProcess *
+sandbox_process_new (Sandbox *sb, guint32 id, gboolean reopen, GError **error)
+{
+  SandboxProcess *proc = g_new0 (SandboxProcess, 1);
+  proc->sb = sb;
+  proc->id = id;
+  g_autofree char *proc_dir = g_build_filename (sb->dir, "proc", NULL);
+  g_autofree char *out_path = g_strdup_printf ("%s/%u.stdout", proc_dir, proc->id);
+  g_autofree char *err_path = g_strdup_printf ("%s/%u.stderr", proc_dir, proc->id);
+  g_mkdir_with_parents (proc_dir, 0700);
+  if ((proc->out = output_log_new (out_path, reopen, error)) == NULL
+      || (proc->err = output_log_new (err_path, reopen, error)) == NULL)
+    {
+      sandbox_process_free (proc);
+      return NULL;
+    }
+  output_log_set_read_hook (proc->out, on_output_read, proc);
+  output_log_set_read_hook (proc->err, on_output_read, proc);
+  return proc;
+}
+
+/* How far the guest may be told its output is stored: all of it, unless
+ * readers lag more than the daemon's output buffer behind (then the guest
+ * holds the rest, and its process blocks once its window is full). */
+static guint64
+ack_point (Sandbox *sb, OutputLog *log, guint64 acked, gboolean all)
+{
+  guint64 size = output_log_size (log);
+  guint64 limit = sb->daemon->output_buffer_bytes;
+  if (!all && limit > 0 && output_log_unread (log) > limit)
+    return acked;
+  if (!all && size - acked < ACK_STEP)
+    return acked;
+  return size;
+}
+
+/* Tells the guest what is stored (see ack_point); with @exit, everything,
+ * and that the exit report arrived, so it may forget the process. */
+static void
+send_ack (SandboxProcess *proc, gboolean exit)
+{
+  Sandbox *sb = proc->sb;
+  guint64 out = ack_point (sb, proc->out, proc->out_acked, exit);
+  guint64 err = ack_point (sb, proc->err, proc->err_acked, exit);
+  if (!exit && out == proc->out_acked && err == proc->err_acked)
+    return;
+  if (sb->agent == NULL || sb->state != SANDBOX_RUNNING)
+    return;
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "ack");
+  json_object_set_int_member (msg, "id", proc->id);
+  json_object_set_int_member (msg, "stdout", (gint64) out);
+  json_object_set_int_member (msg, "stderr", (gint64) err);
+  if (exit)
+    json_object_set_boolean_member (msg, "exit", TRUE);
+  if (agent_channel_send_control (sb->agent, msg, NULL))
+    {
+      proc->out_acked = out;
+      proc->err_acked = err;
+    }
+}
+
+static void
+on_output_read (gpointer data)
+{
+  SandboxProcess *proc = data;
+  if (!proc->exited)
+    send_ack (proc, FALSE);
+}
 
 static JsonObject *
 exit_json (SandboxProcess *proc)
@@ -61,8 +137,8 @@ void
 sandbox_process_free (SandboxProcess *proc)
 {
   g_assert (proc->exec_call == NULL && proc->waiters == NULL && proc->stdin_writers == NULL);
-  output_log_free (proc->out);
-  output_log_free (proc->err);
+  g_clear_pointer (&proc->out, output_log_free);
+  g_clear_pointer (&proc->err, output_log_free);
   g_strfreev (proc->args);
   g_free (proc);
 }
@@ -139,16 +215,9 @@ sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
       return;
     }
 
-  SandboxProcess *proc = g_new0 (SandboxProcess, 1);
-  proc->id = sb->next_proc++;
-  g_autofree char *proc_dir = g_build_filename (sb->dir, "proc", NULL);
-  g_autofree char *out_path = g_strdup_printf ("%s/%u.stdout", proc_dir, proc->id);
-  g_autofree char *err_path = g_strdup_printf ("%s/%u.stderr", proc_dir, proc->id);
-  g_mkdir_with_parents (proc_dir, 0700);
-  if ((proc->out = output_log_new (out_path, &error)) == NULL
-      || (proc->err = output_log_new (err_path, &error)) == NULL)
+  SandboxProcess *proc = sandbox_process_new (sb, sb->next_proc++, FALSE, &error);
+  if (proc == NULL)
     {
-      sandbox_process_free (proc);
       rpc_call_return_gerror (call, error);
       return;
     }
@@ -319,15 +388,111 @@ guest_protocol_error (Sandbox *sb, const char *type, const char *what)
   sandbox_fail (sb, "the guest agent sent a bad \"%s\" message: %s", type, what);
 }
 
+static void
+process_exited (Sandbox *sb, SandboxProcess *proc, gint64 exit_code, gint64 sig)
+{
+  proc->exited = TRUE;
+  proc->stdin_closed = TRUE;
+  stdin_writers_answer (proc, TRUE, "the process has exited");
+  proc->signal = sig;
+  proc->exit_code = sig ? -1 : exit_code;
+  output_log_close (proc->out);
+  output_log_close (proc->err);
+  emit (sb, "process.exited", proc, exit_json (proc));
+  GList *waiters = g_steal_pointer (&proc->waiters);
+  for (GList *l = waiters; l; l = l->next)
+    rpc_call_return (l->data, exit_json (proc));
+  g_list_free_full (waiters, (GDestroyNotify) rpc_call_unref);
+  sandbox_save (sb);
+}
+
+/* The guest resends a process's unacknowledged output (a new session):
+ * @out_from and @err_from are where its resent bytes start. */
+static void
+process_replay (Sandbox *sb, SandboxProcess *proc, JsonObject *msg, gint64 pid, gint64 out_from,
+                gint64 err_from)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 received = 0, written = 0;
+  if (!json_field_int (msg, "stdin_received", TRUE, 0, G_MAXINT64, &received, &error)
+      || !json_field_int (msg, "stdin_written", TRUE, 0, received, &written, &error))
+    {
+      guest_protocol_error (sb, "replay", error->message);
+      return;
+    }
+  /* WriteStdin calls of the old session are gone; count on from the guest's. */
+  proc->stdin_sent = (guint64) received;
+  proc->stdin_acked = (guint64) written;
+  guint64 out_size = output_log_size (proc->out), err_size = output_log_size (proc->err);
+  if ((guint64) out_from > out_size || (guint64) err_from > err_size)
+    {
+      guest_protocol_error (sb, "replay", "it resends from beyond what it sent");
+      return;
+    }
+  proc->out_skip = out_size - (guint64) out_from;
+  proc->err_skip = err_size - (guint64) err_from;
+  proc->out_acked = (guint64) out_from;
+  proc->err_acked = (guint64) err_from;
+  proc->replayed = TRUE;
+  if (!proc->exited)
+    proc->guest_pid = pid;
+}
+
+/* The end of a replay: a process the guest no longer has ended while
+ * nobody listened (its exit report was lost with the old session). */
+static void
+replay_done (Sandbox *sb)
+{
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, sb->procs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      SandboxProcess *proc = value;
+      if (!proc->exited && !proc->replayed && proc->exec_call == NULL)
+        {
+          g_message ("sandbox %s: process %u is gone from the guest; reporting it killed", sb->name,
+                     proc->id);
+          process_exited (sb, proc, -1, SIGKILL);
+        }
+      proc->replayed = FALSE;
+    }
+  sb->resuming = FALSE;
+}
+
+static void
+stdin_acked (Sandbox *sb, SandboxProcess *proc, gint64 offset, gboolean closed)
+{
+  if ((guint64) offset > proc->stdin_sent || (guint64) offset < proc->stdin_acked)
+    {
+      guest_protocol_error (sb, "stdin-ack", "offset outside what was sent");
+      return;
+    }
+  proc->stdin_acked = (guint64) offset;
+  if (closed)
+    proc->stdin_closed = TRUE;
+  g_autofree char *why
+      = g_strdup_printf ("the stdin of process %u of %s is closed", proc->id, sb->name);
+  stdin_writers_answer (proc, FALSE, NULL);
+  stdin_writers_answer (proc, closed, why);
+}
+
 void
 sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
 {
   g_autoptr (GError) error = NULL;
-  gint64 id = 0, pid = 0, err = 0, exit_code = 0, sig = 0;
+  gint64 id = 0, pid = 0, err = 0, exit_code = 0, sig = 0, out_from = 0, err_from = 0;
   const char *message = "exec failed";
 
+  if (g_str_equal (type, "replayed"))
+    {
+      if (sb->resuming)
+        replay_done (sb);
+      return;
+    }
   if (!g_str_equal (type, "started") && !g_str_equal (type, "exec-failed")
-      && !g_str_equal (type, "exit") && !g_str_equal (type, "stdin-ack"))
+      && !g_str_equal (type, "exit") && !g_str_equal (type, "stdin-ack")
+      && !g_str_equal (type, "replay"))
     {
       g_message ("sandbox %s: ignoring agent message \"%s\"", sb->name, type);
       return;
@@ -341,63 +506,51 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       || !json_field_int (msg, "errno", FALSE, 0, 4095, &err, &error)
       || !json_field_int (msg, "exit_code", FALSE, 0, 255, &exit_code, &error)
       || !json_field_int (msg, "signal", FALSE, 0, 64, &sig, &error)
+      || !json_field_int (msg, "stdout", FALSE, 0, G_MAXINT64, &out_from, &error)
+      || !json_field_int (msg, "stderr", FALSE, 0, G_MAXINT64, &err_from, &error)
       || !json_field_string (msg, "message", FALSE, &message, &error))
     {
       guest_protocol_error (sb, type, error->message);
       return;
     }
   SandboxProcess *proc = lookup (sb, (guint32) id);
+  if (proc == NULL && g_str_equal (type, "replay") && sb->resuming && id < sb->next_proc
+      && g_hash_table_size (sb->procs) < MAX_PROCESSES)
+    {
+      /* Started just before sandboxd went down, before it was saved. */
+      proc = sandbox_process_new (sb, (guint32) id, FALSE, &error);
+      if (proc == NULL)
+        {
+          sandbox_fail (sb, "%s", error->message);
+          return;
+        }
+      proc->args = g_new0 (char *, 1);
+      g_hash_table_insert (sb->procs, GUINT_TO_POINTER (proc->id), proc);
+    }
   if (proc == NULL)
     {
       guest_protocol_error (sb, type, "unknown process id");
       return;
     }
 
-  if (g_str_equal (type, "stdin-ack"))
+  if (g_str_equal (type, "replay"))
+    process_replay (sb, proc, msg, pid, out_from, err_from);
+  else if (g_str_equal (type, "stdin-ack"))
+    stdin_acked (sb, proc, offset, closed);
+  else if (g_str_equal (type, "exit"))
     {
-      if ((guint64) offset > proc->stdin_sent || (guint64) offset < proc->stdin_acked)
+      if (proc->exec_call != NULL)
         {
-          guest_protocol_error (sb, type, "offset outside what was sent");
+          guest_protocol_error (sb, type, "exit of a process that never started");
           return;
         }
-      proc->stdin_acked = (guint64) offset;
-      if (closed)
-        proc->stdin_closed = TRUE;
-      g_autofree char *why
-          = g_strdup_printf ("the stdin of process %u of %s is closed", proc->id, sb->name);
-      stdin_writers_answer (proc, FALSE, NULL);
-      stdin_writers_answer (proc, closed, why);
-      return;
+      if (!proc->exited)
+        process_exited (sb, proc, exit_code, sig);
+      send_ack (proc, TRUE); /* again, if a new session resends it */
     }
-
-  if (g_str_equal (type, "exit"))
-    {
-      if (proc->exited || proc->exec_call != NULL)
-        {
-          guest_protocol_error (sb, type, "exit of a process that is not running");
-          return;
-        }
-      proc->exited = TRUE;
-      proc->stdin_closed = TRUE;
-      stdin_writers_answer (proc, TRUE, "the process has exited");
-      proc->signal = sig;
-      proc->exit_code = sig ? -1 : exit_code;
-      output_log_close (proc->out);
-      output_log_close (proc->err);
-      emit (sb, "process.exited", proc, exit_json (proc));
-      GList *waiters = g_steal_pointer (&proc->waiters);
-      for (GList *l = waiters; l; l = l->next)
-        rpc_call_return (l->data, exit_json (proc));
-      g_list_free_full (waiters, (GDestroyNotify) rpc_call_unref);
-      return;
-    }
-
-  if (proc->exec_call == NULL)
-    {
-      guest_protocol_error (sb, type, "process already started");
-      return;
-    }
-  if (g_str_equal (type, "started"))
+  else if (proc->exec_call == NULL)
+    guest_protocol_error (sb, type, "process already started");
+  else if (g_str_equal (type, "started"))
     {
       proc->guest_pid = pid;
       JsonObject *res = json_object_new ();
@@ -406,6 +559,7 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       rpc_call_return (proc->exec_call, res);
       g_clear_pointer (&proc->exec_call, rpc_call_unref);
       emit (sb, "process.started", proc, NULL);
+      sandbox_save (sb);
     }
   else
     {
@@ -415,13 +569,25 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
     }
 }
 
+/* Drops the first bytes of a replayed stream that are stored already. */
+static void
+skip_stored (guint64 *skip, const guint8 **bytes, gsize *len)
+{
+  gsize n = (gsize) MIN (*skip, (guint64) *len);
+  *skip -= n;
+  *bytes += n;
+  *len -= n;
+}
+
 void
 sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, const guint8 *bytes,
                       gsize len, gboolean eof)
 {
   g_autoptr (GError) error = NULL;
   SandboxProcess *proc = lookup (sb, stream);
-  if (proc == NULL || proc->exited)
+  if (proc != NULL)
+    skip_stored (is_stderr ? &proc->err_skip : &proc->out_skip, &bytes, &len);
+  if (proc == NULL || (proc->exited && len > 0))
     {
       sandbox_fail (sb, "the guest agent sent output for %s process %u",
                     proc ? "finished" : "unknown", stream);
@@ -435,6 +601,8 @@ sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, const gui
     }
   if (eof)
     output_log_close (log);
+  else if (!proc->exited)
+    send_ack (proc, FALSE);
 }
 
 static gint

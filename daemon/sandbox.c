@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -50,6 +51,7 @@ set_state (Sandbox *sb, SandboxState state)
   if (sb->state == state)
     return;
   sb->state = state;
+  sandbox_save (sb);
   JsonObject *ev = json_object_new ();
   json_object_set_string_member (ev, "sandbox_id", sb->id);
   json_object_set_string_member (ev, "name", sb->name);
@@ -69,6 +71,24 @@ new_id (void)
 }
 
 Sandbox *
+sandbox_alloc (Daemon *daemon, const char *id, const char *dir)
+{
+  Sandbox *sb = g_new0 (Sandbox, 1);
+  sb->daemon = daemon;
+  sb->id = g_strdup (id);
+  sb->name = g_strdup (id);
+  sb->dir = g_strdup (dir);
+  sb->state = SANDBOX_CREATING;
+  sb->pidfd = -1;
+  sb->created = g_date_time_new_now_utc ();
+  sb->procs = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sandbox_process_free);
+  sb->disks
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) sandbox_disk_free);
+  sb->next_proc = 1;
+  return sb;
+}
+
+Sandbox *
 sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error)
 {
   g_autofree char *id = new_id ();
@@ -79,20 +99,22 @@ sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error)
       g_set_error (error, RPC_ERROR, RPC_STATUS_INTERNAL, "create %s: %s", dir, g_strerror (e));
       return NULL;
     }
-  Sandbox *sb = g_new0 (Sandbox, 1);
-  sb->daemon = daemon;
-  sb->id = g_steal_pointer (&id);
-  sb->name = g_strdup (config->name ? config->name : sb->id);
-  sb->dir = g_steal_pointer (&dir);
-  sb->state = SANDBOX_CREATING;
+  Sandbox *sb = sandbox_alloc (daemon, id, dir);
+  if (config->name)
+    {
+      g_free (sb->name);
+      sb->name = g_strdup (config->name);
+    }
   sb->memory_mb = config->memory_mb;
   sb->cpus = config->cpus;
   sb->delete_on_failure = config->delete_on_failure;
-  sb->created = g_date_time_new_now_utc ();
-  sb->procs = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sandbox_process_free);
-  sb->disks
-      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) sandbox_disk_free);
-  sb->next_proc = 1;
+  /* A directory without state.json is one sandboxd may remove at start. */
+  if (!sandbox_save_now (sb, error))
+    {
+      daemon_remove_tree (dir, NULL);
+      sandbox_free (sb);
+      return NULL;
+    }
   return sb;
 }
 
@@ -132,6 +154,11 @@ sandbox_free (Sandbox *sb)
   g_clear_handle_id (&sb->stop_timer, g_source_remove);
   g_clear_handle_id (&sb->release_idle, g_source_remove);
   g_clear_handle_id (&sb->grace_timer, g_source_remove);
+  g_clear_handle_id (&sb->pidfd_watch, g_source_remove);
+  if (sb->pidfd >= 0)
+    close (sb->pidfd);
+  if (sb->save_idle)
+    sandbox_save_now (sb, NULL);
   answer_stats_calls (sb, NULL);
   g_free (sb->grace_reason);
   release_channels (sb);
@@ -254,7 +281,7 @@ sandbox_fail (Sandbox *sb, const char *fmt, ...)
   g_autofree char *why = g_strdup_printf ("sandbox %s failed: %s", sb->name, sb->error);
   sandbox_processes_abort (sb, RPC_STATUS_UNAVAILABLE, why);
   if (sb->pid > 0)
-    kill (sb->pid, SIGKILL);
+    sandbox_signal_qemu (sb, SIGKILL);
   release_channels_later (sb);
   if (sb->delete_on_failure)
     sandbox_delete (sb, NULL);
@@ -286,8 +313,8 @@ fail_unless_qemu_exits (Sandbox *sb, const char *reason)
   sb->grace_timer = g_timeout_add (EXIT_GRACE_MS, on_grace_timeout, sb);
 }
 
-static gboolean
-rm_rf (const char *path, GError **error)
+gboolean
+daemon_remove_tree (const char *path, GError **error)
 {
   struct stat st;
   if (lstat (path, &st) < 0)
@@ -301,7 +328,7 @@ rm_rf (const char *path, GError **error)
       while ((name = g_dir_read_name (dir)) != NULL)
         {
           g_autofree char *child = g_build_filename (path, name, NULL);
-          if (!rm_rf (child, error))
+          if (!daemon_remove_tree (child, error))
             return FALSE;
         }
       if (rmdir (path) == 0)
@@ -322,7 +349,7 @@ finish_delete (Sandbox *sb)
   release_channels (sb);
   answer_stop_calls (sb);
   sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
-  gboolean removed = rm_rf (sb->dir, &error);
+  gboolean removed = daemon_remove_tree (sb->dir, &error);
 
   GList *calls = g_steal_pointer (&sb->delete_calls);
   for (GList *l = calls; l; l = l->next)
@@ -344,16 +371,37 @@ finish_delete (Sandbox *sb)
   daemon_sandbox_gone (sb->daemon, sb->id);
 }
 
+/* QEMU's sockets go with it; its logs stay for `inspect` until rm. */
 static void
-on_qemu_exit (GPid pid, int status, gpointer data)
+remove_sockets (Sandbox *sb)
 {
-  Sandbox *sb = data;
-  sb->child_watch = 0;
+  const char *names[] = { QEMU_QMP_SOCKET, QEMU_AGENT_SOCKET };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = g_build_filename (sb->dir, names[i], NULL);
+      unlink (path);
+    }
+}
+
+void
+sandbox_signal_qemu (Sandbox *sb, int sig)
+{
+  if (sb->pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, sb->pidfd, sig, NULL, 0);
+  else if (sb->pid > 0)
+    kill (sb->pid, sig);
+}
+
+void
+sandbox_qemu_exited (Sandbox *sb, int status)
+{
   sb->pid = 0;
-  g_spawn_close_pid (pid);
+  sb->qemu_start_time = 0;
   if (sb->agent)
     agent_channel_drain (sb->agent);
   g_hash_table_remove_all (sb->disks); /* they went with QEMU */
+  remove_sockets (sb);
+  sandbox_save (sb);
 
   if (sb->deleting)
     {
@@ -374,11 +422,21 @@ on_qemu_exit (GPid pid, int status, gpointer data)
   g_autofree char *log_path = g_build_filename (sb->dir, QEMU_LOG, NULL);
   g_autofree char *log_tail = qemu_file_tail (log_path, 600);
   g_autofree char *tail = console_tail (sb);
-  g_autofree char *how = WIFSIGNALED (status)
+  g_autofree char *how = status < 0 ? g_strdup ("status unknown: an earlier sandboxd started it")
+                         : WIFSIGNALED (status)
                              ? g_strdup_printf ("killed by signal %d", WTERMSIG (status))
                              : g_strdup_printf ("exit status %d", WEXITSTATUS (status));
   sandbox_fail (sb, "QEMU exited unexpectedly (%s)%s%s%s", how, *log_tail ? ": " : "", log_tail,
                 sb->state == SANDBOX_BOOTING ? tail : "");
+}
+
+static void
+on_child_exit (GPid pid, int status, gpointer data)
+{
+  Sandbox *sb = data;
+  sb->child_watch = 0;
+  g_spawn_close_pid (pid);
+  sandbox_qemu_exited (sb, status);
 }
 
 static gboolean
@@ -531,10 +589,23 @@ sandbox_start (Sandbox *sb, RpcCall *call)
       sandbox_fail (sb, "cannot start QEMU: %s", error->message);
       return;
     }
-  sb->child_watch = g_child_watch_add (sb->pid, on_qemu_exit, sb);
+  sb->child_watch = g_child_watch_add (sb->pid, on_child_exit, sb);
   sb->boot_timer = g_timeout_add_seconds (d->boot_timeout_s, on_boot_timeout, sb);
+  sb->qemu_start_time = sandbox_process_start_time (sb->pid);
+  sb->start_real_us = g_get_real_time ();
+  /* Saved before anything else happens: a restarted sandboxd must know
+   * this QEMU is ours. */
+  if (!sandbox_save_now (sb, &error))
+    g_warning ("sandbox %s: cannot save its state: %s", sb->name, error->message);
+  sandbox_connect (sb);
+}
+
+void
+sandbox_connect (Sandbox *sb)
+{
 
   g_autofree char *qmp_path = g_build_filename (sb->dir, QEMU_QMP_SOCKET, NULL);
+  release_channels (sb);
   sb->qmp = qmp_client_new (qmp_path);
   qmp_client_set_closed_handler (sb->qmp, on_qmp_closed, sb);
   qmp_client_subscribe (sb->qmp, "DEVICE_DELETED", on_device_deleted, sb);
@@ -564,7 +635,7 @@ on_stop_timer (gpointer data)
   else
     {
       g_message ("sandbox %s: QEMU did not quit within %d ms; killing it", sb->name, STOP_GRACE_MS);
-      kill (sb->pid, SIGKILL);
+      sandbox_signal_qemu (sb, SIGKILL);
     }
   return G_SOURCE_REMOVE;
 }
@@ -577,7 +648,7 @@ stop_escalate (Sandbox *sb)
   sb->stop_phase = STOP_QUIT;
   if (sb->qmp == NULL || !qmp_client_is_connected (sb->qmp))
     {
-      kill (sb->pid, SIGKILL);
+      sandbox_signal_qemu (sb, SIGKILL);
       return;
     }
   sb->stop_timer = g_timeout_add (STOP_GRACE_MS, on_stop_timer, sb);
@@ -591,7 +662,7 @@ on_quit_reply (QmpClient *qmp, JsonNode *result, const GError *error, gpointer d
   /* QEMU closes the socket while answering quit; either way its exit is
    * what ends the stop. If QMP is unusable, do not wait for the grace. */
   if (error && error->code != QMP_ERROR_CLOSED && sb->pid > 0)
-    kill (sb->pid, SIGKILL);
+    sandbox_signal_qemu (sb, SIGKILL);
 }
 
 static void
@@ -656,7 +727,7 @@ sandbox_kill (Sandbox *sb, RpcCall *call)
   if (sb->state != SANDBOX_FAILED)
     set_state (sb, SANDBOX_STOPPING);
   answer_start_calls (sb);
-  kill (sb->pid, SIGKILL);
+  sandbox_signal_qemu (sb, SIGKILL);
 }
 
 /* Reads a /proc/PID file; NULL when the process is gone. */

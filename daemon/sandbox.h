@@ -30,7 +30,17 @@ const char *sandbox_state_to_string (SandboxState state);
 
 /* Makes the sandbox and its directory; nothing runs yet. */
 Sandbox *sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error);
+/* Leaves QEMU running: a later sandboxd reattaches it. */
 void sandbox_free (Sandbox *sandbox);
+
+/* The sandbox sandboxd saved in RUNTIME_DIR/sb/@id (state.json), as it
+ * was; nothing is checked or started yet (see sandbox_reattach). */
+Sandbox *sandbox_load (Daemon *daemon, const char *id, GError **error);
+/* After a restart of sandboxd: a running sandbox whose QEMU is still there
+ * gets its QMP and agent channels back, and the guest resends the output
+ * not yet stored. Any other sandbox whose QEMU still runs (it was booting or
+ * stopping) is stopped, and marked failed or stopped with the reason. */
+void sandbox_reattach (Sandbox *sandbox);
 
 const char *sandbox_get_id (Sandbox *sandbox);
 const char *sandbox_get_name (Sandbox *sandbox);

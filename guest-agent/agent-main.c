@@ -12,7 +12,6 @@
 #include <fcntl.h>
 #include <glib-unix.h>
 #include <linux/input.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,35 +22,18 @@
 
 #define MODULE_LIST "/lib/modules/sandbox-modules.list"
 #define PORT_TIMEOUT_MS 20000
-#define READ_CHUNK 32768
-/* Output is read from processes only while the queue to the host is short:
- * a slow host slows the processes instead of growing the agent's memory. */
-#define OUTQ_HIGH (1024 * 1024)
-#define OUTQ_LOW (256 * 1024)
 /* How long processes get between SIGTERM and SIGKILL at shutdown. */
 #define SHUTDOWN_GRACE_MS 3000
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
-typedef struct
+static struct
 {
-  int fd;
-  gboolean connected;
-  guint in_src;
-  guint out_src;
-  guint reconnect_src;
-  AgentDecoder *decoder;
-  GByteArray *outq;
-  gboolean output_paused;
-  GHashTable *procs; /* id -> AgentProcess */
+  GHashTable *procs; /* id -> AgentProcess, until the host acknowledged its exit */
   gboolean shutting_down;
-} Agent;
+} agent;
 
-static Agent agent;
-
-static void channel_flush (void);
 static void maybe_finish_shutdown (void);
 static void power_off_after_flush (int budget_ms) G_GNUC_NORETURN;
-static void proc_update_watches (AgentProcess *proc);
 
 static void log_msg (const char *fmt, ...) G_GNUC_PRINTF (1, 2);
 
@@ -65,72 +47,15 @@ log_msg (const char *fmt, ...)
   fprintf (stderr, "sandbox-agent: %s\n", msg);
 }
 
-/* ---- output to the host ---- */
-
-static void
-set_output_paused (gboolean paused)
-{
-  if (agent.output_paused == paused)
-    return;
-  agent.output_paused = paused;
-  GHashTableIter it;
-  gpointer value;
-  g_hash_table_iter_init (&it, agent.procs);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    proc_update_watches (value);
-}
-
-static void
-send_control (JsonObject *msg)
-{
-  g_autoptr (GError) error = NULL;
-  if (!agent_frame_append_control (agent.outq, msg, &error))
-    log_msg ("dropping control message: %s", error->message);
-  channel_flush ();
-}
-
-static gboolean
-on_port_writable (int fd, GIOCondition cond, gpointer data)
-{
-  agent.out_src = 0;
-  channel_flush ();
-  return G_SOURCE_REMOVE;
-}
-
-static void
-channel_flush (void)
-{
-  if (!agent.connected)
-    return;
-  while (agent.outq->len > 0)
-    {
-      ssize_t n = write (agent.fd, agent.outq->data, agent.outq->len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          if (errno != EAGAIN)
-            log_msg ("write to port: %s", g_strerror (errno));
-          break;
-        }
-      g_byte_array_remove_range (agent.outq, 0, (guint) n);
-    }
-  if (agent.outq->len > 0 && agent.out_src == 0)
-    agent.out_src = g_unix_fd_add (agent.fd, G_IO_OUT, on_port_writable, NULL);
-  if (agent.outq->len >= OUTQ_HIGH)
-    set_output_paused (TRUE);
-  else if (agent.outq->len <= OUTQ_LOW)
-    set_output_paused (FALSE);
-}
-
 /* ---- processes ---- */
 
+/* Reports the exit once both streams ended, so it comes after all output.
+ * The process is kept (for a new session) until the host acknowledges it. */
 static void
 maybe_report_exit (AgentProcess *proc)
 {
-  if (!proc->exited || proc->out_fd >= 0 || proc->err_fd >= 0)
+  if (!proc->exited || proc->exit_sent || proc->out.fd >= 0 || proc->err.fd >= 0)
     return;
-  /* Both streams have sent EOF, so the exit report comes after all output. */
   g_autoptr (JsonObject) msg = json_object_new ();
   json_object_set_string_member (msg, "type", "exit");
   json_object_set_int_member (msg, "id", proc->id);
@@ -138,69 +63,9 @@ maybe_report_exit (AgentProcess *proc)
     json_object_set_int_member (msg, "signal", WTERMSIG (proc->wait_status));
   else
     json_object_set_int_member (msg, "exit_code", WEXITSTATUS (proc->wait_status));
-  send_control (msg);
-  g_hash_table_remove (agent.procs, GUINT_TO_POINTER (proc->id));
+  proc->exit_sent = TRUE;
+  agent_port_send_control (msg);
   maybe_finish_shutdown ();
-}
-
-static gboolean
-on_proc_output (int fd, GIOCondition cond, gpointer data)
-{
-  AgentProcess *proc = data;
-  gboolean is_out = fd == proc->out_fd;
-  guint8 buf[READ_CHUNK];
-
-  ssize_t n;
-  do
-    n = read (fd, buf, sizeof buf);
-  while (n < 0 && errno == EINTR);
-  if (n < 0 && errno == EAGAIN)
-    return G_SOURCE_CONTINUE;
-
-  AgentFrameType type = is_out ? AGENT_FRAME_STDOUT : AGENT_FRAME_STDERR;
-  if (n > 0)
-    {
-      agent_frame_append (agent.outq, type, 0, proc->id, buf, (gsize) n);
-      channel_flush ();
-      return G_SOURCE_CONTINUE;
-    }
-
-  /* EOF (or a read error, which ends the stream the same way). */
-  agent_frame_append (agent.outq, type, AGENT_FRAME_FLAG_EOF, proc->id, NULL, 0);
-  close (fd);
-  if (is_out)
-    {
-      proc->out_fd = -1;
-      proc->out_src = 0;
-    }
-  else
-    {
-      proc->err_fd = -1;
-      proc->err_src = 0;
-    }
-  channel_flush ();
-  maybe_report_exit (proc);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-watch_fd (AgentProcess *proc, int fd, guint *src)
-{
-  gboolean want = fd >= 0 && !agent.output_paused;
-  if (want && *src == 0)
-    *src = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_proc_output, proc);
-  else if (!want && *src != 0)
-    {
-      g_source_remove (*src);
-      *src = 0;
-    }
-}
-
-static void
-proc_update_watches (AgentProcess *proc)
-{
-  watch_fd (proc, proc->out_fd, &proc->out_src);
-  watch_fd (proc, proc->err_fd, &proc->err_src);
 }
 
 static AgentProcess *
@@ -250,7 +115,7 @@ reply_error (gint64 id, const char *type, int err, const char *message)
   if (err != 0)
     json_object_set_int_member (msg, "errno", err);
   json_object_set_string_member (msg, "message", message);
-  send_control (msg);
+  agent_port_send_control (msg);
 }
 
 static char **
@@ -312,13 +177,13 @@ handle_exec (JsonObject *msg)
       return;
     }
   g_hash_table_insert (agent.procs, GUINT_TO_POINTER (proc->id), proc);
-  proc_update_watches (proc);
+  agent_output_update (proc);
 
   g_autoptr (JsonObject) reply = json_object_new ();
   json_object_set_string_member (reply, "type", "started");
   json_object_set_int_member (reply, "id", id);
   json_object_set_int_member (reply, "pid", proc->pid);
-  send_control (reply);
+  agent_port_send_control (reply);
 }
 
 /* As PID 1, every process in the guest; on a host (tests), only ours. */
@@ -343,13 +208,7 @@ signal_all (int sig)
 static void
 power_off_after_flush (int budget_ms)
 {
-  gint64 deadline = g_get_monotonic_time () + (gint64) budget_ms * 1000;
-  while (agent.connected && agent.outq->len > 0 && g_get_monotonic_time () < deadline)
-    {
-      struct pollfd p = { .fd = agent.fd, .events = POLLOUT };
-      if (poll (&p, 1, 50) > 0)
-        channel_flush ();
-    }
+  agent_port_flush_for (budget_ms);
   agent_system_power_off ();
 }
 
@@ -358,8 +217,14 @@ power_off_after_flush (int budget_ms)
 static void
 maybe_finish_shutdown (void)
 {
-  if (!agent.shutting_down || g_hash_table_size (agent.procs) > 0)
+  if (!agent.shutting_down)
     return;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, agent.procs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (!((AgentProcess *) value)->exit_sent)
+      return;
   siginfo_t info = { 0 };
   if (waitid (P_ALL, 0, &info, WEXITED | WNOHANG | WNOWAIT) < 0 && errno == ECHILD)
     power_off_after_flush (500);
@@ -408,7 +273,7 @@ send_stdin_ack (AgentProcess *proc, gboolean closed)
   json_object_set_int_member (msg, "offset", (gint64) proc->in_written);
   if (closed)
     json_object_set_boolean_member (msg, "closed", TRUE);
-  send_control (msg);
+  agent_port_send_control (msg);
 }
 
 static void
@@ -533,8 +398,14 @@ handle_stats (JsonObject *msg)
         }
     }
   json_object_set_int_member (reply, "uptime_ms", agent_system_uptime_ms ());
-  json_object_set_int_member (reply, "processes", g_hash_table_size (agent.procs));
-  send_control (reply);
+  guint running = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, agent.procs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    running += !((AgentProcess *) value)->exited;
+  json_object_set_int_member (reply, "processes", running);
+  agent_port_send_control (reply);
 }
 
 static void
@@ -547,6 +418,8 @@ handle_control (JsonObject *msg)
     handle_signal (msg);
   else if (g_str_equal (type, "stats"))
     handle_stats (msg);
+  else if (g_str_equal (type, "ack"))
+    agent_output_handle_ack (msg);
   else if (g_str_equal (type, "shutdown"))
     begin_shutdown ("requested by the host");
   else
@@ -555,94 +428,29 @@ handle_control (JsonObject *msg)
 
 /* ---- the channel ---- */
 
-static void channel_disconnected (void);
-
-static gboolean
-on_port_readable (int fd, GIOCondition cond, gpointer data)
+static void
+on_frame (const AgentFrame *frame)
 {
-  guint8 buf[READ_CHUNK];
-  ssize_t n = read (fd, buf, sizeof buf);
-  if (n < 0 && (errno == EAGAIN || errno == EINTR))
-    return G_SOURCE_CONTINUE;
-  if (n <= 0)
+  if (frame->type == AGENT_FRAME_STDIN)
     {
-      agent.in_src = 0;
-      channel_disconnected ();
-      return G_SOURCE_REMOVE;
+      handle_stdin (frame);
+      return;
     }
-
-  agent_decoder_push (agent.decoder, buf, (gsize) n);
-  AgentFrame frame;
+  if (frame->type != AGENT_FRAME_CONTROL)
+    return;
   g_autoptr (GError) error = NULL;
-  while (agent_decoder_next (agent.decoder, &frame, &error))
-    {
-      if (frame.type == AGENT_FRAME_STDIN)
-        {
-          handle_stdin (&frame);
-          continue;
-        }
-      if (frame.type != AGENT_FRAME_CONTROL)
-        continue;
-      g_autoptr (JsonObject) msg = agent_control_parse (&frame, &error);
-      if (msg == NULL)
-        break;
-      handle_control (msg);
-    }
-  if (error != NULL)
-    {
-      /* A host that speaks garbage gets a fresh session, not a dead agent. */
-      log_msg ("%s; resetting the session", error->message);
-      agent_decoder_free (agent.decoder);
-      agent.decoder = agent_decoder_new ();
-    }
-  return G_SOURCE_CONTINUE;
+  g_autoptr (JsonObject) msg = agent_control_parse (frame, &error);
+  if (msg == NULL)
+    log_msg ("%s", error->message);
+  else
+    handle_control (msg);
 }
 
-static void
-send_hello (void)
-{
-  g_autofree char *release = agent_system_kernel_release ();
-  g_autoptr (JsonObject) msg = json_object_new ();
-  json_object_set_string_member (msg, "type", "hello");
-  json_object_set_int_member (msg, "protocol", AGENT_PROTOCOL_VERSION);
-  json_object_set_string_member (msg, "agent_version", SANDBOXD_VERSION);
-  json_object_set_string_member (msg, "kernel_release", release);
-  json_object_set_int_member (msg, "uptime_ms", agent_system_uptime_ms ());
-  send_control (msg);
-}
-
-static gboolean
-poll_host_connected (gpointer data)
-{
-  struct pollfd p = { .fd = agent.fd, .events = POLLIN | POLLOUT };
-  if (poll (&p, 1, 0) < 0 || (p.revents & POLLHUP))
-    return G_SOURCE_CONTINUE;
-
-  agent.reconnect_src = 0;
-  agent.connected = TRUE;
-  agent_decoder_free (agent.decoder);
-  agent.decoder = agent_decoder_new ();
-  agent.in_src = g_unix_fd_add (agent.fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_port_readable, NULL);
-  send_hello ();
-  return G_SOURCE_REMOVE;
-}
-
-/* The host closed its end. The port reports HUP until it comes back, which
- * the guest can only see by polling: do that gently. */
-static void
-channel_disconnected (void)
-{
-  agent.connected = FALSE;
-  if (agent.out_src)
-    {
-      g_source_remove (agent.out_src);
-      agent.out_src = 0;
-    }
-  /* A partly written frame would desynchronise the next session. */
-  g_byte_array_set_size (agent.outq, 0);
-  if (agent.reconnect_src == 0)
-    agent.reconnect_src = g_timeout_add (10, poll_host_connected, NULL);
-}
+static const AgentPortCallbacks port_callbacks = {
+  .session = agent_output_replay,
+  .frame = on_frame,
+  .queue_changed = agent_output_update_all,
+};
 
 static int
 setup_sigchld (void)
@@ -689,23 +497,21 @@ main (int argc, char **argv)
         }
     }
 
+  int fd = port_fd;
   if (port_fd >= 0)
-    {
-      agent.fd = port_fd;
-      g_unix_set_fd_nonblocking (port_fd, TRUE, NULL);
-    }
+    g_unix_set_fd_nonblocking (port_fd, TRUE, NULL);
   else if (port_path != NULL)
     {
-      agent.fd = open (port_path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-      if (agent.fd < 0)
+      fd = open (port_path, O_RDWR | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+      if (fd < 0)
         {
           log_msg ("open %s: %s", port_path, g_strerror (errno));
           return 1;
         }
     }
   else
-    agent.fd = agent_system_open_port (AGENT_PORT_NAME, PORT_TIMEOUT_MS, &error);
-  if (agent.fd < 0)
+    fd = agent_system_open_port (AGENT_PORT_NAME, PORT_TIMEOUT_MS, &error);
+  if (fd < 0)
     {
       log_msg ("%s", error->message);
       agent_system_power_off ();
@@ -713,9 +519,8 @@ main (int argc, char **argv)
 
   signal (SIGPIPE, SIG_IGN); /* a closed stdin pipe is an EPIPE, not a death */
   int sigfd = setup_sigchld ();
-  agent.outq = g_byte_array_new ();
-  agent.decoder = agent_decoder_new ();
   agent.procs = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) agent_process_free);
+  agent_output_init (agent.procs, maybe_report_exit);
   g_unix_fd_add (sigfd, G_IO_IN, on_sigchld, NULL);
   g_autoptr (GArray) inputs = agent_system_open_input_devices ();
   for (guint i = 0; i < inputs->len; i++)
@@ -727,7 +532,7 @@ main (int argc, char **argv)
            : port_fd >= 0 ? "fd"
                           : AGENT_PORT_NAME,
            agent_system_uptime_ms ());
-  channel_disconnected ();
+  agent_port_start (fd, &port_callbacks);
 
   g_autoptr (GMainLoop) loop = g_main_loop_new (NULL, FALSE);
   g_main_loop_run (loop);

@@ -137,8 +137,8 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
   proc->id = id;
   proc->pid = pid;
   proc->in_fd = in_w;
-  proc->out_fd = out_r;
-  proc->err_fd = err_r;
+  proc->out = (AgentStream){ .fd = out_r, .unacked = g_byte_array_new () };
+  proc->err = (AgentStream){ .fd = err_r, .unacked = g_byte_array_new () };
   proc->in_queue = g_byte_array_new ();
   if (in_w >= 0)
     g_unix_set_fd_nonblocking (in_w, TRUE, NULL);
@@ -152,18 +152,12 @@ agent_process_free (AgentProcess *proc)
 {
   if (proc == NULL)
     return;
-  if (proc->out_src)
-    g_source_remove (proc->out_src);
-  if (proc->err_src)
-    g_source_remove (proc->err_src);
   if (proc->in_src)
     g_source_remove (proc->in_src);
   if (proc->in_fd >= 0)
     close (proc->in_fd);
   g_byte_array_unref (proc->in_queue);
-  if (proc->out_fd >= 0)
-    close (proc->out_fd);
-  if (proc->err_fd >= 0)
-    close (proc->err_fd);
+  agent_output_stream_free (&proc->out);
+  agent_output_stream_free (&proc->err);
   g_free (proc);
 }

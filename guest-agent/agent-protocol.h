@@ -17,6 +17,10 @@
 #define AGENT_PORT_NAME "org.sandboxd.agent.0"
 #define AGENT_FRAME_HEADER_SIZE 12
 #define AGENT_FRAME_MAX_PAYLOAD (64 * 1024)
+/* The most output bytes of one stream the host may leave unacknowledged:
+ * past it the agent stops reading that process's pipe, so a slow reader on
+ * the host slows the process down (per-stream flow control). */
+#define AGENT_STREAM_WINDOW (256 * 1024)
 
 typedef enum
 {

@@ -23,22 +23,30 @@ GArray *agent_system_open_input_devices (void);
 char *agent_system_kernel_release (void);
 gint64 agent_system_uptime_ms (void);
 
+/* One output stream of a process (stdout or stderr). */
+typedef struct
+{
+  int fd;              /* the pipe's read end; -1 once it reached EOF */
+  guint src;           /* reading it, while the window is open */
+  GByteArray *unacked; /* sent bytes the host has not acknowledged yet */
+  guint64 acked;       /* stream offset of unacked->data[0] */
+} AgentStream;
+
 /* agent-process.c: starting processes. */
 typedef struct
 {
   guint32 id;
   pid_t pid;
-  int in_fd;  /* write end of its stdin; -1 without one or once closed */
-  int out_fd; /* -1 once its EOF was sent */
-  int err_fd;
+  int in_fd; /* write end of its stdin; -1 without one or once closed */
+  AgentStream out;
+  AgentStream err;
   guint in_src;
-  guint out_src;
-  guint err_src;
   GByteArray *in_queue; /* stdin bytes not yet written */
   guint64 in_written;   /* stdin bytes written so far */
   gboolean in_close;    /* close stdin once the queue is written */
   gboolean exited;
   int wait_status;
+  gboolean exit_sent; /* kept until the host acknowledges the exit */
 } AgentProcess;
 
 /* Forks and execs @argv with @envp in @cwd as @uid:@gid (no supplementary
@@ -50,3 +58,33 @@ AgentProcess *agent_process_spawn (guint32 id, char **argv, char **envp, const c
                                    gboolean with_stdin, uid_t uid, gid_t gid, int *exec_errno,
                                    GError **error);
 void agent_process_free (AgentProcess *proc);
+
+/* agent-port.c: the guest end of the channel. Frames queue while no host
+ * is there; a new host gets a new session (hello first). */
+typedef struct
+{
+  void (*session) (void);                  /* a host connected and was sent hello */
+  void (*frame) (const AgentFrame *frame); /* a frame from the host */
+  void (*queue_changed) (void);            /* agent_port_busy () may have changed */
+} AgentPortCallbacks;
+
+void agent_port_start (int fd, const AgentPortCallbacks *callbacks);
+void agent_port_send_control (JsonObject *message);
+void agent_port_send_data (AgentFrameType type, guint8 flags, guint32 stream, const guint8 *bytes,
+                           gsize len);
+/* Too much is queued for the host: read no more output for now. */
+gboolean agent_port_busy (void);
+/* Writes what is queued, waiting at most @budget_ms (before powering off). */
+void agent_port_flush_for (int budget_ms);
+
+/* agent-output.c: process output toward the host, acknowledged by offset
+ * and resent to a new session from the last acknowledged byte. */
+void agent_output_init (GHashTable *procs, void (*stream_ended) (AgentProcess *proc));
+/* Reads @proc's pipes while their windows (and the port) allow. */
+void agent_output_update (AgentProcess *proc);
+void agent_output_update_all (void);
+void agent_output_stream_free (AgentStream *stream);
+/* {"type": "ack", "id", "stdout", "stderr", "exit"} from the host. */
+void agent_output_handle_ack (JsonObject *message);
+/* A new session: every process's unacknowledged output again. */
+void agent_output_replay (void);

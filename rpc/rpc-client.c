@@ -109,10 +109,11 @@ rpc_client_call (RpcClient *client, const char *method, JsonObject *params, gint
   if (n < 0)
     {
       int e = nn_errno ();
+      /* The server answers its own deadlines; silence means it is gone. */
       if (e == ETIMEDOUT)
-        g_set_error (error, RPC_ERROR, RPC_STATUS_DEADLINE_EXCEEDED,
+        g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE,
                      "no answer to %s from %s within %" G_GINT64_FORMAT " ms", method,
-                     client->address, deadline_ms);
+                     client->address, deadline_ms + CLIENT_GRACE_MS);
       else
         g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "receive from %s: %s",
                      client->address, nn_strerror (e));

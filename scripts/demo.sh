@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh >/dev/null
 
 dir=$(mktemp -d /tmp/sandboxd-demo.XXXXXX)
-build/daemon/sandboxd --runtime-dir "$dir" 2>"$dir.log" &
+build/daemon/sandboxd --runtime-dir "$dir" --stop-on-exit 2>"$dir.log" &
 daemon=$!
 trap 'kill -TERM $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$dir" "$dir.log"' EXIT
 for _ in $(seq 100); do [ -S "$dir/rpc.sock" ] && break; sleep 0.1; done

@@ -45,15 +45,20 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$p" 2>/dev/null
   done
+  # A test that killed its sandboxd may leave QEMUs behind: not ours to keep.
+  pkill -KILL -f -- "-qmp unix:$TMP/" 2>/dev/null
   rm -rf "$TMP"
 }
 trap cleanup EXIT
 
-# start_daemon DIR [sandboxd options...]: starts sandboxd, waits for its
-# socket, exports SANDBOXD_ADDRESS. Its log is DIR.log.
+# start_daemon DIR [sandboxd options...]: starts sandboxd (which stops its
+# sandboxes on SIGTERM, unless KEEP_SANDBOXES=1), waits for its socket,
+# exports SANDBOXD_ADDRESS. Its log is DIR.log (later starts append to it).
 start_daemon() {
   local dir=$1; shift
-  "$SANDBOXD" --runtime-dir "$dir" "$@" >"$dir.log" 2>&1 &
+  local stop=--stop-on-exit
+  [ "${KEEP_SANDBOXES:-}" = 1 ] && stop=
+  "$SANDBOXD" --runtime-dir "$dir" $stop "$@" >>"$dir.log" 2>&1 &
   daemon_pids="$daemon_pids $!"
   DAEMON_PID=$!
   for _ in $(seq 200); do

@@ -3,6 +3,7 @@
 #include "agent-protocol.h"
 
 #include <gio/gio.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/utsname.h>
@@ -55,21 +56,32 @@ send_control (Host *h, const char *json)
   send_bytes (h, b);
 }
 
-/* The next frame; its payload copied into *payload. */
-static AgentFrame
-next_frame (Host *h, GBytes **payload)
+/* The next frame, if one comes within @timeout_ms (-1: wait for it); its
+ * payload copied into *payload. */
+static gboolean
+next_frame_within (Host *h, int timeout_ms, AgentFrame *f, GBytes **payload)
 {
-  AgentFrame f;
   g_autoptr (GError) error = NULL;
-  while (!agent_decoder_next (h->dec, &f, &error))
+  while (!agent_decoder_next (h->dec, f, &error))
     {
       g_assert_no_error (error);
+      struct pollfd p = { .fd = h->fd, .events = POLLIN };
+      if (poll (&p, 1, timeout_ms) == 0)
+        return FALSE;
       guint8 buf[65536];
       ssize_t n = read (h->fd, buf, sizeof buf);
       g_assert_cmpint (n, >, 0);
       agent_decoder_push (h->dec, buf, (gsize) n);
     }
-  *payload = g_bytes_new (f.payload, f.length);
+  *payload = g_bytes_new (f->payload, f->length);
+  return TRUE;
+}
+
+static AgentFrame
+next_frame (Host *h, GBytes **payload)
+{
+  AgentFrame f;
+  g_assert_true (next_frame_within (h, -1, &f, payload));
   return f;
 }
 
@@ -129,6 +141,10 @@ test_session (void)
   g_assert_cmpstr (json_object_get_string_member (hello, "type"), ==, "hello");
   g_assert_cmpint (json_object_get_int_member (hello, "protocol"), ==, AGENT_PROTOCOL_VERSION);
   g_assert_cmpstr (json_object_get_string_member (hello, "kernel_release"), ==, u.release);
+  /* A new session resends what the last host did not acknowledge: nothing. */
+  g_autoptr (JsonObject) replayed = next_control (&h);
+  g_assert_cmpstr (json_object_get_string_member (replayed, "type"), ==, "replayed");
+  g_assert_cmpint (json_object_get_int_member (replayed, "processes"), ==, 0);
 
   /* A process: its streams apart, its exit after both ended. */
   send_control (&h, "{\"type\":\"exec\",\"id\":1,\"args\":[\"sh\",\"-c\",\"echo hi; echo err >&2; "
@@ -182,6 +198,73 @@ test_session (void)
   host_stop (&h);
 }
 
+/* Output beyond AGENT_STREAM_WINDOW waits for the host's acknowledgement;
+ * the process is held, not its bytes dropped. */
+static void
+test_window (void)
+{
+  Host h = { 0 };
+  host_start (&h);
+  g_autoptr (JsonObject) hello = next_control (&h);
+  g_autoptr (JsonObject) replayed = next_control (&h);
+  send_control (&h, "{\"type\":\"exec\",\"id\":7,\"args\":[\"head\",\"-c\",\"1000000\","
+                    "\"/dev/zero\"]}");
+  g_autoptr (JsonObject) started = next_control (&h);
+  g_assert_cmpstr (json_object_get_string_member (started, "type"), ==, "started");
+
+  gsize got = 0;
+  AgentFrame f;
+  for (;;)
+    {
+      g_autoptr (GBytes) p = NULL;
+      if (!next_frame_within (&h, 500, &f, &p))
+        break;
+      g_assert_cmpint (f.type, ==, AGENT_FRAME_STDOUT);
+      got += g_bytes_get_size (p);
+    }
+  g_assert_cmpuint (got, ==, AGENT_STREAM_WINDOW);
+
+  /* Acknowledging opens the window again, until the end. */
+  gboolean exited = FALSE;
+  while (!exited)
+    {
+      g_autofree char *ack
+          = g_strdup_printf ("{\"type\":\"ack\",\"id\":7,\"stdout\":%zu,\"stderr\":0}", got);
+      send_control (&h, ack);
+      for (;;)
+        {
+          g_autoptr (GBytes) p = NULL;
+          if (!next_frame_within (&h, 500, &f, &p))
+            break;
+          if (f.type == AGENT_FRAME_STDOUT)
+            got += g_bytes_get_size (p);
+          else if (f.type == AGENT_FRAME_CONTROL)
+            {
+              AgentFrame copy = f;
+              copy.payload = g_bytes_get_data (p, NULL);
+              g_autoptr (JsonObject) o = agent_control_parse (&copy, NULL);
+              exited = g_str_equal (json_object_get_string_member (o, "type"), "exit");
+            }
+        }
+    }
+  g_assert_cmpuint (got, ==, 1000000);
+
+  /* Until its exit is acknowledged the agent keeps the process (its id is
+   * taken); afterwards it forgets it. */
+  send_control (&h, "{\"type\":\"exec\",\"id\":7,\"args\":[\"true\"]}");
+  g_autoptr (JsonObject) taken = next_control (&h);
+  g_assert_cmpstr (json_object_get_string_member (taken, "type"), ==, "exec-failed");
+  send_control (&h, "{\"type\":\"ack\",\"id\":7,\"stdout\":1000000,\"stderr\":0,"
+                    "\"exit\":true}");
+  send_control (&h, "{\"type\":\"exec\",\"id\":7,\"args\":[\"true\"]}");
+  g_autoptr (JsonObject) again = next_control (&h);
+  g_assert_cmpstr (json_object_get_string_member (again, "type"), ==, "started");
+
+  send_control (&h, "{\"type\":\"shutdown\"}");
+  g_assert_true (g_subprocess_wait_check (h.proc, NULL, NULL));
+  host_stop (&h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -189,5 +272,6 @@ main (int argc, char **argv)
   agent_path = g_getenv ("SANDBOX_AGENT");
   g_assert_nonnull (agent_path);
   g_test_add_func ("/agent-host/session", test_session);
+  g_test_add_func ("/agent-host/window", test_window);
   return g_test_run ();
 }

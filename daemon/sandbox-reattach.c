@@ -1,0 +1,71 @@
+/* sandbox-reattach.c — taking back a sandbox after sandboxd restarted.
+ *
+ * QEMU outlives sandboxd: it serves its QMP and agent sockets, so a new
+ * sandboxd connects again, as libvirt reattaches to its domains. The QEMU is
+ * no longer our child, so its end is watched through a pidfd; its pid is
+ * trusted only while /proc says the process started when the saved state
+ * says ours did (pids are reused).
+ */
+#include "sandbox-private.h"
+
+#include <glib-unix.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+static gboolean
+on_pidfd (int fd, GIOCondition cond, gpointer data)
+{
+  Sandbox *sb = data;
+  sb->pidfd_watch = 0;
+  close (sb->pidfd);
+  sb->pidfd = -1;
+  sandbox_qemu_exited (sb, -1);
+  return G_SOURCE_REMOVE;
+}
+
+/* A pidfd for the saved QEMU pid, if that process is still the same QEMU. */
+static int
+open_qemu_pidfd (Sandbox *sb)
+{
+  if (sb->pid <= 0 || sb->qemu_start_time == 0
+      || sandbox_process_start_time (sb->pid) != sb->qemu_start_time)
+    return -1;
+  int fd = (int) syscall (SYS_pidfd_open, sb->pid, 0);
+  /* Checked again with the pidfd held, so the pid cannot change under us. */
+  if (fd >= 0 && sandbox_process_start_time (sb->pid) != sb->qemu_start_time)
+    {
+      close (fd);
+      return -1;
+    }
+  return fd;
+}
+
+void
+sandbox_reattach (Sandbox *sb)
+{
+  SandboxState was = sb->state;
+  sb->pidfd = open_qemu_pidfd (sb);
+  if (sb->pidfd < 0)
+    {
+      if (sb->pid > 0 || (was != SANDBOX_STOPPED && was != SANDBOX_FAILED))
+        sandbox_qemu_exited (sb, -1); /* fails it, unless it was stopping */
+      return;
+    }
+  sb->pidfd_watch = g_unix_fd_add (sb->pidfd, G_IO_IN, on_pidfd, sb);
+
+  if (was == SANDBOX_RUNNING)
+    {
+      g_message ("sandbox %s: reattaching to its QEMU (pid %d)", sb->name, (int) sb->pid);
+      sb->resuming = TRUE;
+      sandbox_connect (sb);
+      return;
+    }
+  /* Half-made or half-stopped: finish it off and say so. */
+  sb->stop_phase = STOP_QUIT;
+  if (was == SANDBOX_STOPPING || was == SANDBOX_STOPPED || was == SANDBOX_FAILED)
+    sandbox_signal_qemu (sb, SIGKILL);
+  else
+    sandbox_fail (sb, "sandboxd restarted while the sandbox was %s; it was stopped",
+                  sandbox_state_to_string (was));
+}

@@ -1,0 +1,268 @@
+/* sandbox-state.c — a sandbox's record on disk, so that a restarted
+ * sandboxd finds the sandboxes it owned (see sandbox_load and
+ * sandbox_reattach). DIR/sb/<id>/state.json holds what cannot be asked of
+ * QEMU or the guest again: name, settings, QEMU's pid, processes and their
+ * exit statuses, attached disks. Output stays in proc/<n>.stdout|stderr.
+ */
+#include "sandbox-private.h"
+
+#include "json-fields.h"
+
+#include <errno.h>
+#include <gio/gio.h>
+#include <string.h>
+
+#define STATE_FILE "state.json"
+#define STATE_VERSION 1
+
+static JsonObject *
+process_state (SandboxProcess *proc)
+{
+  JsonObject *o = json_object_new ();
+  json_object_set_int_member (o, "id", proc->id);
+  json_field_set_strv (o, "args", proc->args);
+  json_object_set_int_member (o, "pid", proc->guest_pid);
+  json_object_set_boolean_member (o, "exited", proc->exited);
+  if (proc->exited)
+    {
+      json_object_set_int_member (o, "exit_code", proc->exit_code);
+      json_object_set_int_member (o, "signal", proc->signal);
+    }
+  json_object_set_boolean_member (o, "stdin", proc->has_stdin);
+  json_object_set_boolean_member (o, "stdin_closed", proc->stdin_closed);
+  return o;
+}
+
+static JsonObject *
+sandbox_state (Sandbox *sb)
+{
+  JsonObject *o = json_object_new ();
+  g_autofree char *created = g_date_time_format_iso8601 (sb->created);
+  json_object_set_int_member (o, "version", STATE_VERSION);
+  json_object_set_string_member (o, "id", sb->id);
+  json_object_set_string_member (o, "name", sb->name);
+  json_object_set_string_member (o, "state", sandbox_state_to_string (sb->state));
+  if (sb->error)
+    json_object_set_string_member (o, "error", sb->error);
+  json_object_set_string_member (o, "created", created);
+  json_object_set_int_member (o, "memory_mb", sb->memory_mb);
+  json_object_set_int_member (o, "cpus", sb->cpus);
+  if (sb->kernel_release)
+    json_object_set_string_member (o, "kernel_release", sb->kernel_release);
+  json_object_set_int_member (o, "boot_ms", sb->boot_ms);
+  json_object_set_int_member (o, "qemu_pid", sb->pid);
+  json_object_set_int_member (o, "qemu_start_time", (gint64) sb->qemu_start_time);
+  json_object_set_int_member (o, "start_real_us", sb->start_real_us);
+  json_object_set_int_member (o, "next_process", sb->next_proc);
+
+  JsonArray *procs = json_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, sb->procs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    json_array_add_object_element (procs, process_state (value));
+  json_object_set_array_member (o, "processes", procs);
+
+  JsonArray *disks = json_array_new ();
+  g_hash_table_iter_init (&it, sb->disks);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      JsonObject *d = sandbox_disk_to_json (value);
+      if (g_str_equal (json_object_get_string_member (d, "state"), "attached"))
+        json_array_add_object_element (disks, d);
+      else
+        json_object_unref (d);
+    }
+  json_object_set_array_member (o, "disks", disks);
+  return o;
+}
+
+gboolean
+sandbox_save_now (Sandbox *sb, GError **error)
+{
+  g_clear_handle_id (&sb->save_idle, g_source_remove);
+  if (sb->deleting && sb->pid <= 0)
+    return TRUE; /* its directory is going */
+  g_autoptr (JsonObject) state = sandbox_state (sb);
+  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), state);
+  g_autofree char *text = json_to_string (node, TRUE);
+  g_autofree char *path = g_build_filename (sb->dir, STATE_FILE, NULL);
+  return g_file_set_contents_full (
+      path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600, error);
+}
+
+static gboolean
+on_save_idle (gpointer data)
+{
+  Sandbox *sb = data;
+  g_autoptr (GError) error = NULL;
+  sb->save_idle = 0;
+  if (!sandbox_save_now (sb, &error))
+    g_warning ("sandbox %s: cannot save its state: %s", sb->name, error->message);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sandbox_save (Sandbox *sb)
+{
+  if (sb->save_idle == 0)
+    sb->save_idle = g_idle_add (on_save_idle, sb);
+}
+
+guint64
+sandbox_process_start_time (GPid pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  if (pid <= 0 || !g_file_get_contents (path, &stat, NULL, NULL))
+    return 0;
+  /* Field 22, counted after the command name's closing parenthesis. */
+  const char *p = strrchr (stat, ')');
+  if (p == NULL)
+    return 0;
+  g_auto (GStrv) f = g_strsplit (p + 2, " ", 0);
+  return g_strv_length (f) > 19 ? g_ascii_strtoull (f[19], NULL, 10) : 0;
+}
+
+static gboolean
+state_from_string (const char *s, SandboxState *state)
+{
+  for (SandboxState st = SANDBOX_CREATING; st <= SANDBOX_FAILED; st++)
+    if (g_str_equal (s, sandbox_state_to_string (st)))
+      {
+        *state = st;
+        return TRUE;
+      }
+  return FALSE;
+}
+
+static gboolean
+restore_process (Sandbox *sb, JsonObject *o, GError **error)
+{
+  gint64 id = 0, pid = 0, exit_code = 0, sig = 0;
+  gboolean exited = FALSE, has_stdin = FALSE, stdin_closed = TRUE;
+  g_auto (GStrv) args = NULL;
+  if (!json_field_int (o, "id", TRUE, 1, G_MAXUINT32, &id, error)
+      || !json_field_strv (o, "args", TRUE, &args, error)
+      || !json_field_int (o, "pid", TRUE, 0, G_MAXINT32, &pid, error)
+      || !json_field_bool (o, "exited", TRUE, &exited, error)
+      || !json_field_int (o, "exit_code", FALSE, -1, 255, &exit_code, error)
+      || !json_field_int (o, "signal", FALSE, 0, 64, &sig, error)
+      || !json_field_bool (o, "stdin", TRUE, &has_stdin, error)
+      || !json_field_bool (o, "stdin_closed", TRUE, &stdin_closed, error))
+    return FALSE;
+  if (g_hash_table_contains (sb->procs, GUINT_TO_POINTER ((guint32) id)) || id >= sb->next_proc)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad process id %" G_GINT64_FORMAT,
+                   id);
+      return FALSE;
+    }
+  SandboxProcess *proc = sandbox_process_new (sb, (guint32) id, TRUE, error);
+  if (proc == NULL)
+    return FALSE;
+  proc->args = g_steal_pointer (&args);
+  proc->guest_pid = pid;
+  proc->has_stdin = has_stdin;
+  proc->stdin_closed = stdin_closed;
+  proc->exited = exited;
+  proc->exit_code = exit_code;
+  proc->signal = sig;
+  if (exited)
+    {
+      output_log_close (proc->out);
+      output_log_close (proc->err);
+    }
+  g_hash_table_insert (sb->procs, GUINT_TO_POINTER (proc->id), proc);
+  return TRUE;
+}
+
+static gboolean
+restore (Sandbox *sb, JsonObject *o, GError **error)
+{
+  gint64 version = 0, memory_mb = 0, cpus = 0, boot_ms = 0, pid = 0, start_time = 0;
+  gint64 start_real_us = 0, next_proc = 1;
+  const char *id = NULL, *name = NULL, *state = NULL, *err = NULL, *created = NULL;
+  const char *release = NULL;
+  if (!json_field_int (o, "version", TRUE, STATE_VERSION, STATE_VERSION, &version, error)
+      || !json_field_string (o, "id", TRUE, &id, error)
+      || !json_field_string (o, "name", TRUE, &name, error)
+      || !json_field_string (o, "state", TRUE, &state, error)
+      || !json_field_string (o, "error", FALSE, &err, error)
+      || !json_field_string (o, "created", TRUE, &created, error)
+      || !json_field_int (o, "memory_mb", TRUE, 1, G_MAXINT32, &memory_mb, error)
+      || !json_field_int (o, "cpus", TRUE, 1, 1024, &cpus, error)
+      || !json_field_string (o, "kernel_release", FALSE, &release, error)
+      || !json_field_int (o, "boot_ms", TRUE, 0, G_MAXINT64, &boot_ms, error)
+      || !json_field_int (o, "qemu_pid", TRUE, 0, G_MAXINT32, &pid, error)
+      || !json_field_int (o, "qemu_start_time", TRUE, 0, G_MAXINT64, &start_time, error)
+      || !json_field_int (o, "start_real_us", TRUE, 0, G_MAXINT64, &start_real_us, error)
+      || !json_field_int (o, "next_process", TRUE, 1, G_MAXUINT32, &next_proc, error))
+    return FALSE;
+  GDateTime *when = g_date_time_new_from_iso8601 (created, NULL);
+  if (!g_str_equal (id, sb->id) || !state_from_string (state, &sb->state) || when == NULL)
+    {
+      if (when)
+        g_date_time_unref (when);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad id, state or created");
+      return FALSE;
+    }
+  g_date_time_unref (sb->created);
+  sb->created = when;
+  g_free (sb->name);
+  sb->name = g_strdup (name);
+  sb->error = g_strdup (err);
+  sb->memory_mb = (guint) memory_mb;
+  sb->cpus = (guint) cpus;
+  sb->kernel_release = g_strdup (release);
+  sb->boot_ms = boot_ms;
+  sb->pid = (GPid) pid;
+  sb->qemu_start_time = (guint64) start_time;
+  sb->start_real_us = start_real_us;
+  sb->start_us = g_get_monotonic_time () - (g_get_real_time () - start_real_us);
+  sb->next_proc = (guint32) next_proc;
+
+  JsonNode *procs = json_object_get_member (o, "processes");
+  JsonNode *disks = json_object_get_member (o, "disks");
+  if (procs == NULL || !JSON_NODE_HOLDS_ARRAY (procs) || disks == NULL
+      || !JSON_NODE_HOLDS_ARRAY (disks))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "processes or disks missing");
+      return FALSE;
+    }
+  JsonArray *a = json_node_get_array (procs);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    if (!json_array_get_object_element (a, i)
+        || !restore_process (sb, json_array_get_object_element (a, i), error))
+      return FALSE;
+  a = json_node_get_array (disks);
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    if (!json_array_get_object_element (a, i)
+        || !sandbox_disk_restore (sb, json_array_get_object_element (a, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+Sandbox *
+sandbox_load (Daemon *daemon, const char *id, GError **error)
+{
+  g_autofree char *dir = g_build_filename (daemon->runtime_dir, "sb", id, NULL);
+  g_autofree char *path = g_build_filename (dir, STATE_FILE, NULL);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, text, -1, error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return NULL;
+    }
+  JsonNode *root = json_parser_get_root (parser);
+  Sandbox *sb = sandbox_alloc (daemon, id, dir);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not a JSON object");
+  else if (restore (sb, json_node_get_object (root), error))
+    return sb;
+  g_prefix_error (error, "%s: ", path);
+  sandbox_free (sb);
+  return NULL;
+}

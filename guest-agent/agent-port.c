@@ -1,0 +1,205 @@
+/* agent-port.c — the guest end of the agent channel.
+ *
+ * A virtio-serial port stays open across hosts: when the host closes its
+ * end, reads report HUP until one connects again, which the guest can only
+ * see by polling. Each connection is a session that starts with hello; what
+ * was queued for the previous host is dropped (a partly written frame would
+ * desynchronise the next session) and agent-output.c resends what was not
+ * acknowledged.
+ */
+#include "agent.h"
+#include "config.h"
+
+#include <errno.h>
+#include <glib-unix.h>
+#include <poll.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#define READ_CHUNK 32768
+/* Output is read from processes only while the queue to the host is short. */
+#define OUTQ_HIGH (1024 * 1024)
+#define OUTQ_LOW (256 * 1024)
+#define RECONNECT_POLL_MS 10
+
+static struct
+{
+  int fd;
+  gboolean connected;
+  gboolean busy;
+  guint in_src;
+  guint out_src;
+  guint reconnect_src;
+  AgentDecoder *decoder;
+  GByteArray *outq;
+  AgentPortCallbacks cb;
+} port;
+
+static void flush (void);
+
+static void
+set_busy (gboolean busy)
+{
+  if (port.busy == busy)
+    return;
+  port.busy = busy;
+  port.cb.queue_changed ();
+}
+
+static gboolean
+on_writable (int fd, GIOCondition cond, gpointer data)
+{
+  port.out_src = 0;
+  flush ();
+  return G_SOURCE_REMOVE;
+}
+
+static void
+flush (void)
+{
+  while (port.connected && port.outq->len > 0)
+    {
+      ssize_t n = write (port.fd, port.outq->data, port.outq->len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          if (errno != EAGAIN)
+            fprintf (stderr, "sandbox-agent: write to port: %s\n", g_strerror (errno));
+          break;
+        }
+      g_byte_array_remove_range (port.outq, 0, (guint) n);
+    }
+  if (port.connected && port.outq->len > 0 && port.out_src == 0)
+    port.out_src = g_unix_fd_add (port.fd, G_IO_OUT, on_writable, NULL);
+  if (port.outq->len >= OUTQ_HIGH)
+    set_busy (TRUE);
+  else if (port.outq->len <= OUTQ_LOW)
+    set_busy (FALSE);
+}
+
+gboolean
+agent_port_busy (void)
+{
+  return port.busy;
+}
+
+void
+agent_port_send_control (JsonObject *message)
+{
+  g_autoptr (GError) error = NULL;
+  if (!agent_frame_append_control (port.outq, message, &error))
+    fprintf (stderr, "sandbox-agent: dropping control message: %s\n", error->message);
+  flush ();
+}
+
+void
+agent_port_send_data (AgentFrameType type, guint8 flags, guint32 stream, const guint8 *bytes,
+                      gsize len)
+{
+  do
+    {
+      gsize n = MIN (len, AGENT_FRAME_MAX_PAYLOAD);
+      agent_frame_append (port.outq, type, n == len ? flags : 0, stream, bytes, n);
+      bytes += n;
+      len -= n;
+    }
+  while (len > 0);
+  flush ();
+}
+
+void
+agent_port_flush_for (int budget_ms)
+{
+  gint64 deadline = g_get_monotonic_time () + (gint64) budget_ms * 1000;
+  while (port.connected && port.outq->len > 0 && g_get_monotonic_time () < deadline)
+    {
+      struct pollfd p = { .fd = port.fd, .events = POLLOUT };
+      if (poll (&p, 1, 50) > 0)
+        flush ();
+    }
+}
+
+static void disconnected (void);
+
+static gboolean
+on_readable (int fd, GIOCondition cond, gpointer data)
+{
+  guint8 buf[READ_CHUNK];
+  ssize_t n = read (fd, buf, sizeof buf);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return G_SOURCE_CONTINUE;
+  if (n <= 0)
+    {
+      port.in_src = 0;
+      disconnected ();
+      return G_SOURCE_REMOVE;
+    }
+
+  agent_decoder_push (port.decoder, buf, (gsize) n);
+  AgentFrame frame;
+  g_autoptr (GError) error = NULL;
+  while (agent_decoder_next (port.decoder, &frame, &error))
+    port.cb.frame (&frame);
+  if (error != NULL)
+    {
+      /* A host that speaks garbage gets a fresh decoder, not a dead agent. */
+      fprintf (stderr, "sandbox-agent: %s; resetting the decoder\n", error->message);
+      agent_decoder_free (port.decoder);
+      port.decoder = agent_decoder_new ();
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+send_hello (void)
+{
+  g_autofree char *release = agent_system_kernel_release ();
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "hello");
+  json_object_set_int_member (msg, "protocol", AGENT_PROTOCOL_VERSION);
+  json_object_set_string_member (msg, "agent_version", SANDBOXD_VERSION);
+  json_object_set_string_member (msg, "kernel_release", release);
+  json_object_set_int_member (msg, "uptime_ms", agent_system_uptime_ms ());
+  agent_port_send_control (msg);
+}
+
+static gboolean
+poll_host_connected (gpointer data)
+{
+  struct pollfd p = { .fd = port.fd, .events = POLLIN | POLLOUT };
+  if (poll (&p, 1, 0) < 0 || (p.revents & POLLHUP))
+    return G_SOURCE_CONTINUE;
+
+  port.reconnect_src = 0;
+  port.connected = TRUE;
+  agent_decoder_free (port.decoder);
+  port.decoder = agent_decoder_new ();
+  /* Frames queued while no host was there are resent by the session. */
+  g_byte_array_set_size (port.outq, 0);
+  port.in_src = g_unix_fd_add (port.fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, NULL);
+  send_hello ();
+  port.cb.session ();
+  return G_SOURCE_REMOVE;
+}
+
+static void
+disconnected (void)
+{
+  port.connected = FALSE;
+  g_clear_handle_id (&port.out_src, g_source_remove);
+  g_byte_array_set_size (port.outq, 0);
+  set_busy (FALSE);
+  if (port.reconnect_src == 0)
+    port.reconnect_src = g_timeout_add (RECONNECT_POLL_MS, poll_host_connected, NULL);
+}
+
+void
+agent_port_start (int fd, const AgentPortCallbacks *callbacks)
+{
+  port.fd = fd;
+  port.cb = *callbacks;
+  port.outq = g_byte_array_new ();
+  port.decoder = agent_decoder_new ();
+  disconnected ();
+}
