@@ -36,10 +36,26 @@ GStrv cli_strv_from (int n, char **args);
 /* --memory of @verb ("256", "256M", "1G"; NULL: 0, the default) in MiB;
  * FALSE with *exit_code set after a usage error. */
 gboolean cli_memory_mb (const char *verb, const char *memory, gint64 *mb, int *exit_code);
-/* Boots a sandbox (0: the default memory or cpus); the sandbox, or NULL
- * with *exit_code set after saying why. What run and create share. */
-JsonObject *cli_create_sandbox (RpcClient *client, const char *name, gint64 memory_mb, gint cpus,
-                                gboolean delete_on_failure, int *exit_code);
+
+/* sandbox-options.c: what run and create share. */
+typedef struct
+{
+  char *name;
+  char *memory;
+  gint cpus;
+  gint pids;
+  char *policy;
+} CliSandboxOptions;
+void cli_sandbox_options_clear (CliSandboxOptions *options);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliSandboxOptions, cli_sandbox_options_clear)
+/* The options of a new sandbox followed by @own (NULL-terminated, may be
+ * NULL); g_free the result. */
+GOptionEntry *cli_sandbox_option_entries (CliSandboxOptions *options, const GOptionEntry *own);
+/* Boots a sandbox; the sandbox, or NULL with *exit_code set after saying
+ * why. */
+JsonObject *cli_create_sandbox (RpcClient *client, const char *verb,
+                                const CliSandboxOptions *options, gboolean delete_on_failure,
+                                int *exit_code);
 /* Calls @method with {"id": NAME} for each name; prints each result with
  * @print (NULL: the name). Returns 0, or 1 if any call failed. */
 int cli_for_each_sandbox (const CliGlobals *globals, const char *method, int argc, char **argv,

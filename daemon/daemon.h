@@ -1,7 +1,9 @@
 /* daemon.h — the daemon's configuration and its table of sandboxes. */
 #pragma once
 
+#include "cgroup.h"
 #include "events.h"
+#include "policy.h"
 #include "rpc-server.h"
 
 #include <glib.h>
@@ -25,6 +27,9 @@ typedef struct
   guint tsc_khz;      /* host TSC rate, for TCG guests */
   guint boot_timeout_s;
   gboolean stop_on_exit; /* SIGTERM stops the sandboxes (else they live on) */
+  GHashTable *policies;  /* name -> Policy */
+  char *default_policy;
+  CgroupManager *cgroups; /* NULL when sandboxd cannot manage cgroups */
   /* Output a process may have stored that no reader has read, per stream,
    * before the guest is told to hold it (0: no limit). */
   guint64 output_buffer_bytes;
@@ -48,6 +53,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Daemon, daemon_clear)
 
 /* daemon/methods.c: the RPC handler. */
 void daemon_handle_call (RpcCall *call, gpointer user_data);
+
+/* The policy @name, or NULL with NOT_FOUND (unknown) or
+ * FAILED_PRECONDITION (it cannot be applied by this sandboxd). */
+const Policy *daemon_policy (Daemon *daemon, const char *name, GError **error);
 
 /* rm -rf: removes @path and all below it. */
 gboolean daemon_remove_tree (const char *path, GError **error);

@@ -11,14 +11,94 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <locale.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #define SHUTDOWN_GRACE_S 10
-/* "sb/<12 hex>/agent.sock" must fit in a unix socket path. */
-#define LONGEST_SOCKET_SUFFIX (sizeof "/sb/0123456789ab/agent.sock" - 1)
+/* "sb/<12 hex>/qemu/agent.sock" must fit in a unix socket path. */
+#define LONGEST_SOCKET_SUFFIX (sizeof "/sb/0123456789ab/qemu/agent.sock" - 1)
+#define CGROUP_ROOT "/sys/fs/cgroup"
+
+/* The policies shipped in the source tree when this sandboxd runs from its
+ * build directory, else the installed ones. */
+static char *
+default_policy_dir (void)
+{
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *bindir = exe ? g_path_get_dirname (exe) : NULL;
+  if (bindir && g_str_equal (bindir, SANDBOXD_BUILD_DAEMON_DIR))
+    return g_strdup (SANDBOXD_SOURCE_POLICY_DIR);
+  return g_strdup (SANDBOXD_POLICY_DIR);
+}
+
+const Policy *
+daemon_policy (Daemon *d, const char *name, GError **error)
+{
+  const Policy *p = g_hash_table_lookup (d->policies, name);
+  if (p == NULL)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND, "no policy \"%s\"", name);
+      return NULL;
+    }
+  g_autofree char *unmet = policy_unmet (p);
+  if (unmet == NULL && p->memory_overhead_mb && d->cgroups == NULL)
+    unmet = g_strdup_printf ("policy %s needs cgroups, which sandboxd cannot manage here", name);
+  if (unmet)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION, "%s", unmet);
+      return NULL;
+    }
+  return p;
+}
+
+/* Loads the policies and says which protections cannot be applied here;
+ * FALSE if the default policy is one of them (never weaken silently). */
+static gboolean
+setup_policies (Daemon *d, const char *dir, GError **error)
+{
+  d->policies = policy_load_dir (dir, error);
+  if (d->policies == NULL)
+    return FALSE;
+  if (geteuid () == 0)
+    {
+      g_autoptr (GError) cg_error = NULL;
+      d->cgroups = cgroup_manager_new (CGROUP_ROOT, "sandboxd", &cg_error);
+      if (d->cgroups == NULL)
+        g_warning ("no cgroups: %s", cg_error->message);
+    }
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, d->policies);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Policy *p = value;
+      g_autoptr (GError) e = NULL;
+      if (daemon_policy (d, p->name, &e) == NULL)
+        g_warning ("%s: sandboxes asking for it are refused", e->message);
+      else if (p->user && geteuid () == 0 && getpwnam (p->user) == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       "policy %s runs QEMU as user %s, which does not exist (scripts/setup.sh "
+                       "creates it: useradd --system --no-create-home %s)",
+                       p->name, p->user, p->user);
+          return FALSE;
+        }
+    }
+  if (daemon_policy (d, d->default_policy, error) == NULL)
+    {
+      g_prefix_error (error, "default policy: ");
+      if (geteuid () != 0 && g_str_equal (d->default_policy, "default"))
+        g_prefix_error (error, "%s",
+                        "run sandboxd as root, or say --default-policy unprivileged: ");
+      return FALSE;
+    }
+  g_message ("policies from %s; default %s; cgroups %s", dir, d->default_policy,
+             d->cgroups ? cgroup_manager_version (d->cgroups) : "none");
+  return TRUE;
+}
 
 static gboolean
 prepare_runtime_dir (const char *dir, GError **error)
@@ -166,6 +246,9 @@ daemon_clear (Daemon *d)
       g_clear_pointer (&d->sandboxes, g_hash_table_destroy);
     }
   g_clear_pointer (&d->loop, g_main_loop_unref);
+  g_clear_pointer (&d->policies, g_hash_table_destroy);
+  g_clear_pointer (&d->cgroups, cgroup_manager_free);
+  g_clear_pointer (&d->default_policy, g_free);
   g_clear_pointer (&d->events_address, g_free);
   g_clear_pointer (&d->accel_reason, g_free);
   g_clear_pointer (&d->guest_release, g_free);
@@ -200,6 +283,8 @@ main (int argc, char **argv)
   g_autofree char *dbus = NULL;
   gboolean version = FALSE;
   gboolean stop_on_exit = FALSE;
+  g_autofree char *policy_dir = NULL;
+  g_autofree char *default_policy = NULL;
   gint output_buffer_mb = 8;
 
   setlocale (LC_ALL, "");
@@ -233,6 +318,12 @@ main (int argc, char **argv)
       "Unread output kept per process stream before the process is slowed down to its "
       "readers' pace (default 8; 0: no limit)",
       "MiB" },
+    { "policy-dir", 0, 0, G_OPTION_ARG_FILENAME, &policy_dir,
+      "Where the policies (NAME.json) are (default: the installed ones)", "DIR" },
+    { "default-policy", 0, 0, G_OPTION_ARG_STRING, &default_policy,
+      "The policy of sandboxes that ask for none (default \"default\"; a sandboxd that is not "
+      "root can apply only \"unprivileged\")",
+      "NAME" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
     { NULL },
   };
@@ -298,9 +389,13 @@ main (int argc, char **argv)
   d.idle_exit_s = (guint) idle_exit;
   d.stop_on_exit = stop_on_exit;
   d.output_buffer_bytes = (guint64) output_buffer_mb * 1024 * 1024;
+  d.default_policy = g_strdup (default_policy ? default_policy : "default");
+  if (policy_dir == NULL)
+    policy_dir = default_policy_dir ();
   d.tsc_khz = accel_host_tsc_khz ();
 
-  if (!guest_files_resolve (&d, kernel, initramfs, &error)
+  if (!setup_policies (&d, policy_dir, &error)
+      || !guest_files_resolve (&d, kernel, initramfs, &error)
       || !prepare_runtime_dir (d.runtime_dir, &error)
       || !accel_choose (d.qemu, accel ? accel : "auto", &d.accel, &d.accel_reason, &error))
     {

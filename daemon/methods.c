@@ -76,10 +76,12 @@ valid_name (const char *name)
 static void
 sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  const char *name = NULL;
-  gint64 memory_mb = DEFAULT_MEMORY_MB, cpus = 1;
+  const char *name = NULL, *policy_name = d->default_policy;
+  gint64 memory_mb = DEFAULT_MEMORY_MB, cpus = 1, pids = 0;
   gboolean delete_on_failure = FALSE;
   if (!json_field_string (params, "name", FALSE, &name, error)
+      || !json_field_string (params, "policy", FALSE, &policy_name, error)
+      || !json_field_int (params, "pids", FALSE, 16, 1 << 22, &pids, error)
       || !json_field_bool (params, "delete_on_failure", FALSE, &delete_on_failure, error)
       || !json_field_int (params, "memory_mb", FALSE, 64, MAX_MEMORY_MB, &memory_mb, error)
       || !json_field_int (params, "cpus", FALSE, 1, MAX_CPUS, &cpus, error))
@@ -103,9 +105,26 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
       g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "sandboxd is shutting down");
       return;
     }
+  const Policy *policy = daemon_policy (d, policy_name, error);
+  if (policy == NULL)
+    return;
+  /* A request may tighten its policy's limits, never loosen them. */
+  if (memory_mb > policy->max_memory_mb || cpus > policy->max_cpus
+      || (pids && (policy->pids == 0 || pids > policy->pids)))
+    {
+      g_set_error (
+          error, RPC_ERROR, RPC_STATUS_PERMISSION_DENIED,
+          "policy %s allows at most memory_mb %u, cpus %u and pids %u; asked for %" G_GINT64_FORMAT
+          ", %" G_GINT64_FORMAT " and %" G_GINT64_FORMAT,
+          policy->name, policy->max_memory_mb, policy->max_cpus, policy->pids, memory_mb, cpus,
+          pids ? pids : (gint64) policy->pids);
+      return;
+    }
   SandboxConfig cfg = { .name = name,
                         .memory_mb = (guint) memory_mb,
                         .cpus = (guint) cpus,
+                        .pids = (guint) pids,
+                        .policy = policy,
                         .delete_on_failure = delete_on_failure };
   Sandbox *sb = sandbox_new (d, &cfg, error);
   if (sb == NULL)

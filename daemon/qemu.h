@@ -5,24 +5,35 @@
 
 typedef struct
 {
+  const char *id;  /* the sandbox's: names its cgroup */
   const char *dir; /* the sandbox's directory: sockets, logs */
   guint memory_mb;
   guint cpus;
+  guint pids;           /* the cgroup's pids limit (0: the policy's) */
+  const Policy *policy; /* what confines QEMU */
   const char *hostname; /* the guest's; a valid sandbox name */
+  const char *label;    /* the host's path of the sandbox dir: QEMU's -name, for ps */
+  const char *kernel;   /* as QEMU sees them (inside its jail, or the host's) */
+  const char *initramfs;
 } QemuConfig;
 
-#define QEMU_QMP_SOCKET "qmp.sock"
-#define QEMU_AGENT_SOCKET "agent.sock"
-#define QEMU_CONSOLE_LOG "console.log"
+/* Under the sandbox's directory. QEMU may write only in qemu/ (owned by its
+ * user; the jail's /sb/qemu); state.json beside it stays root's. */
+#define QEMU_DIR "qemu"
+#define QEMU_QMP_SOCKET "qemu/qmp.sock"
+#define QEMU_AGENT_SOCKET "qemu/agent.sock"
+#define QEMU_CONSOLE_LOG "qemu/console.log"
 #define QEMU_LOG "qemu.log"
+#define QEMU_JAIL_ROOT "root"
 /* The virtio-scsi controller's bus, where disks are hot-plugged. */
 #define QEMU_SCSI_BUS "scsi0.0"
 
 /* The full argv (argv[0] is the QEMU binary). */
 GStrv qemu_build_argv (const Daemon *daemon, const QemuConfig *config);
 
-/* Starts QEMU with its stdout and stderr in DIR/qemu.log. The caller
- * watches the pid (g_child_watch_add) and so reaps it. */
+/* Starts QEMU with its stdout and stderr in DIR/qemu.log, confined by
+ * config->policy (jail.h) in its own cgroup. The caller watches the pid
+ * (g_child_watch_add) and so reaps it. */
 gboolean qemu_spawn (const Daemon *daemon, const QemuConfig *config, GPid *pid, GError **error);
 
 /* The last @max_bytes of @path as text, "" if unreadable. */

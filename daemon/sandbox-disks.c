@@ -32,6 +32,27 @@ device_id (SandboxDisk *disk)
   return g_strdup_printf ("dev-%s", disk->id);
 }
 
+static gint64
+fdset_id (SandboxDisk *disk)
+{
+  return g_ascii_strtoll (disk->id + strlen ("disk-"), NULL, 10) + 1;
+}
+
+static void
+on_fd_removed (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  /* Best effort: QEMU drops an fd set nobody uses when its fds go. */
+}
+
+static void
+remove_fdset (SandboxDisk *disk)
+{
+  JsonObject *args = json_object_new ();
+  json_object_set_int_member (args, "fdset-id", fdset_id (disk));
+  qmp_client_execute_async (disk->sb->qmp, "remove-fd", args, DISK_QMP_TIMEOUT_MS, on_fd_removed,
+                            NULL);
+}
+
 void
 sandbox_disk_free (SandboxDisk *disk)
 {
@@ -80,10 +101,13 @@ finish_call (SandboxDisk *disk, JsonObject *result, const GError *error, const c
   rpc_call_unref (call);
 }
 
+/* After its block node is gone (or never came): its fd set goes too. */
 static void
 remove_disk (SandboxDisk *disk)
 {
   Sandbox *sb = disk->sb;
+  if (sb->qmp && qmp_client_is_connected (sb->qmp))
+    remove_fdset (disk);
   g_hash_table_remove (sb->disks, disk->id);
   sandbox_save (sb);
 }
@@ -163,6 +187,32 @@ on_blockdev_added (QmpClient *qmp, JsonNode *result, const GError *error, gpoint
   qmp_client_execute_async (qmp, "device_add", args, DISK_QMP_TIMEOUT_MS, on_device_added, disk);
 }
 
+static void on_blockdev_added (QmpClient *qmp, JsonNode *result, const GError *error,
+                               gpointer data);
+
+static void
+on_fd_added (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  SandboxDisk *disk = data;
+  if (error)
+    {
+      finish_call (disk, NULL, error, "attach");
+      g_hash_table_remove (disk->sb->disks, disk->id);
+      return;
+    }
+  g_autofree char *filename = g_strdup_printf ("/dev/fdset/%" G_GINT64_FORMAT, fdset_id (disk));
+  JsonObject *file = json_object_new ();
+  json_object_set_string_member (file, "driver", "file");
+  json_object_set_string_member (file, "filename", filename);
+  JsonObject *args = json_object_new ();
+  json_object_set_string_member (args, "node-name", disk->id);
+  json_object_set_string_member (args, "driver", "raw");
+  json_object_set_boolean_member (args, "read-only", disk->read_only);
+  json_object_set_object_member (args, "file", file);
+  qmp_client_execute_async (qmp, "blockdev-add", args, DISK_QMP_TIMEOUT_MS, on_blockdev_added,
+                            disk);
+}
+
 static guint
 free_scsi_id (Sandbox *sb)
 {
@@ -225,19 +275,24 @@ sandbox_attach_disk (Sandbox *sb, RpcCall *call, const char *path, gboolean read
   disk->path = g_steal_pointer (&abs);
   disk->read_only = read_only;
   disk->scsi_id = scsi_id;
+  /* QEMU, jailed, cannot open host paths: it gets an open file instead, in
+   * an fd set of the disk's number (/dev/fdset/N). */
+  int fd = open (disk->path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int e = errno;
+      rpc_call_return_error (call, RPC_STATUS_PERMISSION_DENIED, "disk image %s: %s", disk->path,
+                             g_strerror (e));
+      sandbox_disk_free (disk);
+      return;
+    }
   disk->call = rpc_call_ref (call);
   g_hash_table_insert (sb->disks, disk->id, disk);
-
-  JsonObject *file = json_object_new ();
-  json_object_set_string_member (file, "driver", "file");
-  json_object_set_string_member (file, "filename", disk->path);
   JsonObject *args = json_object_new ();
-  json_object_set_string_member (args, "node-name", disk->id);
-  json_object_set_string_member (args, "driver", "raw");
-  json_object_set_boolean_member (args, "read-only", read_only);
-  json_object_set_object_member (args, "file", file);
-  qmp_client_execute_async (sb->qmp, "blockdev-add", args, DISK_QMP_TIMEOUT_MS, on_blockdev_added,
-                            disk);
+  json_object_set_int_member (args, "fdset-id", fdset_id (disk));
+  qmp_client_execute_with_fd_async (sb->qmp, "add-fd", args, fd, DISK_QMP_TIMEOUT_MS, on_fd_added,
+                                    disk);
+  close (fd);
 }
 
 static void

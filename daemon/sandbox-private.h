@@ -50,6 +50,8 @@ struct Sandbox
   char *error;
   guint memory_mb;
   guint cpus;
+  guint pids;           /* asked for; 0: the policy's */
+  const Policy *policy; /* owned by the daemon */
   GDateTime *created;
   gint64 start_us;
   gint64 boot_ms;
@@ -99,6 +101,8 @@ void sandbox_fail (Sandbox *sb, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 void sandbox_connect (Sandbox *sb);
 /* QEMU is gone: with its wait status, or -1 when it was not our child. */
 void sandbox_qemu_exited (Sandbox *sb, int status);
+/* Removes QEMU's cgroup, if its policy gave it one. */
+void sandbox_remove_cgroup (Sandbox *sb);
 /* Sends @sig to QEMU (through its pidfd when reattached). */
 void sandbox_signal_qemu (Sandbox *sb, int sig);
 

@@ -47,6 +47,8 @@ sandbox_state (Sandbox *sb)
   json_object_set_string_member (o, "created", created);
   json_object_set_int_member (o, "memory_mb", sb->memory_mb);
   json_object_set_int_member (o, "cpus", sb->cpus);
+  json_object_set_int_member (o, "pids", sb->pids);
+  json_object_set_string_member (o, "policy", sb->policy->name);
   if (sb->kernel_release)
     json_object_set_string_member (o, "kernel_release", sb->kernel_release);
   json_object_set_int_member (o, "boot_ms", sb->boot_ms);
@@ -182,7 +184,8 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   gint64 version = 0, memory_mb = 0, cpus = 0, boot_ms = 0, pid = 0, start_time = 0;
   gint64 start_real_us = 0, next_proc = 1;
   const char *id = NULL, *name = NULL, *state = NULL, *err = NULL, *created = NULL;
-  const char *release = NULL;
+  const char *release = NULL, *policy = NULL;
+  gint64 pids = 0;
   if (!json_field_int (o, "version", TRUE, STATE_VERSION, STATE_VERSION, &version, error)
       || !json_field_string (o, "id", TRUE, &id, error)
       || !json_field_string (o, "name", TRUE, &name, error)
@@ -191,6 +194,8 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
       || !json_field_string (o, "created", TRUE, &created, error)
       || !json_field_int (o, "memory_mb", TRUE, 1, G_MAXINT32, &memory_mb, error)
       || !json_field_int (o, "cpus", TRUE, 1, 1024, &cpus, error)
+      || !json_field_int (o, "pids", TRUE, 0, 1 << 22, &pids, error)
+      || !json_field_string (o, "policy", TRUE, &policy, error)
       || !json_field_string (o, "kernel_release", FALSE, &release, error)
       || !json_field_int (o, "boot_ms", TRUE, 0, G_MAXINT64, &boot_ms, error)
       || !json_field_int (o, "qemu_pid", TRUE, 0, G_MAXINT32, &pid, error)
@@ -208,6 +213,13 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
     }
   g_date_time_unref (sb->created);
   sb->created = when;
+  sb->policy = g_hash_table_lookup (sb->daemon->policies, policy);
+  if (sb->policy == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "its policy \"%s\" is gone", policy);
+      return FALSE;
+    }
+  sb->pids = (guint) pids;
   g_free (sb->name);
   sb->name = g_strdup (name);
   sb->error = g_strdup (err);

@@ -107,6 +107,8 @@ sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error)
     }
   sb->memory_mb = config->memory_mb;
   sb->cpus = config->cpus;
+  sb->pids = config->pids;
+  sb->policy = config->policy;
   sb->delete_on_failure = config->delete_on_failure;
   /* A directory without state.json is one sandboxd may remove at start. */
   if (!sandbox_save_now (sb, error))
@@ -208,6 +210,13 @@ sandbox_to_json (Sandbox *sb)
   json_object_set_string_member (o, "created", created);
   json_object_set_int_member (o, "memory_mb", sb->memory_mb);
   json_object_set_int_member (o, "cpus", sb->cpus);
+  if (sb->policy)
+    json_object_set_string_member (o, "policy", sb->policy->name);
+  if (sb->pid > 0 && sb->policy && sb->policy->memory_overhead_mb && sb->daemon->cgroups)
+    {
+      g_auto (GStrv) paths = cgroup_paths (sb->daemon->cgroups, sb->id);
+      json_field_set_strv (o, "cgroups", paths);
+    }
   json_object_set_string_member (o, "accel", accel_to_string (sb->daemon->accel));
   if (sb->kernel_release)
     json_object_set_string_member (o, "kernel_release", sb->kernel_release);
@@ -384,6 +393,15 @@ remove_sockets (Sandbox *sb)
 }
 
 void
+sandbox_remove_cgroup (Sandbox *sb)
+{
+  g_autoptr (GError) error = NULL;
+  if (sb->policy && sb->policy->memory_overhead_mb && sb->daemon->cgroups
+      && !cgroup_remove (sb->daemon->cgroups, sb->id, &error))
+    g_warning ("sandbox %s: %s", sb->name, error->message);
+}
+
+void
 sandbox_signal_qemu (Sandbox *sb, int sig)
 {
   if (sb->pidfd >= 0)
@@ -401,6 +419,7 @@ sandbox_qemu_exited (Sandbox *sb, int status)
     agent_channel_drain (sb->agent);
   g_hash_table_remove_all (sb->disks); /* they went with QEMU */
   remove_sockets (sb);
+  sandbox_remove_cgroup (sb);
   sandbox_save (sb);
 
   if (sb->deleting)
@@ -582,8 +601,16 @@ sandbox_start (Sandbox *sb, RpcCall *call)
   set_state (sb, SANDBOX_BOOTING);
   sb->start_us = g_get_monotonic_time ();
 
-  QemuConfig cfg
-      = { .dir = sb->dir, .memory_mb = sb->memory_mb, .cpus = sb->cpus, .hostname = sb->name };
+  QemuConfig cfg = { .id = sb->id,
+                     .dir = sb->dir,
+                     .memory_mb = sb->memory_mb,
+                     .cpus = sb->cpus,
+                     .pids = sb->pids,
+                     .policy = sb->policy,
+                     .hostname = sb->name,
+                     .label = sb->dir,
+                     .kernel = d->kernel,
+                     .initramfs = d->initramfs };
   if (!qemu_spawn (d, &cfg, &sb->pid, &error))
     {
       sandbox_fail (sb, "cannot start QEMU: %s", error->message);
@@ -758,6 +785,9 @@ host_stats (Sandbox *sb)
   json_object_set_int_member (o, "processes", running);
   if (sb->pid <= 0)
     return o;
+  JsonObject *cg = sb->daemon->cgroups ? cgroup_stats (sb->daemon->cgroups, sb->id) : NULL;
+  if (cg)
+    json_object_set_object_member (o, "cgroup", cg);
 
   json_object_set_int_member (o, "uptime_ms", (g_get_monotonic_time () - sb->start_us) / 1000);
   g_autofree char *status = read_proc (sb->pid, "status");

@@ -23,6 +23,8 @@ typedef struct
   const char *name; /* NULL: the id */
   guint memory_mb;
   guint cpus;
+  guint pids; /* the cgroup's pids limit; 0: the policy's */
+  const Policy *policy;
   gboolean delete_on_failure; /* a failed boot deletes the sandbox (run --rm) */
 } SandboxConfig;
 

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   # build
   meson ninja-build pkg-config gcc libc6-dev python3 clang-format
-  libglib2.0-dev libjson-glib-dev libnanomsg-dev
+  libglib2.0-dev libjson-glib-dev libnanomsg-dev libseccomp-dev
   # run: QEMU, the guest kernel, the guest userland
   qemu-system-x86 linux-image-cloud-amd64 busybox-static
   # tests: a nanomsg client we did not write, cpio for a hand-made guest,
@@ -28,6 +28,15 @@ if [ ${#missing[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
   apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+# QEMU runs as this unprivileged system user (policies/default.json), and
+# the group sandboxd may call the daemon over D-Bus.
+if [ "$(id -u)" -eq 0 ]; then
+  getent group sandboxd >/dev/null || groupadd --system sandboxd
+  getent passwd sandboxd-qemu >/dev/null ||
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+      --user-group sandboxd-qemu
 fi
 
 if [ ! -f build/build.ninja ]; then

@@ -46,7 +46,7 @@ cleanup() {
     kill -KILL "$p" 2>/dev/null
   done
   # A test that killed its sandboxd may leave QEMUs behind: not ours to keep.
-  pkill -KILL -f -- "-qmp unix:$TMP/" 2>/dev/null
+  pkill -KILL -f -- "sandboxd:$TMP/" 2>/dev/null
   rm -rf "$TMP"
 }
 trap cleanup EXIT

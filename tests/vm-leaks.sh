@@ -19,7 +19,7 @@ done
 is "$failed" 0 "20 run --rm cycles succeed"
 is "$(fds)" "$fd0" "the daemon's open fds are back to $fd0"
 is "$(files)" "$files0" "the runtime dir holds what it held before"
-is "$(pgrep -f -- "-qmp unix:$TMP/d/" | wc -l)" 0 "no QEMU process is left"
+is "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" 0 "no QEMU process is left"
 rss1=$(rss_kb)
 # Allocator caches make RSS move a little; a leak of a sandbox's worth per
 # cycle (output logs, JSON, channel buffers) would show as megabytes.

@@ -50,16 +50,16 @@ kill -KILL "$pid_b"
 for _ in $(seq 20); do [ "$(state b)" = failed ] && break; sleep 0.1; done
 is "$(state b)" failed "a SIGKILLed QEMU makes its sandbox failed within 2 s"
 contains "$("$SANDBOXCTL" inspect b)" "QEMU exited unexpectedly" "... with the reason"
-ls "$TMP/d/sb/$id_b/"*.sock >/dev/null 2>&1; is "$?" 2 "... and its sockets are gone"
+ls "$TMP/d/sb/$id_b/qemu/"*.sock >/dev/null 2>&1; is "$?" 2 "... and its sockets are gone"
 
 # A sandbox still booting when sandboxd dies is stopped and reported.
 "$SANDBOXCTL" create --name c >/dev/null 2>&1 &
-for _ in $(seq 50); do pgrep -f -- "-qmp unix:$TMP/d/" | wc -l | grep -q 2 && break; sleep 0.1; done
+for _ in $(seq 50); do pgrep -f -- "sandboxd:$TMP/d/" | wc -l | grep -q 2 && break; sleep 0.1; done
 kill -KILL "$DAEMON_PID"
 start_daemon "$TMP/d" || bail "sandboxd did not start a fourth time"
 is "$(state c)" failed "a sandbox that was booting when sandboxd died is failed"
 contains "$("$SANDBOXCTL" inspect c)" "sandboxd restarted while the sandbox was booting" "... saying why"
-for _ in $(seq 50); do [ "$(pgrep -f -- "-qmp unix:$TMP/d/" | wc -l)" = 1 ] && break; sleep 0.1; done
-is "$(pgrep -f -- "-qmp unix:$TMP/d/" | wc -l)" 1 "... and its QEMU is gone (only a's is left)"
+for _ in $(seq 50); do [ "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" = 1 ] && break; sleep 0.1; done
+is "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" 1 "... and its QEMU is gone (only a's is left)"
 
 tap_done

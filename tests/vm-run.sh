@@ -32,7 +32,7 @@ is "$out" 3000000 "3 MB of output arrive complete"
 # After --rm nothing of the sandboxes is left.
 left=$(ls "$TMP/d/sb" | wc -l)
 is "$left" 0 "no sandbox directory is left after --rm"
-qemus=$(pgrep -f -- "-qmp unix:$TMP/d/" | wc -l)
+qemus=$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)
 is "$qemus" 0 "no QEMU process is left after --rm"
 socks=$(find "$TMP/d/sb" -name '*.sock' | wc -l)
 is "$socks" 0 "no QMP or agent socket is left after --rm"
@@ -70,7 +70,7 @@ contains "$out" "hang-marker: this init never says hello" "... with the guest co
 [ "$took" -lt 30 ]; ok $? "... within a bounded time (${took}s)"
 sleep 1
 is "$(ls "$TMP/h/sb" | wc -l)" 0 "... and --rm removed the failed sandbox"
-is "$(pgrep -f -- "-qmp unix:$TMP/h/" | wc -l)" 0 "... and its QEMU"
+is "$(pgrep -f -- "sandboxd:$TMP/h/" | wc -l)" 0 "... and its QEMU"
 
 # A kernel QEMU cannot boot: the error says QEMU died, with its own words.
 head -c 4096 /dev/urandom >"$TMP/bad-kernel"

@@ -1,0 +1,91 @@
+/* What run and create share: the options that shape a new sandbox, and
+ * the Create call. */
+#include "cli.h"
+
+#define CREATE_DEADLINE_MS (5 * 60 * 1000)
+
+/* "256", "256M", "1G" -> MiB. */
+static gboolean
+parse_memory (const char *text, gint64 *mb)
+{
+  char *end = NULL;
+  guint64 v = g_ascii_strtoull (text, &end, 10);
+  if (end == text)
+    return FALSE;
+  if (*end == '\0' || g_ascii_strcasecmp (end, "m") == 0 || g_ascii_strcasecmp (end, "mb") == 0
+      || g_ascii_strcasecmp (end, "mib") == 0)
+    *mb = (gint64) v;
+  else if (g_ascii_strcasecmp (end, "g") == 0 || g_ascii_strcasecmp (end, "gb") == 0
+           || g_ascii_strcasecmp (end, "gib") == 0)
+    *mb = (gint64) v * 1024;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+gboolean
+cli_memory_mb (const char *verb, const char *memory, gint64 *mb, int *exit_code)
+{
+  *mb = 0;
+  if (memory == NULL || parse_memory (memory, mb))
+    return TRUE;
+  g_autofree char *msg
+      = g_strdup_printf ("--memory: \"%s\" is not a size such as 256M or 1G", memory);
+  *exit_code = cli_usage_error_text (verb, msg);
+  return FALSE;
+}
+
+void
+cli_sandbox_options_clear (CliSandboxOptions *o)
+{
+  g_clear_pointer (&o->name, g_free);
+  g_clear_pointer (&o->memory, g_free);
+  g_clear_pointer (&o->policy, g_free);
+}
+
+GOptionEntry *
+cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
+{
+  const GOptionEntry shared[] = {
+    { "name", 0, 0, G_OPTION_ARG_STRING, &o->name, "Name the sandbox", "NAME" },
+    { "memory", 'm', 0, G_OPTION_ARG_STRING, &o->memory, "Guest memory, e.g. 256M or 1G", "SIZE" },
+    { "cpus", 0, 0, G_OPTION_ARG_INT, &o->cpus, "Guest vCPUs", "N" },
+    { "policy", 0, 0, G_OPTION_ARG_STRING, &o->policy,
+      "The policy confining its QEMU (default: sandboxd's, normally \"default\")", "NAME" },
+    { "pids", 0, 0, G_OPTION_ARG_INT, &o->pids,
+      "Lower its QEMU's pids limit (a policy's limits can be tightened, never loosened)", "N" },
+  };
+  GArray *all = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
+  g_array_append_vals (all, shared, G_N_ELEMENTS (shared));
+  for (const GOptionEntry *e = own; e && e->long_name; e++)
+    g_array_append_val (all, *e);
+  return (GOptionEntry *) g_array_free (all, FALSE);
+}
+
+JsonObject *
+cli_create_sandbox (RpcClient *client, const char *verb, const CliSandboxOptions *o,
+                    gboolean delete_on_failure, int *exit_code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) params = json_object_new ();
+  gint64 memory_mb;
+  if (!cli_memory_mb (verb, o->memory, &memory_mb, exit_code))
+    return NULL;
+  if (o->name)
+    json_object_set_string_member (params, "name", o->name);
+  if (memory_mb)
+    json_object_set_int_member (params, "memory_mb", memory_mb);
+  if (o->cpus)
+    json_object_set_int_member (params, "cpus", o->cpus);
+  if (o->pids)
+    json_object_set_int_member (params, "pids", o->pids);
+  if (o->policy)
+    json_object_set_string_member (params, "policy", o->policy);
+  if (delete_on_failure)
+    json_object_set_boolean_member (params, "delete_on_failure", TRUE);
+  JsonObject *sb
+      = rpc_client_call (client, "sandbox.v1.Sandboxes.Create", params, CREATE_DEADLINE_MS, &error);
+  if (sb == NULL)
+    *exit_code = cli_fail (error);
+  return sb;
+}

@@ -1,0 +1,32 @@
+/* cgroup-private.h — what each cgroup version implements (cgroup-v1.c,
+ * cgroup-v2.c), in the manner of crun's cgroup manager. */
+#pragma once
+
+#include "cgroup.h"
+
+typedef struct
+{
+  const char *version;
+  gboolean (*setup) (CgroupManager *m, GError **error);
+  GStrv (*paths) (CgroupManager *m, const char *name);
+  gboolean (*set_limits) (CgroupManager *m, const char *name, const CgroupLimits *limits,
+                          GError **error);
+  /* The files holding memory use, memory limit, pids and pids limit. */
+  const char *memory_current;
+  const char *memory_max;
+  const char *pids_current;
+  const char *pids_max;
+} CgroupOps;
+
+struct CgroupManager
+{
+  const CgroupOps *ops;
+  char *root;
+  char *parent;
+};
+
+extern const CgroupOps cgroup_v1_ops;
+extern const CgroupOps cgroup_v2_ops;
+
+/* Writes @value to @dir/@file, naming both on failure. */
+gboolean cgroup_write (const char *dir, const char *file, const char *value, GError **error);

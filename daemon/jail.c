@@ -1,0 +1,313 @@
+#include "jail.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CHILD_STACK_SIZE (256 * 1024)
+#define MAX_BINDS 32
+
+struct JailFilter
+{
+  GBytes *bpf;
+  struct sock_fprog prog;
+};
+
+JailFilter *
+jail_filter_new (GArray *syscalls, gboolean kill, GError **error)
+{
+  scmp_filter_ctx ctx = seccomp_init (kill ? SCMP_ACT_KILL_PROCESS : SCMP_ACT_ERRNO (EPERM));
+  if (ctx == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "seccomp_init failed");
+      return NULL;
+    }
+  /* Only this architecture's calls: another ABI's (x32, i386) are killed. */
+  seccomp_attr_set (ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
+  int rc = 0;
+  for (guint i = 0; i < syscalls->len && rc == 0; i++)
+    rc = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, g_array_index (syscalls, int, i), 0);
+  int fd = rc == 0 ? memfd_create ("seccomp-bpf", MFD_CLOEXEC) : -1;
+  if (fd >= 0)
+    rc = seccomp_export_bpf (ctx, fd);
+  seccomp_release (ctx);
+  if (fd < 0 || rc != 0)
+    {
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "building the seccomp filter: %s",
+                   g_strerror (rc < 0 ? -rc : errno));
+      return NULL;
+    }
+  off_t size = lseek (fd, 0, SEEK_END);
+  g_autofree guint8 *buf = g_malloc (size);
+  gboolean ok = pread (fd, buf, size, 0) == size && size % sizeof (struct sock_filter) == 0;
+  close (fd);
+  if (!ok)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "reading back the seccomp filter");
+      return NULL;
+    }
+  JailFilter *f = g_new0 (JailFilter, 1);
+  f->bpf = g_bytes_new_take (g_steal_pointer (&buf), size);
+  f->prog.len = (unsigned short) (size / sizeof (struct sock_filter));
+  f->prog.filter = (struct sock_filter *) g_bytes_get_data (f->bpf, NULL);
+  return f;
+}
+
+void
+jail_filter_free (JailFilter *f)
+{
+  if (f == NULL)
+    return;
+  g_bytes_unref (f->bpf);
+  g_free (f);
+}
+
+/* Everything the child needs, computed before clone: after it, the child
+ * only makes system calls (no allocation: other threads may hold locks). */
+typedef struct
+{
+  const JailSpec *spec;
+  int go_fd;    /* the parent writes one byte once the child is placed */
+  int error_fd; /* the child writes (step, errno) here if a step fails */
+  char *targets[MAX_BINDS];
+  char *null_path;
+} Child;
+
+enum
+{
+  STEP_WAIT,
+  STEP_MOUNT_PRIVATE,
+  STEP_MOUNT_ROOT,
+  STEP_BIND,
+  STEP_PIVOT,
+  STEP_HOSTNAME,
+  STEP_RLIMIT,
+  STEP_STDIO,
+  STEP_CLOSE_FDS,
+  STEP_USER,
+  STEP_NO_NEW_PRIVS,
+  STEP_SECCOMP,
+  STEP_EXEC,
+};
+
+static const char *const step_names[] = {
+  "waiting for the parent",
+  "making mounts private",
+  "binding the root",
+  "bind mount",
+  "pivot_root",
+  "sethostname",
+  "setrlimit",
+  "stdio",
+  "closing fds",
+  "switching user",
+  "no_new_privs",
+  "seccomp",
+  "execve",
+};
+
+static void G_GNUC_NORETURN
+child_fail (Child *c, int step)
+{
+  int report[2] = { step, errno };
+  (void) !write (c->error_fd, report, sizeof report);
+  _exit (127);
+}
+
+static int
+child_main (void *data)
+{
+  Child *c = data;
+  const JailSpec *s = c->spec;
+  char go;
+  if (read (c->go_fd, &go, 1) != 1)
+    child_fail (c, STEP_WAIT);
+
+  if (s->root)
+    {
+      if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        child_fail (c, STEP_MOUNT_PRIVATE);
+      if (mount (s->root, s->root, NULL, MS_BIND, NULL) < 0)
+        child_fail (c, STEP_MOUNT_ROOT);
+      for (int i = 0; s->binds[i].source; i++)
+        {
+          unsigned long ro = s->binds[i].writable ? 0 : MS_RDONLY;
+          if (mount (s->binds[i].source, c->targets[i], NULL, MS_BIND | MS_REC, NULL) < 0
+              || mount (NULL, c->targets[i], NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | ro, NULL) < 0)
+            child_fail (c, STEP_BIND);
+        }
+      if (chdir (s->root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
+          || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0
+          || mount (NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, NULL) < 0)
+        child_fail (c, STEP_PIVOT);
+    }
+  if ((s->clone_flags & CLONE_NEWUTS) && s->hostname
+      && sethostname (s->hostname, strlen (s->hostname)) < 0)
+    child_fail (c, STEP_HOSTNAME);
+
+  struct rlimit files = { s->open_files, s->open_files }, core = { 0, 0 };
+  if ((s->open_files && setrlimit (RLIMIT_NOFILE, &files) < 0)
+      || setrlimit (RLIMIT_CORE, &core) < 0)
+    child_fail (c, STEP_RLIMIT);
+
+  int null_fd = open (c->null_path, O_RDONLY);
+  if (null_fd < 0 || dup2 (null_fd, 0) < 0 || dup2 (s->stdout_fd, 1) < 0
+      || dup2 (s->stdout_fd, 2) < 0)
+    child_fail (c, STEP_STDIO);
+  /* Every inherited fd but stdio closes at exec (the error pipe too, which
+   * is how the parent learns the exec worked). */
+  if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+    child_fail (c, STEP_CLOSE_FDS);
+
+  if (s->set_user)
+    {
+      gid_t groups[1] = { s->extra_gid };
+      if (setgroups (s->extra_gid == (gid_t) -1 ? 0 : 1, groups) < 0 || setgid (s->gid) < 0
+          || setuid (s->uid) < 0)
+        child_fail (c, STEP_USER);
+    }
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    child_fail (c, STEP_NO_NEW_PRIVS);
+  if (s->filter && prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &s->filter->prog) < 0)
+    child_fail (c, STEP_SECCOMP);
+
+  char *envp[] = { "PATH=/usr/bin:/bin", NULL };
+  execve (s->argv[0], s->argv, envp);
+  child_fail (c, STEP_EXEC);
+}
+
+static char *
+in_root (const JailSpec *spec, const char *target)
+{
+  return g_build_filename (spec->root, target, NULL);
+}
+
+gboolean
+jail_prepare_root (const JailSpec *spec, GError **error)
+{
+  if (g_mkdir_with_parents (spec->root, 0755) < 0)
+    goto fail;
+  /* The host's merged-/usr links, so the loader finds the libraries. */
+  const char *links[] = { "/bin", "/lib", "/lib64", "/sbin" };
+  for (gsize i = 0; i < G_N_ELEMENTS (links); i++)
+    {
+      g_autofree char *target = g_file_read_link (links[i], NULL);
+      g_autofree char *path = in_root (spec, links[i]);
+      if (target && !g_file_test (path, G_FILE_TEST_IS_SYMLINK) && symlink (target, path) < 0)
+        goto fail;
+    }
+  for (int i = 0; spec->binds[i].source; i++)
+    {
+      g_autofree char *path = in_root (spec, spec->binds[i].target);
+      g_autofree char *parent = g_path_get_dirname (path);
+      if (g_mkdir_with_parents (parent, 0755) < 0)
+        goto fail;
+      if (g_file_test (spec->binds[i].source, G_FILE_TEST_IS_DIR))
+        {
+          if (g_mkdir_with_parents (path, 0755) < 0)
+            goto fail;
+        }
+      else if (!g_file_test (path, G_FILE_TEST_EXISTS) && !g_file_set_contents (path, "", 0, NULL))
+        goto fail;
+    }
+  return TRUE;
+fail:;
+  int e = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "preparing the jail root %s: %s",
+               spec->root, g_strerror (e));
+  return FALSE;
+}
+
+gboolean
+jail_spawn (const JailSpec *spec, GPid *pid, GError **error)
+{
+  int go[2], err[2];
+  if (pipe2 (go, O_CLOEXEC) < 0)
+    goto sys_fail;
+  if (pipe2 (err, O_CLOEXEC) < 0)
+    {
+      close (go[0]);
+      close (go[1]);
+      goto sys_fail;
+    }
+  Child c = { .spec = spec, .go_fd = go[0], .error_fd = err[1] };
+  int n = 0;
+  for (; spec->root && spec->binds[n].source && n < MAX_BINDS; n++)
+    c.targets[n] = in_root (spec, spec->binds[n].target);
+  c.null_path = g_strdup ("/dev/null"); /* inside the root, a bind of the host's */
+
+  void *stack = mmap (NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
+  int child = stack == MAP_FAILED ? -1
+                                  : clone (child_main, (char *) stack + CHILD_STACK_SIZE,
+                                           spec->clone_flags | SIGCHLD, &c);
+  int clone_errno = errno;
+  if (stack != MAP_FAILED)
+    munmap (stack, CHILD_STACK_SIZE);
+  close (go[0]);
+  close (err[1]);
+  for (int i = 0; i < n; i++)
+    g_free (c.targets[i]);
+  g_free (c.null_path);
+  if (child < 0)
+    {
+      close (go[1]);
+      close (err[0]);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (clone_errno), "clone: %s",
+                   g_strerror (clone_errno));
+      return FALSE;
+    }
+
+  GError *place_error = NULL;
+  if (spec->place && !spec->place (child, spec->place_data, &place_error))
+    {
+      kill (child, SIGKILL);
+      close (go[1]);
+      close (err[0]);
+      waitpid (child, NULL, 0);
+      g_propagate_error (error, place_error);
+      return FALSE;
+    }
+  (void) !write (go[1], "g", 1);
+  close (go[1]);
+
+  int report[2];
+  ssize_t got;
+  do
+    got = read (err[0], report, sizeof report);
+  while (got < 0 && errno == EINTR);
+  close (err[0]);
+  if (got == sizeof report)
+    {
+      waitpid (child, NULL, 0);
+      int step = report[0] >= 0 && report[0] < (int) G_N_ELEMENTS (step_names) ? report[0] : 0;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (report[1]), "jail: %s: %s",
+                   step_names[step], g_strerror (report[1]));
+      return FALSE;
+    }
+  *pid = child;
+  return TRUE;
+
+sys_fail:;
+  int e = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "pipe: %s", g_strerror (e));
+  return FALSE;
+}

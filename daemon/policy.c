@@ -1,0 +1,242 @@
+/* policy.c — reading and checking the profiles in policies/. */
+#include "policy.h"
+
+#include "json-fields.h"
+
+#include <gio/gio.h>
+#include <sched.h>
+#include <seccomp.h>
+#include <string.h>
+#include <unistd.h>
+
+void
+policy_free (Policy *p)
+{
+  if (p == NULL)
+    return;
+  g_free (p->name);
+  g_free (p->path);
+  g_free (p->description);
+  g_free (p->user);
+  if (p->syscalls)
+    g_array_unref (p->syscalls);
+  g_free (p);
+}
+
+static gboolean fail (GError **error, const char *what, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+fail (GError **error, const char *what, ...)
+{
+  va_list ap;
+  va_start (ap, what);
+  g_autofree char *msg = g_strdup_vprintf (what, ap);
+  va_end (ap);
+  g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, msg);
+  return FALSE;
+}
+
+static gboolean
+parse_namespaces (JsonObject *o, int *flags, GError **error)
+{
+  g_auto (GStrv) names = NULL;
+  if (!json_field_strv (o, "namespaces", TRUE, &names, error))
+    return FALSE;
+  static const struct
+  {
+    const char *name;
+    int flag;
+  } known[] = { { "mount", CLONE_NEWNS },
+                { "pid", CLONE_NEWPID },
+                { "ipc", CLONE_NEWIPC },
+                { "uts", CLONE_NEWUTS },
+                { "net", CLONE_NEWNET } };
+  *flags = 0;
+  for (char **n = names; *n; n++)
+    {
+      gsize i;
+      for (i = 0; i < G_N_ELEMENTS (known) && !g_str_equal (*n, known[i].name); i++)
+        ;
+      if (i == G_N_ELEMENTS (known))
+        return fail (error, "\"namespaces\": unknown namespace \"%s\" (mount, pid, ipc, uts, net)",
+                     *n);
+      *flags |= known[i].flag;
+    }
+  return TRUE;
+}
+
+/* One syscall name a line; "#" starts a comment. */
+static gboolean
+load_syscalls (const char *dir, const char *file, GArray **out, GError **error)
+{
+  if (strchr (file, '/') != NULL)
+    return fail (error, "\"seccomp.allow\": \"%s\" must be a file name in %s", file, dir);
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, error))
+    return FALSE;
+  g_autoptr (GArray) nrs = g_array_new (FALSE, FALSE, sizeof (int));
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i]; i++)
+    {
+      char *hash = strchr (lines[i], '#');
+      if (hash)
+        *hash = '\0';
+      const char *name = g_strstrip (lines[i]);
+      if (*name == '\0')
+        continue;
+      int nr = seccomp_syscall_resolve_name (name);
+      if (nr == __NR_SCMP_ERROR)
+        return fail (error, "%s:%u: unknown system call \"%s\"", path, i + 1, name);
+      g_array_append_val (nrs, nr);
+    }
+  if (nrs->len == 0)
+    return fail (error, "%s: the allow-list is empty", path);
+  *out = g_steal_pointer (&nrs);
+  return TRUE;
+}
+
+static gboolean
+parse_limits (JsonObject *o, Policy *p, GError **error)
+{
+  JsonObject *l = NULL;
+  gint64 mem = 0, cpus = 0, overhead = 0, pids = 0, files = 0;
+  if (!json_field_object (o, "limits", TRUE, &l, error)
+      || !json_field_int (l, "max_memory_mb", TRUE, 64, 1 << 20, &mem, error)
+      || !json_field_int (l, "max_cpus", TRUE, 1, 1024, &cpus, error)
+      || !json_field_int (l, "memory_overhead_mb", FALSE, 32, 1 << 20, &overhead, error)
+      || !json_field_int (l, "pids", FALSE, 16, 1 << 22, &pids, error)
+      || !json_field_int (l, "open_files", TRUE, 64, 1 << 20, &files, error))
+    {
+      g_prefix_error (error, "\"limits\": ");
+      return FALSE;
+    }
+  p->max_memory_mb = (guint) mem;
+  p->max_cpus = (guint) cpus;
+  p->memory_overhead_mb = (guint) overhead;
+  p->pids = (guint) pids;
+  p->open_files = (guint) files;
+  if ((overhead == 0) != (pids == 0))
+    return fail (error,
+                 "\"limits\": memory_overhead_mb and pids go together (a cgroup needs both)");
+  return TRUE;
+}
+
+/* Members outside @known are refused: a misspelt setting must not be
+ * silently ignored in a security policy. */
+static gboolean
+check_members (JsonObject *o, const char *const *known, const char *where, GError **error)
+{
+  g_autoptr (GList) members = json_object_get_members (o);
+  for (GList *m = members; m; m = m->next)
+    if (!g_strv_contains (known, m->data))
+      return fail (error, "%sunknown field \"%s\"", where, (const char *) m->data);
+  return TRUE;
+}
+
+static Policy *
+policy_parse (const char *dir, const char *file, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, file, NULL);
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_parser_load_from_file (parser, path, error))
+    return NULL;
+  JsonNode *root = json_parser_get_root (parser);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      fail (error, "not a JSON object");
+      return NULL;
+    }
+  JsonObject *o = json_node_get_object (root);
+  static const char *const top[]
+      = { "description", "requires_root", "user",   "namespaces", "private_root",
+          "seccomp",     "qemu_sandbox",  "limits", NULL };
+  static const char *const sec[] = { "allow", "action", NULL };
+  static const char *const lim[]
+      = { "max_memory_mb", "max_cpus", "memory_overhead_mb", "pids", "open_files", NULL };
+
+  Policy *p = g_new0 (Policy, 1);
+  p->path = g_strdup (path);
+  p->name = g_strndup (file, strlen (file) - strlen (".json"));
+  const char *description = NULL, *user = NULL, *allow = NULL, *action = NULL;
+  JsonObject *seccomp = NULL, *limits = NULL;
+  if (!check_members (o, top, "", error)
+      || !json_field_string (o, "description", TRUE, &description, error)
+      || !json_field_bool (o, "requires_root", TRUE, &p->requires_root, error)
+      || !json_field_string (o, "user", FALSE, &user, error)
+      || !parse_namespaces (o, &p->namespaces, error)
+      || !json_field_bool (o, "private_root", TRUE, &p->private_root, error)
+      || !json_field_bool (o, "qemu_sandbox", TRUE, &p->qemu_sandbox, error)
+      || !json_field_object (o, "seccomp", TRUE, &seccomp, error)
+      || !check_members (seccomp, sec, "\"seccomp\": ", error)
+      || !json_field_string (seccomp, "allow", TRUE, &allow, error)
+      || !json_field_string (seccomp, "action", TRUE, &action, error)
+      || !json_field_object (o, "limits", TRUE, &limits, error)
+      || !check_members (limits, lim, "\"limits\": ", error) || !parse_limits (o, p, error)
+      || !load_syscalls (dir, allow, &p->syscalls, error))
+    goto bad;
+  if (!g_str_equal (action, "kill") && !g_str_equal (action, "errno"))
+    {
+      fail (error, "\"seccomp.action\" must be \"kill\" or \"errno\", not \"%s\"", action);
+      goto bad;
+    }
+  p->seccomp_kill = g_str_equal (action, "kill");
+  if (p->private_root && !(p->namespaces & CLONE_NEWNS))
+    {
+      fail (error, "\"private_root\" needs the mount namespace");
+      goto bad;
+    }
+  if (!p->requires_root && (user || p->namespaces || p->private_root || p->memory_overhead_mb))
+    {
+      fail (error, "\"requires_root\" is false, but user, namespaces, private_root and a cgroup "
+                   "need root");
+      goto bad;
+    }
+  p->description = g_strdup (description);
+  p->user = g_strdup (user);
+  return p;
+
+bad:
+  policy_free (p);
+  return NULL;
+}
+
+GHashTable *
+policy_load_dir (const char *dir, GError **error)
+{
+  g_autoptr (GDir) d = g_dir_open (dir, 0, error);
+  if (d == NULL)
+    return NULL;
+  g_autoptr (GHashTable) all
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) policy_free);
+  const char *file;
+  while ((file = g_dir_read_name (d)) != NULL)
+    {
+      if (!g_str_has_suffix (file, ".json"))
+        continue;
+      GError *e = NULL;
+      Policy *p = policy_parse (dir, file, &e);
+      if (p == NULL)
+        {
+          g_propagate_prefixed_error (error, e, "policy %s/%s: ", dir, file);
+          return NULL;
+        }
+      g_hash_table_insert (all, p->name, p);
+    }
+  if (g_hash_table_size (all) == 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no policy (*.json) in %s", dir);
+      return NULL;
+    }
+  return g_steal_pointer (&all);
+}
+
+char *
+policy_unmet (const Policy *p)
+{
+  if (!p->requires_root || geteuid () == 0)
+    return NULL;
+  return g_strdup_printf ("policy %s needs root (its user switch, namespaces, private root and "
+                          "cgroup cannot be applied by uid %u)",
+                          p->name, (guint) geteuid ());
+}

@@ -1,0 +1,143 @@
+/* Policies as files, and the seccomp filter of the jail proving itself on
+ * a small helper (not on QEMU's good behaviour). No VM. */
+#include "jail.h"
+#include "policy.h"
+
+#include <gio/gio.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static const char *policy_dir, *probe;
+
+static void
+test_shipped (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) all = policy_load_dir (policy_dir, &error);
+  g_assert_no_error (error);
+  const char *names[] = { "default", "strict", "unprivileged" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    g_assert_nonnull (g_hash_table_lookup (all, names[i]));
+  Policy *def = g_hash_table_lookup (all, "default"), *strict = g_hash_table_lookup (all, "strict");
+  g_assert_true (def->seccomp_kill && def->private_root && def->user && def->memory_overhead_mb);
+  g_assert_cmpuint (strict->max_memory_mb, <, def->max_memory_mb);
+}
+
+/* Writes @json as bad.json next to a copy of the allow-list; the error
+ * must name the file and contain @want. */
+static void
+expect_refused (const char *json, const char *want)
+{
+  g_autofree char *dir = g_dir_make_tmp ("policy-XXXXXX", NULL);
+  g_autofree char *list = g_build_filename (dir, "q.syscalls", NULL);
+  g_autofree char *file = g_build_filename (dir, "bad.json", NULL);
+  g_assert_true (g_file_set_contents (list, "read\nwrite\nnot_a_syscall_at_all\n", -1, NULL));
+  g_assert_true (g_file_set_contents (file, json, -1, NULL));
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) all = policy_load_dir (dir, &error);
+  g_assert_null (all);
+  g_assert_nonnull (error);
+  if (!strstr (error->message, "bad.json") || !strstr (error->message, want))
+    g_error ("error \"%s\" should name bad.json and say \"%s\"", error->message, want);
+  unlink (list);
+  unlink (file);
+  rmdir (dir);
+}
+
+#define GOOD_TAIL                                                                                  \
+  "\"namespaces\": [], \"private_root\": false, \"qemu_sandbox\": true, "                          \
+  "\"seccomp\": {\"allow\": \"q.syscalls\", \"action\": \"kill\"}"
+
+static void
+test_malformed (void)
+{
+  expect_refused ("{", "bad.json");
+  expect_refused ("{\"description\": \"x\", \"requires_root\": false, " GOOD_TAIL
+                  ", \"limits\": {\"max_memory_mb\": \"lots\", \"max_cpus\": 1, "
+                  "\"open_files\": 100}}",
+                  "max_memory_mb");
+  expect_refused ("{\"description\": \"x\", \"requires_root\": false, \"namespace\": [], " GOOD_TAIL
+                  ", \"limits\": {\"max_memory_mb\": 100, \"max_cpus\": 1, \"open_files\": 100}}",
+                  "unknown field \"namespace\"");
+  expect_refused ("{\"description\": \"x\", \"requires_root\": false, " GOOD_TAIL
+                  ", \"limits\": {\"max_memory_mb\": 100, \"max_cpus\": 1, \"open_files\": 100}}",
+                  "unknown system call \"not_a_syscall_at_all\"");
+}
+
+/* Runs the probe in a jail with @filter; its wait status. */
+static int
+run_probe (const JailFilter *filter, const char *mode, GString *out)
+{
+  int p[2];
+  g_assert_cmpint (pipe (p), ==, 0);
+  char *argv[] = { (char *) probe, (char *) mode, NULL };
+  JailBind none[] = { { NULL, NULL, FALSE } };
+  JailSpec spec = { .argv = argv,
+                    .stdout_fd = p[1],
+                    .binds = none,
+                    .extra_gid = (gid_t) -1,
+                    .open_files = 256,
+                    .filter = filter };
+  GPid pid;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (jail_spawn (&spec, &pid, &error));
+  g_assert_no_error (error);
+  close (p[1]);
+  char buf[256];
+  ssize_t n;
+  while ((n = read (p[0], buf, sizeof buf)) > 0)
+    g_string_append_len (out, buf, n);
+  close (p[0]);
+  int status = 0;
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  return status;
+}
+
+static void
+test_filter (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GHashTable) all = policy_load_dir (policy_dir, &error);
+  g_assert_no_error (error);
+  Policy *def = g_hash_table_lookup (all, "default");
+
+  JailFilter *kill = jail_filter_new (def->syscalls, TRUE, &error);
+  g_assert_no_error (error);
+  g_autoptr (GString) out = g_string_new (NULL);
+  int status = run_probe (kill, "allowed", out);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  g_assert_true (g_str_has_prefix (out->str, "pid "));
+
+  g_string_truncate (out, 0);
+  status = run_probe (kill, "forbidden", out);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_cmpint (WTERMSIG (status), ==, SIGSYS);
+  g_assert_true (g_str_has_prefix (out->str, "pid ")); /* it did run until then */
+  jail_filter_free (kill);
+
+  /* "errno": the call fails instead, and the process carries on. */
+  JailFilter *deny = jail_filter_new (def->syscalls, FALSE, &error);
+  g_assert_no_error (error);
+  status = run_probe (deny, "forbidden", out);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 3);
+  jail_filter_free (deny);
+
+  /* Without the filter the same call is no crime: the filter did it. */
+  status = run_probe (NULL, "forbidden", out);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 3);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  policy_dir = g_getenv ("SANDBOXD_POLICY_DIR");
+  probe = g_getenv ("SECCOMP_PROBE");
+  g_assert_nonnull (policy_dir);
+  g_assert_nonnull (probe);
+  g_test_add_func ("/policy/shipped", test_shipped);
+  g_test_add_func ("/policy/malformed", test_malformed);
+  g_test_add_func ("/policy/seccomp-kills", test_filter);
+  return g_test_run ();
+}

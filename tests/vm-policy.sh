@@ -1,0 +1,73 @@
+#!/bin/bash
+# The default policy around a real QEMU: seccomp, no_new_privs, its own
+# user, namespaces and cgroup; limits that can be tightened, never
+# loosened; a guest that eats memory hurts nobody else.
+. "$(dirname "$0")/lib.sh"
+bail() { echo "Bail out! $1"; diag <"$TMP/d.log"; exit 1; }
+field() { sed -n "s/.*\"$2\" : \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" <<<"$1" | head -n 1; }
+
+[ "$(id -u)" = 0 ] || { echo "1..0 # SKIP the default policy needs root"; exit 0; }
+start_daemon "$TMP/d" || bail "sandboxd did not start"
+
+"$SANDBOXCTL" run --name p -- true; ok $? "a sandbox boots under the default policy"
+json=$("$SANDBOXCTL" --json inspect p)
+contains "$json" '"policy" : "default"' "inspect names its policy"
+pid=$(field "$json" qemu_pid)
+id=$(field "$json" id)
+status=$(cat "/proc/$pid/status")
+contains "$status" "$(printf 'Seccomp:\t2')" "QEMU runs under a seccomp filter (Seccomp: 2)"
+contains "$status" "$(printf 'NoNewPrivs:\t1')" "... with no_new_privs"
+uid=$(awk '/^Uid:/ {print $2}' <<<"$status")
+[ "$uid" != 0 ] && [ "$uid" = "$(id -u sandboxd-qemu)" ]
+ok $? "... as the unprivileged user sandboxd-qemu (uid $uid)"
+same=""
+for ns in mnt net ipc uts pid; do
+  [ "$(readlink "/proc/$pid/ns/$ns")" = "$(readlink "/proc/$DAEMON_PID/ns/$ns")" ] && same="$same $ns"
+done
+is "$same" "" "its mount, net, ipc, uts and pid namespaces differ from the daemon's"
+is "$(ls "/proc/$pid/root/" | tr '\n' ' ')" "bin boot dev lib lib64 sb sbin usr " \
+  "its root holds only what QEMU needs (/usr read-only, kernel, initramfs, its dir)"
+
+mem=/sys/fs/cgroup/memory/sandboxd/$id
+pids=/sys/fs/cgroup/pids/sandboxd/$id
+is "$(cat "$mem/memory.limit_in_bytes")" $(((256 + 512) * 1024 * 1024)) \
+  "its memory cgroup limit is guest RAM + the policy's overhead"
+is "$(cat "$pids/pids.max")" 256 "its pids cgroup limit is the policy's"
+grep -qx "$pid" "$mem/cgroup.procs"; ok $? "QEMU is in that cgroup"
+contains "$("$SANDBOXCTL" --json stats p)" '"memory_limit_bytes"' "stats reads the cgroup"
+
+# A guest that allocates without end: the guest kernel stops it; the host,
+# QEMU and the other sandboxes carry on.
+"$SANDBOXCTL" run --name q --pids 64 -- true; ok $? "a second sandbox with a tighter pids limit"
+is "$(cat /sys/fs/cgroup/pids/sandboxd/"$(field "$("$SANDBOXCTL" --json inspect q)" id)"/pids.max)" 64 \
+  "... has it (--pids 64)"
+"$SANDBOXCTL" exec p -- sh -c 'tail /dev/zero' >/dev/null 2>&1; rc=$?
+is "$rc" 137 "a process eating all guest memory is killed by the guest's OOM killer (137)"
+is "$("$SANDBOXCTL" exec p -- echo alive)" alive "... and its sandbox still serves"
+is "$("$SANDBOXCTL" exec q -- echo alive)" alive "... and so does the other one"
+peak=$(cat "$mem/memory.max_usage_in_bytes")
+[ "$peak" -le "$(cat "$mem/memory.limit_in_bytes")" ]
+ok $? "QEMU's memory stayed within its cgroup ($((peak >> 20)) MiB)"
+
+out=$("$SANDBOXCTL" create --policy nope 2>&1); rc=$?
+is "$rc" 1 "an unknown policy is refused"
+contains "$out" 'NOT_FOUND: no policy "nope"' "... as NOT_FOUND"
+out=$("$SANDBOXCTL" create --policy strict --memory 2G 2>&1); rc=$?
+is "$rc" 1 "more memory than the policy allows is refused"
+contains "$out" "PERMISSION_DENIED: policy strict allows at most memory_mb 1024" "... as PERMISSION_DENIED"
+out=$("$SANDBOXCTL" create --pids 100000 2>&1)
+contains "$out" "PERMISSION_DENIED" "a pids limit above the policy's is refused"
+
+"$SANDBOXCTL" rm -f p >/dev/null; ok $? "rm of the sandbox"
+[ ! -e "$mem" ] && [ ! -e "$pids" ]; ok $? "... removes its cgroups"
+
+# A malformed policy stops sandboxd at start, naming the file and field.
+mkdir "$TMP/pol"
+cp "$(dirname "$0")/../policies/"* "$TMP/pol/"
+sed -i 's/"max_cpus": 8/"max_cpus": "eight"/' "$TMP/pol/default.json"
+out=$("$SANDBOXD" --runtime-dir "$TMP/other" --policy-dir "$TMP/pol" 2>&1); rc=$?
+is "$rc" 1 "sandboxd refuses a malformed policy"
+contains "$out" "default.json" "... naming the file"
+contains "$out" "max_cpus" "... and the field"
+
+tap_done
