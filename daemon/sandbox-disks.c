@@ -67,8 +67,8 @@ sandbox_disk_free (SandboxDisk *disk)
   g_free (disk);
 }
 
-JsonObject *
-sandbox_disk_to_json (SandboxDisk *disk)
+static JsonObject *
+disk_to_json (SandboxDisk *disk)
 {
   JsonObject *o = json_object_new ();
   json_object_set_string_member (o, "disk_id", disk->id);
@@ -77,6 +77,19 @@ sandbox_disk_to_json (SandboxDisk *disk)
   json_object_set_int_member (o, "scsi_id", disk->scsi_id);
   json_object_set_string_member (o, "state", disk->attached ? "attached" : "changing");
   return o;
+}
+
+JsonArray *
+sandbox_disks_to_json (Sandbox *sb, gboolean attached_only)
+{
+  JsonArray *disks = json_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, sb->disks);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (!attached_only || ((SandboxDisk *) value)->attached)
+      json_array_add_object_element (disks, disk_to_json (value));
+  return disks;
 }
 
 static void
@@ -162,7 +175,7 @@ on_device_added (QmpClient *qmp, JsonNode *result, const GError *error, gpointer
       return;
     }
   disk->attached = TRUE;
-  finish_call (disk, sandbox_disk_to_json (disk), NULL, "attach");
+  finish_call (disk, disk_to_json (disk), NULL, "attach");
   sandbox_save (disk->sb);
 }
 

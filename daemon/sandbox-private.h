@@ -127,7 +127,8 @@ void sandbox_processes_abort (Sandbox *sb, RpcStatus status, const char *reason)
 
 /* sandbox-disks.c */
 void sandbox_disk_free (SandboxDisk *disk);
-JsonObject *sandbox_disk_to_json (SandboxDisk *disk);
+/* The sandbox's disks (@attached_only: not those being attached or detached). */
+JsonArray *sandbox_disks_to_json (Sandbox *sb, gboolean attached_only);
 /* A disk that state.json says is attached. */
 gboolean sandbox_disk_restore (Sandbox *sb, JsonObject *disk, GError **error);
 /* QMP said DEVICE_DELETED for @device. */

@@ -65,17 +65,7 @@ sandbox_state (Sandbox *sb)
     json_array_add_object_element (procs, process_state (value));
   json_object_set_array_member (o, "processes", procs);
 
-  JsonArray *disks = json_array_new ();
-  g_hash_table_iter_init (&it, sb->disks);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    {
-      JsonObject *d = sandbox_disk_to_json (value);
-      if (g_str_equal (json_object_get_string_member (d, "state"), "attached"))
-        json_array_add_object_element (disks, d);
-      else
-        json_object_unref (d);
-    }
-  json_object_set_array_member (o, "disks", disks);
+  json_object_set_array_member (o, "disks", sandbox_disks_to_json (sb, TRUE));
   return o;
 }
 

@@ -225,13 +225,7 @@ sandbox_to_json (Sandbox *sb)
   if (sb->pid > 0)
     json_object_set_int_member (o, "qemu_pid", sb->pid);
   json_object_set_string_member (o, "dir", sb->dir);
-  JsonArray *disks = json_array_new ();
-  GHashTableIter it;
-  gpointer value;
-  g_hash_table_iter_init (&it, sb->disks);
-  while (g_hash_table_iter_next (&it, NULL, &value))
-    json_array_add_object_element (disks, sandbox_disk_to_json (value));
-  json_object_set_array_member (o, "disks", disks);
+  json_object_set_array_member (o, "disks", sandbox_disks_to_json (sb, FALSE));
   return o;
 }
 

@@ -171,7 +171,10 @@ def read_module(path):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
-    ap.add_argument("--agent", required=True)
+    ap.add_argument("--agent", required=True, help="the agent binary: /init, unless --init")
+    ap.add_argument("--init", help="a script to be /init instead (the agent is then left out)")
+    ap.add_argument("--extra", action="append", default=[],
+                    help="another binary to include at its own path, with its libraries")
     ap.add_argument("--busybox", required=True)
     ap.add_argument("--output", required=True)
     ap.add_argument("--release-file", required=True)
@@ -195,8 +198,12 @@ def main():
         c.chardev("dev/null", 1, 3, 0o666)
         c.file("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\n")
         c.file("etc/group", b"root:x:0:\n")
-        with open(args.agent, "rb") as f:
+        with open(args.init or args.agent, "rb") as f:
             c.file("init", f.read(), 0o755)
+        binaries = [args.busybox] + args.extra + ([] if args.init else [args.agent])
+        for path in args.extra:
+            with open(path, "rb") as f:
+                c.file(path.lstrip("/"), f.read(), 0o755)
         with open(args.busybox, "rb") as f:
             c.file("bin/busybox", f.read(), 0o755)
         applets = subprocess.run([args.busybox, "--list-full"], capture_output=True, text=True,
@@ -204,7 +211,7 @@ def main():
         for a in applets:
             if a.strip("/") not in ("bin/busybox", "init", "linuxrc"):
                 c.symlink(a, "/bin/busybox")
-        for lib in sorted(set(shared_libs(args.agent) + shared_libs(args.busybox))):
+        for lib in sorted(set(l for b in binaries for l in shared_libs(b))):
             with open(os.path.realpath(lib), "rb") as f:
                 c.file(lib, f.read(), 0o755)
         listed = []

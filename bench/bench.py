@@ -1,0 +1,315 @@
+#!/usr/bin/env python3
+"""The figures of bench/run.sh, each next to a baseline measured in the same
+run: see the README's "Benchmarks". Prints one line a figure,
+  <figure>: <ours> <unit> (baseline <theirs> <unit>, ratio <r>)
+and writes a markdown table."""
+import argparse
+import json
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+
+def median_spread(xs):
+    return statistics.median(xs), (max(xs) - min(xs))
+
+
+def pct(xs, p):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))]
+
+
+def wait_for(path, timeout=30):
+    end = time.monotonic() + timeout
+    while not os.path.exists(path):
+        if time.monotonic() > end:
+            raise RuntimeError("%s did not appear" % path)
+        time.sleep(0.002)
+
+
+def connect(path, timeout=30):
+    end = time.monotonic() + timeout
+    while True:
+        try:
+            s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            s.connect(path)
+            return s
+        except OSError:
+            s.close()
+            if time.monotonic() > end:
+                raise
+            time.sleep(0.002)
+
+
+class GuestAgent:
+    """qemu-ga over its virtio-serial socket: JSON in, JSON lines out."""
+
+    def __init__(self, path):
+        self.sock = connect(path)
+        self.buf = b""
+
+    def _line(self, timeout):
+        self.sock.settimeout(timeout)
+        while b"\n" not in self.buf:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                raise RuntimeError("qemu-ga closed its port")
+            self.buf += chunk
+        line, self.buf = self.buf.split(b"\n", 1)
+        return json.loads(line)
+
+    def call(self, command, arguments=None, timeout=30):
+        msg = {"execute": command}
+        if arguments is not None:
+            msg["arguments"] = arguments
+        self.sock.sendall(json.dumps(msg).encode() + b"\n")
+        reply = self._line(timeout)
+        if "error" in reply:
+            raise RuntimeError("qemu-ga %s: %s" % (command, reply["error"]))
+        return reply["return"]
+
+    def sync(self, timeout=60):
+        end = time.monotonic() + timeout
+        n = 1
+        while time.monotonic() < end:
+            n += 1
+            self.sock.sendall(json.dumps({"execute": "guest-sync", "arguments": {"id": n}}).encode()
+                              + b"\n")
+            try:
+                while True:
+                    reply = self._line(0.5)
+                    if reply.get("return") == n:
+                        return
+            except (socket.timeout, ValueError):
+                self.buf = b""
+        raise RuntimeError("qemu-ga did not answer")
+
+    def exec_wait(self, path, args):
+        pid = self.call("guest-exec", {"path": path, "arg": args})["pid"]
+        while True:  # polling is qemu-ga's way; as fast as it answers
+            st = self.call("guest-exec-status", {"pid": pid})
+            if st["exited"]:
+                return st
+
+
+class Bench:
+    def __init__(self, a):
+        self.a = a
+        self.ctl = os.path.join(a.build, "cli", "sandboxctl")
+        self.rows = []
+        self.tmp = tempfile.mkdtemp(prefix="sandboxd-bench.")
+
+    def sandboxctl(self, *args, **kw):
+        return subprocess.run([self.ctl, *args], check=True, text=True, capture_output=True,
+                              **kw).stdout
+
+    def timed(self, cmd):
+        t = time.monotonic()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return time.monotonic() - t
+
+    def report(self, figure, ours, theirs, unit, ratio, goal, note=""):
+        print("%s: %.4g %s (baseline %.4g %s, ratio %.2f)" % (figure, ours, unit, theirs, unit,
+                                                              ratio), flush=True)
+        self.rows.append((figure, "%.4g %s" % (ours, unit), "%.4g %s" % (theirs, unit),
+                          "%.2f" % ratio, goal, note))
+
+    def inspect(self, name):
+        return json.loads(self.sandboxctl("--json", "inspect", name))[0]
+
+    # The bare QEMU: our own command line (from qemu.log), without the jail.
+    def bare_argv(self, name, initrd=None, ports=None):
+        sb = self.inspect(name)
+        with open(os.path.join(sb["dir"], "qemu.log")) as f:
+            cmd = f.readline().split(": ", 1)[1].strip()
+        m = re.match(r"(.*) -append (.*?) (-chardev .*)", cmd)
+        head, append, tail = m.group(1).split(), m.group(2), m.group(3).split()
+        version = json.loads(self.sandboxctl("--json", "version"))
+        sub = {"/boot/vmlinuz": version["server"]["kernel"],
+               "/boot/initrd.img": initrd or version["server"]["initramfs"]}
+        head = [sub.get(x, x) for x in head]
+        d = tempfile.mkdtemp(dir=self.tmp)
+        tail = [x.replace("/sb/qemu/", d + "/") for x in tail]
+        if ports is not None:  # replace the agent port with @ports
+            tail = tail[:tail.index("-device", tail.index("virtio-serial-device"))]
+            for pname, sock in ports:
+                tail += ["-chardev", "socket,id=%s,path=%s/%s.sock,server=on,wait=off" % (sock, d, sock),
+                         "-device", "virtserialport,chardev=%s,name=%s" % (sock, pname)]
+        return head + ["-append", append] + tail, d
+
+    def cold_start(self):
+        ours, bare = [], []
+        argv, d = self.bare_argv("bench")
+        for _ in range(self.a.reps):
+            ours.append(self.timed([self.ctl, "run", "--rm", "--", "true"]))
+            t = time.monotonic()
+            q = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            s = connect(os.path.join(d, "agent.sock"))
+            s.recv(1)
+            bare.append(time.monotonic() - t)
+            s.close()
+            q.kill()
+            q.wait()
+        o, os_ = median_spread(ours)
+        b, _ = median_spread(bare)
+        self.report("cold_start", o, b, "s", o / b, "ours/bare <= 1.10", "spread %.2f s" % os_)
+
+    def start_ga_vm(self):
+        initrd = os.path.join(self.a.build, "bench", "ga-initramfs.img")
+        argv, d = self.bare_argv("bench", initrd,
+                                 [("org.qemu.guest_agent.0", "ga"), ("bench.0", "raw")])
+        log = open(os.path.join(d, "qemu.log"), "w")
+        q = subprocess.Popen(argv, stdout=log, stderr=log)
+        time.sleep(0.5)
+        if q.poll() is not None:
+            raise RuntimeError("the qemu-ga VM did not start: %s: %s"
+                               % (" ".join(argv), open(log.name).read()))
+        try:
+            ga = GuestAgent(os.path.join(d, "ga.sock"))
+            ga.sync()
+        except (OSError, RuntimeError) as e:
+            q.kill()
+            console = open(os.path.join(d, "console.log"), errors="replace").read()[-2000:]
+            raise RuntimeError("qemu-ga in its VM: %s; guest console:\n%s" % (e, console))
+        return q, ga, d
+
+    def exec_roundtrip(self, ga):
+        n = self.a.execs
+        ours = [self.timed([self.ctl, "exec", "bench", "--", "true"]) for _ in range(n)]
+        theirs = []
+        for _ in range(n):
+            t = time.monotonic()
+            ga.exec_wait("/bin/true", [])
+            theirs.append(time.monotonic() - t)
+        for p in (50, 99):
+            o, b = pct(ours, p) * 1000, pct(theirs, p) * 1000
+            self.report("exec_roundtrip_p%d" % p, o, b, "ms", b / o, "theirs/ours >= 2",
+                        "%d execs each" % n)
+
+    def stream(self, ga, d):
+        size = self.a.stream_mb << 20
+        t = time.monotonic()
+        subprocess.run([self.ctl, "exec", "bench", "--", "head", "-c", str(size), "/dev/zero"],
+                       check=True, stdout=subprocess.DEVNULL)
+        ours = self.a.stream_mb / (time.monotonic() - t)
+        raw = connect(os.path.join(d, "raw.sock"))
+        got = [0]
+
+        def drain():
+            while got[0] < size:
+                chunk = raw.recv(1 << 20)
+                if not chunk:
+                    break
+                got[0] += len(chunk)
+
+        reader = threading.Thread(target=drain)
+        reader.start()
+        t = time.monotonic()
+        ga.exec_wait("/bin/dd", ["if=/dev/zero", "of=/dev/virtio-ports/bench.0", "bs=65536",
+                                 "count=%d" % (size // 65536)])
+        reader.join(120)
+        theirs = self.a.stream_mb / (time.monotonic() - t)
+        if got[0] != size:
+            raise RuntimeError("raw stream: %d of %d bytes" % (got[0], size))
+        self.report("stream", ours, theirs, "MiB/s", ours / theirs, "ours/raw >= 0.8",
+                    "%d MiB" % self.a.stream_mb)
+
+    def rpc(self):
+        tool = os.path.join(self.a.build, "bench", "rpc-bench")
+        echo_addr = "ipc://%s/echo.sock" % self.tmp
+        echo = subprocess.Popen([tool, "echo", echo_addr])
+        req = json.dumps({"id": 1, "method": "sandbox.v1.System.Version", "params": {}})
+        addr = os.environ["SANDBOXD_ADDRESS"]
+        try:
+            for threads in (1, 16):
+                args = [str(threads), str(self.a.rpc_seconds), req]
+                ours = float(subprocess.run([tool, "call", addr] + args, check=True, text=True,
+                                            capture_output=True).stdout)
+                raw = float(subprocess.run([tool, "call", echo_addr] + args, check=True,
+                                           text=True, capture_output=True).stdout)
+                self.report("rpc_%dthreads" % threads, ours, raw, "calls/s", ours / raw,
+                            "ours/raw >= 0.5", "System.Version")
+        finally:
+            echo.kill()
+
+    def rss_kb(self, pid):
+        with open("/proc/%d/status" % pid) as f:
+            return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
+
+    def memory(self):
+        n = self.a.idle
+        before = self.rss_kb(self.a.daemon_pid)
+        names = ["idle%d" % i for i in range(n)]
+        for name in names:
+            self.sandboxctl("create", "--name", name)
+        time.sleep(self.a.idle_seconds)
+        qemu = sum(self.rss_kb(self.inspect(x)["qemu_pid"]) for x in names)
+        daemon = max(0, self.rss_kb(self.a.daemon_pid) - before)
+        per = (qemu + daemon) / n / 1024
+        guest = self.inspect(names[0])["memory_mb"]
+        with open("/proc/meminfo") as f:
+            total = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1)) / 1024
+        self.sandboxctl("rm", "-f", *names)
+        self.report("memory", per, guest, "MiB", per / guest, "(host RSS per idle sandbox vs "
+                    "guest RAM)", "%d idle sandboxes: about %d fit in this machine's %d MiB"
+                    % (n, total // per, total))
+
+    def concurrency(self):
+        m = self.a.concurrent
+        alone = self.timed([self.ctl, "create", "--name", "alone"])
+        self.sandboxctl("rm", "-f", "alone")
+        t = time.monotonic()
+        procs = [subprocess.Popen([self.ctl, "create", "--name", "c%d" % i],
+                                  stdout=subprocess.DEVNULL) for i in range(m)]
+        failed = sum(p.wait() != 0 for p in procs)
+        total = time.monotonic() - t
+        self.sandboxctl("rm", "-f", *["c%d" % i for i in range(m)])
+        if failed:
+            raise RuntimeError("%d of %d concurrent creates failed" % (failed, m))
+        ideal = m * alone / os.cpu_count()
+        self.report("concurrency", total, ideal, "s", total / ideal, "<= 1.2",
+                    "%d at once, all succeeded; baseline %d x alone / %d cores"
+                    % (m, m, os.cpu_count()))
+
+    def write_table(self):
+        out = os.path.join(self.a.build, "bench", "results.md")
+        with open(out, "w") as f:
+            f.write("| figure | ours | baseline | ratio | goal | note |\n|---|---|---|---|---|---|\n")
+            for r in self.rows:
+                f.write("| %s |\n" % " | ".join(r))
+        print("table: %s" % out)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--build", required=True)
+    ap.add_argument("--daemon-pid", type=int, required=True)
+    ap.add_argument("--quick", action="store_true")
+    a = ap.parse_args()
+    a.reps, a.execs, a.stream_mb, a.rpc_seconds = (1, 10, 32, 1) if a.quick else (5, 50, 256, 3)
+    a.idle, a.idle_seconds, a.concurrent = (2, 2, 2) if a.quick else (10, 10, 8)
+    b = Bench(a)
+    b.sandboxctl("create", "--name", "bench")
+    b.cold_start()
+    q, ga, d = b.start_ga_vm()
+    try:
+        b.exec_roundtrip(ga)
+        b.stream(ga, d)
+    finally:
+        q.kill()
+        q.wait()
+    b.rpc()
+    b.sandboxctl("rm", "-f", "bench")
+    b.memory()
+    b.concurrency()
+    b.write_table()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
