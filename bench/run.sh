@@ -26,7 +26,7 @@ echo "bench: $(nproc) cores, $(awk '/MemTotal/ {print int($2/1024)}' /proc/memin
   "$(build/cli/sandboxctl version | sed -n 's/.*accelerator \([a-z]*\).*/\1/p')"
 out=$(python3 bench/bench.py --build build --daemon-pid "$daemon" "${quick[@]}" | tee /dev/stderr)
 missing=0
-for f in cold_start exec_roundtrip_p50 exec_roundtrip_p99 stream rpc_1threads rpc_16threads \
+for f in cold_start exec_roundtrip_p50 exec_roundtrip_p99 stream stream_head rpc_1threads rpc_16threads \
   memory concurrency; do
   grep -q "^$f: " <<<"$out" || { echo "bench: no figure for $f" >&2; missing=1; }
 done

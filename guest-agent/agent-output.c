@@ -17,7 +17,7 @@
 #include <stdio.h>
 #include <unistd.h>
 
-#define READ_CHUNK 32768
+#define READ_CHUNK AGENT_FRAME_MAX_PAYLOAD
 
 static GHashTable *procs; /* id -> AgentProcess, owned by agent-main.c */
 static void (*stream_ended) (AgentProcess *proc);

@@ -20,7 +20,7 @@
 /* The most output bytes of one stream the host may leave unacknowledged:
  * past it the agent stops reading that process's pipe, so a slow reader on
  * the host slows the process down (per-stream flow control). */
-#define AGENT_STREAM_WINDOW (256 * 1024)
+#define AGENT_STREAM_WINDOW (1024 * 1024)
 
 typedef enum
 {

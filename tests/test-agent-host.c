@@ -207,7 +207,7 @@ test_window (void)
   host_start (&h);
   g_autoptr (JsonObject) hello = next_control (&h);
   g_autoptr (JsonObject) replayed = next_control (&h);
-  send_control (&h, "{\"type\":\"exec\",\"id\":7,\"args\":[\"head\",\"-c\",\"1000000\","
+  send_control (&h, "{\"type\":\"exec\",\"id\":7,\"args\":[\"head\",\"-c\",\"3000000\","
                     "\"/dev/zero\"]}");
   g_autoptr (JsonObject) started = next_control (&h);
   g_assert_cmpstr (json_object_get_string_member (started, "type"), ==, "started");
@@ -247,14 +247,14 @@ test_window (void)
             }
         }
     }
-  g_assert_cmpuint (got, ==, 1000000);
+  g_assert_cmpuint (got, ==, 3000000);
 
   /* Until its exit is acknowledged the agent keeps the process (its id is
    * taken); afterwards it forgets it. */
   send_control (&h, "{\"type\":\"exec\",\"id\":7,\"args\":[\"true\"]}");
   g_autoptr (JsonObject) taken = next_control (&h);
   g_assert_cmpstr (json_object_get_string_member (taken, "type"), ==, "exec-failed");
-  send_control (&h, "{\"type\":\"ack\",\"id\":7,\"stdout\":1000000,\"stderr\":0,"
+  send_control (&h, "{\"type\":\"ack\",\"id\":7,\"stdout\":3000000,\"stderr\":0,"
                     "\"exit\":true}");
   send_control (&h, "{\"type\":\"exec\",\"id\":7,\"args\":[\"true\"]}");
   g_autoptr (JsonObject) again = next_control (&h);
