@@ -90,6 +90,10 @@ struct Sandbox
   gboolean resuming; /* reattached: the guest's replay has not ended yet */
 };
 
+/* What sandbox_to_json and state.json share: id, name, state, error,
+ * created, memory_mb, cpus, policy. */
+JsonObject *sandbox_settings_json (Sandbox *sb);
+
 /* A sandbox record for @id in @dir, with nothing in it yet. */
 Sandbox *sandbox_alloc (Daemon *daemon, const char *id, const char *dir);
 

@@ -36,19 +36,9 @@ process_state (SandboxProcess *proc)
 static JsonObject *
 sandbox_state (Sandbox *sb)
 {
-  JsonObject *o = json_object_new ();
-  g_autofree char *created = g_date_time_format_iso8601 (sb->created);
+  JsonObject *o = sandbox_settings_json (sb);
   json_object_set_int_member (o, "version", STATE_VERSION);
-  json_object_set_string_member (o, "id", sb->id);
-  json_object_set_string_member (o, "name", sb->name);
-  json_object_set_string_member (o, "state", sandbox_state_to_string (sb->state));
-  if (sb->error)
-    json_object_set_string_member (o, "error", sb->error);
-  json_object_set_string_member (o, "created", created);
-  json_object_set_int_member (o, "memory_mb", sb->memory_mb);
-  json_object_set_int_member (o, "cpus", sb->cpus);
   json_object_set_int_member (o, "pids", sb->pids);
-  json_object_set_string_member (o, "policy", sb->policy->name);
   if (sb->kernel_release)
     json_object_set_string_member (o, "kernel_release", sb->kernel_release);
   json_object_set_int_member (o, "boot_ms", sb->boot_ms);

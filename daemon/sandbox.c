@@ -198,7 +198,7 @@ sandbox_get_state (Sandbox *sb)
 }
 
 JsonObject *
-sandbox_to_json (Sandbox *sb)
+sandbox_settings_json (Sandbox *sb)
 {
   JsonObject *o = json_object_new ();
   g_autofree char *created = g_date_time_format_iso8601 (sb->created);
@@ -212,6 +212,13 @@ sandbox_to_json (Sandbox *sb)
   json_object_set_int_member (o, "cpus", sb->cpus);
   if (sb->policy)
     json_object_set_string_member (o, "policy", sb->policy->name);
+  return o;
+}
+
+JsonObject *
+sandbox_to_json (Sandbox *sb)
+{
+  JsonObject *o = sandbox_settings_json (sb);
   if (sb->pid > 0 && sb->policy && sb->policy->memory_overhead_mb && sb->daemon->cgroups)
     {
       g_auto (GStrv) paths = cgroup_paths (sb->daemon->cgroups, sb->id);
