@@ -20,6 +20,7 @@ policy_free (Policy *p)
   g_free (p->user);
   if (p->syscalls)
     g_array_unref (p->syscalls);
+  jail_filter_free (p->filter);
   g_free (p);
 }
 
@@ -181,6 +182,9 @@ policy_parse (const char *dir, const char *file, GError **error)
       goto bad;
     }
   p->seccomp_kill = g_str_equal (action, "kill");
+  p->filter = jail_filter_new (p->syscalls, p->seccomp_kill, error);
+  if (p->filter == NULL)
+    goto bad;
   if (p->private_root && !(p->namespaces & CLONE_NEWNS))
     {
       fail (error, "\"private_root\" needs the mount namespace");

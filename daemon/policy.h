@@ -3,6 +3,8 @@
  * format. */
 #pragma once
 
+#include "jail.h"
+
 #include <glib.h>
 
 typedef struct
@@ -16,6 +18,7 @@ typedef struct
   gboolean private_root;
   GArray *syscalls;      /* int: the allow-list, resolved for this architecture */
   gboolean seccomp_kill; /* a call outside it kills QEMU; else fails with EPERM */
+  JailFilter *filter;    /* the BPF program of the two above, built once at load */
   gboolean qemu_sandbox; /* QEMU's own -sandbox on,... as well */
   guint max_memory_mb;   /* ceilings a sandbox may ask for */
   guint max_cpus;

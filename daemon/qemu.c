@@ -161,9 +161,6 @@ spawn_jailed (const Daemon *d, const QemuConfig *cfg, int log_fd, GPid *pid, GEr
   if (kvm)
     stat ("/dev/kvm", &kvm_st);
 
-  JailFilter *filter = jail_filter_new (policy->syscalls, policy->seccomp_kill, error);
-  if (filter == NULL)
-    return FALSE;
   Placement placement = { d->cgroups, cfg->id };
   JailSpec spec = {
     .argv = argv,
@@ -177,7 +174,7 @@ spawn_jailed (const Daemon *d, const QemuConfig *cfg, int log_fd, GPid *pid, GEr
     .gid = pw ? pw->pw_gid : 0,
     .extra_gid = kvm ? kvm_st.st_gid : (gid_t) -1,
     .open_files = policy->open_files,
-    .filter = filter,
+    .filter = policy->filter,
     .place = policy->memory_overhead_mb ? place_in_cgroup : NULL,
     .place_data = &placement,
   };
@@ -193,7 +190,6 @@ spawn_jailed (const Daemon *d, const QemuConfig *cfg, int log_fd, GPid *pid, GEr
     }
   ok = ok && (spec.root == NULL || jail_prepare_root (&spec, error))
        && jail_spawn (&spec, pid, error);
-  jail_filter_free (filter);
   if (!ok && policy->memory_overhead_mb)
     cgroup_remove (d->cgroups, cfg->id, NULL);
   return ok;
