@@ -95,7 +95,10 @@ on_sigchld (int fd, GIOCondition cond, gpointer data)
         break;
       AgentProcess *proc = find_proc_by_pid (pid);
       if (proc == NULL)
-        continue;
+        {
+          agent_container_reaped (pid);
+          continue;
+        }
       proc->exited = TRUE;
       proc->wait_status = status;
       maybe_report_exit (proc);
@@ -143,6 +146,7 @@ handle_exec (JsonObject *msg)
   g_auto (GStrv) args = NULL;
   g_auto (GStrv) requested_env = NULL;
   const char *cwd = "/";
+  const char *container_name = NULL;
 
   if (!json_field_int (msg, "id", TRUE, 1, G_MAXUINT32, &id, &error))
     {
@@ -161,16 +165,25 @@ handle_exec (JsonObject *msg)
       || !json_field_strv (msg, "args", TRUE, &args, &error)
       || !json_field_strv (msg, "env", FALSE, &requested_env, &error)
       || !json_field_string (msg, "cwd", FALSE, &cwd, &error)
+      || !json_field_string (msg, "container", FALSE, &container_name, &error)
       || !json_field_bool (msg, "stdin", FALSE, &with_stdin, &error))
     {
       reply_error (id, "exec-failed", 0, error->message);
       return;
     }
   g_auto (GStrv) env = build_env (requested_env);
+  const AgentContainer *container = NULL;
+  if (container_name && (container = agent_container_lookup (container_name)) == NULL)
+    {
+      g_autofree char *why = g_strdup_printf ("container %s is not running", container_name);
+      reply_error (id, "exec-failed", ESRCH, why);
+      return;
+    }
 
   int exec_errno = 0;
-  AgentProcess *proc = agent_process_spawn ((guint32) id, args, env, cwd, with_stdin, (uid_t) uid,
-                                            (gid_t) (gid < 0 ? uid : gid), &exec_errno, &error);
+  AgentProcess *proc
+      = agent_process_spawn ((guint32) id, args, env, cwd, with_stdin, (uid_t) uid,
+                             (gid_t) (gid < 0 ? uid : gid), container, &exec_errno, &error);
   if (proc == NULL)
     {
       reply_error (id, "exec-failed", exec_errno, error->message);
@@ -420,6 +433,10 @@ handle_control (JsonObject *msg)
     handle_stats (msg);
   else if (g_str_equal (type, "ack"))
     agent_output_handle_ack (msg);
+  else if (g_str_equal (type, "container-add"))
+    agent_container_handle_add (msg);
+  else if (g_str_equal (type, "container-remove"))
+    agent_container_handle_remove (msg);
   else if (g_str_equal (type, "shutdown"))
     begin_shutdown ("requested by the host");
   else
@@ -521,6 +538,7 @@ main (int argc, char **argv)
   int sigfd = setup_sigchld ();
   agent.procs = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) agent_process_free);
   agent_output_init (agent.procs, maybe_report_exit);
+  agent_containers_init ();
   g_unix_fd_add (sigfd, G_IO_IN, on_sigchld, NULL);
   g_autoptr (GArray) inputs = agent_system_open_input_devices ();
   for (guint i = 0; i < inputs->len; i++)

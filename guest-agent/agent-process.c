@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <grp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,9 +23,16 @@ env_lookup (char **envp, const char *name)
 
 /* Runs in the child between fork and exec: only async-signal-safe calls
  * and no allocation. Failures go back over @err_fd as an errno. */
+/* What a process started in a container joins, opened by the parent. */
+typedef struct
+{
+  int cgroup_fd;     /* its cgroup.procs, or -1 */
+  const int *ns_fds; /* mnt, uts, ipc (pid is joined by the parent); NULL outside containers */
+} Joins;
+
 static void G_GNUC_NORETURN
 child_exec (char **argv, char **envp, const char *cwd, uid_t uid, gid_t gid, int in_r, int out_w,
-            int err_w, int err_fd)
+            int err_w, int err_fd, const Joins *joins)
 {
   sigset_t none;
   sigemptyset (&none);
@@ -35,6 +43,14 @@ child_exec (char **argv, char **envp, const char *cwd, uid_t uid, gid_t gid, int
   if (in_r < 0)
     in_r = open ("/dev/null", O_RDONLY);
   if (in_r < 0 || dup2 (in_r, 0) < 0 || dup2 (out_w, 1) < 0 || dup2 (err_w, 2) < 0)
+    goto fail;
+  if (joins->cgroup_fd >= 0 && write (joins->cgroup_fd, "0", 1) < 0)
+    goto fail;
+  /* Joining the mount namespace also puts us at the container's root. */
+  if (joins->ns_fds
+      && (setns (joins->ns_fds[AGENT_NS_MNT], CLONE_NEWNS) < 0
+          || setns (joins->ns_fds[AGENT_NS_UTS], CLONE_NEWUTS) < 0
+          || setns (joins->ns_fds[AGENT_NS_IPC], CLONE_NEWIPC) < 0))
     goto fail;
   if (cwd != NULL && chdir (cwd) < 0)
     goto fail;
@@ -75,9 +91,42 @@ close_pipes (int p[N_PIPES][2])
         }
 }
 
+/* Our own pid namespace, to come back to after forking into another. */
+static int
+own_pid_ns (void)
+{
+  static int fd = -1;
+  if (fd < 0)
+    fd = open ("/proc/self/ns/pid", O_RDONLY | O_CLOEXEC);
+  return fd;
+}
+
+static pid_t
+fork_in (const AgentContainer *container, int *fork_errno)
+{
+  if (container == NULL)
+    {
+      pid_t pid = fork ();
+      *fork_errno = errno;
+      return pid;
+    }
+  /* The child is born in the container's pid namespace; we stay in ours. */
+  if (own_pid_ns () < 0 || setns (container->ns_fds[AGENT_NS_PID], CLONE_NEWPID) < 0)
+    {
+      *fork_errno = errno;
+      return -1;
+    }
+  pid_t pid = fork ();
+  *fork_errno = errno;
+  if (pid != 0 && setns (own_pid_ns (), CLONE_NEWPID) < 0)
+    g_warning ("cannot return to the agent's pid namespace: %s", g_strerror (errno));
+  return pid;
+}
+
 AgentProcess *
 agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboolean with_stdin,
-                     uid_t uid, gid_t gid, int *exec_errno, GError **error)
+                     uid_t uid, gid_t gid, const AgentContainer *container, int *exec_errno,
+                     GError **error)
 {
   int p[N_PIPES][2];
   memset (p, -1, sizeof p);
@@ -97,10 +146,19 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
         return NULL;
       }
 
-  pid_t pid = fork ();
+  Joins joins = { -1, container ? container->ns_fds : NULL };
+  if (container && container->cgroup)
+    {
+      g_autofree char *procs = g_build_filename (container->cgroup, "cgroup.procs", NULL);
+      joins.cgroup_fd = open (procs, O_WRONLY | O_CLOEXEC);
+    }
+  int fork_errno = 0;
+  pid_t pid = fork_in (container, &fork_errno);
   if (pid == 0)
-    child_exec (argv, envp, cwd, uid, gid, p[P_IN][0], p[P_OUT][1], p[P_ERR][1], p[P_STATUS][1]);
-  int fork_errno = errno;
+    child_exec (argv, envp, cwd, uid, gid, p[P_IN][0], p[P_OUT][1], p[P_ERR][1], p[P_STATUS][1],
+                &joins);
+  if (joins.cgroup_fd >= 0)
+    close (joins.cgroup_fd);
   /* The parent keeps the write end of stdin and the read ends of the rest. */
   int in_w = p[P_IN][1], out_r = p[P_OUT][0], err_r = p[P_ERR][0], status_r = p[P_STATUS][0];
   p[P_IN][1] = p[P_OUT][0] = p[P_ERR][0] = p[P_STATUS][0] = -1;

@@ -45,6 +45,9 @@ agent_system_mount (GError **error)
       || !mount_one ("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755", error)
       || !mount_one ("devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC, "mode=0620", error))
     return FALSE;
+  /* Containers' limits; a kernel without cgroup2 just has none. */
+  if (!mount_one ("cgroup2", "/sys/fs/cgroup", "cgroup2", nodev, NULL, error))
+    g_clear_error (error);
 
   /* The initramfs has no /dev/console, so the kernel gave us no stdio. */
   int fd = open ("/dev/console", O_RDWR | O_NOCTTY | O_CLOEXEC);

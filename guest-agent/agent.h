@@ -49,13 +49,66 @@ typedef struct
   gboolean exit_sent; /* kept until the host acknowledges the exit */
 } AgentProcess;
 
+/* agent-container.c: containers, each in its own mount, pid, uts and ipc
+ * namespaces with a root from a disk the host attached. */
+enum
+{
+  AGENT_NS_PID,
+  AGENT_NS_MNT,
+  AGENT_NS_UTS,
+  AGENT_NS_IPC,
+  AGENT_NS_COUNT
+};
+
+typedef struct
+{
+  char *name;
+  JsonObject *spec; /* from the host: fstype, readonly, writable_mb, hostname, mounts, limits */
+  gint64 scsi_id;   /* of its disk */
+  guint wait_src;   /* waiting for the disk to appear */
+  gint64 deadline;
+  pid_t init_pid;             /* its init (pid 1 inside), 0 before and after */
+  int ns_fds[AGENT_NS_COUNT]; /* of its init, for setns */
+  char *cgroup;               /* its cgroup directory, or NULL */
+  gboolean running;
+  gboolean removing;
+} AgentContainer;
+
+void agent_containers_init (void);
+/* {"type": "container-add", "name", "scsi_id", "spec"}: answered with
+ * container-added (its init's pid) or container-failed (why). */
+void agent_container_handle_add (JsonObject *message);
+/* {"type": "container-remove", "name"}: kills its init, so every process
+ * in it; answered with container-removed. */
+void agent_container_handle_remove (JsonObject *message);
+/* A running container, or NULL. */
+const AgentContainer *agent_container_lookup (const char *name);
+/* @pid was reaped: TRUE if it was a container's init. */
+gboolean agent_container_reaped (pid_t pid);
+
+/* agent-rootfs.c: the steps that build a container's root, planned in the
+ * agent and run by the container's init after clone. */
+typedef struct AgentRootfsPlan AgentRootfsPlan;
+/* @device holds the root (spec "fstype"), mounted under @dir; the init
+ * joins @cgroup_procs (may be NULL) first. */
+AgentRootfsPlan *agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs,
+                                    JsonObject *spec, GError **error);
+void agent_rootfs_plan_free (AgentRootfsPlan *plan);
+/* In the child: runs every step; on failure writes {step, errno} (two
+ * ints) to @status_fd and exits. Returns when all went well. */
+void agent_rootfs_build (AgentRootfsPlan *plan, int status_fd);
+/* "mount overlay /containers/c/root: Invalid argument" for a step's failure. */
+char *agent_rootfs_describe_step (AgentRootfsPlan *plan, int step, int err);
+
 /* Forks and execs @argv with @envp in @cwd as @uid:@gid (no supplementary
- * groups); stdout/stderr (and stdin when
+ * groups), inside @container when not NULL (its namespaces and cgroup);
+ * stdout/stderr (and stdin when
  * @with_stdin, else /dev/null) become pipes whose other ends are returned in
  * the process, non-blocking. Reports exec failure (e.g. ENOENT) as an error
  * with the errno in *exec_errno. */
 AgentProcess *agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd,
-                                   gboolean with_stdin, uid_t uid, gid_t gid, int *exec_errno,
+                                   gboolean with_stdin, uid_t uid, gid_t gid,
+                                   const AgentContainer *container, int *exec_errno,
                                    GError **error);
 void agent_process_free (AgentProcess *proc);
 

@@ -17,8 +17,10 @@ import sys
 
 # Modules the agent needs; their dependencies come from modules.dep.
 # virtio_scsi and sd_mod: disks hot-plugged over QMP; button and evdev: the
-# ACPI power button, which is how QMP system_powerdown reaches the agent.
-MODULES = ["virtio_mmio", "virtio_console", "virtio_scsi", "sd_mod", "button", "evdev"]
+# ACPI power button, which is how QMP system_powerdown reaches the agent;
+# erofs and overlay: containers' roots (a read-only image, a tmpfs on top).
+MODULES = ["virtio_mmio", "virtio_console", "virtio_scsi", "sd_mod", "button", "evdev", "erofs",
+           "overlay"]
 
 
 def die(msg):

@@ -1,0 +1,394 @@
+/* agent-rootfs.c — a container's root, built by its init process.
+ *
+ * The steps are planned in the agent (allocations, strings, checks) and
+ * carried out by the container's first process, right after clone() put it
+ * in new mount, pid, uts and ipc namespaces: only system calls there. A
+ * failed step is reported back over a pipe by its index and errno, and the
+ * agent names it.
+ *
+ * The guest's own root is the initramfs (rootfs), which pivot_root(2)
+ * cannot leave; like switch_root, the container's root is moved onto "/"
+ * (MS_MOVE) and entered with chroot. The agent's own mounts (/proc, /sys,
+ * /dev, /tmp, /run) are detached in the container's namespace first.
+ */
+#include "agent.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+typedef enum
+{
+  OP_MOUNT,   /* mount (source, target, fstype, flags, data), after mkdir -p target */
+  OP_REMOUNT, /* bind remount of target with flags */
+  OP_UMOUNT,  /* detach target; a missing one is fine */
+  OP_MKDIR,
+  OP_MKNOD, /* character device; dev in flags */
+  OP_SYMLINK,
+  OP_ENTER, /* move target onto "/" and chroot into it */
+  OP_HOSTNAME,
+  OP_CGROUP, /* write "0" to target (a cgroup.procs) */
+} OpKind;
+
+typedef struct
+{
+  OpKind kind;
+  char *source;
+  char *target;
+  char *fstype;
+  unsigned long flags;
+  char *data;
+} RootfsOp;
+
+struct AgentRootfsPlan
+{
+  GArray *ops; /* RootfsOp */
+};
+
+static void
+op_clear (gpointer p)
+{
+  RootfsOp *op = p;
+  g_free (op->source);
+  g_free (op->target);
+  g_free (op->fstype);
+  g_free (op->data);
+}
+
+static void
+add_op (AgentRootfsPlan *plan, OpKind kind, const char *source, const char *target,
+        const char *fstype, unsigned long flags, const char *data)
+{
+  RootfsOp op
+      = { kind, g_strdup (source), g_strdup (target), g_strdup (fstype), flags, g_strdup (data) };
+  g_array_append_val (plan->ops, op);
+}
+
+void
+agent_rootfs_plan_free (AgentRootfsPlan *plan)
+{
+  if (plan == NULL)
+    return;
+  g_array_unref (plan->ops);
+  g_free (plan);
+}
+
+static const struct
+{
+  const char *name;
+  unsigned long set, clear;
+} mount_flags[] = {
+  { "ro", MS_RDONLY, 0 },
+  { "rw", 0, MS_RDONLY },
+  { "nosuid", MS_NOSUID, 0 },
+  { "suid", 0, MS_NOSUID },
+  { "nodev", MS_NODEV, 0 },
+  { "dev", 0, MS_NODEV },
+  { "noexec", MS_NOEXEC, 0 },
+  { "exec", 0, MS_NOEXEC },
+  { "noatime", MS_NOATIME, 0 },
+  { "relatime", MS_RELATIME, 0 },
+  { "strictatime", MS_STRICTATIME, 0 },
+  { "bind", MS_BIND, 0 },
+  { "rbind", MS_BIND | MS_REC, 0 },
+  { "private", 0, 0 },
+  { "rprivate", 0, 0 },
+};
+
+/* Data options passed to the filesystem as they are. */
+static const char *data_options[]
+    = { "size=", "mode=", "nr_inodes=", "uid=", "gid=", "ptmxmode=", "newinstance", NULL };
+
+static gboolean
+parse_options (char **options, unsigned long *flags, char **data, GError **error)
+{
+  g_autoptr (GString) d = g_string_new (NULL);
+  for (char **o = options; o && *o; o++)
+    {
+      gboolean known = FALSE;
+      for (gsize i = 0; i < G_N_ELEMENTS (mount_flags) && !known; i++)
+        if (g_str_equal (*o, mount_flags[i].name))
+          {
+            *flags = (*flags | mount_flags[i].set) & ~mount_flags[i].clear;
+            known = TRUE;
+          }
+      for (const char **p = data_options; *p && !known; p++)
+        if (g_str_has_prefix (*o, *p) && strchr (*o, ',') == NULL)
+          {
+            g_string_append_printf (d, "%s%s", d->len ? "," : "", *o);
+            known = TRUE;
+          }
+      if (!known)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "mount option \"%s\" is not supported", *o);
+          return FALSE;
+        }
+    }
+  *data = d->len ? g_strdup (d->str) : NULL;
+  return TRUE;
+}
+
+/* One of the container's own mounts ("mounts" of its spec). */
+static gboolean
+plan_user_mount (AgentRootfsPlan *plan, JsonObject *m, GError **error)
+{
+  const char *dest = json_object_get_string_member_with_default (m, "destination", "");
+  const char *type = json_object_get_string_member_with_default (m, "type", "");
+  const char *source = json_object_get_string_member_with_default (m, "source", type);
+  g_auto (GStrv) options = NULL;
+  if (json_object_has_member (m, "options"))
+    {
+      JsonArray *a = json_object_get_array_member (m, "options");
+      options = g_new0 (char *, json_array_get_length (a) + 1);
+      for (guint i = 0; a && i < json_array_get_length (a); i++)
+        options[i] = g_strdup (json_array_get_string_element (a, i));
+    }
+  if (!g_path_is_absolute (dest) || strstr (dest, ".."))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "mount destination \"%s\" is not an absolute path", dest);
+      return FALSE;
+    }
+  unsigned long flags = 0;
+  g_autofree char *data = NULL;
+  if (!parse_options (options, &flags, &data, error))
+    return FALSE;
+  if (g_str_equal (type, "bind") || (flags & MS_BIND))
+    {
+      if (!g_path_is_absolute (source))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "bind mount source \"%s\" is not an absolute path in the container", source);
+          return FALSE;
+        }
+      add_op (plan, OP_MOUNT, source, dest, NULL, MS_BIND | (flags & MS_REC), NULL);
+      unsigned long rest = flags & ~(MS_BIND | MS_REC);
+      if (rest)
+        add_op (plan, OP_REMOUNT, NULL, dest, NULL, rest, NULL);
+      return TRUE;
+    }
+  static const char *types[] = { "tmpfs", "proc", "sysfs", "devpts", "mqueue", NULL };
+  if (!g_strv_contains (types, type))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "mount type \"%s\" is not supported", type);
+      return FALSE;
+    }
+  add_op (plan, OP_MOUNT, type, dest, type, flags, data);
+  return TRUE;
+}
+
+/* /dev: a tmpfs with the usual nodes, pts and shm. */
+static void
+plan_dev (AgentRootfsPlan *plan)
+{
+  add_op (plan, OP_MOUNT, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
+          "mode=755,size=65536k");
+  static const struct
+  {
+    const char *name;
+    int major, minor;
+  } nodes[] = { { "null", 1, 3 },   { "zero", 1, 5 },    { "full", 1, 7 },
+                { "random", 1, 8 }, { "urandom", 1, 9 }, { "tty", 5, 0 } };
+  for (gsize i = 0; i < G_N_ELEMENTS (nodes); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/dev/%s", nodes[i].name);
+      add_op (plan, OP_MKNOD, NULL, path, NULL, makedev (nodes[i].major, nodes[i].minor), NULL);
+    }
+  static const char *links[][2] = { { "/proc/self/fd", "/dev/fd" },
+                                    { "/proc/self/fd/0", "/dev/stdin" },
+                                    { "/proc/self/fd/1", "/dev/stdout" },
+                                    { "/proc/self/fd/2", "/dev/stderr" },
+                                    { "pts/ptmx", "/dev/ptmx" } };
+  for (gsize i = 0; i < G_N_ELEMENTS (links); i++)
+    add_op (plan, OP_SYMLINK, links[i][0], links[i][1], NULL, 0, NULL);
+  add_op (plan, OP_MOUNT, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+          "newinstance,ptmxmode=0666,mode=0620");
+  add_op (plan, OP_MOUNT, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+          "mode=1777,size=65536k");
+}
+
+AgentRootfsPlan *
+agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs, JsonObject *spec,
+                   GError **error)
+{
+  AgentRootfsPlan *plan = g_new0 (AgentRootfsPlan, 1);
+  plan->ops = g_array_new (FALSE, TRUE, sizeof (RootfsOp));
+  g_array_set_clear_func (plan->ops, op_clear);
+
+  const char *fstype = json_object_get_string_member_with_default (spec, "fstype", "erofs");
+  gboolean readonly = json_object_get_boolean_member_with_default (spec, "readonly", FALSE);
+  gint64 writable_mb = json_object_get_int_member_with_default (spec, "writable_mb", 0);
+  const char *hostname = json_object_get_string_member_with_default (spec, "hostname", NULL);
+  if (!g_str_equal (fstype, "erofs") && !g_str_equal (fstype, "ext4"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "file system \"%s\" is not supported", fstype);
+      agent_rootfs_plan_free (plan);
+      return NULL;
+    }
+  g_autofree char *lower = g_build_filename (dir, "lower", NULL);
+  g_autofree char *rw = g_build_filename (dir, "rw", NULL);
+  g_autofree char *upper = g_build_filename (rw, "upper", NULL);
+  g_autofree char *work = g_build_filename (rw, "work", NULL);
+  g_autofree char *root = g_build_filename (dir, "root", NULL);
+
+  if (cgroup_procs)
+    add_op (plan, OP_CGROUP, NULL, cgroup_procs, NULL, 0, NULL);
+  add_op (plan, OP_REMOUNT, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+  add_op (plan, OP_MOUNT, device, lower, fstype, MS_RDONLY, NULL);
+  if (readonly)
+    add_op (plan, OP_MOUNT, lower, root, NULL, MS_BIND, NULL);
+  else
+    {
+      /* The writable layer: a tmpfs of its own size, gone with the container. */
+      g_autofree char *size = writable_mb
+                                  ? g_strdup_printf ("size=%" G_GINT64_FORMAT "m", writable_mb)
+                                  : g_strdup ("size=50%");
+      g_autofree char *tmpfs_data = g_strdup_printf ("%s,mode=0755", size);
+      g_autofree char *overlay
+          = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+      add_op (plan, OP_MOUNT, "tmpfs", rw, "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_data);
+      add_op (plan, OP_MKDIR, NULL, upper, NULL, 0, NULL);
+      add_op (plan, OP_MKDIR, NULL, work, NULL, 0, NULL);
+      add_op (plan, OP_MOUNT, "overlay", root, "overlay", 0, overlay);
+    }
+  static const char *agent_mounts[]
+      = { "/dev/pts", "/dev", "/proc", "/sys/fs/cgroup", "/sys", "/tmp", "/run", NULL };
+  for (const char **m = agent_mounts; *m; m++)
+    add_op (plan, OP_UMOUNT, NULL, *m, NULL, 0, NULL);
+  add_op (plan, OP_ENTER, NULL, root, NULL, 0, NULL);
+
+  /* From here on, paths are the container's. */
+  add_op (plan, OP_MOUNT, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+  plan_dev (plan);
+  add_op (plan, OP_MOUNT, "sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+          NULL);
+  JsonArray *mounts = json_object_has_member (spec, "mounts")
+                          ? json_object_get_array_member (spec, "mounts")
+                          : NULL;
+  for (guint i = 0; mounts && i < json_array_get_length (mounts); i++)
+    {
+      JsonNode *n = json_array_get_element (mounts, i);
+      if (!JSON_NODE_HOLDS_OBJECT (n) || !plan_user_mount (plan, json_node_get_object (n), error))
+        {
+          if (error && *error)
+            g_prefix_error (error, "mounts[%u]: ", i);
+          else
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                         "mounts[%u] is not an object", i);
+          agent_rootfs_plan_free (plan);
+          return NULL;
+        }
+    }
+  if (hostname && *hostname)
+    add_op (plan, OP_HOSTNAME, hostname, NULL, NULL, 0, NULL);
+  if (readonly)
+    add_op (plan, OP_REMOUNT, NULL, "/", NULL, MS_RDONLY, NULL);
+  return plan;
+}
+
+char *
+agent_rootfs_describe_step (AgentRootfsPlan *plan, int step, int err)
+{
+  if (step < 0 || (guint) step >= plan->ops->len)
+    return g_strdup_printf ("container setup: %s", g_strerror (err));
+  RootfsOp *op = &g_array_index (plan->ops, RootfsOp, step);
+  static const char *verbs[] = { "mount",   "remount", "unmount",     "mkdir",      "mknod",
+                                 "symlink", "enter",   "sethostname", "join cgroup" };
+  const char *what = op->kind == OP_MOUNT && op->fstype ? op->fstype
+                     : op->kind == OP_MOUNT             ? "bind"
+                                                        : NULL;
+  return g_strdup_printf ("%s%s%s %s: %s", verbs[op->kind], what ? " " : "", what ? what : "",
+                          op->target ? op->target : op->source, g_strerror (err));
+}
+
+/* mkdir -p, without allocating (after clone). */
+static int
+make_dirs (const char *path)
+{
+  char buf[PATH_MAX];
+  size_t n = strlen (path);
+  if (n >= sizeof buf)
+    return ENAMETOOLONG;
+  memcpy (buf, path, n + 1);
+  for (char *p = buf + 1;; p++)
+    if (*p == '/' || *p == '\0')
+      {
+        char c = *p;
+        *p = '\0';
+        if (mkdir (buf, 0755) < 0 && errno != EEXIST)
+          return errno;
+        if (c == '\0')
+          return 0;
+        *p = c;
+      }
+}
+
+static int
+run_op (const RootfsOp *op)
+{
+  int e;
+  switch (op->kind)
+    {
+    case OP_MOUNT:
+      if ((e = make_dirs (op->target)) != 0)
+        return e;
+      return mount (op->source, op->target, op->fstype, op->flags, op->data) < 0 ? errno : 0;
+    case OP_REMOUNT:
+      if (op->flags & MS_PRIVATE)
+        return mount (NULL, op->target, NULL, op->flags, NULL) < 0 ? errno : 0;
+      return mount (NULL, op->target, NULL, MS_REMOUNT | MS_BIND | op->flags, NULL) < 0 ? errno : 0;
+    case OP_UMOUNT:
+      return umount2 (op->target, MNT_DETACH) < 0 && errno != EINVAL && errno != ENOENT ? errno : 0;
+    case OP_MKDIR:
+      return make_dirs (op->target);
+    case OP_MKNOD:
+      return mknod (op->target, S_IFCHR | 0666, (dev_t) op->flags) < 0
+                     || chmod (op->target, 0666) < 0
+                 ? errno
+                 : 0;
+    case OP_SYMLINK:
+      return symlink (op->source, op->target) < 0 && errno != EEXIST ? errno : 0;
+    case OP_ENTER:
+      if (chdir (op->target) < 0 || mount (op->target, "/", NULL, MS_MOVE, NULL) < 0
+          || chroot (".") < 0 || chdir ("/") < 0)
+        return errno;
+      return 0;
+    case OP_HOSTNAME:
+      return sethostname (op->source, strlen (op->source)) < 0 ? errno : 0;
+    case OP_CGROUP:
+      {
+        int fd = open (op->target, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+          return errno;
+        e = write (fd, "0", 1) < 0 ? errno : 0;
+        close (fd);
+        return e;
+      }
+    }
+  return EINVAL;
+}
+
+void
+agent_rootfs_build (AgentRootfsPlan *plan, int status_fd)
+{
+  for (guint i = 0; i < plan->ops->len; i++)
+    {
+      int e = run_op (&g_array_index (plan->ops, RootfsOp, i));
+      if (e != 0)
+        {
+          int report[2] = { (int) i, e };
+          (void) !write (status_fd, report, sizeof report);
+          _exit (1);
+        }
+    }
+}
