@@ -18,6 +18,7 @@ typedef struct
 {
   /* Configuration, fixed after start-up. */
   char *runtime_dir;
+  char *state_dir; /* images/: containers' roots (made when first needed) */
   char *kernel;
   char *initramfs;
   char *guest_release; /* of the initramfs' modules, NULL if unknown */

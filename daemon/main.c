@@ -256,6 +256,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->initramfs, g_free);
   g_clear_pointer (&d->qemu, g_free);
   g_clear_pointer (&d->runtime_dir, g_free);
+  g_clear_pointer (&d->state_dir, g_free);
 }
 
 static void
@@ -274,6 +275,7 @@ main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *runtime_dir = NULL;
+  g_autofree char *state_dir = NULL;
   g_autofree char *kernel = NULL;
   g_autofree char *initramfs = NULL;
   g_autofree char *qemu = NULL;
@@ -291,6 +293,10 @@ main (int argc, char **argv)
   GOptionEntry entries[] = {
     { "runtime-dir", 'r', 0, G_OPTION_ARG_FILENAME, &runtime_dir,
       "Directory for the RPC socket and per-sandbox directories (default " SANDBOXD_RUNTIME_DIR ")",
+      "DIR" },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
+      "Directory for what outlives a reboot: containers' root images, by digest, in images/ "
+      "(default " SANDBOXD_STATE_DIR ")",
       "DIR" },
     { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel,
       "Guest kernel (default: /boot/vmlinuz-<release the initramfs was built for>)", "FILE" },
@@ -378,6 +384,7 @@ main (int argc, char **argv)
 
   g_auto (Daemon) d = { 0 };
   d.runtime_dir = g_canonicalize_filename (runtime_dir ? runtime_dir : SANDBOXD_RUNTIME_DIR, NULL);
+  d.state_dir = g_canonicalize_filename (state_dir ? state_dir : SANDBOXD_STATE_DIR, NULL);
   d.qemu = g_find_program_in_path (qemu ? qemu : "qemu-system-x86_64");
   if (d.qemu == NULL)
     {

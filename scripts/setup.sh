@@ -8,8 +8,9 @@ PACKAGES=(
   # build
   meson ninja-build pkg-config gcc libc6-dev python3 clang-format
   libglib2.0-dev libjson-glib-dev libnanomsg-dev libseccomp-dev
-  # run: QEMU, the guest kernel, the guest userland
-  qemu-system-x86 linux-image-cloud-amd64 busybox-static
+  # run: QEMU, the guest kernel, the guest userland; containers' root
+  # images (mkfs.erofs), tarballs of roots (tar)
+  qemu-system-x86 linux-image-cloud-amd64 busybox-static erofs-utils tar
   # tests: a nanomsg client we did not write, cpio for a hand-made guest,
   # pgrep, a private D-Bus bus and gdbus to call it
   nanomsg-utils cpio procps dbus-daemon libglib2.0-bin

@@ -1,0 +1,425 @@
+/* An OCI runtime-spec config.json read strictly: every member is either
+ * understood or refused with its dotted path ("linux.seccomp"). */
+#include "container-spec.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+GQuark
+container_spec_error_quark (void)
+{
+  return g_quark_from_static_string ("container-spec-error-quark");
+}
+
+static gboolean G_GNUC_PRINTF (3, 4)
+    spec_error (GError **error, ContainerSpecError code, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_set_error (error, CONTAINER_SPEC_ERROR, code, "config.json: %s", msg);
+  return FALSE;
+}
+
+/* Refuses any member of @o not in @known (NULL-terminated); @path names @o. */
+static gboolean
+only_known (JsonObject *o, const char *path, const char *const *known, GError **error)
+{
+  g_autoptr (GList) members = json_object_get_members (o);
+  for (GList *l = members; l; l = l->next)
+    if (!g_strv_contains (known, l->data))
+      return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                         "%s%s%s is not supported by sandboxd", path, *path ? "." : "",
+                         (const char *) l->data);
+  return TRUE;
+}
+
+static JsonNode *
+member_of_type (JsonObject *o, const char *path, const char *name, JsonNodeType type,
+                gboolean required, GError **error)
+{
+  static const char *type_names[] = { "an object", "an array", "a value", "null" };
+  JsonNode *n = json_object_get_member (o, name);
+  if (n == NULL)
+    {
+      if (required)
+        spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s%s%s is missing", path,
+                    *path ? "." : "", name);
+      return NULL;
+    }
+  if (JSON_NODE_TYPE (n) != type)
+    {
+      spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s%s%s must be %s", path, *path ? "." : "",
+                  name, type_names[type]);
+      return NULL;
+    }
+  return n;
+}
+
+/* Optional members: TRUE when absent (out untouched) or well typed. */
+static gboolean
+get_object (JsonObject *o, const char *path, const char *name, JsonObject **out, GError **error)
+{
+  if (!json_object_has_member (o, name))
+    return TRUE;
+  JsonNode *n = member_of_type (o, path, name, JSON_NODE_OBJECT, TRUE, error);
+  if (n)
+    *out = json_node_get_object (n);
+  return n != NULL;
+}
+
+static gboolean
+get_value (JsonObject *o, const char *path, const char *name, GType type, JsonNode **out,
+           GError **error)
+{
+  if (!json_object_has_member (o, name))
+    return TRUE;
+  JsonNode *n = member_of_type (o, path, name, JSON_NODE_VALUE, TRUE, error);
+  if (n == NULL)
+    return FALSE;
+  if (json_node_get_value_type (n) != type)
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s%s%s must be %s", path,
+                       *path ? "." : "", name,
+                       type == G_TYPE_STRING    ? "a string"
+                       : type == G_TYPE_BOOLEAN ? "true or false"
+                                                : "an integer");
+  *out = n;
+  return TRUE;
+}
+
+static gboolean
+get_string (JsonObject *o, const char *path, const char *name, const char **out, GError **error)
+{
+  JsonNode *n = NULL;
+  if (!get_value (o, path, name, G_TYPE_STRING, &n, error))
+    return FALSE;
+  if (n)
+    *out = json_node_get_string (n);
+  return TRUE;
+}
+
+static gboolean
+get_int (JsonObject *o, const char *path, const char *name, gint64 min, gint64 *out, GError **error)
+{
+  JsonNode *n = NULL;
+  if (!get_value (o, path, name, G_TYPE_INT64, &n, error))
+    return FALSE;
+  if (n && json_node_get_int (n) < min)
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                       "%s.%s must be at least %" G_GINT64_FORMAT, path, name, min);
+  if (n)
+    *out = json_node_get_int (n);
+  return TRUE;
+}
+
+/* An array of strings, copied into @dst (a new array member of @into). */
+static gboolean
+get_strings (JsonObject *o, const char *path, const char *name, JsonObject *into, GError **error)
+{
+  if (!json_object_has_member (o, name))
+    return TRUE;
+  JsonNode *n = member_of_type (o, path, name, JSON_NODE_ARRAY, TRUE, error);
+  if (n == NULL)
+    return FALSE;
+  JsonArray *a = json_node_get_array (n);
+  JsonArray *copy = json_array_new ();
+  for (guint i = 0; i < json_array_get_length (a); i++)
+    {
+      JsonNode *e = json_array_get_element (a, i);
+      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
+        {
+          json_array_unref (copy);
+          return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s.%s[%u] must be a string",
+                             path, name, i);
+        }
+      json_array_add_string_element (copy, json_node_get_string (e));
+    }
+  json_object_set_array_member (into, name, copy);
+  return TRUE;
+}
+
+static gboolean
+read_process (JsonObject *p, JsonObject *spec, GError **error)
+{
+  static const char *const known[] = { "args", "env", "cwd", "user", "terminal", NULL };
+  JsonObject *user = NULL;
+  JsonNode *terminal = NULL;
+  const char *cwd = "/";
+  if (!only_known (p, "process", known, error) || !get_strings (p, "process", "args", spec, error)
+      || !get_strings (p, "process", "env", spec, error)
+      || !get_string (p, "process", "cwd", &cwd, error)
+      || !get_object (p, "process", "user", &user, error)
+      || !get_value (p, "process", "terminal", G_TYPE_BOOLEAN, &terminal, error))
+    return FALSE;
+  if (!json_object_has_member (spec, "args")
+      || json_array_get_length (json_object_get_array_member (spec, "args")) == 0)
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                       "process.args must name a command (a non-empty array of strings)");
+  if (terminal && json_node_get_boolean (terminal))
+    return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                       "process.terminal: true is not supported by sandboxd (no terminals)");
+  JsonArray *env
+      = json_object_has_member (spec, "env") ? json_object_get_array_member (spec, "env") : NULL;
+  for (guint i = 0; env && i < json_array_get_length (env); i++)
+    {
+      const char *e = json_array_get_string_element (env, i);
+      if (strchr (e, '=') == NULL || *e == '=')
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                           "process.env[%u]: \"%s\" is not NAME=VALUE", i, e);
+    }
+  if (!g_path_is_absolute (cwd))
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                       "process.cwd: \"%s\" is not an absolute path", cwd);
+  json_object_set_string_member (spec, "cwd", cwd);
+  if (user)
+    {
+      static const char *const user_known[] = { "uid", "gid", NULL };
+      gint64 uid = 0, gid = 0;
+      if (!only_known (user, "process.user", user_known, error)
+          || !get_int (user, "process.user", "uid", 0, &uid, error)
+          || !get_int (user, "process.user", "gid", 0, &gid, error))
+        return FALSE;
+      json_object_set_int_member (spec, "uid", uid);
+      json_object_set_int_member (spec, "gid", gid);
+    }
+  return TRUE;
+}
+
+static gboolean
+valid_hostname (const char *name)
+{
+  if (*name == '\0' || strlen (name) > 64)
+    return FALSE;
+  for (const char *p = name; *p; p++)
+    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '.')
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
+{
+  static const char *const known[] = { "destination", "type", "source", "options", NULL };
+  static const char *const types[] = { "tmpfs", "proc", "sysfs", "devpts", "mqueue", "bind", NULL };
+  JsonArray *out = json_array_new ();
+  json_object_set_array_member (spec, "mounts", out);
+  for (guint i = 0; i < json_array_get_length (mounts); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("mounts[%u]", i);
+      JsonNode *n = json_array_get_element (mounts, i);
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s must be an object", path);
+      JsonObject *m = json_node_get_object (n);
+      const char *dest = NULL, *type = NULL, *source = NULL;
+      JsonObject *copy = json_object_new ();
+      json_array_add_object_element (out, copy);
+      if (!only_known (m, path, known, error) || !get_string (m, path, "destination", &dest, error)
+          || !get_string (m, path, "type", &type, error)
+          || !get_string (m, path, "source", &source, error)
+          || !get_strings (m, path, "options", copy, error))
+        return FALSE;
+      if (dest == NULL || !g_path_is_absolute (dest) || strstr (dest, ".."))
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                           "%s.destination must be an absolute path without \"..\"", path);
+      /* "none" with a bind option is how runc writes bind mounts. */
+      JsonArray *opts = json_object_has_member (copy, "options")
+                            ? json_object_get_array_member (copy, "options")
+                            : NULL;
+      gboolean bind = FALSE;
+      for (guint j = 0; opts && j < json_array_get_length (opts); j++)
+        {
+          const char *o = json_array_get_string_element (opts, j);
+          bind |= g_str_equal (o, "bind") || g_str_equal (o, "rbind");
+        }
+      if (type == NULL || (g_str_equal (type, "none") && bind))
+        type = "bind";
+      if (!g_strv_contains (types, type))
+        return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                           "%s.type \"%s\" is not supported by sandboxd", path, type);
+      if (g_str_equal (type, "bind") && (source == NULL || !g_path_is_absolute (source)))
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                           "%s.source must be an absolute path inside the container's root "
+                           "(host paths cannot be bound into a VM)",
+                           path);
+      json_object_set_string_member (copy, "destination", dest);
+      json_object_set_string_member (copy, "type", type);
+      json_object_set_string_member (copy, "source", source ? source : type);
+    }
+  return TRUE;
+}
+
+static gboolean
+read_linux (JsonObject *l, JsonObject *spec, GError **error)
+{
+  static const char *const known[] = { "resources", "namespaces", NULL };
+  JsonObject *res = NULL;
+  if (!only_known (l, "linux", known, error) || !get_object (l, "linux", "resources", &res, error))
+    return FALSE;
+  /* Every container gets these namespaces; listing them changes nothing. */
+  if (json_object_has_member (l, "namespaces"))
+    {
+      JsonNode *n = member_of_type (l, "linux", "namespaces", JSON_NODE_ARRAY, TRUE, error);
+      if (n == NULL)
+        return FALSE;
+      static const char *const given[] = { "pid", "mount", "uts", "ipc", NULL };
+      JsonArray *a = json_node_get_array (n);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonNode *e = json_array_get_element (a, i);
+          JsonObject *ns = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+          const char *type = ns ? json_object_get_string_member_with_default (ns, "type", "") : "";
+          if (ns == NULL || !g_strv_contains (given, type) || json_object_get_size (ns) != 1)
+            return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                               "linux.namespaces[%u] (\"%s\") is not supported by sandboxd: "
+                               "containers get pid, mount, uts and ipc namespaces",
+                               i, type);
+        }
+    }
+  if (res == NULL)
+    return TRUE;
+  static const char *const res_known[] = { "memory", "cpu", "pids", NULL };
+  JsonObject *memory = NULL, *cpu = NULL, *pids = NULL;
+  if (!only_known (res, "linux.resources", res_known, error)
+      || !get_object (res, "linux.resources", "memory", &memory, error)
+      || !get_object (res, "linux.resources", "cpu", &cpu, error)
+      || !get_object (res, "linux.resources", "pids", &pids, error))
+    return FALSE;
+  static const char *const limit[] = { "limit", NULL };
+  static const char *const cpu_known[] = { "quota", "period", NULL };
+  gint64 mem = 0, npids = 0, quota = 0, period = 0;
+  if ((memory
+       && (!only_known (memory, "linux.resources.memory", limit, error)
+           || !get_int (memory, "linux.resources.memory", "limit", 1 << 20, &mem, error)))
+      || (pids
+          && (!only_known (pids, "linux.resources.pids", limit, error)
+              || !get_int (pids, "linux.resources.pids", "limit", 1, &npids, error)))
+      || (cpu
+          && (!only_known (cpu, "linux.resources.cpu", cpu_known, error)
+              || !get_int (cpu, "linux.resources.cpu", "quota", 1000, &quota, error)
+              || !get_int (cpu, "linux.resources.cpu", "period", 1000, &period, error))))
+    return FALSE;
+  if (mem)
+    json_object_set_int_member (spec, "memory_bytes", mem);
+  if (npids)
+    json_object_set_int_member (spec, "pids", npids);
+  if (quota)
+    json_object_set_int_member (spec, "cpu_quota", quota);
+  if (period)
+    json_object_set_int_member (spec, "cpu_period", period);
+  return TRUE;
+}
+
+static gboolean
+read_annotations (JsonObject *a, JsonObject *spec, GError **error)
+{
+  JsonObject *copy = json_object_new ();
+  json_object_set_object_member (spec, "annotations", copy);
+  g_autoptr (GList) members = json_object_get_members (a);
+  for (GList *l = members; l; l = l->next)
+    {
+      const char *value = NULL;
+      if (!get_string (a, "annotations", l->data, &value, error))
+        return FALSE;
+      json_object_set_string_member (copy, l->data, value);
+    }
+  return TRUE;
+}
+
+JsonObject *
+container_spec_new_default (void)
+{
+  JsonObject *spec = json_object_new ();
+  json_object_set_string_member (spec, "cwd", "/");
+  json_object_set_int_member (spec, "uid", 0);
+  json_object_set_int_member (spec, "gid", 0);
+  json_object_set_boolean_member (spec, "readonly", FALSE);
+  return spec;
+}
+
+static gboolean
+read_config (JsonObject *config, const char *bundle, JsonObject *spec, char **root, GError **error)
+{
+  static const char *const known[]
+      = { "ociVersion", "process", "root", "hostname", "mounts", "linux", "annotations", NULL };
+  JsonObject *process = NULL, *rootobj = NULL, *linux_ = NULL, *annotations = NULL;
+  const char *hostname = NULL, *version = NULL, *path = NULL;
+  JsonNode *readonly = NULL;
+  if (!only_known (config, "", known, error)
+      || !get_string (config, "", "ociVersion", &version, error))
+    return FALSE;
+  JsonNode *pn = member_of_type (config, "", "process", JSON_NODE_OBJECT, TRUE, error);
+  JsonNode *rn = pn ? member_of_type (config, "", "root", JSON_NODE_OBJECT, TRUE, error) : NULL;
+  if (rn == NULL)
+    return FALSE;
+  process = json_node_get_object (pn);
+  rootobj = json_node_get_object (rn);
+  static const char *const root_known[] = { "path", "readonly", NULL };
+  if (!read_process (process, spec, error) || !only_known (rootobj, "root", root_known, error)
+      || !get_string (rootobj, "root", "path", &path, error)
+      || !get_value (rootobj, "root", "readonly", G_TYPE_BOOLEAN, &readonly, error)
+      || !get_string (config, "", "hostname", &hostname, error)
+      || !get_object (config, "", "linux", &linux_, error)
+      || !get_object (config, "", "annotations", &annotations, error))
+    return FALSE;
+  if (path == NULL || *path == '\0')
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "root.path is missing");
+  if (hostname && !valid_hostname (hostname))
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                       "hostname \"%s\" is not a valid host name", hostname);
+  if (hostname)
+    json_object_set_string_member (spec, "hostname", hostname);
+  if (readonly)
+    json_object_set_boolean_member (spec, "readonly", json_node_get_boolean (readonly));
+  if (json_object_has_member (config, "mounts"))
+    {
+      JsonNode *mn = member_of_type (config, "", "mounts", JSON_NODE_ARRAY, TRUE, error);
+      if (mn == NULL || !read_mounts (json_node_get_array (mn), spec, error))
+        return FALSE;
+    }
+  if ((linux_ && !read_linux (linux_, spec, error))
+      || (annotations && !read_annotations (annotations, spec, error)))
+    return FALSE;
+  *root = g_path_is_absolute (path) ? g_strdup (path) : g_build_filename (bundle, path, NULL);
+  return TRUE;
+}
+
+JsonObject *
+container_spec_from_bundle (const char *bundle, char **root, GError **error)
+{
+  g_autofree char *path = g_build_filename (bundle, "config.json", NULL);
+  if (!g_file_test (bundle, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_NOT_FOUND,
+                   "bundle %s is not a directory", bundle);
+      return NULL;
+    }
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GError) local = NULL;
+  if (!json_parser_load_from_file (parser, path, &local))
+    {
+      gboolean missing = g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+      /* The parser's message starts with the file's name already. */
+      if (missing)
+        g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_NOT_FOUND,
+                     "%s: no such file", path);
+      else
+        g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_INVALID, "%s",
+                     local->message);
+      return NULL;
+    }
+  JsonNode *top = json_parser_get_root (parser);
+  if (top == NULL || !JSON_NODE_HOLDS_OBJECT (top))
+    {
+      g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_INVALID,
+                   "%s: not a JSON object", path);
+      return NULL;
+    }
+  JsonObject *spec = container_spec_new_default ();
+  if (!read_config (json_node_get_object (top), bundle, spec, root, error))
+    {
+      json_object_unref (spec);
+      return NULL;
+    }
+  return spec;
+}

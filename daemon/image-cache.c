@@ -1,0 +1,287 @@
+#include "image-cache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* Part of every digest: a change of image format invalidates the cache. */
+#define FORMAT_TAG "sandboxd-image-1 erofs"
+#define PROGRESS_INTERVAL_US (2 * G_USEC_PER_SEC)
+
+void
+image_info_free (ImageInfo *info)
+{
+  if (info == NULL)
+    return;
+  g_free (info->path);
+  g_free (info->digest);
+  g_free (info);
+}
+
+gboolean
+image_cache_check_root (const char *root, GError **error)
+{
+  struct stat st;
+  if (stat (root, &st) < 0 || access (root, R_OK) < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "root %s: %s", root,
+                   g_strerror (e));
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode) && !S_ISREG (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "root %s is neither a directory nor a tarball", root);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  GChecksum *sum;
+  const char *root;
+  guint64 files, bytes;
+  gint64 next_report;
+} Hasher;
+
+static gboolean
+hash_file (Hasher *h, const char *path, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "read %s: %s", path,
+                   g_strerror (e));
+      return FALSE;
+    }
+  guint8 buf[65536];
+  ssize_t n;
+  while ((n = read (fd, buf, sizeof buf)) > 0)
+    {
+      g_checksum_update (h->sum, buf, n);
+      h->bytes += (guint64) n;
+    }
+  int e = errno;
+  close (fd);
+  if (n < 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "read %s: %s", path,
+                   g_strerror (e));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static int
+compare_names (gconstpointer a, gconstpointer b)
+{
+  return strcmp (*(char *const *) a, *(char *const *) b);
+}
+
+/* Everything mkfs.erofs puts in the image: names, types, modes, owners,
+ * contents, link targets, device numbers (not times), depth first in name
+ * order. */
+static gboolean
+hash_tree (Hasher *h, const char *path, const char *rel, GError **error)
+{
+  struct stat st;
+  if (lstat (path, &st) < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", path, g_strerror (e));
+      return FALSE;
+    }
+  g_autofree char *meta = g_strdup_printf ("%o %u %u", st.st_mode, st.st_uid, st.st_gid);
+  g_checksum_update (h->sum, (const guchar *) rel, strlen (rel) + 1);
+  g_checksum_update (h->sum, (const guchar *) meta, strlen (meta) + 1);
+  h->files++;
+  if (g_get_monotonic_time () > h->next_report)
+    {
+      g_message ("image of %s: read %" G_GUINT64_FORMAT " files, %" G_GUINT64_FORMAT " MiB so far",
+                 h->root, h->files, h->bytes >> 20);
+      h->next_report = g_get_monotonic_time () + PROGRESS_INTERVAL_US;
+    }
+  if (S_ISREG (st.st_mode))
+    return hash_file (h, path, error);
+  if (S_ISLNK (st.st_mode))
+    {
+      g_autofree char *target = g_file_read_link (path, error);
+      if (target)
+        g_checksum_update (h->sum, (const guchar *) target, strlen (target) + 1);
+      return target != NULL;
+    }
+  if (S_ISCHR (st.st_mode) || S_ISBLK (st.st_mode))
+    {
+      g_autofree char *dev = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) st.st_rdev);
+      g_checksum_update (h->sum, (const guchar *) dev, strlen (dev) + 1);
+      return TRUE;
+    }
+  if (!S_ISDIR (st.st_mode))
+    return TRUE;
+  g_autoptr (GDir) dir = g_dir_open (path, 0, error);
+  if (dir == NULL)
+    return FALSE;
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  const char *ent;
+  while ((ent = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (ent));
+  g_ptr_array_sort (names, compare_names);
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *child = g_build_filename (path, names->pdata[i], NULL);
+      g_autofree char *child_rel = g_build_filename (rel, names->pdata[i], NULL);
+      if (!hash_tree (h, child, child_rel, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+static char *
+root_digest (const char *root, gboolean is_tar, GError **error)
+{
+  Hasher h = { g_checksum_new (G_CHECKSUM_SHA256), root, 0, 0,
+               g_get_monotonic_time () + PROGRESS_INTERVAL_US };
+  g_checksum_update (h.sum, (const guchar *) FORMAT_TAG, sizeof FORMAT_TAG);
+  g_checksum_update (h.sum, (const guchar *) (is_tar ? "tar" : "dir"), 4);
+  gboolean ok = is_tar ? hash_file (&h, root, error) : hash_tree (&h, root, "/", error);
+  char *hex = ok ? g_strdup (g_checksum_get_string (h.sum)) : NULL;
+  g_checksum_free (h.sum);
+  return hex;
+}
+
+static gboolean
+run (const char *const *argv, GError **error)
+{
+  g_autofree char *err = NULL;
+  int status = 0;
+  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
+                     NULL, NULL, NULL, &err, &status, error))
+    {
+      g_prefix_error (error, "%s: ", argv[0]);
+      return FALSE;
+    }
+  if (!g_spawn_check_wait_status (status, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed: %s", argv[0],
+                   err ? g_strstrip (err) : "");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+build_image (const char *cache_dir, const char *root, gboolean is_tar, const char *image,
+             GError **error)
+{
+  if (g_find_program_in_path ("mkfs.erofs") == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "mkfs.erofs is not installed (package erofs-utils): cannot build images");
+      return FALSE;
+    }
+  g_autofree char *tmp_image = g_strdup_printf ("%s.tmp-%08x", image, g_random_int ());
+  g_autofree char *tree = NULL;
+  const char *source = root;
+  gboolean ok = TRUE;
+  if (is_tar)
+    {
+      tree = g_build_filename (cache_dir, "tmp-XXXXXX", NULL);
+      if (g_mkdtemp_full (tree, 0700) == NULL)
+        {
+          int e = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "mkdtemp in %s: %s", cache_dir,
+                       g_strerror (e));
+          return FALSE;
+        }
+      const char *tar[] = { "tar", "-x", "--numeric-owner", "-f", root, "-C", tree, NULL };
+      ok = run (tar, error);
+      source = tree;
+    }
+  const char *mkfs[] = { "mkfs.erofs", "-T0", tmp_image, source, NULL };
+  ok = ok && run (mkfs, error);
+  if (ok && g_rename (tmp_image, image) < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "rename %s: %s", tmp_image,
+                   g_strerror (e));
+      ok = FALSE;
+    }
+  if (!ok)
+    g_unlink (tmp_image);
+  if (tree)
+    {
+      const char *rm[] = { "rm", "-rf", "--one-file-system", tree, NULL };
+      run (rm, NULL);
+    }
+  return ok;
+}
+
+static void
+get_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  char **args = data; /* cache_dir, root */
+  GError *error = NULL;
+  gint64 start = g_get_monotonic_time ();
+  gboolean is_tar = g_file_test (args[1], G_FILE_TEST_IS_REGULAR);
+  if (g_mkdir_with_parents (args[0], 0700) < 0)
+    {
+      int e = errno;
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (e), "create %s: %s",
+                               args[0], g_strerror (e));
+      return;
+    }
+  g_autofree char *hex = root_digest (args[1], is_tar, &error);
+  if (hex == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  ImageInfo *info = g_new0 (ImageInfo, 1);
+  info->digest = g_strdup_printf ("sha256:%s", hex);
+  g_autofree char *name = g_strdup_printf ("sha256-%s.erofs", hex);
+  info->path = g_build_filename (args[0], name, NULL);
+  if (!g_file_test (info->path, G_FILE_TEST_EXISTS))
+    {
+      g_message ("image of %s: building %s", args[1], info->digest);
+      if (!build_image (args[0], args[1], is_tar, info->path, &error))
+        {
+          image_info_free (info);
+          g_prefix_error (&error, "image of %s: ", args[1]);
+          g_task_return_error (task, error);
+          return;
+        }
+      info->built = TRUE;
+    }
+  info->build_ms = (g_get_monotonic_time () - start) / 1000;
+  struct stat st;
+  if (stat (info->path, &st) == 0)
+    info->bytes = (guint64) st.st_size;
+  g_message ("image of %s: %s %s (%" G_GUINT64_FORMAT " KiB) in %" G_GINT64_FORMAT " ms", args[1],
+             info->built ? "built" : "reused", info->digest, info->bytes >> 10, info->build_ms);
+  g_task_return_pointer (task, info, (GDestroyNotify) image_info_free);
+}
+
+void
+image_cache_get_async (const char *cache_dir, const char *root, GAsyncReadyCallback callback,
+                       gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  char **args = g_new0 (char *, 3);
+  args[0] = g_strdup (cache_dir);
+  args[1] = g_strdup (root);
+  g_task_set_task_data (task, args, (GDestroyNotify) g_strfreev);
+  g_task_run_in_thread (task, get_in_thread);
+  g_object_unref (task);
+}
+
+ImageInfo *
+image_cache_get_finish (GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

@@ -1,0 +1,31 @@
+/* image-cache.h — containers' roots as read-only disk images.
+ *
+ * A root (a directory, or a tarball of one) becomes an EROFS image named by
+ * the digest of its content: DIR/sha256-<hex>.erofs. A root already built
+ * is not built again, whichever sandbox asks; building runs in a worker
+ * thread, never in the main loop. docs/containers.md says why EROFS.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+typedef struct
+{
+  char *path;     /* the image */
+  char *digest;   /* "sha256:<hex>" of the root's content */
+  gboolean built; /* by this call; FALSE: it was in the cache */
+  gint64 build_ms;
+  guint64 bytes; /* the image's size */
+} ImageInfo;
+
+void image_info_free (ImageInfo *info);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImageInfo, image_info_free)
+
+/* Checks @root is a directory or a regular file (a tarball) we can read;
+ * the error is G_IO_ERROR_NOT_FOUND when it does not exist. */
+gboolean image_cache_check_root (const char *root, GError **error);
+
+/* Finds or builds the image of @root in @cache_dir (made if missing). */
+void image_cache_get_async (const char *cache_dir, const char *root, GAsyncReadyCallback callback,
+                            gpointer user_data);
+ImageInfo *image_cache_get_finish (GAsyncResult *result, GError **error);

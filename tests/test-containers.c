@@ -1,0 +1,245 @@
+/* Containers without a VM: OCI config.json read strictly (each refusal
+ * names its field), and root images built once per content. */
+#include "container-spec.h"
+#include "image-cache.h"
+
+#include <glib/gstdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <utime.h>
+
+static char *
+make_bundle (const char *config)
+{
+  char *dir = g_dir_make_tmp ("bundle-XXXXXX", NULL);
+  g_autofree char *root = g_build_filename (dir, "rootfs", NULL);
+  g_autofree char *file = g_build_filename (dir, "config.json", NULL);
+  g_assert_cmpint (g_mkdir (root, 0755), ==, 0);
+  if (config)
+    g_assert_true (g_file_set_contents (file, config, -1, NULL));
+  return dir;
+}
+
+static void
+remove_tree (const char *dir)
+{
+  g_autofree char *cmd = g_strdup_printf ("rm -rf '%s'", dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
+static void
+test_full_bundle (void)
+{
+  g_autofree char *dir = make_bundle (
+      "{\"ociVersion\": \"1.0.2\","
+      " \"process\": {\"args\": [\"sh\", \"-c\", \"echo hi\"], \"env\": [\"A=1\"],"
+      "   \"cwd\": \"/srv\", \"user\": {\"uid\": 1000, \"gid\": 100}, \"terminal\": false},"
+      " \"root\": {\"path\": \"rootfs\", \"readonly\": true},"
+      " \"hostname\": \"web-1\","
+      " \"mounts\": [{\"destination\": \"/data\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
+      "   \"options\": [\"size=1m\"]},"
+      "   {\"destination\": \"/etc2\", \"type\": \"none\", \"source\": \"/etc\","
+      "    \"options\": [\"rbind\", \"ro\"]}],"
+      " \"linux\": {\"resources\": {\"memory\": {\"limit\": 67108864}, \"pids\": {\"limit\": 32},"
+      "   \"cpu\": {\"quota\": 50000, \"period\": 100000}},"
+      "   \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]},"
+      " \"annotations\": {\"org.example.team\": \"blue\"}}");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = NULL;
+  g_autoptr (JsonObject) spec = container_spec_from_bundle (dir, &root, &error);
+  g_assert_no_error (error);
+  g_autofree char *want_root = g_build_filename (dir, "rootfs", NULL);
+  g_assert_cmpstr (root, ==, want_root);
+  JsonArray *args = json_object_get_array_member (spec, "args");
+  g_assert_cmpuint (json_array_get_length (args), ==, 3);
+  g_assert_cmpstr (json_array_get_string_element (args, 2), ==, "echo hi");
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (spec, "env"), 0),
+                   ==, "A=1");
+  g_assert_cmpstr (json_object_get_string_member (spec, "cwd"), ==, "/srv");
+  g_assert_cmpint (json_object_get_int_member (spec, "uid"), ==, 1000);
+  g_assert_cmpint (json_object_get_int_member (spec, "gid"), ==, 100);
+  g_assert_true (json_object_get_boolean_member (spec, "readonly"));
+  g_assert_cmpstr (json_object_get_string_member (spec, "hostname"), ==, "web-1");
+  g_assert_cmpint (json_object_get_int_member (spec, "memory_bytes"), ==, 67108864);
+  g_assert_cmpint (json_object_get_int_member (spec, "pids"), ==, 32);
+  g_assert_cmpint (json_object_get_int_member (spec, "cpu_quota"), ==, 50000);
+  JsonArray *mounts = json_object_get_array_member (spec, "mounts");
+  g_assert_cmpuint (json_array_get_length (mounts), ==, 2);
+  /* runc's way of writing a bind mount becomes a bind mount. */
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (mounts, 1), "type"), ==,
+      "bind");
+  g_assert_cmpstr (json_object_get_string_member (
+                       json_object_get_object_member (spec, "annotations"), "org.example.team"),
+                   ==, "blue");
+  remove_tree (dir);
+}
+
+/* @config must be refused with @code and a message containing @field. */
+static void
+expect_refused (const char *config, ContainerSpecError code, const char *field)
+{
+  g_autofree char *dir = make_bundle (config);
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = NULL;
+  g_autoptr (JsonObject) spec = container_spec_from_bundle (dir, &root, &error);
+  g_assert_null (spec);
+  g_assert_error (error, CONTAINER_SPEC_ERROR, (gint) code);
+  if (strstr (error->message, field) == NULL)
+    g_error ("\"%s\" does not name %s", error->message, field);
+  remove_tree (dir);
+}
+
+#define ROOT "\"root\": {\"path\": \"rootfs\"}"
+#define PROC "\"process\": {\"args\": [\"sh\"]}"
+
+static void
+test_refusals (void)
+{
+  expect_refused (NULL, CONTAINER_SPEC_ERROR_NOT_FOUND, "config.json");
+  expect_refused ("{\"process\": {\"args\": [\"sh\"", CONTAINER_SPEC_ERROR_INVALID, "config.json");
+  expect_refused ("[1, 2]", CONTAINER_SPEC_ERROR_INVALID, "not a JSON object");
+  expect_refused ("{" ROOT "}", CONTAINER_SPEC_ERROR_INVALID, "process is missing");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": \"sh\"}}", CONTAINER_SPEC_ERROR_INVALID,
+                  "process.args");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": []}}", CONTAINER_SPEC_ERROR_INVALID,
+                  "process.args");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\", 3]}}", CONTAINER_SPEC_ERROR_INVALID,
+                  "process.args[1]");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"env\": [\"NOVALUE\"]}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "process.env[0]");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"cwd\": \"tmp\"}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "process.cwd");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"terminal\": true}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "process.terminal");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"capabilities\": {}}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "process.capabilities");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"user\": {\"uid\": -1}}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "process.user.uid");
+  expect_refused ("{" PROC "}", CONTAINER_SPEC_ERROR_INVALID, "root is missing");
+  expect_refused ("{" PROC ", \"root\": {\"path\": 7}}", CONTAINER_SPEC_ERROR_INVALID, "root.path");
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"seccomp\": {}}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "linux.seccomp");
+  expect_refused ("{" PROC ", " ROOT ", \"hooks\": {}}", CONTAINER_SPEC_ERROR_UNSUPPORTED, "hooks");
+  expect_refused ("{" PROC ", " ROOT ", \"hostname\": \"a b\"}", CONTAINER_SPEC_ERROR_INVALID,
+                  "hostname");
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"namespaces\": [{\"type\": \"network\"}]}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "linux.namespaces[0]");
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"resources\": {\"devices\": []}}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "linux.resources.devices");
+  expect_refused ("{" PROC ", " ROOT
+                  ", \"linux\": {\"resources\": {\"memory\": {\"limit\": \"1G\"}}}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "linux.resources.memory.limit");
+  expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/c\", \"type\": "
+                  "\"cgroup\"}]}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "mounts[0].type");
+  expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
+                  "\"bind\", \"source\": \"data\"}]}",
+                  CONTAINER_SPEC_ERROR_INVALID, "mounts[0].source");
+  expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"../x\", \"type\": "
+                  "\"tmpfs\"}]}",
+                  CONTAINER_SPEC_ERROR_INVALID, "mounts[0].destination");
+}
+
+/* ---- images ---- */
+
+static GMainLoop *loop;
+
+static void
+on_image (GObject *source, GAsyncResult *result, gpointer data)
+{
+  ImageInfo **out = data;
+  g_autoptr (GError) error = NULL;
+  *out = image_cache_get_finish (result, &error);
+  g_assert_no_error (error);
+  g_main_loop_quit (loop);
+}
+
+static ImageInfo *
+get_image (const char *cache, const char *root)
+{
+  ImageInfo *info = NULL;
+  image_cache_get_async (cache, root, on_image, &info);
+  g_main_loop_run (loop);
+  return info;
+}
+
+static void
+write_file (const char *dir, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+static void
+test_image_cache (void)
+{
+  if (g_find_program_in_path ("mkfs.erofs") == NULL)
+    {
+      g_test_skip ("mkfs.erofs is not installed (erofs-utils)");
+      return;
+    }
+  loop = g_main_loop_new (NULL, FALSE);
+  g_autofree char *tmp = g_dir_make_tmp ("images-XXXXXX", NULL);
+  g_autofree char *root = g_build_filename (tmp, "root", NULL);
+  g_autofree char *cache = g_build_filename (tmp, "cache", NULL);
+  g_autofree char *sub = g_build_filename (root, "etc", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (sub, 0755), ==, 0);
+  write_file (root, "marker", "one\n");
+  write_file (sub, "hostname", "box\n");
+
+  g_autoptr (ImageInfo) first = get_image (cache, root);
+  g_assert_true (first->built);
+  g_assert_true (g_str_has_prefix (first->digest, "sha256:"));
+  g_assert_true (g_file_test (first->path, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (first->bytes, >, 0);
+  /* The same content again, even with new times: the same image, not rebuilt. */
+  g_autofree char *marker = g_build_filename (root, "marker", NULL);
+  struct utimbuf times = { 12345, 12345 };
+  g_assert_cmpint (g_utime (marker, &times), ==, 0);
+  g_autoptr (ImageInfo) again = get_image (cache, root);
+  g_assert_false (again->built);
+  g_assert_cmpstr (again->path, ==, first->path);
+  /* Content, mode: each makes another image. */
+  write_file (root, "marker", "two\n");
+  g_autoptr (ImageInfo) changed = get_image (cache, root);
+  g_assert_true (changed->built);
+  g_assert_cmpstr (changed->digest, !=, first->digest);
+  g_assert_cmpint (g_chmod (marker, 0600), ==, 0);
+  g_autoptr (ImageInfo) moded = get_image (cache, root);
+  g_assert_cmpstr (moded->digest, !=, changed->digest);
+
+  /* A tarball of the root: built once, then found by its digest. */
+  g_autofree char *tar = g_build_filename (tmp, "root.tar", NULL);
+  g_autofree char *cmd = g_strdup_printf ("tar -C '%s' -cf '%s' .", root, tar);
+  g_assert_cmpint (system (cmd), ==, 0);
+  g_autoptr (ImageInfo) from_tar = get_image (cache, tar);
+  g_assert_true (from_tar->built);
+  g_autoptr (ImageInfo) tar_again = get_image (cache, tar);
+  g_assert_false (tar_again->built);
+  g_assert_cmpstr (tar_again->digest, ==, from_tar->digest);
+  /* Nothing half-made is left in the cache: images only. */
+  g_autoptr (GDir) d = g_dir_open (cache, 0, NULL);
+  const char *ent;
+  while ((ent = g_dir_read_name (d)) != NULL)
+    g_assert_true (g_str_has_prefix (ent, "sha256-") && g_str_has_suffix (ent, ".erofs"));
+
+  g_autoptr (GError) error = NULL;
+  g_autofree char *missing = g_build_filename (tmp, "nope", NULL);
+  g_assert_false (image_cache_check_root (missing, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  remove_tree (tmp);
+  g_main_loop_unref (loop);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL);
+  g_test_add_func ("/containers/bundle", test_full_bundle);
+  g_test_add_func ("/containers/refusals", test_refusals);
+  g_test_add_func ("/containers/image-cache", test_image_cache);
+  return g_test_run ();
+}
