@@ -37,6 +37,7 @@ typedef struct
   gid_t extra_gid; /* a supplementary group (e.g. kvm's), or (gid_t) -1 */
   guint open_files;
   const JailFilter *filter; /* or NULL */
+  int pass_fd;              /* an fd (> 2) the process keeps, same number; 0: none */
   /* Runs in the parent before the child may go on (cgroup placement). */
   gboolean (*place) (GPid pid, gpointer data, GError **error);
   gpointer place_data;

@@ -3,6 +3,7 @@
  * them. */
 #include "accel.h"
 #include "config.h"
+#include "container-request.h"
 #include "daemon.h"
 #include "json-fields.h"
 #include "sandbox.h"
@@ -73,6 +74,57 @@ valid_name (const char *name)
   return TRUE;
 }
 
+static gboolean
+check_name (const char *name, const char *field, GError **error)
+{
+  if (valid_name (name))
+    return TRUE;
+  g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+               "field \"%s\": \"%s\" is not a valid name (letters, digits, '-', '_', '.'; "
+               "starting with a letter or digit; at most 63)",
+               field, name);
+  return FALSE;
+}
+
+static void
+create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
+                  const SandboxContainerConfig *container, GError **error)
+{
+  if (cfg->name && find_sandbox (d, cfg->name, NULL))
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_ALREADY_EXISTS,
+                   "a sandbox named \"%s\" already exists", cfg->name);
+      return;
+    }
+  Sandbox *sb = sandbox_new (d, cfg, error);
+  if (sb == NULL)
+    return;
+  g_hash_table_insert (d->sandboxes, g_strdup (sandbox_get_id (sb)), sb);
+  sandbox_start (sb, call, container);
+}
+
+static void
+free_sandbox_config (gpointer data)
+{
+  SandboxConfig *cfg = data;
+  g_free ((char *) cfg->name);
+  g_free (cfg);
+}
+
+/* Its root's image is there: now the sandbox. */
+static void
+on_first_container (Daemon *d, RpcCall *call, const SandboxContainerConfig *container,
+                    gpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  if (d->shutting_down)
+    g_set_error (&error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "sandboxd is shutting down");
+  else
+    create_and_start (d, call, data, container, &error);
+  if (error)
+    rpc_call_return_gerror (call, error);
+}
+
 static void
 sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
@@ -86,14 +138,8 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
       || !json_field_int (params, "memory_mb", FALSE, 64, MAX_MEMORY_MB, &memory_mb, error)
       || !json_field_int (params, "cpus", FALSE, 1, MAX_CPUS, &cpus, error))
     return;
-  if (name && !valid_name (name))
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
-                   "field \"name\": \"%s\" is not a valid name (letters, digits, '-', '_', '.'; "
-                   "starting with a letter or digit; at most 63)",
-                   name);
-      return;
-    }
+  if (name && !check_name (name, "name", error))
+    return;
   if (name && find_sandbox (d, name, NULL))
     {
       g_set_error (error, RPC_ERROR, RPC_STATUS_ALREADY_EXISTS,
@@ -126,11 +172,20 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
                         .pids = (guint) pids,
                         .policy = policy,
                         .delete_on_failure = delete_on_failure };
-  Sandbox *sb = sandbox_new (d, &cfg, error);
-  if (sb == NULL)
+  if (!container_request_wanted (params))
+    {
+      create_and_start (d, call, &cfg, NULL, error);
+      return;
+    }
+  const char *container = "main";
+  if (!json_field_string (params, "container_name", FALSE, &container, error)
+      || !check_name (container, "container_name", error))
     return;
-  g_hash_table_insert (d->sandboxes, g_strdup (sandbox_get_id (sb)), sb);
-  sandbox_start (sb, call);
+  SandboxConfig *later = g_memdup2 (&cfg, sizeof cfg);
+  later->name = g_strdup (name);
+  if (!container_request_start (d, call, params, container, on_first_container, later,
+                                free_sandbox_config, error))
+    free_sandbox_config (later);
 }
 
 static void
@@ -306,20 +361,16 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   g_auto (GStrv) args = NULL;
   g_auto (GStrv) env = NULL;
-  SandboxExec exec = { .gid = -1 };
+  SandboxExec exec = { .uid = -1, .gid = -1 };
   Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
-  if (sb == NULL || !json_field_strv (params, "args", TRUE, &args, error)
+  if (sb == NULL || !json_field_strv (params, "args", FALSE, &args, error)
+      || !json_field_string (params, "container", FALSE, &exec.container, error)
       || !json_field_strv (params, "env", FALSE, &env, error)
       || !json_field_string (params, "cwd", FALSE, &exec.cwd, error)
       || !json_field_bool (params, "stdin", FALSE, &exec.with_stdin, error)
       || !json_field_int (params, "uid", FALSE, 0, G_MAXUINT32 - 1, &exec.uid, error)
       || !json_field_int (params, "gid", FALSE, 0, G_MAXUINT32 - 1, &exec.gid, error))
     return;
-  if (args[0] == NULL)
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT, "field \"args\" is empty");
-      return;
-    }
   for (char **e = env; e && *e; e++)
     if (strchr (*e, '=') == NULL || **e == '=')
       {
@@ -330,6 +381,55 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   exec.args = args;
   exec.env = env;
   sandbox_exec (sb, call, &exec);
+}
+
+static void
+on_container_image (Daemon *d, RpcCall *call, const SandboxContainerConfig *container,
+                    gpointer data)
+{
+  /* Looked up again: the sandbox may have gone while the image was built. */
+  g_autoptr (GError) error = NULL;
+  Sandbox *sb = g_hash_table_lookup (d->sandboxes, data);
+  if (sb == NULL)
+    rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "the sandbox was deleted meanwhile");
+  else
+    sandbox_add_container (sb, call, container);
+}
+
+static void
+containers_add (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  const char *name = NULL;
+  Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
+  if (sb == NULL || !json_field_string (params, "name", TRUE, &name, error)
+      || !check_name (name, "name", error))
+    return;
+  if (!container_request_wanted (params))
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "give the container a root: field \"rootfs\", \"bundle\" or \"image\"");
+      return;
+    }
+  char *id = g_strdup (sandbox_get_id (sb));
+  if (!container_request_start (d, call, params, name, on_container_image, id, g_free, error))
+    g_free (id);
+}
+
+static void
+containers_remove (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  const char *name = NULL;
+  Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
+  if (sb && json_field_string (params, "name", TRUE, &name, error))
+    sandbox_remove_container (sb, call, name);
+}
+
+static void
+containers_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
+  if (sb)
+    rpc_call_return (call, sandbox_list_containers (sb));
 }
 
 static void
@@ -435,6 +535,9 @@ static const struct
   { "sandbox.v1.Sandboxes.Delete", sandboxes_delete },
   { "sandbox.v1.Sandboxes.AttachDisk", sandboxes_attach_disk },
   { "sandbox.v1.Sandboxes.DetachDisk", sandboxes_detach_disk },
+  { "sandbox.v1.Containers.Add", containers_add },
+  { "sandbox.v1.Containers.Remove", containers_remove },
+  { "sandbox.v1.Containers.List", containers_list },
   { "sandbox.v1.Processes.Exec", processes_exec },
   { "sandbox.v1.Processes.List", processes_list },
   { "sandbox.v1.Processes.Wait", processes_wait },

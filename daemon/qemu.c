@@ -76,6 +76,19 @@ qemu_build_argv (const Daemon *d, const QemuConfig *cfg)
 
   /* Disks come and go on this controller (hot-plugged over QMP). */
   add (a, "-device", "virtio-scsi-device,id=scsi0", NULL);
+  if (cfg->disk_node)
+    {
+      add (a, "-add-fd", NULL);
+      addf (a, "fd=%d,set=%" G_GINT64_FORMAT, cfg->disk_fd, cfg->disk_fdset);
+      add (a, "-blockdev", NULL);
+      addf (a,
+            "driver=raw,node-name=%s,read-only=on,file.driver=file,"
+            "file.filename=/dev/fdset/%" G_GINT64_FORMAT,
+            cfg->disk_node, cfg->disk_fdset);
+      add (a, "-device", NULL);
+      addf (a, "scsi-hd,bus=" QEMU_SCSI_BUS ",scsi-id=%u,lun=0,drive=%s,id=dev-%s",
+            cfg->disk_scsi_id, cfg->disk_node, cfg->disk_node);
+    }
 
   /* QEMU serves the agent socket, so the daemon can reconnect to it. */
   add (a, "-device", "virtio-serial-device", "-chardev", NULL);
@@ -175,6 +188,7 @@ spawn_jailed (const Daemon *d, const QemuConfig *cfg, int log_fd, GPid *pid, GEr
     .extra_gid = kvm ? kvm_st.st_gid : (gid_t) -1,
     .open_files = policy->open_files,
     .filter = policy->filter,
+    .pass_fd = cfg->disk_node ? cfg->disk_fd : 0,
     .place = policy->memory_overhead_mb ? place_in_cgroup : NULL,
     .place_data = &placement,
   };

@@ -15,6 +15,12 @@ typedef struct
   const char *label;    /* the host's path of the sandbox dir: QEMU's -name, for ps */
   const char *kernel;   /* as QEMU sees them (inside its jail, or the host's) */
   const char *initramfs;
+  /* A read-only disk on the command line (a container's root): an fd QEMU
+   * inherits, put in fd set @disk_fdset, as SCSI target @disk_scsi_id. */
+  const char *disk_node; /* NULL: none */
+  int disk_fd;
+  gint64 disk_fdset;
+  guint disk_scsi_id;
 } QemuConfig;
 
 /* Under the sandbox's directory. QEMU may write only in qemu/ (owned by its

@@ -23,7 +23,9 @@ struct SandboxDisk
   gboolean read_only;
   guint scsi_id;
   gboolean attached;
-  RpcCall *call; /* the attach or detach under way */
+  /* Told when the attach or detach under way ends. */
+  SandboxDiskDone done;
+  gpointer done_data;
 };
 
 static char *
@@ -56,11 +58,12 @@ remove_fdset (SandboxDisk *disk)
 void
 sandbox_disk_free (SandboxDisk *disk)
 {
-  if (disk->call)
+  SandboxDiskDone done = g_steal_pointer (&disk->done);
+  if (done)
     {
-      rpc_call_return_error (disk->call, RPC_STATUS_UNAVAILABLE, "sandbox %s went away",
-                             disk->sb->name);
-      rpc_call_unref (disk->call);
+      g_autoptr (GError) error
+          = g_error_new (RPC_ERROR, RPC_STATUS_UNAVAILABLE, "sandbox %s went away", disk->sb->name);
+      done (disk->sb, NULL, error, disk->done_data);
     }
   g_free (disk->id);
   g_free (disk->path);
@@ -95,8 +98,8 @@ sandbox_disks_to_json (Sandbox *sb, gboolean attached_only)
 static void
 finish_call (SandboxDisk *disk, JsonObject *result, const GError *error, const char *what)
 {
-  RpcCall *call = g_steal_pointer (&disk->call);
-  if (call == NULL)
+  SandboxDiskDone done = g_steal_pointer (&disk->done);
+  if (done == NULL)
     {
       if (result)
         json_object_unref (result);
@@ -104,14 +107,15 @@ finish_call (SandboxDisk *disk, JsonObject *result, const GError *error, const c
     }
   if (error)
     {
-      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "%s %s of sandbox %s: %s", what,
-                             disk->id, disk->sb->name, error->message);
+      g_autoptr (GError) e
+          = g_error_new (RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION, "%s %s of sandbox %s: %s", what,
+                         disk->id, disk->sb->name, error->message);
       if (result)
         json_object_unref (result);
+      done (disk->sb, NULL, e, disk->done_data);
     }
   else
-    rpc_call_return (call, result);
-  rpc_call_unref (call);
+    done (disk->sb, result, NULL, disk->done_data);
 }
 
 /* After its block node is gone (or never came): its fd set goes too. */
@@ -210,7 +214,7 @@ on_fd_added (QmpClient *qmp, JsonNode *result, const GError *error, gpointer dat
   if (error)
     {
       finish_call (disk, NULL, error, "attach");
-      g_hash_table_remove (disk->sb->disks, disk->id);
+      remove_disk (disk);
       return;
     }
   g_autofree char *filename = g_strdup_printf ("/dev/fdset/%" G_GINT64_FORMAT, fdset_id (disk));
@@ -244,68 +248,120 @@ free_scsi_id (Sandbox *sb)
 }
 
 static gboolean
-require_qmp (Sandbox *sb, RpcCall *call)
+require_qmp (Sandbox *sb, GError **error)
 {
   if (sb->state == SANDBOX_RUNNING && sb->qmp && qmp_client_is_connected (sb->qmp))
     return TRUE;
-  rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s is %s, not running",
-                         sb->name, sandbox_state_to_string (sb->state));
+  g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s is %s, not running",
+               sb->name, sandbox_state_to_string (sb->state));
   return FALSE;
 }
 
-void
-sandbox_attach_disk (Sandbox *sb, RpcCall *call, const char *path, gboolean read_only)
+/* The disk record for @path with an open fd of it (for QEMU, which, jailed,
+ * cannot open host paths). */
+static SandboxDisk *
+new_disk (Sandbox *sb, const char *path, gboolean read_only, int *fd, GError **error)
 {
-  if (!require_qmp (sb, call))
-    return;
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
   struct stat st;
   if (stat (abs, &st) < 0 || access (abs, read_only ? R_OK : R_OK | W_OK) < 0)
     {
       int e = errno;
-      rpc_call_return_error (call,
-                             e == ENOENT ? RPC_STATUS_NOT_FOUND : RPC_STATUS_PERMISSION_DENIED,
-                             "disk image %s: %s", abs, g_strerror (e));
-      return;
+      g_set_error (error, RPC_ERROR,
+                   e == ENOENT ? RPC_STATUS_NOT_FOUND : RPC_STATUS_PERMISSION_DENIED,
+                   "disk image %s: %s", abs, g_strerror (e));
+      return NULL;
     }
   if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode))
     {
-      rpc_call_return_error (call, RPC_STATUS_INVALID_ARGUMENT,
-                             "disk image %s is not a regular file or block device", abs);
-      return;
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "disk image %s is not a regular file or block device", abs);
+      return NULL;
     }
   guint scsi_id = free_scsi_id (sb);
   if (scsi_id == G_MAXUINT)
     {
-      rpc_call_return_error (call, RPC_STATUS_RESOURCE_EXHAUSTED, "sandbox %s already has %d disks",
-                             sb->name, MAX_DISKS);
-      return;
+      g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
+                   "sandbox %s already has %d disks", sb->name, MAX_DISKS);
+      return NULL;
     }
-
+  *fd = open (abs, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
+  if (*fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, RPC_ERROR, RPC_STATUS_PERMISSION_DENIED, "disk image %s: %s", abs,
+                   g_strerror (e));
+      return NULL;
+    }
   SandboxDisk *disk = g_new0 (SandboxDisk, 1);
   disk->sb = sb;
   disk->id = g_strdup_printf ("disk-%u", sb->next_disk++);
   disk->path = g_steal_pointer (&abs);
   disk->read_only = read_only;
   disk->scsi_id = scsi_id;
-  /* QEMU, jailed, cannot open host paths: it gets an open file instead, in
-   * an fd set of the disk's number (/dev/fdset/N). */
-  int fd = open (disk->path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-  if (fd < 0)
-    {
-      int e = errno;
-      rpc_call_return_error (call, RPC_STATUS_PERMISSION_DENIED, "disk image %s: %s", disk->path,
-                             g_strerror (e));
-      sandbox_disk_free (disk);
-      return;
-    }
-  disk->call = rpc_call_ref (call);
   g_hash_table_insert (sb->disks, disk->id, disk);
+  return disk;
+}
+
+int
+sandbox_disk_add_boot (Sandbox *sb, const char *path, SandboxBootDisk *boot, GError **error)
+{
+  int fd = -1;
+  SandboxDisk *disk = new_disk (sb, path, TRUE, &fd, error);
+  if (disk == NULL)
+    return -1;
+  disk->attached = TRUE;
+  boot->node = disk->id;
+  boot->fdset = fdset_id (disk);
+  boot->scsi_id = disk->scsi_id;
+  return fd;
+}
+
+const char *
+sandbox_disk_attach (Sandbox *sb, const char *path, gboolean read_only, SandboxDiskDone done,
+                     gpointer data, GError **error)
+{
+  int fd = -1;
+  SandboxDisk *disk = require_qmp (sb, error) ? new_disk (sb, path, read_only, &fd, error) : NULL;
+  if (disk == NULL)
+    return NULL;
+  disk->done = done;
+  disk->done_data = data;
   JsonObject *args = json_object_new ();
   json_object_set_int_member (args, "fdset-id", fdset_id (disk));
   qmp_client_execute_with_fd_async (sb->qmp, "add-fd", args, fd, DISK_QMP_TIMEOUT_MS, on_fd_added,
                                     disk);
   close (fd);
+  return disk->id;
+}
+
+guint
+sandbox_disk_scsi_id (Sandbox *sb, const char *disk_id)
+{
+  SandboxDisk *disk = g_hash_table_lookup (sb->disks, disk_id);
+  return disk ? disk->scsi_id : G_MAXUINT;
+}
+
+static void
+answer_call (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
+{
+  RpcCall *call = data;
+  if (error)
+    rpc_call_return_gerror (call, error);
+  else
+    rpc_call_return (call, result);
+  rpc_call_unref (call);
+}
+
+void
+sandbox_attach_disk (Sandbox *sb, RpcCall *call, const char *path, gboolean read_only)
+{
+  g_autoptr (GError) error = NULL;
+  if (!sandbox_disk_attach (sb, path, read_only, answer_call, rpc_call_ref (call), &error))
+    {
+      rpc_call_return_gerror (call, error);
+      rpc_call_unref (call);
+    }
 }
 
 static void
@@ -345,29 +401,50 @@ on_device_del (QmpClient *qmp, JsonNode *result, const GError *error, gpointer d
   /* Otherwise DEVICE_DELETED continues the detach. */
 }
 
-void
-sandbox_detach_disk (Sandbox *sb, RpcCall *call, const char *disk_id)
+gboolean
+sandbox_disk_detach (Sandbox *sb, const char *disk_id, SandboxDiskDone done, gpointer data,
+                     GError **error)
 {
   SandboxDisk *disk = g_hash_table_lookup (sb->disks, disk_id);
   if (disk == NULL)
     {
-      rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "sandbox %s has no disk \"%s\"", sb->name,
-                             disk_id);
-      return;
+      g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND, "sandbox %s has no disk \"%s\"",
+                   sb->name, disk_id);
+      return FALSE;
     }
-  if (!require_qmp (sb, call))
-    return;
-  if (!disk->attached || disk->call)
+  if (!require_qmp (sb, error))
+    return FALSE;
+  if (!disk->attached || disk->done)
     {
-      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
-                             "disk %s of sandbox %s is being attached or detached", disk_id,
-                             sb->name);
-      return;
+      g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION,
+                   "disk %s of sandbox %s is being attached or detached", disk_id, sb->name);
+      return FALSE;
     }
   disk->attached = FALSE;
-  disk->call = rpc_call_ref (call);
+  disk->done = done;
+  disk->done_data = data;
   g_autofree char *dev = device_id (disk);
   JsonObject *args = json_object_new ();
   json_object_set_string_member (args, "id", dev);
   qmp_client_execute_async (sb->qmp, "device_del", args, DISK_QMP_TIMEOUT_MS, on_device_del, disk);
+  return TRUE;
+}
+
+void
+sandbox_detach_disk (Sandbox *sb, RpcCall *call, const char *disk_id)
+{
+  g_autoptr (GError) error = NULL;
+  const char *container = sandbox_container_of_disk (sb, disk_id);
+  if (container)
+    {
+      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
+                             "%s of sandbox %s holds container %s's root: remove the container",
+                             disk_id, sb->name, container);
+      return;
+    }
+  if (!sandbox_disk_detach (sb, disk_id, answer_call, rpc_call_ref (call), &error))
+    {
+      rpc_call_return_gerror (call, error);
+      rpc_call_unref (call);
+    }
 }

@@ -32,6 +32,7 @@ typedef struct
 } SandboxProcess;
 
 typedef struct SandboxDisk SandboxDisk;
+typedef struct SandboxContainer SandboxContainer;
 
 typedef enum
 {
@@ -85,6 +86,7 @@ struct Sandbox
   guint stats_timer;
   GHashTable *disks; /* id -> SandboxDisk */
   guint next_disk;
+  GPtrArray *containers; /* SandboxContainer, the first is exec's default */
 
   guint save_idle;   /* a save of state.json is due */
   gboolean resuming; /* reattached: the guest's replay has not ended yet */
@@ -100,6 +102,9 @@ Sandbox *sandbox_alloc (Daemon *daemon, const char *id, const char *dir);
 /* Marks the sandbox failed with @reason, answers everyone waiting and
  * kills QEMU. No-op once stopped or failed. */
 void sandbox_fail (Sandbox *sb, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+/* The guest is ready (and its first container, if any): running. */
+void sandbox_boot_finished (Sandbox *sb);
 
 /* Opens the QMP and agent channels of the QEMU in sb->pid. */
 void sandbox_connect (Sandbox *sb);
@@ -130,6 +135,25 @@ void sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, cons
 void sandbox_processes_abort (Sandbox *sb, RpcStatus status, const char *reason);
 
 /* sandbox-disks.c */
+/* The end of an attach (@result: the disk, transfer full) or a detach;
+ * @error is in RPC_ERROR. Called exactly once, also when the sandbox goes. */
+typedef void (*SandboxDiskDone) (Sandbox *sb, JsonObject *result, const GError *error,
+                                 gpointer data);
+const char *sandbox_disk_attach (Sandbox *sb, const char *path, gboolean read_only,
+                                 SandboxDiskDone done, gpointer data, GError **error);
+gboolean sandbox_disk_detach (Sandbox *sb, const char *disk_id, SandboxDiskDone done, gpointer data,
+                              GError **error);
+/* G_MAXUINT for an unknown disk. */
+guint sandbox_disk_scsi_id (Sandbox *sb, const char *disk_id);
+/* A read-only disk QEMU gets on its command line: the fd to pass (or -1
+ * with @error), and where QEMU finds it. */
+typedef struct
+{
+  const char *node; /* block node name, also the disk id */
+  gint64 fdset;
+  guint scsi_id;
+} SandboxBootDisk;
+int sandbox_disk_add_boot (Sandbox *sb, const char *path, SandboxBootDisk *boot, GError **error);
 void sandbox_disk_free (SandboxDisk *disk);
 /* The sandbox's disks (@attached_only: not those being attached or detached). */
 JsonArray *sandbox_disks_to_json (Sandbox *sb, gboolean attached_only);
@@ -137,3 +161,23 @@ JsonArray *sandbox_disks_to_json (Sandbox *sb, gboolean attached_only);
 gboolean sandbox_disk_restore (Sandbox *sb, JsonObject *disk, GError **error);
 /* QMP said DEVICE_DELETED for @device. */
 void sandbox_disk_device_deleted (Sandbox *sb, const char *device);
+
+/* sandbox-containers.c */
+void sandbox_container_free (SandboxContainer *container);
+/* The first container's disk, on QEMU's command line: the fd to pass. */
+int sandbox_containers_boot_disk (Sandbox *sb, const SandboxContainerConfig *config,
+                                  SandboxBootDisk *boot, GError **error);
+/* After hello: asks the agent for the first container. FALSE if there is
+ * none (the boot is finished); the container's answer finishes it. */
+gboolean sandbox_containers_start_boot (Sandbox *sb);
+/* container-added, container-failed, container-removed, container-exited. */
+void sandbox_container_control (Sandbox *sb, const char *type, JsonObject *message);
+/* @for_state: only running ones, as state.json keeps them. */
+JsonArray *sandbox_containers_to_json (Sandbox *sb, gboolean for_state);
+gboolean sandbox_container_restore (Sandbox *sb, JsonObject *container, GError **error);
+/* The container whose root is on @disk_id, or NULL. */
+const char *sandbox_container_of_disk (Sandbox *sb, const char *disk_id);
+/* Where a process goes: the container @name (NULL: the first), its name
+ * and *spec; NULL with no error when the sandbox has no containers. */
+const char *sandbox_container_for_exec (Sandbox *sb, const char *name, JsonObject **spec,
+                                        GError **error);

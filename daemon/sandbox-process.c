@@ -203,11 +203,47 @@ void
 sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
 {
   g_autoptr (GError) error = NULL;
-  char **args = exec->args, **env = exec->env;
-  const char *cwd = exec->cwd;
   gboolean with_stdin = exec->with_stdin;
   if (!require_running (sb, call))
     return;
+  JsonObject *spec = NULL;
+  const char *container = sandbox_container_for_exec (sb, exec->container, &spec, &error);
+  if (error)
+    {
+      rpc_call_return_gerror (call, error);
+      return;
+    }
+  /* The container's process, with what the caller gave in its place. */
+  g_auto (GStrv) spec_args = NULL;
+  g_auto (GStrv) env = NULL;
+  const char *cwd = exec->cwd;
+  gint64 uid = exec->uid, gid = exec->gid;
+  if (spec)
+    {
+      json_field_strv (spec, "args", FALSE, &spec_args, NULL);
+      json_field_strv (spec, "env", FALSE, &env, NULL);
+      if (cwd == NULL)
+        json_field_string (spec, "cwd", FALSE, &cwd, NULL);
+      if (uid < 0)
+        json_field_int (spec, "uid", FALSE, 0, G_MAXUINT32 - 1, &uid, NULL);
+      if (exec->uid < 0 && gid < 0)
+        json_field_int (spec, "gid", FALSE, 0, G_MAXUINT32 - 1, &gid, NULL);
+    }
+  char **args = exec->args && exec->args[0] ? exec->args : spec_args;
+  if (args == NULL || args[0] == NULL)
+    {
+      rpc_call_return_error (call, RPC_STATUS_INVALID_ARGUMENT,
+                             "field \"args\" is empty and container %s has no command of its own",
+                             container ? container : "(none)");
+      return;
+    }
+  for (char **e = exec->env; e && *e; e++)
+    {
+      g_autofree char *key = g_strndup (*e, strcspn (*e, "="));
+      env = g_environ_setenv (env, key, *e + strlen (key) + 1, TRUE);
+    }
+  if (uid < 0)
+    uid = 0;
   if (g_hash_table_size (sb->procs) >= MAX_PROCESSES)
     {
       rpc_call_return_error (call, RPC_STATUS_RESOURCE_EXHAUSTED,
@@ -231,9 +267,11 @@ sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
     json_object_set_string_member (msg, "cwd", cwd);
   if (with_stdin)
     json_object_set_boolean_member (msg, "stdin", TRUE);
-  json_object_set_int_member (msg, "uid", exec->uid);
-  if (exec->gid >= 0)
-    json_object_set_int_member (msg, "gid", exec->gid);
+  json_object_set_int_member (msg, "uid", uid);
+  if (gid >= 0)
+    json_object_set_int_member (msg, "gid", gid);
+  if (container)
+    json_object_set_string_member (msg, "container", container);
   proc->args = g_strdupv (args);
   proc->has_stdin = with_stdin;
   proc->stdin_closed = !with_stdin;

@@ -56,6 +56,7 @@ sandbox_state (Sandbox *sb)
   json_object_set_array_member (o, "processes", procs);
 
   json_object_set_array_member (o, "disks", sandbox_disks_to_json (sb, TRUE));
+  json_object_set_array_member (o, "containers", sandbox_containers_to_json (sb, TRUE));
   return o;
 }
 
@@ -230,6 +231,13 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   for (guint i = 0; i < json_array_get_length (a); i++)
     if (!json_array_get_object_element (a, i)
         || !sandbox_disk_restore (sb, json_array_get_object_element (a, i), error))
+      return FALSE;
+  /* Written since containers came; older files have none. */
+  JsonNode *containers = json_object_get_member (o, "containers");
+  a = containers && JSON_NODE_HOLDS_ARRAY (containers) ? json_node_get_array (containers) : NULL;
+  for (guint i = 0; a && i < json_array_get_length (a); i++)
+    if (!json_array_get_object_element (a, i)
+        || !sandbox_container_restore (sb, json_array_get_object_element (a, i), error))
       return FALSE;
   return TRUE;
 }

@@ -84,6 +84,7 @@ sandbox_alloc (Daemon *daemon, const char *id, const char *dir)
   sb->procs = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sandbox_process_free);
   sb->disks
       = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) sandbox_disk_free);
+  sb->containers = g_ptr_array_new_with_free_func ((GDestroyNotify) sandbox_container_free);
   sb->next_proc = 1;
   return sb;
 }
@@ -167,6 +168,7 @@ sandbox_free (Sandbox *sb)
   sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
   g_hash_table_destroy (sb->procs);
   g_hash_table_destroy (sb->disks);
+  g_ptr_array_unref (sb->containers);
   g_list_free_full (sb->start_calls, (GDestroyNotify) rpc_call_unref);
   g_list_free_full (sb->delete_calls, (GDestroyNotify) rpc_call_unref);
   g_list_free_full (sb->stop_calls, (GDestroyNotify) rpc_call_unref);
@@ -233,6 +235,7 @@ sandbox_to_json (Sandbox *sb)
     json_object_set_int_member (o, "qemu_pid", sb->pid);
   json_object_set_string_member (o, "dir", sb->dir);
   json_object_set_array_member (o, "disks", sandbox_disks_to_json (sb, FALSE));
+  json_object_set_array_member (o, "containers", sandbox_containers_to_json (sb, FALSE));
   return o;
 }
 
@@ -492,6 +495,13 @@ on_hello (Sandbox *sb, JsonObject *msg)
     return; /* a new session of a running guest */
   g_free (sb->kernel_release);
   sb->kernel_release = g_strdup (release);
+  if (!sandbox_containers_start_boot (sb))
+    sandbox_boot_finished (sb);
+}
+
+void
+sandbox_boot_finished (Sandbox *sb)
+{
   sb->boot_ms = (g_get_monotonic_time () - sb->start_us) / 1000;
   set_state (sb, SANDBOX_RUNNING);
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
@@ -509,6 +519,8 @@ on_agent_control (JsonObject *msg, gpointer data)
     on_hello (sb, msg);
   else if (g_str_equal (type, "stats"))
     answer_stats_calls (sb, msg);
+  else if (g_str_has_prefix (type, "container-"))
+    sandbox_container_control (sb, type, msg);
   else
     sandbox_process_control (sb, type, msg);
 }
@@ -592,7 +604,7 @@ on_qmp_closed (QmpClient *qmp, const GError *reason, gpointer data)
 }
 
 void
-sandbox_start (Sandbox *sb, RpcCall *call)
+sandbox_start (Sandbox *sb, RpcCall *call, const SandboxContainerConfig *container)
 {
   g_autoptr (GError) error = NULL;
   Daemon *d = sb->daemon;
@@ -612,7 +624,23 @@ sandbox_start (Sandbox *sb, RpcCall *call)
                      .label = sb->dir,
                      .kernel = d->kernel,
                      .initramfs = d->initramfs };
-  if (!qemu_spawn (d, &cfg, &sb->pid, &error))
+  SandboxBootDisk boot = { 0 };
+  if (container)
+    {
+      cfg.disk_fd = sandbox_containers_boot_disk (sb, container, &boot, &error);
+      if (cfg.disk_fd < 0)
+        {
+          sandbox_fail (sb, "container %s: %s", container->name, error->message);
+          return;
+        }
+      cfg.disk_node = boot.node;
+      cfg.disk_fdset = boot.fdset;
+      cfg.disk_scsi_id = boot.scsi_id;
+    }
+  gboolean spawned = qemu_spawn (d, &cfg, &sb->pid, &error);
+  if (cfg.disk_node)
+    close (cfg.disk_fd);
+  if (!spawned)
     {
       sandbox_fail (sb, "cannot start QEMU: %s", error->message);
       return;

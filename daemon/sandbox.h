@@ -18,6 +18,18 @@ typedef enum
 
 typedef struct Sandbox Sandbox;
 
+/* A container: a root, its image (image-cache.h) and its spec
+ * (container-spec.h). */
+typedef struct
+{
+  const char *name;
+  const char *root; /* the host's directory or tarball it came from */
+  const char *image;
+  const char *digest;
+  gboolean image_built;
+  JsonObject *spec;
+} SandboxContainerConfig;
+
 typedef struct
 {
   const char *name; /* NULL: the id */
@@ -49,9 +61,11 @@ const char *sandbox_get_name (Sandbox *sandbox);
 SandboxState sandbox_get_state (Sandbox *sandbox);
 JsonObject *sandbox_to_json (Sandbox *sandbox);
 
-/* Boots; answers @call with the sandbox once the agent said hello, or with
- * the reason it failed (including the guest console's tail). */
-void sandbox_start (Sandbox *sandbox, RpcCall *call);
+/* Boots, with @container (may be NULL) as its first container: its disk is
+ * on QEMU's command line. Answers @call with the sandbox once the agent
+ * said hello and set the container up, or with the reason it failed
+ * (including the guest console's tail). */
+void sandbox_start (Sandbox *sandbox, RpcCall *call, const SandboxContainerConfig *container);
 
 /* Stops the sandbox gracefully: the guest is asked to power off (its
  * processes get SIGTERM, then SIGKILL), QEMU is told to quit after
@@ -70,15 +84,24 @@ void sandbox_stats (Sandbox *sandbox, RpcCall *call);
  * and tells the daemon the sandbox is gone. */
 void sandbox_delete (Sandbox *sandbox, RpcCall *call);
 
+/* sandbox-containers.c: containers in a running sandbox. Add answers with
+ * the container once the guest has set it up; remove once its disk is
+ * gone. */
+void sandbox_add_container (Sandbox *sandbox, RpcCall *call, const SandboxContainerConfig *config);
+void sandbox_remove_container (Sandbox *sandbox, RpcCall *call, const char *name);
+/* {"containers": [...]}, in the order they were added. */
+JsonObject *sandbox_list_containers (Sandbox *sandbox);
+
 /* sandbox-process.c: processes inside the guest. Each answers @call. */
 typedef struct
 {
-  char **args;
-  char **env;
+  char **args; /* empty: the container's own command */
+  char **env;  /* added to the container's */
   const char *cwd;
   gboolean with_stdin;
-  gint64 uid;
-  gint64 gid; /* -1: the uid */
+  gint64 uid;            /* -1: the container's (or root) */
+  gint64 gid;            /* -1: the container's, or the uid */
+  const char *container; /* NULL: the first container, or the guest itself without one */
 } SandboxExec;
 
 void sandbox_exec (Sandbox *sandbox, RpcCall *call, const SandboxExec *exec);

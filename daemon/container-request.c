@@ -1,0 +1,149 @@
+#include "container-request.h"
+
+#include "container-spec.h"
+#include "image-cache.h"
+#include "json-fields.h"
+
+static const char *sources[] = { "rootfs", "bundle", "image", NULL };
+
+gboolean
+container_request_wanted (JsonObject *params)
+{
+  for (const char **s = sources; *s; s++)
+    if (json_object_has_member (params, *s))
+      return TRUE;
+  return FALSE;
+}
+
+typedef struct
+{
+  Daemon *daemon;
+  RpcCall *call;
+  char *name;
+  char *root;
+  JsonObject *spec;
+  ContainerReady ready;
+  gpointer data;
+  GDestroyNotify free_data;
+} Request;
+
+static void
+request_free (Request *r)
+{
+  rpc_call_unref (r->call);
+  g_free (r->name);
+  g_free (r->root);
+  json_object_unref (r->spec);
+  if (r->free_data)
+    r->free_data (r->data);
+  g_free (r);
+}
+
+static void
+on_image (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Request *r = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (ImageInfo) image = image_cache_get_finish (result, &error);
+  if (image == NULL)
+    rpc_call_return_error (r->call, RPC_STATUS_FAILED_PRECONDITION, "container %s: %s", r->name,
+                           error->message);
+  else if (!rpc_call_is_done (r->call))
+    {
+      SandboxContainerConfig cfg = { .name = r->name,
+                                     .root = r->root,
+                                     .image = image->path,
+                                     .digest = image->digest,
+                                     .image_built = image->built,
+                                     .spec = r->spec };
+      r->ready (r->daemon, r->call, &cfg, r->data);
+    }
+  request_free (r);
+}
+
+static RpcStatus
+spec_status (const GError *error)
+{
+  if (error->domain == CONTAINER_SPEC_ERROR)
+    return error->code == CONTAINER_SPEC_ERROR_NOT_FOUND ? RPC_STATUS_NOT_FOUND
+                                                         : RPC_STATUS_INVALID_ARGUMENT;
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ? RPC_STATUS_NOT_FOUND
+         : g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)
+             ? RPC_STATUS_PERMISSION_DENIED
+             : RPC_STATUS_INVALID_ARGUMENT;
+}
+
+gboolean
+container_request_start (Daemon *d, RpcCall *call, JsonObject *params, const char *name,
+                         ContainerReady ready, gpointer data, GDestroyNotify free_data,
+                         GError **error)
+{
+  const char *given = NULL, *path = NULL;
+  gint64 writable_mb = 0;
+  for (const char **s = sources; *s; s++)
+    {
+      const char *value = NULL;
+      if (!json_field_string (params, *s, FALSE, &value, error))
+        return FALSE;
+      if (value && given)
+        {
+          g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                       "fields \"%s\" and \"%s\": give one root, not both", given, *s);
+          return FALSE;
+        }
+      if (value)
+        {
+          given = *s;
+          path = value;
+        }
+    }
+  if (!json_field_int (params, "writable_mb", FALSE, 1, 1 << 20, &writable_mb, error))
+    return FALSE;
+  if (!g_path_is_absolute (path))
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "field \"%s\": \"%s\" is not an absolute path", given, path);
+      return FALSE;
+    }
+  g_autoptr (GError) local = NULL;
+  g_autofree char *root = NULL;
+  g_autoptr (JsonObject) spec = NULL;
+  if (g_str_equal (given, "bundle"))
+    spec = container_spec_from_bundle (path, &root, &local);
+  else
+    {
+      spec = container_spec_new_default ();
+      root = g_strdup (path);
+    }
+  if (spec && g_str_equal (given, "image") && !g_file_test (root, G_FILE_TEST_IS_REGULAR)
+      && g_file_test (root, G_FILE_TEST_EXISTS))
+    g_set_error (&local, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "image %s is not a tarball (a regular file)", root);
+  else if (spec && g_str_equal (given, "rootfs") && !g_file_test (root, G_FILE_TEST_IS_DIR)
+           && g_file_test (root, G_FILE_TEST_EXISTS))
+    g_set_error (&local, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "rootfs %s is not a directory",
+                 root);
+  if (local == NULL && spec && !image_cache_check_root (root, &local)
+      && g_str_equal (given, "bundle"))
+    g_prefix_error (&local, "config.json: root.path: ");
+  if (local)
+    {
+      g_set_error (error, RPC_ERROR, spec_status (local), "%s", local->message);
+      return FALSE;
+    }
+  if (writable_mb)
+    json_object_set_int_member (spec, "writable_mb", writable_mb);
+
+  Request *r = g_new0 (Request, 1);
+  r->daemon = d;
+  r->call = rpc_call_ref (call);
+  r->name = g_strdup (name);
+  r->root = g_steal_pointer (&root);
+  r->spec = g_steal_pointer (&spec);
+  r->ready = ready;
+  r->data = data;
+  r->free_data = free_data;
+  g_autofree char *cache = g_build_filename (d->state_dir, "images", NULL);
+  image_cache_get_async (cache, r->root, on_image, r);
+  return TRUE;
+}

@@ -1,0 +1,402 @@
+/* Containers of a sandbox: each a read-only root image on a SCSI disk (the
+ * first on QEMU's command line, later ones hot-plugged), set up by the
+ * guest agent in namespaces of its own (guest-agent/agent-container.c). */
+#include "sandbox-private.h"
+
+#include "json-fields.h"
+
+#include <string.h>
+
+typedef enum
+{
+  CONTAINER_CREATING,
+  CONTAINER_RUNNING,
+  CONTAINER_REMOVING,
+  CONTAINER_EXITED, /* its init died: nothing runs in it any more */
+} ContainerState;
+
+static const char *state_names[] = { "creating", "running", "removing", "exited" };
+
+struct SandboxContainer
+{
+  Sandbox *sb;
+  char *name;
+  JsonObject *spec;
+  char *root; /* the host's directory or tarball */
+  char *image;
+  char *digest;
+  gboolean image_built;
+  char *disk_id;
+  ContainerState state;
+  gint64 init_pid; /* in the guest */
+  RpcCall *call;   /* the add or remove under way */
+};
+
+void
+sandbox_container_free (SandboxContainer *c)
+{
+  if (c->call)
+    {
+      rpc_call_return_error (c->call, RPC_STATUS_UNAVAILABLE, "sandbox %s went away", c->sb->name);
+      rpc_call_unref (c->call);
+    }
+  json_object_unref (c->spec);
+  g_free (c->name);
+  g_free (c->root);
+  g_free (c->image);
+  g_free (c->digest);
+  g_free (c->disk_id);
+  g_free (c);
+}
+
+static SandboxContainer *
+find (Sandbox *sb, const char *name)
+{
+  for (guint i = 0; i < sb->containers->len; i++)
+    {
+      SandboxContainer *c = sb->containers->pdata[i];
+      if (g_str_equal (c->name, name))
+        return c;
+    }
+  return NULL;
+}
+
+static JsonObject *
+container_json (SandboxContainer *c, gboolean for_state)
+{
+  JsonObject *o = json_object_new ();
+  json_object_set_string_member (o, "name", c->name);
+  json_object_set_string_member (o, "state", state_names[c->state]);
+  json_object_set_string_member (o, "root", c->root);
+  json_object_set_string_member (o, "image", c->image);
+  json_object_set_string_member (o, "digest", c->digest);
+  if (c->disk_id)
+    json_object_set_string_member (o, "disk_id", c->disk_id);
+  if (c->init_pid)
+    json_object_set_int_member (o, "pid", c->init_pid);
+  if (!for_state)
+    json_object_set_boolean_member (o, "image_built", c->image_built);
+  json_object_set_object_member (o, "spec", json_object_ref (c->spec));
+  return o;
+}
+
+JsonArray *
+sandbox_containers_to_json (Sandbox *sb, gboolean for_state)
+{
+  JsonArray *a = json_array_new ();
+  for (guint i = 0; i < sb->containers->len; i++)
+    {
+      SandboxContainer *c = sb->containers->pdata[i];
+      if (!for_state || c->state == CONTAINER_RUNNING)
+        json_array_add_object_element (a, container_json (c, for_state));
+    }
+  return a;
+}
+
+gboolean
+sandbox_container_restore (Sandbox *sb, JsonObject *o, GError **error)
+{
+  const char *name = NULL, *root = NULL, *image = NULL, *digest = NULL, *disk = NULL;
+  JsonObject *spec = NULL;
+  gint64 pid = 0;
+  if (!json_field_string (o, "name", TRUE, &name, error)
+      || !json_field_string (o, "root", TRUE, &root, error)
+      || !json_field_string (o, "image", TRUE, &image, error)
+      || !json_field_string (o, "digest", TRUE, &digest, error)
+      || !json_field_string (o, "disk_id", FALSE, &disk, error)
+      || !json_field_int (o, "pid", FALSE, 0, G_MAXINT32, &pid, error)
+      || !json_field_object (o, "spec", TRUE, &spec, error))
+    return FALSE;
+  SandboxContainer *c = g_new0 (SandboxContainer, 1);
+  c->sb = sb;
+  c->name = g_strdup (name);
+  c->spec = json_object_ref (spec);
+  c->root = g_strdup (root);
+  c->image = g_strdup (image);
+  c->digest = g_strdup (digest);
+  c->disk_id = g_strdup (disk);
+  c->init_pid = pid;
+  c->state = CONTAINER_RUNNING;
+  g_ptr_array_add (sb->containers, c);
+  return TRUE;
+}
+
+static SandboxContainer *
+container_new (Sandbox *sb, const SandboxContainerConfig *cfg)
+{
+  SandboxContainer *c = g_new0 (SandboxContainer, 1);
+  c->sb = sb;
+  c->name = g_strdup (cfg->name);
+  c->spec = json_object_ref (cfg->spec);
+  c->root = g_strdup (cfg->root);
+  c->image = g_strdup (cfg->image);
+  c->digest = g_strdup (cfg->digest);
+  c->image_built = cfg->image_built;
+  c->state = CONTAINER_CREATING;
+  g_ptr_array_add (sb->containers, c);
+  return c;
+}
+
+static void
+remove_record (SandboxContainer *c)
+{
+  Sandbox *sb = c->sb;
+  g_ptr_array_remove (sb->containers, c);
+  sandbox_save (sb);
+}
+
+int
+sandbox_containers_boot_disk (Sandbox *sb, const SandboxContainerConfig *cfg, SandboxBootDisk *boot,
+                              GError **error)
+{
+  int fd = sandbox_disk_add_boot (sb, cfg->image, boot, error);
+  if (fd < 0)
+    return -1;
+  SandboxContainer *c = container_new (sb, cfg);
+  c->disk_id = g_strdup (boot->node);
+  return fd;
+}
+
+/* Asks the agent to set the container up on its disk. */
+static gboolean
+send_add (SandboxContainer *c, GError **error)
+{
+  Sandbox *sb = c->sb;
+  guint scsi_id = sandbox_disk_scsi_id (sb, c->disk_id);
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "container-add");
+  json_object_set_string_member (msg, "name", c->name);
+  json_object_set_int_member (msg, "scsi_id", scsi_id);
+  JsonObject *spec = json_object_ref (c->spec);
+  json_object_set_string_member (spec, "fstype", "erofs");
+  if (!json_object_has_member (spec, "hostname"))
+    json_object_set_string_member (spec, "hostname", c->name);
+  json_object_set_object_member (msg, "spec", spec);
+  return agent_channel_send_control (sb->agent, msg, error);
+}
+
+gboolean
+sandbox_containers_start_boot (Sandbox *sb)
+{
+  if (sb->containers->len == 0)
+    return FALSE;
+  g_autoptr (GError) error = NULL;
+  SandboxContainer *c = sb->containers->pdata[0];
+  if (!send_add (c, &error))
+    sandbox_fail (sb, "container %s: %s", c->name, error->message);
+  return TRUE;
+}
+
+static void
+on_disk_detached (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
+{
+  char *name = data;
+  SandboxContainer *c = find (sb, name);
+  g_free (name);
+  if (result)
+    json_object_unref (result);
+  if (c == NULL)
+    return;
+  RpcCall *call = g_steal_pointer (&c->call);
+  if (call)
+    {
+      if (error)
+        rpc_call_return_gerror (call, error);
+      else
+        {
+          JsonObject *res = json_object_new ();
+          json_object_set_string_member (res, "name", c->name);
+          rpc_call_return (call, res);
+        }
+      rpc_call_unref (call);
+    }
+  remove_record (c);
+}
+
+/* The agent let go of the container: its disk goes next. */
+static void
+detach_disk (SandboxContainer *c)
+{
+  g_autoptr (GError) error = NULL;
+  if (c->disk_id
+      && sandbox_disk_detach (c->sb, c->disk_id, on_disk_detached, g_strdup (c->name), &error))
+    return;
+  on_disk_detached (c->sb, NULL, error, g_strdup (c->name));
+}
+
+static void
+on_disk_attached (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
+{
+  char *name = data;
+  SandboxContainer *c = find (sb, name);
+  g_free (name);
+  if (result)
+    json_object_unref (result);
+  if (c == NULL)
+    return;
+  g_autoptr (GError) send_error = NULL;
+  if (error == NULL && send_add (c, &send_error))
+    return;
+  RpcCall *call = g_steal_pointer (&c->call);
+  if (call)
+    {
+      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "container %s: %s", c->name,
+                             error ? error->message : send_error->message);
+      rpc_call_unref (call);
+    }
+  if (error)
+    remove_record (c);
+  else
+    detach_disk (c);
+}
+
+void
+sandbox_add_container (Sandbox *sb, RpcCall *call, const SandboxContainerConfig *cfg)
+{
+  g_autoptr (GError) error = NULL;
+  if (find (sb, cfg->name))
+    {
+      rpc_call_return_error (call, RPC_STATUS_ALREADY_EXISTS,
+                             "sandbox %s already has a container named \"%s\"", sb->name,
+                             cfg->name);
+      return;
+    }
+  SandboxContainer *c = container_new (sb, cfg);
+  const char *disk
+      = sandbox_disk_attach (sb, cfg->image, TRUE, on_disk_attached, g_strdup (c->name), &error);
+  if (disk == NULL)
+    {
+      rpc_call_return_gerror (call, error);
+      g_ptr_array_remove (sb->containers, c);
+      return;
+    }
+  c->disk_id = g_strdup (disk);
+  c->call = rpc_call_ref (call);
+}
+
+void
+sandbox_remove_container (Sandbox *sb, RpcCall *call, const char *name)
+{
+  g_autoptr (GError) error = NULL;
+  SandboxContainer *c = find (sb, name);
+  if (c == NULL)
+    {
+      rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "sandbox %s has no container \"%s\"",
+                             sb->name, name);
+      return;
+    }
+  if (c->call || c->state == CONTAINER_CREATING || c->state == CONTAINER_REMOVING)
+    {
+      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
+                             "container %s of sandbox %s is %s", name, sb->name,
+                             state_names[c->state]);
+      return;
+    }
+  if (sb->state != SANDBOX_RUNNING || sb->agent == NULL)
+    {
+      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s is %s, not running",
+                             sb->name, sandbox_state_to_string (sb->state));
+      return;
+    }
+  c->call = rpc_call_ref (call);
+  c->state = CONTAINER_REMOVING;
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "container-remove");
+  json_object_set_string_member (msg, "name", c->name);
+  if (!agent_channel_send_control (sb->agent, msg, &error))
+    detach_disk (c);
+}
+
+const char *
+sandbox_container_of_disk (Sandbox *sb, const char *disk_id)
+{
+  for (guint i = 0; i < sb->containers->len; i++)
+    {
+      SandboxContainer *c = sb->containers->pdata[i];
+      if (g_strcmp0 (c->disk_id, disk_id) == 0)
+        return c->name;
+    }
+  return NULL;
+}
+
+JsonObject *
+sandbox_list_containers (Sandbox *sb)
+{
+  JsonObject *o = json_object_new ();
+  json_object_set_array_member (o, "containers", sandbox_containers_to_json (sb, FALSE));
+  return o;
+}
+
+const char *
+sandbox_container_for_exec (Sandbox *sb, const char *name, JsonObject **spec, GError **error)
+{
+  *spec = NULL;
+  if (name == NULL && sb->containers->len == 0)
+    return NULL; /* the guest's own userland */
+  SandboxContainer *c = name ? find (sb, name) : sb->containers->pdata[0];
+  if (c == NULL)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND, "sandbox %s has no container \"%s\"",
+                   sb->name, name);
+      return NULL;
+    }
+  if (c->state != CONTAINER_RUNNING)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION,
+                   "container %s of sandbox %s is %s", c->name, sb->name, state_names[c->state]);
+      return NULL;
+    }
+  *spec = c->spec;
+  return c->name;
+}
+
+void
+sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
+{
+  const char *name = json_object_get_string_member_with_default (msg, "name", "");
+  const char *message = json_object_get_string_member_with_default (msg, "message", "");
+  SandboxContainer *c = find (sb, name);
+  if (c == NULL)
+    return;
+  gboolean boot = sb->state == SANDBOX_BOOTING && c == sb->containers->pdata[0];
+  if (g_str_equal (type, "container-added") && c->state == CONTAINER_CREATING)
+    {
+      c->state = CONTAINER_RUNNING;
+      c->init_pid = json_object_get_int_member_with_default (msg, "pid", 0);
+      sandbox_save (sb);
+      g_message ("sandbox %s: container %s running (root %s, image %s)", sb->name, c->name, c->root,
+                 c->digest);
+      RpcCall *call = g_steal_pointer (&c->call);
+      if (call)
+        {
+          rpc_call_return (call, container_json (c, FALSE));
+          rpc_call_unref (call);
+        }
+      if (boot)
+        sandbox_boot_finished (sb);
+    }
+  else if (g_str_equal (type, "container-failed") && c->state == CONTAINER_CREATING)
+    {
+      if (boot)
+        {
+          sandbox_fail (sb, "container %s: %s", c->name, message);
+          return;
+        }
+      RpcCall *call = g_steal_pointer (&c->call);
+      if (call)
+        {
+          rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "container %s: %s", c->name,
+                                 message);
+          rpc_call_unref (call);
+        }
+      detach_disk (c);
+    }
+  else if (g_str_equal (type, "container-removed"))
+    detach_disk (c);
+  else if (g_str_equal (type, "container-exited"))
+    {
+      c->state = CONTAINER_EXITED;
+      c->init_pid = 0;
+      sandbox_save (sb);
+    }
+}
