@@ -28,6 +28,10 @@ int cli_usage_error_text (const char *verb, const char *message);
 /* Parses a verb's options; on --help prints and sets *exit_code to 0. */
 gboolean cli_parse (const char *verb, const char *params, const char *summary,
                     const GOptionEntry *entries, int *argc, char ***argv, int *exit_code);
+/* The same, also for options right after the first argument (a name):
+ * "exec POD --container C -- CMD" as well as "exec --container C POD CMD". */
+gboolean cli_parse_with_name (const char *verb, const char *params, const char *summary,
+                              const GOptionEntry *entries, int *argc, char ***argv, int *exit_code);
 void cli_print_json (JsonObject *obj);
 void cli_print_json_array (JsonArray *array);
 
@@ -40,19 +44,36 @@ gboolean cli_memory_mb (const char *verb, const char *memory, gint64 *mb, int *e
 /* sandbox-options.c: what run and create share. */
 typedef struct
 {
+  char *rootfs; /* a container's root: one of these three */
+  char *bundle;
+  char *image;
+  char *writable; /* its writable layer's size */
+} CliRootOptions;
+
+typedef struct
+{
   char *name;
   char *memory;
   gint cpus;
   gint pids;
   char *policy;
+  CliRootOptions root;
 } CliSandboxOptions;
 void cli_sandbox_options_clear (CliSandboxOptions *options);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliSandboxOptions, cli_sandbox_options_clear)
 /* The options of a new sandbox followed by @own (NULL-terminated, may be
  * NULL); g_free the result. */
 GOptionEntry *cli_sandbox_option_entries (CliSandboxOptions *options, const GOptionEntry *own);
-/* Boots a sandbox; the sandbox, or NULL with *exit_code set after saying
- * why. */
+/* --rootfs, --bundle, --image and --writable, into @root. */
+void cli_root_option_entries (CliRootOptions *root, GOptionEntry out[5]);
+void cli_root_options_clear (CliRootOptions *root);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CliRootOptions, cli_root_options_clear)
+/* Puts the root options in @params as absolute paths; FALSE with
+ * *exit_code set after a usage error. */
+gboolean cli_root_params (const char *verb, const CliRootOptions *root, JsonObject *params,
+                          int *exit_code);
+/* Boots a sandbox (with a first container when a root is given); the
+ * sandbox, or NULL with *exit_code set after saying why. */
 JsonObject *cli_create_sandbox (RpcClient *client, const char *verb,
                                 const CliSandboxOptions *options, gboolean delete_on_failure,
                                 int *exit_code);
@@ -69,6 +90,7 @@ typedef struct
   const char *workdir;
   const char *user; /* "UID[:GID]" or NULL */
   gboolean with_stdin;
+  const char *container; /* NULL: the sandbox's first */
 } CliExec;
 
 /* Parses "UID[:GID]" into the Exec params; FALSE if it is not that. */
@@ -92,3 +114,4 @@ int cli_ps (const CliGlobals *globals, int argc, char **argv);
 int cli_version (const CliGlobals *globals, int argc, char **argv);
 int cli_stop (const CliGlobals *globals, int argc, char **argv);
 int cli_inspect (const CliGlobals *globals, int argc, char **argv);
+int cli_container (const CliGlobals *globals, int argc, char **argv);

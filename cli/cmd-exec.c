@@ -8,19 +8,24 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
   g_auto (GStrv) env = NULL;
   g_autofree char *workdir = NULL;
   g_autofree char *user = NULL;
+  g_autofree char *container = NULL;
   int code = 0;
   GOptionEntry entries[] = {
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Forward stdin to the command",
       NULL },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "Set an environment variable", "K=V" },
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command", "DIR" },
-    { "user", 'u', 0, G_OPTION_ARG_STRING, &user, "Run as UID[:GID] (default 0)", "UID[:GID]" },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &user,
+      "Run as UID[:GID] (default: the container's user, or 0)", "UID[:GID]" },
+    { "container", 'c', 0, G_OPTION_ARG_STRING, &container,
+      "Run in this container of the sandbox (default: its first one, if it has any)", "NAME" },
     { NULL },
   };
-  if (!cli_parse ("exec", "[OPTIONS] NAME [--] COMMAND [ARG...]",
-                  "Run COMMAND in the running sandbox NAME and exit with its status (128+N when\n"
-                  "killed by signal N). stdout and stderr stay separate.",
-                  entries, &argc, &argv, &code))
+  if (!cli_parse_with_name (
+          "exec", "[OPTIONS] NAME [--] COMMAND [ARG...]",
+          "Run COMMAND in the running sandbox NAME and exit with its status (128+N when\n"
+          "killed by signal N). stdout and stderr stay separate.",
+          entries, &argc, &argv, &code))
     return code;
   if (argc < 2)
     return cli_usage_error_text ("exec", "name a sandbox");
@@ -36,6 +41,6 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
   if (client == NULL)
     return cli_fail (error);
   g_auto (GStrv) command = cli_strv_from (argc - first, argv + first);
-  CliExec x = { command, env, workdir, user, interactive };
+  CliExec x = { command, env, workdir, user, interactive, container };
   return cli_exec_and_wait (globals, client, sandbox, &x);
 }

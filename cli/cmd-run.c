@@ -26,15 +26,18 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
     { NULL },
   };
   g_autofree GOptionEntry *entries = cli_sandbox_option_entries (&opts, own);
-  if (!cli_parse ("run", "[OPTIONS] [--] COMMAND [ARG...]",
+  if (!cli_parse ("run", "[OPTIONS] [--] [COMMAND [ARG...]]",
                   "Create a sandbox (a microVM with its own kernel), run COMMAND in it and exit\n"
-                  "with its status. stdout and stderr stay separate.",
+                  "with its status. stdout and stderr stay separate. With --rootfs, --bundle or\n"
+                  "--image, COMMAND runs in a container of that root inside the sandbox (a\n"
+                  "bundle's own command when none is given); without, in the guest's own\n"
+                  "busybox userland.",
                   entries, &argc, &argv, &code))
     return code;
   int first = 1;
   if (first < argc && g_str_equal (argv[first], "--"))
     first++;
-  if (first >= argc)
+  if (first >= argc && opts.root.bundle == NULL)
     return cli_usage_error_text ("run", "no command given");
   g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
   if (client == NULL)

@@ -263,6 +263,8 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
     json_object_set_string_member (exec, "cwd", workdir);
   if (with_stdin)
     json_object_set_boolean_member (exec, "stdin", TRUE);
+  if (x->container)
+    json_object_set_string_member (exec, "container", x->container);
   if (x->user && !cli_exec_set_user (exec, x->user))
     return cli_usage_error_text ("exec", "--user takes UID[:GID], numbers");
   g_autoptr (JsonObject) started

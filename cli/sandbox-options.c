@@ -2,6 +2,8 @@
  * the Create call. */
 #include "cli.h"
 
+#include <string.h>
+
 #define CREATE_DEADLINE_MS (5 * 60 * 1000)
 
 /* "256", "256M", "1G" -> MiB. */
@@ -41,6 +43,64 @@ cli_sandbox_options_clear (CliSandboxOptions *o)
   g_clear_pointer (&o->name, g_free);
   g_clear_pointer (&o->memory, g_free);
   g_clear_pointer (&o->policy, g_free);
+  cli_root_options_clear (&o->root);
+}
+
+void
+cli_root_options_clear (CliRootOptions *r)
+{
+  g_clear_pointer (&r->rootfs, g_free);
+  g_clear_pointer (&r->bundle, g_free);
+  g_clear_pointer (&r->image, g_free);
+  g_clear_pointer (&r->writable, g_free);
+}
+
+void
+cli_root_option_entries (CliRootOptions *r, GOptionEntry out[5])
+{
+  const GOptionEntry entries[] = {
+    { "rootfs", 0, 0, G_OPTION_ARG_FILENAME, &r->rootfs,
+      "The container's root: this directory (made a read-only disk image once per content)",
+      "DIR" },
+    { "bundle", 0, 0, G_OPTION_ARG_FILENAME, &r->bundle,
+      "The container: this OCI bundle (config.json and its root)", "DIR" },
+    { "image", 0, 0, G_OPTION_ARG_FILENAME, &r->image,
+      "The container's root: this root filesystem tarball", "FILE.tar" },
+    { "writable", 0, 0, G_OPTION_ARG_STRING, &r->writable,
+      "Size of the container's writable layer, e.g. 64M (default: half the guest's memory)",
+      "SIZE" },
+    { NULL },
+  };
+  memcpy (out, entries, sizeof entries);
+}
+
+gboolean
+cli_root_params (const char *verb, const CliRootOptions *r, JsonObject *params, int *exit_code)
+{
+  const char *names[] = { "rootfs", "bundle", "image" };
+  const char *values[] = { r->rootfs, r->bundle, r->image };
+  int given = 0;
+  for (int i = 0; i < 3; i++)
+    if (values[i])
+      {
+        g_autofree char *abs = g_canonicalize_filename (values[i], NULL);
+        json_object_set_string_member (params, names[i], abs);
+        given++;
+      }
+  if (given > 1)
+    {
+      *exit_code = cli_usage_error_text (verb, "give one of --rootfs, --bundle and --image");
+      return FALSE;
+    }
+  gint64 mb = 0;
+  if (r->writable && (!parse_memory (r->writable, &mb) || mb <= 0))
+    {
+      *exit_code = cli_usage_error_text (verb, "--writable takes a size such as 64M or 1G");
+      return FALSE;
+    }
+  if (mb)
+    json_object_set_int_member (params, "writable_mb", mb);
+  return TRUE;
 }
 
 GOptionEntry *
@@ -57,6 +117,9 @@ cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
   };
   GArray *all = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
   g_array_append_vals (all, shared, G_N_ELEMENTS (shared));
+  GOptionEntry root[5];
+  cli_root_option_entries (&o->root, root);
+  g_array_append_vals (all, root, 4);
   for (const GOptionEntry *e = own; e && e->long_name; e++)
     g_array_append_val (all, *e);
   return (GOptionEntry *) g_array_free (all, FALSE);
@@ -83,6 +146,8 @@ cli_create_sandbox (RpcClient *client, const char *verb, const CliSandboxOptions
     json_object_set_string_member (params, "policy", o->policy);
   if (delete_on_failure)
     json_object_set_boolean_member (params, "delete_on_failure", TRUE);
+  if (!cli_root_params (verb, &o->root, params, exit_code))
+    return NULL;
   JsonObject *sb
       = rpc_client_call (client, "sandbox.v1.Sandboxes.Create", params, CREATE_DEADLINE_MS, &error);
   if (sb == NULL)

@@ -23,6 +23,7 @@ static const struct
   { "kill", cli_kill, "Kill sandboxes' QEMU at once" },
   { "rm", cli_rm, "Delete sandboxes" },
   { "ps", cli_ps, "List a sandbox's processes" },
+  { "container", cli_container, "Add, list and remove containers in a sandbox" },
   { "stats", cli_stats, "Show sandboxes' resource use" },
   { "events", cli_events, "Show the daemon's events" },
   { "version", cli_version, "Show the client and daemon versions" },
@@ -68,6 +69,34 @@ cli_parse (const char *verb, const char *params, const char *summary, const GOpt
       *exit_code = cli_usage_error (verb, error);
       return FALSE;
     }
+  return TRUE;
+}
+
+gboolean
+cli_parse_with_name (const char *verb, const char *params, const char *summary,
+                     const GOptionEntry *entries, int *argc, char ***argv, int *exit_code)
+{
+  if (!cli_parse (verb, params, summary, entries, argc, argv, exit_code))
+    return FALSE;
+  char **v = *argv;
+  if (*argc < 3 || v[2][0] != '-' || g_str_equal (v[2], "--"))
+    return TRUE;
+  /* "VERB NAME --opt ...": parse what follows the name, then put it back. */
+  char *name = v[1];
+  int rest = *argc - 1;
+  char **after = v + 1;
+  after[0] = v[0];
+  if (!cli_parse (verb, params, summary, entries, &rest, &after, exit_code))
+    return FALSE;
+  static GPtrArray *keep; /* argv lives as long as the process */
+  keep = g_ptr_array_new ();
+  g_ptr_array_add (keep, after[0]);
+  g_ptr_array_add (keep, name);
+  for (int i = 1; i < rest; i++)
+    g_ptr_array_add (keep, after[i]);
+  g_ptr_array_add (keep, NULL);
+  *argc = rest + 1;
+  *argv = (char **) keep->pdata;
   return TRUE;
 }
 
