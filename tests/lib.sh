@@ -53,12 +53,13 @@ trap cleanup EXIT
 
 # start_daemon DIR [sandboxd options...]: starts sandboxd (which stops its
 # sandboxes on SIGTERM, unless KEEP_SANDBOXES=1), waits for its socket,
-# exports SANDBOXD_ADDRESS. Its log is DIR.log (later starts append to it).
+# exports SANDBOXD_ADDRESS. Its log is DIR.log (later starts append to it);
+# its state dir (root images) is $TMP/state, shared by every start.
 start_daemon() {
   local dir=$1; shift
   local stop=--stop-on-exit
   [ "${KEEP_SANDBOXES:-}" = 1 ] && stop=
-  "$SANDBOXD" --runtime-dir "$dir" $stop "$@" >>"$dir.log" 2>&1 &
+  "$SANDBOXD" --runtime-dir "$dir" --state-dir "$TMP/state" $stop "$@" >>"$dir.log" 2>&1 &
   daemon_pids="$daemon_pids $!"
   DAEMON_PID=$!
   for _ in $(seq 200); do

@@ -1,0 +1,144 @@
+#!/bin/bash
+# Containers inside sandboxes: a root directory, an OCI bundle or a tarball
+# becomes a read-only EROFS disk (built once per content), and the guest
+# agent runs it in namespaces of its own with a tmpfs writable layer.
+. "$(dirname "$0")/lib.sh"
+
+start_daemon "$TMP/d" || { echo "Bail out! sandboxd did not start"; diag <"$TMP/d.log"; exit 1; }
+C="$SANDBOXCTL"
+BUSYBOX=$(command -v busybox)
+
+# make_root DIR MARKER: a busybox userland with /MARKER in it.
+make_root() {
+  mkdir -p "$1/bin" "$1/etc" "$1/proc" "$1/sys" "$1/dev" "$1/tmp"
+  cp "$BUSYBOX" "$1/bin/busybox"
+  for a in sh cat echo hostname id pwd ls ps sleep dd test seq mkdir; do ln -s busybox "$1/bin/$a"; done
+  echo "root:x:0:0:root:/:/bin/sh" >"$1/etc/passwd"
+  echo "$2" >"$1/$2"
+}
+make_root "$TMP/rootA" marker-a
+make_root "$TMP/rootC" marker-c
+tar -C "$TMP/rootC" -cf "$TMP/rootC.tar" .
+mkdir -p "$TMP/bundle"
+make_root "$TMP/bundle/rootfs" marker-b
+cat >"$TMP/bundle/config.json" <<'EOF'
+{
+  "ociVersion": "1.0.2",
+  "process": {
+    "args": ["sh", "-c", "cat /marker-b; echo \"$GREETING\"; hostname; id -u; pwd; ls -d /scratch; (for i in $(seq 40); do sleep 30 & done) 2>&1 | grep -q fork && echo limited; exit 3"],
+    "env": ["GREETING=hello from the bundle"],
+    "cwd": "/tmp",
+    "user": {"uid": 1000, "gid": 1000}
+  },
+  "root": {"path": "rootfs"},
+  "hostname": "bundlehost",
+  "mounts": [{"destination": "/scratch", "type": "tmpfs", "source": "tmpfs", "options": ["size=1m"]}],
+  "linux": {"resources": {"pids": {"limit": 16}}},
+  "annotations": {"org.example.test": "yes"}
+}
+EOF
+
+# --- run --rootfs, run --bundle ---
+out=$("$C" run --rm --rootfs "$TMP/rootA" -- sh -c 'cat /marker-a; test -e /init && echo sees-the-guest || echo own-root; hostname' 2>"$TMP/err")
+is "$out" "marker-a
+own-root
+main" "run --rootfs runs in that root (its marker, not the guest's files), hostname = the container's name"
+is "$(ls "$TMP/state/images" | grep -c '^sha256-.*\.erofs$')" 1 "... whose EROFS image is in the state dir, named by its digest"
+
+out=$("$C" run --rm --bundle "$TMP/bundle" 2>&1)
+code=$?
+is "$out" "marker-b
+hello from the bundle
+bundlehost
+1000
+/tmp
+/scratch
+limited" "run --bundle runs the bundle's args with its env, hostname, user, cwd, mounts and pids limit"
+is "$code" 3 "... and exits with its status"
+images=$(ls "$TMP/state/images")
+
+# --- a pod: two containers in one sandbox ---
+"$C" --json create --name pod --rootfs "$TMP/rootA" >"$TMP/pod.json"
+is "$?" 0 "create --rootfs boots a sandbox with its first container"
+contains "$(cat "$TMP/pod.json")" '"image_built" : false' "... reusing the image built for the first run (same root)"
+is "$(ls "$TMP/state/images")" "$images" "... nothing new in the image cache"
+grep -q "image of $TMP/rootA: reused" "$TMP/d.log"
+ok $? "... and sandboxd says it reused it"
+
+out=$("$C" container add pod --name c2 --image "$TMP/rootC.tar" --writable 4M)
+is "$out" "c2" "container add --image hot-plugs a second container from a tarball"
+is "$(pgrep -c -f -- "sandboxd:$TMP/d/")" 1 "... into the same QEMU"
+out=$("$C" --json container ls pod)
+contains "$out" '"name" : "main"' "container ls lists the first container"
+contains "$out" '"name" : "c2"' "... and the second"
+
+is "$("$C" exec pod -- cat /marker-a)" "marker-a" "exec without --container runs in the first container"
+is "$("$C" exec pod --container c2 -- sh -c 'cat /marker-c; ls /marker-a 2>&1 >/dev/null | wc -l')" "marker-c
+1" "exec --container c2 sees its own root, not the other's"
+"$C" exec pod -- sh -c 'echo secret >/tmp/written'
+is "$("$C" exec pod -c c2 -- sh -c 'test -e /tmp/written && echo visible || echo invisible')" "invisible" \
+  "a write in one container is invisible in the other"
+is "$("$C" exec pod -- cat /tmp/written)" "secret" "... and kept in its own"
+is "$("$C" exec pod -c c2 -- hostname)" "c2" "each container has its own hostname (uts namespace)"
+"$C" exec pod -- sh -c 'sleep 300 >/dev/null 2>&1 &'
+contains "$("$C" exec pod -- ps)" "sleep 300" "a process left running in the first container"
+out=$("$C" exec pod -c c2 -- ps)
+case "$out" in *"sleep 300"*) ok 1 "... is not seen from the second (pid namespace)" ;;
+  *) ok 0 "... is not seen from the second (pid namespace)" ;; esac
+out=$("$C" exec pod -c c2 -- dd if=/dev/zero of=/big bs=1M count=8 2>&1)
+contains "$out" "No space left on device" "the writable layer is limited (--writable 4M)"
+"$C" exec pod -c nope -- true 2>"$TMP/err"
+contains "$(cat "$TMP/err")" 'sandbox pod has no container "nope"' "exec in an unknown container is refused by name"
+
+contains "$("$C" --json inspect pod)" '"disk_id" : "disk-0"' "the first container's disk (disk-0) came with the boot"
+err=$(nanocat --req --connect "$SANDBOXD_ADDRESS" --ascii --recv-timeout 30 \
+  --data '{"id":1,"method":"sandbox.v1.Sandboxes.DetachDisk","params":{"id":"pod","disk_id":"disk-0"}}' 2>&1)
+contains "$err" "holds container main's root" "DetachDisk refuses a container's disk, naming the container"
+
+"$C" container rm pod c2
+is "$?" 0 "container rm removes the second container"
+out=$("$C" --json container ls pod)
+case "$out" in *'"c2"'*) ok 1 "... which is no longer listed" ;; *) ok 0 "... which is no longer listed" ;; esac
+got=$("$C" exec pod -- sh -c 'for i in $(seq 50); do [ "$(ls /sys/block | grep -c sd)" = 1 ] && break; sleep 0.1; done; ls /sys/block | grep -c sd')
+is "$got" 1 "... and whose disk is gone from the guest"
+"$C" exec pod -c c2 -- true 2>/dev/null
+[ $? -ne 0 ]
+ok $? "... and exec in it fails"
+is "$("$C" exec pod -- cat /tmp/written)" "secret" "the first container lives on"
+
+# --- bad input: named, and sandboxd keeps serving ---
+mk_bundle() { # mk_bundle NAME CONFIG
+  mkdir -p "$TMP/$1"
+  ln -sfn "$TMP/bundle/rootfs" "$TMP/$1/rootfs"
+  printf '%s' "$2" >"$TMP/$1/config.json"
+}
+mk_bundle bad-json '{"process": {"args": ["sh"'
+mk_bundle bad-args '{"process": {"args": "sh"}, "root": {"path": "rootfs"}}'
+mk_bundle bad-field '{"process": {"args": ["sh"]}, "root": {"path": "rootfs"}, "linux": {"seccomp": {}}}'
+mk_bundle bad-root '{"process": {"args": ["sh"]}, "root": {"path": "not-there"}}'
+expect_error() { # expect_error DESCRIPTION NEEDLE sandboxctl-args...
+  local what=$1 needle=$2
+  shift 2
+  "$C" "$@" >/dev/null 2>"$TMP/err"
+  local code=$?
+  [ "$code" -eq 1 ] && grep -qF -- "$needle" "$TMP/err"
+  ok $? "$what"
+  [ "$code" -eq 1 ] || echo "exit $code" | diag
+  diag <"$TMP/err"
+}
+expect_error "a malformed config.json is refused, naming the file" "bad-json/config.json:1" \
+  run --rm --bundle "$TMP/bad-json"
+expect_error "a wrongly typed field is refused by name" "config.json: process.args must be an array" \
+  run --rm --bundle "$TMP/bad-args"
+expect_error "a field sandboxd cannot honour is refused by name" "linux.seccomp is not supported" \
+  run --rm --bundle "$TMP/bad-field"
+expect_error "a bundle whose root is missing is NOT_FOUND, naming root.path" "NOT_FOUND: config.json: root.path" \
+  run --rm --bundle "$TMP/bad-root"
+expect_error "a missing rootfs is NOT_FOUND" "root $TMP/nope: No such file or directory" \
+  run --rm --rootfs "$TMP/nope" -- true
+"$C" run --rootfs "$TMP/rootA" --image "$TMP/rootC.tar" -- true 2>"$TMP/err"
+is "$?" 2 "a root given twice is a usage error (exit 2)"
+is "$(pgrep -c -f -- "sandboxd:$TMP/d/")" 1 "no sandbox was started for any of them"
+is "$("$C" exec pod -- cat /marker-a)" "marker-a" "sandboxd still serves the running sandbox"
+
+tap_done
