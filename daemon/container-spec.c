@@ -385,34 +385,26 @@ read_config (JsonObject *config, const char *bundle, JsonObject *spec, char **ro
 }
 
 JsonObject *
-container_spec_from_bundle (const char *bundle, char **root, GError **error)
+container_spec_parse (const char *bundle, const char *text, gssize len, char **root, GError **error)
 {
-  g_autofree char *path = g_build_filename (bundle, "config.json", NULL);
-  if (!g_file_test (bundle, G_FILE_TEST_IS_DIR))
-    {
-      g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_NOT_FOUND,
-                   "bundle %s is not a directory", bundle);
-      return NULL;
-    }
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
-  if (!json_parser_load_from_file (parser, path, &local))
+  if (!json_parser_load_from_data (parser, text, len, &local))
     {
-      gboolean missing = g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-      /* The parser's message starts with the file's name already. */
-      if (missing)
-        g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_NOT_FOUND,
-                     "%s: no such file", path);
+      /* json-glib names the text "<data>": name the file instead. */
+      if (g_str_has_prefix (local->message, "<data>:"))
+        g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_INVALID, "%s/config.json:%s",
+                     bundle, local->message + strlen ("<data>:"));
       else
-        g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_INVALID, "%s",
-                     local->message);
+        g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_INVALID,
+                     "%s/config.json: %s", bundle, local->message);
       return NULL;
     }
   JsonNode *top = json_parser_get_root (parser);
   if (top == NULL || !JSON_NODE_HOLDS_OBJECT (top))
     {
       g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_INVALID,
-                   "%s: not a JSON object", path);
+                   "%s/config.json: not a JSON object", bundle);
       return NULL;
     }
   JsonObject *spec = container_spec_new_default ();
@@ -422,4 +414,28 @@ container_spec_from_bundle (const char *bundle, char **root, GError **error)
       return NULL;
     }
   return spec;
+}
+
+JsonObject *
+container_spec_from_bundle (const char *bundle, char **root, GError **error)
+{
+  g_autofree char *path = g_build_filename (bundle, "config.json", NULL);
+  if (!g_file_test (bundle, G_FILE_TEST_IS_DIR))
+    {
+      g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_NOT_FOUND,
+                   "bundle %s is not a directory", bundle);
+      return NULL;
+    }
+  g_autofree char *text = NULL;
+  gsize len = 0;
+  g_autoptr (GError) local = NULL;
+  if (!g_file_get_contents (path, &text, &len, &local))
+    {
+      gboolean missing = g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT);
+      g_set_error (error, CONTAINER_SPEC_ERROR,
+                   missing ? CONTAINER_SPEC_ERROR_NOT_FOUND : CONTAINER_SPEC_ERROR_INVALID, "%s",
+                   local->message);
+      return NULL;
+    }
+  return container_spec_parse (bundle, text, (gssize) len, root, error);
 }

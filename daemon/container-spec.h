@@ -28,5 +28,9 @@ typedef enum
 /* Reads @bundle/config.json. *root is the root directory's host path. */
 JsonObject *container_spec_from_bundle (const char *bundle, char **root, GError **error);
 
+/* The same from @text, the content of @bundle's config.json. */
+JsonObject *container_spec_parse (const char *bundle, const char *text, gssize len, char **root,
+                                  GError **error);
+
 /* A container of a bare root: runs what it is told, as root, in "/". */
 JsonObject *container_spec_new_default (void);

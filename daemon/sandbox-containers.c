@@ -353,8 +353,18 @@ sandbox_container_for_exec (Sandbox *sb, const char *name, JsonObject **spec, GE
 void
 sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
 {
-  const char *name = json_object_get_string_member_with_default (msg, "name", "");
-  const char *message = json_object_get_string_member_with_default (msg, "message", "");
+  /* From the guest: read as untrusted, like every control message. */
+  g_autoptr (GError) error = NULL;
+  const char *name = NULL, *message = "";
+  gint64 pid = 0;
+  if (!json_field_string (msg, "name", TRUE, &name, &error)
+      || !json_field_string (msg, "message", FALSE, &message, &error)
+      || !json_field_int (msg, "pid", FALSE, 0, G_MAXINT32, &pid, &error))
+    {
+      g_message ("sandbox %s: ignoring a bad %s from the guest: %s", sb->name, type,
+                 error->message);
+      return;
+    }
   SandboxContainer *c = find (sb, name);
   if (c == NULL)
     return;
@@ -362,7 +372,7 @@ sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
   if (g_str_equal (type, "container-added") && c->state == CONTAINER_CREATING)
     {
       c->state = CONTAINER_RUNNING;
-      c->init_pid = json_object_get_int_member_with_default (msg, "pid", 0);
+      c->init_pid = pid;
       sandbox_save (sb);
       g_message ("sandbox %s: container %s running (root %s, image %s)", sb->name, c->name, c->root,
                  c->digest);
@@ -391,7 +401,7 @@ sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
         }
       detach_disk (c);
     }
-  else if (g_str_equal (type, "container-removed"))
+  else if (g_str_equal (type, "container-removed") && c->state == CONTAINER_REMOVING)
     detach_disk (c);
   else if (g_str_equal (type, "container-exited"))
     {

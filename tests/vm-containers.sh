@@ -106,6 +106,12 @@ is "$got" 1 "... and whose disk is gone from the guest"
 ok $? "... and exec in it fails"
 is "$("$C" exec pod -- cat /tmp/written)" "secret" "the first container lives on"
 
+# A sandboxd that dies and comes back takes the pod back with its container.
+kill -KILL "$DAEMON_PID"
+start_daemon "$TMP/d" || { echo "Bail out! sandboxd did not start again"; exit 1; }
+is "$("$C" exec pod -- cat /tmp/written)" "secret" "after a restart of sandboxd, exec still reaches the container and its files"
+contains "$("$C" --json container ls pod)" '"state" : "running"' "... which is listed as running"
+
 # --- bad input: named, and sandboxd keeps serving ---
 mk_bundle() { # mk_bundle NAME CONFIG
   mkdir -p "$TMP/$1"
