@@ -74,9 +74,17 @@ gboolean cli_root_params (const char *verb, const CliRootOptions *root, JsonObje
                           int *exit_code);
 /* Boots a sandbox (with a first container when a root is given); the
  * sandbox, or NULL with *exit_code set after saying why. */
-JsonObject *cli_create_sandbox (RpcClient *client, const char *verb,
+JsonObject *cli_create_sandbox (const CliGlobals *globals, RpcClient *client, const char *verb,
                                 const CliSandboxOptions *options, gboolean delete_on_failure,
                                 int *exit_code);
+
+/* image-progress.c: while a call with a root in @params runs, the image
+ * build's progress on stderr (if it takes over a second). NULL without a
+ * root. */
+typedef struct CliImageProgress CliImageProgress;
+CliImageProgress *cli_image_progress_start (const char *address, RpcClient *client,
+                                            JsonObject *params);
+void cli_image_progress_stop (CliImageProgress *progress);
 /* Calls @method with {"id": NAME} for each name; prints each result with
  * @print (NULL: the name). Returns 0, or 1 if any call failed. */
 int cli_for_each_sandbox (const CliGlobals *globals, const char *method, int argc, char **argv,

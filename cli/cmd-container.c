@@ -36,8 +36,10 @@ container_add (const CliGlobals *globals, RpcClient *client, int argc, char **ar
   if (!cli_root_params ("container add", &root, params, &code))
     return code;
   g_autoptr (GError) error = NULL;
+  CliImageProgress *progress = cli_image_progress_start (globals->address, client, params);
   g_autoptr (JsonObject) res
       = rpc_client_call (client, "sandbox.v1.Containers.Add", params, ADD_DEADLINE_MS, &error);
+  cli_image_progress_stop (progress);
   if (res == NULL)
     return cli_fail (error);
   if (globals->json)

@@ -20,7 +20,7 @@ cli_create (const CliGlobals *globals, int argc, char **argv)
   g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
   if (client == NULL)
     return cli_fail (error);
-  g_autoptr (JsonObject) sb = cli_create_sandbox (client, "create", &opts, FALSE, &code);
+  g_autoptr (JsonObject) sb = cli_create_sandbox (globals, client, "create", &opts, FALSE, &code);
   if (sb == NULL)
     return code;
   if (globals->json)

@@ -19,10 +19,17 @@ print_event (JsonObject *ev, gboolean json)
   else
     {
       const char *type = json_object_get_string_member_with_default (ev, "type", "?");
+      /* Image events are about a root, the others about a sandbox. */
       printf ("%" G_GINT64_FORMAT " %s %s %s",
               json_object_get_int_member_with_default (ev, "seq", 0),
               json_object_get_string_member_with_default (ev, "time", "?"), type,
-              json_object_get_string_member_with_default (ev, "name", "?"));
+              json_object_get_string_member_with_default (
+                  ev, "name", json_object_get_string_member_with_default (ev, "source", "?")));
+      if (json_object_has_member (ev, "stage"))
+        printf (" %s", json_object_get_string_member (ev, "stage"));
+      if (json_object_has_member (ev, "digest"))
+        printf (" %s%s", json_object_get_string_member (ev, "digest"),
+                json_object_get_boolean_member_with_default (ev, "built", FALSE) ? " built" : "");
       if (json_object_has_member (ev, "state"))
         printf (" %s", json_object_get_string_member (ev, "state"));
       if (json_object_has_member (ev, "process_id"))

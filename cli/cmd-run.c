@@ -42,7 +42,7 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
   g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
   if (client == NULL)
     return cli_fail (error);
-  g_autoptr (JsonObject) sandbox = cli_create_sandbox (client, "run", &opts, rm, &code);
+  g_autoptr (JsonObject) sandbox = cli_create_sandbox (globals, client, "run", &opts, rm, &code);
   if (sandbox == NULL)
     return code;
   g_autofree char *id = g_strdup (json_object_get_string_member_with_default (sandbox, "id", ""));

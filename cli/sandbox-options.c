@@ -126,8 +126,8 @@ cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
 }
 
 JsonObject *
-cli_create_sandbox (RpcClient *client, const char *verb, const CliSandboxOptions *o,
-                    gboolean delete_on_failure, int *exit_code)
+cli_create_sandbox (const CliGlobals *globals, RpcClient *client, const char *verb,
+                    const CliSandboxOptions *o, gboolean delete_on_failure, int *exit_code)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) params = json_object_new ();
@@ -148,8 +148,10 @@ cli_create_sandbox (RpcClient *client, const char *verb, const CliSandboxOptions
     json_object_set_boolean_member (params, "delete_on_failure", TRUE);
   if (!cli_root_params (verb, &o->root, params, exit_code))
     return NULL;
+  CliImageProgress *progress = cli_image_progress_start (globals->address, client, params);
   JsonObject *sb
       = rpc_client_call (client, "sandbox.v1.Sandboxes.Create", params, CREATE_DEADLINE_MS, &error);
+  cli_image_progress_stop (progress);
   if (sb == NULL)
     *exit_code = cli_fail (error);
   return sb;

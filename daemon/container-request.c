@@ -20,6 +20,7 @@ typedef struct
   Daemon *daemon;
   RpcCall *call;
   char *name;
+  char *source; /* as the request gave it (a bundle's directory, say) */
   char *root;
   JsonObject *spec;
   ContainerReady ready;
@@ -32,11 +33,34 @@ request_free (Request *r)
 {
   rpc_call_unref (r->call);
   g_free (r->name);
+  g_free (r->source);
   g_free (r->root);
   json_object_unref (r->spec);
   if (r->free_data)
     r->free_data (r->data);
   g_free (r);
+}
+
+/* Events "image.progress" and "image.ready", by source: sandboxctl shows
+ * them during a long build. */
+static JsonObject *
+image_event (Request *r)
+{
+  JsonObject *ev = json_object_new ();
+  json_object_set_string_member (ev, "source", r->source);
+  json_object_set_string_member (ev, "root", r->root);
+  return ev;
+}
+
+static void
+on_progress (const char *stage, guint64 files, guint64 bytes, gpointer data)
+{
+  Request *r = data;
+  JsonObject *ev = image_event (r);
+  json_object_set_string_member (ev, "stage", stage);
+  json_object_set_int_member (ev, "files", (gint64) files);
+  json_object_set_int_member (ev, "bytes", (gint64) bytes);
+  event_log_emit (r->daemon->events, "image.progress", ev);
 }
 
 static void
@@ -45,6 +69,17 @@ on_image (GObject *source, GAsyncResult *result, gpointer data)
   Request *r = data;
   g_autoptr (GError) error = NULL;
   g_autoptr (ImageInfo) image = image_cache_get_finish (result, &error);
+  JsonObject *ev = image_event (r);
+  if (image)
+    {
+      json_object_set_string_member (ev, "digest", image->digest);
+      json_object_set_boolean_member (ev, "built", image->built);
+      json_object_set_int_member (ev, "build_ms", image->build_ms);
+      json_object_set_int_member (ev, "bytes", (gint64) image->bytes);
+    }
+  else
+    json_object_set_string_member (ev, "error", error->message);
+  event_log_emit (r->daemon->events, "image.ready", ev);
   if (image == NULL)
     rpc_call_return_error (r->call, RPC_STATUS_FAILED_PRECONDITION, "container %s: %s", r->name,
                            error->message);
@@ -138,12 +173,13 @@ container_request_start (Daemon *d, RpcCall *call, JsonObject *params, const cha
   r->daemon = d;
   r->call = rpc_call_ref (call);
   r->name = g_strdup (name);
+  r->source = g_strdup (path);
   r->root = g_steal_pointer (&root);
   r->spec = g_steal_pointer (&spec);
   r->ready = ready;
   r->data = data;
   r->free_data = free_data;
   g_autofree char *cache = g_build_filename (d->state_dir, "images", NULL);
-  image_cache_get_async (cache, r->root, on_image, r);
+  image_cache_get_async (cache, r->root, on_progress, on_image, r);
   return TRUE;
 }

@@ -41,13 +41,65 @@ image_cache_check_root (const char *root, GError **error)
   return TRUE;
 }
 
+/* One get: what the worker thread needs. */
 typedef struct
 {
+  GTask *task;
+  char *cache_dir;
+  char *root;
+  ImageProgress progress;
+  gpointer data;
+} Job;
+
+typedef struct
+{
+  ImageProgress progress;
+  gpointer data;
+  char *stage;
+  guint64 files, bytes;
+} Report;
+
+static gboolean
+deliver_report (gpointer p)
+{
+  Report *r = p;
+  r->progress (r->stage, r->files, r->bytes, r->data);
+  g_free (r->stage);
+  g_free (r);
+  return G_SOURCE_REMOVE;
+}
+
+/* From the worker thread to the caller's main context. */
+static void
+report (Job *job, const char *stage, guint64 files, guint64 bytes)
+{
+  if (job->progress == NULL)
+    return;
+  Report *r = g_new0 (Report, 1);
+  *r = (Report){ job->progress, job->data, g_strdup (stage), files, bytes };
+  g_main_context_invoke (g_task_get_context (job->task), deliver_report, r);
+}
+
+typedef struct
+{
+  Job *job;
   GChecksum *sum;
   const char *root;
+  gboolean fingerprint; /* metadata only, times and inodes included */
   guint64 files, bytes;
   gint64 next_report;
 } Hasher;
+
+static void
+maybe_report (Hasher *h)
+{
+  if (h->fingerprint || g_get_monotonic_time () < h->next_report)
+    return;
+  g_message ("image of %s: read %" G_GUINT64_FORMAT " files, %" G_GUINT64_FORMAT " MiB so far",
+             h->root, h->files, h->bytes >> 20);
+  report (h->job, "reading", h->files, h->bytes);
+  h->next_report = g_get_monotonic_time () + PROGRESS_INTERVAL_US;
+}
 
 static gboolean
 hash_file (Hasher *h, const char *path, GError **error)
@@ -66,6 +118,7 @@ hash_file (Hasher *h, const char *path, GError **error)
     {
       g_checksum_update (h->sum, buf, n);
       h->bytes += (guint64) n;
+      maybe_report (h);
     }
   int e = errno;
   close (fd);
@@ -78,6 +131,15 @@ hash_file (Hasher *h, const char *path, GError **error)
   return TRUE;
 }
 
+static char *
+stat_fingerprint (const struct stat *st)
+{
+  return g_strdup_printf (
+      "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %ld.%09ld %ld.%09ld %" G_GINT64_FORMAT,
+      (guint64) st->st_dev, (guint64) st->st_ino, (long) st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+      (long) st->st_ctim.tv_sec, st->st_ctim.tv_nsec, (gint64) st->st_size);
+}
+
 static int
 compare_names (gconstpointer a, gconstpointer b)
 {
@@ -86,7 +148,8 @@ compare_names (gconstpointer a, gconstpointer b)
 
 /* Everything mkfs.erofs puts in the image: names, types, modes, owners,
  * contents, link targets, device numbers (not times), depth first in name
- * order. */
+ * order. A fingerprint takes sizes, times and inodes instead of contents:
+ * cheap, and it changes whenever a file is written (ctime). */
 static gboolean
 hash_tree (Hasher *h, const char *path, const char *rel, GError **error)
 {
@@ -101,14 +164,14 @@ hash_tree (Hasher *h, const char *path, const char *rel, GError **error)
   g_checksum_update (h->sum, (const guchar *) rel, strlen (rel) + 1);
   g_checksum_update (h->sum, (const guchar *) meta, strlen (meta) + 1);
   h->files++;
-  if (g_get_monotonic_time () > h->next_report)
+  maybe_report (h);
+  if (h->fingerprint)
     {
-      g_message ("image of %s: read %" G_GUINT64_FORMAT " files, %" G_GUINT64_FORMAT " MiB so far",
-                 h->root, h->files, h->bytes >> 20);
-      h->next_report = g_get_monotonic_time () + PROGRESS_INTERVAL_US;
+      g_autofree char *times = stat_fingerprint (&st);
+      g_checksum_update (h->sum, (const guchar *) times, strlen (times) + 1);
     }
   if (S_ISREG (st.st_mode))
-    return hash_file (h, path, error);
+    return h->fingerprint || hash_file (h, path, error);
   if (S_ISLNK (st.st_mode))
     {
       g_autofree char *target = g_file_read_link (path, error);
@@ -143,15 +206,54 @@ hash_tree (Hasher *h, const char *path, const char *rel, GError **error)
 }
 
 static char *
-root_digest (const char *root, gboolean is_tar, GError **error)
+hash_root (Job *job, const char *root, gboolean is_tar, gboolean fingerprint, GError **error)
 {
-  Hasher h = { g_checksum_new (G_CHECKSUM_SHA256), root, 0, 0,
+  Hasher h = { job,
+               g_checksum_new (G_CHECKSUM_SHA256),
+               root,
+               fingerprint,
+               0,
+               0,
                g_get_monotonic_time () + PROGRESS_INTERVAL_US };
   g_checksum_update (h.sum, (const guchar *) FORMAT_TAG, sizeof FORMAT_TAG);
   g_checksum_update (h.sum, (const guchar *) (is_tar ? "tar" : "dir"), 4);
-  gboolean ok = is_tar ? hash_file (&h, root, error) : hash_tree (&h, root, "/", error);
+  gboolean ok
+      = is_tar && !fingerprint ? hash_file (&h, root, error) : hash_tree (&h, root, "/", error);
   char *hex = ok ? g_strdup (g_checksum_get_string (h.sum)) : NULL;
   g_checksum_free (h.sum);
+  return hex;
+}
+
+/* roots/<hash of the root's path> remembers "FINGERPRINT DIGEST": a root
+ * unchanged since (same fingerprint) is not read again to know its digest. */
+static char *
+memo_path (Job *job)
+{
+  g_autofree char *key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, job->root, -1);
+  return g_build_filename (job->cache_dir, "roots", key, NULL);
+}
+
+static char *
+root_digest (Job *job, gboolean is_tar, GError **error)
+{
+  g_autofree char *fingerprint = hash_root (job, job->root, is_tar, TRUE, error);
+  if (fingerprint == NULL)
+    return NULL;
+  g_autofree char *memo = memo_path (job);
+  g_autofree char *known = NULL;
+  if (g_file_get_contents (memo, &known, NULL, NULL))
+    {
+      g_auto (GStrv) parts = g_strsplit (g_strstrip (known), " ", 2);
+      if (g_strv_length (parts) == 2 && g_str_equal (parts[0], fingerprint)
+          && strlen (parts[1]) == 64)
+        return g_strdup (parts[1]);
+    }
+  report (job, "reading", 0, 0);
+  char *hex = hash_root (job, job->root, is_tar, FALSE, error);
+  g_autofree char *dir = g_path_get_dirname (memo);
+  g_autofree char *line = hex ? g_strdup_printf ("%s %s\n", fingerprint, hex) : NULL;
+  if (hex && (g_mkdir_with_parents (dir, 0700) < 0 || !g_file_set_contents (memo, line, -1, NULL)))
+    g_warning ("image of %s: cannot remember its digest in %s", job->root, memo);
   return hex;
 }
 
@@ -176,7 +278,7 @@ run (const char *const *argv, GError **error)
 }
 
 static gboolean
-build_image (const char *cache_dir, const char *root, gboolean is_tar, const char *image,
+build_image (Job *job, const char *cache_dir, const char *root, gboolean is_tar, const char *image,
              GError **error)
 {
   if (g_find_program_in_path ("mkfs.erofs") == NULL)
@@ -199,11 +301,13 @@ build_image (const char *cache_dir, const char *root, gboolean is_tar, const cha
                        g_strerror (e));
           return FALSE;
         }
+      report (job, "unpacking", 0, 0);
       const char *tar[] = { "tar", "-x", "--numeric-owner", "-f", root, "-C", tree, NULL };
       ok = run (tar, error);
       source = tree;
     }
-  const char *mkfs[] = { "mkfs.erofs", "-T0", tmp_image, source, NULL };
+  report (job, "building", 0, 0);
+  const char *mkfs[] = { "mkfs.erofs", "-T0", "--quiet", tmp_image, source, NULL };
   ok = ok && run (mkfs, error);
   if (ok && g_rename (tmp_image, image) < 0)
     {
@@ -225,18 +329,18 @@ build_image (const char *cache_dir, const char *root, gboolean is_tar, const cha
 static void
 get_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
-  char **args = data; /* cache_dir, root */
+  Job *job = data;
   GError *error = NULL;
   gint64 start = g_get_monotonic_time ();
-  gboolean is_tar = g_file_test (args[1], G_FILE_TEST_IS_REGULAR);
-  if (g_mkdir_with_parents (args[0], 0700) < 0)
+  gboolean is_tar = g_file_test (job->root, G_FILE_TEST_IS_REGULAR);
+  if (g_mkdir_with_parents (job->cache_dir, 0700) < 0)
     {
       int e = errno;
       g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (e), "create %s: %s",
-                               args[0], g_strerror (e));
+                               job->cache_dir, g_strerror (e));
       return;
     }
-  g_autofree char *hex = root_digest (args[1], is_tar, &error);
+  g_autofree char *hex = root_digest (job, is_tar, &error);
   if (hex == NULL)
     {
       g_task_return_error (task, error);
@@ -245,14 +349,14 @@ get_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   ImageInfo *info = g_new0 (ImageInfo, 1);
   info->digest = g_strdup_printf ("sha256:%s", hex);
   g_autofree char *name = g_strdup_printf ("sha256-%s.erofs", hex);
-  info->path = g_build_filename (args[0], name, NULL);
+  info->path = g_build_filename (job->cache_dir, name, NULL);
   if (!g_file_test (info->path, G_FILE_TEST_EXISTS))
     {
-      g_message ("image of %s: building %s", args[1], info->digest);
-      if (!build_image (args[0], args[1], is_tar, info->path, &error))
+      g_message ("image of %s: building %s", job->root, info->digest);
+      if (!build_image (job, job->cache_dir, job->root, is_tar, info->path, &error))
         {
           image_info_free (info);
-          g_prefix_error (&error, "image of %s: ", args[1]);
+          g_prefix_error (&error, "image of %s: ", job->root);
           g_task_return_error (task, error);
           return;
         }
@@ -262,20 +366,28 @@ get_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   struct stat st;
   if (stat (info->path, &st) == 0)
     info->bytes = (guint64) st.st_size;
-  g_message ("image of %s: %s %s (%" G_GUINT64_FORMAT " KiB) in %" G_GINT64_FORMAT " ms", args[1],
+  g_message ("image of %s: %s %s (%" G_GUINT64_FORMAT " KiB) in %" G_GINT64_FORMAT " ms", job->root,
              info->built ? "built" : "reused", info->digest, info->bytes >> 10, info->build_ms);
   g_task_return_pointer (task, info, (GDestroyNotify) image_info_free);
 }
 
+static void
+job_free (gpointer p)
+{
+  Job *job = p;
+  g_free (job->cache_dir);
+  g_free (job->root);
+  g_free (job);
+}
+
 void
-image_cache_get_async (const char *cache_dir, const char *root, GAsyncReadyCallback callback,
-                       gpointer user_data)
+image_cache_get_async (const char *cache_dir, const char *root, ImageProgress progress,
+                       GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
-  char **args = g_new0 (char *, 3);
-  args[0] = g_strdup (cache_dir);
-  args[1] = g_strdup (root);
-  g_task_set_task_data (task, args, (GDestroyNotify) g_strfreev);
+  Job *job = g_new0 (Job, 1);
+  *job = (Job){ task, g_strdup (cache_dir), g_strdup (root), progress, user_data };
+  g_task_set_task_data (task, job, job_free);
   g_task_run_in_thread (task, get_in_thread);
   g_object_unref (task);
 }

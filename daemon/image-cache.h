@@ -25,7 +25,13 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImageInfo, image_info_free)
  * the error is G_IO_ERROR_NOT_FOUND when it does not exist. */
 gboolean image_cache_check_root (const char *root, GError **error);
 
-/* Finds or builds the image of @root in @cache_dir (made if missing). */
-void image_cache_get_async (const char *cache_dir, const char *root, GAsyncReadyCallback callback,
-                            gpointer user_data);
+/* Where a build is, told in the caller's main context: @stage is
+ * "reading" (at the start, then every 2 s, with the files and bytes read so
+ * far), "unpacking" (a tarball) or "building" (mkfs.erofs runs). */
+typedef void (*ImageProgress) (const char *stage, guint64 files, guint64 bytes, gpointer data);
+
+/* Finds or builds the image of @root in @cache_dir (made if missing);
+ * @progress (may be NULL) gets @user_data too. */
+void image_cache_get_async (const char *cache_dir, const char *root, ImageProgress progress,
+                            GAsyncReadyCallback callback, gpointer user_data);
 ImageInfo *image_cache_get_finish (GAsyncResult *result, GError **error);

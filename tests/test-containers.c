@@ -145,6 +145,13 @@ test_refusals (void)
 /* ---- images ---- */
 
 static GMainLoop *loop;
+static guint readings; /* "reading" reports: the root's contents were read */
+
+static void
+on_progress (const char *stage, guint64 files, guint64 bytes, gpointer data)
+{
+  readings += g_str_equal (stage, "reading");
+}
 
 static void
 on_image (GObject *source, GAsyncResult *result, gpointer data)
@@ -160,7 +167,7 @@ static ImageInfo *
 get_image (const char *cache, const char *root)
 {
   ImageInfo *info = NULL;
-  image_cache_get_async (cache, root, on_image, &info);
+  image_cache_get_async (cache, root, on_progress, on_image, &info);
   g_main_loop_run (loop);
   return info;
 }
@@ -191,6 +198,13 @@ test_image_cache (void)
 
   g_autoptr (ImageInfo) first = get_image (cache, root);
   g_assert_true (first->built);
+  g_assert_cmpuint (readings, >, 0);
+  /* Untouched since: known by its fingerprint, its contents not read again. */
+  readings = 0;
+  g_autoptr (ImageInfo) untouched = get_image (cache, root);
+  g_assert_false (untouched->built);
+  g_assert_cmpstr (untouched->digest, ==, first->digest);
+  g_assert_cmpuint (readings, ==, 0);
   g_assert_true (g_str_has_prefix (first->digest, "sha256:"));
   g_assert_true (g_file_test (first->path, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpuint (first->bytes, >, 0);
@@ -198,7 +212,9 @@ test_image_cache (void)
   g_autofree char *marker = g_build_filename (root, "marker", NULL);
   struct utimbuf times = { 12345, 12345 };
   g_assert_cmpint (g_utime (marker, &times), ==, 0);
+  readings = 0;
   g_autoptr (ImageInfo) again = get_image (cache, root);
+  g_assert_cmpuint (readings, >, 0);
   g_assert_false (again->built);
   g_assert_cmpstr (again->path, ==, first->path);
   /* Content, mode: each makes another image. */
@@ -219,11 +235,12 @@ test_image_cache (void)
   g_autoptr (ImageInfo) tar_again = get_image (cache, tar);
   g_assert_false (tar_again->built);
   g_assert_cmpstr (tar_again->digest, ==, from_tar->digest);
-  /* Nothing half-made is left in the cache: images only. */
+  /* Nothing half-made is left in the cache: images, and what roots were. */
   g_autoptr (GDir) d = g_dir_open (cache, 0, NULL);
   const char *ent;
   while ((ent = g_dir_read_name (d)) != NULL)
-    g_assert_true (g_str_has_prefix (ent, "sha256-") && g_str_has_suffix (ent, ".erofs"));
+    g_assert_true ((g_str_has_prefix (ent, "sha256-") && g_str_has_suffix (ent, ".erofs"))
+                   || g_str_equal (ent, "roots"));
 
   g_autoptr (GError) error = NULL;
   g_autofree char *missing = g_build_filename (tmp, "nope", NULL);

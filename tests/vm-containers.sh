@@ -44,6 +44,9 @@ is "$out" "marker-a
 own-root
 main" "run --rootfs runs in that root (its marker, not the guest's files), hostname = the container's name"
 is "$(ls "$TMP/state/images" | grep -c '^sha256-.*\.erofs$')" 1 "... whose EROFS image is in the state dir, named by its digest"
+ev=$("$C" events)
+contains "$ev" "image.progress $TMP/rootA building" "the build is told as events (image.progress)"
+contains "$ev" "image.ready $TMP/rootA sha256:" "... and its end (image.ready, with the digest)"
 
 out=$("$C" run --rm --bundle "$TMP/bundle" 2>&1)
 code=$?
