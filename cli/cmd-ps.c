@@ -32,7 +32,8 @@ cli_ps (const CliGlobals *globals, int argc, char **argv)
       cli_print_json_array (all);
       return 0;
     }
-  printf ("%-5s %-6s %-8s %-6s %-10s %s\n", "ID", "PID", "STATE", "STATUS", "OUTPUT", "COMMAND");
+  printf ("%-5s %-6s %-12s %-8s %-6s %-10s %s\n", "ID", "PID", "CONTAINER", "STATE", "STATUS",
+          "OUTPUT", "COMMAND");
   for (guint i = 0; i < json_array_get_length (all); i++)
     {
       JsonObject *p = json_array_get_object_element (all, i);
@@ -44,9 +45,10 @@ cli_ps (const CliGlobals *globals, int argc, char **argv)
           = json_object_has_member (p, "status")
                 ? g_strdup_printf ("%" G_GINT64_FORMAT, json_object_get_int_member (p, "status"))
                 : g_strdup ("-");
-      printf ("%-5" G_GINT64_FORMAT " %-6" G_GINT64_FORMAT " %-8s %-6s %-10" G_GINT64_FORMAT
+      printf ("%-5" G_GINT64_FORMAT " %-6" G_GINT64_FORMAT " %-12s %-8s %-6s %-10" G_GINT64_FORMAT
               " %s\n",
               json_object_get_int_member (p, "process_id"), json_object_get_int_member (p, "pid"),
+              json_object_get_string_member_with_default (p, "container", "-"),
               json_object_get_string_member (p, "state"), status,
               json_object_get_int_member (p, "stdout_bytes")
                   + json_object_get_int_member (p, "stderr_bytes"),

@@ -12,6 +12,7 @@ typedef struct
   guint32 id;
   gint64 guest_pid;
   char **args;
+  char *container;    /* where it runs; NULL: the guest itself */
   RpcCall *exec_call; /* until the agent says started or exec-failed */
   OutputLog *out;
   OutputLog *err;

@@ -140,6 +140,7 @@ sandbox_process_free (SandboxProcess *proc)
   g_clear_pointer (&proc->out, output_log_free);
   g_clear_pointer (&proc->err, output_log_free);
   g_strfreev (proc->args);
+  g_free (proc->container);
   g_free (proc);
 }
 
@@ -273,6 +274,7 @@ sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
   if (container)
     json_object_set_string_member (msg, "container", container);
   proc->args = g_strdupv (args);
+  proc->container = g_strdup (container);
   proc->has_stdin = with_stdin;
   proc->stdin_closed = !with_stdin;
   if (!agent_channel_send_control (sb->agent, msg, &error))
@@ -668,6 +670,8 @@ sandbox_list_processes (Sandbox *sb)
       json_object_set_int_member (o, "process_id", proc->id);
       json_object_set_int_member (o, "pid", proc->guest_pid);
       json_field_set_strv (o, "args", proc->args);
+      if (proc->container)
+        json_object_set_string_member (o, "container", proc->container);
       json_object_set_string_member (o, "state",
                                      proc->exited      ? "exited"
                                      : proc->exec_call ? "starting"

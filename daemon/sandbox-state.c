@@ -21,6 +21,8 @@ process_state (SandboxProcess *proc)
   JsonObject *o = json_object_new ();
   json_object_set_int_member (o, "id", proc->id);
   json_field_set_strv (o, "args", proc->args);
+  if (proc->container)
+    json_object_set_string_member (o, "container", proc->container);
   json_object_set_int_member (o, "pid", proc->guest_pid);
   json_object_set_boolean_member (o, "exited", proc->exited);
   if (proc->exited)
@@ -125,7 +127,9 @@ restore_process (Sandbox *sb, JsonObject *o, GError **error)
   gint64 id = 0, pid = 0, exit_code = 0, sig = 0;
   gboolean exited = FALSE, has_stdin = FALSE, stdin_closed = TRUE;
   g_auto (GStrv) args = NULL;
+  const char *container = NULL;
   if (!json_field_int (o, "id", TRUE, 1, G_MAXUINT32, &id, error)
+      || !json_field_string (o, "container", FALSE, &container, error)
       || !json_field_strv (o, "args", TRUE, &args, error)
       || !json_field_int (o, "pid", TRUE, 0, G_MAXINT32, &pid, error)
       || !json_field_bool (o, "exited", TRUE, &exited, error)
@@ -144,6 +148,7 @@ restore_process (Sandbox *sb, JsonObject *o, GError **error)
   if (proc == NULL)
     return FALSE;
   proc->args = g_steal_pointer (&args);
+  proc->container = g_strdup (container);
   proc->guest_pid = pid;
   proc->has_stdin = has_stdin;
   proc->stdin_closed = stdin_closed;

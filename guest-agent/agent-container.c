@@ -9,6 +9,7 @@
  * init, and with it every process of its pid namespace.
  */
 #include "agent.h"
+#include "json-fields.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -133,10 +134,12 @@ make_cgroup (AgentContainer *c, GError **error)
       g_clear_pointer (&c->cgroup, g_free);
       return FALSE;
     }
-  gint64 memory = json_object_get_int_member_with_default (c->spec, "memory_bytes", 0);
-  gint64 pids = json_object_get_int_member_with_default (c->spec, "pids", 0);
-  gint64 quota = json_object_get_int_member_with_default (c->spec, "cpu_quota", 0);
-  gint64 period = json_object_get_int_member_with_default (c->spec, "cpu_period", 100000);
+  gint64 memory = 0, pids = 0, quota = 0, period = 100000;
+  if (!json_field_int (c->spec, "memory_bytes", FALSE, 0, G_MAXINT64, &memory, error)
+      || !json_field_int (c->spec, "pids", FALSE, 0, G_MAXINT32, &pids, error)
+      || !json_field_int (c->spec, "cpu_quota", FALSE, 0, G_MAXINT64, &quota, error)
+      || !json_field_int (c->spec, "cpu_period", FALSE, 1000, G_MAXINT64, &period, error))
+    return FALSE;
   g_autofree char *m = g_strdup_printf ("%" G_GINT64_FORMAT, memory);
   g_autofree char *p = g_strdup_printf ("%" G_GINT64_FORMAT, pids);
   g_autofree char *q = g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT, quota, period);
@@ -263,25 +266,23 @@ agent_container_handle_add (JsonObject *msg)
   const char *name = NULL;
   gint64 scsi_id = 0;
   JsonObject *spec = NULL;
-  if (!json_object_has_member (msg, "name")
-      || !JSON_NODE_HOLDS_VALUE (json_object_get_member (msg, "name")))
-    return;
-  name = json_object_get_string_member (msg, "name");
-  if (name == NULL || *name == '\0' || strchr (name, '/') || name[0] == '.')
-    return;
+  if (!json_field_string (msg, "name", TRUE, &name, &error) || *name == '\0' || strchr (name, '/')
+      || name[0] == '.')
+    {
+      fprintf (stderr, "sandbox-agent: container-add without a valid name\n");
+      return;
+    }
   if (g_hash_table_contains (containers, name))
     {
       send_result ("container-failed", name, "a container of that name exists", 0);
       return;
     }
-  JsonNode *spec_node = json_object_get_member (msg, "spec");
-  if (spec_node == NULL || !JSON_NODE_HOLDS_OBJECT (spec_node)
-      || (scsi_id = json_object_get_int_member_with_default (msg, "scsi_id", -1)) < 0)
+  if (!json_field_object (msg, "spec", TRUE, &spec, &error)
+      || !json_field_int (msg, "scsi_id", TRUE, 0, 65535, &scsi_id, &error))
     {
-      send_result ("container-failed", name, "container-add needs \"spec\" and \"scsi_id\"", 0);
+      send_result ("container-failed", name, error->message, 0);
       return;
     }
-  spec = json_node_get_object (spec_node);
   AgentContainer *c = g_new0 (AgentContainer, 1);
   c->name = g_strdup (name);
   c->spec = json_object_ref (spec);
@@ -297,7 +298,9 @@ agent_container_handle_add (JsonObject *msg)
 void
 agent_container_handle_remove (JsonObject *msg)
 {
-  const char *name = json_object_get_string_member_with_default (msg, "name", "");
+  const char *name = "";
+  if (!json_field_string (msg, "name", TRUE, &name, NULL))
+    return;
   AgentContainer *c = g_hash_table_lookup (containers, name);
   if (c == NULL)
     {

@@ -12,6 +12,7 @@
  * /dev, /tmp, /run) are detached in the container's namespace first.
  */
 #include "agent.h"
+#include "json-fields.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -140,17 +141,15 @@ parse_options (char **options, unsigned long *flags, char **data, GError **error
 static gboolean
 plan_user_mount (AgentRootfsPlan *plan, JsonObject *m, GError **error)
 {
-  const char *dest = json_object_get_string_member_with_default (m, "destination", "");
-  const char *type = json_object_get_string_member_with_default (m, "type", "");
-  const char *source = json_object_get_string_member_with_default (m, "source", type);
+  const char *dest = "", *type = "", *source = NULL;
   g_auto (GStrv) options = NULL;
-  if (json_object_has_member (m, "options"))
-    {
-      JsonArray *a = json_object_get_array_member (m, "options");
-      options = g_new0 (char *, json_array_get_length (a) + 1);
-      for (guint i = 0; a && i < json_array_get_length (a); i++)
-        options[i] = g_strdup (json_array_get_string_element (a, i));
-    }
+  if (!json_field_string (m, "destination", TRUE, &dest, error)
+      || !json_field_string (m, "type", TRUE, &type, error)
+      || !json_field_string (m, "source", FALSE, &source, error)
+      || !json_field_strv (m, "options", FALSE, &options, error))
+    return FALSE;
+  if (source == NULL)
+    source = type;
   if (!g_path_is_absolute (dest) || strstr (dest, ".."))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -224,10 +223,29 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
   plan->ops = g_array_new (FALSE, TRUE, sizeof (RootfsOp));
   g_array_set_clear_func (plan->ops, op_clear);
 
-  const char *fstype = json_object_get_string_member_with_default (spec, "fstype", "erofs");
-  gboolean readonly = json_object_get_boolean_member_with_default (spec, "readonly", FALSE);
-  gint64 writable_mb = json_object_get_int_member_with_default (spec, "writable_mb", 0);
-  const char *hostname = json_object_get_string_member_with_default (spec, "hostname", NULL);
+  const char *fstype = "erofs", *hostname = NULL;
+  gboolean readonly = FALSE;
+  gint64 writable_mb = 0;
+  JsonArray *mounts = NULL;
+  if (!json_field_string (spec, "fstype", FALSE, &fstype, error)
+      || !json_field_bool (spec, "readonly", FALSE, &readonly, error)
+      || !json_field_int (spec, "writable_mb", FALSE, 1, 1 << 20, &writable_mb, error)
+      || !json_field_string (spec, "hostname", FALSE, &hostname, error))
+    {
+      agent_rootfs_plan_free (plan);
+      return NULL;
+    }
+  if (json_object_has_member (spec, "mounts"))
+    {
+      JsonNode *n = json_object_get_member (spec, "mounts");
+      if (!JSON_NODE_HOLDS_ARRAY (n))
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "mounts is not an array");
+          agent_rootfs_plan_free (plan);
+          return NULL;
+        }
+      mounts = json_node_get_array (n);
+    }
   if (!g_str_equal (fstype, "erofs") && !g_str_equal (fstype, "ext4"))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -272,9 +290,6 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
   plan_dev (plan);
   add_op (plan, OP_MOUNT, "sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
           NULL);
-  JsonArray *mounts = json_object_has_member (spec, "mounts")
-                          ? json_object_get_array_member (spec, "mounts")
-                          : NULL;
   for (guint i = 0; mounts && i < json_array_get_length (mounts); i++)
     {
       JsonNode *n = json_array_get_element (mounts, i);

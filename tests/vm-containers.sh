@@ -90,6 +90,7 @@ case "$out" in *"sleep 300"*) ok 1 "... is not seen from the second (pid namespa
   *) ok 0 "... is not seen from the second (pid namespace)" ;; esac
 out=$("$C" exec pod -c c2 -- dd if=/dev/zero of=/big bs=1M count=8 2>&1)
 contains "$out" "No space left on device" "the writable layer is limited (--writable 4M)"
+contains "$("$C" ps pod)" "c2           exited" "ps shows which container each process ran in"
 "$C" exec pod -c nope -- true 2>"$TMP/err"
 contains "$(cat "$TMP/err")" 'sandbox pod has no container "nope"' "exec in an unknown container is refused by name"
 
