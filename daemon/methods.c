@@ -86,16 +86,23 @@ check_name (const char *name, const char *field, GError **error)
   return FALSE;
 }
 
+static gboolean
+name_free (Daemon *d, const char *name, GError **error)
+{
+  if (name == NULL || find_sandbox (d, name, NULL) == NULL)
+    return TRUE;
+  g_set_error (error, RPC_ERROR, RPC_STATUS_ALREADY_EXISTS, "a sandbox named \"%s\" already exists",
+               name);
+  return FALSE;
+}
+
+/* Checked again: another Create may have taken the name meanwhile. */
 static void
 create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
                   const SandboxContainerConfig *container, GError **error)
 {
-  if (cfg->name && find_sandbox (d, cfg->name, NULL))
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_ALREADY_EXISTS,
-                   "a sandbox named \"%s\" already exists", cfg->name);
-      return;
-    }
+  if (!name_free (d, cfg->name, error))
+    return;
   Sandbox *sb = sandbox_new (d, cfg, error);
   if (sb == NULL)
     return;
@@ -138,14 +145,8 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
       || !json_field_int (params, "memory_mb", FALSE, 64, MAX_MEMORY_MB, &memory_mb, error)
       || !json_field_int (params, "cpus", FALSE, 1, MAX_CPUS, &cpus, error))
     return;
-  if (name && !check_name (name, "name", error))
+  if ((name && !check_name (name, "name", error)) || !name_free (d, name, error))
     return;
-  if (name && find_sandbox (d, name, NULL))
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_ALREADY_EXISTS,
-                   "a sandbox named \"%s\" already exists", name);
-      return;
-    }
   if (d->shutting_down)
     {
       g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "sandboxd is shutting down");

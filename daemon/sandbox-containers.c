@@ -187,14 +187,21 @@ sandbox_containers_start_boot (Sandbox *sb)
   return TRUE;
 }
 
-static void
-on_disk_detached (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
+/* A disk callback's container (its name is the data), if it is still there. */
+static SandboxContainer *
+disk_done_container (Sandbox *sb, JsonObject *result, gpointer name)
 {
-  char *name = data;
   SandboxContainer *c = find (sb, name);
   g_free (name);
   if (result)
     json_object_unref (result);
+  return c;
+}
+
+static void
+on_disk_detached (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
+{
+  SandboxContainer *c = disk_done_container (sb, result, data);
   if (c == NULL)
     return;
   RpcCall *call = g_steal_pointer (&c->call);
@@ -227,11 +234,7 @@ detach_disk (SandboxContainer *c)
 static void
 on_disk_attached (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
 {
-  char *name = data;
-  SandboxContainer *c = find (sb, name);
-  g_free (name);
-  if (result)
-    json_object_unref (result);
+  SandboxContainer *c = disk_done_container (sb, result, data);
   if (c == NULL)
     return;
   g_autoptr (GError) send_error = NULL;

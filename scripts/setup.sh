@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   # build
   meson ninja-build pkg-config gcc libc6-dev python3 clang-format
-  libglib2.0-dev libjson-glib-dev libnanomsg-dev libseccomp-dev
+  libglib2.0-dev libjson-glib-dev libnanomsg-dev libseccomp-dev libssl-dev
   # run: QEMU, the guest kernel, the guest userland; containers' root
   # images (mkfs.erofs), tarballs of roots (tar)
   qemu-system-x86 linux-image-cloud-amd64 busybox-static erofs-utils tar
