@@ -167,6 +167,9 @@ sandbox_free (Sandbox *sb)
   release_channels (sb);
   sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
   g_hash_table_destroy (sb->procs);
+  /* Containers first (their calls are answered): a disk's pending callback
+   * then finds none to update. */
+  g_ptr_array_set_size (sb->containers, 0);
   g_hash_table_destroy (sb->disks);
   g_ptr_array_unref (sb->containers);
   g_list_free_full (sb->start_calls, (GDestroyNotify) rpc_call_unref);

@@ -151,4 +151,14 @@ is "$?" 2 "a root given twice is a usage error (exit 2)"
 is "$(pgrep -c -f -- "sandboxd:$TMP/d/")" 1 "no sandbox was started for any of them"
 is "$("$C" exec pod -- cat /marker-a)" "marker-a" "sandboxd still serves the running sandbox"
 
+# A sandbox deleted while a container is being added to it.
+"$C" container add pod --name late --rootfs "$TMP/rootC" >/dev/null 2>"$TMP/late.err" &
+adder=$!
+sleep 0.05
+"$C" rm -f pod >/dev/null
+wait "$adder"
+"$C" ls >/dev/null
+ok $? "deleting a sandbox while a container is being added leaves sandboxd serving"
+is "$(pgrep -c -f -- "sandboxd:$TMP/d/")" 0 "... and no QEMU behind"
+
 tap_done
