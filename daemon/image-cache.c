@@ -295,7 +295,8 @@ static gboolean
 build_image (Job *job, const char *cache_dir, const char *root, gboolean is_tar, const char *image,
              GError **error)
 {
-  if (g_find_program_in_path ("mkfs.erofs") == NULL)
+  g_autofree char *mkfs_path = g_find_program_in_path ("mkfs.erofs");
+  if (mkfs_path == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                    "mkfs.erofs is not installed (package erofs-utils): cannot build images");

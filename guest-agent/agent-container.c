@@ -117,14 +117,30 @@ write_file (const char *dir, const char *file, const char *value, GError **error
   return TRUE;
 }
 
-/* Its cgroup (v2) with the spec's limits; NULL without cgroup2 here. */
+/* Its cgroup (v2) with the spec's limits. Without cgroup2 in this guest
+ * there is none (c->cgroup NULL), and asking for limits is an error. */
 static gboolean
 make_cgroup (AgentContainer *c, GError **error)
 {
+  gint64 memory = 0, pids = 0, quota = 0, period = 100000;
+  if (!json_field_int (c->spec, "memory_bytes", FALSE, 0, G_MAXINT64, &memory, error)
+      || !json_field_int (c->spec, "pids", FALSE, 0, G_MAXINT32, &pids, error)
+      || !json_field_int (c->spec, "cpu_quota", FALSE, 0, G_MAXINT64, &quota, error)
+      || !json_field_int (c->spec, "cpu_period", FALSE, 1000, G_MAXINT64, &period, error))
+    return FALSE;
   if (access (CGROUP_ROOT "/cgroup.subtree_control", W_OK) < 0)
-    return TRUE;
-  /* Best effort: a controller the kernel lacks is simply not limited. */
-  write_file (CGROUP_ROOT, "cgroup.subtree_control", "+memory +pids +cpu", NULL);
+    {
+      if (memory == 0 && pids == 0 && quota == 0)
+        return TRUE;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                   "this guest has no cgroup2 to apply the container's limits");
+      return FALSE;
+    }
+  /* One by one: a controller the kernel lacks must not keep the others off.
+   * A limit it cannot set fails the container below, by its file name. */
+  static const char *controllers[] = { "+memory", "+pids", "+cpu" };
+  for (gsize i = 0; i < G_N_ELEMENTS (controllers); i++)
+    write_file (CGROUP_ROOT, "cgroup.subtree_control", controllers[i], NULL);
   c->cgroup = g_strdup_printf (CGROUP_ROOT "/container-%s", c->name);
   if (mkdir (c->cgroup, 0755) < 0 && errno != EEXIST)
     {
@@ -134,18 +150,14 @@ make_cgroup (AgentContainer *c, GError **error)
       g_clear_pointer (&c->cgroup, g_free);
       return FALSE;
     }
-  gint64 memory = 0, pids = 0, quota = 0, period = 100000;
-  if (!json_field_int (c->spec, "memory_bytes", FALSE, 0, G_MAXINT64, &memory, error)
-      || !json_field_int (c->spec, "pids", FALSE, 0, G_MAXINT32, &pids, error)
-      || !json_field_int (c->spec, "cpu_quota", FALSE, 0, G_MAXINT64, &quota, error)
-      || !json_field_int (c->spec, "cpu_period", FALSE, 1000, G_MAXINT64, &period, error))
-    return FALSE;
   g_autofree char *m = g_strdup_printf ("%" G_GINT64_FORMAT, memory);
   g_autofree char *p = g_strdup_printf ("%" G_GINT64_FORMAT, pids);
   g_autofree char *q = g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT, quota, period);
-  return (memory == 0 || write_file (c->cgroup, "memory.max", m, error))
-         && (memory == 0 || write_file (c->cgroup, "memory.swap.max", "0", NULL) || TRUE)
-         && (pids == 0 || write_file (c->cgroup, "pids.max", p, error))
+  if (memory && !write_file (c->cgroup, "memory.max", m, error))
+    return FALSE;
+  if (memory) /* the guest has no swap; where it has, none for the container */
+    write_file (c->cgroup, "memory.swap.max", "0", NULL);
+  return (pids == 0 || write_file (c->cgroup, "pids.max", p, error))
          && (quota == 0 || write_file (c->cgroup, "cpu.max", q, error));
 }
 

@@ -182,7 +182,8 @@ write_file (const char *dir, const char *name, const char *text)
 static void
 test_image_cache (void)
 {
-  if (g_find_program_in_path ("mkfs.erofs") == NULL)
+  g_autofree char *mkfs = g_find_program_in_path ("mkfs.erofs");
+  if (mkfs == NULL)
     {
       g_test_skip ("mkfs.erofs is not installed (erofs-utils)");
       return;
