@@ -6,7 +6,7 @@
 #define ADD_DEADLINE_MS (10 * 60 * 1000) /* building a large root's image takes a while */
 
 static int
-container_add (const CliGlobals *globals, RpcClient *client, int argc, char **argv)
+container_add (const CliGlobals *globals, int argc, char **argv)
 {
   g_auto (CliRootOptions) root = { 0 };
   g_autofree char *name = NULL;
@@ -36,6 +36,9 @@ container_add (const CliGlobals *globals, RpcClient *client, int argc, char **ar
   if (!cli_root_params ("container add", &root, params, &code))
     return code;
   g_autoptr (GError) error = NULL;
+  g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
+  if (client == NULL)
+    return cli_fail (error);
   CliImageProgress *progress = cli_image_progress_start (globals->address, client, params);
   g_autoptr (JsonObject) res
       = rpc_client_call (client, "sandbox.v1.Containers.Add", params, ADD_DEADLINE_MS, &error);
@@ -50,7 +53,7 @@ container_add (const CliGlobals *globals, RpcClient *client, int argc, char **ar
 }
 
 static int
-container_ls (const CliGlobals *globals, RpcClient *client, int argc, char **argv)
+container_ls (const CliGlobals *globals, int argc, char **argv)
 {
   int code = 0;
   GOptionEntry entries[] = { { NULL } };
@@ -63,6 +66,9 @@ container_ls (const CliGlobals *globals, RpcClient *client, int argc, char **arg
   g_autoptr (JsonObject) params = json_object_new ();
   json_object_set_string_member (params, "sandbox_id", argv[1]);
   g_autoptr (GError) error = NULL;
+  g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
+  if (client == NULL)
+    return cli_fail (error);
   g_autoptr (JsonObject) res = rpc_client_call (client, "sandbox.v1.Containers.List", params,
                                                 CLI_CALL_DEADLINE_MS, &error);
   if (res == NULL)
@@ -87,7 +93,7 @@ container_ls (const CliGlobals *globals, RpcClient *client, int argc, char **arg
 }
 
 static int
-container_rm (const CliGlobals *globals, RpcClient *client, int argc, char **argv)
+container_rm (const CliGlobals *globals, int argc, char **argv)
 {
   int code = 0;
   GOptionEntry entries[] = { { NULL } };
@@ -98,6 +104,10 @@ container_rm (const CliGlobals *globals, RpcClient *client, int argc, char **arg
     return code;
   if (argc < 3)
     return cli_usage_error_text ("container rm", "name a sandbox and its containers");
+  g_autoptr (GError) client_error = NULL;
+  g_autoptr (RpcClient) client = rpc_client_new (globals->address, &client_error);
+  if (client == NULL)
+    return cli_fail (client_error);
   for (int i = 2; i < argc; i++)
     {
       g_autoptr (JsonObject) params = json_object_new ();
@@ -120,7 +130,7 @@ cli_container (const CliGlobals *globals, int argc, char **argv)
   static const struct
   {
     const char *name;
-    int (*func) (const CliGlobals *, RpcClient *, int, char **);
+    int (*func) (const CliGlobals *, int, char **);
   } subs[] = { { "add", container_add }, { "ls", container_ls }, { "rm", container_rm } };
   if (argc < 2 || g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h"))
     {
@@ -135,13 +145,7 @@ cli_container (const CliGlobals *globals, int argc, char **argv)
     }
   for (gsize i = 0; i < G_N_ELEMENTS (subs); i++)
     if (g_str_equal (argv[1], subs[i].name))
-      {
-        g_autoptr (GError) error = NULL;
-        g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
-        if (client == NULL)
-          return cli_fail (error);
-        return subs[i].func (globals, client, argc - 1, argv + 1);
-      }
+      return subs[i].func (globals, argc - 1, argv + 1);
   g_autofree char *msg = g_strdup_printf ("unknown command \"%s\"", argv[1]);
   return cli_usage_error_text ("container", msg);
 }

@@ -22,7 +22,8 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
       NULL },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "Set an environment variable", "K=V" },
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command", "DIR" },
-    { "user", 'u', 0, G_OPTION_ARG_STRING, &user, "Run as UID[:GID] (default 0)", "UID[:GID]" },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &user,
+      "Run as UID[:GID] (default: the container's user, or 0)", "UID[:GID]" },
     { NULL },
   };
   g_autofree GOptionEntry *entries = cli_sandbox_option_entries (&opts, own);

@@ -389,7 +389,6 @@ on_container_image (Daemon *d, RpcCall *call, const SandboxContainerConfig *cont
                     gpointer data)
 {
   /* Looked up again: the sandbox may have gone while the image was built. */
-  g_autoptr (GError) error = NULL;
   Sandbox *sb = g_hash_table_lookup (d->sandboxes, data);
   if (sb == NULL)
     rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "the sandbox was deleted meanwhile");

@@ -233,9 +233,12 @@ sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
   char **args = exec->args && exec->args[0] ? exec->args : spec_args;
   if (args == NULL || args[0] == NULL)
     {
-      rpc_call_return_error (call, RPC_STATUS_INVALID_ARGUMENT,
-                             "field \"args\" is empty and container %s has no command of its own",
-                             container ? container : "(none)");
+      if (container)
+        rpc_call_return_error (call, RPC_STATUS_INVALID_ARGUMENT,
+                               "field \"args\" is empty and container %s has no command of its own",
+                               container);
+      else
+        rpc_call_return_error (call, RPC_STATUS_INVALID_ARGUMENT, "field \"args\" is empty");
       return;
     }
   for (char **e = exec->env; e && *e; e++)
