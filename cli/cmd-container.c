@@ -17,19 +17,17 @@ container_add (const CliGlobals *globals, int argc, char **argv)
   cli_root_option_entries (&root, entries + 1);
   if (!cli_parse_with_name (
           "container add",
-          "[OPTIONS] SANDBOX --name NAME (--rootfs DIR | --bundle DIR | "
-          "--image FILE.tar)",
+          "[OPTIONS] SANDBOX --name NAME [--rootfs DIR | --bundle DIR | --image FILE.tar]",
           "Add a container to the running sandbox SANDBOX: its root becomes a read-only\n"
           "disk (built once per root, then reused) hot-plugged into the VM, with a\n"
-          "writable layer in guest memory and namespaces of its own.",
+          "writable layer in guest memory and namespaces of its own. Without a root,\n"
+          "the built-in busybox one (a tarball meson builds).",
           entries, &argc, &argv, &code))
     return code;
   if (argc != 2)
     return cli_usage_error_text ("container add", "name one sandbox");
   if (name == NULL)
     return cli_usage_error_text ("container add", "--name is required");
-  if (!root.rootfs && !root.bundle && !root.image)
-    return cli_usage_error_text ("container add", "give --rootfs, --bundle or --image");
   g_autoptr (JsonObject) params = json_object_new ();
   json_object_set_string_member (params, "sandbox_id", argv[1]);
   json_object_set_string_member (params, "name", name);
@@ -137,7 +135,7 @@ cli_container (const CliGlobals *globals, int argc, char **argv)
       FILE *out = argc < 2 ? stderr : stdout;
       fprintf (out, "Usage: sandboxctl container COMMAND ...\n\n"
                     "Containers inside a sandbox (like a pod's):\n"
-                    "  add SANDBOX --name NAME (--rootfs DIR | --bundle DIR | --image FILE.tar)\n"
+                    "  add SANDBOX --name NAME [--rootfs DIR | --bundle DIR | --image FILE.tar]\n"
                     "  ls SANDBOX\n"
                     "  rm SANDBOX NAME...\n\n"
                     "See sandboxctl container COMMAND --help.\n");

@@ -21,6 +21,7 @@ typedef struct
   char *state_dir; /* images/: containers' roots (made when first needed) */
   char *kernel;
   char *initramfs;
+  char *default_root;  /* the built-in container root, a tarball meson builds */
   char *guest_release; /* of the initramfs' modules, NULL if unknown */
   char *qemu;
   Accel accel;

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #define INITRAMFS_NAME "sandbox-initramfs.img"
+#define DEFAULT_ROOT_NAME "sandbox-rootfs.tar"
 
 static char *
 default_initramfs (void)
@@ -45,6 +46,11 @@ guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_op
                                      : "build it with meson, or pass --initramfs FILE",
                        error))
     return FALSE;
+
+  /* The built-in container root lies beside the initramfs meson built
+   * (checked when a container asks for it). */
+  g_autofree char *dir = g_path_get_dirname (d->initramfs);
+  d->default_root = g_build_filename (dir, DEFAULT_ROOT_NAME, NULL);
 
   /* The builder records which kernel's modules it packed. */
   g_autofree char *release_file = NULL;

@@ -3,7 +3,8 @@
 
 #include "daemon.h"
 
-/* Fills d->initramfs, d->guest_release and d->kernel from the options or,
+/* Fills d->initramfs, d->guest_release, d->kernel and d->default_root
+ * (sandbox-rootfs.tar beside the initramfs) from the options or,
  * when not given, from the build tree next to this binary, the installed
  * libexec directory, and /boot/vmlinuz-<release of the initramfs>. Each
  * error says which file is missing and how to provide it. */

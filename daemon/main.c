@@ -257,6 +257,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->qemu, g_free);
   g_clear_pointer (&d->runtime_dir, g_free);
   g_clear_pointer (&d->state_dir, g_free);
+  g_clear_pointer (&d->default_root, g_free);
 }
 
 static void

@@ -406,9 +406,16 @@ containers_add (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     return;
   if (!container_request_wanted (params))
     {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
-                   "give the container a root: field \"rootfs\", \"bundle\" or \"image\"");
-      return;
+      /* No root given: the built-in busybox one. */
+      if (!g_file_test (d->default_root, G_FILE_TEST_IS_REGULAR))
+        {
+          g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION,
+                       "no root given, and the built-in root %s is missing (meson builds it "
+                       "with busybox-static)",
+                       d->default_root);
+          return;
+        }
+      json_object_set_string_member (params, "image", d->default_root);
     }
   char *id = g_strdup (sandbox_get_id (sb));
   if (!container_request_start (d, call, params, name, on_container_image, id, g_free, error))

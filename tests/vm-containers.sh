@@ -91,6 +91,10 @@ case "$out" in *"sleep 300"*) ok 1 "... is not seen from the second (pid namespa
 out=$("$C" exec pod -c c2 -- dd if=/dev/zero of=/big bs=1M count=8 2>&1)
 contains "$out" "No space left on device" "the writable layer is limited (--writable 4M)"
 contains "$("$C" ps pod)" "c2           exited" "ps shows which container each process ran in"
+is "$("$C" container add pod --name bb)" "bb" "container add without a root uses the built-in busybox root"
+is "$("$C" exec pod -c bb -- sh -c 'test -x /bin/busybox && test ! -e /marker-a && awk "BEGIN { print \"built-in\" }"')" "built-in" \
+  "... a busybox userland (meson's sandbox-rootfs.tar), none of the others' files"
+"$C" container rm pod bb >/dev/null
 "$C" exec pod -c nope -- true 2>"$TMP/err"
 contains "$(cat "$TMP/err")" 'sandbox pod has no container "nope"' "exec in an unknown container is refused by name"
 
