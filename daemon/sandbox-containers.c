@@ -93,34 +93,6 @@ sandbox_containers_to_json (Sandbox *sb, gboolean for_state)
   return a;
 }
 
-gboolean
-sandbox_container_restore (Sandbox *sb, JsonObject *o, GError **error)
-{
-  const char *name = NULL, *root = NULL, *image = NULL, *digest = NULL, *disk = NULL;
-  JsonObject *spec = NULL;
-  gint64 pid = 0;
-  if (!json_field_string (o, "name", TRUE, &name, error)
-      || !json_field_string (o, "root", TRUE, &root, error)
-      || !json_field_string (o, "image", TRUE, &image, error)
-      || !json_field_string (o, "digest", TRUE, &digest, error)
-      || !json_field_string (o, "disk_id", FALSE, &disk, error)
-      || !json_field_int (o, "pid", FALSE, 0, G_MAXINT32, &pid, error)
-      || !json_field_object (o, "spec", TRUE, &spec, error))
-    return FALSE;
-  SandboxContainer *c = g_new0 (SandboxContainer, 1);
-  c->sb = sb;
-  c->name = g_strdup (name);
-  c->spec = json_object_ref (spec);
-  c->root = g_strdup (root);
-  c->image = g_strdup (image);
-  c->digest = g_strdup (digest);
-  c->disk_id = g_strdup (disk);
-  c->init_pid = pid;
-  c->state = CONTAINER_RUNNING;
-  g_ptr_array_add (sb->containers, c);
-  return TRUE;
-}
-
 static SandboxContainer *
 container_new (Sandbox *sb, const SandboxContainerConfig *cfg)
 {
@@ -135,6 +107,29 @@ container_new (Sandbox *sb, const SandboxContainerConfig *cfg)
   c->state = CONTAINER_CREATING;
   g_ptr_array_add (sb->containers, c);
   return c;
+}
+
+gboolean
+sandbox_container_restore (Sandbox *sb, JsonObject *o, GError **error)
+{
+  const char *name = NULL, *root = NULL, *image = NULL, *digest = NULL, *disk = NULL;
+  JsonObject *spec = NULL;
+  gint64 pid = 0;
+  if (!json_field_string (o, "name", TRUE, &name, error)
+      || !json_field_string (o, "root", TRUE, &root, error)
+      || !json_field_string (o, "image", TRUE, &image, error)
+      || !json_field_string (o, "digest", TRUE, &digest, error)
+      || !json_field_string (o, "disk_id", FALSE, &disk, error)
+      || !json_field_int (o, "pid", FALSE, 0, G_MAXINT32, &pid, error)
+      || !json_field_object (o, "spec", TRUE, &spec, error))
+    return FALSE;
+  SandboxContainerConfig cfg
+      = { .name = name, .root = root, .image = image, .digest = digest, .spec = spec };
+  SandboxContainer *c = container_new (sb, &cfg);
+  c->disk_id = g_strdup (disk);
+  c->init_pid = pid;
+  c->state = CONTAINER_RUNNING;
+  return TRUE;
 }
 
 static void
