@@ -1,9 +1,46 @@
 #include "json-fields.h"
 
+#include <string.h>
+
 GQuark
 json_field_error_quark (void)
 {
   return g_quark_from_static_string ("json-field-error-quark");
+}
+
+gboolean
+json_text_check_depth (const char *text, gssize len, guint max_depth, GError **error)
+{
+  gsize n = len < 0 ? strlen (text) : (gsize) len;
+  guint depth = 0;
+  gboolean in_string = FALSE, escaped = FALSE;
+  for (gsize i = 0; i < n; i++)
+    {
+      char c = text[i];
+      if (in_string)
+        {
+          if (escaped)
+            escaped = FALSE;
+          else if (c == '\\')
+            escaped = TRUE;
+          else if (c == '"')
+            in_string = FALSE;
+        }
+      else if (c == '"')
+        in_string = TRUE;
+      else if (c == '[' || c == '{')
+        {
+          if (++depth > max_depth)
+            {
+              g_set_error (error, JSON_FIELD_ERROR, JSON_FIELD_ERROR_DEPTH,
+                           "arrays and objects nest deeper than %u levels", max_depth);
+              return FALSE;
+            }
+        }
+      else if ((c == ']' || c == '}') && depth > 0)
+        depth--;
+    }
+  return TRUE;
 }
 
 /* Returns the member, NULL if absent or null. */

@@ -17,7 +17,19 @@ typedef enum
   JSON_FIELD_ERROR_MISSING,
   JSON_FIELD_ERROR_TYPE,
   JSON_FIELD_ERROR_RANGE,
+  JSON_FIELD_ERROR_DEPTH,
 } JsonFieldError;
+
+/* How deep untrusted JSON may nest. json-glib parses recursively: a few
+ * hundred KB of "[[[[..." overflow the stack, so every reader of untrusted
+ * text (RPC, QMP, agent control frames, config.json, state.json) checks
+ * the depth before parsing. Nothing we read nests more than a few levels. */
+#define JSON_MAX_DEPTH 64
+
+/* FALSE with JSON_FIELD_ERROR_DEPTH when arrays and objects in @text
+ * (@len bytes, or NUL-terminated when -1) nest deeper than @max_depth.
+ * Only the nesting is looked at: the text may still be malformed. */
+gboolean json_text_check_depth (const char *text, gssize len, guint max_depth, GError **error);
 
 /* Each getter: TRUE and *out set when present and of the right type; TRUE
  * with *out untouched when absent (or null) and !required; FALSE with @error

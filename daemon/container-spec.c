@@ -2,6 +2,8 @@
  * understood or refused with its dotted path ("linux.seccomp"). */
 #include "container-spec.h"
 
+#include "json-fields.h"
+
 #include <gio/gio.h>
 #include <string.h>
 
@@ -389,6 +391,12 @@ container_spec_parse (const char *bundle, const char *text, gssize len, char **r
 {
   g_autoptr (JsonParser) parser = json_parser_new ();
   g_autoptr (GError) local = NULL;
+  if (!json_text_check_depth (text, len, JSON_MAX_DEPTH, &local))
+    {
+      g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_INVALID, "%s/config.json: %s",
+                   bundle, local->message);
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, text, len, &local))
     {
       /* json-glib names the text "<data>": name the file instead. */

@@ -256,7 +256,8 @@ sandbox_load (Daemon *daemon, const char *id, GError **error)
   if (!g_file_get_contents (path, &text, NULL, error))
     return NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, text, -1, error))
+  if (!json_text_check_depth (text, -1, JSON_MAX_DEPTH, error)
+      || !json_parser_load_from_data (parser, text, -1, error))
     {
       g_prefix_error (error, "%s: ", path);
       return NULL;

@@ -1,5 +1,7 @@
 #include "agent-protocol.h"
 
+#include "json-fields.h"
+
 #include <string.h>
 
 GQuark
@@ -176,7 +178,8 @@ agent_control_parse (const AgentFrame *frame, GError **error)
       g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "bad control frame: empty");
       return NULL;
     }
-  if (!json_parser_load_from_data (parser, (const char *) frame->payload, frame->length, &local))
+  if (!json_text_check_depth ((const char *) frame->payload, frame->length, JSON_MAX_DEPTH, &local)
+      || !json_parser_load_from_data (parser, (const char *) frame->payload, frame->length, &local))
     {
       g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "bad control frame: not JSON: %s",
                    local->message);

@@ -1,5 +1,7 @@
 #include "qmp-client.h"
 
+#include "json-fields.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib-unix.h>
@@ -488,7 +490,8 @@ handle_line (QmpClient *c, const char *line, gsize len, GError **error)
 {
   g_autoptr (JsonParser) parser = json_parser_new_immutable ();
   g_autoptr (GError) local = NULL;
-  if (!json_parser_load_from_data (parser, line, (gssize) len, &local))
+  if (!json_text_check_depth (line, (gssize) len, JSON_MAX_DEPTH, &local)
+      || !json_parser_load_from_data (parser, line, (gssize) len, &local))
     {
       g_set_error (error, QMP_ERROR, QMP_ERROR_PROTOCOL, "QMP sent malformed JSON: %s",
                    local->message);

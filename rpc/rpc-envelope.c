@@ -42,6 +42,11 @@ parse_object (const char *data, gsize len, const char *what, GError **error)
       invalid (error, NULL, "%s is not valid UTF-8", what);
       return NULL;
     }
+  if (!json_text_check_depth (data, (gssize) len, JSON_MAX_DEPTH, &local))
+    {
+      invalid (error, local, "%s is refused", what);
+      return NULL;
+    }
   if (!json_parser_load_from_data (parser, data, (gssize) len, &local))
     {
       invalid (error, local, "%s is not valid JSON", what);

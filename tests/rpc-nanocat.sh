@@ -31,6 +31,13 @@ contains "$out" 'field \"method\" is required' "a request without a method names
 out=$(call '{"id": "x", "method": "sandbox.v1.System.Ping"}')
 contains "$out" 'field \"id\" must be an integer' "a string id names the field and type"
 
+# 150,000 nested arrays once crashed sandboxd (json-glib's recursion).
+python3 -c 'print("{\"id\": 5, \"method\": \"sandbox.v1.System.Ping\", \"params\": {\"a\": " + "[" * 150000 + "]" * 150000 + "}}", end="")' >"$TMP/deep.json"
+out=$(nanocat --req --connect "$SANDBOXD_ADDRESS" -F "$TMP/deep.json" --ascii --recv-timeout 5 2>&1 | head -c 4000)
+contains "$out" 'nest deeper than 64 levels' "a request nested 150,000 deep is refused, naming why"
+out=$(call '{"id": 6, "method": "sandbox.v1.System.Ping", "params": {}}')
+contains "$out" '"code":"OK"' "... and sandboxd still answers"
+
 out=$(call '{"id": 3, "method": "sandbox.v1.Nope.Never"}')
 contains "$out" '"code":"UNIMPLEMENTED"' "an unknown method is UNIMPLEMENTED"
 contains "$out" 'sandbox.v1.Nope.Never' "... naming the method"

@@ -138,6 +138,25 @@ test_control_messages (void)
   expect_bad_control ("[1]", "not a JSON object");
   expect_bad_control ("{\"type\": 3}", "\"type\" missing or not a string");
   expect_bad_control ("{}", "\"type\" missing or not a string");
+
+  /* Nesting that would overflow json-glib's stack, within one frame. */
+  GString *deep = g_string_new ("{\"type\": \"x\", \"a\": ");
+  while (deep->len < AGENT_FRAME_MAX_PAYLOAD / 2 - 2)
+    g_string_append_c (deep, '[');
+  gsize opened = deep->len - strlen ("{\"type\": \"x\", \"a\": ");
+  for (gsize i = 0; i < opened; i++)
+    g_string_append_c (deep, ']');
+  g_string_append_c (deep, '}');
+  expect_bad_control (deep->str, "nest deeper than 64 levels");
+  g_string_free (deep, TRUE);
+  /* Nesting within the limit, and brackets inside strings, are fine. */
+  g_autoptr (GByteArray) ok = one_frame (
+      AGENT_FRAME_CONTROL, 0, 0, "{\"type\": \"x\", \"s\": \"[[[[\\\"{{\", \"a\": [[[{}]]]}");
+  g_autoptr (AgentDecoder) d2 = agent_decoder_new ();
+  agent_decoder_push (d2, ok->data, ok->len);
+  g_assert_true (agent_decoder_next (d2, &f, NULL));
+  g_autoptr (JsonObject) fine = agent_control_parse (&f, NULL);
+  g_assert_nonnull (fine);
 }
 
 int

@@ -100,6 +100,8 @@ test_refusals (void)
   expect_refused (NULL, CONTAINER_SPEC_ERROR_NOT_FOUND, "config.json");
   expect_refused ("{\"process\": {\"args\": [\"sh\"", CONTAINER_SPEC_ERROR_INVALID, "config.json");
   expect_refused ("[1, 2]", CONTAINER_SPEC_ERROR_INVALID, "not a JSON object");
+  g_autofree char *deep = g_strnfill (150000, '[');
+  expect_refused (deep, CONTAINER_SPEC_ERROR_INVALID, "nest deeper than 64 levels");
   expect_refused ("{" ROOT "}", CONTAINER_SPEC_ERROR_INVALID, "process is missing");
   expect_refused ("{" ROOT ", \"process\": {\"args\": \"sh\"}}", CONTAINER_SPEC_ERROR_INVALID,
                   "process.args");

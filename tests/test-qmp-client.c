@@ -402,6 +402,14 @@ test_bad_input (void)
   check_bad_input ("{\"surprise\": 1}\r\n", 17, QMP_ERROR_PROTOCOL, "unknown kind");
   check_bad_input ("{\"return\": {}, \"id\"", 19, QMP_ERROR_CLOSED, "in the middle of a message");
 
+  /* QMP lines are capped in length, but 200 KB of "[" would still
+   * overflow json-glib's stack without a depth check. */
+  gsize deep_len = 200000;
+  g_autofree char *deep = g_malloc (deep_len + 2);
+  memset (deep, '[', deep_len);
+  memcpy (deep + deep_len, "\r\n", 2);
+  check_bad_input (deep, deep_len + 2, QMP_ERROR_PROTOCOL, "nest deeper than 64 levels");
+
   gsize big = 2 * 1024 * 1024;
   g_autofree char *huge = g_malloc (big);
   memset (huge, 'x', big);

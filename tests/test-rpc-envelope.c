@@ -50,6 +50,16 @@ test_bad_requests (void)
   expect_invalid ("{\"id\": 1, \"method\": \"x\", \"deadline_ms\": -5}",
                   "field \"deadline_ms\" is -5", TRUE);
   expect_invalid ("{\"id\": 1, \"method\": \"\xff\"}", "not valid UTF-8", FALSE);
+
+  /* 150,000 nested arrays overflowed json-glib's stack (SIGSEGV). */
+  GString *deep = g_string_new ("{\"id\": 1, \"method\": \"x\", \"params\": {\"a\": ");
+  for (int i = 0; i < 150000; i++)
+    g_string_append_c (deep, '[');
+  for (int i = 0; i < 150000; i++)
+    g_string_append_c (deep, ']');
+  g_string_append (deep, "}}");
+  expect_invalid (deep->str, "nest deeper than 64 levels", FALSE);
+  g_string_free (deep, TRUE);
 }
 
 static void
