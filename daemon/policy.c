@@ -89,6 +89,10 @@ load_syscalls (const char *dir, const char *file, GArray **out, GError **error)
       int nr = seccomp_syscall_resolve_name (name);
       if (nr == __NR_SCMP_ERROR)
         return fail (error, "%s:%u: unknown system call \"%s\"", path, i + 1, name);
+      if (g_str_has_prefix (name, "io_uring_"))
+        return fail (error,
+                     "%s:%u: %s may not be allowed: io_uring runs operations seccomp never sees",
+                     path, i + 1, name);
       g_array_append_val (nrs, nr);
     }
   if (nrs->len == 0)

@@ -1,7 +1,14 @@
-/* Run under sandboxd's seccomp filter by test-jail: "allowed" makes only
- * calls on the allow-list and exits 0; "forbidden" then calls unshare,
- * which is not on it (exit 3 if that merely failed). libc only, so its
- * start-up needs nothing QEMU's does not. */
+/* Run under sandboxd's seccomp filter by test-jail: makes one system call
+ * and reports what became of it, as bubblewrap's try-syscall does. Exit
+ * status: 0 when the call reached the kernel and succeeded, else its
+ * errno (so EPERM from an "errno" filter is told from success); a "kill"
+ * filter kills it with SIGSYS instead. The call:
+ *   allowed   only calls on QEMU's allow-list (getpid)
+ *   unshare   unshare(0), not on the list (succeeds unfiltered)
+ *   io_uring  io_uring_setup, which the filter answers with ENOSYS
+ * libc only, so its start-up needs nothing QEMU's does not. */
+#include <errno.h>
+#include <linux/io_uring.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -12,10 +19,20 @@ main (int argc, char **argv)
 {
   printf ("pid %d\n", (int) getpid ());
   fflush (stdout);
-  if (argc > 1 && strcmp (argv[1], "forbidden") == 0)
+  const char *mode = argc > 1 ? argv[1] : "allowed";
+  long rc = 0;
+  if (strcmp (mode, "unshare") == 0)
+    rc = syscall (SYS_unshare, 0);
+  else if (strcmp (mode, "io_uring") == 0)
     {
-      syscall (SYS_unshare, 0);
-      return 3;
+      struct io_uring_params params;
+      memset (&params, 0, sizeof params);
+      rc = syscall (SYS_io_uring_setup, 4, &params);
     }
-  return 0;
+  else if (strcmp (mode, "allowed") != 0)
+    return 125;
+  if (rc >= 0)
+    return 0;
+  printf ("%s: errno %d (%s)\n", mode, errno, strerror (errno));
+  return errno;
 }
