@@ -35,6 +35,10 @@ typedef struct
   /* Output a process may have stored that no reader has read, per stream,
    * before the guest is told to hold it (0: no limit). */
   guint64 output_buffer_bytes;
+  /* Output one sandbox may store in all, its processes' streams together
+   * (0: no limit): at the quota the guest is told nothing more is stored,
+   * so its processes block once their windows are full. */
+  guint64 output_quota_bytes;
 
   /* State. */
   RpcServer *rpc;

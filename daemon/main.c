@@ -51,6 +51,15 @@ daemon_policy (Daemon *d, const char *name, GError **error)
       g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION, "%s", unmet);
       return NULL;
     }
+  const Policy *base = g_hash_table_lookup (d->policies, d->default_policy);
+  g_autofree char *weaker = base ? policy_weaker_than (p, base) : NULL;
+  if (weaker)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_PERMISSION_DENIED,
+                   "policy %s is less strict than sandboxd's default policy %s: %s", name,
+                   base->name, weaker);
+      return NULL;
+    }
   return p;
 }
 
@@ -289,6 +298,7 @@ main (int argc, char **argv)
   g_autofree char *policy_dir = NULL;
   g_autofree char *default_policy = NULL;
   gint output_buffer_mb = 8;
+  gint output_quota_mb = 1024;
 
   setlocale (LC_ALL, "");
   GOptionEntry entries[] = {
@@ -324,6 +334,10 @@ main (int argc, char **argv)
     { "output-buffer", 0, 0, G_OPTION_ARG_INT, &output_buffer_mb,
       "Unread output kept per process stream before the process is slowed down to its "
       "readers' pace (default 8; 0: no limit)",
+      "MiB" },
+    { "output-quota", 0, 0, G_OPTION_ARG_INT, &output_quota_mb,
+      "Output one sandbox may store, all its processes together; past it they block until the "
+      "sandbox is removed (default 1024; 0: no limit)",
       "MiB" },
     { "policy-dir", 0, 0, G_OPTION_ARG_FILENAME, &policy_dir,
       "Where the policies (NAME.json) are (default: the installed ones)", "DIR" },
@@ -371,9 +385,9 @@ main (int argc, char **argv)
       fprintf (stderr, "sandboxd: --idle-exit must not be negative\n");
       return 2;
     }
-  if (output_buffer_mb < 0)
+  if (output_buffer_mb < 0 || output_quota_mb < 0)
     {
-      fprintf (stderr, "sandboxd: --output-buffer must not be negative\n");
+      fprintf (stderr, "sandboxd: --output-buffer and --output-quota must not be negative\n");
       return 2;
     }
   if (boot_timeout <= 0)
@@ -397,6 +411,7 @@ main (int argc, char **argv)
   d.idle_exit_s = (guint) idle_exit;
   d.stop_on_exit = stop_on_exit;
   d.output_buffer_bytes = (guint64) output_buffer_mb * 1024 * 1024;
+  d.output_quota_bytes = (guint64) output_quota_mb * 1024 * 1024;
   d.default_policy = g_strdup (default_policy ? default_policy : "default");
   if (policy_dir == NULL)
     policy_dir = default_policy_dir ();

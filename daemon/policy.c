@@ -239,6 +239,55 @@ policy_load_dir (const char *dir, GError **error)
   return g_steal_pointer (&all);
 }
 
+static gboolean
+syscalls_within (GArray *calls, GArray *allowed)
+{
+  for (guint i = 0; i < calls->len; i++)
+    {
+      int nr = g_array_index (calls, int, i);
+      gboolean found = FALSE;
+      for (guint j = 0; j < allowed->len && !found; j++)
+        found = g_array_index (allowed, int, j) == nr;
+      if (!found)
+        return FALSE;
+    }
+  return TRUE;
+}
+
+char *
+policy_weaker_than (const Policy *p, const Policy *base)
+{
+  static const struct
+  {
+    int flag;
+    const char *name;
+  } ns[] = { { CLONE_NEWNS, "mount" },
+             { CLONE_NEWPID, "pid" },
+             { CLONE_NEWIPC, "ipc" },
+             { CLONE_NEWUTS, "uts" },
+             { CLONE_NEWNET, "net" } };
+  if (base->user && !p->user)
+    return g_strdup_printf ("QEMU would run as sandboxd's own user, not as %s", base->user);
+  for (gsize i = 0; i < G_N_ELEMENTS (ns); i++)
+    if ((base->namespaces & ns[i].flag) && !(p->namespaces & ns[i].flag))
+      return g_strdup_printf ("QEMU would share the host's %s namespace", ns[i].name);
+  if (base->private_root && !p->private_root)
+    return g_strdup ("QEMU would see the host's file system, not a private root");
+  if (base->seccomp_kill && !p->seccomp_kill)
+    return g_strdup ("a forbidden system call would fail instead of killing QEMU");
+  if (!syscalls_within (p->syscalls, base->syscalls))
+    return g_strdup ("its seccomp allow-list allows calls the default's does not");
+  if (base->qemu_sandbox && !p->qemu_sandbox)
+    return g_strdup ("QEMU's own -sandbox would be off");
+  if (base->memory_overhead_mb && !p->memory_overhead_mb)
+    return g_strdup ("QEMU would have no cgroup (memory, cpu and pids limits)");
+  if (p->memory_overhead_mb > base->memory_overhead_mb || p->pids > base->pids
+      || p->open_files > base->open_files || p->max_memory_mb > base->max_memory_mb
+      || p->max_cpus > base->max_cpus)
+    return g_strdup ("its limits are higher");
+  return NULL;
+}
+
 char *
 policy_unmet (const Policy *p)
 {

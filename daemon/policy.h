@@ -33,3 +33,8 @@ void policy_free (Policy *policy);
 /* What @policy cannot do when sandboxd is not root, for the start-up log;
  * NULL when it can all be applied. */
 char *policy_unmet (const Policy *policy);
+/* NULL when @policy confines QEMU at least as much as @base in every
+ * setting (user, namespaces, private root, seccomp, QEMU's -sandbox,
+ * cgroup, limits); else the first way it is weaker. A sandbox may choose
+ * only such a policy: tighten its daemon's default, never loosen it. */
+char *policy_weaker_than (const Policy *policy, const Policy *base);

@@ -89,6 +89,9 @@ struct Sandbox
   guint next_disk;
   GPtrArray *containers; /* SandboxContainer, the first is exec's default */
 
+  guint64 output_bytes; /* stored output of all its processes */
+  gboolean output_full; /* output_bytes reached the daemon's output quota */
+
   guint save_idle;   /* a save of state.json is due */
   gboolean resuming; /* reattached: the guest's replay has not ended yet */
 };

@@ -10,6 +10,13 @@
 /* The guest hears how far its output is stored every this many bytes
  * (its window, AGENT_STREAM_WINDOW, is larger), and at each exit. */
 #define ACK_STEP (64 * 1024)
+/* A guest that keeps to its windows stops within them of the output quota;
+ * one that stores this much past it is failed all the same. */
+#define OUTPUT_QUOTA_SLACK (32 * 1024 * 1024)
+/* WriteStdin bytes of one process the guest has not written yet: past this,
+ * a further WriteStdin is refused (the host's queue to a guest that does not
+ * read must not grow without bound). */
+#define STDIN_MAX_PENDING (4 * 1024 * 1024)
 
 static void on_output_read (gpointer data);
 
@@ -29,20 +36,24 @@ sandbox_process_new (Sandbox *sb, guint32 id, gboolean reopen, GError **error)
       sandbox_process_free (proc);
       return NULL;
     }
+  sb->output_bytes += output_log_size (proc->out) + output_log_size (proc->err);
   output_log_set_read_hook (proc->out, on_output_read, proc);
   output_log_set_read_hook (proc->err, on_output_read, proc);
   return proc;
 }
 
 /* How far the guest may be told its output is stored: all of it, unless
- * readers lag more than the daemon's output buffer behind (then the guest
- * holds the rest, and its process blocks once its window is full). */
+ * readers lag more than the daemon's output buffer behind, or the sandbox
+ * has stored its output quota (then the guest holds the rest, and its
+ * process blocks once its window is full). */
 static guint64
 ack_point (Sandbox *sb, OutputLog *log, guint64 acked, gboolean all)
 {
   guint64 size = output_log_size (log);
   guint64 limit = sb->daemon->output_buffer_bytes;
   if (!all && limit > 0 && output_log_unread (log) > limit)
+    return acked;
+  if (!all && sb->output_full)
     return acked;
   if (!all && size - acked < ACK_STEP)
     return acked;
@@ -378,6 +389,16 @@ sandbox_write_stdin (Sandbox *sb, RpcCall *call, guint32 process_id, const guint
   SandboxProcess *proc = running_process (sb, call, process_id, TRUE);
   if (proc == NULL)
     return;
+  if (proc->stdin_sent - proc->stdin_acked + len > STDIN_MAX_PENDING)
+    {
+      rpc_call_return_error (call, RPC_STATUS_RESOURCE_EXHAUSTED,
+                             "process %u of %s has %" G_GUINT64_FORMAT
+                             " bytes of stdin the guest has not written yet; at most %d may wait "
+                             "(wait for earlier WriteStdin calls to return)",
+                             proc->id, sb->name, proc->stdin_sent - proc->stdin_acked,
+                             STDIN_MAX_PENDING);
+      return;
+    }
   if (!agent_channel_send_data (sb->agent, AGENT_FRAME_STDIN, proc->id, data, len, FALSE, &error))
     {
       rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s: %s", sb->name,
@@ -576,7 +597,9 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       return;
     }
 
-  if (g_str_equal (type, "replay"))
+  if (g_str_equal (type, "replay") && !sb->resuming)
+    guest_protocol_error (sb, type, "a replay outside the start of a new session");
+  else if (g_str_equal (type, "replay"))
     process_replay (sb, proc, msg, pid, out_from, err_from);
   else if (g_str_equal (type, "stdin-ack"))
     stdin_acked (sb, proc, offset, closed);
@@ -637,10 +660,38 @@ sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, const gui
       return;
     }
   OutputLog *log = is_stderr ? proc->err : proc->out;
+  /* The agent may send at most its window past what it was told is
+   * stored; a guest that sends more ignores flow control (and would fill
+   * the host's disk). */
+  guint64 acked = is_stderr ? proc->err_acked : proc->out_acked;
+  if (output_log_size (log) + len > acked + AGENT_STREAM_WINDOW)
+    {
+      sandbox_fail (sb,
+                    "the guest agent ignored flow control: process %u's %s went %" G_GUINT64_FORMAT
+                    " bytes past what was acknowledged (its window is %d)",
+                    proc->id, is_stderr ? "stderr" : "stdout", output_log_size (log) + len - acked,
+                    AGENT_STREAM_WINDOW);
+      return;
+    }
+  guint64 quota = sb->daemon->output_quota_bytes;
+  if (quota > 0 && sb->output_bytes + len > quota + OUTPUT_QUOTA_SLACK)
+    {
+      sandbox_fail (sb, "the sandbox's output went past its quota of %" G_GUINT64_FORMAT " bytes",
+                    quota);
+      return;
+    }
   if (len > 0 && !output_log_append (log, bytes, len, &error))
     {
       sandbox_fail (sb, "%s", error->message);
       return;
+    }
+  sb->output_bytes += len;
+  if (quota > 0 && sb->output_bytes >= quota && !sb->output_full)
+    {
+      sb->output_full = TRUE;
+      g_message ("sandbox %s stored its output quota (%" G_GUINT64_FORMAT
+                 " bytes): its processes now block when their windows fill",
+                 sb->name, quota);
     }
   if (eof)
     output_log_close (log);

@@ -237,6 +237,9 @@ sandbox_to_json (Sandbox *sb)
   if (sb->pid > 0)
     json_object_set_int_member (o, "qemu_pid", sb->pid);
   json_object_set_string_member (o, "dir", sb->dir);
+  json_object_set_int_member (o, "output_bytes", (gint64) sb->output_bytes);
+  if (sb->output_full)
+    json_object_set_boolean_member (o, "output_quota_reached", TRUE);
   json_object_set_array_member (o, "disks", sandbox_disks_to_json (sb, FALSE));
   json_object_set_array_member (o, "containers", sandbox_containers_to_json (sb, FALSE));
   return o;

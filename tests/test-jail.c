@@ -24,6 +24,16 @@ test_shipped (void)
   Policy *def = g_hash_table_lookup (all, "default"), *strict = g_hash_table_lookup (all, "strict");
   g_assert_true (def->seccomp_kill && def->private_root && def->user && def->memory_overhead_mb);
   g_assert_cmpuint (strict->max_memory_mb, <, def->max_memory_mb);
+
+  /* A sandbox may only tighten the default: strict does, unprivileged
+   * (no user switch, namespaces, root or cgroup) would loosen it. */
+  Policy *unpriv = g_hash_table_lookup (all, "unprivileged");
+  g_assert_null (policy_weaker_than (def, def));
+  g_assert_null (policy_weaker_than (strict, def));
+  g_autofree char *why = policy_weaker_than (unpriv, def);
+  g_assert_cmpstr (why, ==, "QEMU would run as sandboxd's own user, not as sandboxd-qemu");
+  g_autofree char *loose = policy_weaker_than (def, strict);
+  g_assert_cmpstr (loose, ==, "its limits are higher");
 }
 
 /* Writes @json as bad.json next to a copy of the allow-list; the error

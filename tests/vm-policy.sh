@@ -57,6 +57,13 @@ is "$rc" 1 "more memory than the policy allows is refused"
 contains "$out" "PERMISSION_DENIED: policy strict allows at most memory_mb 1024" "... as PERMISSION_DENIED"
 out=$("$SANDBOXCTL" create --pids 100000 2>&1)
 contains "$out" "PERMISSION_DENIED" "a pids limit above the policy's is refused"
+# unprivileged would run QEMU as root in the host's namespaces: a policy
+# less strict than the daemon's default is never granted.
+before=$("$SANDBOXCTL" ls -q | wc -l)
+out=$("$SANDBOXCTL" create --name loose --policy unprivileged 2>&1); rc=$?
+is "$rc" 1 "a policy less strict than the default is refused"
+contains "$out" "PERMISSION_DENIED: policy unprivileged is less strict than sandboxd's default policy default: QEMU would run as sandboxd's own user" "... as PERMISSION_DENIED, saying how"
+is "$("$SANDBOXCTL" ls -q | wc -l)" "$before" "... and no sandbox was made"
 
 "$SANDBOXCTL" rm -f p >/dev/null; ok $? "rm of the sandbox"
 [ ! -e "$mem" ] && [ ! -e "$pids" ]; ok $? "... removes its cgroups"
