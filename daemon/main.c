@@ -13,7 +13,9 @@
 #include <locale.h>
 #include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -109,6 +111,40 @@ setup_policies (Daemon *d, const char *dir, GError **error)
   return TRUE;
 }
 
+/* What the daemon writes as root (sandbox dirs, state.json, whose qemu_pid
+ * it signals at restart) must be under directories only it can change: its
+ * own, writable by nobody else, reached through no symlink. A user who
+ * could swap "sb" for a link would have the daemon write elsewhere. */
+static gboolean
+check_private_dir (const char *dir, GError **error)
+{
+  struct stat st;
+  g_autofree char *real = realpath (dir, NULL);
+  const char *why = NULL;
+  if (lstat (dir, &st) < 0 || real == NULL)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "runtime dir %s: %s", dir,
+                   g_strerror (e));
+      return FALSE;
+    }
+  if (!g_str_equal (real, dir))
+    why = "its path goes through a symbolic link";
+  else if (!S_ISDIR (st.st_mode))
+    why = "it is not a directory";
+  else if (st.st_uid != geteuid ())
+    why = "it is owned by another user";
+  else if (st.st_mode & (S_IWGRP | S_IWOTH))
+    why = "it is writable by group or others";
+  if (why == NULL)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+               "runtime dir %s is not safe: %s (owner uid %u, mode %04o; it must be sandboxd's "
+               "own, writable by nobody else, with no symlink on the way)",
+               dir, why, (guint) st.st_uid, (guint) (st.st_mode & 07777));
+  return FALSE;
+}
+
 static gboolean
 prepare_runtime_dir (const char *dir, GError **error)
 {
@@ -130,7 +166,7 @@ prepare_runtime_dir (const char *dir, GError **error)
       return FALSE;
     }
   unlink (probe);
-  return TRUE;
+  return check_private_dir (dir, error) && check_private_dir (sb_dir, error);
 }
 
 static gboolean

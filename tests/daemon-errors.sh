@@ -28,6 +28,26 @@ out=$("$SANDBOXD" --runtime-dir "$long" 2>&1); rc=$?
 is "$rc" 1 "a runtime dir too long for its sockets is refused"
 contains "$out" "is too long" "... with the reason"
 
+# A runtime dir someone else could change is refused: the daemon writes
+# sandbox dirs and state.json there as root, and signals the pids it reads.
+mkdir -m 0777 "$TMP/open"
+out=$("$SANDBOXD" --runtime-dir "$TMP/open" --accel tcg 2>&1); rc=$?
+is "$rc" 1 "a runtime dir writable by others is refused"
+contains "$out" "runtime dir $TMP/open is not safe: it is writable by group or others (owner uid 0, mode 0777" "... saying why"
+mkdir -m 0700 "$TMP/theirs"; chown 65534 "$TMP/theirs"
+out=$("$SANDBOXD" --runtime-dir "$TMP/theirs" --accel tcg 2>&1); rc=$?
+is "$rc" 1 "a runtime dir owned by another user is refused"
+contains "$out" "it is owned by another user (owner uid 65534" "... saying why"
+mkdir -m 0700 "$TMP/real"; ln -s "$TMP/real" "$TMP/link"
+out=$("$SANDBOXD" --runtime-dir "$TMP/link" --accel tcg 2>&1); rc=$?
+is "$rc" 1 "a runtime dir reached through a symlink is refused"
+contains "$out" "its path goes through a symbolic link" "... saying why"
+mkdir -m 0700 "$TMP/swapped" "$TMP/elsewhere"; ln -s "$TMP/elsewhere" "$TMP/swapped/sb"
+out=$("$SANDBOXD" --runtime-dir "$TMP/swapped" --accel tcg 2>&1); rc=$?
+is "$rc" 1 "a runtime dir whose sb/ is a symlink is refused"
+contains "$out" "runtime dir $TMP/swapped/sb is not safe" "... naming it"
+[ -z "$(ls -A "$TMP/elsewhere")" ]; ok $? "... and nothing was written where the link points"
+
 out=$("$SANDBOXD" --runtime-dir "$TMP/a" --qemu no-such-qemu 2>&1); rc=$?
 is "$rc" 1 "a missing QEMU makes sandboxd exit 1"
 contains "$out" "QEMU no-such-qemu not found" "... and names it"
