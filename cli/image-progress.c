@@ -40,10 +40,9 @@ describe (CliImageProgress *p, JsonObject *ev, gboolean *ready)
         json_object_get_boolean_member_with_default (ev, "built", FALSE) ? "built" : "found",
         json_object_get_string_member_with_default (ev, "digest", "?"),
         json_object_get_int_member_with_default (ev, "build_ms", 0) / 1000.0);
-  if (g_str_equal (stage, "reading"))
-    return g_strdup_printf ("image of %s: reading the root: %" G_GINT64_FORMAT
-                            " files, %" G_GINT64_FORMAT " MiB so far",
-                            p->source, json_object_get_int_member_with_default (ev, "files", 0),
+  if (g_str_equal (stage, "hashing"))
+    return g_strdup_printf ("image of %s: checksumming the image: %" G_GINT64_FORMAT " MiB so far",
+                            p->source,
                             json_object_get_int_member_with_default (ev, "bytes", 0) >> 20);
   if (g_str_equal (stage, "unpacking"))
     return g_strdup_printf ("image of %s: unpacking the tarball", p->source);

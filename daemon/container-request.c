@@ -20,7 +20,9 @@ typedef struct
   Daemon *daemon;
   RpcCall *call;
   char *name;
-  char *source; /* as the request gave it (a bundle's directory, say) */
+  const char *given; /* "rootfs", "bundle" or "image" */
+  char *source;      /* as the request gave it (a bundle's directory, say) */
+  gint64 writable_mb;
   char *root;
   JsonObject *spec;
   ContainerReady ready;
@@ -35,7 +37,8 @@ request_free (Request *r)
   g_free (r->name);
   g_free (r->source);
   g_free (r->root);
-  json_object_unref (r->spec);
+  if (r->spec)
+    json_object_unref (r->spec);
   if (r->free_data)
     r->free_data (r->data);
   g_free (r);
@@ -108,6 +111,61 @@ spec_status (const GError *error)
              : RPC_STATUS_INVALID_ARGUMENT;
 }
 
+/* Everything that touches the paths the client named runs here, in a
+ * worker thread: a bundle's config.json or a root on a slow or hostile file
+ * system must not stall the main loop. */
+static void
+prepare_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
+{
+  Request *r = data;
+  g_autoptr (GError) local = NULL;
+  g_autofree char *root = NULL;
+  g_autoptr (JsonObject) spec = NULL;
+  if (g_str_equal (r->given, "bundle"))
+    spec = container_spec_from_bundle (r->source, &root, &local);
+  else
+    {
+      spec = container_spec_new_default ();
+      root = g_strdup (r->source);
+    }
+  if (spec && g_str_equal (r->given, "image") && !g_file_test (root, G_FILE_TEST_IS_REGULAR)
+      && g_file_test (root, G_FILE_TEST_EXISTS))
+    g_set_error (&local, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                 "image %s is not a tarball (a regular file)", root);
+  else if (spec && g_str_equal (r->given, "rootfs") && !g_file_test (root, G_FILE_TEST_IS_DIR)
+           && g_file_test (root, G_FILE_TEST_EXISTS))
+    g_set_error (&local, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "rootfs %s is not a directory",
+                 root);
+  if (local == NULL && spec && !image_cache_check_root (root, &local)
+      && g_str_equal (r->given, "bundle"))
+    g_prefix_error (&local, "config.json: root.path: ");
+  if (local)
+    {
+      g_task_return_new_error (task, RPC_ERROR, spec_status (local), "%s", local->message);
+      return;
+    }
+  if (r->writable_mb)
+    json_object_set_int_member (spec, "writable_mb", r->writable_mb);
+  r->root = g_steal_pointer (&root);
+  r->spec = g_steal_pointer (&spec);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+on_prepared (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Request *r = data;
+  g_autoptr (GError) error = NULL;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      rpc_call_return_gerror (r->call, error);
+      request_free (r);
+      return;
+    }
+  g_autofree char *cache = g_build_filename (r->daemon->state_dir, "images", NULL);
+  image_cache_get_async (cache, r->root, on_progress, on_image, r);
+}
+
 gboolean
 container_request_start (Daemon *d, RpcCall *call, JsonObject *params, const char *name,
                          ContainerReady ready, gpointer data, GDestroyNotify free_data,
@@ -140,46 +198,20 @@ container_request_start (Daemon *d, RpcCall *call, JsonObject *params, const cha
                    "field \"%s\": \"%s\" is not an absolute path", given, path);
       return FALSE;
     }
-  g_autoptr (GError) local = NULL;
-  g_autofree char *root = NULL;
-  g_autoptr (JsonObject) spec = NULL;
-  if (g_str_equal (given, "bundle"))
-    spec = container_spec_from_bundle (path, &root, &local);
-  else
-    {
-      spec = container_spec_new_default ();
-      root = g_strdup (path);
-    }
-  if (spec && g_str_equal (given, "image") && !g_file_test (root, G_FILE_TEST_IS_REGULAR)
-      && g_file_test (root, G_FILE_TEST_EXISTS))
-    g_set_error (&local, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                 "image %s is not a tarball (a regular file)", root);
-  else if (spec && g_str_equal (given, "rootfs") && !g_file_test (root, G_FILE_TEST_IS_DIR)
-           && g_file_test (root, G_FILE_TEST_EXISTS))
-    g_set_error (&local, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "rootfs %s is not a directory",
-                 root);
-  if (local == NULL && spec && !image_cache_check_root (root, &local)
-      && g_str_equal (given, "bundle"))
-    g_prefix_error (&local, "config.json: root.path: ");
-  if (local)
-    {
-      g_set_error (error, RPC_ERROR, spec_status (local), "%s", local->message);
-      return FALSE;
-    }
-  if (writable_mb)
-    json_object_set_int_member (spec, "writable_mb", writable_mb);
 
   Request *r = g_new0 (Request, 1);
   r->daemon = d;
   r->call = rpc_call_ref (call);
   r->name = g_strdup (name);
+  r->given = given; /* one of sources[] */
   r->source = g_strdup (path);
-  r->root = g_steal_pointer (&root);
-  r->spec = g_steal_pointer (&spec);
+  r->writable_mb = writable_mb;
   r->ready = ready;
   r->data = data;
   r->free_data = free_data;
-  g_autofree char *cache = g_build_filename (d->state_dir, "images", NULL);
-  image_cache_get_async (cache, r->root, on_progress, on_image, r);
+  GTask *task = g_task_new (NULL, NULL, on_prepared, r);
+  g_task_set_task_data (task, r, NULL);
+  g_task_run_in_thread (task, prepare_in_thread);
+  g_object_unref (task);
   return TRUE;
 }

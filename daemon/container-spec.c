@@ -4,8 +4,15 @@
 
 #include "json-fields.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* No config.json needs more; a larger one is refused before it is read. */
+#define CONFIG_MAX_BYTES (1024 * 1024)
 
 GQuark
 container_spec_error_quark (void)
@@ -424,6 +431,55 @@ container_spec_parse (const char *bundle, const char *text, gssize len, char **r
   return spec;
 }
 
+/* config.json as a client names it: a regular file, not a link (O_NOFOLLOW),
+ * opened without blocking (a FIFO would hang the reader), at most
+ * CONFIG_MAX_BYTES. */
+static char *
+read_config_file (const char *path, gsize *len, GError **error)
+{
+  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, CONTAINER_SPEC_ERROR,
+                   e == ENOENT ? CONTAINER_SPEC_ERROR_NOT_FOUND : CONTAINER_SPEC_ERROR_INVALID,
+                   "%s: %s", path,
+                   e == ELOOP ? "a symbolic link (refused: name the file itself)" : g_strerror (e));
+      return NULL;
+    }
+  struct stat st;
+  const char *why = NULL;
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+    why = "not a regular file";
+  else if (st.st_size > CONFIG_MAX_BYTES)
+    why = "larger than 1 MiB";
+  g_autofree char *text = why ? NULL : g_malloc (CONFIG_MAX_BYTES + 1);
+  gsize got = 0;
+  while (why == NULL && got <= CONFIG_MAX_BYTES)
+    {
+      ssize_t n = read (fd, text + got, CONFIG_MAX_BYTES + 1 - got);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        why = g_strerror (errno);
+      else if (n == 0)
+        break;
+      else
+        got += (gsize) n;
+    }
+  close (fd);
+  if (why == NULL && got > CONFIG_MAX_BYTES)
+    why = "larger than 1 MiB";
+  if (why)
+    {
+      g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_INVALID, "%s: %s", path, why);
+      return NULL;
+    }
+  text[got] = '\0';
+  *len = got;
+  return g_steal_pointer (&text);
+}
+
 JsonObject *
 container_spec_from_bundle (const char *bundle, char **root, GError **error)
 {
@@ -434,16 +490,9 @@ container_spec_from_bundle (const char *bundle, char **root, GError **error)
                    "bundle %s is not a directory", bundle);
       return NULL;
     }
-  g_autofree char *text = NULL;
   gsize len = 0;
-  g_autoptr (GError) local = NULL;
-  if (!g_file_get_contents (path, &text, &len, &local))
-    {
-      gboolean missing = g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT);
-      g_set_error (error, CONTAINER_SPEC_ERROR,
-                   missing ? CONTAINER_SPEC_ERROR_NOT_FOUND : CONTAINER_SPEC_ERROR_INVALID, "%s",
-                   local->message);
-      return NULL;
-    }
+  g_autofree char *text = read_config_file (path, &len, error);
+  if (text == NULL)
+    return NULL;
   return container_spec_parse (bundle, text, (gssize) len, root, error);
 }

@@ -25,7 +25,9 @@ typedef enum
   CONTAINER_SPEC_ERROR_NOT_FOUND,   /* the bundle, its config.json or its root is missing */
 } ContainerSpecError;
 
-/* Reads @bundle/config.json. *root is the root directory's host path. */
+/* Reads @bundle/config.json: a regular file (not a link, FIFO or device) of
+ * at most 1 MiB. *root is the root directory's host path. It may block on
+ * the file system: call it off the main loop. */
 JsonObject *container_spec_from_bundle (const char *bundle, char **root, GError **error);
 
 /* The same from @text, the content of @bundle's config.json. */

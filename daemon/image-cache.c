@@ -8,8 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* Part of every digest: a change of image format invalidates the cache. */
-#define FORMAT_TAG "sandboxd-image-1 erofs"
+/* Part of every fingerprint: a new way of building forgets what was built. */
+#define FORMAT_TAG "sandboxd-image-2 erofs"
 #define PROGRESS_INTERVAL_US (2 * G_USEC_PER_SEC)
 
 void
@@ -81,64 +81,84 @@ report (Job *job, const char *stage, guint64 files, guint64 bytes)
   g_main_context_invoke (g_task_get_context (job->task), deliver_report, r);
 }
 
-typedef struct
+/* SHA-256 by libcrypto: with the CPU's SHA instructions, 10x GLib's. */
+static EVP_MD_CTX *
+sha256_new (GError **error)
 {
-  Job *job;
-  EVP_MD_CTX *sum; /* SHA-256 by libcrypto: with the CPU's SHA instructions, 10x GLib's */
-  const char *root;
-  gboolean fingerprint; /* metadata only, times and inodes included */
-  guint64 files, bytes;
-  gint64 next_report;
-} Hasher;
-
-static void
-maybe_report (Hasher *h)
-{
-  if (h->fingerprint || g_get_monotonic_time () < h->next_report)
-    return;
-  g_message ("image of %s: read %" G_GUINT64_FORMAT " files, %" G_GUINT64_FORMAT " MiB so far",
-             h->root, h->files, h->bytes >> 20);
-  report (h->job, "reading", h->files, h->bytes);
-  h->next_report = g_get_monotonic_time () + PROGRESS_INTERVAL_US;
+  EVP_MD_CTX *sum = EVP_MD_CTX_new ();
+  if (sum == NULL || !EVP_DigestInit_ex (sum, EVP_sha256 (), NULL))
+    {
+      EVP_MD_CTX_free (sum);
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "libcrypto has no SHA-256");
+      return NULL;
+    }
+  return sum;
 }
 
-static gboolean
-hash_file (Hasher *h, const char *path, GError **error)
+static char *
+sha256_finish (EVP_MD_CTX *sum, GError **error)
 {
-  int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0)
+  guchar md[EVP_MAX_MD_SIZE];
+  unsigned md_len = 0;
+  gboolean ok = EVP_DigestFinal_ex (sum, md, &md_len);
+  EVP_MD_CTX_free (sum);
+  if (!ok)
     {
-      int e = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "read %s: %s", path,
-                   g_strerror (e));
-      return FALSE;
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "SHA-256 failed");
+      return NULL;
     }
-  guint8 buf[65536];
+  GString *hex = g_string_sized_new (2 * md_len);
+  for (unsigned i = 0; i < md_len; i++)
+    g_string_append_printf (hex, "%02x", md[i]);
+  return g_string_free (hex, FALSE);
+}
+
+static void
+sha256_add_string (EVP_MD_CTX *sum, const char *s)
+{
+  EVP_DigestUpdate (sum, (const guchar *) s, strlen (s) + 1);
+}
+
+/* The SHA-256 of the file at @fd: an image's name. Told as "hashing". */
+static char *
+hash_image (Job *job, int fd, const char *path, GError **error)
+{
+  EVP_MD_CTX *sum = sha256_new (error);
+  if (sum == NULL)
+    return NULL;
+  g_autofree guint8 *buf = g_malloc (1 << 20);
+  guint64 bytes = 0;
+  gint64 next_report = 0;
   ssize_t n;
-  while ((n = read (fd, buf, sizeof buf)) > 0)
+  while ((n = pread (fd, buf, 1 << 20, (off_t) bytes)) > 0)
     {
-      EVP_DigestUpdate (h->sum, buf, n);
-      h->bytes += (guint64) n;
-      maybe_report (h);
+      EVP_DigestUpdate (sum, buf, n);
+      bytes += (guint64) n;
+      if (g_get_monotonic_time () >= next_report)
+        {
+          report (job, "hashing", 0, bytes);
+          next_report = g_get_monotonic_time () + PROGRESS_INTERVAL_US;
+        }
     }
-  int e = errno;
-  close (fd);
   if (n < 0)
     {
+      int e = errno;
+      EVP_MD_CTX_free (sum);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "read %s: %s", path,
                    g_strerror (e));
-      return FALSE;
+      return NULL;
     }
-  return TRUE;
+  return sha256_finish (sum, error);
 }
 
 static char *
 stat_fingerprint (const struct stat *st)
 {
-  return g_strdup_printf (
-      "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %ld.%09ld %ld.%09ld %" G_GINT64_FORMAT,
-      (guint64) st->st_dev, (guint64) st->st_ino, (long) st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
-      (long) st->st_ctim.tv_sec, st->st_ctim.tv_nsec, (gint64) st->st_size);
+  return g_strdup_printf ("%o %u %u %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+                          " %ld.%09ld %ld.%09ld %" G_GINT64_FORMAT,
+                          st->st_mode, st->st_uid, st->st_gid, (guint64) st->st_dev,
+                          (guint64) st->st_ino, (long) st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+                          (long) st->st_ctim.tv_sec, st->st_ctim.tv_nsec, (gint64) st->st_size);
 }
 
 static int
@@ -147,12 +167,13 @@ compare_names (gconstpointer a, gconstpointer b)
   return strcmp (*(char *const *) a, *(char *const *) b);
 }
 
-/* Everything mkfs.erofs puts in the image: names, types, modes, owners,
- * contents, link targets, device numbers (not times), depth first in name
- * order. A fingerprint takes sizes, times and inodes instead of contents:
- * cheap, and it changes whenever a file is written (ctime). */
+/* A fingerprint of everything below @path: names, modes, owners, inodes,
+ * sizes, mtimes and ctimes, link targets, depth first in name order. Any
+ * write, chmod, chown, rename or replacement changes a ctime, and nobody
+ * but root can set a ctime back: equal fingerprints taken before and after
+ * a build mean the build read an unchanged root. */
 static gboolean
-hash_tree (Hasher *h, const char *path, const char *rel, GError **error)
+fingerprint_tree (EVP_MD_CTX *sum, const char *path, const char *rel, GError **error)
 {
   struct stat st;
   if (lstat (path, &st) < 0)
@@ -161,30 +182,15 @@ hash_tree (Hasher *h, const char *path, const char *rel, GError **error)
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", path, g_strerror (e));
       return FALSE;
     }
-  g_autofree char *meta = g_strdup_printf ("%o %u %u", st.st_mode, st.st_uid, st.st_gid);
-  EVP_DigestUpdate (h->sum, (const guchar *) rel, strlen (rel) + 1);
-  EVP_DigestUpdate (h->sum, (const guchar *) meta, strlen (meta) + 1);
-  h->files++;
-  maybe_report (h);
-  if (h->fingerprint)
-    {
-      g_autofree char *times = stat_fingerprint (&st);
-      EVP_DigestUpdate (h->sum, (const guchar *) times, strlen (times) + 1);
-    }
-  if (S_ISREG (st.st_mode))
-    return h->fingerprint || hash_file (h, path, error);
+  g_autofree char *meta = stat_fingerprint (&st);
+  sha256_add_string (sum, rel);
+  sha256_add_string (sum, meta);
   if (S_ISLNK (st.st_mode))
     {
       g_autofree char *target = g_file_read_link (path, error);
       if (target)
-        EVP_DigestUpdate (h->sum, (const guchar *) target, strlen (target) + 1);
+        sha256_add_string (sum, target);
       return target != NULL;
-    }
-  if (S_ISCHR (st.st_mode) || S_ISBLK (st.st_mode))
-    {
-      g_autofree char *dev = g_strdup_printf ("%" G_GUINT64_FORMAT, (guint64) st.st_rdev);
-      EVP_DigestUpdate (h->sum, (const guchar *) dev, strlen (dev) + 1);
-      return TRUE;
     }
   if (!S_ISDIR (st.st_mode))
     return TRUE;
@@ -200,75 +206,98 @@ hash_tree (Hasher *h, const char *path, const char *rel, GError **error)
     {
       g_autofree char *child = g_build_filename (path, names->pdata[i], NULL);
       g_autofree char *child_rel = g_build_filename (rel, names->pdata[i], NULL);
-      if (!hash_tree (h, child, child_rel, error))
+      if (!fingerprint_tree (sum, child, child_rel, error))
         return FALSE;
     }
   return TRUE;
 }
 
 static char *
-hash_root (Job *job, const char *root, gboolean is_tar, gboolean fingerprint, GError **error)
+root_fingerprint (const char *root, GError **error)
 {
-  Hasher h = {
-    job, EVP_MD_CTX_new (), root, fingerprint, 0, 0, g_get_monotonic_time () + PROGRESS_INTERVAL_US
-  };
-  if (h.sum == NULL || !EVP_DigestInit_ex (h.sum, EVP_sha256 (), NULL))
+  EVP_MD_CTX *sum = sha256_new (error);
+  if (sum == NULL)
+    return NULL;
+  sha256_add_string (sum, FORMAT_TAG);
+  if (!fingerprint_tree (sum, root, "/", error))
     {
-      EVP_MD_CTX_free (h.sum);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "libcrypto has no SHA-256");
+      EVP_MD_CTX_free (sum);
       return NULL;
     }
-  EVP_DigestUpdate (h.sum, (const guchar *) FORMAT_TAG, sizeof FORMAT_TAG);
-  EVP_DigestUpdate (h.sum, (const guchar *) (is_tar ? "tar" : "dir"), 4);
-  gboolean ok
-      = is_tar && !fingerprint ? hash_file (&h, root, error) : hash_tree (&h, root, "/", error);
-  guchar md[EVP_MAX_MD_SIZE];
-  unsigned md_len = 0;
-  if (ok && !EVP_DigestFinal_ex (h.sum, md, &md_len))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "SHA-256 of %s failed", root);
-      ok = FALSE;
-    }
-  EVP_MD_CTX_free (h.sum);
-  if (!ok)
-    return NULL;
-  GString *hex = g_string_sized_new (2 * md_len);
-  for (unsigned i = 0; i < md_len; i++)
-    g_string_append_printf (hex, "%02x", md[i]);
-  return g_string_free (hex, FALSE);
+  return sha256_finish (sum, error);
 }
 
 /* roots/<hash of the root's path> remembers "FINGERPRINT DIGEST": a root
- * unchanged since (same fingerprint) is not read again to know its digest. */
+ * unchanged since (same fingerprint) is not built again. */
 static char *
-memo_path (Job *job)
+memo_path (Job *job, const char *root)
 {
-  g_autofree char *key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, job->root, -1);
+  g_autofree char *key = g_compute_checksum_for_string (G_CHECKSUM_SHA256, root, -1);
   return g_build_filename (job->cache_dir, "roots", key, NULL);
 }
 
 static char *
-root_digest (Job *job, gboolean is_tar, GError **error)
+memo_lookup (Job *job, const char *root, const char *fingerprint)
 {
-  g_autofree char *fingerprint = hash_root (job, job->root, is_tar, TRUE, error);
-  if (fingerprint == NULL)
-    return NULL;
-  g_autofree char *memo = memo_path (job);
+  g_autofree char *memo = memo_path (job, root);
   g_autofree char *known = NULL;
-  if (g_file_get_contents (memo, &known, NULL, NULL))
-    {
-      g_auto (GStrv) parts = g_strsplit (g_strstrip (known), " ", 2);
-      if (g_strv_length (parts) == 2 && g_str_equal (parts[0], fingerprint)
-          && strlen (parts[1]) == 64)
-        return g_strdup (parts[1]);
-    }
-  report (job, "reading", 0, 0);
-  char *hex = hash_root (job, job->root, is_tar, FALSE, error);
+  if (!g_file_get_contents (memo, &known, NULL, NULL))
+    return NULL;
+  g_auto (GStrv) parts = g_strsplit (g_strstrip (known), " ", 2);
+  if (g_strv_length (parts) == 2 && g_str_equal (parts[0], fingerprint) && strlen (parts[1]) == 64)
+    return g_strdup (parts[1]);
+  return NULL;
+}
+
+static void
+memo_store (Job *job, const char *root, const char *fingerprint, const char *hex)
+{
+  g_autofree char *memo = memo_path (job, root);
   g_autofree char *dir = g_path_get_dirname (memo);
-  g_autofree char *line = hex ? g_strdup_printf ("%s %s\n", fingerprint, hex) : NULL;
-  if (hex && (g_mkdir_with_parents (dir, 0700) < 0 || !g_file_set_contents (memo, line, -1, NULL)))
-    g_warning ("image of %s: cannot remember its digest in %s", job->root, memo);
-  return hex;
+  g_autofree char *line = g_strdup_printf ("%s %s\n", fingerprint, hex);
+  if (g_mkdir_with_parents (dir, 0700) < 0 || !g_file_set_contents (memo, line, -1, NULL))
+    g_warning ("image of %s: cannot remember its digest in %s", root, memo);
+}
+
+/* Only what the daemon wrote itself is reused: a regular file, ours,
+ * writable by nobody else, with no second name (a hard link planted from
+ * elsewhere). Images are written to a temporary name, synced, then
+ * renamed, so one that exists is complete. */
+static gboolean
+entry_trusted (const char *path, struct stat *st)
+{
+  if (lstat (path, st) < 0)
+    return FALSE;
+  if (S_ISREG (st->st_mode) && st->st_uid == geteuid () && !(st->st_mode & (S_IWGRP | S_IWOTH))
+      && st->st_nlink == 1 && st->st_size > 0)
+    return TRUE;
+  g_warning ("image cache: %s is not one sandboxd wrote (owner %u, mode %04o, %u links): "
+             "replacing it",
+             path, (guint) st->st_uid, (guint) (st->st_mode & 07777), (guint) st->st_nlink);
+  return FALSE;
+}
+
+/* The cache holds what QEMUs get as disks: a directory only we can change. */
+static gboolean
+check_cache_dir (const char *dir, GError **error)
+{
+  struct stat st;
+  if (g_mkdir_with_parents (dir, 0700) < 0 || lstat (dir, &st) < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "create %s: %s", dir,
+                   g_strerror (e));
+      return FALSE;
+    }
+  if (!S_ISDIR (st.st_mode) || st.st_uid != geteuid () || (st.st_mode & (S_IWGRP | S_IWOTH)))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   "image cache %s is not safe: it must be sandboxd's own directory, writable by "
+                   "nobody else (owner %u, mode %04o)",
+                   dir, (guint) st.st_uid, (guint) (st.st_mode & 07777));
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
@@ -291,30 +320,33 @@ run (const char *const *argv, GError **error)
   return TRUE;
 }
 
-static gboolean
-build_image (Job *job, const char *cache_dir, const char *root, gboolean is_tar, const char *image,
-             GError **error)
+/* Builds the image of @root into a new temporary file of the cache, synced;
+ * returns its path. A fixed UUID and timestamp make the same tree give the
+ * same bytes, so identical roots share one image. */
+static char *
+build_image (Job *job, const char *root, gboolean is_tar, GError **error)
 {
   g_autofree char *mkfs_path = g_find_program_in_path ("mkfs.erofs");
   if (mkfs_path == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                    "mkfs.erofs is not installed (package erofs-utils): cannot build images");
-      return FALSE;
+      return NULL;
     }
-  g_autofree char *tmp_image = g_strdup_printf ("%s.tmp-%08x", image, g_random_int ());
+  g_autofree char *tmp_image
+      = g_strdup_printf ("%s/tmp-%08x.erofs", job->cache_dir, g_random_int ());
   g_autofree char *tree = NULL;
   const char *source = root;
   gboolean ok = TRUE;
   if (is_tar)
     {
-      tree = g_build_filename (cache_dir, "tmp-XXXXXX", NULL);
+      tree = g_build_filename (job->cache_dir, "tmp-XXXXXX", NULL);
       if (g_mkdtemp_full (tree, 0700) == NULL)
         {
           int e = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "mkdtemp in %s: %s", cache_dir,
-                       g_strerror (e));
-          return FALSE;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "mkdtemp in %s: %s",
+                       job->cache_dir, g_strerror (e));
+          return NULL;
         }
       report (job, "unpacking", 0, 0);
       const char *tar[] = { "tar", "-x", "--numeric-owner", "-f", root, "-C", tree, NULL };
@@ -322,23 +354,66 @@ build_image (Job *job, const char *cache_dir, const char *root, gboolean is_tar,
       source = tree;
     }
   report (job, "building", 0, 0);
-  const char *mkfs[] = { "mkfs.erofs", "-T0", "--quiet", tmp_image, source, NULL };
+  const char *mkfs[] = { "mkfs.erofs", "-T0",     "-U",   "00000000-0000-0000-0000-000000000000",
+                         "--quiet",    tmp_image, source, NULL };
   ok = ok && run (mkfs, error);
-  if (ok && g_rename (tmp_image, image) < 0)
-    {
-      int e = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "rename %s: %s", tmp_image,
-                   g_strerror (e));
-      ok = FALSE;
-    }
-  if (!ok)
-    g_unlink (tmp_image);
   if (tree)
     {
       const char *rm[] = { "rm", "-rf", "--one-file-system", tree, NULL };
       run (rm, NULL);
     }
-  return ok;
+  if (!ok)
+    {
+      g_unlink (tmp_image);
+      return NULL;
+    }
+  return g_steal_pointer (&tmp_image);
+}
+
+/* Builds @root, names the image by the SHA-256 of its own bytes, and keeps
+ * it unless an identical one is there. What the image holds is what its
+ * name says, whatever happened to the root meanwhile. */
+static ImageInfo *
+build_and_store (Job *job, const char *root, gboolean is_tar, GError **error)
+{
+  g_autofree char *tmp = build_image (job, root, is_tar, error);
+  if (tmp == NULL)
+    return NULL;
+  int fd = open (tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  g_autofree char *hex = NULL;
+  if (fd < 0 || fsync (fd) < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", tmp, g_strerror (e));
+    }
+  else
+    hex = hash_image (job, fd, tmp, error);
+  if (fd >= 0)
+    close (fd);
+  if (hex == NULL)
+    {
+      g_unlink (tmp);
+      return NULL;
+    }
+  ImageInfo *info = g_new0 (ImageInfo, 1);
+  info->digest = g_strdup_printf ("sha256:%s", hex);
+  g_autofree char *name = g_strdup_printf ("sha256-%s.erofs", hex);
+  info->path = g_build_filename (job->cache_dir, name, NULL);
+  struct stat st;
+  if (entry_trusted (info->path, &st))
+    g_unlink (tmp); /* the same bytes are there already (another root, the same content) */
+  else if (g_rename (tmp, info->path) < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "rename %s: %s", tmp,
+                   g_strerror (e));
+      g_unlink (tmp);
+      image_info_free (info);
+      return NULL;
+    }
+  else
+    info->built = TRUE;
+  return info;
 }
 
 static void
@@ -347,38 +422,55 @@ get_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   Job *job = data;
   GError *error = NULL;
   gint64 start = g_get_monotonic_time ();
-  gboolean is_tar = g_file_test (job->root, G_FILE_TEST_IS_REGULAR);
-  if (g_mkdir_with_parents (job->cache_dir, 0700) < 0)
+  /* The root as it is now, with no link on the way: its fingerprint then
+   * covers everything mkfs.erofs will read. */
+  g_autofree char *root = realpath (job->root, NULL);
+  if (root == NULL)
     {
       int e = errno;
-      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (e), "create %s: %s",
-                               job->cache_dir, g_strerror (e));
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (e), "root %s: %s",
+                               job->root, g_strerror (e));
       return;
     }
-  g_autofree char *hex = root_digest (job, is_tar, &error);
-  if (hex == NULL)
+  gboolean is_tar = g_file_test (root, G_FILE_TEST_IS_REGULAR);
+  g_autofree char *before = NULL;
+  if (!check_cache_dir (job->cache_dir, &error)
+      || (before = root_fingerprint (root, &error)) == NULL)
     {
+      g_prefix_error (&error, "image of %s: ", job->root);
       g_task_return_error (task, error);
       return;
     }
-  ImageInfo *info = g_new0 (ImageInfo, 1);
-  info->digest = g_strdup_printf ("sha256:%s", hex);
-  g_autofree char *name = g_strdup_printf ("sha256-%s.erofs", hex);
-  info->path = g_build_filename (job->cache_dir, name, NULL);
-  if (!g_file_test (info->path, G_FILE_TEST_EXISTS))
+  ImageInfo *info = NULL;
+  g_autofree char *known = memo_lookup (job, root, before);
+  struct stat st;
+  if (known)
     {
-      g_message ("image of %s: building %s", job->root, info->digest);
-      if (!build_image (job, job->cache_dir, job->root, is_tar, info->path, &error))
+      info = g_new0 (ImageInfo, 1);
+      info->digest = g_strdup_printf ("sha256:%s", known);
+      g_autofree char *name = g_strdup_printf ("sha256-%s.erofs", known);
+      info->path = g_build_filename (job->cache_dir, name, NULL);
+      if (!entry_trusted (info->path, &st))
+        g_clear_pointer (&info, image_info_free);
+    }
+  if (info == NULL)
+    {
+      g_message ("image of %s: building", job->root);
+      info = build_and_store (job, root, is_tar, &error);
+      if (info == NULL)
         {
-          image_info_free (info);
           g_prefix_error (&error, "image of %s: ", job->root);
           g_task_return_error (task, error);
           return;
         }
-      info->built = TRUE;
+      /* Remembered only if the root did not change while it was read. */
+      g_autofree char *after = root_fingerprint (root, NULL);
+      if (after && g_str_equal (before, after))
+        memo_store (job, root, before, info->digest + strlen ("sha256:"));
+      else
+        g_message ("image of %s: the root changed while it was built; not remembered", job->root);
     }
   info->build_ms = (g_get_monotonic_time () - start) / 1000;
-  struct stat st;
   if (stat (info->path, &st) == 0)
     info->bytes = (guint64) st.st_size;
   g_message ("image of %s: %s %s (%" G_GUINT64_FORMAT " KiB) in %" G_GINT64_FORMAT " ms", job->root,

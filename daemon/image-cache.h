@@ -1,9 +1,11 @@
 /* image-cache.h — containers' roots as read-only disk images.
  *
  * A root (a directory, or a tarball of one) becomes an EROFS image named by
- * the digest of its content: DIR/sha256-<hex>.erofs. A root already built
- * is not built again, whichever sandbox asks; building runs in a worker
- * thread, never in the main loop. docs/containers.md says why EROFS.
+ * the SHA-256 of the image's own bytes: DIR/sha256-<hex>.erofs. Identical
+ * roots give identical images, so one file serves them all; a root left
+ * untouched since its last build (a metadata fingerprint, taken before and
+ * after that build) is not built again. Building runs in a worker thread,
+ * never in the main loop. docs/containers.md says why EROFS.
  */
 #pragma once
 
@@ -12,7 +14,7 @@
 typedef struct
 {
   char *path;     /* the image */
-  char *digest;   /* "sha256:<hex>" of the root's content */
+  char *digest;   /* "sha256:<hex>" of the image */
   gboolean built; /* by this call; FALSE: it was in the cache */
   gint64 build_ms;
   guint64 bytes; /* the image's size */
@@ -26,8 +28,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (ImageInfo, image_info_free)
 gboolean image_cache_check_root (const char *root, GError **error);
 
 /* Where a build is, told in the caller's main context: @stage is
- * "reading" (at the start, then every 2 s, with the files and bytes read so
- * far), "unpacking" (a tarball) or "building" (mkfs.erofs runs). */
+ * "unpacking" (a tarball), "building" (mkfs.erofs runs) or "hashing" (the
+ * image, at the start and every 2 s, with the bytes read so far). */
 typedef void (*ImageProgress) (const char *stage, guint64 files, guint64 bytes, gpointer data);
 
 /* Finds or builds the image of @root in @cache_dir (made if missing);

@@ -38,6 +38,18 @@ contains "$out" 'nest deeper than 64 levels' "a request nested 150,000 deep is r
 out=$(call '{"id": 6, "method": "sandbox.v1.System.Ping", "params": {}}')
 contains "$out" '"code":"OK"' "... and sandboxd still answers"
 
+# Files a client names are read off the main loop, and only if they are
+# regular files: a FIFO as config.json once froze sandboxd.
+mkdir -p "$TMP/fifo/rootfs" "$TMP/linked/rootfs"
+mkfifo "$TMP/fifo/config.json"
+out=$(call "{\"id\": 8, \"method\": \"sandbox.v1.Sandboxes.Create\", \"params\": {\"bundle\": \"$TMP/fifo\"}}")
+contains "$out" "config.json: not a regular file" "a FIFO as config.json is refused at once"
+echo '{}' >"$TMP/elsewhere.json"; ln -s "$TMP/elsewhere.json" "$TMP/linked/config.json"
+out=$(call "{\"id\": 9, \"method\": \"sandbox.v1.Sandboxes.Create\", \"params\": {\"bundle\": \"$TMP/linked\"}}")
+contains "$out" "config.json: a symbolic link" "a config.json that is a symlink is refused"
+out=$(call '{"id": 10, "method": "sandbox.v1.System.Ping", "params": {}}')
+contains "$out" '"code":"OK"' "... and sandboxd still answers"
+
 out=$(call '{"id": 3, "method": "sandbox.v1.Nope.Never"}')
 contains "$out" '"code":"UNIMPLEMENTED"' "an unknown method is UNIMPLEMENTED"
 contains "$out" 'sandbox.v1.Nope.Never' "... naming the method"

@@ -147,12 +147,26 @@ test_refusals (void)
 /* ---- images ---- */
 
 static GMainLoop *loop;
-static guint readings; /* "reading" reports: the root's contents were read */
+static guint readings;  /* "building" reports: the root's contents were read */
+static char *swap_file; /* written when a build starts: the root changes under it */
 
 static void
 on_progress (const char *stage, guint64 files, guint64 bytes, gpointer data)
 {
-  readings += g_str_equal (stage, "reading");
+  readings += g_str_equal (stage, "building");
+  if (swap_file && g_str_equal (stage, "building"))
+    g_assert_true (g_file_set_contents (swap_file, "evil\n", -1, NULL));
+}
+
+/* The SHA-256 of @path's bytes, as "sha256:<hex>". */
+static char *
+file_digest (const char *path)
+{
+  g_autofree char *data = NULL;
+  gsize len = 0;
+  g_assert_true (g_file_get_contents (path, &data, &len, NULL));
+  g_autofree char *hex = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (guchar *) data, len);
+  return g_strdup_printf ("sha256:%s", hex);
 }
 
 static void
@@ -162,6 +176,15 @@ on_image (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (GError) error = NULL;
   *out = image_cache_get_finish (result, &error);
   g_assert_no_error (error);
+  g_main_loop_quit (loop);
+}
+
+static void
+on_image_error (GObject *source, GAsyncResult *result, gpointer data)
+{
+  GError **error = data;
+  g_autoptr (ImageInfo) info = image_cache_get_finish (result, error);
+  g_assert_null (info);
   g_main_loop_quit (loop);
 }
 
@@ -202,6 +225,9 @@ test_image_cache (void)
   g_autoptr (ImageInfo) first = get_image (cache, root);
   g_assert_true (first->built);
   g_assert_cmpuint (readings, >, 0);
+  /* An image is named by what it holds: its own bytes. */
+  g_autofree char *first_bytes = file_digest (first->path);
+  g_assert_cmpstr (first_bytes, ==, first->digest);
   /* Untouched since: known by its fingerprint, its contents not read again. */
   readings = 0;
   g_autoptr (ImageInfo) untouched = get_image (cache, root);
@@ -229,21 +255,61 @@ test_image_cache (void)
   g_autoptr (ImageInfo) moded = get_image (cache, root);
   g_assert_cmpstr (moded->digest, !=, changed->digest);
 
-  /* A tarball of the root: built once, then found by its digest. */
+  /* A tarball (of another tree): built once, then found by its digest. */
   g_autofree char *tar = g_build_filename (tmp, "root.tar", NULL);
-  g_autofree char *cmd = g_strdup_printf ("tar -C '%s' -cf '%s' .", root, tar);
+  g_autofree char *cmd = g_strdup_printf ("tar -C '%s' -cf '%s' .", sub, tar);
   g_assert_cmpint (system (cmd), ==, 0);
   g_autoptr (ImageInfo) from_tar = get_image (cache, tar);
   g_assert_true (from_tar->built);
   g_autoptr (ImageInfo) tar_again = get_image (cache, tar);
   g_assert_false (tar_again->built);
   g_assert_cmpstr (tar_again->digest, ==, from_tar->digest);
+  /* Poisoning: the root is swapped while it is built (as the build starts).
+   * Whatever the image holds, its name says it, and the root is not
+   * remembered; a later request for the genuine content gets an image of
+   * that content, never the one built from the swapped root. */
+  write_file (root, "marker", "genuine\n");
+  g_autofree char *clean_root = g_build_filename (tmp, "clean", NULL);
+  g_autofree char *copy = g_strdup_printf ("cp -a '%s' '%s'", root, clean_root);
+  g_assert_cmpint (system (copy), ==, 0);
+  g_autofree char *clean_cache = g_build_filename (tmp, "clean-cache", NULL);
+  g_autoptr (ImageInfo) genuine = get_image (clean_cache, clean_root);
+  swap_file = g_build_filename (root, "marker", NULL);
+  g_autoptr (ImageInfo) raced = get_image (cache, root);
+  g_clear_pointer (&swap_file, g_free);
+  g_autofree char *raced_bytes = file_digest (raced->path);
+  g_assert_cmpstr (raced_bytes, ==, raced->digest);
+  write_file (root, "marker", "genuine\n");
+  readings = 0;
+  g_autoptr (ImageInfo) later = get_image (cache, root);
+  g_assert_cmpuint (readings, >, 0); /* not taken from the memo of the raced build */
+  g_autofree char *later_bytes = file_digest (later->path);
+  g_assert_cmpstr (later_bytes, ==, genuine->digest);
+  g_assert_cmpstr (later->digest, ==, genuine->digest);
+
+  /* An entry sandboxd did not write (another owner's, or writable by
+   * others) is not trusted: it is built again over it. */
+  g_assert_true (g_file_set_contents (later->path, "planted", -1, NULL));
+  g_assert_cmpint (g_chmod (later->path, 0666), ==, 0);
+  g_autoptr (ImageInfo) replanted = get_image (cache, root);
+  g_assert_true (replanted->built);
+  g_autofree char *replanted_bytes = file_digest (replanted->path);
+  g_assert_cmpstr (replanted_bytes, ==, genuine->digest);
+
   /* Nothing half-made is left in the cache: images, and what roots were. */
   g_autoptr (GDir) d = g_dir_open (cache, 0, NULL);
   const char *ent;
   while ((ent = g_dir_read_name (d)) != NULL)
     g_assert_true ((g_str_has_prefix (ent, "sha256-") && g_str_has_suffix (ent, ".erofs"))
                    || g_str_equal (ent, "roots"));
+
+  /* A cache directory others can write to is refused. */
+  g_assert_cmpint (g_chmod (cache, 0777), ==, 0);
+  g_autoptr (GError) cache_error = NULL;
+  image_cache_get_async (cache, root, NULL, on_image_error, &cache_error);
+  g_main_loop_run (loop);
+  g_assert_error (cache_error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
+  g_assert_nonnull (strstr (cache_error->message, "is not safe"));
 
   g_autoptr (GError) error = NULL;
   g_autofree char *missing = g_build_filename (tmp, "nope", NULL);
