@@ -38,7 +38,7 @@ qemu_build_argv (const Daemon *d, const QemuConfig *cfg)
   GPtrArray *a = g_ptr_array_new ();
   g_autofree char *qmp = g_build_filename (cfg->dir, QEMU_QMP_SOCKET, NULL);
   g_autofree char *agent = g_build_filename (cfg->dir, QEMU_AGENT_SOCKET, NULL);
-  g_autofree char *console = g_build_filename (cfg->dir, QEMU_CONSOLE_LOG, NULL);
+  g_autofree char *console = g_build_filename (cfg->dir, QEMU_CONSOLE_SOCKET, NULL);
   gboolean kvm = d->accel == ACCEL_KVM;
 
   /* pit/pic/rtc: without them a TCG guest can wait for a timer forever. */
@@ -69,8 +69,10 @@ qemu_build_argv (const Daemon *d, const QemuConfig *cfg)
   add (a, "-append", NULL);
   addf (a, "console=ttyS0 quiet panic=-1%s sandboxd.hostname=%s", tsc, cfg->hostname);
 
+  /* The daemon reads the console and keeps it (capped) where QEMU cannot
+   * write; unread while no daemon is connected, it is dropped. */
   add (a, "-chardev", NULL);
-  addf (a, "file,id=console,path=%s", console);
+  addf (a, "socket,id=console,path=%s,server=on,wait=off", console);
   add (a, "-serial", "chardev:console", "-qmp", NULL);
   addf (a, "unix:%s,server=on,wait=off", qmp);
 
@@ -224,16 +226,4 @@ qemu_spawn (const Daemon *daemon, const QemuConfig *config, GPid *pid, GError **
   gboolean ok = spawn_jailed (daemon, config, log_fd, pid, error);
   close (log_fd);
   return ok;
-}
-
-char *
-qemu_file_tail (const char *path, gsize max_bytes)
-{
-  g_autofree char *contents = NULL;
-  gsize len = 0;
-  if (!g_file_get_contents (path, &contents, &len, NULL))
-    return g_strdup ("");
-  const char *start = contents + (len > max_bytes ? len - max_bytes : 0);
-  g_autofree char *valid = g_utf8_make_valid (start, -1);
-  return g_strdup (g_strstrip (valid));
 }

@@ -28,7 +28,10 @@ typedef struct
 #define QEMU_DIR "qemu"
 #define QEMU_QMP_SOCKET "qemu/qmp.sock"
 #define QEMU_AGENT_SOCKET "qemu/agent.sock"
-#define QEMU_CONSOLE_LOG "qemu/console.log"
+#define QEMU_CONSOLE_SOCKET "qemu/console.sock"
+/* The daemon's copy of the guest console (console-log.h), and its cap. */
+#define SANDBOX_CONSOLE_LOG "console.log"
+#define SANDBOX_CONSOLE_MAX_BYTES (1024 * 1024)
 #define QEMU_LOG "qemu.log"
 #define QEMU_JAIL_ROOT "root"
 /* The virtio-scsi controller's bus, where disks are hot-plugged. */
@@ -41,6 +44,3 @@ GStrv qemu_build_argv (const Daemon *daemon, const QemuConfig *config);
  * config->policy (jail.h) in its own cgroup. The caller watches the pid
  * (g_child_watch_add) and so reaps it. */
 gboolean qemu_spawn (const Daemon *daemon, const QemuConfig *config, GPid *pid, GError **error);
-
-/* The last @max_bytes of @path as text, "" if unreadable. */
-char *qemu_file_tail (const char *path, gsize max_bytes);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "agent-channel.h"
+#include "console-log.h"
 #include "output-log.h"
 #include "qmp-client.h"
 #include "sandbox.h"
@@ -73,6 +74,7 @@ struct Sandbox
   char *grace_reason;
   QmpClient *qmp;
   AgentChannel *agent;
+  ConsoleLog *console;
 
   GList *start_calls;  /* Create calls waiting for the boot */
   GList *delete_calls; /* Delete calls waiting for QEMU to go */

@@ -126,6 +126,7 @@ release_channels (Sandbox *sb)
 {
   g_clear_pointer (&sb->qmp, qmp_client_free);
   g_clear_pointer (&sb->agent, agent_channel_free);
+  g_clear_pointer (&sb->console, console_log_free);
 }
 
 static gboolean
@@ -275,8 +276,8 @@ static void stop_escalate (Sandbox *sb);
 static char *
 console_tail (Sandbox *sb)
 {
-  g_autofree char *path = g_build_filename (sb->dir, QEMU_CONSOLE_LOG, NULL);
-  g_autofree char *tail = qemu_file_tail (path, CONSOLE_TAIL_BYTES);
+  g_autofree char *path = g_build_filename (sb->dir, SANDBOX_CONSOLE_LOG, NULL);
+  g_autofree char *tail = log_file_tail (path, CONSOLE_TAIL_BYTES);
   return *tail ? g_strdup_printf ("\n--- guest console (last lines) ---\n%s", tail)
                : g_strdup ("\n(the guest console is empty)");
 }
@@ -394,7 +395,7 @@ finish_delete (Sandbox *sb)
 static void
 remove_sockets (Sandbox *sb)
 {
-  const char *names[] = { QEMU_QMP_SOCKET, QEMU_AGENT_SOCKET };
+  const char *names[] = { QEMU_QMP_SOCKET, QEMU_AGENT_SOCKET, QEMU_CONSOLE_SOCKET };
   for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *path = g_build_filename (sb->dir, names[i], NULL);
@@ -427,6 +428,8 @@ sandbox_qemu_exited (Sandbox *sb, int status)
   sb->qemu_start_time = 0;
   if (sb->agent)
     agent_channel_drain (sb->agent);
+  if (sb->console)
+    console_log_drain (sb->console);
   g_hash_table_remove_all (sb->disks); /* they went with QEMU */
   remove_sockets (sb);
   sandbox_remove_cgroup (sb);
@@ -449,7 +452,7 @@ sandbox_qemu_exited (Sandbox *sb, int status)
       return;
     }
   g_autofree char *log_path = g_build_filename (sb->dir, QEMU_LOG, NULL);
-  g_autofree char *log_tail = qemu_file_tail (log_path, 600);
+  g_autofree char *log_tail = log_file_tail (log_path, 600);
   g_autofree char *tail = console_tail (sb);
   g_autofree char *how = status < 0 ? g_strdup ("status unknown: an earlier sandboxd started it")
                          : WIFSIGNALED (status)
@@ -678,6 +681,10 @@ sandbox_connect (Sandbox *sb)
 
   g_autofree char *agent_path = g_build_filename (sb->dir, QEMU_AGENT_SOCKET, NULL);
   sb->agent = agent_channel_new (agent_path, CONNECT_TIMEOUT_MS, &agent_callbacks, sb);
+
+  g_autofree char *console_socket = g_build_filename (sb->dir, QEMU_CONSOLE_SOCKET, NULL);
+  g_autofree char *console_log = g_build_filename (sb->dir, SANDBOX_CONSOLE_LOG, NULL);
+  sb->console = console_log_new (console_socket, console_log, SANDBOX_CONSOLE_MAX_BYTES);
 }
 
 static void on_quit_reply (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data);

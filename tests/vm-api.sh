@@ -101,4 +101,17 @@ is "${COMPREPLY[*]}" "stop stats" "completion: 'st' offers stop and stats"
 COMP_WORDS=(sandboxctl stop comp); COMP_CWORD=2; _sandboxctl
 contains "${COMPREPLY[*]}" "compl-test" "completion: stop offers sandbox names"
 
+# The guest's console is the daemon's copy, capped: a guest printing 3 MB
+# to it leaves at most 1 MiB + its rotated 1 MiB on the host, and QEMU's
+# own directory has no console file it could point elsewhere.
+"$C" exec compl-test -- sh -c 'head -c 3000000 /dev/zero | tr "\0" x >/dev/console; echo console-end >/dev/console'
+sbdir=$TMP/d/sb/$("$C" ls -q)
+for _ in $(seq 100); do grep -q console-end "$sbdir/console.log" 2>/dev/null && break; sleep 0.1; done
+grep -q console-end "$sbdir/console.log"; ok $? "the guest console reaches the daemon's log (sb/ID/console.log)"
+total=$(cat "$sbdir"/console.log* | wc -c)
+[ "$total" -le $((2 * 1024 * 1024)) ] && [ -f "$sbdir/console.log.1" ]
+ok $? "... capped: 3 MB printed, $total bytes kept (rotated once at 1 MiB)"
+is "$(stat -c %U "$sbdir/console.log")" root "... in a file QEMU's user does not own"
+[ ! -e "$sbdir/qemu/console.log" ]; ok $? "... and no console file in QEMU's writable directory"
+
 tap_done

@@ -25,7 +25,7 @@ is "$rc" 0 "inspect of a stopped sandbox exits 0"
 contains "$json" '"state" : "stopped"' 'inspect shows "state": "stopped"'
 case "$json" in *qemu_pid*) ok 1 "... and no QEMU pid" ;; *) ok 0 "... and no QEMU pid" ;; esac
 is "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" 0 "no QEMU process is left"
-grep -q "shutting down: power button" "$TMP"/d/sb/*/qemu/console.log
+grep -q "shutting down: power button" "$TMP"/d/sb/*/console.log
 ok $? "the guest powered off through its power button (console says so)"
 
 out=$("$SANDBOXCTL" stop s1); rc=$?

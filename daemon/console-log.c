@@ -1,0 +1,185 @@
+#include "console-log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#define CONNECT_RETRY_MS 20
+#define CONNECT_TIMEOUT_US (30 * G_USEC_PER_SEC)
+
+struct ConsoleLog
+{
+  char *socket_path;
+  char *log_path;
+  guint64 max_bytes;
+  guint64 size; /* of the current log file */
+  int sock;
+  int log_fd;
+  gint64 deadline;
+  guint connect_src;
+  guint in_src;
+};
+
+static int
+open_log (const char *path, gboolean truncate)
+{
+  return open (path,
+               O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC | (truncate ? O_TRUNC : 0),
+               0600);
+}
+
+static void
+stop_reading (ConsoleLog *c)
+{
+  g_clear_handle_id (&c->connect_src, g_source_remove);
+  g_clear_handle_id (&c->in_src, g_source_remove);
+  if (c->sock >= 0)
+    close (c->sock);
+  c->sock = -1;
+}
+
+/* The file is full: it becomes LOG.1 (the one before is dropped). */
+static void
+rotate (ConsoleLog *c)
+{
+  g_autofree char *old = g_strconcat (c->log_path, ".1", NULL);
+  close (c->log_fd);
+  if (g_rename (c->log_path, old) < 0)
+    g_warning ("console log %s: rename: %s", c->log_path, g_strerror (errno));
+  c->log_fd = open_log (c->log_path, TRUE);
+  c->size = 0;
+}
+
+/* FALSE once nothing more will come (EOF, error), or for now (EAGAIN). */
+static gboolean
+read_once (ConsoleLog *c)
+{
+  char buf[16384];
+  ssize_t n = recv (c->sock, buf, sizeof buf, 0);
+  if (n < 0 && errno == EINTR)
+    return TRUE;
+  if (n < 0 && errno == EAGAIN)
+    return FALSE;
+  if (n <= 0)
+    {
+      stop_reading (c);
+      return FALSE;
+    }
+  if (c->log_fd >= 0 && write (c->log_fd, buf, (size_t) n) == n)
+    c->size += (guint64) n;
+  if (c->size >= c->max_bytes)
+    rotate (c);
+  return TRUE;
+}
+
+static gboolean
+on_readable (int fd, GIOCondition cond, gpointer data)
+{
+  ConsoleLog *c = data;
+  read_once (c);
+  return c->sock >= 0 ? G_SOURCE_CONTINUE : (c->in_src = 0, G_SOURCE_REMOVE);
+}
+
+static gboolean
+try_connect (gpointer data)
+{
+  ConsoleLog *c = data;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  g_strlcpy (addr.sun_path, c->socket_path, sizeof addr.sun_path);
+  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+    {
+      c->sock = fd;
+      c->connect_src = 0;
+      c->in_src = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
+      return G_SOURCE_REMOVE;
+    }
+  if (fd >= 0)
+    close (fd);
+  if (g_get_monotonic_time () < c->deadline)
+    return G_SOURCE_CONTINUE;
+  g_message ("console %s: not reachable; the guest's console is not kept", c->socket_path);
+  c->connect_src = 0;
+  return G_SOURCE_REMOVE;
+}
+
+ConsoleLog *
+console_log_new (const char *socket_path, const char *log_path, guint64 max_bytes)
+{
+  ConsoleLog *c = g_new0 (ConsoleLog, 1);
+  c->socket_path = g_strdup (socket_path);
+  c->log_path = g_strdup (log_path);
+  c->max_bytes = max_bytes;
+  c->sock = -1;
+  c->log_fd = open_log (log_path, FALSE);
+  struct stat st;
+  if (c->log_fd < 0 || fstat (c->log_fd, &st) < 0 || !S_ISREG (st.st_mode))
+    g_warning ("console log %s: %s", log_path, g_strerror (errno));
+  else
+    c->size = (guint64) st.st_size;
+  c->deadline = g_get_monotonic_time () + CONNECT_TIMEOUT_US;
+  c->connect_src = g_timeout_add (CONNECT_RETRY_MS, try_connect, c);
+  return c;
+}
+
+void
+console_log_drain (ConsoleLog *console)
+{
+  while (console->sock >= 0 && read_once (console))
+    ;
+}
+
+void
+console_log_free (ConsoleLog *console)
+{
+  if (console == NULL)
+    return;
+  stop_reading (console);
+  if (console->log_fd >= 0)
+    close (console->log_fd);
+  g_free (console->socket_path);
+  g_free (console->log_path);
+  g_free (console);
+}
+
+/* The last @max bytes of a regular file at @path, opened through no link
+ * and without blocking. */
+static GString *
+file_tail (const char *path, gsize max)
+{
+  GString *s = g_string_new (NULL);
+  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0)
+    return s;
+  if (fstat (fd, &st) == 0 && S_ISREG (st.st_mode) && max > 0)
+    {
+      gsize len = MIN ((gsize) st.st_size, max);
+      g_string_set_size (s, len);
+      ssize_t n = pread (fd, s->str, len, st.st_size - (off_t) len);
+      g_string_set_size (s, n > 0 ? (gsize) n : 0);
+    }
+  close (fd);
+  return s;
+}
+
+char *
+log_file_tail (const char *log_path, gsize max_bytes)
+{
+  g_autoptr (GString) tail = file_tail (log_path, max_bytes);
+  if (tail->len < max_bytes)
+    {
+      g_autofree char *old = g_strconcat (log_path, ".1", NULL);
+      g_autoptr (GString) before = file_tail (old, max_bytes - tail->len);
+      g_string_prepend_len (tail, before->str, (gssize) before->len);
+    }
+  g_autofree char *valid = g_utf8_make_valid (tail->str, (gssize) tail->len);
+  return g_strdup (g_strstrip (valid));
+}
