@@ -75,7 +75,7 @@ gboolean cli_root_params (const char *verb, const CliRootOptions *root, JsonObje
 /* Boots a sandbox (with a first container when a root is given); the
  * sandbox, or NULL with *exit_code set after saying why. */
 JsonObject *cli_create_sandbox (const CliGlobals *globals, RpcClient *client, const char *verb,
-                                const CliSandboxOptions *options, gboolean delete_on_failure,
+                                const CliSandboxOptions *options, gboolean auto_remove,
                                 int *exit_code);
 
 /* image-progress.c: while a call with a root in @params runs, the image

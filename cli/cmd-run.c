@@ -17,7 +17,9 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
   g_autoptr (GError) error = NULL;
 
   const GOptionEntry own[] = {
-    { "rm", 0, 0, G_OPTION_ARG_NONE, &rm, "Delete the sandbox when the command exits", NULL },
+    { "rm", 0, 0, G_OPTION_ARG_NONE, &rm,
+      "Delete the sandbox when the command exits (the daemon does it, even if this client dies)",
+      NULL },
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Forward stdin to the command",
       NULL },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "Set an environment variable", "K=V" },

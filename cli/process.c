@@ -316,6 +316,7 @@ cli_delete_sandbox (RpcClient *client, const char *id)
   json_object_set_boolean_member (params, "force", TRUE);
   g_autoptr (JsonObject) res = rpc_client_call (client, "sandbox.v1.Sandboxes.Delete", params,
                                                 CLI_CALL_DEADLINE_MS, &error);
-  if (res == NULL)
+  /* NOT_FOUND: the daemon removed it already (auto_remove). */
+  if (res == NULL && !g_error_matches (error, RPC_ERROR, RPC_STATUS_NOT_FOUND))
     cli_fail (error);
 }

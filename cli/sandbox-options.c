@@ -127,7 +127,7 @@ cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
 
 JsonObject *
 cli_create_sandbox (const CliGlobals *globals, RpcClient *client, const char *verb,
-                    const CliSandboxOptions *o, gboolean delete_on_failure, int *exit_code)
+                    const CliSandboxOptions *o, gboolean auto_remove, int *exit_code)
 {
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) params = json_object_new ();
@@ -144,8 +144,8 @@ cli_create_sandbox (const CliGlobals *globals, RpcClient *client, const char *ve
     json_object_set_int_member (params, "pids", o->pids);
   if (o->policy)
     json_object_set_string_member (params, "policy", o->policy);
-  if (delete_on_failure)
-    json_object_set_boolean_member (params, "delete_on_failure", TRUE);
+  if (auto_remove)
+    json_object_set_boolean_member (params, "auto_remove", TRUE);
   if (!cli_root_params (verb, &o->root, params, exit_code))
     return NULL;
   CliImageProgress *progress = cli_image_progress_start (globals->address, client, params);

@@ -28,8 +28,9 @@ typedef struct
   char *accel_reason; /* why that accelerator: shown by Version and at start */
   guint tsc_khz;      /* host TSC rate, for TCG guests */
   guint boot_timeout_s;
-  gboolean stop_on_exit; /* SIGTERM stops the sandboxes (else they live on) */
-  GHashTable *policies;  /* name -> Policy */
+  guint auto_remove_grace_s; /* see SandboxConfig.auto_remove */
+  gboolean stop_on_exit;     /* SIGTERM stops the sandboxes (else they live on) */
+  GHashTable *policies;      /* name -> Policy */
   char *default_policy;
   CgroupManager *cgroups; /* NULL when sandboxd cannot manage cgroups */
   /* Output a process may have stored that no reader has read, per stream,

@@ -327,6 +327,7 @@ main (int argc, char **argv)
   g_autofree char *qemu = NULL;
   g_autofree char *accel = NULL;
   gint boot_timeout = 60;
+  gint auto_remove_grace = 60;
   gint idle_exit = 0;
   g_autofree char *dbus = NULL;
   gboolean version = FALSE;
@@ -356,6 +357,11 @@ main (int argc, char **argv)
       "auto (KVM when QEMU can use it, else TCG), kvm or tcg (default auto)", "ACCEL" },
     { "boot-timeout", 0, 0, G_OPTION_ARG_INT, &boot_timeout,
       "Fail a sandbox whose agent has not said hello after SECONDS (default 60)", "SECONDS" },
+    { "auto-remove-grace", 0, 0, G_OPTION_ARG_INT, &auto_remove_grace,
+      "Remove a sandbox created with auto_remove (run --rm) SECONDS after its first process "
+      "exited when nobody read all its output, or after running that long with no process "
+      "(default 60)",
+      "SECONDS" },
     { "dbus", 0, 0, G_OPTION_ARG_STRING, &dbus,
       "Own " SANDBOXD_BUS_NAME " on the session or system bus, or none (default none; the "
       "systemd unit uses system)",
@@ -426,6 +432,11 @@ main (int argc, char **argv)
       fprintf (stderr, "sandboxd: --output-buffer and --output-quota must not be negative\n");
       return 2;
     }
+  if (auto_remove_grace <= 0)
+    {
+      fprintf (stderr, "sandboxd: --auto-remove-grace must be a positive number of seconds\n");
+      return 2;
+    }
   if (boot_timeout <= 0)
     {
       fprintf (stderr, "sandboxd: --boot-timeout must be a positive number of seconds\n");
@@ -444,6 +455,7 @@ main (int argc, char **argv)
       return 1;
     }
   d.boot_timeout_s = (guint) boot_timeout;
+  d.auto_remove_grace_s = (guint) auto_remove_grace;
   d.idle_exit_s = (guint) idle_exit;
   d.stop_on_exit = stop_on_exit;
   d.output_buffer_bytes = (guint64) output_buffer_mb * 1024 * 1024;

@@ -137,11 +137,12 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   const char *name = NULL, *policy_name = d->default_policy;
   gint64 memory_mb = DEFAULT_MEMORY_MB, cpus = 1, pids = 0;
-  gboolean delete_on_failure = FALSE;
+  gboolean delete_on_failure = FALSE, auto_remove = FALSE;
   if (!json_field_string (params, "name", FALSE, &name, error)
       || !json_field_string (params, "policy", FALSE, &policy_name, error)
       || !json_field_int (params, "pids", FALSE, 16, 1 << 22, &pids, error)
       || !json_field_bool (params, "delete_on_failure", FALSE, &delete_on_failure, error)
+      || !json_field_bool (params, "auto_remove", FALSE, &auto_remove, error)
       || !json_field_int (params, "memory_mb", FALSE, 64, MAX_MEMORY_MB, &memory_mb, error)
       || !json_field_int (params, "cpus", FALSE, 1, MAX_CPUS, &cpus, error))
     return;
@@ -172,7 +173,8 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
                         .cpus = (guint) cpus,
                         .pids = (guint) pids,
                         .policy = policy,
-                        .delete_on_failure = delete_on_failure };
+                        .delete_on_failure = delete_on_failure,
+                        .auto_remove = auto_remove };
   if (!container_request_wanted (params))
     {
       create_and_start (d, call, &cfg, NULL, error);

@@ -81,6 +81,9 @@ struct Sandbox
   GList *stop_calls;   /* Stop calls waiting for QEMU to go */
   gboolean deleting;
   gboolean delete_on_failure;
+  gboolean auto_remove;
+  guint auto_remove_timer;
+  gint64 auto_remove_at; /* when the armed timer fires, monotonic */
 
   GHashTable *procs; /* id -> SandboxProcess */
   guint32 next_proc;
@@ -112,6 +115,10 @@ void sandbox_fail (Sandbox *sb, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 /* The guest is ready (and its first container, if any): running. */
 void sandbox_boot_finished (Sandbox *sb);
 
+/* Arms, moves or disarms the removal of an auto_remove sandbox after a
+ * change of its first process (started, exited, output read). */
+void sandbox_auto_remove_check (Sandbox *sb);
+
 /* Opens the QMP and agent channels of the QEMU in sb->pid. */
 void sandbox_connect (Sandbox *sb);
 /* QEMU is gone: with its wait status, or -1 when it was not our child. */
@@ -137,6 +144,9 @@ void sandbox_process_free (SandboxProcess *proc);
 void sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg);
 void sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, const guint8 *bytes,
                            gsize len, gboolean eof);
+/* The process with the lowest id, or NULL. *done when it has exited and
+ * its output was read to the end. */
+SandboxProcess *sandbox_first_process (Sandbox *sb, gboolean *done);
 /* The sandbox is going away: end every stream and answer every waiter. */
 void sandbox_processes_abort (Sandbox *sb, RpcStatus status, const char *reason);
 

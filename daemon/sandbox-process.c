@@ -92,6 +92,23 @@ on_output_read (gpointer data)
   SandboxProcess *proc = data;
   if (!proc->exited)
     send_ack (proc, FALSE);
+  else
+    sandbox_auto_remove_check (proc->sb);
+}
+
+SandboxProcess *
+sandbox_first_process (Sandbox *sb, gboolean *done)
+{
+  SandboxProcess *first = NULL;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, sb->procs);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (first == NULL || ((SandboxProcess *) value)->id < first->id)
+      first = value;
+  *done = first && first->exited && output_log_unread (first->out) == 0
+          && output_log_unread (first->err) == 0;
+  return first;
 }
 
 static JsonObject *
@@ -468,6 +485,7 @@ process_exited (Sandbox *sb, SandboxProcess *proc, gint64 exit_code, gint64 sig)
     rpc_call_return (l->data, exit_json (proc));
   g_list_free_full (waiters, (GDestroyNotify) rpc_call_unref);
   sandbox_save (sb);
+  sandbox_auto_remove_check (sb);
 }
 
 /* The guest resends a process's unacknowledged output (a new session):
@@ -522,6 +540,7 @@ replay_done (Sandbox *sb)
       proc->replayed = FALSE;
     }
   sb->resuming = FALSE;
+  sandbox_auto_remove_check (sb);
 }
 
 static void
@@ -626,6 +645,7 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       g_clear_pointer (&proc->exec_call, rpc_call_unref);
       emit (sb, "process.started", proc, NULL);
       sandbox_save (sb);
+      sandbox_auto_remove_check (sb);
     }
   else
     {

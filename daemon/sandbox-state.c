@@ -172,7 +172,9 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   const char *id = NULL, *name = NULL, *state = NULL, *err = NULL, *created = NULL;
   const char *release = NULL, *policy = NULL;
   gint64 pids = 0;
+  gboolean auto_remove = FALSE;
   if (!json_field_int (o, "version", TRUE, STATE_VERSION, STATE_VERSION, &version, error)
+      || !json_field_bool (o, "auto_remove", FALSE, &auto_remove, error)
       || !json_field_string (o, "id", TRUE, &id, error)
       || !json_field_string (o, "name", TRUE, &name, error)
       || !json_field_string (o, "state", TRUE, &state, error)
@@ -206,6 +208,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
       return FALSE;
     }
   sb->pids = (guint) pids;
+  sb->auto_remove = sb->delete_on_failure = auto_remove;
   g_free (sb->name);
   sb->name = g_strdup (name);
   sb->error = g_strdup (err);

@@ -110,7 +110,8 @@ sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error)
   sb->cpus = config->cpus;
   sb->pids = config->pids;
   sb->policy = config->policy;
-  sb->delete_on_failure = config->delete_on_failure;
+  sb->delete_on_failure = config->delete_on_failure || config->auto_remove;
+  sb->auto_remove = config->auto_remove;
   /* A directory without state.json is one sandboxd may remove at start. */
   if (!sandbox_save_now (sb, error))
     {
@@ -158,6 +159,7 @@ sandbox_free (Sandbox *sb)
   g_clear_handle_id (&sb->stop_timer, g_source_remove);
   g_clear_handle_id (&sb->release_idle, g_source_remove);
   g_clear_handle_id (&sb->grace_timer, g_source_remove);
+  g_clear_handle_id (&sb->auto_remove_timer, g_source_remove);
   g_clear_handle_id (&sb->pidfd_watch, g_source_remove);
   if (sb->pidfd >= 0)
     close (sb->pidfd);
@@ -218,6 +220,8 @@ sandbox_settings_json (Sandbox *sb)
   json_object_set_int_member (o, "cpus", sb->cpus);
   if (sb->policy)
     json_object_set_string_member (o, "policy", sb->policy->name);
+  if (sb->auto_remove)
+    json_object_set_boolean_member (o, "auto_remove", TRUE);
   return o;
 }
 
@@ -517,6 +521,42 @@ sandbox_boot_finished (Sandbox *sb)
   g_message ("sandbox %s running (%s, kernel %s) after %" G_GINT64_FORMAT " ms", sb->name,
              accel_to_string (sb->daemon->accel), sb->kernel_release, sb->boot_ms);
   answer_start_calls (sb);
+  sandbox_auto_remove_check (sb);
+}
+
+/* After the first process's output was read, the client that ran it
+ * usually deletes the sandbox itself at once: give it this long first. */
+#define AUTO_REMOVE_READ_DELAY_S 2
+
+static gboolean
+on_auto_remove (gpointer data)
+{
+  Sandbox *sb = data;
+  sb->auto_remove_timer = 0;
+  g_message ("sandbox %s: removing it (auto_remove)", sb->name);
+  sandbox_delete (sb, NULL);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sandbox_auto_remove_check (Sandbox *sb)
+{
+  if (!sb->auto_remove || sb->deleting || sb->state != SANDBOX_RUNNING || sb->resuming)
+    return;
+  gboolean done = FALSE;
+  SandboxProcess *first = sandbox_first_process (sb, &done);
+  if (first && !first->exited)
+    {
+      g_clear_handle_id (&sb->auto_remove_timer, g_source_remove);
+      return;
+    }
+  guint delay_s = done ? AUTO_REMOVE_READ_DELAY_S : sb->daemon->auto_remove_grace_s;
+  gint64 at = g_get_monotonic_time () + (gint64) delay_s * G_USEC_PER_SEC;
+  if (sb->auto_remove_timer && sb->auto_remove_at <= at)
+    return; /* due sooner already */
+  g_clear_handle_id (&sb->auto_remove_timer, g_source_remove);
+  sb->auto_remove_at = at;
+  sb->auto_remove_timer = g_timeout_add_seconds (delay_s, on_auto_remove, sb);
 }
 
 static void
@@ -918,6 +958,7 @@ sandbox_delete (Sandbox *sb, RpcCall *call)
     return;
   sb->deleting = TRUE;
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
+  g_clear_handle_id (&sb->auto_remove_timer, g_source_remove);
 
   if (sb->pid <= 0)
     {

@@ -37,7 +37,12 @@ typedef struct
   guint cpus;
   guint pids; /* the cgroup's pids limit; 0: the policy's */
   const Policy *policy;
-  gboolean delete_on_failure; /* a failed boot deletes the sandbox (run --rm) */
+  gboolean delete_on_failure; /* a failed boot deletes the sandbox */
+  /* run --rm, done by the daemon: the sandbox is deleted once its first
+   * process has exited and its output was read (or the daemon's
+   * auto_remove_grace_s has passed), when it fails, or when it has run
+   * that long without a process. Kept across restarts of sandboxd. */
+  gboolean auto_remove;
 } SandboxConfig;
 
 const char *sandbox_state_to_string (SandboxState state);

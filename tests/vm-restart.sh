@@ -7,7 +7,7 @@ bail() { echo "Bail out! $1"; diag <"$TMP/d.log"; exit 1; }
 qemu_pid() { "$SANDBOXCTL" --json inspect "$1" | sed -n 's/.*"qemu_pid" : \([0-9]*\).*/\1/p'; }
 state() { "$SANDBOXCTL" --json inspect "$1" | sed -n 's/.*"state" : "\([a-z]*\)".*/\1/p'; }
 
-start_daemon "$TMP/d" || bail "sandboxd did not start"
+start_daemon "$TMP/d" --auto-remove-grace 3 || bail "sandboxd did not start"
 "$SANDBOXCTL" run --name a -- true; ok $? "sandbox a runs"
 "$SANDBOXCTL" run --name b -- true; ok $? "sandbox b runs"
 pid_a=$(qemu_pid a)
@@ -23,7 +23,7 @@ sleep 1
 kill -0 "$pid_a" && kill -0 "$pid_b"
 ok $? "both QEMUs live on after SIGKILL of sandboxd"
 
-KEEP_SANDBOXES=1 start_daemon "$TMP/d" || bail "sandboxd did not start again"
+KEEP_SANDBOXES=1 start_daemon "$TMP/d" --auto-remove-grace 3 || bail "sandboxd did not start again"
 wait "$client"; rc=$?
 is "$rc" 7 "the streaming exec rode through the restart and exits with the process's status"
 is "$(cat "$TMP/out")" "$(seq 300 | sed 's/^/line /')" "... with all 300 lines, in order, none twice"
@@ -40,7 +40,7 @@ kill -TERM "$DAEMON_PID"
 for _ in $(seq 100); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$DAEMON_PID" 2>/dev/null; is "$?" 1 "SIGTERM ends sandboxd"
 kill -0 "$pid_a"; ok $? "... and leaves the QEMUs running"
-KEEP_SANDBOXES=1 start_daemon "$TMP/d" || bail "sandboxd did not start a third time"
+KEEP_SANDBOXES=1 start_daemon "$TMP/d" --auto-remove-grace 3 || bail "sandboxd did not start a third time"
 is "$("$SANDBOXCTL" logs --process 2 a | tail -n 1)" "line 300" "output from before both restarts is still there"
 is "$("$SANDBOXCTL" exec a -- echo again)" "again" "a sandbox survives two restarts"
 
@@ -56,10 +56,37 @@ ls "$TMP/d/sb/$id_b/qemu/"*.sock >/dev/null 2>&1; is "$?" 2 "... and its sockets
 "$SANDBOXCTL" create --name c >/dev/null 2>&1 &
 for _ in $(seq 50); do pgrep -f -- "sandboxd:$TMP/d/" | wc -l | grep -q 2 && break; sleep 0.1; done
 kill -KILL "$DAEMON_PID"
-start_daemon "$TMP/d" || bail "sandboxd did not start a fourth time"
+start_daemon "$TMP/d" --auto-remove-grace 3 || bail "sandboxd did not start a fourth time"
 is "$(state c)" failed "a sandbox that was booting when sandboxd died is failed"
 contains "$("$SANDBOXCTL" inspect c)" "sandboxd restarted while the sandbox was booting" "... saying why"
 for _ in $(seq 50); do [ "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" = 1 ] && break; sleep 0.1; done
 is "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" 1 "... and its QEMU is gone (only a's is left)"
+
+# run --rm is the daemon's job (auto_remove): clients that die, and a
+# sandboxd killed meanwhile, leave nothing behind. rm-c's client dies while
+# it boots (it never gets a process); rm-a's and rm-b's while their
+# processes run.
+"$SANDBOXCTL" run --rm --name rm-a -- sh -c 'echo x; sleep 4' >/dev/null 2>&1 &
+ca=$!
+"$SANDBOXCTL" run --rm --name rm-b -- sh -c 'echo y; sleep 4' >/dev/null 2>&1 &
+cb=$!
+"$SANDBOXCTL" run --rm --name rm-c -- true >/dev/null 2>&1 &
+cc=$!
+for _ in $(seq 100); do [ "$(state rm-c)" = booting ] && break; sleep 0.1; done
+kill -KILL $cc
+for _ in $(seq 300); do
+  "$SANDBOXCTL" ps rm-a 2>/dev/null | grep -q running && "$SANDBOXCTL" ps rm-b 2>/dev/null | grep -q running &&
+    [ "$(state rm-c)" = running ] && break
+  sleep 0.1
+done
+kill -KILL $ca $cb
+is "$(state rm-a),$(state rm-c)" "running,running" "run --rm sandboxes whose clients were killed run on meanwhile"
+kill -KILL "$DAEMON_PID"
+start_daemon "$TMP/d" --auto-remove-grace 3 || bail "sandboxd did not start a fifth time"
+is "$(state rm-b)" running "... and are taken back by a new sandboxd"
+for _ in $(seq 200); do [ -z "$("$SANDBOXCTL" ls -q rm-)" ] && break; sleep 0.1; done
+is "$("$SANDBOXCTL" ls -q rm-)" "" "... which removes them once their processes exit (or, with none, after the grace)"
+for _ in $(seq 50); do [ "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" = 1 ] && break; sleep 0.1; done
+is "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" 1 "... and their QEMUs are gone"
 
 tap_done
