@@ -6,18 +6,23 @@
 for tool in dbus-daemon gdbus; do
   command -v $tool >/dev/null || { echo "1..0 # SKIP $tool not installed"; exit 0; }
 done
-mkdir -p "$TMP/services"
+# The bus: open to every user (a throwaway one listens below), with the
+# policy sandboxd installs for the system bus on top.
+mkdir -p "$TMP/services" "$TMP/pub"
+chmod 0755 "$TMP" "$TMP/pub"
 cat >"$TMP/bus.conf" <<CONF
 <busconfig>
   <type>session</type>
-  <listen>unix:path=$TMP/bus</listen>
+  <listen>unix:path=$TMP/pub/bus</listen>
   <servicedir>$TMP/services</servicedir>
   <auth>EXTERNAL</auth>
   <policy context="default">
+    <allow user="*"/>
     <allow send_destination="*" eavesdrop="true"/>
     <allow eavesdrop="true"/>
     <allow own="*"/>
   </policy>
+  <include>$(cd "$(dirname "$0")/.." && pwd)/data/org.sandboxd.Daemon1.conf</include>
 </busconfig>
 CONF
 cat >"$TMP/services/org.sandboxd.Daemon1.service" <<SERVICE
@@ -27,7 +32,7 @@ Exec=$SANDBOXD --dbus session --runtime-dir $TMP/rt --idle-exit 3
 SERVICE
 bus_pid=$(dbus-daemon --config-file="$TMP/bus.conf" --fork --print-pid)
 daemon_pids="$daemon_pids $bus_pid"
-export DBUS_SESSION_BUS_ADDRESS="unix:path=$TMP/bus"
+export DBUS_SESSION_BUS_ADDRESS="unix:path=$TMP/pub/bus"
 call() { gdbus call --session --dest org.sandboxd.Daemon1 --object-path /org/sandboxd/Daemon1 "$@" 2>&1; }
 running() { pgrep -f -- "--runtime-dir $TMP/rt" >/dev/null; }
 
@@ -44,8 +49,11 @@ out=$("$SANDBOXCTL" version 2>&1); rc=$?
 is "$rc" 0 "sandboxctl reaches the activated daemon over nanomsg"
 contains "$out" "sandboxd   " "... and it answers"
 
-# State changes are D-Bus signals too.
+# State changes are D-Bus signals too, received by root (and the sandboxd
+# group) only: a user outside them listens in vain.
 timeout 20 gdbus monitor --session --dest org.sandboxd.Daemon1 >"$TMP/monitor" 2>&1 &
+timeout 20 setpriv --reuid=65534 --regid=65534 --clear-groups \
+  gdbus monitor --session --dest org.sandboxd.Daemon1 >"$TMP/monitor-other" 2>&1 &
 sleep 0.5
 "$SANDBOXCTL" create --name dbus-probe >/dev/null 2>&1 &
 creator=$!
@@ -58,6 +66,8 @@ sleep 0.5
 contains "$(cat "$TMP/monitor")" "SandboxStateChanged ('" "a SandboxStateChanged signal is sent"
 contains "$(cat "$TMP/monitor")" "'dbus-probe', 'booting')" "... for the boot"
 contains "$(cat "$TMP/monitor")" "'dbus-probe', 'deleted')" "... and for the deletion"
+contains "$(cat "$TMP/monitor-other")" "Monitoring signals" "another user could subscribe"
+grep -q "dbus-probe" "$TMP/monitor-other"; is "$?" 1 "... but received none of the sandbox's signals"
 
 # --idle-exit: with nothing to do it leaves; the next call brings it back.
 for _ in $(seq 100); do running || break; sleep 0.1; done
