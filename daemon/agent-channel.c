@@ -1,5 +1,7 @@
 #include "agent-channel.h"
 
+#include "unix-peer.h"
+
 #include <errno.h>
 #include <gio/gio.h>
 #include <glib-unix.h>
@@ -23,6 +25,7 @@ struct AgentChannel
   GByteArray *outq;
   AgentChannelCallbacks cb;
   gpointer user_data;
+  GPid peer; /* the process that must serve the socket, or 0 */
 };
 
 static void
@@ -168,8 +171,15 @@ try_connect (gpointer data)
   int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
     {
-      ch->fd = fd;
+      GError *peer_error = NULL;
       ch->connect_src = 0;
+      if (ch->peer > 0 && !unix_peer_check (fd, ch->peer, ch->path, &peer_error))
+        {
+          close (fd);
+          channel_close (ch, peer_error);
+          return G_SOURCE_REMOVE;
+        }
+      ch->fd = fd;
       ch->in_src = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, ch);
       flush_out (ch);
       return G_SOURCE_REMOVE;
@@ -200,6 +210,12 @@ agent_channel_new (const char *socket_path, guint timeout_ms,
   ch->deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
   ch->connect_src = g_timeout_add (CONNECT_RETRY_MS, try_connect, ch);
   return ch;
+}
+
+void
+agent_channel_set_peer (AgentChannel *channel, GPid pid)
+{
+  channel->peer = pid;
 }
 
 void

@@ -26,6 +26,9 @@ typedef struct
  * every few milliseconds until @timeout_ms (QEMU creates it at start). */
 AgentChannel *agent_channel_new (const char *socket_path, guint timeout_ms,
                                  const AgentChannelCallbacks *callbacks, gpointer user_data);
+/* Accept the socket only if process @pid (QEMU) serves it (SO_PEERCRED);
+ * set before the first connect attempt. */
+void agent_channel_set_peer (AgentChannel *channel, GPid pid);
 void agent_channel_free (AgentChannel *channel);
 
 /* Reads and dispatches what the guest sent and the socket still holds, now:

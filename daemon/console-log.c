@@ -1,5 +1,7 @@
 #include "console-log.h"
 
+#include "unix-peer.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
@@ -18,6 +20,7 @@ struct ConsoleLog
 {
   char *socket_path;
   char *log_path;
+  GPid qemu;
   guint64 max_bytes;
   guint64 size; /* of the current log file */
   int sock;
@@ -96,8 +99,15 @@ try_connect (gpointer data)
   int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
     {
-      c->sock = fd;
+      g_autoptr (GError) peer_error = NULL;
       c->connect_src = 0;
+      if (c->qemu > 0 && !unix_peer_check (fd, c->qemu, c->socket_path, &peer_error))
+        {
+          g_warning ("console: %s", peer_error->message);
+          close (fd);
+          return G_SOURCE_REMOVE;
+        }
+      c->sock = fd;
       c->in_src = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
       return G_SOURCE_REMOVE;
     }
@@ -111,10 +121,11 @@ try_connect (gpointer data)
 }
 
 ConsoleLog *
-console_log_new (const char *socket_path, const char *log_path, guint64 max_bytes)
+console_log_new (const char *socket_path, GPid qemu, const char *log_path, guint64 max_bytes)
 {
   ConsoleLog *c = g_new0 (ConsoleLog, 1);
   c->socket_path = g_strdup (socket_path);
+  c->qemu = qemu;
   c->log_path = g_strdup (log_path);
   c->max_bytes = max_bytes;
   c->sock = -1;

@@ -13,8 +13,10 @@
 
 typedef struct ConsoleLog ConsoleLog;
 
-/* Connects to @socket_path (retrying while QEMU starts) and keeps @log_path. */
-ConsoleLog *console_log_new (const char *socket_path, const char *log_path, guint64 max_bytes);
+/* Connects to @socket_path (retrying while QEMU starts; only if process
+ * @qemu serves it) and keeps @log_path. */
+ConsoleLog *console_log_new (const char *socket_path, GPid qemu, const char *log_path,
+                             guint64 max_bytes);
 /* Reads what the socket still holds (QEMU has exited), then stops. */
 void console_log_drain (ConsoleLog *console);
 void console_log_free (ConsoleLog *console);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <grp.h>
+#include <linux/capability.h>
 #include <linux/close_range.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -15,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -42,15 +44,33 @@ jail_filter_new (GArray *syscalls, gboolean kill, GError **error)
   seccomp_attr_set (ctx, SCMP_FLTATR_ACT_BADARCH, SCMP_ACT_KILL_PROCESS);
   int rc = 0;
   for (guint i = 0; i < syscalls->len && rc == 0; i++)
-    rc = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, g_array_index (syscalls, int, i), 0);
-  /* io_uring's operations (open, symlink, connect...) run in the kernel
-   * without passing this filter: its calls fail as if the kernel had none,
-   * and QEMU falls back to its thread pool (policy.c refuses them in an
-   * allow-list). */
-  const int io_uring[]
-      = { SCMP_SYS (io_uring_setup), SCMP_SYS (io_uring_enter), SCMP_SYS (io_uring_register) };
-  for (gsize i = 0; i < G_N_ELEMENTS (io_uring) && rc == 0; i++)
-    rc = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOSYS), io_uring[i], 0);
+    {
+      int nr = g_array_index (syscalls, int, i);
+      if (nr == SCMP_SYS (clone))
+        /* Threads only: a new process (fork, or new namespaces) is not. */
+        rc = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, nr, 1,
+                               SCMP_A0 (SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
+      else if (nr == SCMP_SYS (socket))
+        {
+          /* Unix sockets only (QMP, the agent, the console); any other
+           * family fails as if the kernel had none. */
+          rc = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0 (SCMP_CMP_EQ, AF_UNIX));
+          if (rc == 0)
+            rc = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EAFNOSUPPORT), nr, 1,
+                                   SCMP_A0 (SCMP_CMP_NE, AF_UNIX));
+        }
+      else
+        rc = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, nr, 0);
+    }
+  /* Calls whose effect the filter cannot see fail as if the kernel had
+   * none (policy.c refuses them in an allow-list): io_uring's operations
+   * (open, symlink, connect...) run without passing this filter, and
+   * clone3's flags are in memory it cannot read. QEMU falls back to its
+   * thread pool, and glibc to clone. */
+  const int unseen[] = { SCMP_SYS (io_uring_setup), SCMP_SYS (io_uring_enter),
+                         SCMP_SYS (io_uring_register), SCMP_SYS (clone3) };
+  for (gsize i = 0; i < G_N_ELEMENTS (unseen) && rc == 0; i++)
+    rc = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOSYS), unseen[i], 0);
   int fd = rc == 0 ? memfd_create ("seccomp-bpf", MFD_CLOEXEC) : -1;
   if (fd >= 0)
     rc = seccomp_export_bpf (ctx, fd);
@@ -101,6 +121,7 @@ typedef struct
 enum
 {
   STEP_WAIT,
+  STEP_SETSID,
   STEP_MOUNT_PRIVATE,
   STEP_MOUNT_ROOT,
   STEP_BIND,
@@ -109,6 +130,7 @@ enum
   STEP_RLIMIT,
   STEP_STDIO,
   STEP_CLOSE_FDS,
+  STEP_CAPS,
   STEP_USER,
   STEP_NO_NEW_PRIVS,
   STEP_SECCOMP,
@@ -117,6 +139,7 @@ enum
 
 static const char *const step_names[] = {
   "waiting for the parent",
+  "setsid",
   "making mounts private",
   "binding the root",
   "bind mount",
@@ -125,6 +148,7 @@ static const char *const step_names[] = {
   "setrlimit",
   "stdio",
   "closing fds",
+  "dropping the capability bounding set",
   "switching user",
   "no_new_privs",
   "seccomp",
@@ -147,6 +171,9 @@ child_main (void *data)
   char go;
   if (read (c->go_fd, &go, 1) != 1)
     child_fail (c, STEP_WAIT);
+  /* No controlling terminal, and no signals from the daemon's session. */
+  if (setsid () < 0)
+    child_fail (c, STEP_SETSID);
 
   if (s->root)
     {
@@ -158,12 +185,16 @@ child_main (void *data)
         {
           unsigned long ro = s->binds[i].writable ? 0 : MS_RDONLY;
           if (mount (s->binds[i].source, c->targets[i], NULL, MS_BIND | MS_REC, NULL) < 0
-              || mount (NULL, c->targets[i], NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | ro, NULL) < 0)
+              || mount (NULL, c->targets[i], NULL,
+                        MS_BIND | MS_REMOUNT | MS_NOSUID | ro | s->binds[i].flags, NULL)
+                     < 0)
             child_fail (c, STEP_BIND);
         }
       if (chdir (s->root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
           || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0
-          || mount (NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID, NULL) < 0)
+          || mount (NULL, "/", NULL,
+                    MS_BIND | MS_REMOUNT | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)
+                 < 0)
         child_fail (c, STEP_PIVOT);
     }
   if ((s->clone_flags & CLONE_NEWUTS) && s->hostname
@@ -171,8 +202,9 @@ child_main (void *data)
     child_fail (c, STEP_HOSTNAME);
 
   struct rlimit files = { s->open_files, s->open_files }, core = { 0, 0 };
-  if ((s->open_files && setrlimit (RLIMIT_NOFILE, &files) < 0)
-      || setrlimit (RLIMIT_CORE, &core) < 0)
+  struct rlimit procs = { s->max_procs, s->max_procs };
+  if ((s->open_files && setrlimit (RLIMIT_NOFILE, &files) < 0) || setrlimit (RLIMIT_CORE, &core) < 0
+      || (s->max_procs && setrlimit (RLIMIT_NPROC, &procs) < 0))
     child_fail (c, STEP_RLIMIT);
 
   int null_fd = open ("/dev/null", O_RDONLY); /* in a private root, a bind of the host's */
@@ -185,6 +217,12 @@ child_main (void *data)
       || (s->pass_fd > 2 && fcntl (s->pass_fd, F_SETFD, 0) < 0))
     child_fail (c, STEP_CLOSE_FDS);
 
+  /* No capability can come back (a setuid binary, a file capability):
+   * the bounding set is emptied while we still may (CAP_SETPCAP). */
+  if (s->set_user)
+    for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
+      if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+        child_fail (c, STEP_CAPS);
   if (s->set_user)
     {
       gid_t groups[1] = { s->extra_gid };

@@ -1,9 +1,10 @@
 /* jail.h — starting QEMU confined, in the order libvirt and Firecracker's
  * jailer use: the child waits until the parent has put it in its cgroup;
- * then new namespaces (clone flags), a private root of bind mounts
- * (pivot_root), rlimits, stdio, every other fd closed on exec, an
- * unprivileged uid/gid, no_new_privs, the seccomp filter, and execve with a
- * clean environment. A failing step is reported by name. */
+ * then new namespaces (clone flags), a new session, a private root of bind
+ * mounts (pivot_root; nodev and noexec where nothing needs them), rlimits,
+ * stdio, every other fd closed on exec, an empty capability bounding set,
+ * an unprivileged uid/gid, no_new_privs, the seccomp filter, and execve
+ * with a clean environment. A failing step is reported by name. */
 #pragma once
 
 #include <glib.h>
@@ -21,6 +22,7 @@ typedef struct
   const char *source; /* host path */
   const char *target; /* path inside the root */
   gboolean writable;
+  unsigned long flags; /* more mount flags: MS_NODEV, MS_NOEXEC (MS_NOSUID always) */
 } JailBind;
 
 typedef struct
@@ -36,6 +38,7 @@ typedef struct
   gid_t gid;
   gid_t extra_gid; /* a supplementary group (e.g. kvm's), or (gid_t) -1 */
   guint open_files;
+  guint max_procs;          /* RLIMIT_NPROC (processes and threads of its uid); 0: unlimited */
   const JailFilter *filter; /* or NULL */
   int pass_fd;              /* an fd (> 2) the process keeps, same number; 0: none */
   /* Runs in the parent before the child may go on (cgroup placement). */

@@ -66,6 +66,29 @@ parse_namespaces (JsonObject *o, int *flags, GError **error)
   return TRUE;
 }
 
+/* "uid_range": [first, count], uids no account uses (checked at start). */
+static gboolean
+parse_uid_range (JsonObject *o, Policy *p, GError **error)
+{
+  JsonNode *node = json_object_get_member (o, "uid_range");
+  if (node == NULL)
+    return TRUE;
+  JsonArray *a = JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+  gint64 first = 0, count = 0;
+  for (guint i = 0; a && i < json_array_get_length (a) && json_array_get_length (a) == 2; i++)
+    {
+      JsonNode *n = json_array_get_element (a, i);
+      if (!JSON_NODE_HOLDS_VALUE (n) || json_node_get_value_type (n) != G_TYPE_INT64)
+        break;
+      *(i == 0 ? &first : &count) = json_node_get_int (n);
+    }
+  if (first < 1000 || count < 1 || first + count > G_MAXINT32)
+    return fail (error, "\"uid_range\" must be [first, count]: uids from 1000 up, below 2^31");
+  p->uid_first = (guint) first;
+  p->uid_count = (guint) count;
+  return TRUE;
+}
+
 /* One syscall name a line; "#" starts a comment. */
 static gboolean
 load_syscalls (const char *dir, const char *file, GArray **out, GError **error)
@@ -89,6 +112,11 @@ load_syscalls (const char *dir, const char *file, GArray **out, GError **error)
       int nr = seccomp_syscall_resolve_name (name);
       if (nr == __NR_SCMP_ERROR)
         return fail (error, "%s:%u: unknown system call \"%s\"", path, i + 1, name);
+      if (g_str_equal (name, "clone3"))
+        return fail (error,
+                     "%s:%u: clone3 may not be allowed: its flags are in memory seccomp cannot "
+                     "read (glibc falls back to clone, whose flags it checks)",
+                     path, i + 1);
       if (g_str_has_prefix (name, "io_uring_"))
         return fail (error,
                      "%s:%u: %s may not be allowed: io_uring runs operations seccomp never sees",
@@ -154,8 +182,8 @@ policy_parse (const char *dir, const char *file, GError **error)
     }
   JsonObject *o = json_node_get_object (root);
   static const char *const top[]
-      = { "description", "requires_root", "user",   "namespaces", "private_root",
-          "seccomp",     "qemu_sandbox",  "limits", NULL };
+      = { "description",  "requires_root", "user",         "uid_range", "namespaces",
+          "private_root", "seccomp",       "qemu_sandbox", "limits",    NULL };
   static const char *const sec[] = { "allow", "action", NULL };
   static const char *const lim[]
       = { "max_memory_mb", "max_cpus", "memory_overhead_mb", "pids", "open_files", NULL };
@@ -168,7 +196,7 @@ policy_parse (const char *dir, const char *file, GError **error)
   if (!check_members (o, top, "", error)
       || !json_field_string (o, "description", TRUE, &description, error)
       || !json_field_bool (o, "requires_root", TRUE, &p->requires_root, error)
-      || !json_field_string (o, "user", FALSE, &user, error)
+      || !json_field_string (o, "user", FALSE, &user, error) || !parse_uid_range (o, p, error)
       || !parse_namespaces (o, &p->namespaces, error)
       || !json_field_bool (o, "private_root", TRUE, &p->private_root, error)
       || !json_field_bool (o, "qemu_sandbox", TRUE, &p->qemu_sandbox, error)
@@ -192,6 +220,11 @@ policy_parse (const char *dir, const char *file, GError **error)
   if (p->private_root && !(p->namespaces & CLONE_NEWNS))
     {
       fail (error, "\"private_root\" needs the mount namespace");
+      goto bad;
+    }
+  if (p->uid_count && !user)
+    {
+      fail (error, "\"uid_range\" needs \"user\" (its group is QEMU's)");
       goto bad;
     }
   if (!p->requires_root && (user || p->namespaces || p->private_root || p->memory_overhead_mb))
@@ -268,6 +301,8 @@ policy_weaker_than (const Policy *p, const Policy *base)
              { CLONE_NEWNET, "net" } };
   if (base->user && !p->user)
     return g_strdup_printf ("QEMU would run as sandboxd's own user, not as %s", base->user);
+  if (base->uid_count && !p->uid_count)
+    return g_strdup ("its QEMUs would share one uid instead of one each");
   for (gsize i = 0; i < G_N_ELEMENTS (ns); i++)
     if ((base->namespaces & ns[i].flag) && !(p->namespaces & ns[i].flag))
       return g_strdup_printf ("QEMU would share the host's %s namespace", ns[i].name);

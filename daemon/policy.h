@@ -13,8 +13,10 @@ typedef struct
   char *path;
   char *description;
   gboolean requires_root;
-  char *user;     /* QEMU runs as this system user; NULL: as sandboxd */
-  int namespaces; /* CLONE_NEW* flags */
+  char *user;      /* QEMU runs as this system user; NULL: as sandboxd */
+  guint uid_first; /* with uid_count: each QEMU gets a uid of its own from */
+  guint uid_count; /* this range (and the user's group); 0: the user's uid */
+  int namespaces;  /* CLONE_NEW* flags */
   gboolean private_root;
   GArray *syscalls;      /* int: the allow-list, resolved for this architecture */
   gboolean seccomp_kill; /* a call outside it kills QEMU; else fails with EPERM */

@@ -10,6 +10,7 @@
 #include <pwd.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -120,11 +121,10 @@ place_in_cgroup (GPid pid, gpointer data, GError **error)
 
 /* QEMU's writable directory, owned by the user it runs as. */
 static gboolean
-make_qemu_dir (const char *dir, const struct passwd *pw, GError **error)
+make_qemu_dir (const char *dir, const struct passwd *pw, uid_t uid, GError **error)
 {
   g_autofree char *path = g_build_filename (dir, QEMU_DIR, NULL);
-  if (g_mkdir_with_parents (path, 0700) == 0
-      && (pw == NULL || chown (path, pw->pw_uid, pw->pw_gid) == 0))
+  if (g_mkdir_with_parents (path, 0700) == 0 && (pw == NULL || chown (path, uid, pw->pw_gid) == 0))
     return TRUE;
   int e = errno;
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "prepare %s: %s", path,
@@ -143,7 +143,8 @@ spawn_jailed (const Daemon *d, const QemuConfig *cfg, int log_fd, GPid *pid, GEr
                    policy->user);
       return FALSE;
     }
-  if (!make_qemu_dir (cfg->dir, pw, error))
+  uid_t uid = pw == NULL ? 0 : cfg->uid ? cfg->uid : pw->pw_uid;
+  if (!make_qemu_dir (cfg->dir, pw, uid, error))
     return FALSE;
 
   gboolean kvm = d->accel == ACCEL_KVM;
@@ -161,16 +162,17 @@ spawn_jailed (const Daemon *d, const QemuConfig *cfg, int log_fd, GPid *pid, GEr
   g_autofree char *header = g_strdup_printf ("# policy %s%s: %s\n", policy->name,
                                              policy->private_root ? ", in its jail" : "", cmdline);
   (void) !write (log_fd, header, strlen (header));
+  /* Device nodes only where they are bound; programs only from /usr. */
   const JailBind binds[] = {
-    { "/usr", "/usr", FALSE },
-    { "/dev/null", "/dev/null", TRUE },
-    { "/dev/zero", "/dev/zero", TRUE },
-    { "/dev/urandom", "/dev/urandom", TRUE },
-    { d->kernel, JAIL_KERNEL, FALSE },
-    { d->initramfs, JAIL_INITRAMFS, FALSE },
-    { qemu_dir, JAIL_SANDBOX_DIR "/" QEMU_DIR, TRUE },
-    { kvm ? "/dev/kvm" : NULL, "/dev/kvm", TRUE },
-    { NULL, NULL, FALSE },
+    { "/usr", "/usr", FALSE, MS_NODEV },
+    { "/dev/null", "/dev/null", TRUE, MS_NOEXEC },
+    { "/dev/zero", "/dev/zero", TRUE, MS_NOEXEC },
+    { "/dev/urandom", "/dev/urandom", TRUE, MS_NOEXEC },
+    { d->kernel, JAIL_KERNEL, FALSE, MS_NODEV | MS_NOEXEC },
+    { d->initramfs, JAIL_INITRAMFS, FALSE, MS_NODEV | MS_NOEXEC },
+    { qemu_dir, JAIL_SANDBOX_DIR "/" QEMU_DIR, TRUE, MS_NODEV | MS_NOEXEC },
+    { kvm ? "/dev/kvm" : NULL, "/dev/kvm", TRUE, MS_NOEXEC },
+    { NULL, NULL, FALSE, 0 },
   };
   struct stat kvm_st = { 0 };
   if (kvm)
@@ -185,10 +187,12 @@ spawn_jailed (const Daemon *d, const QemuConfig *cfg, int log_fd, GPid *pid, GEr
     .binds = binds,
     .hostname = cfg->hostname,
     .set_user = pw != NULL,
-    .uid = pw ? pw->pw_uid : 0,
+    .uid = uid,
     .gid = pw ? pw->pw_gid : 0,
     .extra_gid = kvm ? kvm_st.st_gid : (gid_t) -1,
     .open_files = policy->open_files,
+    /* A uid of its own: its processes and threads are QEMU's alone. */
+    .max_procs = cfg->uid ? (policy->pids ? policy->pids : 1024) : 0,
     .filter = policy->filter,
     .pass_fd = cfg->disk_node ? cfg->disk_fd : 0,
     .place = policy->memory_overhead_mb ? place_in_cgroup : NULL,

@@ -11,6 +11,7 @@ typedef struct
   guint cpus;
   guint pids;           /* the cgroup's pids limit (0: the policy's) */
   const Policy *policy; /* what confines QEMU */
+  guint uid;            /* QEMU's own uid (the policy's uid_range); 0: the policy user's */
   const char *hostname; /* the guest's; a valid sandbox name */
   const char *label;    /* the host's path of the sandbox dir: QEMU's -name, for ps */
   const char *kernel;   /* as QEMU sees them (inside its jail, or the host's) */

@@ -61,6 +61,7 @@ struct Sandbox
   char *kernel_release;
 
   GPid pid;
+  guint qemu_uid;          /* QEMU's own uid while it runs (policy uid_range), else 0 */
   guint64 qemu_start_time; /* /proc/PID/stat's, to know the pid is still our QEMU */
   gint64 start_real_us;    /* when QEMU started, wall clock */
   int pidfd;               /* of a QEMU another sandboxd started (reattached), or -1 */

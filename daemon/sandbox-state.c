@@ -46,6 +46,7 @@ sandbox_state (Sandbox *sb)
   json_object_set_int_member (o, "boot_ms", sb->boot_ms);
   json_object_set_int_member (o, "qemu_pid", sb->pid);
   json_object_set_int_member (o, "qemu_start_time", (gint64) sb->qemu_start_time);
+  json_object_set_int_member (o, "qemu_uid", sb->qemu_uid);
   json_object_set_int_member (o, "start_real_us", sb->start_real_us);
   json_object_set_int_member (o, "next_process", sb->next_proc);
 
@@ -173,6 +174,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   const char *release = NULL, *policy = NULL;
   gint64 pids = 0;
   gboolean auto_remove = FALSE;
+  gint64 qemu_uid = 0;
   if (!json_field_int (o, "version", TRUE, STATE_VERSION, STATE_VERSION, &version, error)
       || !json_field_bool (o, "auto_remove", FALSE, &auto_remove, error)
       || !json_field_string (o, "id", TRUE, &id, error)
@@ -188,6 +190,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
       || !json_field_int (o, "boot_ms", TRUE, 0, G_MAXINT64, &boot_ms, error)
       || !json_field_int (o, "qemu_pid", TRUE, 0, G_MAXINT32, &pid, error)
       || !json_field_int (o, "qemu_start_time", TRUE, 0, G_MAXINT64, &start_time, error)
+      || !json_field_int (o, "qemu_uid", FALSE, 0, G_MAXINT32, &qemu_uid, error)
       || !json_field_int (o, "start_real_us", TRUE, 0, G_MAXINT64, &start_real_us, error)
       || !json_field_int (o, "next_process", TRUE, 1, G_MAXUINT32, &next_proc, error))
     return FALSE;
@@ -218,6 +221,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   sb->boot_ms = boot_ms;
   sb->pid = (GPid) pid;
   sb->qemu_start_time = (guint64) start_time;
+  sb->qemu_uid = (guint) qemu_uid;
   sb->start_real_us = start_real_us;
   sb->start_us = g_get_monotonic_time () - (g_get_real_time () - start_real_us);
   sb->next_proc = (guint32) next_proc;

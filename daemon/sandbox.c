@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <string.h>
@@ -430,6 +431,7 @@ sandbox_qemu_exited (Sandbox *sb, int status)
 {
   sb->pid = 0;
   sb->qemu_start_time = 0;
+  sb->qemu_uid = 0;
   if (sb->agent)
     agent_channel_drain (sb->agent);
   if (sb->console)
@@ -652,6 +654,35 @@ on_qmp_closed (QmpClient *qmp, const GError *reason, gpointer data)
   /* QEMU going away is reported by its child watch, with its exit status. */
 }
 
+/* The lowest uid of the policy's range that no other QEMU of ours and no
+ * account has; 0 when the policy has no range. */
+static gboolean
+allocate_qemu_uid (Sandbox *sb, GError **error)
+{
+  const Policy *p = sb->policy;
+  sb->qemu_uid = 0;
+  for (guint i = 0; i < p->uid_count; i++)
+    {
+      guint uid = p->uid_first + i;
+      gboolean taken = getpwuid (uid) != NULL;
+      GHashTableIter it;
+      gpointer value;
+      g_hash_table_iter_init (&it, sb->daemon->sandboxes);
+      while (!taken && g_hash_table_iter_next (&it, NULL, &value))
+        taken = value != sb && ((Sandbox *) value)->qemu_uid == uid;
+      if (!taken)
+        {
+          sb->qemu_uid = uid;
+          return TRUE;
+        }
+    }
+  if (p->uid_count == 0)
+    return TRUE;
+  g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
+               "policy %s: all %u uids of its range are in use", p->name, p->uid_count);
+  return FALSE;
+}
+
 void
 sandbox_start (Sandbox *sb, RpcCall *call, const SandboxContainerConfig *container)
 {
@@ -663,12 +694,18 @@ sandbox_start (Sandbox *sb, RpcCall *call, const SandboxContainerConfig *contain
   set_state (sb, SANDBOX_BOOTING);
   sb->start_us = g_get_monotonic_time ();
 
+  if (!allocate_qemu_uid (sb, &error))
+    {
+      sandbox_fail (sb, "%s", error->message);
+      return;
+    }
   QemuConfig cfg = { .id = sb->id,
                      .dir = sb->dir,
                      .memory_mb = sb->memory_mb,
                      .cpus = sb->cpus,
                      .pids = sb->pids,
                      .policy = sb->policy,
+                     .uid = sb->qemu_uid,
                      .hostname = sb->name,
                      .label = sb->dir,
                      .kernel = d->kernel,
@@ -721,10 +758,11 @@ sandbox_connect (Sandbox *sb)
 
   g_autofree char *agent_path = g_build_filename (sb->dir, QEMU_AGENT_SOCKET, NULL);
   sb->agent = agent_channel_new (agent_path, CONNECT_TIMEOUT_MS, &agent_callbacks, sb);
+  agent_channel_set_peer (sb->agent, sb->pid);
 
   g_autofree char *console_socket = g_build_filename (sb->dir, QEMU_CONSOLE_SOCKET, NULL);
   g_autofree char *console_log = g_build_filename (sb->dir, SANDBOX_CONSOLE_LOG, NULL);
-  sb->console = console_log_new (console_socket, console_log, SANDBOX_CONSOLE_MAX_BYTES);
+  sb->console = console_log_new (console_socket, sb->pid, console_log, SANDBOX_CONSOLE_MAX_BYTES);
 }
 
 static void on_quit_reply (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data);

@@ -1,6 +1,7 @@
 #include "qmp-client.h"
 
 #include "json-fields.h"
+#include "unix-peer.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -613,7 +614,15 @@ try_connect (gpointer data)
   int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
     {
+      GError *peer_error = NULL;
       c->connect_src = 0;
+      if (c->qemu_pid > 0 && !unix_peer_check (fd, c->qemu_pid, c->path, &peer_error))
+        {
+          close (fd);
+          client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CONNECT, "%s", peer_error->message));
+          g_error_free (peer_error);
+          return G_SOURCE_REMOVE;
+        }
       adopt_fd (c, fd);
       return G_SOURCE_REMOVE;
     }

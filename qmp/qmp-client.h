@@ -53,7 +53,8 @@ void qmp_client_set_closed_handler (QmpClient *client, QmpClosedFunc func, gpoin
 void qmp_client_connect_async (QmpClient *client, guint timeout_ms, QmpReplyFunc ready,
                                gpointer user_data);
 
-/* While connecting, give up as soon as QEMU process @pid has exited. */
+/* While connecting, give up as soon as QEMU process @pid has exited; and
+ * accept the socket only if @pid serves it (SO_PEERCRED). */
 void qmp_client_set_process (QmpClient *client, GPid pid);
 
 /* Uses @fd, a socket already connected to QMP (ownership taken), then

@@ -6,13 +6,27 @@
  *   allowed   only calls on QEMU's allow-list (getpid)
  *   unshare   unshare(0), not on the list (succeeds unfiltered)
  *   io_uring  io_uring_setup, which the filter answers with ENOSYS
+ *   clone3    clone3, likewise ENOSYS
+ *   inet      socket(AF_INET), which fails with EAFNOSUPPORT (unix only)
+ *   thread    a thread (clone with CLONE_THREAD: allowed)
+ *   fork      a process (clone without CLONE_THREAD: not allowed)
  * libc only, so its start-up needs nothing QEMU's does not. */
 #include <errno.h>
 #include <linux/io_uring.h>
+#include <linux/sched.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+
+static void *
+nothing (void *data)
+{
+  return data;
+}
 
 int
 main (int argc, char **argv)
@@ -28,6 +42,29 @@ main (int argc, char **argv)
       struct io_uring_params params;
       memset (&params, 0, sizeof params);
       rc = syscall (SYS_io_uring_setup, 4, &params);
+    }
+  else if (strcmp (mode, "clone3") == 0)
+    {
+      struct clone_args args;
+      memset (&args, 0, sizeof args);
+      args.exit_signal = SIGCHLD;
+      rc = syscall (SYS_clone3, &args, sizeof args);
+      if (rc == 0)
+        _exit (0);
+    }
+  else if (strcmp (mode, "inet") == 0)
+    rc = socket (AF_INET, SOCK_STREAM, 0);
+  else if (strcmp (mode, "thread") == 0)
+    {
+      pthread_t t;
+      errno = pthread_create (&t, NULL, nothing, NULL);
+      rc = errno ? -1 : pthread_join (t, NULL);
+    }
+  else if (strcmp (mode, "fork") == 0)
+    {
+      rc = fork ();
+      if (rc == 0)
+        _exit (0);
     }
   else if (strcmp (mode, "allowed") != 0)
     return 125;

@@ -133,6 +133,20 @@ test_filter (void)
   status = run_probe (kill, "io_uring", out);
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, ENOSYS);
+  /* clone3's flags cannot be inspected: ENOSYS, and glibc uses clone, which
+   * makes threads but no processes; sockets are unix ones only. */
+  status = run_probe (kill, "clone3", out);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, ENOSYS);
+  status = run_probe (kill, "thread", out);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  status = run_probe (kill, "fork", out);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_cmpint (WTERMSIG (status), ==, SIGSYS);
+  status = run_probe (kill, "inet", out);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, EAFNOSUPPORT);
   jail_filter_free (kill);
 
   /* "errno": the call fails with EPERM instead, and the process carries on. */
@@ -150,6 +164,13 @@ test_filter (void)
   status = run_probe (NULL, "io_uring", out);
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), !=, ENOSYS);
+  const char *reach[] = { "clone3", "fork", "inet" };
+  for (gsize i = 0; i < G_N_ELEMENTS (reach); i++)
+    {
+      status = run_probe (NULL, reach[i], out);
+      g_assert_true (WIFEXITED (status));
+      g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+    }
 }
 
 /* An allow-list naming io_uring is refused: the filter cannot see its

@@ -237,6 +237,42 @@ test_connect_stops_when_qemu_is_gone (void)
   seen_clear (&s);
 }
 
+/* A QMP socket served by another process than the QEMU it should be (a
+ * socket swapped for a link to another) is refused before a byte is read.
+ * The VM suites cover the other half: every sandbox's QMP passes it. */
+static void
+test_peer_must_be_qemu (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("qmppeer-XXXXXX", NULL);
+  g_autofree char *path = g_build_filename (dir, "qmp.sock", NULL);
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  g_strlcpy (addr.sun_path, path, sizeof addr.sun_path);
+  int listener = socket (AF_UNIX, SOCK_STREAM, 0);
+  g_assert_cmpint (bind (listener, (struct sockaddr *) &addr, sizeof addr), ==, 0);
+  g_assert_cmpint (listen (listener, 1), ==, 0);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GSubprocess) qemu
+      = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "sleep", "30", NULL);
+  g_assert_no_error (error);
+
+  Seen s = { 0 };
+  QmpClient *c = qmp_client_new (path);
+  qmp_client_set_process (c, atoi (g_subprocess_get_identifier (qemu)));
+  qmp_client_connect_async (c, 5000, on_ready, &s);
+  iterate_until (&s.ready);
+  g_assert_error (s.error, QMP_ERROR, QMP_ERROR_CONNECT);
+  g_autofree char *want = g_strdup_printf ("is served by pid %d, not by QEMU", (int) getpid ());
+  if (strstr (s.error->message, want) == NULL)
+    g_error ("\"%s\" not in \"%s\"", want, s.error->message);
+  qmp_client_free (c);
+  g_subprocess_force_exit (qemu);
+  g_subprocess_wait (qemu, NULL, NULL);
+  close (listener);
+  unlink (path);
+  rmdir (dir);
+  seen_clear (&s);
+}
+
 static void
 test_connect_gives_up (void)
 {
@@ -423,6 +459,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/qmp/real-qemu", test_real_qemu);
   g_test_add_func ("/qmp/connect-gives-up", test_connect_gives_up);
+  g_test_add_func ("/qmp/peer-must-be-qemu", test_peer_must_be_qemu);
   g_test_add_func ("/qmp/connect-stops-when-qemu-is-gone", test_connect_stops_when_qemu_is_gone);
   g_test_add_func ("/qmp/timeout-keeps-stream-in-sync", test_timeout_keeps_stream_in_sync);
   g_test_add_func ("/qmp/bad-input", test_bad_input);

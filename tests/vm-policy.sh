@@ -18,8 +18,15 @@ status=$(cat "/proc/$pid/status")
 contains "$status" "$(printf 'Seccomp:\t2')" "QEMU runs under a seccomp filter (Seccomp: 2)"
 contains "$status" "$(printf 'NoNewPrivs:\t1')" "... with no_new_privs"
 uid=$(awk '/^Uid:/ {print $2}' <<<"$status")
-[ "$uid" != 0 ] && [ "$uid" = "$(id -u sandboxd-qemu)" ]
-ok $? "... as the unprivileged user sandboxd-qemu (uid $uid)"
+gid=$(awk '/^Gid:/ {print $2}' <<<"$status")
+[ "$uid" -ge 1879048192 ] && [ "$uid" -lt $((1879048192 + 65536)) ] && [ "$gid" = "$(id -g sandboxd-qemu)" ]
+ok $? "... as a uid of its own from the policy's range ($uid), in group sandboxd-qemu"
+contains "$status" "$(printf 'CapBnd:\t0000000000000000')" "... with an empty capability bounding set"
+is "$(awk '{print $6}' "/proc/$pid/stat")" "$pid" "... leading a session of its own (setsid)"
+contains "$(cat "/proc/$pid/limits")" "Max processes             256" "... with RLIMIT_NPROC at the policy's pids"
+mounts=$(awk '$5 == "/" || $5 == "/sb/qemu" || $5 == "/boot/vmlinuz" {print $5, $6}' "/proc/$pid/mountinfo")
+bad=$(echo "$mounts" | grep -v "nosuid,nodev,noexec" | grep -v "^$")
+[ -n "$mounts" ] && [ -z "$bad" ]; ok $? "its root, its directory and the kernel are nodev and noexec ($(echo $mounts))"
 same=""
 for ns in mnt net ipc uts pid; do
   [ "$(readlink "/proc/$pid/ns/$ns")" = "$(readlink "/proc/$DAEMON_PID/ns/$ns")" ] && same="$same $ns"
@@ -39,6 +46,8 @@ contains "$("$SANDBOXCTL" --json stats p)" '"memory_limit_bytes"' "stats reads t
 # A guest that allocates without end: the guest kernel stops it; the host,
 # QEMU and the other sandboxes carry on.
 "$SANDBOXCTL" run --name q --pids 64 -- true; ok $? "a second sandbox with a tighter pids limit"
+uid_q=$(awk '/^Uid:/ {print $2}' "/proc/$(field "$("$SANDBOXCTL" --json inspect q)" qemu_pid)/status")
+[ -n "$uid_q" ] && [ "$uid_q" != "$uid" ]; ok $? "... whose QEMU has another uid ($uid_q, not $uid)"
 is "$(cat /sys/fs/cgroup/pids/sandboxd/"$(field "$("$SANDBOXCTL" --json inspect q)" id)"/pids.max)" 64 \
   "... has it (--pids 64)"
 "$SANDBOXCTL" exec p -- sh -c 'tail /dev/zero' >/dev/null 2>&1; rc=$?
