@@ -123,3 +123,4 @@ int cli_version (const CliGlobals *globals, int argc, char **argv);
 int cli_stop (const CliGlobals *globals, int argc, char **argv);
 int cli_inspect (const CliGlobals *globals, int argc, char **argv);
 int cli_container (const CliGlobals *globals, int argc, char **argv);
+int cli_images (const CliGlobals *globals, int argc, char **argv);

@@ -24,6 +24,7 @@ static const struct
   { "rm", cli_rm, "Delete sandboxes" },
   { "ps", cli_ps, "List a sandbox's processes" },
   { "container", cli_container, "Add, list and remove containers in a sandbox" },
+  { "images", cli_images, "List the cached root images; images prune removes unused ones" },
   { "stats", cli_stats, "Show sandboxes' resource use" },
   { "events", cli_events, "Show the daemon's events" },
   { "version", cli_version, "Show the client and daemon versions" },

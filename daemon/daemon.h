@@ -28,9 +28,13 @@ typedef struct
   char *accel_reason; /* why that accelerator: shown by Version and at start */
   guint tsc_khz;      /* host TSC rate, for TCG guests */
   guint boot_timeout_s;
-  guint auto_remove_grace_s; /* see SandboxConfig.auto_remove */
-  gboolean stop_on_exit;     /* SIGTERM stops the sandboxes (else they live on) */
-  GHashTable *policies;      /* name -> Policy */
+  guint auto_remove_grace_s;     /* see SandboxConfig.auto_remove */
+  guint max_sandboxes;           /* admission: sandboxes kept, 0: no limit */
+  guint max_memory_mb;           /* admission: guest RAM of live sandboxes, 0: no limit */
+  guint image_gc_age_s;          /* images unused this long are collected */
+  guint64 image_cache_max_bytes; /* and more while the cache is larger (0: no limit) */
+  gboolean stop_on_exit;         /* SIGTERM stops the sandboxes (else they live on) */
+  GHashTable *policies;          /* name -> Policy */
   char *default_policy;
   CgroupManager *cgroups; /* NULL when sandboxd cannot manage cgroups */
   /* Output a process may have stored that no reader has read, per stream,
@@ -57,6 +61,12 @@ typedef struct
 /* Frees what the daemon holds (main.c). */
 void daemon_clear (Daemon *daemon);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Daemon, daemon_clear)
+
+/* daemon/images.c: Images.List and Images.Prune (RPC methods), and the
+ * hourly collection of unused images. */
+void daemon_images_list (Daemon *daemon, RpcCall *call, JsonObject *params, GError **error);
+void daemon_images_prune (Daemon *daemon, RpcCall *call, JsonObject *params, GError **error);
+void daemon_images_gc_start (Daemon *daemon);
 
 /* daemon/methods.c: the RPC handler. */
 void daemon_handle_call (RpcCall *call, gpointer user_data);

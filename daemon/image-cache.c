@@ -471,6 +471,8 @@ get_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
         g_message ("image of %s: the root changed while it was built; not remembered", job->root);
     }
   info->build_ms = (g_get_monotonic_time () - start) / 1000;
+  /* Its last use, for the cache's garbage collection (image_cache_prune). */
+  utimensat (AT_FDCWD, info->path, NULL, AT_SYMLINK_NOFOLLOW);
   if (stat (info->path, &st) == 0)
     info->bytes = (guint64) st.st_size;
   g_message ("image of %s: %s %s (%" G_GUINT64_FORMAT " KiB) in %" G_GINT64_FORMAT " ms", job->root,
@@ -487,6 +489,28 @@ job_free (gpointer p)
   g_free (job);
 }
 
+/* Builds run in a pool of their own: at most max_builds at once, the rest
+ * wait their turn (mkfs.erofs is CPU- and disk-bound; a burst of creates
+ * with new roots must not take every core from the running guests). */
+static GThreadPool *builders;
+static guint max_builds = 2;
+
+void
+image_cache_set_max_builds (guint n)
+{
+  max_builds = MAX (n, 1);
+  if (builders)
+    g_thread_pool_set_max_threads (builders, (gint) max_builds, NULL);
+}
+
+static void
+run_job (gpointer data, gpointer unused)
+{
+  GTask *task = data;
+  get_in_thread (task, NULL, g_task_get_task_data (task), NULL);
+  g_object_unref (task);
+}
+
 void
 image_cache_get_async (const char *cache_dir, const char *root, ImageProgress progress,
                        GAsyncReadyCallback callback, gpointer user_data)
@@ -495,8 +519,103 @@ image_cache_get_async (const char *cache_dir, const char *root, ImageProgress pr
   Job *job = g_new0 (Job, 1);
   *job = (Job){ task, g_strdup (cache_dir), g_strdup (root), progress, user_data };
   g_task_set_task_data (task, job, job_free);
-  g_task_run_in_thread (task, get_in_thread);
-  g_object_unref (task);
+  if (builders == NULL)
+    builders = g_thread_pool_new (run_job, NULL, (gint) max_builds, FALSE, NULL);
+  g_thread_pool_push (builders, task, NULL);
+}
+
+static gint
+by_last_use (gconstpointer a, gconstpointer b)
+{
+  const ImageInfo *x = *(ImageInfo **) a, *y = *(ImageInfo **) b;
+  return x->last_used < y->last_used ? -1 : x->last_used > y->last_used;
+}
+
+GPtrArray *
+image_cache_list (const char *cache_dir, GError **error)
+{
+  g_autoptr (GPtrArray) all = g_ptr_array_new_with_free_func ((GDestroyNotify) image_info_free);
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GDir) dir = g_dir_open (cache_dir, 0, &local);
+  if (dir == NULL)
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        return g_steal_pointer (&all); /* nothing built yet */
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  const char *name;
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      struct stat st;
+      g_autofree char *path = g_build_filename (cache_dir, name, NULL);
+      if (!g_str_has_prefix (name, "sha256-") || !g_str_has_suffix (name, ".erofs")
+          || lstat (path, &st) < 0 || !S_ISREG (st.st_mode))
+        continue;
+      ImageInfo *info = g_new0 (ImageInfo, 1);
+      info->path = g_steal_pointer (&path);
+      info->digest = g_strdup_printf (
+          "sha256:%.*s", (int) (strlen (name) - strlen ("sha256-") - strlen (".erofs")),
+          name + strlen ("sha256-"));
+      info->bytes = (guint64) st.st_size;
+      info->last_used = (gint64) st.st_mtime;
+      g_ptr_array_add (all, info);
+    }
+  g_ptr_array_sort (all, by_last_use);
+  return g_steal_pointer (&all);
+}
+
+/* What roots/ remembers of images that are gone is forgotten too. */
+static void
+forget_missing (const char *cache_dir)
+{
+  g_autofree char *roots = g_build_filename (cache_dir, "roots", NULL);
+  g_autoptr (GDir) dir = g_dir_open (roots, 0, NULL);
+  const char *name;
+  while (dir && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *memo = g_build_filename (roots, name, NULL);
+      g_autofree char *text = NULL;
+      if (!g_file_get_contents (memo, &text, NULL, NULL))
+        continue;
+      g_auto (GStrv) parts = g_strsplit (g_strstrip (text), " ", 2);
+      g_autofree char *image = g_strv_length (parts) == 2
+                                   ? g_strdup_printf ("%s/sha256-%s.erofs", cache_dir, parts[1])
+                                   : NULL;
+      if (image == NULL || !g_file_test (image, G_FILE_TEST_EXISTS))
+        g_unlink (memo);
+    }
+}
+
+GPtrArray *
+image_cache_prune (const char *cache_dir, GHashTable *in_use, gint64 unused_for_s,
+                   guint64 keep_bytes, GError **error)
+{
+  g_autoptr (GPtrArray) all = image_cache_list (cache_dir, error);
+  if (all == NULL)
+    return NULL;
+  GPtrArray *removed = g_ptr_array_new_with_free_func ((GDestroyNotify) image_info_free);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  guint64 total = 0;
+  for (guint i = 0; i < all->len; i++)
+    total += ((ImageInfo *) all->pdata[i])->bytes;
+  /* Oldest first: those unused for long, then more while over the size. */
+  for (guint i = 0; i < all->len; i++)
+    {
+      ImageInfo *info = all->pdata[i];
+      gboolean old = now - info->last_used >= unused_for_s;
+      gboolean over = keep_bytes > 0 && total > keep_bytes;
+      /* A minute's grace: an image just built may be about to be used. */
+      if (g_hash_table_contains (in_use, info->path) || now - info->last_used < 60
+          || !(old || over))
+        continue;
+      if (g_unlink (info->path) < 0)
+        continue;
+      total -= info->bytes;
+      g_ptr_array_add (removed, g_steal_pointer (&all->pdata[i]));
+    }
+  forget_missing (cache_dir);
+  return removed;
 }
 
 ImageInfo *

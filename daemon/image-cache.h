@@ -17,7 +17,8 @@ typedef struct
   char *digest;   /* "sha256:<hex>" of the image */
   gboolean built; /* by this call; FALSE: it was in the cache */
   gint64 build_ms;
-  guint64 bytes; /* the image's size */
+  guint64 bytes;    /* the image's size */
+  gint64 last_used; /* built or handed out last, seconds since the epoch (list only) */
 } ImageInfo;
 
 void image_info_free (ImageInfo *info);
@@ -37,3 +38,18 @@ typedef void (*ImageProgress) (const char *stage, guint64 files, guint64 bytes, 
 void image_cache_get_async (const char *cache_dir, const char *root, ImageProgress progress,
                             GAsyncReadyCallback callback, gpointer user_data);
 ImageInfo *image_cache_get_finish (GAsyncResult *result, GError **error);
+
+/* How many builds may run at once (default 2); more wait their turn. */
+void image_cache_set_max_builds (guint n);
+
+/* The images in @cache_dir (ImageInfo: path, digest, bytes, last_used),
+ * least recently used first; none when it does not exist yet. */
+GPtrArray *image_cache_list (const char *cache_dir, GError **error);
+
+/* Removes images not in @in_use (a set of image paths) and not used for a
+ * minute: those unused for @unused_for_s, and more, least recently used
+ * first, while the cache holds over @keep_bytes (0: no size limit). Returns
+ * the removed ones (ImageInfo). It runs on the caller's thread: images are
+ * only listed and unlinked, nothing is read. */
+GPtrArray *image_cache_prune (const char *cache_dir, GHashTable *in_use, gint64 unused_for_s,
+                              guint64 keep_bytes, GError **error);

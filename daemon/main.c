@@ -5,6 +5,7 @@
 #include "daemon.h"
 #include "dbus-service.h"
 #include "guest-files.h"
+#include "image-cache.h"
 #include "sandbox.h"
 
 #include <errno.h>
@@ -169,6 +170,17 @@ prepare_runtime_dir (const char *dir, GError **error)
   return check_private_dir (dir, error) && check_private_dir (sb_dir, error);
 }
 
+/* MemTotal in MiB, or 0 (no limit) if unreadable. */
+static guint
+host_memory_mb (void)
+{
+  g_autofree char *meminfo = NULL;
+  guint64 kb = 0;
+  if (g_file_get_contents ("/proc/meminfo", &meminfo, NULL, NULL))
+    sscanf (meminfo, "MemTotal: %" G_GUINT64_FORMAT " kB", &kb);
+  return (guint) (kb / 1024);
+}
+
 static gboolean
 on_shutdown_timeout (gpointer data)
 {
@@ -328,6 +340,11 @@ main (int argc, char **argv)
   g_autofree char *accel = NULL;
   gint boot_timeout = 60;
   gint auto_remove_grace = 60;
+  gint max_sandboxes = 1024;
+  gint max_memory_mb = -1;
+  gint max_image_builds = 2;
+  gint image_gc_age_days = 7;
+  gint image_cache_max_mb = 10240;
   gint idle_exit = 0;
   g_autofree char *dbus = NULL;
   gboolean version = FALSE;
@@ -362,6 +379,20 @@ main (int argc, char **argv)
       "exited when nobody read all its output, or after running that long with no process "
       "(default 60)",
       "SECONDS" },
+    { "max-sandboxes", 0, 0, G_OPTION_ARG_INT, &max_sandboxes,
+      "Keep at most N sandboxes (default 1024; 0: no limit)", "N" },
+    { "max-memory", 0, 0, G_OPTION_ARG_INT, &max_memory_mb,
+      "Admit a sandbox only while the guest RAM of all live ones stays within MiB (default: the "
+      "host's memory; 0: no limit)",
+      "MiB" },
+    { "max-image-builds", 0, 0, G_OPTION_ARG_INT, &max_image_builds,
+      "Build at most N root images at once; more wait their turn (default 2)", "N" },
+    { "image-gc-age", 0, 0, G_OPTION_ARG_INT, &image_gc_age_days,
+      "Remove root images no sandbox has used for DAYS (checked hourly; default 7)", "DAYS" },
+    { "image-cache-max", 0, 0, G_OPTION_ARG_INT, &image_cache_max_mb,
+      "Also remove unused images, least recently used first, while the cache is larger "
+      "(default 10240; 0: no limit)",
+      "MiB" },
     { "dbus", 0, 0, G_OPTION_ARG_STRING, &dbus,
       "Own " SANDBOXD_BUS_NAME " on the session or system bus, or none (default none; the "
       "systemd unit uses system)",
@@ -432,6 +463,14 @@ main (int argc, char **argv)
       fprintf (stderr, "sandboxd: --output-buffer and --output-quota must not be negative\n");
       return 2;
     }
+  if (max_sandboxes < 0 || max_memory_mb < -1 || max_image_builds < 1 || image_gc_age_days < 0
+      || image_cache_max_mb < 0)
+    {
+      fprintf (stderr, "sandboxd: --max-sandboxes, --max-memory, --image-gc-age and "
+                       "--image-cache-max must not be negative, --max-image-builds must be at "
+                       "least 1\n");
+      return 2;
+    }
   if (auto_remove_grace <= 0)
     {
       fprintf (stderr, "sandboxd: --auto-remove-grace must be a positive number of seconds\n");
@@ -456,6 +495,11 @@ main (int argc, char **argv)
     }
   d.boot_timeout_s = (guint) boot_timeout;
   d.auto_remove_grace_s = (guint) auto_remove_grace;
+  d.max_sandboxes = (guint) max_sandboxes;
+  d.max_memory_mb = max_memory_mb >= 0 ? (guint) max_memory_mb : host_memory_mb ();
+  image_cache_set_max_builds ((guint) max_image_builds);
+  d.image_gc_age_s = (guint) image_gc_age_days * 24 * 3600;
+  d.image_cache_max_bytes = (guint64) image_cache_max_mb << 20;
   d.idle_exit_s = (guint) idle_exit;
   d.stop_on_exit = stop_on_exit;
   d.output_buffer_bytes = (guint64) output_buffer_mb * 1024 * 1024;
@@ -492,6 +536,7 @@ main (int argc, char **argv)
     }
   d.events = event_log_new (d.publisher);
   restore_sandboxes (&d);
+  daemon_images_gc_start (&d);
   g_unix_signal_add (SIGTERM, on_signal, &d);
   g_unix_signal_add (SIGINT, on_signal, &d);
 

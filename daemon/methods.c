@@ -96,12 +96,44 @@ name_free (Daemon *d, const char *name, GError **error)
   return FALSE;
 }
 
-/* Checked again: another Create may have taken the name meanwhile. */
+/* The daemon's own ceilings, whoever asks: how many sandboxes it keeps,
+ * and how much guest RAM its live sandboxes may have in all. */
+static gboolean
+admit (Daemon *d, guint memory_mb, GError **error)
+{
+  guint count = g_hash_table_size (d->sandboxes);
+  guint64 memory = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, d->sandboxes);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      SandboxState state = sandbox_get_state (value);
+      if (state != SANDBOX_STOPPED && state != SANDBOX_FAILED)
+        memory += sandbox_get_memory_mb (value);
+    }
+  if (d->max_sandboxes && count >= d->max_sandboxes)
+    g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
+                 "sandboxd keeps at most %u sandboxes (--max-sandboxes) and has %u; remove one",
+                 d->max_sandboxes, count);
+  else if (d->max_memory_mb && memory + memory_mb > d->max_memory_mb)
+    g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
+                 "memory_mb %u would take the guest memory of sandboxd's live sandboxes to "
+                 "%" G_GUINT64_FORMAT " MiB, past its limit of %u (--max-memory; %" G_GUINT64_FORMAT
+                 " in use)",
+                 memory_mb, memory + memory_mb, d->max_memory_mb, memory);
+  else
+    return TRUE;
+  return FALSE;
+}
+
+/* Checked again: another Create may have taken the name (or the room)
+ * meanwhile. */
 static void
 create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
                   const SandboxContainerConfig *container, GError **error)
 {
-  if (!name_free (d, cfg->name, error))
+  if (!name_free (d, cfg->name, error) || !admit (d, cfg->memory_mb, error))
     return;
   Sandbox *sb = sandbox_new (d, cfg, error);
   if (sb == NULL)
@@ -168,6 +200,8 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
           pids ? pids : (gint64) policy->pids);
       return;
     }
+  if (!admit (d, (guint) memory_mb, error))
+    return;
   SandboxConfig cfg = { .name = name,
                         .memory_mb = (guint) memory_mb,
                         .cpus = (guint) cpus,
@@ -547,6 +581,8 @@ static const struct
   { "sandbox.v1.Containers.Add", containers_add },
   { "sandbox.v1.Containers.Remove", containers_remove },
   { "sandbox.v1.Containers.List", containers_list },
+  { "sandbox.v1.Images.List", daemon_images_list },
+  { "sandbox.v1.Images.Prune", daemon_images_prune },
   { "sandbox.v1.Processes.Exec", processes_exec },
   { "sandbox.v1.Processes.List", processes_list },
   { "sandbox.v1.Processes.Wait", processes_wait },

@@ -93,6 +93,17 @@ sandbox_containers_to_json (Sandbox *sb, gboolean for_state)
   return a;
 }
 
+void
+sandbox_add_images_in_use (Sandbox *sb, GHashTable *paths)
+{
+  for (guint i = 0; i < sb->containers->len; i++)
+    {
+      SandboxContainer *c = sb->containers->pdata[i];
+      if (c->image)
+        g_hash_table_add (paths, g_strdup (c->image));
+    }
+}
+
 static SandboxContainer *
 container_new (Sandbox *sb, const SandboxContainerConfig *cfg)
 {

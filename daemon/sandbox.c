@@ -200,6 +200,12 @@ sandbox_get_name (Sandbox *sb)
   return sb->name;
 }
 
+guint
+sandbox_get_memory_mb (Sandbox *sb)
+{
+  return sb->memory_mb;
+}
+
 SandboxState
 sandbox_get_state (Sandbox *sb)
 {

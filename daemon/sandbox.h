@@ -64,6 +64,7 @@ void sandbox_reattach (Sandbox *sandbox);
 const char *sandbox_get_id (Sandbox *sandbox);
 const char *sandbox_get_name (Sandbox *sandbox);
 SandboxState sandbox_get_state (Sandbox *sandbox);
+guint sandbox_get_memory_mb (Sandbox *sandbox);
 JsonObject *sandbox_to_json (Sandbox *sandbox);
 
 /* Boots, with @container (may be NULL) as its first container: its disk is
@@ -96,6 +97,9 @@ void sandbox_add_container (Sandbox *sandbox, RpcCall *call, const SandboxContai
 void sandbox_remove_container (Sandbox *sandbox, RpcCall *call, const char *name);
 /* {"containers": [...]}, in the order they were added. */
 JsonObject *sandbox_list_containers (Sandbox *sandbox);
+/* Adds the paths of its containers' images to @paths (a set): they may not
+ * be removed from the cache. */
+void sandbox_add_images_in_use (Sandbox *sandbox, GHashTable *paths);
 
 /* sandbox-process.c: processes inside the guest. Each answers @call. */
 typedef struct

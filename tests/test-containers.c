@@ -303,6 +303,28 @@ test_image_cache (void)
     g_assert_true ((g_str_has_prefix (ent, "sha256-") && g_str_has_suffix (ent, ".erofs"))
                    || g_str_equal (ent, "roots"));
 
+  /* Collection: listed least recently used first; prune keeps what is in
+   * use and what was used in the last minute, removes those unused for
+   * long, then more (oldest first) while the cache is over its size. */
+  g_autoptr (GPtrArray) listed = image_cache_list (cache, NULL);
+  g_assert_cmpuint (listed->len, >=, 3);
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  for (guint i = 0; i < listed->len; i++)
+    {
+      ImageInfo *info = listed->pdata[i];
+      struct utimbuf age = { now - 7200 - (time_t) i * 60, now - 7200 - (time_t) i * 60 };
+      g_assert_cmpint (g_utime (info->path, &age), ==, 0);
+    }
+  g_autoptr (GHashTable) in_use = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_add (in_use, replanted->path);
+  g_autoptr (GPtrArray) kept_all = image_cache_prune (cache, in_use, 3 * 3600, 0, NULL);
+  g_assert_cmpuint (kept_all->len, ==, 0); /* none unused for 3 h, no size limit */
+  g_autoptr (GPtrArray) one = image_cache_prune (cache, in_use, 3 * 3600, 1, NULL);
+  g_assert_cmpuint (one->len, ==, listed->len - 1); /* over 1 byte: all but the one in use */
+  g_autoptr (GPtrArray) left = image_cache_list (cache, NULL);
+  g_assert_cmpuint (left->len, ==, 1);
+  g_assert_cmpstr (((ImageInfo *) left->pdata[0])->path, ==, replanted->path);
+
   /* A cache directory others can write to is refused. */
   g_assert_cmpint (g_chmod (cache, 0777), ==, 0);
   g_autoptr (GError) cache_error = NULL;

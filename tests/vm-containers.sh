@@ -114,6 +114,21 @@ is "$got" 1 "... and whose disk is gone from the guest"
 ok $? "... and exec in it fails"
 is "$("$C" exec pod -- cat /tmp/written)" "secret" "the first container lives on"
 
+# The image cache as users see it: the pod's image is in use, c2's (removed)
+# no longer; prune removes only unused images (those not used in the last
+# minute are kept as well, so age c2's first).
+list=$("$C" images)
+contains "$list" "pod" "images lists the cached roots with the sandboxes using them"
+n_before=$("$C" images -q | wc -l)
+for f in "$TMP"/state/images/sha256-*.erofs; do touch -d '2 hours ago' "$f"; done
+out=$("$C" images prune); rc=$?
+is "$rc" 0 "images prune exits 0"
+contains "$out" "freed" "... saying what it freed"
+n_after=$("$C" images -q | wc -l)
+[ "$n_after" -ge 1 ] && [ "$n_after" -lt "$n_before" ]
+ok $? "... removing unused images ($n_before -> $n_after) and keeping the pod's"
+is "$("$C" exec pod -- cat /marker-a)" "marker-a" "... whose container still works"
+
 # A sandboxd that dies and comes back takes the pod back with its container.
 kill -KILL "$DAEMON_PID"
 start_daemon "$TMP/d" || { echo "Bail out! sandboxd did not start again"; exit 1; }

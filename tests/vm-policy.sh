@@ -7,7 +7,8 @@ bail() { echo "Bail out! $1"; diag <"$TMP/d.log"; exit 1; }
 field() { sed -n "s/.*\"$2\" : \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" <<<"$1" | head -n 1; }
 
 [ "$(id -u)" = 0 ] || { echo "1..0 # SKIP the default policy needs root"; exit 0; }
-start_daemon "$TMP/d" || bail "sandboxd did not start"
+# Ceilings of the daemon's own: 2 sandboxes, 1000 MiB of guest RAM.
+start_daemon "$TMP/d" --max-sandboxes 2 --max-memory 1000 || bail "sandboxd did not start"
 
 "$SANDBOXCTL" run --name p -- true; ok $? "a sandbox boots under the default policy"
 json=$("$SANDBOXCTL" --json inspect p)
@@ -73,9 +74,16 @@ out=$("$SANDBOXCTL" create --name loose --policy unprivileged 2>&1); rc=$?
 is "$rc" 1 "a policy less strict than the default is refused"
 contains "$out" "PERMISSION_DENIED: policy unprivileged is less strict than sandboxd's default policy default: QEMU would run as sandboxd's own user" "... as PERMISSION_DENIED, saying how"
 is "$("$SANDBOXCTL" ls -q | wc -l)" "$before" "... and no sandbox was made"
+out=$("$SANDBOXCTL" create --name third 2>&1); rc=$?
+is "$rc" 1 "a third sandbox past --max-sandboxes 2 is refused"
+contains "$out" "RESOURCE_EXHAUSTED: sandboxd keeps at most 2 sandboxes (--max-sandboxes) and has 2" "... as RESOURCE_EXHAUSTED, with the limit and the use"
 
 "$SANDBOXCTL" rm -f p >/dev/null; ok $? "rm of the sandbox"
 [ ! -e "$mem" ] && [ ! -e "$pids" ]; ok $? "... removes its cgroups"
+out=$("$SANDBOXCTL" create --name big -m 800M 2>&1); rc=$?
+is "$rc" 1 "a sandbox whose memory would pass --max-memory is refused"
+contains "$out" "past its limit of 1000 (--max-memory; 256 in use)" "... naming the limit and the use"
+is "$("$SANDBOXCTL" ls -q | wc -l)" 1 "... and nothing was made"
 
 # A malformed policy stops sandboxd at start, naming the file and field.
 mkdir "$TMP/pol"
