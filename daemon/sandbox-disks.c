@@ -258,26 +258,13 @@ require_qmp (Sandbox *sb, GError **error)
 }
 
 /* The disk record for @path with an open fd of it (for QEMU, which, jailed,
- * cannot open host paths). */
+ * cannot open host paths). The path is opened once, without blocking (a
+ * FIFO must not stall the main loop) and through no link at its end, and
+ * what was opened is what is checked. */
 static SandboxDisk *
 new_disk (Sandbox *sb, const char *path, gboolean read_only, int *fd, GError **error)
 {
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
-  struct stat st;
-  if (stat (abs, &st) < 0 || access (abs, read_only ? R_OK : R_OK | W_OK) < 0)
-    {
-      int e = errno;
-      g_set_error (error, RPC_ERROR,
-                   e == ENOENT ? RPC_STATUS_NOT_FOUND : RPC_STATUS_PERMISSION_DENIED,
-                   "disk image %s: %s", abs, g_strerror (e));
-      return NULL;
-    }
-  if (!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode))
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
-                   "disk image %s is not a regular file or block device", abs);
-      return NULL;
-    }
   guint scsi_id = free_scsi_id (sb);
   if (scsi_id == G_MAXUINT)
     {
@@ -285,12 +272,35 @@ new_disk (Sandbox *sb, const char *path, gboolean read_only, int *fd, GError **e
                    "sandbox %s already has %d disks", sb->name, MAX_DISKS);
       return NULL;
     }
-  *fd = open (abs, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-  if (*fd < 0)
+  *fd = open (abs, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  struct stat st;
+  if (*fd < 0 && errno == EISDIR)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "disk image %s is not a regular file or block device", abs);
+      return NULL;
+    }
+  if (*fd < 0 || fstat (*fd, &st) < 0)
     {
       int e = errno;
-      g_set_error (error, RPC_ERROR, RPC_STATUS_PERMISSION_DENIED, "disk image %s: %s", abs,
-                   g_strerror (e));
+      g_set_error (error, RPC_ERROR,
+                   e == ENOENT  ? RPC_STATUS_NOT_FOUND
+                   : e == ELOOP ? RPC_STATUS_INVALID_ARGUMENT
+                                : RPC_STATUS_PERMISSION_DENIED,
+                   "disk image %s: %s", abs,
+                   e == ELOOP ? "a symbolic link (refused: name the file itself)" : g_strerror (e));
+      if (*fd >= 0)
+        close (*fd);
+      *fd = -1;
+      return NULL;
+    }
+  if ((!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode))
+      || fcntl (*fd, F_SETFL, fcntl (*fd, F_GETFL) & ~O_NONBLOCK) < 0)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "disk image %s is not a regular file or block device", abs);
+      close (*fd);
+      *fd = -1;
       return NULL;
     }
   SandboxDisk *disk = g_new0 (SandboxDisk, 1);

@@ -54,5 +54,13 @@ out=$(rpc '{"id":5,"method":"sandbox.v1.Sandboxes.DetachDisk","params":{"id":"hp
 contains "$out" 'sandbox hp has no disk \"disk-9\"' "detaching an unknown disk is refused by name"
 out=$(rpc "{\"id\":6,\"method\":\"sandbox.v1.Sandboxes.AttachDisk\",\"params\":{\"id\":\"hp\",\"path\":\"$TMP\"}}")
 contains "$out" 'is not a regular file or block device' "a directory is not a disk image"
+# Named files are opened once, without blocking and through no final link.
+mkfifo "$TMP/fifo.img"
+out=$(rpc "{\"id\":7,\"method\":\"sandbox.v1.Sandboxes.AttachDisk\",\"params\":{\"id\":\"hp\",\"path\":\"$TMP/fifo.img\",\"read_only\":true}}")
+contains "$out" 'is not a regular file or block device' "a FIFO is refused at once, not waited on"
+ln -s "$TMP/disk.img" "$TMP/link.img"
+out=$(rpc "{\"id\":8,\"method\":\"sandbox.v1.Sandboxes.AttachDisk\",\"params\":{\"id\":\"hp\",\"path\":\"$TMP/link.img\"}}")
+contains "$out" 'a symbolic link (refused' "a symlink is refused, naming why"
+contains "$(rpc '{"id":9,"method":"sandbox.v1.System.Ping","params":{}}')" '"code":"OK"' "... and sandboxd still answers"
 
 tap_done
