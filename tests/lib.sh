@@ -59,6 +59,9 @@ start_daemon() {
   local dir=$1; shift
   local stop=--stop-on-exit
   [ "${KEEP_SANDBOXES:-}" = 1 ] && stop=
+  # A socket left by a sandboxd killed earlier would pass for the new one's
+  # before it listens: wait for the new one's own.
+  rm -f "$dir/rpc.sock"
   "$SANDBOXD" --runtime-dir "$dir" --state-dir "$TMP/state" $stop "$@" >>"$dir.log" 2>&1 &
   daemon_pids="$daemon_pids $!"
   DAEMON_PID=$!
