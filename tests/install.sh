@@ -26,17 +26,18 @@ exe=$(sed -n 's/^Exec=\([^ ]*\).*/\1/p' "$svc")
 grep -q '^SystemdService=sandboxd.service$' "$svc"; ok $? "... and it names the systemd unit"
 [ -n "$(find "$DEST" -path '*dbus-1/system.d/org.sandboxd.Daemon1.conf')" ]; ok $? "the bus policy is installed"
 
-# The installed daemon looks for its initramfs where meson put it.
-out=$("$P/bin/sandboxd" --runtime-dir "$TMP/rt" 2>&1)
+# The installed daemon looks for its initramfs where meson put it: run from
+# the DESTDIR (with the installed policies, which it reads first), it names
+# the prefix path it wants, which must be there under DESTDIR.
+pol=$P/share/sandboxd/policies
+[ -f "$pol/default.json" ] && [ -f "$pol/qemu-x86_64.syscalls" ]; ok $? "the policies are installed"
+out=$("$P/bin/sandboxd" --runtime-dir "$TMP/rt" --policy-dir "$pol" 2>&1)
 img=$(printf '%s' "$out" | sed -n 's/.*guest initramfs \([^:]*\):.*/\1/p')
-if [ -n "$img" ]; then
-  [ -f "$DEST$img" ]; ok $? "the installed daemon's default initramfs ($img) is installed there"
-else
-  ok 0 "the installed daemon found its installed initramfs ($out)"
-fi
-[ -f "$(dirname "$DEST$img")/sandbox-initramfs.release" ] || [ -z "$img" ]
+[ -n "$img" ] && [ -f "$DEST$img" ]
+ok $? "the installed daemon's default initramfs (${img:-none named: $out}) is installed there"
+[ -f "$(dirname "$DEST$img")/sandbox-initramfs.release" ]
 ok $? "... with the release of its kernel next to it"
-[ -x "$(dirname "$DEST$img")/sandbox-agent" ] || [ -z "$img" ]; ok $? "the agent is installed in libexec"
+[ -x "$(dirname "$DEST$img")/sandbox-agent" ]; ok $? "the agent is installed in libexec"
 
 pc=$(find "$DEST" -name sandboxd-client.pc)
 [ -n "$pc" ]; ok $? "the client library's pkg-config file is installed"

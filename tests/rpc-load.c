@@ -12,6 +12,8 @@ static const char *address;
 static gint errors;
 static gint done_during_boot;
 static gint boot_finished;
+static gint64 slowest_us; /* the longest any call took */
+static GMutex slowest_lock;
 static char *first_error;
 
 static gpointer
@@ -22,7 +24,12 @@ client_thread (gpointer data)
   for (int i = 0; client && i < CALLS; i++)
     {
       const char *method = i % 2 ? "sandbox.v1.System.Version" : "sandbox.v1.System.Ping";
+      gint64 start = g_get_monotonic_time ();
       JsonObject *res = rpc_client_call (client, method, NULL, 30000, &error);
+      gint64 took = g_get_monotonic_time () - start;
+      g_mutex_lock (&slowest_lock);
+      slowest_us = MAX (slowest_us, took);
+      g_mutex_unlock (&slowest_lock);
       if (res == NULL)
         {
           if (g_atomic_int_add (&errors, 1) == 0)
@@ -65,6 +72,7 @@ main (int argc, char **argv)
     threads[i] = g_thread_new ("client", client_thread, NULL);
 
   /* Wait for the boot with a second client, as any other user would. */
+  gint64 boot_start = g_get_monotonic_time ();
   g_autoptr (RpcClient) watcher = rpc_client_new (address, &error);
   gboolean running = FALSE;
   for (int i = 0; i < 600 && !running; i++)
@@ -78,15 +86,22 @@ main (int argc, char **argv)
         g_usleep (100 * 1000);
     }
   g_atomic_int_set (&boot_finished, 1);
+  gint64 boot_us = g_get_monotonic_time () - boot_start;
   for (int i = 0; i < CLIENTS; i++)
     g_thread_join (threads[i]);
+  /* A server that held calls up while it booted would make some of them
+   * wait about as long as the boot (seconds under TCG); each must take a
+   * fraction of it, and under a second (about 0.1 s here). */
+  gboolean prompt = slowest_us < MIN (boot_us / 2, G_USEC_PER_SEC) && done_during_boot >= CLIENTS;
 
   printf ("%s 1 - %d clients x %d calls while a sandbox boots: %d errors%s%s\n",
           errors == 0 ? "ok" : "not ok", CLIENTS, CALLS, errors, first_error ? ": " : "",
           first_error ? first_error : "");
   printf ("%s 2 - the sandbox booted meanwhile\n", running ? "ok" : "not ok");
-  printf ("%s 3 - the boot did not hold the calls up (%d of %d answered before it ended)\n",
-          done_during_boot > 0 ? "ok" : "not ok", done_during_boot, CLIENTS * CALLS);
+  printf ("%s 3 - the boot did not hold the calls up (%d of %d answered before it ended; the "
+          "slowest took %.0f ms of the boot's %.0f)\n",
+          prompt ? "ok" : "not ok", done_during_boot, CLIENTS * CALLS, slowest_us / 1000.0,
+          boot_us / 1000.0);
   printf ("1..3\n");
-  return errors == 0 && running && done_during_boot > 0 ? 0 : 1;
+  return errors == 0 && running && prompt ? 0 : 1;
 }

@@ -31,8 +31,9 @@ contains "$out" '"scsi_id":0' "... at SCSI target 0"
 
 got=$(guest "${find_disk}0:0/block/ 2>/dev/null) && break; sleep 0.1; done; head -c 14 /dev/\$d")
 is "$got" "DISK-MARKER-42" "the guest reads the image's bytes from its new SCSI disk"
-got=$(guest "${find_disk}0:0/block/ 2>/dev/null) && break; sleep 0.1; done; echo x | dd of=/dev/\$d 2>/dev/null && echo wrote || echo refused")
-is "$got" "refused" "... and cannot write to it"
+got=$(guest "${find_disk}0:0/block/ 2>/dev/null) && break; sleep 0.1; done; [ -n \"\$d\" ] || { echo no-disk; exit; }; echo ro=\$(cat /sys/block/\$d/ro); echo x | dd of=/dev/\$d 2>/dev/null && echo wrote || echo refused")
+is "$got" "ro=1
+refused" "... and cannot write to it (the guest sees it read-only)"
 contains "$(rpc '{"id":9,"method":"sandbox.v1.Sandboxes.Get","params":{"id":"hp"}}')" '"path":"'"$TMP"'/disk.img"' "Get lists the disk"
 
 out=$(rpc '{"id":2,"method":"sandbox.v1.Sandboxes.DetachDisk","params":{"id":"hp","disk_id":"disk-0"}}')
