@@ -1,7 +1,6 @@
 #include "container-request.h"
 
-#include "container-spec.h"
-#include "image-cache.h"
+#include "images.h"
 #include "json-fields.h"
 
 static const char *sources[] = { "rootfs", "bundle", "image", NULL };

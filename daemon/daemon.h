@@ -1,7 +1,6 @@
 /* daemon.h — the daemon's configuration and its table of sandboxes. */
 #pragma once
 
-#include "cgroup.h"
 #include "events.h"
 #include "policy.h"
 #include "rpc-server.h"
@@ -14,7 +13,9 @@ typedef enum
   ACCEL_KVM,
 } Accel;
 
-typedef struct
+typedef struct Daemon Daemon;
+
+struct Daemon
 {
   /* Configuration, fixed after start-up. */
   char *runtime_dir;
@@ -54,15 +55,17 @@ typedef struct
   GMainLoop *loop;
   gboolean shutting_down;
   int exit_code;
-  guint idle_exit_s;       /* 0: never */
+  guint idle_exit_s; /* 0: never */
+  /* Set by the shell: a sandbox calls it when it has been deleted. */
+  void (*sandbox_gone) (Daemon *daemon, const char *id);
   gint64 last_activity_us; /* of the RPC server, for --idle-exit */
-} Daemon;
+};
 
 /* Frees what the daemon holds (main.c). */
 void daemon_clear (Daemon *daemon);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Daemon, daemon_clear)
 
-/* daemon/images.c: Images.List and Images.Prune (RPC methods), and the
+/* daemon/image-service.c: Images.List and Images.Prune (RPC methods), and the
  * hourly collection of unused images. */
 void daemon_images_list (Daemon *daemon, RpcCall *call, JsonObject *params, GError **error);
 void daemon_images_prune (Daemon *daemon, RpcCall *call, JsonObject *params, GError **error);
@@ -71,12 +74,11 @@ void daemon_images_gc_start (Daemon *daemon);
 /* daemon/methods.c: the RPC handler. */
 void daemon_handle_call (RpcCall *call, gpointer user_data);
 
-/* The policy @name, or NULL with NOT_FOUND (unknown) or
- * FAILED_PRECONDITION (it cannot be applied by this sandboxd). */
 const Policy *daemon_policy (Daemon *daemon, const char *name, GError **error);
 
 /* rm -rf: removes @path and all below it. */
 gboolean daemon_remove_tree (const char *path, GError **error);
 
-/* Called by a sandbox when it has been deleted or the daemon may exit. */
-void daemon_sandbox_gone (Daemon *daemon, const char *id);
+/* daemon/policy-choice.c: the policy @name, or NULL with NOT_FOUND
+ * (unknown), FAILED_PRECONDITION (it cannot be applied by this sandboxd)
+ * or PERMISSION_DENIED (weaker than the daemon's default). */

@@ -5,7 +5,7 @@
 #include "daemon.h"
 #include "dbus-service.h"
 #include "guest-files.h"
-#include "image-cache.h"
+#include "images.h"
 #include "sandbox.h"
 
 #include <errno.h>
@@ -35,35 +35,6 @@ default_policy_dir (void)
   if (bindir && g_str_equal (bindir, SANDBOXD_BUILD_DAEMON_DIR))
     return g_strdup (SANDBOXD_SOURCE_POLICY_DIR);
   return g_strdup (SANDBOXD_POLICY_DIR);
-}
-
-const Policy *
-daemon_policy (Daemon *d, const char *name, GError **error)
-{
-  const Policy *p = g_hash_table_lookup (d->policies, name);
-  if (p == NULL)
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND, "no policy \"%s\"", name);
-      return NULL;
-    }
-  g_autofree char *unmet = policy_unmet (p);
-  if (unmet == NULL && p->memory_overhead_mb && d->cgroups == NULL)
-    unmet = g_strdup_printf ("policy %s needs cgroups, which sandboxd cannot manage here", name);
-  if (unmet)
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION, "%s", unmet);
-      return NULL;
-    }
-  const Policy *base = g_hash_table_lookup (d->policies, d->default_policy);
-  g_autofree char *weaker = base ? policy_weaker_than (p, base) : NULL;
-  if (weaker)
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_PERMISSION_DENIED,
-                   "policy %s is less strict than sandboxd's default policy %s: %s", name,
-                   base->name, weaker);
-      return NULL;
-    }
-  return p;
 }
 
 /* Loads the policies and says which protections cannot be applied here;
@@ -242,8 +213,8 @@ free_sandbox_idle (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-void
-daemon_sandbox_gone (Daemon *d, const char *id)
+static void
+sandbox_gone (Daemon *d, const char *id)
 {
   gpointer key, value;
   if (!g_hash_table_steal_extended (d->sandboxes, id, &key, &value))
@@ -519,6 +490,7 @@ main (int argc, char **argv)
     }
 
   d.sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  d.sandbox_gone = sandbox_gone;
   d.loop = g_main_loop_new (NULL, FALSE);
   g_autofree char *address = g_strdup_printf ("ipc://%s/rpc.sock", d.runtime_dir);
   d.rpc = rpc_server_new (address, rpc_schema_get_default (), daemon_handle_call, &d, &error);

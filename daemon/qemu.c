@@ -2,7 +2,7 @@
 
 #include "accel.h"
 #include "agent-protocol.h"
-#include "jail.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -399,7 +399,7 @@ finish_delete (Sandbox *sb)
   json_object_set_string_member (ev, "sandbox_id", sb->id);
   json_object_set_string_member (ev, "name", sb->name);
   event_log_emit (sb->daemon->events, "sandbox.deleted", ev);
-  daemon_sandbox_gone (sb->daemon, sb->id);
+  sb->daemon->sandbox_gone (sb->daemon, sb->id);
 }
 
 /* QEMU's sockets go with it; its logs stay for `inspect` until rm. */

@@ -1,7 +1,6 @@
 /* Containers without a VM: OCI config.json read strictly (each refusal
  * names its field), and root images built once per content. */
-#include "container-spec.h"
-#include "image-cache.h"
+#include "images.h"
 
 #include <glib/gstdio.h>
 #include <stdlib.h>

@@ -1,6 +1,5 @@
 /* Policies as files, and the seccomp filter of the jail proving itself on
  * a small helper (not on QEMU's good behaviour). No VM. */
-#include "jail.h"
 #include "policy.h"
 
 #include <errno.h>

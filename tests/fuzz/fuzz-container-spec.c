@@ -1,5 +1,5 @@
 /* libFuzzer: any bytes as an OCI bundle's config.json. */
-#include "container-spec.h"
+#include "images.h"
 
 int LLVMFuzzerTestOneInput (const guint8 *data, size_t size);
 

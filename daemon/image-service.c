@@ -1,8 +1,8 @@
-/* images.c — the image cache as the API and the daemon's housekeeping see
+/* image-service.c — the image cache as the API and the daemon's housekeeping see
  * it: Images.List, Images.Prune, and a collection every hour of images no
  * sandbox uses (--image-gc-age, --image-cache-max). */
 #include "daemon.h"
-#include "image-cache.h"
+#include "images.h"
 #include "sandbox.h"
 
 #define GC_INTERVAL_S 3600

@@ -1,4 +1,4 @@
-#include "jail.h"
+#include "policy.h"
 
 #include <errno.h>
 #include <fcntl.h>

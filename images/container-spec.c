@@ -1,6 +1,6 @@
 /* An OCI runtime-spec config.json read strictly: every member is either
  * understood or refused with its dotted path ("linux.seccomp"). */
-#include "container-spec.h"
+#include "images.h"
 
 #include "json-fields.h"
 

@@ -1,4 +1,4 @@
-#include "image-cache.h"
+#include "images.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -9,21 +9,6 @@
 #include <sys/vfs.h>
 #include <unistd.h>
 
-gboolean
-cgroup_write (const char *dir, const char *file, const char *value, GError **error)
-{
-  g_autofree char *path = g_build_filename (dir, file, NULL);
-  int fd = open (path, O_WRONLY | O_CLOEXEC);
-  gboolean ok = fd >= 0 && write (fd, value, strlen (value)) == (ssize_t) strlen (value);
-  int e = errno;
-  if (fd >= 0)
-    close (fd);
-  if (!ok)
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "write \"%s\" to %s: %s", value,
-                 path, g_strerror (e));
-  return ok;
-}
-
 CgroupManager *
 cgroup_manager_new (const char *root, const char *parent, GError **error)
 {

@@ -2,7 +2,7 @@
  * cgroup-v2.c), in the manner of crun's cgroup manager. */
 #pragma once
 
-#include "cgroup.h"
+#include "policy.h"
 
 typedef struct
 {

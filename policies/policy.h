@@ -1,0 +1,132 @@
+/* policy.h — the policies library (policies/): what confines each QEMU.
+ * This header is its whole contract; policies/README.md is the profiles'
+ * format.
+ *
+ * Profiles (policies/NAME.json) are loaded and validated when sandboxd
+ * starts; the jail starts QEMU confined by one; the cgroup manager gives
+ * each QEMU its cgroup, on v1 or v2. */
+#pragma once
+
+#include <glib.h>
+#include <json-glib/json-glib.h>
+#include <sys/types.h>
+
+/* ---- the jail ---- */
+/* Starting QEMU confined, in the order libvirt and Firecracker's
+ * jailer use: the child waits until the parent has put it in its cgroup;
+ * then new namespaces (clone flags), a new session, a private root of bind
+ * mounts (pivot_root; nodev and noexec where nothing needs them), rlimits,
+ * stdio, every other fd closed on exec, an empty capability bounding set,
+ * an unprivileged uid/gid, no_new_privs, the seccomp filter, and execve
+ * with a clean environment. A failing step is reported by name. */
+typedef struct JailFilter JailFilter;
+
+/* A BPF program allowing @syscalls (int numbers, this architecture only);
+ * anything else kills the process (@kill) or fails with EPERM. */
+JailFilter *jail_filter_new (GArray *syscalls, gboolean kill, GError **error);
+void jail_filter_free (JailFilter *filter);
+
+typedef struct
+{
+  const char *source; /* host path */
+  const char *target; /* path inside the root */
+  gboolean writable;
+  unsigned long flags; /* more mount flags: MS_NODEV, MS_NOEXEC (MS_NOSUID always) */
+} JailBind;
+
+typedef struct
+{
+  char **argv;           /* as seen inside the jail */
+  int stdout_fd;         /* stdout and stderr; stdin is /dev/null */
+  int clone_flags;       /* CLONE_NEW* */
+  const char *root;      /* host directory that becomes "/" (needs CLONE_NEWNS), or NULL */
+  const JailBind *binds; /* mounted in the root, ending with a NULL source */
+  const char *hostname;  /* with CLONE_NEWUTS */
+  gboolean set_user;
+  uid_t uid;
+  gid_t gid;
+  gid_t extra_gid; /* a supplementary group (e.g. kvm's), or (gid_t) -1 */
+  guint open_files;
+  guint max_procs;          /* RLIMIT_NPROC (processes and threads of its uid); 0: unlimited */
+  const JailFilter *filter; /* or NULL */
+  int pass_fd;              /* an fd (> 2) the process keeps, same number; 0: none */
+  /* Runs in the parent before the child may go on (cgroup placement). */
+  gboolean (*place) (GPid pid, gpointer data, GError **error);
+  gpointer place_data;
+} JailSpec;
+
+/* Prepares @spec->root: the mount points of @spec->binds, and the links
+ * /bin /lib /lib64 /sbin as the host has them. */
+gboolean jail_prepare_root (const JailSpec *spec, GError **error);
+/* Starts the jailed process; *pid is its pid (our child). */
+gboolean jail_spawn (const JailSpec *spec, GPid *pid, GError **error);
+
+/* ---- cgroups ---- */
+/* One cgroup per QEMU, on cgroup v1 or v2 behind one interface.
+ *
+ * Each sandbox's QEMU lives in PARENT/<sandbox id> (v2: one directory; v1:
+ * one in each of the memory, pids and cpu hierarchies) with a memory, a
+ * pids and a cpu-quota limit. The directory is removed with the sandbox.
+ */
+typedef struct CgroupManager CgroupManager;
+
+typedef struct
+{
+  guint64 memory_bytes;
+  guint cpus; /* quota: this many CPUs' worth of time */
+  guint pids;
+} CgroupLimits;
+
+/* Finds which cgroup version @root (normally /sys/fs/cgroup) holds.
+ * @parent is the relative path the sandboxes' cgroups go under. */
+CgroupManager *cgroup_manager_new (const char *root, const char *parent, GError **error);
+void cgroup_manager_free (CgroupManager *manager);
+/* "v1" or "v2". */
+const char *cgroup_manager_version (CgroupManager *manager);
+
+/* Creates the cgroup @name with @limits (an existing one is reused: a
+ * sandbox taken back after a restart). */
+gboolean cgroup_create (CgroupManager *manager, const char *name, const CgroupLimits *limits,
+                        GError **error);
+gboolean cgroup_add_process (CgroupManager *manager, const char *name, GPid pid, GError **error);
+/* {"memory_bytes", "memory_limit_bytes", "pids", "pids_limit"}: use and limits; NULL if gone. */
+JsonObject *cgroup_stats (CgroupManager *manager, const char *name);
+/* Removes it (it must be empty); no error if it is gone already. */
+gboolean cgroup_remove (CgroupManager *manager, const char *name, GError **error);
+/* The directories of @name, for inspect and tests. */
+GStrv cgroup_paths (CgroupManager *manager, const char *name);
+
+/* ---- profiles ---- */
+typedef struct
+{
+  char *name; /* the file's name without .json */
+  char *path;
+  char *description;
+  gboolean requires_root;
+  char *user;      /* QEMU runs as this system user; NULL: as sandboxd */
+  guint uid_first; /* with uid_count: each QEMU gets a uid of its own from */
+  guint uid_count; /* this range (and the user's group); 0: the user's uid */
+  int namespaces;  /* CLONE_NEW* flags */
+  gboolean private_root;
+  GArray *syscalls;      /* int: the allow-list, resolved for this architecture */
+  gboolean seccomp_kill; /* a call outside it kills QEMU; else fails with EPERM */
+  JailFilter *filter;    /* the BPF program of the two above, built once at load */
+  gboolean qemu_sandbox; /* QEMU's own -sandbox on,... as well */
+  guint max_memory_mb;   /* ceilings a sandbox may ask for */
+  guint max_cpus;
+  guint memory_overhead_mb; /* cgroup memory limit = guest RAM + this; 0: no cgroup */
+  guint pids;               /* cgroup pids limit (also the most one may ask for) */
+  guint open_files;         /* RLIMIT_NOFILE */
+} Policy;
+
+/* Every NAME.json in @dir, by name; an error names the file and field. */
+GHashTable *policy_load_dir (const char *dir, GError **error);
+void policy_free (Policy *policy);
+/* What @policy cannot do when sandboxd is not root, for the start-up log;
+ * NULL when it can all be applied. */
+char *policy_unmet (const Policy *policy);
+/* NULL when @policy confines QEMU at least as much as @base in every
+ * setting (user, namespaces, private root, seccomp, QEMU's -sandbox,
+ * cgroup, limits); else the first way it is weaker. A sandbox may choose
+ * only such a policy: tighten its daemon's default, never loosen it. */
+char *policy_weaker_than (const Policy *policy, const Policy *base);
