@@ -1,6 +1,7 @@
 #include "agent-channel.h"
 
 #include "unix-peer.h"
+#include "write-queue.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -19,10 +20,9 @@ struct AgentChannel
   gint64 deadline;
   guint connect_src;
   guint in_src;
-  guint out_src;
   gboolean closed;
   AgentDecoder *decoder;
-  GByteArray *outq;
+  WriteQueue *outq;
   AgentChannelCallbacks cb;
   gpointer user_data;
   GPid peer; /* the process that must serve the socket, or 0 */
@@ -39,7 +39,7 @@ channel_close (AgentChannel *ch, GError *reason)
   ch->closed = TRUE;
   g_clear_handle_id (&ch->connect_src, g_source_remove);
   g_clear_handle_id (&ch->in_src, g_source_remove);
-  g_clear_handle_id (&ch->out_src, g_source_remove);
+  write_queue_disarm (ch->outq);
   if (ch->fd >= 0)
     {
       close (ch->fd);
@@ -127,39 +127,15 @@ agent_channel_drain (AgentChannel *channel)
     ;
 }
 
-static void flush_out (AgentChannel *ch);
-
-static gboolean
-on_writable (int fd, GIOCondition cond, gpointer data)
+static void
+flush_out (gpointer data)
 {
   AgentChannel *ch = data;
-  ch->out_src = 0;
-  flush_out (ch);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-flush_out (AgentChannel *ch)
-{
   if (ch->fd < 0)
     return; /* still connecting: sent once connected */
-  while (ch->outq->len > 0)
-    {
-      ssize_t n = send (ch->fd, ch->outq->data, ch->outq->len, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && errno == EAGAIN)
-        break;
-      if (n < 0)
-        {
-          channel_close (ch, g_error_new (G_IO_ERROR, g_io_error_from_errno (errno),
-                                          "agent channel: %s", g_strerror (errno)));
-          return;
-        }
-      g_byte_array_remove_range (ch->outq, 0, (guint) n);
-    }
-  if (ch->outq->len > 0 && ch->out_src == 0)
-    ch->out_src = g_unix_fd_add (ch->fd, G_IO_OUT, on_writable, ch);
+  if (write_queue_flush (ch->outq, ch->fd, 0, write_queue_send, NULL) < 0)
+    channel_close (ch, g_error_new (G_IO_ERROR, g_io_error_from_errno (errno), "agent channel: %s",
+                                    g_strerror (errno)));
 }
 
 static gboolean
@@ -204,7 +180,7 @@ agent_channel_new (const char *socket_path, guint timeout_ms,
   ch->path = g_strdup (socket_path);
   ch->fd = -1;
   ch->decoder = agent_decoder_new ();
-  ch->outq = g_byte_array_new ();
+  ch->outq = write_queue_new (flush_out, ch);
   ch->cb = *callbacks;
   ch->user_data = user_data;
   ch->deadline = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
@@ -225,11 +201,10 @@ agent_channel_free (AgentChannel *channel)
     return;
   g_clear_handle_id (&channel->connect_src, g_source_remove);
   g_clear_handle_id (&channel->in_src, g_source_remove);
-  g_clear_handle_id (&channel->out_src, g_source_remove);
+  write_queue_free (channel->outq);
   if (channel->fd >= 0)
     close (channel->fd);
   agent_decoder_free (channel->decoder);
-  g_byte_array_unref (channel->outq);
   g_free (channel->path);
   g_free (channel);
 }
@@ -242,7 +217,7 @@ agent_channel_send_control (AgentChannel *channel, JsonObject *message, GError *
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the agent channel is closed");
       return FALSE;
     }
-  if (!agent_frame_append_control (channel->outq, message, error))
+  if (!agent_frame_append_control (write_queue_buffer (channel->outq), message, error))
     return FALSE;
   flush_out (channel);
   return TRUE;
@@ -257,15 +232,8 @@ agent_channel_send_data (AgentChannel *channel, AgentFrameType type, guint32 str
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the agent channel is closed");
       return FALSE;
     }
-  do
-    {
-      gsize n = MIN (len, AGENT_FRAME_MAX_PAYLOAD);
-      guint8 flags = eof && n == len ? AGENT_FRAME_FLAG_EOF : 0;
-      agent_frame_append (channel->outq, type, flags, stream, bytes, n);
-      bytes += n;
-      len -= n;
-    }
-  while (len > 0);
+  agent_frames_append_data (write_queue_buffer (channel->outq), type,
+                            eof ? AGENT_FRAME_FLAG_EOF : 0, stream, bytes, len);
   flush_out (channel);
   return TRUE;
 }

@@ -292,58 +292,37 @@ send_stdin_ack (AgentProcess *proc, gboolean closed)
 static void
 stdin_close (AgentProcess *proc)
 {
-  g_clear_handle_id (&proc->in_src, g_source_remove);
   if (proc->in_fd >= 0)
     close (proc->in_fd);
   proc->in_fd = -1;
-  g_byte_array_set_size (proc->in_queue, 0);
+  if (proc->in_queue)
+    write_queue_clear (proc->in_queue);
 }
-
-static gboolean on_stdin_writable (int fd, GIOCondition cond, gpointer data);
 
 /* Writes what the pipe takes; acknowledges it, so the host sends more only
  * as the process reads (the host's WriteStdin waits for this ack). */
 static void
-stdin_flush (AgentProcess *proc)
+stdin_flush (gpointer data)
 {
-  gsize before = proc->in_queue->len;
-  while (proc->in_fd >= 0 && proc->in_queue->len > 0)
-    {
-      ssize_t n = write (proc->in_fd, proc->in_queue->data, proc->in_queue->len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && errno == EAGAIN)
-        break;
-      if (n < 0)
-        {
-          /* EPIPE: the process closed its stdin; what is queued is lost to it. */
-          stdin_close (proc);
-          send_stdin_ack (proc, TRUE);
-          return;
-        }
-      g_byte_array_remove_range (proc->in_queue, 0, (guint) n);
-      proc->in_written += (guint64) n;
-    }
+  AgentProcess *proc = data;
   if (proc->in_fd < 0)
     return;
-  if (proc->in_queue->len > 0 && proc->in_src == 0)
-    proc->in_src = g_unix_fd_add (proc->in_fd, G_IO_OUT, on_stdin_writable, proc);
-  if (proc->in_queue->len == 0 && proc->in_close)
+  gssize n = write_queue_flush (proc->in_queue, proc->in_fd, 0, NULL, NULL);
+  if (n < 0)
+    {
+      /* EPIPE: the process closed its stdin; what is queued is lost to it. */
+      stdin_close (proc);
+      send_stdin_ack (proc, TRUE);
+      return;
+    }
+  proc->in_written += (guint64) n;
+  if (write_queue_length (proc->in_queue) == 0 && proc->in_close)
     {
       stdin_close (proc);
       send_stdin_ack (proc, TRUE);
     }
-  else if (proc->in_queue->len < before)
+  else if (n > 0)
     send_stdin_ack (proc, FALSE);
-}
-
-static gboolean
-on_stdin_writable (int fd, GIOCondition cond, gpointer data)
-{
-  AgentProcess *proc = data;
-  proc->in_src = 0;
-  stdin_flush (proc);
-  return G_SOURCE_REMOVE;
 }
 
 static void
@@ -355,7 +334,9 @@ handle_stdin (const AgentFrame *frame)
       log_msg ("stdin for process %u, which has no open stdin", frame->stream);
       return;
     }
-  g_byte_array_append (proc->in_queue, frame->payload, frame->length);
+  if (proc->in_queue == NULL)
+    proc->in_queue = write_queue_new (stdin_flush, proc);
+  write_queue_append (proc->in_queue, frame->payload, frame->length);
   if (frame->flags & AGENT_FRAME_FLAG_EOF)
     proc->in_close = TRUE;
   stdin_flush (proc);

@@ -182,8 +182,9 @@ agent_output_replay (void)
       json_object_set_int_member (msg, "stdout", (gint64) proc->out.acked);
       json_object_set_int_member (msg, "stderr", (gint64) proc->err.acked);
       /* stdin bytes received (written, or queued to be): the host's count. */
-      json_object_set_int_member (msg, "stdin_received",
-                                  (gint64) (proc->in_written + proc->in_queue->len));
+      json_object_set_int_member (
+          msg, "stdin_received",
+          (gint64) (proc->in_written + (proc->in_queue ? write_queue_length (proc->in_queue) : 0)));
       json_object_set_int_member (msg, "stdin_written", (gint64) proc->in_written);
       agent_port_send_control (msg);
       replay_stream (proc, &proc->out);

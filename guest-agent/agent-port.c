@@ -9,6 +9,7 @@
  */
 #include "agent.h"
 #include "config.h"
+#include "write-queue.h"
 
 #include <errno.h>
 #include <glib-unix.h>
@@ -28,27 +29,16 @@ static struct
   gboolean connected;
   gboolean busy;
   guint in_src;
-  guint out_src;
   guint reconnect_src;
   AgentDecoder *decoder;
-  GByteArray *outq;
-  gsize outq_head; /* bytes of outq already written: dropped in bulk, not per write */
+  WriteQueue *outq;
   AgentPortCallbacks cb;
 } port;
-
-static void flush (void);
 
 static gsize
 queued (void)
 {
-  return port.outq->len - port.outq_head;
-}
-
-static void
-drop_queue (void)
-{
-  g_byte_array_set_size (port.outq, 0);
-  port.outq_head = 0;
+  return write_queue_length (port.outq);
 }
 
 static void
@@ -60,45 +50,21 @@ set_busy (gboolean busy)
   port.cb.queue_changed ();
 }
 
-static gboolean
-on_writable (int fd, GIOCondition cond, gpointer data)
-{
-  port.out_src = 0;
-  flush ();
-  return G_SOURCE_REMOVE;
-}
-
 static void
 flush (void)
 {
-  while (port.connected && queued () > 0)
-    {
-      ssize_t n = write (port.fd, port.outq->data + port.outq_head, queued ());
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          if (errno != EAGAIN)
-            fprintf (stderr, "sandbox-agent: write to port: %s\n", g_strerror (errno));
-          break;
-        }
-      port.outq_head += (gsize) n;
-    }
-  /* Moving what is left to the front on every write costs a guest under
-   * TCG dearly; do it once half the buffer is written. */
-  if (queued () == 0)
-    drop_queue ();
-  else if (port.outq_head >= port.outq->len / 2)
-    {
-      g_byte_array_remove_range (port.outq, 0, (guint) port.outq_head);
-      port.outq_head = 0;
-    }
-  if (port.connected && queued () > 0 && port.out_src == 0)
-    port.out_src = g_unix_fd_add (port.fd, G_IO_OUT, on_writable, NULL);
+  if (port.connected && queued () > 0 && write_queue_flush (port.outq, port.fd, 0, NULL, NULL) < 0)
+    fprintf (stderr, "sandbox-agent: write to port: %s\n", g_strerror (errno));
   if (queued () >= OUTQ_HIGH)
     set_busy (TRUE);
   else if (queued () <= OUTQ_LOW)
     set_busy (FALSE);
+}
+
+static void
+on_port_writable (gpointer data)
+{
+  flush ();
 }
 
 gboolean
@@ -111,7 +77,7 @@ void
 agent_port_send_control (JsonObject *message)
 {
   g_autoptr (GError) error = NULL;
-  if (!agent_frame_append_control (port.outq, message, &error))
+  if (!agent_frame_append_control (write_queue_buffer (port.outq), message, &error))
     fprintf (stderr, "sandbox-agent: dropping control message: %s\n", error->message);
   flush ();
 }
@@ -120,14 +86,7 @@ void
 agent_port_send_data (AgentFrameType type, guint8 flags, guint32 stream, const guint8 *bytes,
                       gsize len)
 {
-  do
-    {
-      gsize n = MIN (len, AGENT_FRAME_MAX_PAYLOAD);
-      agent_frame_append (port.outq, type, n == len ? flags : 0, stream, bytes, n);
-      bytes += n;
-      len -= n;
-    }
-  while (len > 0);
+  agent_frames_append_data (write_queue_buffer (port.outq), type, flags, stream, bytes, len);
   flush ();
 }
 
@@ -199,7 +158,7 @@ poll_host_connected (gpointer data)
   agent_decoder_free (port.decoder);
   port.decoder = agent_decoder_new ();
   /* Frames queued while no host was there are resent by the session. */
-  drop_queue ();
+  write_queue_clear (port.outq);
   port.in_src = g_unix_fd_add (port.fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, NULL);
   send_hello ();
   port.cb.session ();
@@ -210,8 +169,7 @@ static void
 disconnected (void)
 {
   port.connected = FALSE;
-  g_clear_handle_id (&port.out_src, g_source_remove);
-  drop_queue ();
+  write_queue_clear (port.outq);
   set_busy (FALSE);
   if (port.reconnect_src == 0)
     port.reconnect_src = g_timeout_add (RECONNECT_POLL_MS, poll_host_connected, NULL);
@@ -222,7 +180,7 @@ agent_port_start (int fd, const AgentPortCallbacks *callbacks)
 {
   port.fd = fd;
   port.cb = *callbacks;
-  port.outq = g_byte_array_new ();
+  port.outq = write_queue_new (on_port_writable, NULL);
   port.decoder = agent_decoder_new ();
   disconnected ();
 }

@@ -197,7 +197,6 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
   proc->in_fd = in_w;
   proc->out = (AgentStream){ .fd = out_r, .unacked = g_byte_array_new () };
   proc->err = (AgentStream){ .fd = err_r, .unacked = g_byte_array_new () };
-  proc->in_queue = g_byte_array_new ();
   if (in_w >= 0)
     g_unix_set_fd_nonblocking (in_w, TRUE, NULL);
   g_unix_set_fd_nonblocking (out_r, TRUE, NULL);
@@ -210,11 +209,9 @@ agent_process_free (AgentProcess *proc)
 {
   if (proc == NULL)
     return;
-  if (proc->in_src)
-    g_source_remove (proc->in_src);
+  write_queue_free (proc->in_queue);
   if (proc->in_fd >= 0)
     close (proc->in_fd);
-  g_byte_array_unref (proc->in_queue);
   agent_output_stream_free (&proc->out);
   agent_output_stream_free (&proc->err);
   g_free (proc);

@@ -167,6 +167,20 @@ agent_frame_append_control (GByteArray *out, JsonObject *message, GError **error
   return TRUE;
 }
 
+void
+agent_frames_append_data (GByteArray *out, AgentFrameType type, guint8 flags, guint32 stream,
+                          const guint8 *bytes, gsize len)
+{
+  do
+    {
+      gsize n = MIN (len, AGENT_FRAME_MAX_PAYLOAD);
+      agent_frame_append (out, type, n == len ? flags : 0, stream, bytes, n);
+      bytes += n;
+      len -= n;
+    }
+  while (len > 0);
+}
+
 JsonObject *
 agent_control_parse (const AgentFrame *frame, GError **error)
 {

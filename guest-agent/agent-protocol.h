@@ -63,6 +63,11 @@ gboolean agent_decoder_next (AgentDecoder *decoder, AgentFrame *frame, GError **
 void agent_frame_append (GByteArray *out, AgentFrameType type, guint8 flags, guint32 stream,
                          const void *payload, gsize len);
 
+/* Appends @len bytes (any length, 0 too) of one stream as frames of at
+ * most AGENT_FRAME_MAX_PAYLOAD; @flags go on the last frame only. */
+void agent_frames_append_data (GByteArray *out, AgentFrameType type, guint8 flags, guint32 stream,
+                               const guint8 *bytes, gsize len);
+
 /* Appends a CONTROL frame holding @message. FALSE if it would exceed the
  * maximum payload. */
 gboolean agent_frame_append_control (GByteArray *out, JsonObject *message, GError **error);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "agent-protocol.h"
+#include "write-queue.h"
 
 #include <sys/types.h>
 
@@ -40,8 +41,7 @@ typedef struct
   int in_fd; /* write end of its stdin; -1 without one or once closed */
   AgentStream out;
   AgentStream err;
-  guint in_src;
-  GByteArray *in_queue; /* stdin bytes not yet written */
+  WriteQueue *in_queue; /* stdin bytes not yet written (made at the first) */
   guint64 in_written;   /* stdin bytes written so far */
   gboolean in_close;    /* close stdin once the queue is written */
   gboolean exited;

@@ -2,6 +2,7 @@
 
 #include "json-fields.h"
 #include "unix-peer.h"
+#include "write-queue.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -54,12 +55,11 @@ struct QmpClient
   int fd;
   State state;
   guint io_src;
-  guint out_src;
   guint connect_src;
   gint64 connect_deadline;
   GPid qemu_pid;
   GString *inbuf;
-  GByteArray *outq;
+  WriteQueue *outq;
   guint64 sent_total;   /* bytes of the stream written so far */
   guint64 queued_total; /* bytes of the stream queued so far */
   GQueue fd_marks;      /* FdMark: an fd to send with the byte at a position */
@@ -99,6 +99,8 @@ pending_free (Pending *p)
   g_free (p);
 }
 
+static void flush_out (gpointer data);
+
 QmpClient *
 qmp_client_new (const char *socket_path)
 {
@@ -106,7 +108,7 @@ qmp_client_new (const char *socket_path)
   c->path = g_strdup (socket_path);
   c->fd = -1;
   c->inbuf = g_string_new (NULL);
-  c->outq = g_byte_array_new ();
+  c->outq = write_queue_new (flush_out, c);
   c->pending = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) pending_free);
   c->timed_out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   return c;
@@ -116,7 +118,7 @@ static void
 clear_sources (QmpClient *c)
 {
   g_clear_handle_id (&c->io_src, g_source_remove);
-  g_clear_handle_id (&c->out_src, g_source_remove);
+  write_queue_disarm (c->outq);
   g_clear_handle_id (&c->connect_src, g_source_remove);
   if (c->fd >= 0)
     {
@@ -134,7 +136,7 @@ qmp_client_free (QmpClient *client)
   g_hash_table_destroy (client->pending);
   g_hash_table_destroy (client->timed_out);
   g_string_free (client->inbuf, TRUE);
-  g_byte_array_unref (client->outq);
+  write_queue_free (client->outq);
   FdMark *m;
   while ((m = g_queue_pop_head (&client->fd_marks)) != NULL)
     {
@@ -254,8 +256,6 @@ client_fail (QmpClient *c, GError *reason)
   g_error_free (reason);
 }
 
-static gboolean on_writable (int fd, GIOCondition cond, gpointer data);
-
 /* Sends @len bytes with @fd attached as SCM_RIGHTS. */
 static ssize_t
 send_with_fd (int sock, const guint8 *data, gsize len, int fd)
@@ -278,49 +278,33 @@ send_with_fd (int sock, const guint8 *data, gsize len, int fd)
   return sendmsg (sock, &msg, MSG_NOSIGNAL);
 }
 
-static void
-flush_out (QmpClient *c)
-{
-  while (c->outq->len > 0)
-    {
-      /* An fd travels with the first byte of its command; the bytes before
-       * it go in sends of their own. */
-      FdMark *mark = g_queue_peek_head (&c->fd_marks);
-      gsize len = c->outq->len;
-      gboolean with_fd = mark != NULL && mark->at == c->sent_total;
-      if (mark != NULL && !with_fd)
-        len = MIN (len, (gsize) (mark->at - c->sent_total));
-      ssize_t n = with_fd ? send_with_fd (c->fd, c->outq->data, len, mark->fd)
-                          : send (c->fd, c->outq->data, len, MSG_NOSIGNAL);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0 && errno == EAGAIN)
-        break;
-      if (n < 0)
-        {
-          client_fail (
-              c, g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "QMP write: %s", g_strerror (errno)));
-          return;
-        }
-      if (with_fd)
-        {
-          close (mark->fd);
-          g_free (g_queue_pop_head (&c->fd_marks));
-        }
-      g_byte_array_remove_range (c->outq, 0, (guint) n);
-      c->sent_total += (guint64) n;
-    }
-  if (c->outq->len > 0 && c->out_src == 0)
-    c->out_src = g_unix_fd_add (c->fd, G_IO_OUT, on_writable, c);
-}
-
-static gboolean
-on_writable (int fd, GIOCondition cond, gpointer data)
+/* Sends from the queue; an fd travels with the first byte of its command
+ * (SCM_RIGHTS), so the bytes before it go in sends of their own. */
+static ssize_t
+send_marked (int fd, const guint8 *buf, gsize len, gpointer data)
 {
   QmpClient *c = data;
-  c->out_src = 0;
-  flush_out (c);
-  return G_SOURCE_REMOVE;
+  FdMark *mark = g_queue_peek_head (&c->fd_marks);
+  gboolean with_fd = mark != NULL && mark->at == c->sent_total;
+  if (mark != NULL && !with_fd)
+    len = MIN (len, (gsize) (mark->at - c->sent_total));
+  ssize_t n = with_fd ? send_with_fd (fd, buf, len, mark->fd) : send (fd, buf, len, MSG_NOSIGNAL);
+  if (n > 0 && with_fd)
+    {
+      close (mark->fd);
+      g_free (g_queue_pop_head (&c->fd_marks));
+    }
+  if (n > 0)
+    c->sent_total += (guint64) n;
+  return n;
+}
+
+static void
+flush_out (gpointer data)
+{
+  QmpClient *c = data;
+  if (write_queue_flush (c->outq, c->fd, 0, send_marked, c) < 0)
+    client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "QMP write: %s", g_strerror (errno)));
 }
 
 static gboolean
@@ -364,8 +348,8 @@ send_command (QmpClient *c, const char *command, JsonObject *arguments, int fd, 
       g_queue_push_tail (&c->fd_marks, mark);
     }
   gsize len = strlen (text);
-  g_byte_array_append (c->outq, (const guint8 *) text, (guint) len);
-  g_byte_array_append (c->outq, (const guint8 *) "\r\n", 2);
+  write_queue_append (c->outq, text, len);
+  write_queue_append (c->outq, "\r\n", 2);
   c->queued_total += len + 2;
   if (timeout_ms > 0)
     p->timeout_src = g_timeout_add (timeout_ms, on_command_timeout, p);
