@@ -10,10 +10,30 @@
 
 #include <string.h>
 
-#define DEFAULT_MEMORY_MB 256
-#define MAX_MEMORY_MB (64 * 1024)
-#define MAX_CPUS 64
-#define DEFAULT_STOP_TIMEOUT_S 10
+/* The RPC server has checked every field against rpc/sandbox.v1.json (type,
+ * range, enum) and filled in the schema's defaults: methods read fields
+ * without restating bounds or defaults. An optional field with no default
+ * reads as @absent. */
+static gint64
+param_int (JsonObject *params, const char *name, gint64 absent)
+{
+  JsonNode *n = json_object_get_member (params, name);
+  return n && !JSON_NODE_HOLDS_NULL (n) ? json_node_get_int (n) : absent;
+}
+
+static gboolean
+param_bool (JsonObject *params, const char *name)
+{
+  JsonNode *n = json_object_get_member (params, name);
+  return n && !JSON_NODE_HOLDS_NULL (n) && json_node_get_boolean (n);
+}
+
+static const char *
+param_string (JsonObject *params, const char *name, const char *absent)
+{
+  JsonNode *n = json_object_get_member (params, name);
+  return n && !JSON_NODE_HOLDS_NULL (n) ? json_node_get_string (n) : absent;
+}
 
 typedef void (*MethodFunc) (Daemon *d, RpcCall *call, JsonObject *params, GError **error);
 
@@ -167,17 +187,12 @@ on_first_container (Daemon *d, RpcCall *call, const SandboxContainerConfig *cont
 static void
 sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  const char *name = NULL, *policy_name = d->default_policy;
-  gint64 memory_mb = DEFAULT_MEMORY_MB, cpus = 1, pids = 0;
-  gboolean delete_on_failure = FALSE, auto_remove = FALSE;
-  if (!json_field_string (params, "name", FALSE, &name, error)
-      || !json_field_string (params, "policy", FALSE, &policy_name, error)
-      || !json_field_int (params, "pids", FALSE, 16, 1 << 22, &pids, error)
-      || !json_field_bool (params, "delete_on_failure", FALSE, &delete_on_failure, error)
-      || !json_field_bool (params, "auto_remove", FALSE, &auto_remove, error)
-      || !json_field_int (params, "memory_mb", FALSE, 64, MAX_MEMORY_MB, &memory_mb, error)
-      || !json_field_int (params, "cpus", FALSE, 1, MAX_CPUS, &cpus, error))
-    return;
+  const char *name = param_string (params, "name", NULL);
+  const char *policy_name = param_string (params, "policy", d->default_policy);
+  gint64 memory_mb = param_int (params, "memory_mb", 0), cpus = param_int (params, "cpus", 0);
+  gint64 pids = param_int (params, "pids", 0);
+  gboolean delete_on_failure = param_bool (params, "delete_on_failure");
+  gboolean auto_remove = param_bool (params, "auto_remove");
   if ((name && !check_name (name, "name", error)) || !name_free (d, name, error))
     return;
   if (d->shutting_down)
@@ -271,12 +286,11 @@ sandboxes_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 static void
 sandboxes_delete (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  gboolean force = FALSE;
   Sandbox *sb = param_sandbox (d, params, "id", error);
-  if (sb == NULL || !json_field_bool (params, "force", FALSE, &force, error))
+  if (sb == NULL)
     return;
   SandboxState st = sandbox_get_state (sb);
-  if (!force && (st == SANDBOX_RUNNING || st == SANDBOX_BOOTING))
+  if (!param_bool (params, "force") && (st == SANDBOX_RUNNING || st == SANDBOX_BOOTING))
     {
       g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION,
                    "sandbox %s is %s; stop it first or delete with force", sandbox_get_name (sb),
@@ -289,23 +303,18 @@ sandboxes_delete (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 static void
 sandboxes_stop (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  gint64 timeout_s = DEFAULT_STOP_TIMEOUT_S;
   Sandbox *sb = param_sandbox (d, params, "id", error);
-  if (sb == NULL || !json_field_int (params, "timeout_s", FALSE, 0, 3600, &timeout_s, error))
-    return;
-  sandbox_stop (sb, call, (guint) timeout_s);
+  if (sb)
+    sandbox_stop (sb, call, (guint) param_int (params, "timeout_s", 0));
 }
 
 static void
 sandboxes_attach_disk (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  const char *path = NULL;
-  gboolean read_only = TRUE;
   Sandbox *sb = param_sandbox (d, params, "id", error);
-  if (sb == NULL || !json_field_string (params, "path", TRUE, &path, error)
-      || !json_field_bool (params, "read_only", FALSE, &read_only, error))
-    return;
-  sandbox_attach_disk (sb, call, path, read_only);
+  if (sb)
+    sandbox_attach_disk (sb, call, param_string (params, "path", ""),
+                         param_bool (params, "read_only"));
 }
 
 static void
@@ -374,23 +383,17 @@ system_info (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 static void
 events_read (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  gint64 since = 0, wait_ms = 0, max = 100;
-  if (!json_field_int (params, "since_seq", FALSE, 0, G_MAXINT64, &since, error)
-      || !json_field_int (params, "wait_ms", FALSE, 0, 600000, &wait_ms, error)
-      || !json_field_int (params, "max_events", FALSE, 1, 1000, &max, error))
-    return;
-  event_log_read (d->events, call, (guint64) since, (guint) wait_ms, (guint) max);
+  event_log_read (d->events, call, (guint64) param_int (params, "since_seq", 0),
+                  (guint) param_int (params, "wait_ms", 0),
+                  (guint) param_int (params, "max_events", 0));
 }
 
 static gboolean
 param_process (Daemon *d, JsonObject *params, Sandbox **sb, guint32 *process, GError **error)
 {
-  gint64 id = 0;
   *sb = param_sandbox (d, params, "sandbox_id", error);
-  if (*sb == NULL || !json_field_int (params, "process_id", TRUE, 1, G_MAXUINT32, &id, error))
-    return FALSE;
-  *process = (guint32) id;
-  return TRUE;
+  *process = (guint32) param_int (params, "process_id", 0);
+  return *sb != NULL;
 }
 
 static void
@@ -403,11 +406,11 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   if (sb == NULL || !json_field_strv (params, "args", FALSE, &args, error)
       || !json_field_string (params, "container", FALSE, &exec.container, error)
       || !json_field_strv (params, "env", FALSE, &env, error)
-      || !json_field_string (params, "cwd", FALSE, &exec.cwd, error)
-      || !json_field_bool (params, "stdin", FALSE, &exec.with_stdin, error)
-      || !json_field_int (params, "uid", FALSE, 0, G_MAXUINT32 - 1, &exec.uid, error)
-      || !json_field_int (params, "gid", FALSE, 0, G_MAXUINT32 - 1, &exec.gid, error))
+      || !json_field_string (params, "cwd", FALSE, &exec.cwd, error))
     return;
+  exec.with_stdin = param_bool (params, "stdin");
+  exec.uid = param_int (params, "uid", -1);
+  exec.gid = param_int (params, "gid", -1);
   for (char **e = env; e && *e; e++)
     if (strchr (*e, '=') == NULL || **e == '=')
       {
@@ -480,12 +483,9 @@ processes_signal (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   Sandbox *sb;
   guint32 process;
-  gint64 sig = 0;
-  gboolean group = FALSE;
-  if (param_process (d, params, &sb, &process, error)
-      && json_field_int (params, "signal", TRUE, 1, 64, &sig, error)
-      && json_field_bool (params, "group", FALSE, &group, error))
-    sandbox_signal (sb, call, process, (int) sig, group);
+  if (param_process (d, params, &sb, &process, error))
+    sandbox_signal (sb, call, process, (int) param_int (params, "signal", 0),
+                    param_bool (params, "group"));
 }
 
 #define MAX_STDIN_BYTES (1024 * 1024)
@@ -542,22 +542,13 @@ processes_read_output (Daemon *d, RpcCall *call, JsonObject *params, GError **er
 {
   Sandbox *sb;
   guint32 process;
-  const char *stream = NULL;
-  gint64 offset = 0, max_bytes = 65536, wait_ms = 0;
-  if (!param_process (d, params, &sb, &process, error)
-      || !json_field_string (params, "stream", TRUE, &stream, error)
-      || !json_field_int (params, "offset", FALSE, 0, G_MAXINT64, &offset, error)
-      || !json_field_int (params, "max_bytes", FALSE, 1, G_MAXINT32, &max_bytes, error)
-      || !json_field_int (params, "wait_ms", FALSE, 0, 600000, &wait_ms, error))
+  if (!param_process (d, params, &sb, &process, error))
     return;
-  if (!g_str_equal (stream, "stdout") && !g_str_equal (stream, "stderr"))
-    {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
-                   "field \"stream\" must be \"stdout\" or \"stderr\", not \"%s\"", stream);
-      return;
-    }
-  sandbox_read_output (sb, call, process, g_str_equal (stream, "stderr"), (guint64) offset,
-                       (gsize) max_bytes, (guint) wait_ms);
+  /* "stream" is "stdout" or "stderr" (the schema's enum). */
+  sandbox_read_output (
+      sb, call, process, g_str_equal (param_string (params, "stream", ""), "stderr"),
+      (guint64) param_int (params, "offset", 0), (gsize) param_int (params, "max_bytes", 0),
+      (guint) param_int (params, "wait_ms", 0));
 }
 
 static const struct

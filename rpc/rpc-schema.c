@@ -206,6 +206,29 @@ rpc_schema_validate (RpcSchema *schema, const char *method, JsonObject *params, 
   return TRUE;
 }
 
+JsonObject *
+rpc_schema_complete (RpcSchema *schema, const char *method, JsonObject *params)
+{
+  JsonObject *out = json_object_new ();
+  GList *given = json_object_get_members (params);
+  for (GList *l = given; l; l = l->next)
+    json_object_set_member (out, l->data,
+                            json_node_copy (json_object_get_member (params, l->data)));
+  g_list_free (given);
+  JsonObject *spec = g_hash_table_lookup (schema->methods, method);
+  GList *fields = spec ? json_object_get_members (spec) : NULL;
+  for (GList *l = fields; l; l = l->next)
+    {
+      JsonObject *f = json_object_get_object_member (spec, l->data);
+      JsonNode *v = json_object_get_member (out, l->data);
+      if (json_object_has_member (f, "default") && (v == NULL || JSON_NODE_HOLDS_NULL (v)))
+        json_object_set_member (out, l->data,
+                                json_node_copy (json_object_get_member (f, "default")));
+    }
+  g_list_free (fields);
+  return out;
+}
+
 static gint
 compare_strings (gconstpointer a, gconstpointer b)
 {

@@ -19,5 +19,11 @@ void rpc_schema_free (RpcSchema *schema);
 gboolean rpc_schema_validate (RpcSchema *schema, const char *method, JsonObject *params,
                               GError **error);
 
+/* @params as the method sees them: a new object with every member of
+ * @params (validated) and, for each field the schema gives a "default" and
+ * @params lacks, that default. So bounds and defaults live in the schema
+ * alone; a method reads its fields without restating them. */
+JsonObject *rpc_schema_complete (RpcSchema *schema, const char *method, JsonObject *params);
+
 /* Every method, "sandbox.v1.<Service>.<Method>", sorted. */
 GStrv rpc_schema_list_methods (RpcSchema *schema);

@@ -182,6 +182,13 @@ handle_message (RpcServer *server, const char *body, gsize len, void *header)
     rpc_call_return_gerror (call, error);
   else
     {
+      if (server->schema)
+        {
+          JsonObject *complete
+              = rpc_schema_complete (server->schema, call->req.method, call->req.params);
+          json_object_unref (call->req.params);
+          call->req.params = complete;
+        }
       if (call->req.deadline_ms > 0)
         call->deadline_src = g_timeout_add ((guint) call->req.deadline_ms, on_deadline, call);
       server->handler (call, server->handler_data);

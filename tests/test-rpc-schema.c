@@ -69,6 +69,22 @@ test_method_list (void)
     g_assert_true (g_str_has_prefix (*m, "sandbox.v1."));
 }
 
+/* Defaults come from the schema: absent fields get them, given ones stay,
+ * and a field with no default stays absent. */
+static void
+test_defaults (void)
+{
+  g_autoptr (JsonNode) node = json_from_string ("{\"name\": \"a\", \"cpus\": 2}", NULL);
+  g_autoptr (JsonObject) done = rpc_schema_complete (
+      rpc_schema_get_default (), "sandbox.v1.Sandboxes.Create", json_node_get_object (node));
+  g_assert_cmpint (json_object_get_int_member (done, "memory_mb"), ==, 256);
+  g_assert_cmpint (json_object_get_int_member (done, "cpus"), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (done, "container_name"), ==, "main");
+  g_assert_false (json_object_get_boolean_member (done, "auto_remove"));
+  g_assert_false (json_object_has_member (done, "pids"));
+  g_assert_cmpstr (json_object_get_string_member (done, "name"), ==, "a");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -76,5 +92,6 @@ main (int argc, char **argv)
   g_test_add_func ("/rpc-schema/valid", test_valid_requests);
   g_test_add_func ("/rpc-schema/invalid", test_invalid_requests);
   g_test_add_func ("/rpc-schema/methods", test_method_list);
+  g_test_add_func ("/rpc-schema/defaults", test_defaults);
   return g_test_run ();
 }
