@@ -14,93 +14,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static void
-add (GPtrArray *a, ...)
-{
-  va_list ap;
-  va_start (ap, a);
-  const char *s;
-  while ((s = va_arg (ap, const char *)) != NULL)
-    g_ptr_array_add (a, g_strdup (s));
-  va_end (ap);
-}
-
-static void G_GNUC_PRINTF (2, 3) addf (GPtrArray *a, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_ptr_array_add (a, g_strdup_vprintf (fmt, ap));
-  va_end (ap);
-}
-
-GStrv
-qemu_build_argv (const Daemon *d, const QemuConfig *cfg)
-{
-  GPtrArray *a = g_ptr_array_new ();
-  g_autofree char *qmp = g_build_filename (cfg->dir, QEMU_QMP_SOCKET, NULL);
-  g_autofree char *agent = g_build_filename (cfg->dir, QEMU_AGENT_SOCKET, NULL);
-  g_autofree char *console = g_build_filename (cfg->dir, QEMU_CONSOLE_SOCKET, NULL);
-  gboolean kvm = d->accel == ACCEL_KVM;
-
-  /* pit/pic/rtc: without them a TCG guest can wait for a timer forever. */
-  add (a, d->qemu, "-M", "microvm,pit=on,pic=on,rtc=on", "-accel", accel_to_string (d->accel),
-       "-cpu", kvm ? "host" : "max", NULL);
-  /* Names the sandbox in ps (QEMU never opens this path); "," doubled. */
-  g_auto (GStrv) parts = g_strsplit (cfg->label, ",", -1);
-  g_autofree char *label = g_strjoinv (",,", parts);
-  add (a, "-name", NULL);
-  addf (a, "sandboxd:%s", label);
-  add (a, "-m", NULL);
-  addf (a, "%u", cfg->memory_mb);
-  add (a, "-smp", NULL);
-  addf (a, "%u", cfg->cpus);
-  add (a, "-nodefaults", "-no-user-config", "-nographic", "-no-reboot", "-kernel", cfg->kernel,
-       "-initrd", cfg->initramfs, NULL);
-  /* QEMU's own filter, inside ours: no obsolete calls, no setuid, no fork
-   * or exec, no scheduler or affinity changes. */
-  if (cfg->policy && cfg->policy->qemu_sandbox)
-    add (a, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny",
-         NULL);
-
-  /* Under TCG the kernel cannot calibrate the TSC against the PIT reliably
-   * (about one boot in five hangs); tell it the rate instead. */
-  /* sandboxd.hostname is read by the agent (names are [A-Za-z0-9._-]). */
-  g_autofree char *tsc
-      = !kvm && d->tsc_khz ? g_strdup_printf (" tsc_early_khz=%u", d->tsc_khz) : g_strdup ("");
-  add (a, "-append", NULL);
-  addf (a, "console=ttyS0 quiet panic=-1%s sandboxd.hostname=%s", tsc, cfg->hostname);
-
-  /* The daemon reads the console and keeps it (capped) where QEMU cannot
-   * write; unread while no daemon is connected, it is dropped. */
-  add (a, "-chardev", NULL);
-  addf (a, "socket,id=console,path=%s,server=on,wait=off", console);
-  add (a, "-serial", "chardev:console", "-qmp", NULL);
-  addf (a, "unix:%s,server=on,wait=off", qmp);
-
-  /* Disks come and go on this controller (hot-plugged over QMP). */
-  add (a, "-device", "virtio-scsi-device,id=scsi0", NULL);
-  if (cfg->disk_node)
-    {
-      add (a, "-add-fd", NULL);
-      addf (a, "fd=%d,set=%" G_GINT64_FORMAT, cfg->disk_fd, cfg->disk_fdset);
-      add (a, "-blockdev", NULL);
-      addf (a,
-            "driver=raw,node-name=%s,read-only=on,file.driver=file,"
-            "file.filename=/dev/fdset/%" G_GINT64_FORMAT,
-            cfg->disk_node, cfg->disk_fdset);
-      add (a, "-device", NULL);
-      addf (a, "scsi-hd,bus=" QEMU_SCSI_BUS ",scsi-id=%u,lun=0,drive=%s,id=dev-%s",
-            cfg->disk_scsi_id, cfg->disk_node, cfg->disk_node);
-    }
-
-  /* QEMU serves the agent socket, so the daemon can reconnect to it. */
-  add (a, "-device", "virtio-serial-device", "-chardev", NULL);
-  addf (a, "socket,id=agent,path=%s,server=on,wait=off", agent);
-  add (a, "-device", "virtserialport,chardev=agent,name=" AGENT_PORT_NAME, NULL);
-  g_ptr_array_add (a, NULL);
-  return (GStrv) g_ptr_array_free (a, FALSE);
-}
-
 /* Where the jail sees the host's files. */
 #define JAIL_SANDBOX_DIR "/sb"
 #define JAIL_KERNEL "/boot/vmlinuz"
@@ -157,7 +70,7 @@ spawn_jailed (const Daemon *d, const QemuConfig *cfg, int log_fd, GPid *pid, GEr
       inside.kernel = JAIL_KERNEL;
       inside.initramfs = JAIL_INITRAMFS;
     }
-  g_auto (GStrv) argv = qemu_build_argv (d, &inside);
+  g_auto (GStrv) argv = qemu_build_argv (&inside);
   g_autofree char *cmdline = g_strjoinv (" ", argv);
   g_autofree char *header = g_strdup_printf ("# policy %s%s: %s\n", policy->name,
                                              policy->private_root ? ", in its jail" : "", cmdline);

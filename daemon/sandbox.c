@@ -705,7 +705,10 @@ sandbox_start (Sandbox *sb, RpcCall *call, const SandboxContainerConfig *contain
       sandbox_fail (sb, "%s", error->message);
       return;
     }
-  QemuConfig cfg = { .id = sb->id,
+  QemuConfig cfg = { .qemu = d->qemu,
+                     .kvm = d->accel == ACCEL_KVM,
+                     .tsc_khz = d->tsc_khz,
+                     .id = sb->id,
                      .dir = sb->dir,
                      .memory_mb = sb->memory_mb,
                      .cpus = sb->cpus,

@@ -1,0 +1,48 @@
+/* qemu-argv.h — a sandbox's QEMU command line, from a plain config: no
+ * daemon, no I/O (tests/test-qemu-argv.c checks it without a VM). */
+#pragma once
+
+#include "policy.h"
+
+#include <glib.h>
+
+typedef struct
+{
+  const char *qemu; /* the binary */
+  gboolean kvm;     /* else TCG */
+  guint tsc_khz;    /* the host's TSC rate, for TCG guests (0: unknown) */
+  const char *id;   /* the sandbox's: names its cgroup */
+  const char *dir;  /* the sandbox's directory: sockets, logs */
+  guint memory_mb;
+  guint cpus;
+  guint pids;           /* the cgroup's pids limit (0: the policy's) */
+  const Policy *policy; /* what confines QEMU */
+  guint uid;            /* QEMU's own uid (the policy's uid_range); 0: the policy user's */
+  const char *hostname; /* the guest's; a valid sandbox name */
+  const char *label;    /* the host's path of the sandbox dir: QEMU's -name, for ps */
+  const char *kernel;   /* as QEMU sees them (inside its jail, or the host's) */
+  const char *initramfs;
+  /* A read-only disk on the command line (a container's root): an fd QEMU
+   * inherits, put in fd set @disk_fdset, as SCSI target @disk_scsi_id. */
+  const char *disk_node; /* NULL: none */
+  int disk_fd;
+  gint64 disk_fdset;
+  guint disk_scsi_id;
+} QemuConfig;
+
+/* Under the sandbox's directory. QEMU may write only in qemu/ (owned by its
+ * user; the jail's /sb/qemu); state.json beside it stays root's. */
+#define QEMU_DIR "qemu"
+#define QEMU_QMP_SOCKET "qemu/qmp.sock"
+#define QEMU_AGENT_SOCKET "qemu/agent.sock"
+#define QEMU_CONSOLE_SOCKET "qemu/console.sock"
+/* The daemon's copy of the guest console (console-log.h), and its cap. */
+#define SANDBOX_CONSOLE_LOG "console.log"
+#define SANDBOX_CONSOLE_MAX_BYTES (1024 * 1024)
+#define QEMU_LOG "qemu.log"
+#define QEMU_JAIL_ROOT "root"
+/* The virtio-scsi controller's bus, where disks are hot-plugged. */
+#define QEMU_SCSI_BUS "scsi0.0"
+
+/* The full argv (argv[0] is config->qemu). */
+GStrv qemu_build_argv (const QemuConfig *config);
