@@ -104,10 +104,7 @@ spec_status (const GError *error)
   if (error->domain == CONTAINER_SPEC_ERROR)
     return error->code == CONTAINER_SPEC_ERROR_NOT_FOUND ? RPC_STATUS_NOT_FOUND
                                                          : RPC_STATUS_INVALID_ARGUMENT;
-  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ? RPC_STATUS_NOT_FOUND
-         : g_error_matches (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED)
-             ? RPC_STATUS_PERMISSION_DENIED
-             : RPC_STATUS_INVALID_ARGUMENT;
+  return rpc_status_from_error (error);
 }
 
 /* Everything that touches the paths the client named runs here, in a

@@ -49,6 +49,7 @@ struct Daemon
   /* State. */
   RpcServer *rpc;
   RpcPublisher *publisher;
+  char *rpc_address; /* ipc://RUNTIME_DIR/rpc.sock */
   char *events_address;
   EventLog *events;
   GHashTable *sandboxes; /* id -> Sandbox */

@@ -46,8 +46,7 @@ on_get_property (GDBusConnection *connection, const char *sender, const char *pa
   if (g_str_equal (property, "Version"))
     return g_variant_new_string (SANDBOXD_VERSION);
   if (g_str_equal (property, "RpcAddress"))
-    return g_variant_new_take_string (
-        g_strdup_printf ("ipc://%s/rpc.sock", s->daemon->runtime_dir));
+    return g_variant_new_string (s->daemon->rpc_address);
   g_set_error (error, G_DBUS_ERROR, G_DBUS_ERROR_UNKNOWN_PROPERTY, "no property %s", property);
   return NULL;
 }

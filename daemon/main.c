@@ -284,6 +284,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->initramfs, g_free);
   g_clear_pointer (&d->qemu, g_free);
   g_clear_pointer (&d->runtime_dir, g_free);
+  g_clear_pointer (&d->rpc_address, g_free);
   g_clear_pointer (&d->state_dir, g_free);
   g_clear_pointer (&d->default_root, g_free);
 }
@@ -492,8 +493,8 @@ main (int argc, char **argv)
   d.sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   d.sandbox_gone = sandbox_gone;
   d.loop = g_main_loop_new (NULL, FALSE);
-  g_autofree char *address = g_strdup_printf ("ipc://%s/rpc.sock", d.runtime_dir);
-  d.rpc = rpc_server_new (address, rpc_schema_get_default (), daemon_handle_call, &d, &error);
+  d.rpc_address = g_strdup_printf ("ipc://%s/rpc.sock", d.runtime_dir);
+  d.rpc = rpc_server_new (d.rpc_address, rpc_schema_get_default (), daemon_handle_call, &d, &error);
   if (d.rpc == NULL)
     {
       fprintf (stderr, "sandboxd: %s\n", error->message);
@@ -517,7 +518,7 @@ main (int argc, char **argv)
   if (d.idle_exit_s)
     g_timeout_add_seconds (1, on_idle_check, &d);
 
-  g_message ("version %s serving %s", SANDBOXD_VERSION, address);
+  g_message ("version %s serving %s", SANDBOXD_VERSION, d.rpc_address);
   g_message ("accelerator: %s", d.accel_reason);
   g_message ("guest kernel %s, initramfs %s", d.kernel, d.initramfs);
   g_main_loop_run (d.loop);

@@ -283,11 +283,7 @@ new_disk (Sandbox *sb, const char *path, gboolean read_only, int *fd, GError **e
   if (*fd < 0 || fstat (*fd, &st) < 0)
     {
       int e = errno;
-      g_set_error (error, RPC_ERROR,
-                   e == ENOENT  ? RPC_STATUS_NOT_FOUND
-                   : e == ELOOP ? RPC_STATUS_INVALID_ARGUMENT
-                                : RPC_STATUS_PERMISSION_DENIED,
-                   "disk image %s: %s", abs,
+      g_set_error (error, RPC_ERROR, rpc_status_from_errno (e), "disk image %s: %s", abs,
                    e == ELOOP ? "a symbolic link (refused: name the file itself)" : g_strerror (e));
       if (*fd >= 0)
         close (*fd);

@@ -447,22 +447,6 @@ sandbox_close_stdin (Sandbox *sb, RpcCall *call, guint32 process_id)
   rpc_call_return (call, json_object_new ());
 }
 
-static RpcStatus
-status_for_errno (gint64 e)
-{
-  switch (e)
-    {
-    case ENOENT:
-    case ENOTDIR:
-      return RPC_STATUS_NOT_FOUND;
-    case EACCES:
-    case EPERM:
-      return RPC_STATUS_PERMISSION_DENIED;
-    default:
-      return RPC_STATUS_FAILED_PRECONDITION;
-    }
-}
-
 static void
 guest_protocol_error (Sandbox *sb, const char *type, const char *what)
 {
@@ -649,7 +633,7 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
     }
   else
     {
-      rpc_call_return_error (proc->exec_call, status_for_errno (err), "%s", message);
+      rpc_call_return_error (proc->exec_call, rpc_status_from_errno ((int) err), "%s", message);
       g_clear_pointer (&proc->exec_call, rpc_call_unref);
       g_hash_table_remove (sb->procs, GUINT_TO_POINTER (proc->id));
     }

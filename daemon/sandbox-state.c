@@ -7,6 +7,7 @@
 #include "sandbox-private.h"
 
 #include "json-fields.h"
+#include "proc-stat.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -98,16 +99,8 @@ sandbox_save (Sandbox *sb)
 guint64
 sandbox_process_start_time (GPid pid)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *stat = NULL;
-  if (pid <= 0 || !g_file_get_contents (path, &stat, NULL, NULL))
-    return 0;
-  /* Field 22, counted after the command name's closing parenthesis. */
-  const char *p = strrchr (stat, ')');
-  if (p == NULL)
-    return 0;
-  g_auto (GStrv) f = g_strsplit (p + 2, " ", 0);
-  return g_strv_length (f) > 19 ? g_ascii_strtoull (f[19], NULL, 10) : 0;
+  guint64 start = 0;
+  return proc_stat_read (pid, NULL, &start) ? start : 0;
 }
 
 static gboolean

@@ -1,6 +1,7 @@
 #include "qmp-client.h"
 
 #include "json-fields.h"
+#include "proc-stat.h"
 #include "unix-peer.h"
 #include "write-queue.h"
 
@@ -565,12 +566,8 @@ on_readable (int fd, GIOCondition cond, gpointer data)
 static gboolean
 process_alive (GPid pid)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
-  g_autofree char *stat = NULL;
-  if (!g_file_get_contents (path, &stat, NULL, NULL))
-    return FALSE;
-  const char *end = strrchr (stat, ')');
-  return end != NULL && end[1] == ' ' && end[2] != 'Z' && end[2] != 'X';
+  char state = 0;
+  return proc_stat_read (pid, &state, NULL) && state != 'Z' && state != 'X';
 }
 
 static void

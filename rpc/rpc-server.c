@@ -144,12 +144,7 @@ rpc_call_return_error (RpcCall *call, RpcStatus status, const char *fmt, ...)
 void
 rpc_call_return_gerror (RpcCall *call, const GError *error)
 {
-  RpcStatus status = RPC_STATUS_INTERNAL;
-  if (error->domain == RPC_ERROR)
-    status = (RpcStatus) error->code;
-  else if (error->domain == JSON_FIELD_ERROR)
-    status = RPC_STATUS_INVALID_ARGUMENT;
-  call_send (call, status, error->message, NULL);
+  call_send (call, rpc_status_from_error (error), error->message, NULL);
 }
 
 static gboolean

@@ -31,3 +31,12 @@ GQuark rpc_error_quark (void);
 const char *rpc_status_to_string (RpcStatus status);
 /* FALSE if @name is not a known status name. */
 gboolean rpc_status_from_string (const char *name, RpcStatus *status);
+
+/* The one mapping from an error to the status a caller sees: RPC_ERROR's
+ * own code; a file or I/O error by its kind (missing: NOT_FOUND, not
+ * allowed: PERMISSION_DENIED, not what was asked for: INVALID_ARGUMENT, no
+ * room: RESOURCE_EXHAUSTED); a field error INVALID_ARGUMENT; anything else
+ * FAILED_PRECONDITION. */
+RpcStatus rpc_status_from_error (const GError *error);
+/* The same for an errno value (as a guest reports it). */
+RpcStatus rpc_status_from_errno (int errno_value);

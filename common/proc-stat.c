@@ -1,0 +1,25 @@
+#include "proc-stat.h"
+
+#include <string.h>
+
+gboolean
+proc_stat_read (GPid pid, char *state, guint64 *start_time)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  g_autofree char *stat = NULL;
+  if (pid <= 0 || !g_file_get_contents (path, &stat, NULL, NULL))
+    return FALSE;
+  /* Fields are counted after the command name's closing parenthesis (the
+   * name may hold spaces and parentheses itself). */
+  const char *end = strrchr (stat, ')');
+  if (end == NULL || end[1] != ' ' || end[2] == '\0')
+    return FALSE;
+  if (state)
+    *state = end[2];
+  if (start_time)
+    {
+      g_auto (GStrv) f = g_strsplit (end + 2, " ", 0);
+      *start_time = g_strv_length (f) > 19 ? g_ascii_strtoull (f[19], NULL, 10) : 0;
+    }
+  return TRUE;
+}
