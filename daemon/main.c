@@ -6,6 +6,7 @@
 #include "dbus-service.h"
 #include "guest-files.h"
 #include "images.h"
+#include "options.h"
 #include "sandbox.h"
 
 #include <errno.h>
@@ -300,220 +301,87 @@ log_handler (const char *domain, GLogLevelFlags level, const char *message, gpoi
   fprintf (stderr, "sandboxd: %s%s\n", prefix, message);
 }
 
+/* The daemon as the command line sets it up: policies, guest files, the
+ * runtime dir and the accelerator checked. */
+static gboolean
+daemon_configure (Daemon *d, Options *o, GError **error)
+{
+  d->runtime_dir
+      = g_canonicalize_filename (o->runtime_dir ? o->runtime_dir : SANDBOXD_RUNTIME_DIR, NULL);
+  d->state_dir = g_canonicalize_filename (o->state_dir ? o->state_dir : SANDBOXD_STATE_DIR, NULL);
+  d->qemu = g_find_program_in_path (o->qemu ? o->qemu : "qemu-system-x86_64");
+  if (d->qemu == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "QEMU %s not found (install qemu-system-x86, or pass --qemu)",
+                   o->qemu ? o->qemu : "qemu-system-x86_64");
+      return FALSE;
+    }
+  d->boot_timeout_s = (guint) o->boot_timeout;
+  d->auto_remove_grace_s = (guint) o->auto_remove_grace;
+  d->max_sandboxes = (guint) o->max_sandboxes;
+  d->max_memory_mb = o->max_memory_mb >= 0 ? (guint) o->max_memory_mb : host_memory_mb ();
+  image_cache_set_max_builds ((guint) o->max_image_builds);
+  d->image_gc_age_s = (guint) o->image_gc_age_days * 24 * 3600;
+  d->image_cache_max_bytes = (guint64) o->image_cache_max_mb << 20;
+  d->idle_exit_s = (guint) o->idle_exit;
+  d->stop_on_exit = o->stop_on_exit;
+  d->output_buffer_bytes = (guint64) o->output_buffer_mb * 1024 * 1024;
+  d->output_quota_bytes = (guint64) o->output_quota_mb * 1024 * 1024;
+  d->default_policy = g_strdup (o->default_policy ? o->default_policy : "default");
+  if (o->policy_dir == NULL)
+    o->policy_dir = default_policy_dir ();
+  d->tsc_khz = accel_host_tsc_khz ();
+
+  return setup_policies (d, o->policy_dir, error)
+         && guest_files_resolve (d, o->kernel, o->initramfs, error)
+         && prepare_runtime_dir (d->runtime_dir, error)
+         && accel_choose (d->qemu, o->accel ? o->accel : "auto", &d->accel, &d->accel_reason,
+                          error);
+}
+
+/* The API and events sockets, the sandboxes an earlier sandboxd left, and
+ * the housekeeping timers. */
+static gboolean
+daemon_serve (Daemon *d, GError **error)
+{
+  d->sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  d->sandbox_gone = sandbox_gone;
+  d->loop = g_main_loop_new (NULL, FALSE);
+  d->rpc_address = g_strdup_printf ("ipc://%s/rpc.sock", d->runtime_dir);
+  d->rpc = rpc_server_new (d->rpc_address, rpc_schema_get_default (), daemon_handle_call, d, error);
+  if (d->rpc == NULL)
+    return FALSE;
+  d->events_address = g_strdup_printf ("ipc://%s/events.sock", d->runtime_dir);
+  d->publisher = rpc_publisher_new (d->events_address, error);
+  if (d->publisher == NULL)
+    return FALSE;
+  d->events = event_log_new (d->publisher);
+  restore_sandboxes (d);
+  daemon_images_gc_start (d);
+  g_unix_signal_add (SIGTERM, on_signal, d);
+  g_unix_signal_add (SIGINT, on_signal, d);
+  return TRUE;
+}
+
 int
 main (int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
-  g_autofree char *runtime_dir = NULL;
-  g_autofree char *state_dir = NULL;
-  g_autofree char *kernel = NULL;
-  g_autofree char *initramfs = NULL;
-  g_autofree char *qemu = NULL;
-  g_autofree char *accel = NULL;
-  gint boot_timeout = 60;
-  gint auto_remove_grace = 60;
-  gint max_sandboxes = 1024;
-  gint max_memory_mb = -1;
-  gint max_image_builds = 2;
-  gint image_gc_age_days = 7;
-  gint image_cache_max_mb = 10240;
-  gint idle_exit = 0;
-  g_autofree char *dbus = NULL;
-  gboolean version = FALSE;
-  gboolean stop_on_exit = FALSE;
-  g_autofree char *policy_dir = NULL;
-  g_autofree char *default_policy = NULL;
-  gint output_buffer_mb = 8;
-  gint output_quota_mb = 1024;
-
   setlocale (LC_ALL, "");
-  GOptionEntry entries[] = {
-    { "runtime-dir", 'r', 0, G_OPTION_ARG_FILENAME, &runtime_dir,
-      "Directory for the RPC socket and per-sandbox directories (default " SANDBOXD_RUNTIME_DIR ")",
-      "DIR" },
-    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &state_dir,
-      "Directory for what outlives a reboot: containers' root images, by digest, in images/ "
-      "(default " SANDBOXD_STATE_DIR ")",
-      "DIR" },
-    { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &kernel,
-      "Guest kernel (default: /boot/vmlinuz-<release the initramfs was built for>)", "FILE" },
-    { "initramfs", 0, 0, G_OPTION_ARG_FILENAME, &initramfs,
-      "Guest initramfs (default: the one built next to this binary, or the installed one)",
-      "FILE" },
-    { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &qemu,
-      "QEMU binary (default: qemu-system-x86_64 from PATH)", "PATH" },
-    { "accel", 0, 0, G_OPTION_ARG_STRING, &accel,
-      "auto (KVM when QEMU can use it, else TCG), kvm or tcg (default auto)", "ACCEL" },
-    { "boot-timeout", 0, 0, G_OPTION_ARG_INT, &boot_timeout,
-      "Fail a sandbox whose agent has not said hello after SECONDS (default 60)", "SECONDS" },
-    { "auto-remove-grace", 0, 0, G_OPTION_ARG_INT, &auto_remove_grace,
-      "Remove a sandbox created with auto_remove (run --rm) SECONDS after its first process "
-      "exited when nobody read all its output, or after running that long with no process "
-      "(default 60)",
-      "SECONDS" },
-    { "max-sandboxes", 0, 0, G_OPTION_ARG_INT, &max_sandboxes,
-      "Keep at most N sandboxes (default 1024; 0: no limit)", "N" },
-    { "max-memory", 0, 0, G_OPTION_ARG_INT, &max_memory_mb,
-      "Admit a sandbox only while the guest RAM of all live ones stays within MiB (default: the "
-      "host's memory; 0: no limit)",
-      "MiB" },
-    { "max-image-builds", 0, 0, G_OPTION_ARG_INT, &max_image_builds,
-      "Build at most N root images at once; more wait their turn (default 2)", "N" },
-    { "image-gc-age", 0, 0, G_OPTION_ARG_INT, &image_gc_age_days,
-      "Remove root images no sandbox has used for DAYS (checked hourly; default 7)", "DAYS" },
-    { "image-cache-max", 0, 0, G_OPTION_ARG_INT, &image_cache_max_mb,
-      "Also remove unused images, least recently used first, while the cache is larger "
-      "(default 10240; 0: no limit)",
-      "MiB" },
-    { "dbus", 0, 0, G_OPTION_ARG_STRING, &dbus,
-      "Own " SANDBOXD_BUS_NAME " on the session or system bus, or none (default none; the "
-      "systemd unit uses system)",
-      "BUS" },
-    { "idle-exit", 0, 0, G_OPTION_ARG_INT, &idle_exit,
-      "Exit after SECONDS with no sandbox and no call (for D-Bus activation; default never)",
-      "SECONDS" },
-    { "stop-on-exit", 0, 0, G_OPTION_ARG_NONE, &stop_on_exit,
-      "On SIGTERM or SIGINT, stop every sandbox before exiting (default: leave them running for "
-      "the next sandboxd to take back)",
-      NULL },
-    { "output-buffer", 0, 0, G_OPTION_ARG_INT, &output_buffer_mb,
-      "Unread output kept per process stream before the process is slowed down to its "
-      "readers' pace (default 8; 0: no limit)",
-      "MiB" },
-    { "output-quota", 0, 0, G_OPTION_ARG_INT, &output_quota_mb,
-      "Output one sandbox may store, all its processes together; past it they block until the "
-      "sandbox is removed (default 1024; 0: no limit)",
-      "MiB" },
-    { "policy-dir", 0, 0, G_OPTION_ARG_FILENAME, &policy_dir,
-      "Where the policies (NAME.json) are (default: the installed ones)", "DIR" },
-    { "default-policy", 0, 0, G_OPTION_ARG_STRING, &default_policy,
-      "The policy of sandboxes that ask for none (default \"default\"; a sandboxd that is not "
-      "root can apply only \"unprivileged\")",
-      "NAME" },
-    { "version", 0, 0, G_OPTION_ARG_NONE, &version, "Print the version and exit", NULL },
-    { NULL },
-  };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("- run sandboxes in QEMU microVMs");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_option_context_set_description (
-      ctx, "sandboxd serves the sandbox.v1 API on ipc://DIR/rpc.sock (see sandboxctl).\n"
-           "On SIGTERM or SIGINT it exits and leaves the sandboxes running; a sandboxd\n"
-           "started later on the same runtime dir takes them back (with --stop-on-exit\n"
-           "it stops them first).\n");
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    {
-      fprintf (stderr, "sandboxd: %s (see --help)\n", error->message);
-      return 2;
-    }
-  if (version)
-    {
-      printf ("sandboxd %s\n", SANDBOXD_VERSION);
-      return 0;
-    }
-  if (argc > 1)
-    {
-      fprintf (stderr, "sandboxd: unexpected argument \"%s\" (see --help)\n", argv[1]);
-      return 2;
-    }
-  GBusType bus = G_BUS_TYPE_NONE;
-  if (dbus && g_str_equal (dbus, "session"))
-    bus = G_BUS_TYPE_SESSION;
-  else if (dbus && g_str_equal (dbus, "system"))
-    bus = G_BUS_TYPE_SYSTEM;
-  else if (dbus && !g_str_equal (dbus, "none"))
-    {
-      fprintf (stderr, "sandboxd: --dbus must be session, system or none, not \"%s\"\n", dbus);
-      return 2;
-    }
-  if (idle_exit < 0)
-    {
-      fprintf (stderr, "sandboxd: --idle-exit must not be negative\n");
-      return 2;
-    }
-  if (output_buffer_mb < 0 || output_quota_mb < 0)
-    {
-      fprintf (stderr, "sandboxd: --output-buffer and --output-quota must not be negative\n");
-      return 2;
-    }
-  if (max_sandboxes < 0 || max_memory_mb < -1 || max_image_builds < 1 || image_gc_age_days < 0
-      || image_cache_max_mb < 0)
-    {
-      fprintf (stderr, "sandboxd: --max-sandboxes, --max-memory, --image-gc-age and "
-                       "--image-cache-max must not be negative, --max-image-builds must be at "
-                       "least 1\n");
-      return 2;
-    }
-  if (auto_remove_grace <= 0)
-    {
-      fprintf (stderr, "sandboxd: --auto-remove-grace must be a positive number of seconds\n");
-      return 2;
-    }
-  if (boot_timeout <= 0)
-    {
-      fprintf (stderr, "sandboxd: --boot-timeout must be a positive number of seconds\n");
-      return 2;
-    }
+  g_auto (Options) o = { 0 };
+  int code = options_parse (&o, argc, argv);
+  if (code >= 0)
+    return code;
   g_log_set_default_handler (log_handler, NULL);
 
   g_auto (Daemon) d = { 0 };
-  d.runtime_dir = g_canonicalize_filename (runtime_dir ? runtime_dir : SANDBOXD_RUNTIME_DIR, NULL);
-  d.state_dir = g_canonicalize_filename (state_dir ? state_dir : SANDBOXD_STATE_DIR, NULL);
-  d.qemu = g_find_program_in_path (qemu ? qemu : "qemu-system-x86_64");
-  if (d.qemu == NULL)
-    {
-      fprintf (stderr, "sandboxd: QEMU %s not found (install qemu-system-x86, or pass --qemu)\n",
-               qemu ? qemu : "qemu-system-x86_64");
-      return 1;
-    }
-  d.boot_timeout_s = (guint) boot_timeout;
-  d.auto_remove_grace_s = (guint) auto_remove_grace;
-  d.max_sandboxes = (guint) max_sandboxes;
-  d.max_memory_mb = max_memory_mb >= 0 ? (guint) max_memory_mb : host_memory_mb ();
-  image_cache_set_max_builds ((guint) max_image_builds);
-  d.image_gc_age_s = (guint) image_gc_age_days * 24 * 3600;
-  d.image_cache_max_bytes = (guint64) image_cache_max_mb << 20;
-  d.idle_exit_s = (guint) idle_exit;
-  d.stop_on_exit = stop_on_exit;
-  d.output_buffer_bytes = (guint64) output_buffer_mb * 1024 * 1024;
-  d.output_quota_bytes = (guint64) output_quota_mb * 1024 * 1024;
-  d.default_policy = g_strdup (default_policy ? default_policy : "default");
-  if (policy_dir == NULL)
-    policy_dir = default_policy_dir ();
-  d.tsc_khz = accel_host_tsc_khz ();
-
-  if (!setup_policies (&d, policy_dir, &error)
-      || !guest_files_resolve (&d, kernel, initramfs, &error)
-      || !prepare_runtime_dir (d.runtime_dir, &error)
-      || !accel_choose (d.qemu, accel ? accel : "auto", &d.accel, &d.accel_reason, &error))
+  if (!daemon_configure (&d, &o, &error) || !daemon_serve (&d, &error))
     {
       fprintf (stderr, "sandboxd: %s\n", error->message);
       return 1;
     }
-
-  d.sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  d.sandbox_gone = sandbox_gone;
-  d.loop = g_main_loop_new (NULL, FALSE);
-  d.rpc_address = g_strdup_printf ("ipc://%s/rpc.sock", d.runtime_dir);
-  d.rpc = rpc_server_new (d.rpc_address, rpc_schema_get_default (), daemon_handle_call, &d, &error);
-  if (d.rpc == NULL)
-    {
-      fprintf (stderr, "sandboxd: %s\n", error->message);
-      return 1;
-    }
-  d.events_address = g_strdup_printf ("ipc://%s/events.sock", d.runtime_dir);
-  d.publisher = rpc_publisher_new (d.events_address, &error);
-  if (d.publisher == NULL)
-    {
-      fprintf (stderr, "sandboxd: %s\n", error->message);
-      return 1;
-    }
-  d.events = event_log_new (d.publisher);
-  restore_sandboxes (&d);
-  daemon_images_gc_start (&d);
-  g_unix_signal_add (SIGTERM, on_signal, &d);
-  g_unix_signal_add (SIGINT, on_signal, &d);
-
-  DbusService *dbus_service = bus != G_BUS_TYPE_NONE ? dbus_service_new (&d, bus) : NULL;
+  DbusService *dbus_service = o.bus != G_BUS_TYPE_NONE ? dbus_service_new (&d, o.bus) : NULL;
   d.last_activity_us = g_get_monotonic_time ();
   if (d.idle_exit_s)
     g_timeout_add_seconds (1, on_idle_check, &d);

@@ -1,0 +1,165 @@
+/* options.c — sandboxd's command line: the options, their help, and the
+ * checks of their values (usage errors exit 2). */
+#include "options.h"
+
+#include "config.h"
+#include "dbus-service.h"
+
+#include <stdio.h>
+
+void
+options_clear (Options *o)
+{
+  g_free (o->runtime_dir);
+  g_free (o->state_dir);
+  g_free (o->kernel);
+  g_free (o->initramfs);
+  g_free (o->qemu);
+  g_free (o->accel);
+  g_free (o->dbus);
+  g_free (o->policy_dir);
+  g_free (o->default_policy);
+}
+
+int
+options_parse (Options *o, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  o->boot_timeout = 60;
+  o->auto_remove_grace = 60;
+  o->max_sandboxes = 1024;
+  o->max_memory_mb = -1;
+  o->max_image_builds = 2;
+  o->image_gc_age_days = 7;
+  o->image_cache_max_mb = 10240;
+  o->idle_exit = 0;
+  o->output_buffer_mb = 8;
+  o->output_quota_mb = 1024;
+  GOptionEntry entries[] = {
+    { "runtime-dir", 'r', 0, G_OPTION_ARG_FILENAME, &o->runtime_dir,
+      "Directory for the RPC socket and per-sandbox directories (default " SANDBOXD_RUNTIME_DIR ")",
+      "DIR" },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->state_dir,
+      "Directory for what outlives a reboot: containers' root images, by digest, in images/ "
+      "(default " SANDBOXD_STATE_DIR ")",
+      "DIR" },
+    { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &o->kernel,
+      "Guest kernel (default: /boot/vmlinuz-<release the initramfs was built for>)", "FILE" },
+    { "initramfs", 0, 0, G_OPTION_ARG_FILENAME, &o->initramfs,
+      "Guest initramfs (default: the one built next to this binary, or the installed one)",
+      "FILE" },
+    { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &o->qemu,
+      "QEMU binary (default: qemu-system-x86_64 from PATH)", "PATH" },
+    { "accel", 0, 0, G_OPTION_ARG_STRING, &o->accel,
+      "auto (KVM when QEMU can use it, else TCG), kvm or tcg (default auto)", "ACCEL" },
+    { "boot-timeout", 0, 0, G_OPTION_ARG_INT, &o->boot_timeout,
+      "Fail a sandbox whose agent has not said hello after SECONDS (default 60)", "SECONDS" },
+    { "auto-remove-grace", 0, 0, G_OPTION_ARG_INT, &o->auto_remove_grace,
+      "Remove a sandbox created with auto_remove (run --rm) SECONDS after its first process "
+      "exited when nobody read all its output, or after running that long with no process "
+      "(default 60)",
+      "SECONDS" },
+    { "max-sandboxes", 0, 0, G_OPTION_ARG_INT, &o->max_sandboxes,
+      "Keep at most N sandboxes (default 1024; 0: no limit)", "N" },
+    { "max-memory", 0, 0, G_OPTION_ARG_INT, &o->max_memory_mb,
+      "Admit a sandbox only while the guest RAM of all live ones stays within MiB (default: the "
+      "host's memory; 0: no limit)",
+      "MiB" },
+    { "max-image-builds", 0, 0, G_OPTION_ARG_INT, &o->max_image_builds,
+      "Build at most N root images at once; more wait their turn (default 2)", "N" },
+    { "image-gc-age", 0, 0, G_OPTION_ARG_INT, &o->image_gc_age_days,
+      "Remove root images no sandbox has used for DAYS (checked hourly; default 7)", "DAYS" },
+    { "image-cache-max", 0, 0, G_OPTION_ARG_INT, &o->image_cache_max_mb,
+      "Also remove unused images, least recently used first, while the cache is larger "
+      "(default 10240; 0: no limit)",
+      "MiB" },
+    { "dbus", 0, 0, G_OPTION_ARG_STRING, &o->dbus,
+      "Own " SANDBOXD_BUS_NAME " on the session or system bus, or none (default none; the "
+      "systemd unit uses system)",
+      "BUS" },
+    { "idle-exit", 0, 0, G_OPTION_ARG_INT, &o->idle_exit,
+      "Exit after SECONDS with no sandbox and no call (for D-Bus activation; default never)",
+      "SECONDS" },
+    { "stop-on-exit", 0, 0, G_OPTION_ARG_NONE, &o->stop_on_exit,
+      "On SIGTERM or SIGINT, stop every sandbox before exiting (default: leave them running for "
+      "the next sandboxd to take back)",
+      NULL },
+    { "output-buffer", 0, 0, G_OPTION_ARG_INT, &o->output_buffer_mb,
+      "Unread output kept per process stream before the process is slowed down to its "
+      "readers' pace (default 8; 0: no limit)",
+      "MiB" },
+    { "output-quota", 0, 0, G_OPTION_ARG_INT, &o->output_quota_mb,
+      "Output one sandbox may store, all its processes together; past it they block until the "
+      "sandbox is removed (default 1024; 0: no limit)",
+      "MiB" },
+    { "policy-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->policy_dir,
+      "Where the policies (NAME.json) are (default: the installed ones)", "DIR" },
+    { "default-policy", 0, 0, G_OPTION_ARG_STRING, &o->default_policy,
+      "The policy of sandboxes that ask for none (default \"default\"; a sandboxd that is not "
+      "root can apply only \"unprivileged\")",
+      "NAME" },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("- run sandboxes in QEMU microVMs");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_option_context_set_description (
+      ctx, "sandboxd serves the sandbox.v1 API on ipc://DIR/rpc.sock (see sandboxctl).\n"
+           "On SIGTERM or SIGINT it exits and leaves the sandboxes running; a sandboxd\n"
+           "started later on the same runtime dir takes them back (with --stop-on-exit\n"
+           "it stops them first).\n");
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    {
+      fprintf (stderr, "sandboxd: %s (see --help)\n", error->message);
+      return 2;
+    }
+  if (o->version)
+    {
+      printf ("sandboxd %s\n", SANDBOXD_VERSION);
+      return 0;
+    }
+  if (argc > 1)
+    {
+      fprintf (stderr, "sandboxd: unexpected argument \"%s\" (see --help)\n", argv[1]);
+      return 2;
+    }
+  o->bus = G_BUS_TYPE_NONE;
+  if (o->dbus && g_str_equal (o->dbus, "session"))
+    o->bus = G_BUS_TYPE_SESSION;
+  else if (o->dbus && g_str_equal (o->dbus, "system"))
+    o->bus = G_BUS_TYPE_SYSTEM;
+  else if (o->dbus && !g_str_equal (o->dbus, "none"))
+    {
+      fprintf (stderr, "sandboxd: --dbus must be session, system or none, not \"%s\"\n", o->dbus);
+      return 2;
+    }
+  if (o->idle_exit < 0)
+    {
+      fprintf (stderr, "sandboxd: --idle-exit must not be negative\n");
+      return 2;
+    }
+  if (o->output_buffer_mb < 0 || o->output_quota_mb < 0)
+    {
+      fprintf (stderr, "sandboxd: --output-buffer and --output-quota must not be negative\n");
+      return 2;
+    }
+  if (o->max_sandboxes < 0 || o->max_memory_mb < -1 || o->max_image_builds < 1
+      || o->image_gc_age_days < 0 || o->image_cache_max_mb < 0)
+    {
+      fprintf (stderr, "sandboxd: --max-sandboxes, --max-memory, --image-gc-age and "
+                       "--image-cache-max must not be negative, --max-image-builds must be at "
+                       "least 1\n");
+      return 2;
+    }
+  if (o->auto_remove_grace <= 0)
+    {
+      fprintf (stderr, "sandboxd: --auto-remove-grace must be a positive number of seconds\n");
+      return 2;
+    }
+  if (o->boot_timeout <= 0)
+    {
+      fprintf (stderr, "sandboxd: --boot-timeout must be a positive number of seconds\n");
+      return 2;
+    }
+  return -1;
+}
