@@ -17,3 +17,9 @@ GQuark unix_peer_error_quark (void);
  * from this pid namespace); FALSE with @error naming @what, the peer's
  * pid and @pid otherwise. */
 gboolean unix_peer_check (int fd, pid_t pid, const char *what, GError **error);
+
+/* Connects a non-blocking, close-on-exec stream socket to @path; when @pid
+ * > 0, only if process @pid serves it. Returns the fd; or -1 with errno set
+ * when that failed (nothing listens there yet: worth a retry); or -1 with
+ * @error set when another process serves it (final). */
+int unix_peer_connect (const char *path, pid_t pid, GError **error);

@@ -142,16 +142,14 @@ static gboolean
 try_connect (gpointer data)
 {
   AgentChannel *ch = data;
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  g_strlcpy (addr.sun_path, ch->path, sizeof addr.sun_path);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+  GError *peer_error = NULL;
+  int fd = unix_peer_connect (ch->path, ch->peer, &peer_error);
+  int e = errno;
+  if (fd >= 0 || peer_error)
     {
-      GError *peer_error = NULL;
       ch->connect_src = 0;
-      if (ch->peer > 0 && !unix_peer_check (fd, ch->peer, ch->path, &peer_error))
+      if (peer_error)
         {
-          close (fd);
           channel_close (ch, peer_error);
           return G_SOURCE_REMOVE;
         }
@@ -160,9 +158,6 @@ try_connect (gpointer data)
       flush_out (ch);
       return G_SOURCE_REMOVE;
     }
-  int e = errno;
-  if (fd >= 0)
-    close (fd);
   if (g_get_monotonic_time () < ch->deadline)
     return G_SOURCE_CONTINUE;
   ch->connect_src = 0;

@@ -94,25 +94,20 @@ static gboolean
 try_connect (gpointer data)
 {
   ConsoleLog *c = data;
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-  g_strlcpy (addr.sun_path, c->socket_path, sizeof addr.sun_path);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
+  g_autoptr (GError) peer_error = NULL;
+  int fd = unix_peer_connect (c->socket_path, c->qemu, &peer_error);
+  if (fd >= 0 || peer_error)
     {
-      g_autoptr (GError) peer_error = NULL;
       c->connect_src = 0;
-      if (c->qemu > 0 && !unix_peer_check (fd, c->qemu, c->socket_path, &peer_error))
+      if (peer_error)
         {
           g_warning ("console: %s", peer_error->message);
-          close (fd);
           return G_SOURCE_REMOVE;
         }
       c->sock = fd;
       c->in_src = g_unix_fd_add (fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, c);
       return G_SOURCE_REMOVE;
     }
-  if (fd >= 0)
-    close (fd);
   if (g_get_monotonic_time () < c->deadline)
     return G_SOURCE_CONTINUE;
   g_message ("console %s: not reachable; the guest's console is not kept", c->socket_path);

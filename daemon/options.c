@@ -21,6 +21,14 @@ options_clear (Options *o)
   g_free (o->default_policy);
 }
 
+/* A usage error: said on stderr, exit status 2. */
+static int
+usage (const char *message)
+{
+  fprintf (stderr, "sandboxd: %s\n", message);
+  return 2;
+}
+
 int
 options_parse (Options *o, int argc, char **argv)
 {
@@ -134,32 +142,16 @@ options_parse (Options *o, int argc, char **argv)
       return 2;
     }
   if (o->idle_exit < 0)
-    {
-      fprintf (stderr, "sandboxd: --idle-exit must not be negative\n");
-      return 2;
-    }
+    return usage ("--idle-exit must not be negative");
   if (o->output_buffer_mb < 0 || o->output_quota_mb < 0)
-    {
-      fprintf (stderr, "sandboxd: --output-buffer and --output-quota must not be negative\n");
-      return 2;
-    }
+    return usage ("--output-buffer and --output-quota must not be negative");
   if (o->max_sandboxes < 0 || o->max_memory_mb < -1 || o->max_image_builds < 1
       || o->image_gc_age_days < 0 || o->image_cache_max_mb < 0)
-    {
-      fprintf (stderr, "sandboxd: --max-sandboxes, --max-memory, --image-gc-age and "
-                       "--image-cache-max must not be negative, --max-image-builds must be at "
-                       "least 1\n");
-      return 2;
-    }
+    return usage ("--max-sandboxes, --max-memory, --image-gc-age and --image-cache-max must "
+                  "not be negative, --max-image-builds must be at least 1");
   if (o->auto_remove_grace <= 0)
-    {
-      fprintf (stderr, "sandboxd: --auto-remove-grace must be a positive number of seconds\n");
-      return 2;
-    }
+    return usage ("--auto-remove-grace must be a positive number of seconds");
   if (o->boot_timeout <= 0)
-    {
-      fprintf (stderr, "sandboxd: --boot-timeout must be a positive number of seconds\n");
-      return 2;
-    }
+    return usage ("--boot-timeout must be a positive number of seconds");
   return -1;
 }

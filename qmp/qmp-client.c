@@ -582,34 +582,20 @@ static gboolean
 try_connect (gpointer data)
 {
   QmpClient *c = data;
-  struct sockaddr_un addr = { .sun_family = AF_UNIX };
-
-  if (strlen (c->path) >= sizeof addr.sun_path)
-    {
-      c->connect_src = 0;
-      client_fail (
-          c, g_error_new (QMP_ERROR, QMP_ERROR_CONNECT, "QMP socket path too long: %s", c->path));
-      return G_SOURCE_REMOVE;
-    }
-  strcpy (addr.sun_path, c->path);
-  int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd >= 0 && connect (fd, (struct sockaddr *) &addr, sizeof addr) == 0)
-    {
-      GError *peer_error = NULL;
-      c->connect_src = 0;
-      if (c->qemu_pid > 0 && !unix_peer_check (fd, c->qemu_pid, c->path, &peer_error))
-        {
-          close (fd);
-          client_fail (c, g_error_new (QMP_ERROR, QMP_ERROR_CONNECT, "%s", peer_error->message));
-          g_error_free (peer_error);
-          return G_SOURCE_REMOVE;
-        }
-      adopt_fd (c, fd);
-      return G_SOURCE_REMOVE;
-    }
+  g_autoptr (GError) peer_error = NULL;
+  int fd = unix_peer_connect (c->path, c->qemu_pid, &peer_error);
   int e = errno;
-  if (fd >= 0)
-    close (fd);
+  if (fd >= 0 || peer_error || e == ENAMETOOLONG)
+    {
+      c->connect_src = 0;
+      if (fd >= 0)
+        adopt_fd (c, fd);
+      else
+        client_fail (c,
+                     g_error_new (QMP_ERROR, QMP_ERROR_CONNECT, "%s",
+                                  peer_error ? peer_error->message : "QMP socket path too long"));
+      return G_SOURCE_REMOVE;
+    }
   if (c->qemu_pid > 0 && !process_alive (c->qemu_pid))
     {
       c->connect_src = 0;
