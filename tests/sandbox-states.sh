@@ -1,0 +1,65 @@
+#!/bin/bash
+# The sandbox state machine, every transition, in seconds and without a VM:
+# tests/fake-qemu.c stands in for QEMU and behaves as each sandbox's name
+# asks (boots, never boots, crashes, dies, ignores the power button).
+#   creating -> booting -> running -> stopping -> stopped
+#   booting -> failed (QEMU exits; no hello in time)  running -> failed
+#   running -> stopped (kill)  stopping -> stopped (escalated: quit, SIGKILL)
+#   any -> deleted
+. "$(dirname "$0")/lib.sh"
+C=$SANDBOXCTL
+FAKE=$BUILD/tests/fake-qemu
+state() { "$C" --json inspect "$1" 2>/dev/null | sed -n 's/.*"state" : "\([a-z]*\)".*/\1/p' | head -1; }
+fakes() { pgrep -c -f -- "sandboxd:$TMP/d/" || true; }
+start_daemon "$TMP/d" --qemu "$FAKE" --accel tcg --default-policy unprivileged --boot-timeout 2 ||
+  { echo "Bail out! sandboxd did not start"; diag <"$TMP/d.log"; exit 1; }
+
+"$C" create --name ok-a >/dev/null; is "$?" 0 "create: creating -> booting -> running (hello)"
+is "$(state ok-a)" running "... and inspect says running"
+ev=$("$C" events)
+contains "$ev" "sandbox.state ok-a booting" "... through booting (events)"
+contains "$ev" "sandbox.state ok-a running" "... to running"
+
+"$C" stop ok-a >/dev/null; is "$?" 0 "stop: running -> stopping -> stopped (the guest honours the power button)"
+is "$(state ok-a)" stopped "... and inspect says stopped"
+contains "$("$C" events)" "sandbox.state ok-a stopping" "... through stopping"
+
+"$C" create --name deaf-b >/dev/null
+"$C" stop -t 1 deaf-b >/dev/null; is "$?" 0 "stop of a guest that ignores the power button and quit"
+is "$(state deaf-b)" stopped "... ends stopped all the same"
+grep -q "sandbox deaf-b: the guest did not power off in time; quitting QEMU" "$TMP/d.log"
+ok $? "... after asking QEMU to quit"
+grep -q "sandbox deaf-b: QEMU did not quit within" "$TMP/d.log"; ok $? "... and then killing it"
+
+"$C" create --name ok-c >/dev/null
+"$C" kill ok-c >/dev/null; is "$?" 0 "kill: running -> stopped at once"
+is "$(state ok-c)" stopped "... and inspect says stopped"
+
+out=$("$C" create --name crash-d 2>&1); rc=$?
+is "$rc" 1 "a QEMU that exits while booting: booting -> failed (exit 1)"
+contains "$out" "QEMU exited unexpectedly (exit status 1)" "... with QEMU's exit status"
+contains "$out" "fake-qemu: crashing while booting" "... and its last words"
+is "$(state crash-d)" failed "... and inspect says failed"
+
+out=$("$C" create --name mute-e 2>&1); rc=$?
+is "$rc" 1 "a guest that never says hello: booting -> failed"
+contains "$out" "the guest agent did not say hello within 2 s" "... by the boot watchdog"
+is "$(state mute-e)" failed "... and inspect says failed"
+
+"$C" create --name die-f >/dev/null; is "$?" 0 "a sandbox that runs"
+for _ in $(seq 50); do [ "$(state die-f)" = failed ] && break; sleep 0.1; done
+is "$(state die-f)" failed "... whose QEMU dies: running -> failed"
+contains "$("$C" inspect die-f)" "QEMU exited unexpectedly (exit status 3)" "... saying how"
+
+"$C" create --name mute-g >/dev/null 2>&1 &
+creator=$!
+for _ in $(seq 50); do [ "$(state mute-g)" = booting ] && break; sleep 0.05; done
+is "$(state mute-g)" booting "a sandbox stays booting while its guest is silent"
+"$C" rm -f mute-g >/dev/null; is "$?" 0 "rm -f while booting: booting -> deleted"
+wait $creator; is "$?" 1 "... and its create fails"
+
+"$C" rm ok-a deaf-b ok-c crash-d mute-e die-f >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
+is "$("$C" ls -q | wc -l)" 0 "... leaves none"
+is "$(fakes)" 0 "... and no QEMU"
+kill -0 "$DAEMON_PID"; ok $? "sandboxd is alive"
+tap_done
