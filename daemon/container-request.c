@@ -154,7 +154,7 @@ on_prepared (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (GError) error = NULL;
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
-      rpc_call_return_gerror (r->call, error);
+      daemon_return_error (r->call, error);
       request_free (r);
       return;
     }

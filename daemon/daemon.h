@@ -75,6 +75,12 @@ void daemon_images_gc_start (Daemon *daemon);
 /* daemon/methods.c: the RPC handler. */
 void daemon_handle_call (RpcCall *call, gpointer user_data);
 
+/* daemon/api-status.c: the one mapping of failures (the domain's, the
+ * libraries') to the status a caller sees. */
+RpcStatus daemon_status_from_error (const GError *error);
+/* Answers @call with @error's message and its status. */
+void daemon_return_error (RpcCall *call, const GError *error);
+
 const Policy *daemon_policy (Daemon *daemon, const char *name, GError **error);
 
 /* rm -rf: removes @path and all below it. */

@@ -18,7 +18,7 @@ struct EventLog
   gpointer listener_data;
 };
 
-static void reader_answer (RpcCall *call, gpointer waiter, gpointer owner);
+static void reader_answer (GTask *task, gpointer waiter, gpointer owner);
 
 void
 event_log_set_listener (EventLog *log, EventListener listener, gpointer user_data)
@@ -38,7 +38,7 @@ event_log_new (RpcPublisher *publisher)
 }
 
 static void
-reader_answer (RpcCall *call, gpointer waiter, gpointer owner)
+reader_answer (GTask *task, gpointer waiter, gpointer owner)
 {
   Reader *r = waiter;
   EventLog *log = owner;
@@ -52,16 +52,19 @@ reader_answer (RpcCall *call, gpointer waiter, gpointer owner)
   json_object_set_array_member (res, "events", events);
   json_object_set_int_member (res, "next_seq", (gint64) (seq - 1));
   json_object_set_int_member (res, "lost", (gint64) (from - (r->since + 1)));
-  rpc_call_return (call, res);
+  g_task_return_pointer (task, res, (GDestroyNotify) json_object_unref);
+  g_object_unref (task);
 }
 
 void
-event_log_read (EventLog *log, RpcCall *call, guint64 since_seq, guint wait_ms, guint max_events)
+event_log_read_async (EventLog *log, guint64 since_seq, guint wait_ms, guint max_events,
+                      GAsyncReadyCallback callback, gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   Reader *r = g_new0 (Reader, 1);
   r->since = MIN (since_seq, log->next_seq - 1);
   r->max = max_events;
-  long_poll_add (&log->readers, call, r, r->since + 1 < log->next_seq, wait_ms);
+  long_poll_add (&log->readers, task, r, r->since + 1 < log->next_seq, wait_ms);
 }
 
 void

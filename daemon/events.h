@@ -4,7 +4,6 @@
 #pragma once
 
 #include "rpc-publisher.h"
-#include "rpc-server.h"
 
 #define EVENT_LOG_SIZE 4096
 
@@ -20,7 +19,8 @@ void event_log_emit (EventLog *log, const char *type, JsonObject *fields);
 typedef void (*EventListener) (const char *type, JsonObject *event, gpointer user_data);
 void event_log_set_listener (EventLog *log, EventListener listener, gpointer user_data);
 
-/* Answers @call with {"events", "next_seq", "lost"}: the events after
- * @since_seq, waiting up to @wait_ms when there are none yet. */
-void event_log_read (EventLog *log, RpcCall *call, guint64 since_seq, guint wait_ms,
-                     guint max_events);
+/* Answers with {"events", "next_seq", "lost"} (a JSON object: finish with
+ * g_task_propagate_pointer): the events after @since_seq, waiting up to
+ * @wait_ms when there are none yet. */
+void event_log_read_async (EventLog *log, guint64 since_seq, guint wait_ms, guint max_events,
+                           GAsyncReadyCallback callback, gpointer user_data);

@@ -3,7 +3,7 @@
 typedef struct
 {
   LongPoll *lp;
-  RpcCall *call;
+  GTask *task;
   gpointer waiter;
   guint timer;
 } Parked;
@@ -22,8 +22,7 @@ answer (Parked *p)
   LongPoll *lp = p->lp;
   g_clear_handle_id (&p->timer, g_source_remove);
   lp->parked = g_list_remove (lp->parked, p);
-  lp->answer (p->call, p->waiter, lp->owner);
-  rpc_call_unref (p->call);
+  lp->answer (p->task, p->waiter, lp->owner);
   g_free (p->waiter);
   g_free (p);
 }
@@ -38,11 +37,11 @@ on_timeout (gpointer data)
 }
 
 void
-long_poll_add (LongPoll *lp, RpcCall *call, gpointer waiter, gboolean ready, guint wait_ms)
+long_poll_add (LongPoll *lp, GTask *task, gpointer waiter, gboolean ready, guint wait_ms)
 {
   Parked *p = g_new0 (Parked, 1);
   p->lp = lp;
-  p->call = rpc_call_ref (call);
+  p->task = task;
   p->waiter = waiter;
   lp->parked = g_list_prepend (lp->parked, p);
   if (ready || wait_ms == 0)
@@ -59,7 +58,7 @@ long_poll_wake (LongPoll *lp, LongPollReady ready)
     {
       GList *next = l->next;
       Parked *p = l->data;
-      if (ready == NULL || rpc_call_is_done (p->call) || ready (p->waiter, lp->owner))
+      if (ready == NULL || ready (p->waiter, lp->owner))
         answer (p);
       l = next;
     }

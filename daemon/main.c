@@ -186,7 +186,7 @@ on_signal (gpointer data)
   g_timeout_add_seconds (SHUTDOWN_GRACE_S, on_shutdown_timeout, d);
   GList *all = g_hash_table_get_values (d->sandboxes);
   for (GList *l = all; l; l = l->next)
-    sandbox_delete (l->data, NULL);
+    sandbox_delete_async (l->data, NULL, NULL);
   g_list_free (all);
   return G_SOURCE_CONTINUE;
 }

@@ -10,6 +10,19 @@
 
 #include <string.h>
 
+/* The domain's answer (a JSON object or an error) to the call in @data. */
+static void
+on_reply (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (RpcCall) call = data;
+  g_autoptr (GError) error = NULL;
+  JsonObject *res = sandbox_call_finish (result, &error);
+  if (res)
+    rpc_call_return (call, res);
+  else
+    daemon_return_error (call, error);
+}
+
 /* The RPC server has checked every field against rpc/sandbox.v1.json (type,
  * range, enum) and filled in the schema's defaults: methods read fields
  * without restating bounds or defaults. An optional field with no default
@@ -159,7 +172,7 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
   if (sb == NULL)
     return;
   g_hash_table_insert (d->sandboxes, g_strdup (sandbox_get_id (sb)), sb);
-  sandbox_start (sb, call, container);
+  sandbox_start_async (sb, container, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -181,7 +194,7 @@ on_first_container (Daemon *d, RpcCall *call, const SandboxContainerConfig *cont
   else
     create_and_start (d, call, data, container, &error);
   if (error)
-    rpc_call_return_gerror (call, error);
+    daemon_return_error (call, error);
 }
 
 static void
@@ -297,7 +310,7 @@ sandboxes_delete (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
                    sandbox_state_to_string (st));
       return;
     }
-  sandbox_delete (sb, call);
+  sandbox_delete_async (sb, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -305,7 +318,8 @@ sandboxes_stop (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   Sandbox *sb = param_sandbox (d, params, "id", error);
   if (sb)
-    sandbox_stop (sb, call, (guint) param_int (params, "timeout_s", 0));
+    sandbox_stop_async (sb, (guint) param_int (params, "timeout_s", 0), on_reply,
+                        rpc_call_ref (call));
 }
 
 static void
@@ -313,8 +327,8 @@ sandboxes_attach_disk (Daemon *d, RpcCall *call, JsonObject *params, GError **er
 {
   Sandbox *sb = param_sandbox (d, params, "id", error);
   if (sb)
-    sandbox_attach_disk (sb, call, param_string (params, "path", ""),
-                         param_bool (params, "read_only"));
+    sandbox_attach_disk_async (sb, param_string (params, "path", ""),
+                               param_bool (params, "read_only"), on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -324,7 +338,7 @@ sandboxes_detach_disk (Daemon *d, RpcCall *call, JsonObject *params, GError **er
   Sandbox *sb = param_sandbox (d, params, "id", error);
   if (sb == NULL || !json_field_string (params, "disk_id", TRUE, &disk_id, error))
     return;
-  sandbox_detach_disk (sb, call, disk_id);
+  sandbox_detach_disk_async (sb, disk_id, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -332,7 +346,7 @@ sandboxes_kill (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   Sandbox *sb = param_sandbox (d, params, "id", error);
   if (sb)
-    sandbox_kill (sb, call);
+    sandbox_kill_async (sb, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -340,7 +354,7 @@ sandboxes_stats (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   Sandbox *sb = param_sandbox (d, params, "id", error);
   if (sb)
-    sandbox_stats (sb, call);
+    sandbox_stats_async (sb, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -383,9 +397,9 @@ system_info (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 static void
 events_read (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  event_log_read (d->events, call, (guint64) param_int (params, "since_seq", 0),
-                  (guint) param_int (params, "wait_ms", 0),
-                  (guint) param_int (params, "max_events", 0));
+  event_log_read_async (d->events, (guint64) param_int (params, "since_seq", 0),
+                        (guint) param_int (params, "wait_ms", 0),
+                        (guint) param_int (params, "max_events", 0), on_reply, rpc_call_ref (call));
 }
 
 static gboolean
@@ -420,7 +434,7 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
       }
   exec.args = args;
   exec.env = env;
-  sandbox_exec (sb, call, &exec);
+  sandbox_exec_async (sb, &exec, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -432,7 +446,7 @@ on_container_image (Daemon *d, RpcCall *call, const SandboxContainerConfig *cont
   if (sb == NULL)
     rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "the sandbox was deleted meanwhile");
   else
-    sandbox_add_container (sb, call, container);
+    sandbox_add_container_async (sb, container, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -467,7 +481,7 @@ containers_remove (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   const char *name = NULL;
   Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
   if (sb && json_field_string (params, "name", TRUE, &name, error))
-    sandbox_remove_container (sb, call, name);
+    sandbox_remove_container_async (sb, name, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -484,8 +498,8 @@ processes_signal (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   Sandbox *sb;
   guint32 process;
   if (param_process (d, params, &sb, &process, error))
-    sandbox_signal (sb, call, process, (int) param_int (params, "signal", 0),
-                    param_bool (params, "group"));
+    sandbox_signal_async (sb, process, (int) param_int (params, "signal", 0),
+                          param_bool (params, "group"), on_reply, rpc_call_ref (call));
 }
 
 #define MAX_STDIN_BYTES (1024 * 1024)
@@ -508,7 +522,7 @@ processes_write_stdin (Daemon *d, RpcCall *call, JsonObject *params, GError **er
     }
   gsize len = 0;
   g_autofree guint8 *data = g_base64_decode (b64, &len);
-  sandbox_write_stdin (sb, call, process, data, len);
+  sandbox_write_stdin_async (sb, process, data, len, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -517,7 +531,7 @@ processes_close_stdin (Daemon *d, RpcCall *call, JsonObject *params, GError **er
   Sandbox *sb;
   guint32 process;
   if (param_process (d, params, &sb, &process, error))
-    sandbox_close_stdin (sb, call, process);
+    sandbox_close_stdin_async (sb, process, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -534,7 +548,29 @@ processes_wait (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   Sandbox *sb;
   guint32 process;
   if (param_process (d, params, &sb, &process, error))
-    sandbox_wait (sb, call, process);
+    sandbox_wait_async (sb, process, on_reply, rpc_call_ref (call));
+}
+
+/* Output as the API carries it: {"data": base64, "offset", "eof"}. */
+static void
+on_output (GObject *source, GAsyncResult *result, gpointer data)
+{
+  g_autoptr (RpcCall) call = data;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (SandboxOutput) out = sandbox_read_output_finish (result, &error);
+  if (out == NULL)
+    {
+      daemon_return_error (call, error);
+      return;
+    }
+  gsize len = 0;
+  const guint8 *bytes = g_bytes_get_data (out->data, &len);
+  g_autofree char *b64 = g_base64_encode (bytes, len);
+  JsonObject *res = json_object_new ();
+  json_object_set_string_member (res, "data", b64);
+  json_object_set_int_member (res, "offset", (gint64) out->offset);
+  json_object_set_boolean_member (res, "eof", out->eof);
+  rpc_call_return (call, res);
 }
 
 static void
@@ -545,10 +581,10 @@ processes_read_output (Daemon *d, RpcCall *call, JsonObject *params, GError **er
   if (!param_process (d, params, &sb, &process, error))
     return;
   /* "stream" is "stdout" or "stderr" (the schema's enum). */
-  sandbox_read_output (
-      sb, call, process, g_str_equal (param_string (params, "stream", ""), "stderr"),
+  sandbox_read_output_async (
+      sb, process, g_str_equal (param_string (params, "stream", ""), "stderr"),
       (guint64) param_int (params, "offset", 0), (gsize) param_int (params, "max_bytes", 0),
-      (guint) param_int (params, "wait_ms", 0));
+      (guint) param_int (params, "wait_ms", 0), on_output, rpc_call_ref (call));
 }
 
 static const struct
@@ -596,7 +632,7 @@ daemon_handle_call (RpcCall *call, gpointer user_data)
       {
         methods[i].func (d, call, rpc_call_get_params (call), &error);
         if (error)
-          rpc_call_return_gerror (call, error);
+          daemon_return_error (call, error);
         return;
       }
   rpc_call_return_error (call, RPC_STATUS_UNIMPLEMENTED, "unknown method \"%s\"", method);

@@ -25,7 +25,7 @@ struct OutputLog
   LongPoll readers;
 };
 
-static void reader_answer (RpcCall *call, gpointer waiter, gpointer owner);
+static void reader_answer (GTask *task, gpointer waiter, gpointer owner);
 
 OutputLog *
 output_log_new (const char *path, gboolean reopen, GError **error)
@@ -53,7 +53,7 @@ output_log_new (const char *path, gboolean reopen, GError **error)
 }
 
 static void
-reader_answer (RpcCall *call, gpointer waiter, gpointer owner)
+reader_answer (GTask *task, gpointer waiter, gpointer owner)
 {
   Reader *r = waiter;
   OutputLog *log = owner;
@@ -72,16 +72,17 @@ reader_answer (RpcCall *call, gpointer waiter, gpointer owner)
     }
   if (got < want)
     {
-      rpc_call_return_error (call, RPC_STATUS_INTERNAL, "read %s: %s", log->path,
-                             g_strerror (errno));
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (errno), "read %s: %s",
+                               log->path, g_strerror (errno));
+      g_object_unref (task);
       return;
     }
-  JsonObject *res = json_object_new ();
-  g_autofree char *b64 = g_base64_encode (buf, got);
-  json_object_set_string_member (res, "data", b64);
-  json_object_set_int_member (res, "offset", (gint64) (offset + got));
-  json_object_set_boolean_member (res, "eof", log->closed && offset + got == log->size);
-  rpc_call_return (call, res);
+  SandboxOutput *chunk = g_new0 (SandboxOutput, 1);
+  chunk->data = g_bytes_new_take (g_steal_pointer (&buf), got);
+  chunk->offset = offset + got;
+  chunk->eof = log->closed && offset + got == log->size;
+  g_task_return_pointer (task, chunk, (GDestroyNotify) sandbox_output_free);
+  g_object_unref (task);
   if (offset + got > log->read_max)
     {
       log->read_max = offset + got;
@@ -98,12 +99,21 @@ reader_ready (gpointer waiter, gpointer owner)
 }
 
 void
-output_log_read (OutputLog *log, RpcCall *call, guint64 offset, gsize max_bytes, guint wait_ms)
+sandbox_output_free (SandboxOutput *chunk)
+{
+  if (chunk == NULL)
+    return;
+  g_bytes_unref (chunk->data);
+  g_free (chunk);
+}
+
+void
+output_log_read (OutputLog *log, GTask *task, guint64 offset, gsize max_bytes, guint wait_ms)
 {
   Reader *r = g_new0 (Reader, 1);
   r->offset = offset;
   r->max_bytes = max_bytes;
-  long_poll_add (&log->readers, call, r, reader_ready (r, log), wait_ms);
+  long_poll_add (&log->readers, task, r, reader_ready (r, log), wait_ms);
 }
 
 gboolean

@@ -3,7 +3,9 @@
  * resumes where it stopped and nothing is lost. */
 #pragma once
 
-#include "rpc-server.h"
+#include "sandbox.h"
+
+#include <gio/gio.h>
 
 #include <glib.h>
 
@@ -25,8 +27,7 @@ guint64 output_log_unread (OutputLog *log);
 /* @hook runs after a reader got further than any before it. */
 void output_log_set_read_hook (OutputLog *log, void (*hook) (gpointer data), gpointer data);
 
-/* Answers @call with {"data": base64, "offset": next offset, "eof": bool}
- * holding up to @max_bytes from @offset; when there is nothing there yet
- * and the stream is open, waits up to @wait_ms for data first. */
-void output_log_read (OutputLog *log, RpcCall *call, guint64 offset, gsize max_bytes,
-                      guint wait_ms);
+/* Returns @task (taken) with a SandboxOutput (sandbox.h) holding up to @max_bytes from
+ * @offset; when there is nothing there yet and the stream is open, waits
+ * up to @wait_ms for data first. */
+void output_log_read (OutputLog *log, GTask *task, guint64 offset, gsize max_bytes, guint wait_ms);

@@ -29,17 +29,14 @@ struct SandboxContainer
   char *disk_id;
   ContainerState state;
   gint64 init_pid; /* in the guest */
-  RpcCall *call;   /* the add or remove under way */
+  GTask *task;     /* the add or remove under way */
 };
 
 void
 sandbox_container_free (SandboxContainer *c)
 {
-  if (c->call)
-    {
-      rpc_call_return_error (c->call, RPC_STATUS_UNAVAILABLE, "sandbox %s went away", c->sb->name);
-      rpc_call_unref (c->call);
-    }
+  if (c->task)
+    reply_error (c->task, SANDBOX_ERROR_GONE, "sandbox %s went away", c->sb->name);
   json_object_unref (c->spec);
   g_free (c->name);
   g_free (c->root);
@@ -210,18 +207,14 @@ on_disk_detached (Sandbox *sb, JsonObject *result, const GError *error, gpointer
   SandboxContainer *c = disk_done_container (sb, result, data);
   if (c == NULL)
     return;
-  RpcCall *call = g_steal_pointer (&c->call);
-  if (call)
+  GTask *task = g_steal_pointer (&c->task);
+  if (task && error)
+    reply_gerror (task, error);
+  else if (task)
     {
-      if (error)
-        rpc_call_return_gerror (call, error);
-      else
-        {
-          JsonObject *res = json_object_new ();
-          json_object_set_string_member (res, "name", c->name);
-          rpc_call_return (call, res);
-        }
-      rpc_call_unref (call);
+      JsonObject *res = json_object_new ();
+      json_object_set_string_member (res, "name", c->name);
+      reply_json (task, res);
     }
   remove_record (c);
 }
@@ -246,13 +239,10 @@ on_disk_attached (Sandbox *sb, JsonObject *result, const GError *error, gpointer
   g_autoptr (GError) send_error = NULL;
   if (error == NULL && send_add (c, &send_error))
     return;
-  RpcCall *call = g_steal_pointer (&c->call);
-  if (call)
-    {
-      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "container %s: %s", c->name,
-                             error ? error->message : send_error->message);
-      rpc_call_unref (call);
-    }
+  GTask *task = g_steal_pointer (&c->task);
+  if (task)
+    reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name,
+                 error ? error->message : send_error->message);
   if (error)
     remove_record (c);
   else
@@ -260,14 +250,15 @@ on_disk_attached (Sandbox *sb, JsonObject *result, const GError *error, gpointer
 }
 
 void
-sandbox_add_container (Sandbox *sb, RpcCall *call, const SandboxContainerConfig *cfg)
+sandbox_add_container_async (Sandbox *sb, const SandboxContainerConfig *cfg,
+                             GAsyncReadyCallback callback, gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
   if (find (sb, cfg->name))
     {
-      rpc_call_return_error (call, RPC_STATUS_ALREADY_EXISTS,
-                             "sandbox %s already has a container named \"%s\"", sb->name,
-                             cfg->name);
+      reply_error (task, SANDBOX_ERROR_EXISTS, "sandbox %s already has a container named \"%s\"",
+                   sb->name, cfg->name);
       return;
     }
   SandboxContainer *c = container_new (sb, cfg);
@@ -275,39 +266,40 @@ sandbox_add_container (Sandbox *sb, RpcCall *call, const SandboxContainerConfig 
       = sandbox_disk_attach (sb, cfg->image, TRUE, on_disk_attached, g_strdup (c->name), &error);
   if (disk == NULL)
     {
-      rpc_call_return_gerror (call, error);
+      reply_gerror (task, error);
       g_ptr_array_remove (sb->containers, c);
       return;
     }
   c->disk_id = g_strdup (disk);
-  c->call = rpc_call_ref (call);
+  c->task = task;
 }
 
 void
-sandbox_remove_container (Sandbox *sb, RpcCall *call, const char *name)
+sandbox_remove_container_async (Sandbox *sb, const char *name, GAsyncReadyCallback callback,
+                                gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
   SandboxContainer *c = find (sb, name);
   if (c == NULL)
     {
-      rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "sandbox %s has no container \"%s\"",
-                             sb->name, name);
+      reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no container \"%s\"", sb->name,
+                   name);
       return;
     }
-  if (c->call || c->state == CONTAINER_CREATING || c->state == CONTAINER_REMOVING)
+  if (c->task || c->state == CONTAINER_CREATING || c->state == CONTAINER_REMOVING)
     {
-      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
-                             "container %s of sandbox %s is %s", name, sb->name,
-                             state_names[c->state]);
+      reply_error (task, SANDBOX_ERROR_STATE, "container %s of sandbox %s is %s", name, sb->name,
+                   state_names[c->state]);
       return;
     }
   if (sb->state != SANDBOX_RUNNING || sb->agent == NULL)
     {
-      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s is %s, not running",
-                             sb->name, sandbox_state_to_string (sb->state));
+      reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
+                   sandbox_state_to_string (sb->state));
       return;
     }
-  c->call = rpc_call_ref (call);
+  c->task = task;
   c->state = CONTAINER_REMOVING;
   g_autoptr (JsonObject) msg = json_object_new ();
   json_object_set_string_member (msg, "type", "container-remove");
@@ -345,14 +337,14 @@ sandbox_container_for_exec (Sandbox *sb, const char *name, JsonObject **spec, GE
   SandboxContainer *c = name ? find (sb, name) : sb->containers->pdata[0];
   if (c == NULL)
     {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND, "sandbox %s has no container \"%s\"",
-                   sb->name, name);
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_NOT_FOUND,
+                   "sandbox %s has no container \"%s\"", sb->name, name);
       return NULL;
     }
   if (c->state != CONTAINER_RUNNING)
     {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION,
-                   "container %s of sandbox %s is %s", c->name, sb->name, state_names[c->state]);
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_STATE, "container %s of sandbox %s is %s",
+                   c->name, sb->name, state_names[c->state]);
       return NULL;
     }
   *spec = c->spec;
@@ -385,12 +377,9 @@ sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
       sandbox_save (sb);
       g_message ("sandbox %s: container %s running (root %s, image %s)", sb->name, c->name, c->root,
                  c->digest);
-      RpcCall *call = g_steal_pointer (&c->call);
-      if (call)
-        {
-          rpc_call_return (call, container_json (c, FALSE));
-          rpc_call_unref (call);
-        }
+      GTask *task = g_steal_pointer (&c->task);
+      if (task)
+        reply_json (task, container_json (c, FALSE));
       if (boot)
         sandbox_boot_finished (sb);
     }
@@ -401,13 +390,9 @@ sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
           sandbox_fail (sb, "container %s: %s", c->name, message);
           return;
         }
-      RpcCall *call = g_steal_pointer (&c->call);
-      if (call)
-        {
-          rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "container %s: %s", c->name,
-                                 message);
-          rpc_call_unref (call);
-        }
+      GTask *task = g_steal_pointer (&c->task);
+      if (task)
+        reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name, message);
       detach_disk (c);
     }
   else if (g_str_equal (type, "container-removed") && c->state == CONTAINER_REMOVING)

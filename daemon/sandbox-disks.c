@@ -62,7 +62,7 @@ sandbox_disk_free (SandboxDisk *disk)
   if (done)
     {
       g_autoptr (GError) error
-          = g_error_new (RPC_ERROR, RPC_STATUS_UNAVAILABLE, "sandbox %s went away", disk->sb->name);
+          = g_error_new (SANDBOX_ERROR, SANDBOX_ERROR_GONE, "sandbox %s went away", disk->sb->name);
       done (disk->sb, NULL, error, disk->done_data);
     }
   g_free (disk->id);
@@ -108,7 +108,7 @@ finish_call (SandboxDisk *disk, JsonObject *result, const GError *error, const c
   if (error)
     {
       g_autoptr (GError) e
-          = g_error_new (RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION, "%s %s of sandbox %s: %s", what,
+          = g_error_new (SANDBOX_ERROR, SANDBOX_ERROR_STATE, "%s %s of sandbox %s: %s", what,
                          disk->id, disk->sb->name, error->message);
       if (result)
         json_object_unref (result);
@@ -252,8 +252,8 @@ require_qmp (Sandbox *sb, GError **error)
 {
   if (sb->state == SANDBOX_RUNNING && sb->qmp && qmp_client_is_connected (sb->qmp))
     return TRUE;
-  g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s is %s, not running",
-               sb->name, sandbox_state_to_string (sb->state));
+  g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
+               sandbox_state_to_string (sb->state));
   return FALSE;
 }
 
@@ -268,22 +268,22 @@ new_disk (Sandbox *sb, const char *path, gboolean read_only, int *fd, GError **e
   guint scsi_id = free_scsi_id (sb);
   if (scsi_id == G_MAXUINT)
     {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
-                   "sandbox %s already has %d disks", sb->name, MAX_DISKS);
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_LIMIT, "sandbox %s already has %d disks",
+                   sb->name, MAX_DISKS);
       return NULL;
     }
   *fd = open (abs, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   struct stat st;
   if (*fd < 0 && errno == EISDIR)
     {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INVALID,
                    "disk image %s is not a regular file or block device", abs);
       return NULL;
     }
   if (*fd < 0 || fstat (*fd, &st) < 0)
     {
       int e = errno;
-      g_set_error (error, RPC_ERROR, rpc_status_from_errno (e), "disk image %s: %s", abs,
+      g_set_error (error, SANDBOX_ERROR, sandbox_error_from_errno (e), "disk image %s: %s", abs,
                    e == ELOOP ? "a symbolic link (refused: name the file itself)" : g_strerror (e));
       if (*fd >= 0)
         close (*fd);
@@ -293,7 +293,7 @@ new_disk (Sandbox *sb, const char *path, gboolean read_only, int *fd, GError **e
   if ((!S_ISREG (st.st_mode) && !S_ISBLK (st.st_mode))
       || fcntl (*fd, F_SETFL, fcntl (*fd, F_GETFL) & ~O_NONBLOCK) < 0)
     {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INVALID,
                    "disk image %s is not a regular file or block device", abs);
       close (*fd);
       *fd = -1;
@@ -349,25 +349,22 @@ sandbox_disk_scsi_id (Sandbox *sb, const char *disk_id)
 }
 
 static void
-answer_call (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
+answer_task (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
 {
-  RpcCall *call = data;
   if (error)
-    rpc_call_return_gerror (call, error);
+    reply_gerror (data, error);
   else
-    rpc_call_return (call, result);
-  rpc_call_unref (call);
+    reply_json (data, result);
 }
 
 void
-sandbox_attach_disk (Sandbox *sb, RpcCall *call, const char *path, gboolean read_only)
+sandbox_attach_disk_async (Sandbox *sb, const char *path, gboolean read_only,
+                           GAsyncReadyCallback callback, gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  if (!sandbox_disk_attach (sb, path, read_only, answer_call, rpc_call_ref (call), &error))
-    {
-      rpc_call_return_gerror (call, error);
-      rpc_call_unref (call);
-    }
+  if (!sandbox_disk_attach (sb, path, read_only, answer_task, task, &error))
+    reply_gerror (task, error);
 }
 
 static void
@@ -414,7 +411,7 @@ sandbox_disk_detach (Sandbox *sb, const char *disk_id, SandboxDiskDone done, gpo
   SandboxDisk *disk = g_hash_table_lookup (sb->disks, disk_id);
   if (disk == NULL)
     {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND, "sandbox %s has no disk \"%s\"",
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no disk \"%s\"",
                    sb->name, disk_id);
       return FALSE;
     }
@@ -422,7 +419,7 @@ sandbox_disk_detach (Sandbox *sb, const char *disk_id, SandboxDiskDone done, gpo
     return FALSE;
   if (!disk->attached || disk->done)
     {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION,
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_STATE,
                    "disk %s of sandbox %s is being attached or detached", disk_id, sb->name);
       return FALSE;
     }
@@ -437,20 +434,16 @@ sandbox_disk_detach (Sandbox *sb, const char *disk_id, SandboxDiskDone done, gpo
 }
 
 void
-sandbox_detach_disk (Sandbox *sb, RpcCall *call, const char *disk_id)
+sandbox_detach_disk_async (Sandbox *sb, const char *disk_id, GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
   const char *container = sandbox_container_of_disk (sb, disk_id);
   if (container)
-    {
-      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
-                             "%s of sandbox %s holds container %s's root: remove the container",
-                             disk_id, sb->name, container);
-      return;
-    }
-  if (!sandbox_disk_detach (sb, disk_id, answer_call, rpc_call_ref (call), &error))
-    {
-      rpc_call_return_gerror (call, error);
-      rpc_call_unref (call);
-    }
+    reply_error (task, SANDBOX_ERROR_STATE,
+                 "%s of sandbox %s holds container %s's root: remove the container", disk_id,
+                 sb->name, container);
+  else if (!sandbox_disk_detach (sb, disk_id, answer_task, task, &error))
+    reply_gerror (task, error);
 }

@@ -13,14 +13,14 @@ typedef struct
   guint32 id;
   gint64 guest_pid;
   char **args;
-  char *container;    /* where it runs; NULL: the guest itself */
-  RpcCall *exec_call; /* until the agent says started or exec-failed */
+  char *container;  /* where it runs; NULL: the guest itself */
+  GTask *exec_task; /* until the agent says started or exec-failed */
   OutputLog *out;
   OutputLog *err;
   gboolean exited;
   gint64 exit_code; /* -1 when killed by a signal */
   gint64 signal;    /* 0 when it exited */
-  GList *waiters;   /* RpcCall */
+  GList *waiters;   /* GTask: Wait calls */
   gboolean has_stdin;
   gboolean stdin_closed; /* by CloseStdin, or by the process */
   guint64 stdin_sent;    /* bytes sent to the guest */
@@ -77,9 +77,9 @@ struct Sandbox
   AgentChannel *agent;
   ConsoleLog *console;
 
-  GList *start_calls;  /* Create calls waiting for the boot */
-  GList *delete_calls; /* Delete calls waiting for QEMU to go */
-  GList *stop_calls;   /* Stop calls waiting for QEMU to go */
+  GList *start_calls;  /* GTask: Create calls waiting for the boot */
+  GList *delete_calls; /* GTask: Delete calls waiting for QEMU to go */
+  GList *stop_calls;   /* GTask: Stop calls waiting for QEMU to go */
   gboolean deleting;
   gboolean delete_on_failure;
   gboolean auto_remove;
@@ -89,7 +89,7 @@ struct Sandbox
   GHashTable *procs; /* id -> SandboxProcess */
   guint32 next_proc;
 
-  GList *stats_calls; /* Stats calls waiting for the guest's numbers */
+  GList *stats_calls; /* GTask: Stats calls waiting for the guest's numbers */
   guint stats_timer;
   GHashTable *disks; /* id -> SandboxDisk */
   guint next_disk;
@@ -101,6 +101,15 @@ struct Sandbox
   guint save_idle;   /* a save of state.json is due */
   gboolean resuming; /* reattached: the guest's replay has not ended yet */
 };
+
+/* sandbox-reply.c: answering a domain call. Each answers @task and drops
+ * the reference the domain holds (a task is answered exactly once). */
+void reply_json (GTask *task, JsonObject *result);
+void reply_error (GTask *task, SandboxError code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+void reply_gerror (GTask *task, const GError *error);
+/* Answers every task of @tasks with the error and empties the list. */
+void reply_all_error (GList **tasks, SandboxError code, const char *message);
+SandboxError sandbox_error_from_errno (int errno_value);
 
 /* What sandbox_to_json and state.json share: id, name, state, error,
  * created, memory_mb, cpus, policy. */
@@ -149,11 +158,12 @@ void sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, cons
  * its output was read to the end. */
 SandboxProcess *sandbox_first_process (Sandbox *sb, gboolean *done);
 /* The sandbox is going away: end every stream and answer every waiter. */
-void sandbox_processes_abort (Sandbox *sb, RpcStatus status, const char *reason);
+void sandbox_processes_abort (Sandbox *sb, SandboxError code, const char *reason);
 
 /* sandbox-disks.c */
 /* The end of an attach (@result: the disk, transfer full) or a detach;
- * @error is in RPC_ERROR. Called exactly once, also when the sandbox goes. */
+ * @error mostly in SANDBOX_ERROR. Called exactly once, also when the
+ * sandbox goes. */
 typedef void (*SandboxDiskDone) (Sandbox *sb, JsonObject *result, const GError *error,
                                  gpointer data);
 const char *sandbox_disk_attach (Sandbox *sb, const char *path, gboolean read_only,

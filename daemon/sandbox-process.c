@@ -131,7 +131,7 @@ exit_json (SandboxProcess *proc)
 
 typedef struct
 {
-  RpcCall *call;
+  GTask *task;
   guint64 until; /* answered once the guest acknowledged this offset */
 } StdinWrite;
 
@@ -146,14 +146,13 @@ stdin_writers_answer (SandboxProcess *proc, gboolean failed, const char *why)
       if (failed || proc->stdin_acked >= w->until)
         {
           if (failed)
-            rpc_call_return_error (w->call, RPC_STATUS_FAILED_PRECONDITION, "%s", why);
+            reply_error (w->task, SANDBOX_ERROR_STATE, "%s", why);
           else
             {
               JsonObject *res = json_object_new ();
               json_object_set_int_member (res, "offset", (gint64) proc->stdin_acked);
-              rpc_call_return (w->call, res);
+              reply_json (w->task, res);
             }
-          rpc_call_unref (w->call);
           g_free (w);
           proc->stdin_writers = g_list_delete_link (proc->stdin_writers, l);
         }
@@ -164,7 +163,7 @@ stdin_writers_answer (SandboxProcess *proc, gboolean failed, const char *why)
 void
 sandbox_process_free (SandboxProcess *proc)
 {
-  g_assert (proc->exec_call == NULL && proc->waiters == NULL && proc->stdin_writers == NULL);
+  g_assert (proc->exec_task == NULL && proc->waiters == NULL && proc->stdin_writers == NULL);
   g_clear_pointer (&proc->out, output_log_free);
   g_clear_pointer (&proc->err, output_log_free);
   g_strfreev (proc->args);
@@ -189,7 +188,7 @@ lookup (Sandbox *sb, guint32 id)
 }
 
 void
-sandbox_processes_abort (Sandbox *sb, RpcStatus status, const char *reason)
+sandbox_processes_abort (Sandbox *sb, SandboxError code, const char *reason)
 {
   GHashTableIter it;
   gpointer value;
@@ -197,31 +196,26 @@ sandbox_processes_abort (Sandbox *sb, RpcStatus status, const char *reason)
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       SandboxProcess *proc = value;
-      if (proc->exec_call)
-        {
-          rpc_call_return_error (proc->exec_call, status, "%s", reason);
-          g_clear_pointer (&proc->exec_call, rpc_call_unref);
-        }
-      for (GList *l = proc->waiters; l; l = l->next)
-        rpc_call_return_error (l->data, status, "%s", reason);
+      if (proc->exec_task)
+        reply_error (g_steal_pointer (&proc->exec_task), code, "%s", reason);
+      reply_all_error (&proc->waiters, code, reason);
       stdin_writers_answer (proc, TRUE, reason);
-      g_list_free_full (g_steal_pointer (&proc->waiters), (GDestroyNotify) rpc_call_unref);
       output_log_close (proc->out);
       output_log_close (proc->err);
     }
 }
 
+/* TRUE when running; else answers @task (taken) with why not. */
 static gboolean
-require_running (Sandbox *sb, RpcCall *call)
+require_running (Sandbox *sb, GTask *task)
 {
   if (sb->state == SANDBOX_RUNNING)
     return TRUE;
   if (sb->state == SANDBOX_FAILED)
-    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s failed: %s", sb->name,
-                           sb->error);
+    reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s failed: %s", sb->name, sb->error);
   else
-    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "sandbox %s is %s, not running",
-                           sb->name, sandbox_state_to_string (sb->state));
+    reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
+                 sandbox_state_to_string (sb->state));
   return FALSE;
 }
 
@@ -229,17 +223,19 @@ require_running (Sandbox *sb, RpcCall *call)
 #define MAX_PROCESSES 4096
 
 void
-sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
+sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback callback,
+                    gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
   gboolean with_stdin = exec->with_stdin;
-  if (!require_running (sb, call))
+  if (!require_running (sb, task))
     return;
   JsonObject *spec = NULL;
   const char *container = sandbox_container_for_exec (sb, exec->container, &spec, &error);
   if (error)
     {
-      rpc_call_return_gerror (call, error);
+      reply_gerror (task, error);
       return;
     }
   /* The container's process, with what the caller gave in its place. */
@@ -262,11 +258,11 @@ sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
   if (args == NULL || args[0] == NULL)
     {
       if (container)
-        rpc_call_return_error (call, RPC_STATUS_INVALID_ARGUMENT,
-                               "field \"args\" is empty and container %s has no command of its own",
-                               container);
+        reply_error (task, SANDBOX_ERROR_INVALID,
+                     "field \"args\" is empty and container %s has no command of its own",
+                     container);
       else
-        rpc_call_return_error (call, RPC_STATUS_INVALID_ARGUMENT, "field \"args\" is empty");
+        reply_error (task, SANDBOX_ERROR_INVALID, "field \"args\" is empty");
       return;
     }
   for (char **e = exec->env; e && *e; e++)
@@ -278,15 +274,15 @@ sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
     uid = 0;
   if (g_hash_table_size (sb->procs) >= MAX_PROCESSES)
     {
-      rpc_call_return_error (call, RPC_STATUS_RESOURCE_EXHAUSTED,
-                             "sandbox %s already has %d processes", sb->name, MAX_PROCESSES);
+      reply_error (task, SANDBOX_ERROR_LIMIT, "sandbox %s already has %d processes", sb->name,
+                   MAX_PROCESSES);
       return;
     }
 
   SandboxProcess *proc = sandbox_process_new (sb, sb->next_proc++, FALSE, &error);
   if (proc == NULL)
     {
-      rpc_call_return_gerror (call, error);
+      reply_gerror (task, error);
       return;
     }
 
@@ -311,81 +307,82 @@ sandbox_exec (Sandbox *sb, RpcCall *call, const SandboxExec *exec)
   if (!agent_channel_send_control (sb->agent, msg, &error))
     {
       sandbox_process_free (proc);
-      rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s: %s", sb->name,
-                             error->message);
+      reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
       return;
     }
-  proc->exec_call = rpc_call_ref (call);
+  proc->exec_task = task;
   g_hash_table_insert (sb->procs, GUINT_TO_POINTER (proc->id), proc);
 }
 
 void
-sandbox_wait (Sandbox *sb, RpcCall *call, guint32 process_id)
+sandbox_wait_async (Sandbox *sb, guint32 process_id, GAsyncReadyCallback callback,
+                    gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   SandboxProcess *proc = lookup (sb, process_id);
   if (proc == NULL)
-    {
-      rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "sandbox %s has no process %u", sb->name,
-                             process_id);
-      return;
-    }
-  if (proc->exited)
-    {
-      rpc_call_return (call, exit_json (proc));
-      return;
-    }
-  if (sb->state != SANDBOX_RUNNING)
-    {
-      require_running (sb, call);
-      return;
-    }
-  proc->waiters = g_list_append (proc->waiters, rpc_call_ref (call));
+    reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no process %u", sb->name,
+                 process_id);
+  else if (proc->exited)
+    reply_json (task, exit_json (proc));
+  else if (require_running (sb, task))
+    proc->waiters = g_list_append (proc->waiters, task);
 }
 
 void
-sandbox_read_output (Sandbox *sb, RpcCall *call, guint32 process_id, gboolean is_stderr,
-                     guint64 offset, gsize max_bytes, guint wait_ms)
+sandbox_read_output_async (Sandbox *sb, guint32 process_id, gboolean is_stderr, guint64 offset,
+                           gsize max_bytes, guint wait_ms, GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   SandboxProcess *proc = lookup (sb, process_id);
   if (proc == NULL)
     {
-      rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "sandbox %s has no process %u", sb->name,
-                             process_id);
+      reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no process %u", sb->name,
+                   process_id);
       return;
     }
-  output_log_read (is_stderr ? proc->err : proc->out, call, offset, MIN (max_bytes, READ_MAX_BYTES),
+  output_log_read (is_stderr ? proc->err : proc->out, task, offset, MIN (max_bytes, READ_MAX_BYTES),
                    wait_ms);
 }
 
-/* A running process with an open stdin, or NULL and @call answered. */
+SandboxOutput *
+sandbox_read_output_finish (GAsyncResult *result, GError **error)
+{
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* A running process with an open stdin, or NULL and @task answered. */
 static SandboxProcess *
-running_process (Sandbox *sb, RpcCall *call, guint32 process_id, gboolean need_stdin)
+running_process (Sandbox *sb, GTask *task, guint32 process_id, gboolean need_stdin)
 {
   SandboxProcess *proc = lookup (sb, process_id);
   if (proc == NULL)
-    rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "sandbox %s has no process %u", sb->name,
-                           process_id);
-  else if (!require_running (sb, call))
+    reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no process %u", sb->name,
+                 process_id);
+  else if (!require_running (sb, task))
     return NULL;
-  else if (proc->exited || proc->exec_call)
-    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION, "process %u of %s is %s",
-                           process_id, sb->name, proc->exited ? "no longer running" : "starting");
+  else if (proc->exited || proc->exec_task)
+    reply_error (task, SANDBOX_ERROR_STATE, "process %u of %s is %s", process_id, sb->name,
+                 proc->exited ? "no longer running" : "starting");
   else if (need_stdin && !proc->has_stdin)
-    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
-                           "process %u of %s was started without stdin", process_id, sb->name);
+    reply_error (task, SANDBOX_ERROR_STATE, "process %u of %s was started without stdin",
+                 process_id, sb->name);
   else if (need_stdin && proc->stdin_closed)
-    rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
-                           "the stdin of process %u of %s is closed", process_id, sb->name);
+    reply_error (task, SANDBOX_ERROR_STATE, "the stdin of process %u of %s is closed", process_id,
+                 sb->name);
   else
     return proc;
   return NULL;
 }
 
 void
-sandbox_signal (Sandbox *sb, RpcCall *call, guint32 process_id, int sig, gboolean group)
+sandbox_signal_async (Sandbox *sb, guint32 process_id, int sig, gboolean group,
+                      GAsyncReadyCallback callback, gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  if (running_process (sb, call, process_id, FALSE) == NULL)
+  if (running_process (sb, task, process_id, FALSE) == NULL)
     return;
   g_autoptr (JsonObject) msg = json_object_new ();
   json_object_set_string_member (msg, "type", "signal");
@@ -393,58 +390,58 @@ sandbox_signal (Sandbox *sb, RpcCall *call, guint32 process_id, int sig, gboolea
   json_object_set_int_member (msg, "signal", sig);
   json_object_set_boolean_member (msg, "group", group);
   if (!agent_channel_send_control (sb->agent, msg, &error))
-    rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s: %s", sb->name,
-                           error->message);
+    reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
   else
-    rpc_call_return (call, json_object_new ());
+    reply_json (task, json_object_new ());
 }
 
 void
-sandbox_write_stdin (Sandbox *sb, RpcCall *call, guint32 process_id, const guint8 *data, gsize len)
+sandbox_write_stdin_async (Sandbox *sb, guint32 process_id, const guint8 *data, gsize len,
+                           GAsyncReadyCallback callback, gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  SandboxProcess *proc = running_process (sb, call, process_id, TRUE);
+  SandboxProcess *proc = running_process (sb, task, process_id, TRUE);
   if (proc == NULL)
     return;
   if (proc->stdin_sent - proc->stdin_acked + len > STDIN_MAX_PENDING)
     {
-      rpc_call_return_error (call, RPC_STATUS_RESOURCE_EXHAUSTED,
-                             "process %u of %s has %" G_GUINT64_FORMAT
-                             " bytes of stdin the guest has not written yet; at most %d may wait "
-                             "(wait for earlier WriteStdin calls to return)",
-                             proc->id, sb->name, proc->stdin_sent - proc->stdin_acked,
-                             STDIN_MAX_PENDING);
+      reply_error (task, SANDBOX_ERROR_LIMIT,
+                   "process %u of %s has %" G_GUINT64_FORMAT
+                   " bytes of stdin the guest has not written yet; at most %d may wait (wait for "
+                   "earlier WriteStdin calls to return)",
+                   proc->id, sb->name, proc->stdin_sent - proc->stdin_acked, STDIN_MAX_PENDING);
       return;
     }
   if (!agent_channel_send_data (sb->agent, AGENT_FRAME_STDIN, proc->id, data, len, FALSE, &error))
     {
-      rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s: %s", sb->name,
-                             error->message);
+      reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
       return;
     }
   proc->stdin_sent += len;
   StdinWrite *w = g_new0 (StdinWrite, 1);
-  w->call = rpc_call_ref (call);
+  w->task = task;
   w->until = proc->stdin_sent;
   proc->stdin_writers = g_list_append (proc->stdin_writers, w);
   stdin_writers_answer (proc, FALSE, NULL); /* an empty write is acknowledged at once */
 }
 
 void
-sandbox_close_stdin (Sandbox *sb, RpcCall *call, guint32 process_id)
+sandbox_close_stdin_async (Sandbox *sb, guint32 process_id, GAsyncReadyCallback callback,
+                           gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  SandboxProcess *proc = running_process (sb, call, process_id, TRUE);
+  SandboxProcess *proc = running_process (sb, task, process_id, TRUE);
   if (proc == NULL)
     return;
   if (!agent_channel_send_data (sb->agent, AGENT_FRAME_STDIN, proc->id, NULL, 0, TRUE, &error))
     {
-      rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s: %s", sb->name,
-                             error->message);
+      reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
       return;
     }
   proc->stdin_closed = TRUE;
-  rpc_call_return (call, json_object_new ());
+  reply_json (task, json_object_new ());
 }
 
 static void
@@ -466,8 +463,8 @@ process_exited (Sandbox *sb, SandboxProcess *proc, gint64 exit_code, gint64 sig)
   emit (sb, "process.exited", proc, exit_json (proc));
   GList *waiters = g_steal_pointer (&proc->waiters);
   for (GList *l = waiters; l; l = l->next)
-    rpc_call_return (l->data, exit_json (proc));
-  g_list_free_full (waiters, (GDestroyNotify) rpc_call_unref);
+    reply_json (l->data, exit_json (proc));
+  g_list_free (waiters);
   sandbox_save (sb);
   sandbox_auto_remove_check (sb);
 }
@@ -515,7 +512,7 @@ replay_done (Sandbox *sb)
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       SandboxProcess *proc = value;
-      if (!proc->exited && !proc->replayed && proc->exec_call == NULL)
+      if (!proc->exited && !proc->replayed && proc->exec_task == NULL)
         {
           g_message ("sandbox %s: process %u is gone from the guest; reporting it killed", sb->name,
                      proc->id);
@@ -608,7 +605,7 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
     stdin_acked (sb, proc, offset, closed);
   else if (g_str_equal (type, "exit"))
     {
-      if (proc->exec_call != NULL)
+      if (proc->exec_task != NULL)
         {
           guest_protocol_error (sb, type, "exit of a process that never started");
           return;
@@ -617,7 +614,7 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
         process_exited (sb, proc, exit_code, sig);
       send_ack (proc, TRUE); /* again, if a new session resends it */
     }
-  else if (proc->exec_call == NULL)
+  else if (proc->exec_task == NULL)
     guest_protocol_error (sb, type, "process already started");
   else if (g_str_equal (type, "started"))
     {
@@ -625,16 +622,15 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       JsonObject *res = json_object_new ();
       json_object_set_int_member (res, "process_id", proc->id);
       json_object_set_int_member (res, "pid", proc->guest_pid);
-      rpc_call_return (proc->exec_call, res);
-      g_clear_pointer (&proc->exec_call, rpc_call_unref);
+      reply_json (g_steal_pointer (&proc->exec_task), res);
       emit (sb, "process.started", proc, NULL);
       sandbox_save (sb);
       sandbox_auto_remove_check (sb);
     }
   else
     {
-      rpc_call_return_error (proc->exec_call, rpc_status_from_errno ((int) err), "%s", message);
-      g_clear_pointer (&proc->exec_call, rpc_call_unref);
+      reply_error (g_steal_pointer (&proc->exec_task), sandbox_error_from_errno ((int) err), "%s",
+                   message);
       g_hash_table_remove (sb->procs, GUINT_TO_POINTER (proc->id));
     }
 }
@@ -732,7 +728,7 @@ sandbox_list_processes (Sandbox *sb)
         json_object_set_string_member (o, "container", proc->container);
       json_object_set_string_member (o, "state",
                                      proc->exited      ? "exited"
-                                     : proc->exec_call ? "starting"
+                                     : proc->exec_task ? "starting"
                                                        : "running");
       json_object_set_int_member (o, "stdout_bytes", (gint64) output_log_size (proc->out));
       json_object_set_int_member (o, "stderr_bytes", (gint64) output_log_size (proc->err));

@@ -98,7 +98,8 @@ sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error)
   if (g_mkdir_with_parents (dir, 0700) < 0)
     {
       int e = errno;
-      g_set_error (error, RPC_ERROR, RPC_STATUS_INTERNAL, "create %s: %s", dir, g_strerror (e));
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INTERNAL, "create %s: %s", dir,
+                   g_strerror (e));
       return NULL;
     }
   Sandbox *sb = sandbox_alloc (daemon, id, dir);
@@ -169,16 +170,16 @@ sandbox_free (Sandbox *sb)
   answer_stats_calls (sb, NULL);
   g_free (sb->grace_reason);
   release_channels (sb);
-  sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
+  sandbox_processes_abort (sb, SANDBOX_ERROR_NOT_FOUND, "the sandbox was deleted");
   g_hash_table_destroy (sb->procs);
   /* Containers first (their calls are answered): a disk's pending callback
    * then finds none to update. */
   g_ptr_array_set_size (sb->containers, 0);
   g_hash_table_destroy (sb->disks);
   g_ptr_array_unref (sb->containers);
-  g_list_free_full (sb->start_calls, (GDestroyNotify) rpc_call_unref);
-  g_list_free_full (sb->delete_calls, (GDestroyNotify) rpc_call_unref);
-  g_list_free_full (sb->stop_calls, (GDestroyNotify) rpc_call_unref);
+  reply_all_error (&sb->start_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
+  reply_all_error (&sb->delete_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
+  reply_all_error (&sb->stop_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
   g_date_time_unref (sb->created);
   g_free (sb->kernel_release);
   g_free (sb->error);
@@ -263,14 +264,13 @@ answer_start_calls (Sandbox *sb)
   GList *calls = g_steal_pointer (&sb->start_calls);
   for (GList *l = calls; l; l = l->next)
     {
-      RpcCall *call = l->data;
       if (sb->state == SANDBOX_RUNNING)
-        rpc_call_return (call, sandbox_to_json (sb));
+        reply_json (l->data, sandbox_to_json (sb));
       else
-        rpc_call_return_error (call, RPC_STATUS_UNAVAILABLE, "sandbox %s failed to start: %s",
-                               sb->name, sb->error ? sb->error : "it was stopped");
+        reply_error (l->data, SANDBOX_ERROR_GONE, "sandbox %s failed to start: %s", sb->name,
+                     sb->error ? sb->error : "it was stopped");
     }
-  g_list_free_full (calls, (GDestroyNotify) rpc_call_unref);
+  g_list_free (calls);
 }
 
 static void
@@ -278,8 +278,8 @@ answer_stop_calls (Sandbox *sb)
 {
   GList *calls = g_steal_pointer (&sb->stop_calls);
   for (GList *l = calls; l; l = l->next)
-    rpc_call_return (l->data, sandbox_to_json (sb));
-  g_list_free_full (calls, (GDestroyNotify) rpc_call_unref);
+    reply_json (l->data, sandbox_to_json (sb));
+  g_list_free (calls);
 }
 
 static void stop_escalate (Sandbox *sb);
@@ -310,12 +310,12 @@ sandbox_fail (Sandbox *sb, const char *fmt, ...)
   g_clear_handle_id (&sb->grace_timer, g_source_remove);
   answer_start_calls (sb);
   g_autofree char *why = g_strdup_printf ("sandbox %s failed: %s", sb->name, sb->error);
-  sandbox_processes_abort (sb, RPC_STATUS_UNAVAILABLE, why);
+  sandbox_processes_abort (sb, SANDBOX_ERROR_GONE, why);
   if (sb->pid > 0)
     sandbox_signal_qemu (sb, SIGKILL);
   release_channels_later (sb);
   if (sb->delete_on_failure)
-    sandbox_delete (sb, NULL);
+    sandbox_delete_async (sb, NULL, NULL);
 }
 
 static gboolean
@@ -379,7 +379,7 @@ finish_delete (Sandbox *sb)
   g_clear_handle_id (&sb->stop_timer, g_source_remove);
   release_channels (sb);
   answer_stop_calls (sb);
-  sandbox_processes_abort (sb, RPC_STATUS_NOT_FOUND, "the sandbox was deleted");
+  sandbox_processes_abort (sb, SANDBOX_ERROR_NOT_FOUND, "the sandbox was deleted");
   gboolean removed = daemon_remove_tree (sb->dir, &error);
 
   GList *calls = g_steal_pointer (&sb->delete_calls);
@@ -389,12 +389,12 @@ finish_delete (Sandbox *sb)
         {
           JsonObject *res = json_object_new ();
           json_object_set_string_member (res, "id", sb->id);
-          rpc_call_return (l->data, res);
+          reply_json (l->data, res);
         }
       else
-        rpc_call_return_gerror (l->data, error);
+        reply_gerror (l->data, error);
     }
-  g_list_free_full (calls, (GDestroyNotify) rpc_call_unref);
+  g_list_free (calls);
   JsonObject *ev = json_object_new ();
   json_object_set_string_member (ev, "sandbox_id", sb->id);
   json_object_set_string_member (ev, "name", sb->name);
@@ -458,7 +458,7 @@ sandbox_qemu_exited (Sandbox *sb, int status)
       if (sb->state == SANDBOX_STOPPING)
         set_state (sb, SANDBOX_STOPPED);
       g_autofree char *why = g_strdup_printf ("sandbox %s was stopped", sb->name);
-      sandbox_processes_abort (sb, RPC_STATUS_UNAVAILABLE, why);
+      sandbox_processes_abort (sb, SANDBOX_ERROR_GONE, why);
       release_channels_later (sb);
       answer_stop_calls (sb);
       return;
@@ -542,7 +542,7 @@ on_auto_remove (gpointer data)
   Sandbox *sb = data;
   sb->auto_remove_timer = 0;
   g_message ("sandbox %s: removing it (auto_remove)", sb->name);
-  sandbox_delete (sb, NULL);
+  sandbox_delete_async (sb, NULL, NULL);
   return G_SOURCE_REMOVE;
 }
 
@@ -684,19 +684,19 @@ allocate_qemu_uid (Sandbox *sb, GError **error)
     }
   if (p->uid_count == 0)
     return TRUE;
-  g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
+  g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_LIMIT,
                "policy %s: all %u uids of its range are in use", p->name, p->uid_count);
   return FALSE;
 }
 
 void
-sandbox_start (Sandbox *sb, RpcCall *call, const SandboxContainerConfig *container)
+sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
+                     GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
   Daemon *d = sb->daemon;
 
-  if (call)
-    sb->start_calls = g_list_append (sb->start_calls, rpc_call_ref (call));
+  sb->start_calls = g_list_append (sb->start_calls, g_task_new (NULL, NULL, callback, user_data));
   set_state (sb, SANDBOX_BOOTING);
   sb->start_us = g_get_monotonic_time ();
 
@@ -852,14 +852,15 @@ stop_qemu (Sandbox *sb, guint grace_ms)
 }
 
 void
-sandbox_stop (Sandbox *sb, RpcCall *call, guint timeout_s)
+sandbox_stop_async (Sandbox *sb, guint timeout_s, GAsyncReadyCallback callback, gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   if (sb->pid <= 0 || sb->deleting)
     {
-      rpc_call_return (call, sandbox_to_json (sb));
+      reply_json (task, sandbox_to_json (sb));
       return;
     }
-  sb->stop_calls = g_list_append (sb->stop_calls, rpc_call_ref (call));
+  sb->stop_calls = g_list_append (sb->stop_calls, task);
   /* Only a guest whose agent runs can power off by itself. */
   stop_qemu (sb, sb->state == SANDBOX_RUNNING ? timeout_s * 1000 : 0);
   if (sb->state != SANDBOX_FAILED)
@@ -869,14 +870,15 @@ sandbox_stop (Sandbox *sb, RpcCall *call, guint timeout_s)
 }
 
 void
-sandbox_kill (Sandbox *sb, RpcCall *call)
+sandbox_kill_async (Sandbox *sb, GAsyncReadyCallback callback, gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   if (sb->pid <= 0 || sb->deleting)
     {
-      rpc_call_return (call, sandbox_to_json (sb));
+      reply_json (task, sandbox_to_json (sb));
       return;
     }
-  sb->stop_calls = g_list_append (sb->stop_calls, rpc_call_ref (call));
+  sb->stop_calls = g_list_append (sb->stop_calls, task);
   g_clear_handle_id (&sb->stop_timer, g_source_remove);
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
   sb->stop_phase = STOP_QUIT;
@@ -961,9 +963,9 @@ answer_stats_calls (Sandbox *sb, JsonObject *guest)
             }
           json_object_set_object_member (res, "guest", g);
         }
-      rpc_call_return (l->data, res);
+      reply_json (l->data, res);
     }
-  g_list_free_full (calls, (GDestroyNotify) rpc_call_unref);
+  g_list_free (calls);
 }
 
 static gboolean
@@ -976,14 +978,15 @@ on_stats_timeout (gpointer data)
 }
 
 void
-sandbox_stats (Sandbox *sb, RpcCall *call)
+sandbox_stats_async (Sandbox *sb, GAsyncReadyCallback callback, gpointer user_data)
 {
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
   if (sb->state != SANDBOX_RUNNING || sb->agent == NULL)
     {
-      rpc_call_return (call, host_stats (sb));
+      reply_json (task, host_stats (sb));
       return;
     }
-  sb->stats_calls = g_list_append (sb->stats_calls, rpc_call_ref (call));
+  sb->stats_calls = g_list_append (sb->stats_calls, task);
   if (sb->stats_timer)
     return; /* a request is already out */
   g_autoptr (JsonObject) msg = json_object_new ();
@@ -997,10 +1000,9 @@ sandbox_stats (Sandbox *sb, RpcCall *call)
 }
 
 void
-sandbox_delete (Sandbox *sb, RpcCall *call)
+sandbox_delete_async (Sandbox *sb, GAsyncReadyCallback callback, gpointer user_data)
 {
-  if (call)
-    sb->delete_calls = g_list_append (sb->delete_calls, rpc_call_ref (call));
+  sb->delete_calls = g_list_append (sb->delete_calls, g_task_new (NULL, NULL, callback, user_data));
   if (sb->deleting)
     return;
   sb->deleting = TRUE;

@@ -18,6 +18,25 @@ typedef enum
 
 typedef struct Sandbox Sandbox;
 
+/* The domain's errors; the shell maps them to its statuses (RPC, D-Bus). */
+#define SANDBOX_ERROR (sandbox_error_quark ())
+GQuark sandbox_error_quark (void);
+typedef enum
+{
+  SANDBOX_ERROR_INVALID,   /* a bad argument */
+  SANDBOX_ERROR_NOT_FOUND, /* no such process, container or disk */
+  SANDBOX_ERROR_EXISTS,    /* a name taken */
+  SANDBOX_ERROR_STATE,     /* not in a state to do that (not running, stdin closed...) */
+  SANDBOX_ERROR_GONE,      /* it failed, stopped or went away meanwhile */
+  SANDBOX_ERROR_LIMIT,     /* a limit reached */
+  SANDBOX_ERROR_DENIED,    /* not allowed */
+  SANDBOX_ERROR_INTERNAL,
+} SandboxError;
+
+/* The result of a sandbox_*_async call: its JSON object (transfer full),
+ * or NULL with @error (mostly in SANDBOX_ERROR). */
+JsonObject *sandbox_call_finish (GAsyncResult *result, GError **error);
+
 /* A container: a root, its image (image-cache.h) and its spec
  * (container-spec.h). */
 typedef struct
@@ -68,40 +87,45 @@ guint sandbox_get_memory_mb (Sandbox *sandbox);
 JsonObject *sandbox_to_json (Sandbox *sandbox);
 
 /* Boots, with @container (may be NULL) as its first container: its disk is
- * on QEMU's command line. Answers @call with the sandbox once the agent
+ * on QEMU's command line. Answers with the sandbox once the agent
  * said hello and set the container up, or with the reason it failed
  * (including the guest console's tail). */
-void sandbox_start (Sandbox *sandbox, RpcCall *call, const SandboxContainerConfig *container);
+void sandbox_start_async (Sandbox *sandbox, const SandboxContainerConfig *container,
+                          GAsyncReadyCallback callback, gpointer user_data);
 
 /* Stops the sandbox gracefully: the guest is asked to power off (its
  * processes get SIGTERM, then SIGKILL), QEMU is told to quit after
- * @timeout_s, and killed if it still runs 5 s later. Answers @call with the
+ * @timeout_s, and killed if it still runs 5 s later. Answers with the
  * stopped sandbox. */
-void sandbox_stop (Sandbox *sandbox, RpcCall *call, guint timeout_s);
+void sandbox_stop_async (Sandbox *sandbox, guint timeout_s, GAsyncReadyCallback callback,
+                         gpointer user_data);
 
-/* Kills QEMU at once; answers @call with the stopped sandbox. */
-void sandbox_kill (Sandbox *sandbox, RpcCall *call);
+/* Kills QEMU at once; answers with the stopped sandbox. */
+void sandbox_kill_async (Sandbox *sandbox, GAsyncReadyCallback callback, gpointer user_data);
 
-/* Answers @call with resource use: QEMU's RSS and CPU time read on the
+/* Answers with resource use: QEMU's RSS and CPU time read on the
  * host and, from a running guest, its memory, load and uptime ("guest"). */
-void sandbox_stats (Sandbox *sandbox, RpcCall *call);
+void sandbox_stats_async (Sandbox *sandbox, GAsyncReadyCallback callback, gpointer user_data);
 
-/* Stops QEMU (quit, then SIGKILL) if it runs, removes the directory, answers @call (may be NULL)
+/* Stops QEMU (quit, then SIGKILL) if it runs, removes the directory, answers
  * and tells the daemon the sandbox is gone. */
-void sandbox_delete (Sandbox *sandbox, RpcCall *call);
+void sandbox_delete_async (Sandbox *sandbox, GAsyncReadyCallback callback, gpointer user_data);
 
 /* sandbox-containers.c: containers in a running sandbox. Add answers with
  * the container once the guest has set it up; remove once its disk is
  * gone. */
-void sandbox_add_container (Sandbox *sandbox, RpcCall *call, const SandboxContainerConfig *config);
-void sandbox_remove_container (Sandbox *sandbox, RpcCall *call, const char *name);
+void sandbox_add_container_async (Sandbox *sandbox, const SandboxContainerConfig *config,
+                                  GAsyncReadyCallback callback, gpointer user_data);
+void sandbox_remove_container_async (Sandbox *sandbox, const char *name,
+                                     GAsyncReadyCallback callback, gpointer user_data);
 /* {"containers": [...]}, in the order they were added. */
 JsonObject *sandbox_list_containers (Sandbox *sandbox);
 /* Adds the paths of its containers' images to @paths (a set): they may not
  * be removed from the cache. */
 void sandbox_add_images_in_use (Sandbox *sandbox, GHashTable *paths);
 
-/* sandbox-process.c: processes inside the guest. Each answers @call. */
+/* sandbox-process.c: processes inside the guest. Each answers with a JSON
+ * object (sandbox_call_finish), but ReadOutput. */
 typedef struct
 {
   char **args; /* empty: the container's own command */
@@ -113,21 +137,39 @@ typedef struct
   const char *container; /* NULL: the first container, or the guest itself without one */
 } SandboxExec;
 
-void sandbox_exec (Sandbox *sandbox, RpcCall *call, const SandboxExec *exec);
+void sandbox_exec_async (Sandbox *sandbox, const SandboxExec *exec, GAsyncReadyCallback callback,
+                         gpointer user_data);
 /* {"processes": [...]}, oldest first. */
 JsonObject *sandbox_list_processes (Sandbox *sandbox);
-void sandbox_signal (Sandbox *sandbox, RpcCall *call, guint32 process_id, int signal,
-                     gboolean group);
+void sandbox_signal_async (Sandbox *sandbox, guint32 process_id, int signal, gboolean group,
+                           GAsyncReadyCallback callback, gpointer user_data);
 /* Answers once the guest has written the bytes to the process's stdin. */
-void sandbox_write_stdin (Sandbox *sandbox, RpcCall *call, guint32 process_id, const guint8 *data,
-                          gsize len);
-void sandbox_close_stdin (Sandbox *sandbox, RpcCall *call, guint32 process_id);
-void sandbox_wait (Sandbox *sandbox, RpcCall *call, guint32 process_id);
-void sandbox_read_output (Sandbox *sandbox, RpcCall *call, guint32 process_id, gboolean is_stderr,
-                          guint64 offset, gsize max_bytes, guint wait_ms);
+void sandbox_write_stdin_async (Sandbox *sandbox, guint32 process_id, const guint8 *data, gsize len,
+                                GAsyncReadyCallback callback, gpointer user_data);
+void sandbox_close_stdin_async (Sandbox *sandbox, guint32 process_id, GAsyncReadyCallback callback,
+                                gpointer user_data);
+void sandbox_wait_async (Sandbox *sandbox, guint32 process_id, GAsyncReadyCallback callback,
+                         gpointer user_data);
+/* Up to @max_bytes of a stream from @offset, waiting up to @wait_ms for
+ * some when there is none yet and it is open; finish with
+ * sandbox_read_output_finish. */
+void sandbox_read_output_async (Sandbox *sandbox, guint32 process_id, gboolean is_stderr,
+                                guint64 offset, gsize max_bytes, guint wait_ms,
+                                GAsyncReadyCallback callback, gpointer user_data);
+typedef struct
+{
+  GBytes *data;
+  guint64 offset; /* where the next read starts */
+  gboolean eof;   /* the stream ended there */
+} SandboxOutput;
+void sandbox_output_free (SandboxOutput *output);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (SandboxOutput, sandbox_output_free)
+SandboxOutput *sandbox_read_output_finish (GAsyncResult *result, GError **error);
 
-/* sandbox-disks.c: hot-plugged SCSI disks. Attach answers @call with
+/* sandbox-disks.c: hot-plugged SCSI disks. Attach answers with
  * {"disk_id", "path", "read_only", "scsi_id", "state"}; detach waits for
  * QEMU's DEVICE_DELETED before removing the block node. */
-void sandbox_attach_disk (Sandbox *sandbox, RpcCall *call, const char *path, gboolean read_only);
-void sandbox_detach_disk (Sandbox *sandbox, RpcCall *call, const char *disk_id);
+void sandbox_attach_disk_async (Sandbox *sandbox, const char *path, gboolean read_only,
+                                GAsyncReadyCallback callback, gpointer user_data);
+void sandbox_detach_disk_async (Sandbox *sandbox, const char *disk_id, GAsyncReadyCallback callback,
+                                gpointer user_data);
