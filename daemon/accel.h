@@ -1,7 +1,7 @@
 /* accel.h — choosing between KVM and TCG for the guests. */
 #pragma once
 
-#include "daemon.h"
+#include "sandbox.h"
 
 /* @requested is "auto", "kvm" or "tcg". "auto" takes KVM only if a real
  * QEMU can start a microvm with it (a /dev/kvm that opens is not enough:

@@ -31,7 +31,7 @@ on_method_call (GDBusConnection *connection, const char *sender, const char *pat
   g_variant_builder_init (&b, G_VARIANT_TYPE ("a(sss)"));
   GHashTableIter it;
   gpointer value;
-  g_hash_table_iter_init (&it, s->daemon->sandboxes);
+  g_hash_table_iter_init (&it, s->daemon->ctx.sandboxes);
   while (g_hash_table_iter_next (&it, NULL, &value))
     g_variant_builder_add (&b, "(sss)", sandbox_get_id (value), sandbox_get_name (value),
                            sandbox_state_to_string (sandbox_get_state (value)));

@@ -39,9 +39,9 @@ check_readable (const char *what, const char *path, const char *hint, GError **e
 gboolean
 guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_opt, GError **error)
 {
-  d->initramfs
+  d->ctx.initramfs
       = initramfs_opt ? g_canonicalize_filename (initramfs_opt, NULL) : default_initramfs ();
-  if (!check_readable ("guest initramfs", d->initramfs,
+  if (!check_readable ("guest initramfs", d->ctx.initramfs,
                        initramfs_opt ? "given with --initramfs"
                                      : "build it with meson, or pass --initramfs FILE",
                        error))
@@ -49,30 +49,30 @@ guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_op
 
   /* The built-in container root lies beside the initramfs meson built
    * (checked when a container asks for it). */
-  g_autofree char *dir = g_path_get_dirname (d->initramfs);
+  g_autofree char *dir = g_path_get_dirname (d->ctx.initramfs);
   d->default_root = g_build_filename (dir, DEFAULT_ROOT_NAME, NULL);
 
   /* The builder records which kernel's modules it packed. */
   g_autofree char *release_file = NULL;
-  if (g_str_has_suffix (d->initramfs, ".img"))
-    release_file = g_strdup_printf ("%.*s.release", (int) strlen (d->initramfs) - 4, d->initramfs);
+  if (g_str_has_suffix (d->ctx.initramfs, ".img"))
+    release_file = g_strdup_printf ("%.*s.release", (int) strlen (d->ctx.initramfs) - 4, d->ctx.initramfs);
   g_autofree char *release = NULL;
   if (release_file && g_file_get_contents (release_file, &release, NULL, NULL))
     d->guest_release = g_strdup (g_strstrip (release));
 
   if (kernel_opt)
     {
-      d->kernel = g_canonicalize_filename (kernel_opt, NULL);
-      return check_readable ("guest kernel", d->kernel, "given with --kernel", error);
+      d->ctx.kernel = g_canonicalize_filename (kernel_opt, NULL);
+      return check_readable ("guest kernel", d->ctx.kernel, "given with --kernel", error);
     }
   if (d->guest_release == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "cannot tell which kernel matches %s (no %s); pass --kernel FILE", d->initramfs,
+                   "cannot tell which kernel matches %s (no %s); pass --kernel FILE", d->ctx.initramfs,
                    release_file ? release_file : "release file");
       return FALSE;
     }
-  d->kernel = g_strdup_printf ("/boot/vmlinuz-%s", d->guest_release);
-  return check_readable ("guest kernel", d->kernel,
+  d->ctx.kernel = g_strdup_printf ("/boot/vmlinuz-%s", d->guest_release);
+  return check_readable ("guest kernel", d->ctx.kernel,
                          "install linux-image-cloud-amd64, or pass --kernel FILE", error);
 }

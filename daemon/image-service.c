@@ -21,7 +21,7 @@ images_in_use (Daemon *d)
       = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_ptr_array_unref);
   GHashTableIter it;
   gpointer value;
-  g_hash_table_iter_init (&it, d->sandboxes);
+  g_hash_table_iter_init (&it, d->ctx.sandboxes);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       g_autoptr (GHashTable) paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);

@@ -43,19 +43,19 @@ default_policy_dir (void)
 static gboolean
 setup_policies (Daemon *d, const char *dir, GError **error)
 {
-  d->policies = policy_load_dir (dir, error);
-  if (d->policies == NULL)
+  d->ctx.policies = policy_load_dir (dir, error);
+  if (d->ctx.policies == NULL)
     return FALSE;
   if (geteuid () == 0)
     {
       g_autoptr (GError) cg_error = NULL;
-      d->cgroups = cgroup_manager_new (CGROUP_ROOT, "sandboxd", &cg_error);
-      if (d->cgroups == NULL)
+      d->ctx.cgroups = cgroup_manager_new (CGROUP_ROOT, "sandboxd", &cg_error);
+      if (d->ctx.cgroups == NULL)
         g_warning ("no cgroups: %s", cg_error->message);
     }
   GHashTableIter it;
   gpointer value;
-  g_hash_table_iter_init (&it, d->policies);
+  g_hash_table_iter_init (&it, d->ctx.policies);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       Policy *p = value;
@@ -80,7 +80,7 @@ setup_policies (Daemon *d, const char *dir, GError **error)
       return FALSE;
     }
   g_message ("policies from %s; default %s; cgroups %s", dir, d->default_policy,
-             d->cgroups ? cgroup_manager_version (d->cgroups) : "none");
+             d->ctx.cgroups ? cgroup_manager_version (d->ctx.cgroups) : "none");
   return TRUE;
 }
 
@@ -169,7 +169,7 @@ on_signal (gpointer data)
   if (d->shutting_down)
     return G_SOURCE_CONTINUE;
   d->shutting_down = TRUE;
-  guint n = g_hash_table_size (d->sandboxes);
+  guint n = g_hash_table_size (d->ctx.sandboxes);
   if (!d->stop_on_exit)
     {
       g_message ("shutting down; leaving %u sandbox%s running for the next sandboxd", n,
@@ -184,7 +184,7 @@ on_signal (gpointer data)
       return G_SOURCE_CONTINUE;
     }
   g_timeout_add_seconds (SHUTDOWN_GRACE_S, on_shutdown_timeout, d);
-  GList *all = g_hash_table_get_values (d->sandboxes);
+  GList *all = g_hash_table_get_values (d->ctx.sandboxes);
   for (GList *l = all; l; l = l->next)
     sandbox_delete_async (l->data, NULL, NULL);
   g_list_free (all);
@@ -197,7 +197,7 @@ static gboolean
 on_idle_check (gpointer data)
 {
   Daemon *d = data;
-  if (g_hash_table_size (d->sandboxes) == 0
+  if (g_hash_table_size (d->ctx.sandboxes) == 0
       && g_get_monotonic_time () - d->last_activity_us >= (gint64) d->idle_exit_s * G_USEC_PER_SEC)
     {
       g_message ("idle for %u s with no sandboxes; exiting (--idle-exit)", d->idle_exit_s);
@@ -205,6 +205,13 @@ on_idle_check (gpointer data)
       return G_SOURCE_REMOVE;
     }
   return G_SOURCE_CONTINUE;
+}
+
+static void
+sandbox_emit (SandboxContext *ctx, const char *type, JsonObject *fields)
+{
+  Daemon *d = ctx->host;
+  event_log_emit (d->events, type, fields);
 }
 
 static gboolean
@@ -215,15 +222,16 @@ free_sandbox_idle (gpointer data)
 }
 
 static void
-sandbox_gone (Daemon *d, const char *id)
+sandbox_gone (SandboxContext *ctx, const char *id)
 {
+  Daemon *d = ctx->host;
   gpointer key, value;
-  if (!g_hash_table_steal_extended (d->sandboxes, id, &key, &value))
+  if (!g_hash_table_steal_extended (d->ctx.sandboxes, id, &key, &value))
     return;
   g_free (key);
   /* The sandbox may be what is calling us. */
   g_idle_add (free_sandbox_idle, value);
-  if (d->shutting_down && g_hash_table_size (d->sandboxes) == 0)
+  if (d->shutting_down && g_hash_table_size (d->ctx.sandboxes) == 0)
     g_main_loop_quit (d->loop);
 }
 
@@ -231,7 +239,7 @@ sandbox_gone (Daemon *d, const char *id)
 static void
 restore_sandboxes (Daemon *d)
 {
-  g_autofree char *sb_dir = g_build_filename (d->runtime_dir, "sb", NULL);
+  g_autofree char *sb_dir = g_build_filename (d->ctx.runtime_dir, "sb", NULL);
   g_autoptr (GDir) dir = g_dir_open (sb_dir, 0, NULL);
   const char *id;
   while (dir && (id = g_dir_read_name (dir)) != NULL)
@@ -243,10 +251,10 @@ restore_sandboxes (Daemon *d)
           /* Never got as far as a state file: nothing runs for it. */
           g_autofree char *path = g_build_filename (sb_dir, id, NULL);
           g_message ("removing %s, left unfinished by an earlier sandboxd", path);
-          daemon_remove_tree (path, NULL);
+          sandbox_remove_tree (path, NULL);
           continue;
         }
-      Sandbox *sb = sandbox_load (d, id, &error);
+      Sandbox *sb = sandbox_load (&d->ctx, id, &error);
       if (sb == NULL)
         {
           g_warning ("cannot take back sandbox %s (left as it is): %s", id, error->message);
@@ -254,7 +262,7 @@ restore_sandboxes (Daemon *d)
         }
       g_message ("found sandbox %s (%s), %s", sandbox_get_name (sb), id,
                  sandbox_state_to_string (sandbox_get_state (sb)));
-      g_hash_table_insert (d->sandboxes, g_strdup (id), sb);
+      g_hash_table_insert (d->ctx.sandboxes, g_strdup (id), sb);
       sandbox_reattach (sb);
     }
 }
@@ -265,26 +273,26 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->rpc, rpc_server_free);
   g_clear_pointer (&d->events, event_log_free);
   g_clear_pointer (&d->publisher, rpc_publisher_free);
-  if (d->sandboxes)
+  if (d->ctx.sandboxes)
     {
       GHashTableIter it;
       gpointer value;
-      g_hash_table_iter_init (&it, d->sandboxes);
+      g_hash_table_iter_init (&it, d->ctx.sandboxes);
       while (g_hash_table_iter_next (&it, NULL, &value))
         sandbox_free (value);
-      g_clear_pointer (&d->sandboxes, g_hash_table_destroy);
+      g_clear_pointer (&d->ctx.sandboxes, g_hash_table_destroy);
     }
   g_clear_pointer (&d->loop, g_main_loop_unref);
-  g_clear_pointer (&d->policies, g_hash_table_destroy);
-  g_clear_pointer (&d->cgroups, cgroup_manager_free);
+  g_clear_pointer (&d->ctx.policies, g_hash_table_destroy);
+  g_clear_pointer (&d->ctx.cgroups, cgroup_manager_free);
   g_clear_pointer (&d->default_policy, g_free);
   g_clear_pointer (&d->events_address, g_free);
   g_clear_pointer (&d->accel_reason, g_free);
   g_clear_pointer (&d->guest_release, g_free);
-  g_clear_pointer (&d->kernel, g_free);
-  g_clear_pointer (&d->initramfs, g_free);
-  g_clear_pointer (&d->qemu, g_free);
-  g_clear_pointer (&d->runtime_dir, g_free);
+  g_clear_pointer (&d->ctx.kernel, g_free);
+  g_clear_pointer (&d->ctx.initramfs, g_free);
+  g_clear_pointer (&d->ctx.qemu, g_free);
+  g_clear_pointer (&d->ctx.runtime_dir, g_free);
   g_clear_pointer (&d->rpc_address, g_free);
   g_clear_pointer (&d->state_dir, g_free);
   g_clear_pointer (&d->default_root, g_free);
@@ -306,19 +314,19 @@ log_handler (const char *domain, GLogLevelFlags level, const char *message, gpoi
 static gboolean
 daemon_configure (Daemon *d, Options *o, GError **error)
 {
-  d->runtime_dir
+  d->ctx.runtime_dir
       = g_canonicalize_filename (o->runtime_dir ? o->runtime_dir : SANDBOXD_RUNTIME_DIR, NULL);
   d->state_dir = g_canonicalize_filename (o->state_dir ? o->state_dir : SANDBOXD_STATE_DIR, NULL);
-  d->qemu = g_find_program_in_path (o->qemu ? o->qemu : "qemu-system-x86_64");
-  if (d->qemu == NULL)
+  d->ctx.qemu = g_find_program_in_path (o->qemu ? o->qemu : "qemu-system-x86_64");
+  if (d->ctx.qemu == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
                    "QEMU %s not found (install qemu-system-x86, or pass --qemu)",
                    o->qemu ? o->qemu : "qemu-system-x86_64");
       return FALSE;
     }
-  d->boot_timeout_s = (guint) o->boot_timeout;
-  d->auto_remove_grace_s = (guint) o->auto_remove_grace;
+  d->ctx.boot_timeout_s = (guint) o->boot_timeout;
+  d->ctx.auto_remove_grace_s = (guint) o->auto_remove_grace;
   d->max_sandboxes = (guint) o->max_sandboxes;
   d->max_memory_mb = o->max_memory_mb >= 0 ? (guint) o->max_memory_mb : host_memory_mb ();
   image_cache_set_max_builds ((guint) o->max_image_builds);
@@ -326,17 +334,17 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->image_cache_max_bytes = (guint64) o->image_cache_max_mb << 20;
   d->idle_exit_s = (guint) o->idle_exit;
   d->stop_on_exit = o->stop_on_exit;
-  d->output_buffer_bytes = (guint64) o->output_buffer_mb * 1024 * 1024;
-  d->output_quota_bytes = (guint64) o->output_quota_mb * 1024 * 1024;
+  d->ctx.output_buffer_bytes = (guint64) o->output_buffer_mb * 1024 * 1024;
+  d->ctx.output_quota_bytes = (guint64) o->output_quota_mb * 1024 * 1024;
   d->default_policy = g_strdup (o->default_policy ? o->default_policy : "default");
   if (o->policy_dir == NULL)
     o->policy_dir = default_policy_dir ();
-  d->tsc_khz = accel_host_tsc_khz ();
+  d->ctx.tsc_khz = accel_host_tsc_khz ();
 
   return setup_policies (d, o->policy_dir, error)
          && guest_files_resolve (d, o->kernel, o->initramfs, error)
-         && prepare_runtime_dir (d->runtime_dir, error)
-         && accel_choose (d->qemu, o->accel ? o->accel : "auto", &d->accel, &d->accel_reason,
+         && prepare_runtime_dir (d->ctx.runtime_dir, error)
+         && accel_choose (d->ctx.qemu, o->accel ? o->accel : "auto", &d->ctx.accel, &d->accel_reason,
                           error);
 }
 
@@ -345,14 +353,16 @@ daemon_configure (Daemon *d, Options *o, GError **error)
 static gboolean
 daemon_serve (Daemon *d, GError **error)
 {
-  d->sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  d->sandbox_gone = sandbox_gone;
+  d->ctx.sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  d->ctx.gone = sandbox_gone;
+  d->ctx.emit = sandbox_emit;
+  d->ctx.host = d;
   d->loop = g_main_loop_new (NULL, FALSE);
-  d->rpc_address = g_strdup_printf ("ipc://%s/rpc.sock", d->runtime_dir);
+  d->rpc_address = g_strdup_printf ("ipc://%s/rpc.sock", d->ctx.runtime_dir);
   d->rpc = rpc_server_new (d->rpc_address, rpc_schema_get_default (), daemon_handle_call, d, error);
   if (d->rpc == NULL)
     return FALSE;
-  d->events_address = g_strdup_printf ("ipc://%s/events.sock", d->runtime_dir);
+  d->events_address = g_strdup_printf ("ipc://%s/events.sock", d->ctx.runtime_dir);
   d->publisher = rpc_publisher_new (d->events_address, error);
   if (d->publisher == NULL)
     return FALSE;
@@ -388,7 +398,7 @@ main (int argc, char **argv)
 
   g_message ("version %s serving %s", SANDBOXD_VERSION, d.rpc_address);
   g_message ("accelerator: %s", d.accel_reason);
-  g_message ("guest kernel %s, initramfs %s", d.kernel, d.initramfs);
+  g_message ("guest kernel %s, initramfs %s", d.ctx.kernel, d.ctx.initramfs);
   g_main_loop_run (d.loop);
 
   dbus_service_free (dbus_service);

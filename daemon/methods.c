@@ -53,12 +53,12 @@ typedef void (*MethodFunc) (Daemon *d, RpcCall *call, JsonObject *params, GError
 static Sandbox *
 find_sandbox (Daemon *d, const char *key, GError **error)
 {
-  Sandbox *sb = g_hash_table_lookup (d->sandboxes, key);
+  Sandbox *sb = g_hash_table_lookup (d->ctx.sandboxes, key);
   if (sb)
     return sb;
   GHashTableIter it;
   gpointer value;
-  g_hash_table_iter_init (&it, d->sandboxes);
+  g_hash_table_iter_init (&it, d->ctx.sandboxes);
   while (g_hash_table_iter_next (&it, NULL, &value))
     if (g_str_equal (sandbox_get_name (value), key))
       return value;
@@ -81,10 +81,10 @@ system_version (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   JsonObject *res = json_object_new ();
   json_object_set_string_member (res, "version", SANDBOXD_VERSION);
   json_object_set_string_member (res, "api", "sandbox.v1");
-  json_object_set_string_member (res, "accel", accel_to_string (d->accel));
+  json_object_set_string_member (res, "accel", accel_to_string (d->ctx.accel));
   json_object_set_string_member (res, "accel_reason", d->accel_reason);
-  json_object_set_string_member (res, "kernel", d->kernel);
-  json_object_set_string_member (res, "initramfs", d->initramfs);
+  json_object_set_string_member (res, "kernel", d->ctx.kernel);
+  json_object_set_string_member (res, "initramfs", d->ctx.initramfs);
   if (d->guest_release)
     json_object_set_string_member (res, "guest_kernel_release", d->guest_release);
   rpc_call_return (call, res);
@@ -134,11 +134,11 @@ name_free (Daemon *d, const char *name, GError **error)
 static gboolean
 admit (Daemon *d, guint memory_mb, GError **error)
 {
-  guint count = g_hash_table_size (d->sandboxes);
+  guint count = g_hash_table_size (d->ctx.sandboxes);
   guint64 memory = 0;
   GHashTableIter it;
   gpointer value;
-  g_hash_table_iter_init (&it, d->sandboxes);
+  g_hash_table_iter_init (&it, d->ctx.sandboxes);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       SandboxState state = sandbox_get_state (value);
@@ -168,10 +168,10 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
 {
   if (!name_free (d, cfg->name, error) || !admit (d, cfg->memory_mb, error))
     return;
-  Sandbox *sb = sandbox_new (d, cfg, error);
+  Sandbox *sb = sandbox_new (&d->ctx, cfg, error);
   if (sb == NULL)
     return;
-  g_hash_table_insert (d->sandboxes, g_strdup (sandbox_get_id (sb)), sb);
+  g_hash_table_insert (d->ctx.sandboxes, g_strdup (sandbox_get_id (sb)), sb);
   sandbox_start_async (sb, container, on_reply, rpc_call_ref (call));
 }
 
@@ -277,7 +277,7 @@ sandboxes_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   g_autoptr (GPtrArray) all = g_ptr_array_new ();
   GHashTableIter it;
   gpointer value;
-  g_hash_table_iter_init (&it, d->sandboxes);
+  g_hash_table_iter_init (&it, d->ctx.sandboxes);
   while (g_hash_table_iter_next (&it, NULL, &value))
     g_ptr_array_add (all, value);
   g_ptr_array_sort (all, by_name);
@@ -361,7 +361,7 @@ static void
 system_info (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   JsonObject *res = json_object_new ();
-  json_object_set_string_member (res, "accel", accel_to_string (d->accel));
+  json_object_set_string_member (res, "accel", accel_to_string (d->ctx.accel));
   json_object_set_string_member (res, "accel_reason", d->accel_reason);
   if (d->guest_release)
     json_object_set_string_member (res, "guest_kernel_release", d->guest_release);
@@ -382,14 +382,14 @@ system_info (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     json_object_set_int_member (counts, sandbox_state_to_string (st), 0);
   GHashTableIter it;
   gpointer value;
-  g_hash_table_iter_init (&it, d->sandboxes);
+  g_hash_table_iter_init (&it, d->ctx.sandboxes);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       const char *st = sandbox_state_to_string (sandbox_get_state (value));
       json_object_set_int_member (counts, st, json_object_get_int_member (counts, st) + 1);
     }
   json_object_set_object_member (res, "sandboxes", counts);
-  json_object_set_string_member (res, "runtime_dir", d->runtime_dir);
+  json_object_set_string_member (res, "runtime_dir", d->ctx.runtime_dir);
   json_object_set_string_member (res, "events_address", d->events_address);
   rpc_call_return (call, res);
 }
@@ -442,7 +442,7 @@ on_container_image (Daemon *d, RpcCall *call, const SandboxContainerConfig *cont
                     gpointer data)
 {
   /* Looked up again: the sandbox may have gone while the image was built. */
-  Sandbox *sb = g_hash_table_lookup (d->sandboxes, data);
+  Sandbox *sb = g_hash_table_lookup (d->ctx.sandboxes, data);
   if (sb == NULL)
     rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "the sandbox was deleted meanwhile");
   else

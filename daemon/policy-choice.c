@@ -5,21 +5,21 @@
 const Policy *
 daemon_policy (Daemon *d, const char *name, GError **error)
 {
-  const Policy *p = g_hash_table_lookup (d->policies, name);
+  const Policy *p = g_hash_table_lookup (d->ctx.policies, name);
   if (p == NULL)
     {
       g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND, "no policy \"%s\"", name);
       return NULL;
     }
   g_autofree char *unmet = policy_unmet (p);
-  if (unmet == NULL && p->memory_overhead_mb && d->cgroups == NULL)
+  if (unmet == NULL && p->memory_overhead_mb && d->ctx.cgroups == NULL)
     unmet = g_strdup_printf ("policy %s needs cgroups, which sandboxd cannot manage here", name);
   if (unmet)
     {
       g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION, "%s", unmet);
       return NULL;
     }
-  const Policy *base = g_hash_table_lookup (d->policies, d->default_policy);
+  const Policy *base = g_hash_table_lookup (d->ctx.policies, d->default_policy);
   g_autofree char *weaker = base ? policy_weaker_than (p, base) : NULL;
   if (weaker)
     {

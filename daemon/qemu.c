@@ -46,7 +46,7 @@ make_qemu_dir (const char *dir, const struct passwd *pw, uid_t uid, GError **err
 }
 
 static gboolean
-spawn_jailed (const Daemon *d, const QemuConfig *cfg, int log_fd, GPid *pid, GError **error)
+spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *pid, GError **error)
 {
   const Policy *policy = cfg->policy;
   struct passwd *pw = policy->user ? getpwnam (policy->user) : NULL;
@@ -129,7 +129,7 @@ spawn_jailed (const Daemon *d, const QemuConfig *cfg, int log_fd, GPid *pid, GEr
 }
 
 gboolean
-qemu_spawn (const Daemon *daemon, const QemuConfig *config, GPid *pid, GError **error)
+qemu_spawn (const SandboxContext *ctx, const QemuConfig *config, GPid *pid, GError **error)
 {
   g_autofree char *log_path = g_build_filename (config->dir, QEMU_LOG, NULL);
   int log_fd = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -140,7 +140,7 @@ qemu_spawn (const Daemon *daemon, const QemuConfig *config, GPid *pid, GError **
                    g_strerror (e));
       return FALSE;
     }
-  gboolean ok = spawn_jailed (daemon, config, log_fd, pid, error);
+  gboolean ok = spawn_jailed (ctx, config, log_fd, pid, error);
   close (log_fd);
   return ok;
 }

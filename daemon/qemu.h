@@ -2,10 +2,10 @@
  * qemu-argv.h). */
 #pragma once
 
-#include "daemon.h"
+#include "sandbox.h"
 #include "qemu-argv.h"
 
 /* Starts QEMU with its stdout and stderr in DIR/qemu.log, confined by
  * config->policy (jail.h) in its own cgroup. The caller watches the pid
  * (g_child_watch_add) and so reaps it. */
-gboolean qemu_spawn (const Daemon *daemon, const QemuConfig *config, GPid *pid, GError **error);
+gboolean qemu_spawn (const SandboxContext *ctx, const QemuConfig *config, GPid *pid, GError **error);

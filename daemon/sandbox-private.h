@@ -45,7 +45,7 @@ typedef enum
 
 struct Sandbox
 {
-  Daemon *daemon;
+  SandboxContext *ctx;
   char *id;
   char *name;
   char *dir;
@@ -116,7 +116,7 @@ SandboxError sandbox_error_from_errno (int errno_value);
 JsonObject *sandbox_settings_json (Sandbox *sb);
 
 /* A sandbox record for @id in @dir, with nothing in it yet. */
-Sandbox *sandbox_alloc (Daemon *daemon, const char *id, const char *dir);
+Sandbox *sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir);
 
 /* Marks the sandbox failed with @reason, answers everyone waiting and
  * kills QEMU. No-op once stopped or failed. */

@@ -50,7 +50,7 @@ static guint64
 ack_point (Sandbox *sb, OutputLog *log, guint64 acked, gboolean all)
 {
   guint64 size = output_log_size (log);
-  guint64 limit = sb->daemon->output_buffer_bytes;
+  guint64 limit = sb->ctx->output_buffer_bytes;
   if (!all && limit > 0 && output_log_unread (log) > limit)
     return acked;
   if (!all && sb->output_full)
@@ -178,7 +178,7 @@ emit (Sandbox *sb, const char *type, SandboxProcess *proc, JsonObject *extra)
   json_object_set_string_member (ev, "sandbox_id", sb->id);
   json_object_set_string_member (ev, "name", sb->name);
   json_object_set_int_member (ev, "process_id", proc->id);
-  event_log_emit (sb->daemon->events, type, ev);
+  sb->ctx->emit (sb->ctx, type, ev);
 }
 
 static SandboxProcess *
@@ -673,7 +673,7 @@ sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, const gui
                     AGENT_STREAM_WINDOW);
       return;
     }
-  guint64 quota = sb->daemon->output_quota_bytes;
+  guint64 quota = sb->ctx->output_quota_bytes;
   if (quota > 0 && sb->output_bytes + len > quota + OUTPUT_QUOTA_SLACK)
     {
       sandbox_fail (sb, "the sandbox's output went past its quota of %" G_GUINT64_FORMAT " bytes",

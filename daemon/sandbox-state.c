@@ -197,7 +197,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
     }
   g_date_time_unref (sb->created);
   sb->created = when;
-  sb->policy = g_hash_table_lookup (sb->daemon->policies, policy);
+  sb->policy = g_hash_table_lookup (sb->ctx->policies, policy);
   if (sb->policy == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "its policy \"%s\" is gone", policy);
@@ -248,9 +248,9 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
 }
 
 Sandbox *
-sandbox_load (Daemon *daemon, const char *id, GError **error)
+sandbox_load (SandboxContext *ctx, const char *id, GError **error)
 {
-  g_autofree char *dir = g_build_filename (daemon->runtime_dir, "sb", id, NULL);
+  g_autofree char *dir = g_build_filename (ctx->runtime_dir, "sb", id, NULL);
   g_autofree char *path = g_build_filename (dir, STATE_FILE, NULL);
   g_autofree char *text = NULL;
   if (!g_file_get_contents (path, &text, NULL, error))
@@ -263,7 +263,7 @@ sandbox_load (Daemon *daemon, const char *id, GError **error)
       return NULL;
     }
   JsonNode *root = json_parser_get_root (parser);
-  Sandbox *sb = sandbox_alloc (daemon, id, dir);
+  Sandbox *sb = sandbox_alloc (ctx, id, dir);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not a JSON object");
   else if (restore (sb, json_node_get_object (root), error))

@@ -59,7 +59,7 @@ set_state (Sandbox *sb, SandboxState state)
   json_object_set_string_member (ev, "state", sandbox_state_to_string (state));
   if (state == SANDBOX_FAILED && sb->error)
     json_object_set_string_member (ev, "error", sb->error);
-  event_log_emit (sb->daemon->events, "sandbox.state", ev);
+  sb->ctx->emit (sb->ctx, "sandbox.state", ev);
 }
 
 static char *
@@ -72,10 +72,10 @@ new_id (void)
 }
 
 Sandbox *
-sandbox_alloc (Daemon *daemon, const char *id, const char *dir)
+sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir)
 {
   Sandbox *sb = g_new0 (Sandbox, 1);
-  sb->daemon = daemon;
+  sb->ctx = ctx;
   sb->id = g_strdup (id);
   sb->name = g_strdup (id);
   sb->dir = g_strdup (dir);
@@ -91,10 +91,10 @@ sandbox_alloc (Daemon *daemon, const char *id, const char *dir)
 }
 
 Sandbox *
-sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error)
+sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error)
 {
   g_autofree char *id = new_id ();
-  g_autofree char *dir = g_build_filename (daemon->runtime_dir, "sb", id, NULL);
+  g_autofree char *dir = g_build_filename (ctx->runtime_dir, "sb", id, NULL);
   if (g_mkdir_with_parents (dir, 0700) < 0)
     {
       int e = errno;
@@ -102,7 +102,7 @@ sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error)
                    g_strerror (e));
       return NULL;
     }
-  Sandbox *sb = sandbox_alloc (daemon, id, dir);
+  Sandbox *sb = sandbox_alloc (ctx, id, dir);
   if (config->name)
     {
       g_free (sb->name);
@@ -117,7 +117,7 @@ sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error)
   /* A directory without state.json is one sandboxd may remove at start. */
   if (!sandbox_save_now (sb, error))
     {
-      daemon_remove_tree (dir, NULL);
+      sandbox_remove_tree (dir, NULL);
       sandbox_free (sb);
       return NULL;
     }
@@ -237,12 +237,12 @@ JsonObject *
 sandbox_to_json (Sandbox *sb)
 {
   JsonObject *o = sandbox_settings_json (sb);
-  if (sb->pid > 0 && sb->policy && sb->policy->memory_overhead_mb && sb->daemon->cgroups)
+  if (sb->pid > 0 && sb->policy && sb->policy->memory_overhead_mb && sb->ctx->cgroups)
     {
-      g_auto (GStrv) paths = cgroup_paths (sb->daemon->cgroups, sb->id);
+      g_auto (GStrv) paths = cgroup_paths (sb->ctx->cgroups, sb->id);
       json_field_set_strv (o, "cgroups", paths);
     }
-  json_object_set_string_member (o, "accel", accel_to_string (sb->daemon->accel));
+  json_object_set_string_member (o, "accel", accel_to_string (sb->ctx->accel));
   if (sb->kernel_release)
     json_object_set_string_member (o, "kernel_release", sb->kernel_release);
   if (sb->boot_ms)
@@ -345,7 +345,7 @@ fail_unless_qemu_exits (Sandbox *sb, const char *reason)
 }
 
 gboolean
-daemon_remove_tree (const char *path, GError **error)
+sandbox_remove_tree (const char *path, GError **error)
 {
   struct stat st;
   if (lstat (path, &st) < 0)
@@ -359,7 +359,7 @@ daemon_remove_tree (const char *path, GError **error)
       while ((name = g_dir_read_name (dir)) != NULL)
         {
           g_autofree char *child = g_build_filename (path, name, NULL);
-          if (!daemon_remove_tree (child, error))
+          if (!sandbox_remove_tree (child, error))
             return FALSE;
         }
       if (rmdir (path) == 0)
@@ -380,7 +380,7 @@ finish_delete (Sandbox *sb)
   release_channels (sb);
   answer_stop_calls (sb);
   sandbox_processes_abort (sb, SANDBOX_ERROR_NOT_FOUND, "the sandbox was deleted");
-  gboolean removed = daemon_remove_tree (sb->dir, &error);
+  gboolean removed = sandbox_remove_tree (sb->dir, &error);
 
   GList *calls = g_steal_pointer (&sb->delete_calls);
   for (GList *l = calls; l; l = l->next)
@@ -398,8 +398,8 @@ finish_delete (Sandbox *sb)
   JsonObject *ev = json_object_new ();
   json_object_set_string_member (ev, "sandbox_id", sb->id);
   json_object_set_string_member (ev, "name", sb->name);
-  event_log_emit (sb->daemon->events, "sandbox.deleted", ev);
-  sb->daemon->sandbox_gone (sb->daemon, sb->id);
+  sb->ctx->emit (sb->ctx, "sandbox.deleted", ev);
+  sb->ctx->gone (sb->ctx, sb->id);
 }
 
 /* QEMU's sockets go with it; its logs stay for `inspect` until rm. */
@@ -418,8 +418,8 @@ void
 sandbox_remove_cgroup (Sandbox *sb)
 {
   g_autoptr (GError) error = NULL;
-  if (sb->policy && sb->policy->memory_overhead_mb && sb->daemon->cgroups
-      && !cgroup_remove (sb->daemon->cgroups, sb->id, &error))
+  if (sb->policy && sb->policy->memory_overhead_mb && sb->ctx->cgroups
+      && !cgroup_remove (sb->ctx->cgroups, sb->id, &error))
     g_warning ("sandbox %s: %s", sb->name, error->message);
 }
 
@@ -489,7 +489,7 @@ on_boot_timeout (gpointer data)
   Sandbox *sb = data;
   sb->boot_timer = 0;
   g_autofree char *tail = console_tail (sb);
-  sandbox_fail (sb, "the guest agent did not say hello within %u s%s", sb->daemon->boot_timeout_s,
+  sandbox_fail (sb, "the guest agent did not say hello within %u s%s", sb->ctx->boot_timeout_s,
                 tail);
   return G_SOURCE_REMOVE;
 }
@@ -527,7 +527,7 @@ sandbox_boot_finished (Sandbox *sb)
   set_state (sb, SANDBOX_RUNNING);
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
   g_message ("sandbox %s running (%s, kernel %s) after %" G_GINT64_FORMAT " ms", sb->name,
-             accel_to_string (sb->daemon->accel), sb->kernel_release, sb->boot_ms);
+             accel_to_string (sb->ctx->accel), sb->kernel_release, sb->boot_ms);
   answer_start_calls (sb);
   sandbox_auto_remove_check (sb);
 }
@@ -558,7 +558,7 @@ sandbox_auto_remove_check (Sandbox *sb)
       g_clear_handle_id (&sb->auto_remove_timer, g_source_remove);
       return;
     }
-  guint delay_s = done ? AUTO_REMOVE_READ_DELAY_S : sb->daemon->auto_remove_grace_s;
+  guint delay_s = done ? AUTO_REMOVE_READ_DELAY_S : sb->ctx->auto_remove_grace_s;
   gint64 at = g_get_monotonic_time () + (gint64) delay_s * G_USEC_PER_SEC;
   if (sb->auto_remove_timer && sb->auto_remove_at <= at)
     return; /* due sooner already */
@@ -673,7 +673,7 @@ allocate_qemu_uid (Sandbox *sb, GError **error)
       gboolean taken = getpwuid (uid) != NULL;
       GHashTableIter it;
       gpointer value;
-      g_hash_table_iter_init (&it, sb->daemon->sandboxes);
+      g_hash_table_iter_init (&it, sb->ctx->sandboxes);
       while (!taken && g_hash_table_iter_next (&it, NULL, &value))
         taken = value != sb && ((Sandbox *) value)->qemu_uid == uid;
       if (!taken)
@@ -694,7 +694,7 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
                      GAsyncReadyCallback callback, gpointer user_data)
 {
   g_autoptr (GError) error = NULL;
-  Daemon *d = sb->daemon;
+  SandboxContext *d = sb->ctx;
 
   sb->start_calls = g_list_append (sb->start_calls, g_task_new (NULL, NULL, callback, user_data));
   set_state (sb, SANDBOX_BOOTING);
@@ -916,7 +916,7 @@ host_stats (Sandbox *sb)
   json_object_set_int_member (o, "processes", running);
   if (sb->pid <= 0)
     return o;
-  JsonObject *cg = sb->daemon->cgroups ? cgroup_stats (sb->daemon->cgroups, sb->id) : NULL;
+  JsonObject *cg = sb->ctx->cgroups ? cgroup_stats (sb->ctx->cgroups, sb->id) : NULL;
   if (cg)
     json_object_set_object_member (o, "cgroup", cg);
 

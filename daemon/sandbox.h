@@ -4,7 +4,10 @@
  * with failed reachable from every live state. */
 #pragma once
 
-#include "daemon.h"
+#include "policy.h"
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 typedef enum
 {
@@ -17,6 +20,42 @@ typedef enum
 } SandboxState;
 
 typedef struct Sandbox Sandbox;
+
+typedef enum
+{
+  ACCEL_TCG,
+  ACCEL_KVM,
+} Accel;
+
+/* What the sandboxes need of their host, kept by it for their lifetime:
+ * configuration, the table of every sandbox, and the host's hooks. */
+typedef struct SandboxContext SandboxContext;
+struct SandboxContext
+{
+  char *runtime_dir; /* a sandbox lives in RUNTIME_DIR/sb/<id> */
+  char *kernel;      /* the guest's */
+  char *initramfs;
+  char *qemu; /* the binary */
+  Accel accel;
+  guint tsc_khz; /* host TSC rate, for TCG guests */
+  guint boot_timeout_s;
+  guint auto_remove_grace_s; /* see SandboxConfig.auto_remove */
+  /* Output a process may have stored that no reader has read, per stream,
+   * before the guest is told to hold it (0: no limit). */
+  guint64 output_buffer_bytes;
+  /* Output one sandbox may store in all, its processes' streams together
+   * (0: no limit): at the quota the guest is told nothing more is stored,
+   * so its processes block once their windows are full. */
+  guint64 output_quota_bytes;
+  GHashTable *policies;   /* name -> Policy: for sandboxes taken back */
+  CgroupManager *cgroups; /* NULL when they cannot be managed */
+  GHashTable *sandboxes;  /* id -> Sandbox: all of them (the host's table) */
+  /* An event (state changes, process starts and exits): @fields taken. */
+  void (*emit) (SandboxContext *ctx, const char *type, JsonObject *fields);
+  /* A sandbox has been deleted: the host may free it (later). */
+  void (*gone) (SandboxContext *ctx, const char *id);
+  gpointer host; /* the host's own data */
+};
 
 /* The domain's errors; the shell maps them to its statuses (RPC, D-Bus). */
 #define SANDBOX_ERROR (sandbox_error_quark ())
@@ -66,14 +105,17 @@ typedef struct
 
 const char *sandbox_state_to_string (SandboxState state);
 
+/* rm -rf: removes @path and all below it. */
+gboolean sandbox_remove_tree (const char *path, GError **error);
+
 /* Makes the sandbox and its directory; nothing runs yet. */
-Sandbox *sandbox_new (Daemon *daemon, const SandboxConfig *config, GError **error);
+Sandbox *sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error);
 /* Leaves QEMU running: a later sandboxd reattaches it. */
 void sandbox_free (Sandbox *sandbox);
 
 /* The sandbox sandboxd saved in RUNTIME_DIR/sb/@id (state.json), as it
  * was; nothing is checked or started yet (see sandbox_reattach). */
-Sandbox *sandbox_load (Daemon *daemon, const char *id, GError **error);
+Sandbox *sandbox_load (SandboxContext *ctx, const char *id, GError **error);
 /* After a restart of sandboxd: a running sandbox whose QEMU is still there
  * gets its QMP and agent channels back, and the guest resends the output
  * not yet stored. Any other sandbox whose QEMU still runs (it was booting or
