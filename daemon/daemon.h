@@ -18,9 +18,9 @@ struct Daemon
   SandboxContext ctx;
 
   /* The shell's configuration, fixed after start-up. */
-  char *state_dir; /* images/: containers' roots (made when first needed) */
-  char *default_root;  /* the built-in container root, a tarball meson builds */
-  char *guest_release; /* of the initramfs' modules, NULL if unknown */
+  char *state_dir;               /* images/: containers' roots (made when first needed) */
+  char *default_root;            /* the built-in container root, a tarball meson builds */
+  char *guest_release;           /* of the initramfs' modules, NULL if unknown */
   char *accel_reason;            /* why that accelerator: shown by Version and at start */
   guint max_sandboxes;           /* admission: sandboxes kept, 0: no limit */
   guint max_memory_mb;           /* admission: guest RAM of live sandboxes, 0: no limit */
@@ -38,7 +38,7 @@ struct Daemon
   GMainLoop *loop;
   gboolean shutting_down;
   int exit_code;
-  guint idle_exit_s; /* 0: never */
+  guint idle_exit_s;       /* 0: never */
   gint64 last_activity_us; /* of the RPC server, for --idle-exit */
 };
 

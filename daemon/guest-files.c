@@ -55,7 +55,8 @@ guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_op
   /* The builder records which kernel's modules it packed. */
   g_autofree char *release_file = NULL;
   if (g_str_has_suffix (d->ctx.initramfs, ".img"))
-    release_file = g_strdup_printf ("%.*s.release", (int) strlen (d->ctx.initramfs) - 4, d->ctx.initramfs);
+    release_file
+        = g_strdup_printf ("%.*s.release", (int) strlen (d->ctx.initramfs) - 4, d->ctx.initramfs);
   g_autofree char *release = NULL;
   if (release_file && g_file_get_contents (release_file, &release, NULL, NULL))
     d->guest_release = g_strdup (g_strstrip (release));
@@ -68,8 +69,8 @@ guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_op
   if (d->guest_release == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "cannot tell which kernel matches %s (no %s); pass --kernel FILE", d->ctx.initramfs,
-                   release_file ? release_file : "release file");
+                   "cannot tell which kernel matches %s (no %s); pass --kernel FILE",
+                   d->ctx.initramfs, release_file ? release_file : "release file");
       return FALSE;
     }
   d->ctx.kernel = g_strdup_printf ("/boot/vmlinuz-%s", d->guest_release);

@@ -1,6 +1,5 @@
 /* sandboxd: runs each sandbox in its own QEMU microvm and serves the
  * sandbox.v1 API over nanomsg. */
-#include "accel.h"
 #include "config.h"
 #include "daemon.h"
 #include "dbus-service.h"
@@ -344,8 +343,8 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   return setup_policies (d, o->policy_dir, error)
          && guest_files_resolve (d, o->kernel, o->initramfs, error)
          && prepare_runtime_dir (d->ctx.runtime_dir, error)
-         && accel_choose (d->ctx.qemu, o->accel ? o->accel : "auto", &d->ctx.accel, &d->accel_reason,
-                          error);
+         && accel_choose (d->ctx.qemu, o->accel ? o->accel : "auto", &d->ctx.accel,
+                          &d->accel_reason, error);
 }
 
 /* The API and events sockets, the sandboxes an earlier sandboxd left, and

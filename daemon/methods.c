@@ -1,7 +1,6 @@
 /* The sandbox.v1 methods: each checks its params (an error names the
  * field), finds its sandbox and hands over to it. rpc/API.md documents
  * them. */
-#include "accel.h"
 #include "config.h"
 #include "container-request.h"
 #include "daemon.h"

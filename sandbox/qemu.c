@@ -1,6 +1,5 @@
 #include "qemu.h"
 
-#include "accel.h"
 #include "agent-protocol.h"
 #include "policy.h"
 

@@ -1,6 +1,5 @@
 #include "sandbox-private.h"
 
-#include "accel.h"
 #include "json-fields.h"
 #include "qemu.h"
 

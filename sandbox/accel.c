@@ -1,4 +1,4 @@
-#include "accel.h"
+#include "sandbox.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -105,6 +105,16 @@ typedef struct
 
 const char *sandbox_state_to_string (SandboxState state);
 
+/* accel.c: choosing between KVM and TCG for the guests.
+ * @requested is "auto", "kvm" or "tcg". "auto" takes KVM only if a real
+ * QEMU can start a microvm with it (a /dev/kvm that opens is not enough:
+ * nested KVM can be broken); "kvm" fails if it can't. */
+gboolean accel_choose (const char *qemu, const char *requested, Accel *accel, char **reason,
+                       GError **error);
+const char *accel_to_string (Accel accel);
+/* The host TSC rate in kHz, 0 if unknown. */
+guint accel_host_tsc_khz (void);
+
 /* rm -rf: removes @path and all below it. */
 gboolean sandbox_remove_tree (const char *path, GError **error);
 
