@@ -145,7 +145,7 @@ remove_record (SandboxContainer *c)
 {
   Sandbox *sb = c->sb;
   g_ptr_array_remove (sb->containers, c);
-  sandbox_save (sb);
+  sb->ops->save (sb);
 }
 
 int
@@ -186,7 +186,7 @@ sandbox_containers_start_boot (Sandbox *sb)
   g_autoptr (GError) error = NULL;
   SandboxContainer *c = sb->containers->pdata[0];
   if (!send_add (c, &error))
-    sandbox_fail (sb, "container %s: %s", c->name, error->message);
+    sandbox_part_fail (sb, "container %s: %s", c->name, error->message);
   return TRUE;
 }
 
@@ -374,20 +374,20 @@ sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
     {
       c->state = CONTAINER_RUNNING;
       c->init_pid = pid;
-      sandbox_save (sb);
+      sb->ops->save (sb);
       g_message ("sandbox %s: container %s running (root %s, image %s)", sb->name, c->name, c->root,
                  c->digest);
       GTask *task = g_steal_pointer (&c->task);
       if (task)
         reply_json (task, container_json (c, FALSE));
       if (boot)
-        sandbox_boot_finished (sb);
+        sb->ops->boot_finished (sb);
     }
   else if (g_str_equal (type, "container-failed") && c->state == CONTAINER_CREATING)
     {
       if (boot)
         {
-          sandbox_fail (sb, "container %s: %s", c->name, message);
+          sandbox_part_fail (sb, "container %s: %s", c->name, message);
           return;
         }
       GTask *task = g_steal_pointer (&c->task);
@@ -401,6 +401,6 @@ sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
     {
       c->state = CONTAINER_EXITED;
       c->init_pid = 0;
-      sandbox_save (sb);
+      sb->ops->save (sb);
     }
 }

@@ -126,7 +126,7 @@ remove_disk (SandboxDisk *disk)
   if (sb->qmp && qmp_client_is_connected (sb->qmp))
     remove_fdset (disk);
   g_hash_table_remove (sb->disks, disk->id);
-  sandbox_save (sb);
+  sb->ops->save (sb);
 }
 
 gboolean
@@ -180,7 +180,7 @@ on_device_added (QmpClient *qmp, JsonNode *result, const GError *error, gpointer
     }
   disk->attached = TRUE;
   finish_call (disk, disk_to_json (disk), NULL, "attach");
-  sandbox_save (disk->sb);
+  disk->sb->ops->save (disk->sb);
 }
 
 static void
@@ -348,8 +348,8 @@ sandbox_disk_scsi_id (Sandbox *sb, const char *disk_id)
   return disk ? disk->scsi_id : G_MAXUINT;
 }
 
-static void
-answer_task (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
+void
+sandbox_disk_answer_task (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
 {
   if (error)
     reply_gerror (data, error);
@@ -363,7 +363,7 @@ sandbox_attach_disk_async (Sandbox *sb, const char *path, gboolean read_only,
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  if (!sandbox_disk_attach (sb, path, read_only, answer_task, task, &error))
+  if (!sandbox_disk_attach (sb, path, read_only, sandbox_disk_answer_task, task, &error))
     reply_gerror (task, error);
 }
 
@@ -431,19 +431,4 @@ sandbox_disk_detach (Sandbox *sb, const char *disk_id, SandboxDiskDone done, gpo
   json_object_set_string_member (args, "id", dev);
   qmp_client_execute_async (sb->qmp, "device_del", args, DISK_QMP_TIMEOUT_MS, on_device_del, disk);
   return TRUE;
-}
-
-void
-sandbox_detach_disk_async (Sandbox *sb, const char *disk_id, GAsyncReadyCallback callback,
-                           gpointer user_data)
-{
-  GTask *task = g_task_new (NULL, NULL, callback, user_data);
-  g_autoptr (GError) error = NULL;
-  const char *container = sandbox_container_of_disk (sb, disk_id);
-  if (container)
-    reply_error (task, SANDBOX_ERROR_STATE,
-                 "%s of sandbox %s holds container %s's root: remove the container", disk_id,
-                 sb->name, container);
-  else if (!sandbox_disk_detach (sb, disk_id, answer_task, task, &error))
-    reply_gerror (task, error);
 }

@@ -7,6 +7,8 @@
 #include "qmp-client.h"
 #include "sandbox.h"
 
+#include <stdarg.h>
+
 typedef struct
 {
   Sandbox *sb;
@@ -43,9 +45,21 @@ typedef enum
   STOP_QUIT,      /* asked QEMU to quit; SIGKILL next */
 } StopPhase;
 
+/* What the parts (processes, containers, disks) ask of the core. They ask
+ * through the sandbox, not by name, so that the core calls the parts and
+ * never the other way round (tools/check-deps.py). */
+typedef struct
+{
+  void (*fail) (Sandbox *sb, const char *reason); /* sandbox_fail */
+  void (*save) (Sandbox *sb);                     /* sandbox_save */
+  void (*boot_finished) (Sandbox *sb);
+  void (*auto_remove_check) (Sandbox *sb);
+} SandboxOps;
+
 struct Sandbox
 {
   SandboxContext *ctx;
+  const SandboxOps *ops;
   char *id;
   char *name;
   char *dir;
@@ -121,6 +135,15 @@ Sandbox *sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir);
 /* Marks the sandbox failed with @reason, answers everyone waiting and
  * kills QEMU. No-op once stopped or failed. */
 void sandbox_fail (Sandbox *sb, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+/* The same from a part (through sb->ops). */
+static inline void G_GNUC_PRINTF (2, 3) sandbox_part_fail (Sandbox *sb, const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *reason = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  sb->ops->fail (sb, reason);
+}
 
 /* The guest is ready (and its first container, if any): running. */
 void sandbox_boot_finished (Sandbox *sb);
@@ -143,6 +166,9 @@ void sandbox_signal_qemu (Sandbox *sb, int sig);
  * number of changes; sandbox_save_now at once. */
 void sandbox_save (Sandbox *sb);
 gboolean sandbox_save_now (Sandbox *sb, GError **error);
+/* Restores @sb (made by sandbox_alloc for its id and dir) from its
+ * state.json. */
+gboolean sandbox_state_load (Sandbox *sb, GError **error);
 /* The start time of process @pid (field 22 of /proc/PID/stat), 0 if gone. */
 guint64 sandbox_process_start_time (GPid pid);
 
@@ -170,6 +196,8 @@ const char *sandbox_disk_attach (Sandbox *sb, const char *path, gboolean read_on
                                  SandboxDiskDone done, gpointer data, GError **error);
 gboolean sandbox_disk_detach (Sandbox *sb, const char *disk_id, SandboxDiskDone done, gpointer data,
                               GError **error);
+/* A SandboxDiskDone that answers the GTask in @data. */
+void sandbox_disk_answer_task (Sandbox *sb, JsonObject *result, const GError *error, gpointer data);
 /* G_MAXUINT for an unknown disk. */
 guint sandbox_disk_scsi_id (Sandbox *sb, const char *disk_id);
 /* A read-only disk QEMU gets on its command line: the fd to pass (or -1

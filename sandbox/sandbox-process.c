@@ -93,7 +93,7 @@ on_output_read (gpointer data)
   if (!proc->exited)
     send_ack (proc, FALSE);
   else
-    sandbox_auto_remove_check (proc->sb);
+    proc->sb->ops->auto_remove_check (proc->sb);
 }
 
 SandboxProcess *
@@ -447,7 +447,7 @@ sandbox_close_stdin_async (Sandbox *sb, guint32 process_id, GAsyncReadyCallback 
 static void
 guest_protocol_error (Sandbox *sb, const char *type, const char *what)
 {
-  sandbox_fail (sb, "the guest agent sent a bad \"%s\" message: %s", type, what);
+  sandbox_part_fail (sb, "the guest agent sent a bad \"%s\" message: %s", type, what);
 }
 
 static void
@@ -465,8 +465,8 @@ process_exited (Sandbox *sb, SandboxProcess *proc, gint64 exit_code, gint64 sig)
   for (GList *l = waiters; l; l = l->next)
     reply_json (l->data, exit_json (proc));
   g_list_free (waiters);
-  sandbox_save (sb);
-  sandbox_auto_remove_check (sb);
+  sb->ops->save (sb);
+  sb->ops->auto_remove_check (sb);
 }
 
 /* The guest resends a process's unacknowledged output (a new session):
@@ -521,7 +521,7 @@ replay_done (Sandbox *sb)
       proc->replayed = FALSE;
     }
   sb->resuming = FALSE;
-  sandbox_auto_remove_check (sb);
+  sb->ops->auto_remove_check (sb);
 }
 
 static void
@@ -585,7 +585,7 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       proc = sandbox_process_new (sb, (guint32) id, FALSE, &error);
       if (proc == NULL)
         {
-          sandbox_fail (sb, "%s", error->message);
+          sandbox_part_fail (sb, "%s", error->message);
           return;
         }
       proc->args = g_new0 (char *, 1);
@@ -624,8 +624,8 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       json_object_set_int_member (res, "pid", proc->guest_pid);
       reply_json (g_steal_pointer (&proc->exec_task), res);
       emit (sb, "process.started", proc, NULL);
-      sandbox_save (sb);
-      sandbox_auto_remove_check (sb);
+      sb->ops->save (sb);
+      sb->ops->auto_remove_check (sb);
     }
   else
     {
@@ -655,8 +655,8 @@ sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, const gui
     skip_stored (is_stderr ? &proc->err_skip : &proc->out_skip, &bytes, &len);
   if (proc == NULL || (proc->exited && len > 0))
     {
-      sandbox_fail (sb, "the guest agent sent output for %s process %u",
-                    proc ? "finished" : "unknown", stream);
+      sandbox_part_fail (sb, "the guest agent sent output for %s process %u",
+                         proc ? "finished" : "unknown", stream);
       return;
     }
   OutputLog *log = is_stderr ? proc->err : proc->out;
@@ -666,23 +666,24 @@ sandbox_process_data (Sandbox *sb, guint32 stream, gboolean is_stderr, const gui
   guint64 acked = is_stderr ? proc->err_acked : proc->out_acked;
   if (output_log_size (log) + len > acked + AGENT_STREAM_WINDOW)
     {
-      sandbox_fail (sb,
-                    "the guest agent ignored flow control: process %u's %s went %" G_GUINT64_FORMAT
-                    " bytes past what was acknowledged (its window is %d)",
-                    proc->id, is_stderr ? "stderr" : "stdout", output_log_size (log) + len - acked,
-                    AGENT_STREAM_WINDOW);
+      sandbox_part_fail (
+          sb,
+          "the guest agent ignored flow control: process %u's %s went %" G_GUINT64_FORMAT
+          " bytes past what was acknowledged (its window is %d)",
+          proc->id, is_stderr ? "stderr" : "stdout", output_log_size (log) + len - acked,
+          AGENT_STREAM_WINDOW);
       return;
     }
   guint64 quota = sb->ctx->output_quota_bytes;
   if (quota > 0 && sb->output_bytes + len > quota + OUTPUT_QUOTA_SLACK)
     {
-      sandbox_fail (sb, "the sandbox's output went past its quota of %" G_GUINT64_FORMAT " bytes",
-                    quota);
+      sandbox_part_fail (
+          sb, "the sandbox's output went past its quota of %" G_GUINT64_FORMAT " bytes", quota);
       return;
     }
   if (len > 0 && !output_log_append (log, bytes, len, &error))
     {
-      sandbox_fail (sb, "%s", error->message);
+      sandbox_part_fail (sb, "%s", error->message);
       return;
     }
   sb->output_bytes += len;

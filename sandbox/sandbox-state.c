@@ -36,6 +36,26 @@ process_state (SandboxProcess *proc)
   return o;
 }
 
+JsonObject *
+sandbox_settings_json (Sandbox *sb)
+{
+  JsonObject *o = json_object_new ();
+  g_autofree char *created = g_date_time_format_iso8601 (sb->created);
+  json_object_set_string_member (o, "id", sb->id);
+  json_object_set_string_member (o, "name", sb->name);
+  json_object_set_string_member (o, "state", sandbox_state_to_string (sb->state));
+  if (sb->error)
+    json_object_set_string_member (o, "error", sb->error);
+  json_object_set_string_member (o, "created", created);
+  json_object_set_int_member (o, "memory_mb", sb->memory_mb);
+  json_object_set_int_member (o, "cpus", sb->cpus);
+  if (sb->policy)
+    json_object_set_string_member (o, "policy", sb->policy->name);
+  if (sb->auto_remove)
+    json_object_set_boolean_member (o, "auto_remove", TRUE);
+  return o;
+}
+
 static JsonObject *
 sandbox_state (Sandbox *sb)
 {
@@ -247,28 +267,22 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   return TRUE;
 }
 
-Sandbox *
-sandbox_load (SandboxContext *ctx, const char *id, GError **error)
+gboolean
+sandbox_state_load (Sandbox *sb, GError **error)
 {
-  g_autofree char *dir = g_build_filename (ctx->runtime_dir, "sb", id, NULL);
-  g_autofree char *path = g_build_filename (dir, STATE_FILE, NULL);
+  g_autofree char *path = g_build_filename (sb->dir, STATE_FILE, NULL);
   g_autofree char *text = NULL;
-  if (!g_file_get_contents (path, &text, NULL, error))
-    return NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
-  if (!json_text_check_depth (text, -1, JSON_MAX_DEPTH, error)
-      || !json_parser_load_from_data (parser, text, -1, error))
+  if (g_file_get_contents (path, &text, NULL, error)
+      && json_text_check_depth (text, -1, JSON_MAX_DEPTH, error)
+      && json_parser_load_from_data (parser, text, -1, error))
     {
-      g_prefix_error (error, "%s: ", path);
-      return NULL;
+      JsonNode *root = json_parser_get_root (parser);
+      if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not a JSON object");
+      else if (restore (sb, json_node_get_object (root), error))
+        return TRUE;
     }
-  JsonNode *root = json_parser_get_root (parser);
-  Sandbox *sb = sandbox_alloc (ctx, id, dir);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not a JSON object");
-  else if (restore (sb, json_node_get_object (root), error))
-    return sb;
   g_prefix_error (error, "%s: ", path);
-  sandbox_free (sb);
-  return NULL;
+  return FALSE;
 }

@@ -23,27 +23,6 @@
  * exit status, which says more than "socket closed". */
 #define EXIT_GRACE_MS 1000
 
-const char *
-sandbox_state_to_string (SandboxState state)
-{
-  switch (state)
-    {
-    case SANDBOX_CREATING:
-      return "creating";
-    case SANDBOX_BOOTING:
-      return "booting";
-    case SANDBOX_RUNNING:
-      return "running";
-    case SANDBOX_STOPPING:
-      return "stopping";
-    case SANDBOX_STOPPED:
-      return "stopped";
-    case SANDBOX_FAILED:
-      return "failed";
-    }
-  return "unknown";
-}
-
 /* Every state change goes through here, so each one is an event. */
 static void
 set_state (Sandbox *sb, SandboxState state)
@@ -70,11 +49,25 @@ new_id (void)
   return g_string_free (s, FALSE);
 }
 
+static void
+fail_with (Sandbox *sb, const char *reason)
+{
+  sandbox_fail (sb, "%s", reason);
+}
+
+static const SandboxOps core_ops = {
+  .fail = fail_with,
+  .save = sandbox_save,
+  .boot_finished = sandbox_boot_finished,
+  .auto_remove_check = sandbox_auto_remove_check,
+};
+
 Sandbox *
 sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir)
 {
   Sandbox *sb = g_new0 (Sandbox, 1);
   sb->ctx = ctx;
+  sb->ops = &core_ops;
   sb->id = g_strdup (id);
   sb->name = g_strdup (id);
   sb->dir = g_strdup (dir);
@@ -87,6 +80,17 @@ sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir)
   sb->containers = g_ptr_array_new_with_free_func ((GDestroyNotify) sandbox_container_free);
   sb->next_proc = 1;
   return sb;
+}
+
+Sandbox *
+sandbox_load (SandboxContext *ctx, const char *id, GError **error)
+{
+  g_autofree char *dir = g_build_filename (ctx->runtime_dir, "sb", id, NULL);
+  Sandbox *sb = sandbox_alloc (ctx, id, dir);
+  if (sandbox_state_load (sb, error))
+    return sb;
+  sandbox_free (sb);
+  return NULL;
 }
 
 Sandbox *
@@ -210,26 +214,6 @@ SandboxState
 sandbox_get_state (Sandbox *sb)
 {
   return sb->state;
-}
-
-JsonObject *
-sandbox_settings_json (Sandbox *sb)
-{
-  JsonObject *o = json_object_new ();
-  g_autofree char *created = g_date_time_format_iso8601 (sb->created);
-  json_object_set_string_member (o, "id", sb->id);
-  json_object_set_string_member (o, "name", sb->name);
-  json_object_set_string_member (o, "state", sandbox_state_to_string (sb->state));
-  if (sb->error)
-    json_object_set_string_member (o, "error", sb->error);
-  json_object_set_string_member (o, "created", created);
-  json_object_set_int_member (o, "memory_mb", sb->memory_mb);
-  json_object_set_int_member (o, "cpus", sb->cpus);
-  if (sb->policy)
-    json_object_set_string_member (o, "policy", sb->policy->name);
-  if (sb->auto_remove)
-    json_object_set_boolean_member (o, "auto_remove", TRUE);
-  return o;
 }
 
 JsonObject *
@@ -1017,4 +1001,20 @@ sandbox_delete_async (Sandbox *sb, GAsyncReadyCallback callback, gpointer user_d
     set_state (sb, SANDBOX_STOPPING);
   answer_start_calls (sb);
   stop_qemu (sb, 0);
+}
+
+/* A disk a container's root is on goes with the container, not alone. */
+void
+sandbox_detach_disk_async (Sandbox *sb, const char *disk_id, GAsyncReadyCallback callback,
+                           gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  g_autoptr (GError) error = NULL;
+  const char *container = sandbox_container_of_disk (sb, disk_id);
+  if (container)
+    reply_error (task, SANDBOX_ERROR_STATE,
+                 "%s of sandbox %s holds container %s's root: remove the container", disk_id,
+                 sb->name, container);
+  else if (!sandbox_disk_detach (sb, disk_id, sandbox_disk_answer_task, task, &error))
+    reply_gerror (task, error);
 }
