@@ -314,16 +314,26 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
   g_hash_table_insert (sb->procs, GUINT_TO_POINTER (proc->id), proc);
 }
 
+/* The process @process_id, or NULL and @task answered NOT_FOUND. */
+static SandboxProcess *
+lookup_or_reply (Sandbox *sb, GTask *task, guint32 process_id)
+{
+  SandboxProcess *proc = lookup (sb, process_id);
+  if (proc == NULL)
+    reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no process %u", sb->name,
+                 process_id);
+  return proc;
+}
+
 void
 sandbox_wait_async (Sandbox *sb, guint32 process_id, GAsyncReadyCallback callback,
                     gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
-  SandboxProcess *proc = lookup (sb, process_id);
+  SandboxProcess *proc = lookup_or_reply (sb, task, process_id);
   if (proc == NULL)
-    reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no process %u", sb->name,
-                 process_id);
-  else if (proc->exited)
+    return;
+  if (proc->exited)
     reply_json (task, exit_json (proc));
   else if (require_running (sb, task))
     proc->waiters = g_list_append (proc->waiters, task);
@@ -335,13 +345,9 @@ sandbox_read_output_async (Sandbox *sb, guint32 process_id, gboolean is_stderr, 
                            gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
-  SandboxProcess *proc = lookup (sb, process_id);
+  SandboxProcess *proc = lookup_or_reply (sb, task, process_id);
   if (proc == NULL)
-    {
-      reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no process %u", sb->name,
-                   process_id);
-      return;
-    }
+    return;
   output_log_read (is_stderr ? proc->err : proc->out, task, offset, MIN (max_bytes, READ_MAX_BYTES),
                    wait_ms);
 }
@@ -356,11 +362,10 @@ sandbox_read_output_finish (GAsyncResult *result, GError **error)
 static SandboxProcess *
 running_process (Sandbox *sb, GTask *task, guint32 process_id, gboolean need_stdin)
 {
-  SandboxProcess *proc = lookup (sb, process_id);
+  SandboxProcess *proc = lookup_or_reply (sb, task, process_id);
   if (proc == NULL)
-    reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no process %u", sb->name,
-                 process_id);
-  else if (!require_running (sb, task))
+    return NULL;
+  if (!require_running (sb, task))
     return NULL;
   else if (proc->exited || proc->exec_task)
     reply_error (task, SANDBOX_ERROR_STATE, "process %u of %s is %s", process_id, sb->name,
