@@ -28,6 +28,10 @@ typedef struct
   int disk_fd;
   gint64 disk_fdset;
   guint disk_scsi_id;
+  /* Called with QEMU's pid once it exists, before it runs: a restarted
+   * sandboxd must be able to tell it is ours from the first instant. */
+  void (*started) (GPid pid, gpointer data);
+  gpointer started_data;
 } QemuConfig;
 
 /* Under the sandbox's directory. QEMU may write only in qemu/ (owned by its

@@ -20,15 +20,21 @@
 
 typedef struct
 {
-  CgroupManager *cgroups;
-  const char *name;
+  CgroupManager *cgroups; /* NULL: no cgroup */
+  const QemuConfig *cfg;
 } Placement;
 
+/* Runs while the child waits, before it execs QEMU: its cgroup, and the
+ * caller's word that this pid is its QEMU (saved before QEMU runs). */
 static gboolean
-place_in_cgroup (GPid pid, gpointer data, GError **error)
+place (GPid pid, gpointer data, GError **error)
 {
   Placement *p = data;
-  return cgroup_add_process (p->cgroups, p->name, pid, error);
+  if (p->cgroups && !cgroup_add_process (p->cgroups, p->cfg->id, pid, error))
+    return FALSE;
+  if (p->cfg->started)
+    p->cfg->started (pid, p->cfg->started_data);
+  return TRUE;
 }
 
 /* QEMU's writable directory, owned by the user it runs as. */
@@ -90,7 +96,7 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
   if (kvm)
     stat ("/dev/kvm", &kvm_st);
 
-  Placement placement = { d->cgroups, cfg->id };
+  Placement placement = { policy->memory_overhead_mb ? d->cgroups : NULL, cfg };
   JailSpec spec = {
     .argv = argv,
     .stdout_fd = log_fd,
@@ -107,7 +113,7 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
     .max_procs = cfg->uid ? (policy->pids ? policy->pids : 1024) : 0,
     .filter = policy->filter,
     .pass_fd = cfg->disk_node ? cfg->disk_fd : 0,
-    .place = policy->memory_overhead_mb ? place_in_cgroup : NULL,
+    .place = place,
     .place_data = &placement,
   };
   gboolean ok = TRUE;

@@ -672,6 +672,21 @@ allocate_qemu_uid (Sandbox *sb, GError **error)
   return FALSE;
 }
 
+/* QEMU's process exists and waits to exec: saved before it runs, so a
+ * sandboxd killed at any instant from here on leaves a state.json that
+ * names it (its pid and start time, which execve does not change). */
+static void
+on_qemu_started (GPid pid, gpointer data)
+{
+  Sandbox *sb = data;
+  g_autoptr (GError) error = NULL;
+  sb->pid = pid;
+  sb->qemu_start_time = sandbox_process_start_time (pid);
+  sb->start_real_us = g_get_real_time ();
+  if (!sandbox_save_now (sb, &error))
+    g_warning ("sandbox %s: cannot save its state: %s", sb->name, error->message);
+}
+
 void
 sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
                      GAsyncReadyCallback callback, gpointer user_data)
@@ -715,22 +730,20 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
       cfg.disk_fdset = boot.fdset;
       cfg.disk_scsi_id = boot.scsi_id;
     }
-  gboolean spawned = qemu_spawn (d, &cfg, &sb->pid, &error);
+  cfg.started = on_qemu_started;
+  cfg.started_data = sb;
+  GPid pid = 0;
+  gboolean spawned = qemu_spawn (d, &cfg, &pid, &error);
   if (cfg.disk_node)
     close (cfg.disk_fd);
   if (!spawned)
     {
+      sb->pid = 0; /* reaped already */
       sandbox_fail (sb, "cannot start QEMU: %s", error->message);
       return;
     }
   sb->child_watch = g_child_watch_add (sb->pid, on_child_exit, sb);
   sb->boot_timer = g_timeout_add_seconds (d->boot_timeout_s, on_boot_timeout, sb);
-  sb->qemu_start_time = sandbox_process_start_time (sb->pid);
-  sb->start_real_us = g_get_real_time ();
-  /* Saved before anything else happens: a restarted sandboxd must know
-   * this QEMU is ours. */
-  if (!sandbox_save_now (sb, &error))
-    g_warning ("sandbox %s: cannot save its state: %s", sb->name, error->message);
   sandbox_connect (sb);
 }
 

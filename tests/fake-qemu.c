@@ -12,10 +12,13 @@
  *   mute-*   never says hello (the boot watchdog fails it)
  *   crash-*  exits 1 while booting
  *   die-*    hello, then exits 3 a moment later
+ *   orphan-* SIGKILLs its parent, sandboxd, the moment it starts, and then
+ *            serves on (its policy must allow kill and getppid)
  * libc only, so QEMU's seccomp allow-list admits it. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,6 +120,8 @@ main (int argc, char **argv)
       fds[n] = (struct pollfd){ .fd = listen_on (paths[k]), .events = POLLIN };
       kinds[n++] = k;
     }
+  if (strncmp (name, "orphan-", 7) == 0)
+    kill (getppid (), SIGKILL);
   if (strncmp (name, "crash-", 6) == 0)
     {
       usleep (200 * 1000);

@@ -11,8 +11,12 @@ C=$SANDBOXCTL
 FAKE=$BUILD/tests/fake-qemu
 state() { "$C" --json inspect "$1" 2>/dev/null | sed -n 's/.*"state" : "\([a-z]*\)".*/\1/p' | head -1; }
 fakes() { pgrep -c -f -- "sandboxd:$TMP/d/" || true; }
-start_daemon "$TMP/d" --qemu "$FAKE" --accel tcg --default-policy unprivileged --boot-timeout 2 ||
-  { echo "Bail out! sandboxd did not start"; diag <"$TMP/d.log"; exit 1; }
+# QEMU's allow-list, plus what the orphan-* fake needs to kill its parent.
+mkdir "$TMP/pol"
+cp "$(dirname "$0")/../policies/"* "$TMP/pol/"
+printf 'kill\ngetppid\n' >>"$TMP/pol/qemu-x86_64.syscalls"
+OPTS=(--qemu "$FAKE" --accel tcg --policy-dir "$TMP/pol" --default-policy unprivileged --boot-timeout 2)
+start_daemon "$TMP/d" "${OPTS[@]}" || { echo "Bail out! sandboxd did not start"; diag <"$TMP/d.log"; exit 1; }
 
 "$C" create --name ok-a >/dev/null; is "$?" 0 "create: creating -> booting -> running (hello)"
 is "$(state ok-a)" running "... and inspect says running"
@@ -58,7 +62,20 @@ is "$(state mute-g)" booting "a sandbox stays booting while its guest is silent"
 "$C" rm -f mute-g >/dev/null; is "$?" 0 "rm -f while booting: booting -> deleted"
 wait $creator; is "$?" 1 "... and its create fails"
 
-"$C" rm ok-a deaf-b ok-c crash-d mute-e die-f >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
+# sandboxd killed the instant QEMU starts: its state.json names that QEMU
+# already, so the next sandboxd stops it and says why.
+"$C" create --name orphan-h >/dev/null 2>&1 &
+creator=$!
+for _ in $(seq 50); do kill -0 "$DAEMON_PID" 2>/dev/null || break; sleep 0.1; done
+kill $creator 2>/dev/null; wait $creator 2>/dev/null
+kill -0 "$DAEMON_PID" 2>/dev/null; is "$?" 1 "sandboxd killed the moment a QEMU starts"
+start_daemon "$TMP/d" "${OPTS[@]}" || { echo "Bail out! sandboxd did not start again"; exit 1; }
+is "$(state orphan-h)" failed "... the next sandboxd takes the booting sandbox back as failed"
+contains "$("$C" inspect orphan-h)" "sandboxd restarted while the sandbox was booting" "... saying why"
+for _ in $(seq 50); do [ "$(fakes)" = 0 ] && break; sleep 0.1; done
+is "$(fakes)" 0 "... and stops its QEMU"
+
+"$C" rm ok-a deaf-b ok-c crash-d mute-e die-f orphan-h >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
 is "$("$C" ls -q | wc -l)" 0 "... leaves none"
 is "$(fakes)" 0 "... and no QEMU"
 kill -0 "$DAEMON_PID"; ok $? "sandboxd is alive"
