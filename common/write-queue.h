@@ -27,8 +27,7 @@ ssize_t write_queue_send (int fd, const guint8 *buf, gsize len, gpointer data);
 WriteQueue *write_queue_new (WriteQueueReady ready, gpointer data);
 void write_queue_free (WriteQueue *queue);
 
-/* Where new bytes go (append to it); what is queued starts at offset
- * write_queue_offset (). */
+/* Where new bytes go: append to it (frames are encoded straight in). */
 GByteArray *write_queue_buffer (WriteQueue *queue);
 void write_queue_append (WriteQueue *queue, const void *data, gsize len);
 /* Bytes waiting. */

@@ -2,7 +2,6 @@
 
 #include "json-fields.h"
 
-#include <errno.h>
 #include <gio/gio.h>
 
 GQuark
@@ -38,35 +37,6 @@ rpc_status_to_string (RpcStatus status)
     if (names[i].status == status)
       return names[i].name;
   return "UNKNOWN";
-}
-
-RpcStatus
-rpc_status_from_errno (int e)
-{
-  switch (e)
-    {
-    case ENOENT:
-    case ENOTDIR:
-    case ESRCH:
-      return RPC_STATUS_NOT_FOUND;
-    case EACCES:
-    case EPERM:
-      return RPC_STATUS_PERMISSION_DENIED;
-    case EINVAL:
-    case EISDIR:
-    case ELOOP:
-    case ENAMETOOLONG:
-      return RPC_STATUS_INVALID_ARGUMENT;
-    case EEXIST:
-      return RPC_STATUS_ALREADY_EXISTS;
-    case ENOSPC:
-    case ENOMEM:
-    case EMFILE:
-    case ENFILE:
-      return RPC_STATUS_RESOURCE_EXHAUSTED;
-    default:
-      return RPC_STATUS_FAILED_PRECONDITION;
-    }
 }
 
 RpcStatus

@@ -38,5 +38,3 @@ gboolean rpc_status_from_string (const char *name, RpcStatus *status);
  * room: RESOURCE_EXHAUSTED); a field error INVALID_ARGUMENT; anything else
  * FAILED_PRECONDITION. */
 RpcStatus rpc_status_from_error (const GError *error);
-/* The same for an errno value (as a guest reports it). */
-RpcStatus rpc_status_from_errno (int errno_value);
