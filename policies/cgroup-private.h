@@ -30,3 +30,6 @@ extern const CgroupOps cgroup_v2_ops;
 
 /* Writes @value to @dir/@file, naming both on failure. */
 gboolean cgroup_write (const char *dir, const char *file, const char *value, GError **error);
+
+/* cgroup-guard.c: removes @name's guard cgroup (v1 hosts), if any. */
+void cgroup_remove_guard (CgroupManager *m, const char *name);

@@ -122,6 +122,7 @@ cgroup_stats (CgroupManager *m, const char *name)
 gboolean
 cgroup_remove (CgroupManager *m, const char *name, GError **error)
 {
+  cgroup_remove_guard (m, name);
   g_auto (GStrv) dirs = m->ops->paths (m, name);
   for (char **d = dirs; *d; d++)
     if (rmdir (*d) < 0 && errno != ENOENT)

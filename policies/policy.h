@@ -91,6 +91,12 @@ gboolean cgroup_create (CgroupManager *manager, const char *name, const CgroupLi
 gboolean cgroup_add_process (CgroupManager *manager, const char *name, GPid pid, GError **error);
 /* {"memory_bytes", "memory_limit_bytes", "pids", "pids_limit"}: use and limits; NULL if gone. */
 JsonObject *cgroup_stats (CgroupManager *manager, const char *name);
+/* Adds @pid to @name's cgroup under a guard: neither it nor anything it
+ * starts can connect() or sendmsg() to the host's loopback or unspecified
+ * addresses (127.0.0.0/8, 0.0.0.0/8, ::1, ::, v4-mapped too): EPERM. BPF
+ * programs on cgroup v2 (on a v1 host, in a cgroup2 hierarchy besides);
+ * needs CAP_SYS_ADMIN. For a sandbox's network helper (cgroup-guard.c). */
+gboolean cgroup_add_guarded (CgroupManager *manager, const char *name, GPid pid, GError **error);
 /* Removes it (it must be empty); no error if it is gone already. */
 gboolean cgroup_remove (CgroupManager *manager, const char *name, GError **error);
 /* The directories of @name, for inspect and tests. */
