@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define MODULE_LIST "/lib/modules/sandbox-modules.list"
+#define NET_MODULE_LIST "/lib/modules/sandbox-net-modules.list"
 #define PORT_TIMEOUT_MS 20000
 /* How long processes get between SIGTERM and SIGKILL at shutdown. */
 #define SHUTDOWN_GRACE_MS 3000
@@ -488,7 +489,8 @@ main (int argc, char **argv)
       g_clear_error (&error);
       agent_system_set_hostname ();
       g_setenv ("PATH", DEFAULT_PATH, TRUE);
-      if (!agent_system_load_modules (MODULE_LIST, &error))
+      if (!agent_system_load_modules (MODULE_LIST, &error)
+          || !agent_net_configure (NET_MODULE_LIST, &error))
         {
           log_msg ("%s", error->message);
           agent_system_power_off ();

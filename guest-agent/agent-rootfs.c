@@ -36,6 +36,7 @@ typedef enum
   OP_ENTER, /* move target onto "/" and chroot into it */
   OP_HOSTNAME,
   OP_CGROUP, /* write "0" to target (a cgroup.procs) */
+  OP_WRITE,  /* target's contents become data; not on a read-only root */
 } OpKind;
 
 typedef struct
@@ -306,6 +307,15 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
     }
   if (hostname && *hostname)
     add_op (plan, OP_HOSTNAME, hostname, NULL, NULL, 0, NULL);
+  /* The guest's network is the pod's: every container gets its names and
+   * resolvers (written inside, where the container's own links resolve). */
+  static const char *etc_files[] = { "/etc/hosts", "/etc/resolv.conf" };
+  for (gsize i = 0; i < G_N_ELEMENTS (etc_files); i++)
+    {
+      g_autofree char *contents = NULL;
+      if (g_file_get_contents (etc_files[i], &contents, NULL, NULL))
+        add_op (plan, OP_WRITE, NULL, etc_files[i], NULL, 0, contents);
+    }
   if (readonly)
     add_op (plan, OP_REMOUNT, NULL, "/", NULL, MS_RDONLY, NULL);
   return plan;
@@ -317,8 +327,8 @@ agent_rootfs_describe_step (AgentRootfsPlan *plan, int step, int err)
   if (step < 0 || (guint) step >= plan->ops->len)
     return g_strdup_printf ("container setup: %s", g_strerror (err));
   RootfsOp *op = &g_array_index (plan->ops, RootfsOp, step);
-  static const char *verbs[] = { "mount",   "remount", "unmount",     "mkdir",      "mknod",
-                                 "symlink", "enter",   "sethostname", "join cgroup" };
+  static const char *verbs[] = { "mount",   "remount", "unmount",     "mkdir",       "mknod",
+                                 "symlink", "enter",   "sethostname", "join cgroup", "write" };
   const char *what = op->kind == OP_MOUNT && op->fstype ? op->fstype
                      : op->kind == OP_MOUNT             ? "bind"
                                                         : NULL;
@@ -386,6 +396,18 @@ run_op (const RootfsOp *op)
         if (fd < 0)
           return errno;
         e = write (fd, "0", 1) < 0 ? errno : 0;
+        close (fd);
+        return e;
+      }
+    case OP_WRITE:
+      {
+        if ((e = make_dirs ("/etc")) != 0)
+          return e == EROFS ? 0 : e;
+        int fd = open (op->target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd < 0)
+          return errno == EROFS ? 0 : errno;
+        size_t len = strlen (op->data);
+        e = write (fd, op->data, len) != (ssize_t) len ? (errno ? errno : EIO) : 0;
         close (fd);
         return e;
       }

@@ -200,18 +200,24 @@ agent_system_open_input_devices (void)
   return fds;
 }
 
-void
-agent_system_set_hostname (void)
+char *
+agent_system_cmdline_value (const char *key)
 {
   g_autofree char *cmdline = NULL;
   if (!g_file_get_contents ("/proc/cmdline", &cmdline, NULL, NULL))
-    return;
+    return NULL;
   g_auto (GStrv) words = g_strsplit_set (g_strstrip (cmdline), " ", 0);
+  gsize len = strlen (key);
   for (char **w = words; *w; w++)
-    if (g_str_has_prefix (*w, "sandboxd.hostname="))
-      {
-        const char *name = *w + strlen ("sandboxd.hostname=");
-        if (*name && sethostname (name, strlen (name)) < 0)
-          fprintf (stderr, "sandbox-agent: sethostname %s: %s\n", name, g_strerror (errno));
-      }
+    if (strncmp (*w, key, len) == 0 && (*w)[len] == '=')
+      return g_strdup (*w + len + 1);
+  return NULL;
+}
+
+void
+agent_system_set_hostname (void)
+{
+  g_autofree char *name = agent_system_cmdline_value ("sandboxd.hostname");
+  if (name && *name && sethostname (name, strlen (name)) < 0)
+    fprintf (stderr, "sandbox-agent: sethostname %s: %s\n", name, g_strerror (errno));
 }

@@ -13,6 +13,8 @@
 /* agent-system.c: duties of PID 1 before the channel opens. */
 gboolean agent_system_mount (GError **error);
 gboolean agent_system_load_modules (const char *list_path, GError **error);
+/* The value of KEY=VALUE on the kernel command line, or NULL. */
+char *agent_system_cmdline_value (const char *key);
 /* The sandbox's name, from sandboxd.hostname= on the kernel command line. */
 void agent_system_set_hostname (void);
 /* Waits (up to @timeout_ms) for the virtio-serial port named @name and opens
@@ -23,6 +25,10 @@ void agent_system_power_off (void) G_GNUC_NORETURN;
 GArray *agent_system_open_input_devices (void);
 char *agent_system_kernel_release (void);
 gint64 agent_system_uptime_ms (void);
+
+/* agent-net.c: loopback, and eth0 as sandboxd.net= says (loading the
+ * modules of @modules_list for it); /etc/hosts and /etc/resolv.conf. */
+gboolean agent_net_configure (const char *modules_list, GError **error);
 
 /* One output stream of a process (stdout or stderr). */
 typedef struct

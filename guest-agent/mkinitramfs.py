@@ -21,6 +21,9 @@ import sys
 # erofs and overlay: containers' roots (a read-only image, a tmpfs on top).
 MODULES = ["virtio_mmio", "virtio_console", "virtio_scsi", "sd_mod", "button", "evdev", "erofs",
            "overlay"]
+# Loaded only when the sandbox has a network (sandboxd.net= on the kernel
+# command line), so a boot without one costs nothing more.
+NET_MODULES = ["virtio_net"]
 
 
 def die(msg):
@@ -54,7 +57,7 @@ def mod_name(path):
     return base.replace("-", "_")
 
 
-def resolve_modules(moddir, wanted):
+def resolve_modules(moddir, wanted, skip=()):
     deps = {}
     paths = {}
     with open(os.path.join(moddir, "modules.dep")) as f:
@@ -72,7 +75,7 @@ def resolve_modules(moddir, wanted):
             builtin = {mod_name(l.strip()) for l in f if l.strip()}
 
     order = []
-    seen = set()
+    seen = set(mod_name(p) for p in skip)
 
     def visit(name, chain):
         if name in seen:
@@ -190,6 +193,7 @@ def main():
     if not os.path.exists(os.path.join(moddir, "modules.dep")):
         die("kernel release %s has no %s/modules.dep" % (release, moddir))
     modules = resolve_modules(moddir, MODULES)
+    net_modules = resolve_modules(moddir, NET_MODULES, skip=modules)
 
     tmp = args.output + ".tmp"
     with open(tmp, "wb") as out:
@@ -216,12 +220,14 @@ def main():
         for lib in sorted(set(l for b in binaries for l in shared_libs(b))):
             with open(os.path.realpath(lib), "rb") as f:
                 c.file(lib, f.read(), 0o755)
-        listed = []
-        for rel in modules:
-            dst = "lib/modules/%s/%s" % (release, re.sub(r"\.(xz|gz|zst)$", "", rel))
-            c.file(dst, read_module(os.path.join(moddir, rel)))
-            listed.append("/" + dst)
-        c.file("lib/modules/sandbox-modules.list", ("\n".join(listed) + "\n").encode())
+        for name, mods in (("sandbox-modules.list", modules),
+                           ("sandbox-net-modules.list", net_modules)):
+            listed = []
+            for rel in mods:
+                dst = "lib/modules/%s/%s" % (release, re.sub(r"\.(xz|gz|zst)$", "", rel))
+                c.file(dst, read_module(os.path.join(moddir, rel)))
+                listed.append("/" + dst)
+            c.file("lib/modules/" + name, ("\n".join(listed) + "\n").encode())
         c.finish()
     os.rename(tmp, args.output)
     with open(args.release_file, "w") as f:
