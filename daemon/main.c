@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -117,6 +118,25 @@ check_private_dir (const char *dir, GError **error)
   return FALSE;
 }
 
+/* One sandboxd per runtime dir: a second would take the first's sandboxes
+ * while it still runs them. The lock lives as long as the process (the fd
+ * is never closed), and goes with it however it ends. */
+static gboolean
+lock_runtime_dir (const char *dir, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) == 0)
+    return TRUE;
+  int e = errno;
+  if (fd >= 0)
+    close (fd);
+  g_set_error (error, G_IO_ERROR, e == EWOULDBLOCK ? G_IO_ERROR_EXISTS : g_io_error_from_errno (e),
+               "runtime dir %s: %s", dir,
+               e == EWOULDBLOCK ? "another sandboxd serves it" : g_strerror (e));
+  return FALSE;
+}
+
 static gboolean
 prepare_runtime_dir (const char *dir, GError **error)
 {
@@ -138,7 +158,8 @@ prepare_runtime_dir (const char *dir, GError **error)
       return FALSE;
     }
   unlink (probe);
-  return check_private_dir (dir, error) && check_private_dir (sb_dir, error);
+  return check_private_dir (dir, error) && check_private_dir (sb_dir, error)
+         && lock_runtime_dir (dir, error);
 }
 
 /* MemTotal in MiB, or 0 (no limit) if unreadable. */
@@ -291,6 +312,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->ctx.kernel, g_free);
   g_clear_pointer (&d->ctx.initramfs, g_free);
   g_clear_pointer (&d->ctx.qemu, g_free);
+  g_clear_pointer (&d->ctx.passt, g_free);
   g_clear_pointer (&d->ctx.runtime_dir, g_free);
   g_clear_pointer (&d->rpc_address, g_free);
   g_clear_pointer (&d->state_dir, g_free);
@@ -317,6 +339,7 @@ daemon_configure (Daemon *d, Options *o, GError **error)
       = g_canonicalize_filename (o->runtime_dir ? o->runtime_dir : SANDBOXD_RUNTIME_DIR, NULL);
   d->state_dir = g_canonicalize_filename (o->state_dir ? o->state_dir : SANDBOXD_STATE_DIR, NULL);
   d->ctx.qemu = g_find_program_in_path (o->qemu ? o->qemu : "qemu-system-x86_64");
+  d->ctx.passt = g_find_program_in_path (o->passt ? o->passt : "passt"); /* --network user */
   if (d->ctx.qemu == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,

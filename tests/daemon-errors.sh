@@ -63,7 +63,8 @@ start_daemon "$TMP/d1" --accel tcg
 ok $? "sandboxd starts with a good configuration"
 out=$("$SANDBOXD" --runtime-dir "$TMP/d1" --accel tcg 2>&1); rc=$?
 is "$rc" 1 "a second sandboxd on the same runtime dir is refused"
-contains "$out" "another server is already listening on $TMP/d1/rpc.sock" "... saying why"
+contains "$out" "runtime dir $TMP/d1: another sandboxd serves it" "... saying why"
+
 perm=$(stat -c %a "$TMP/d1/rpc.sock")
 is "$perm" 600 "the RPC socket is private to its owner (0600)"
 
@@ -74,5 +75,13 @@ is "$rc" 0 "SIGTERM stops sandboxd cleanly (exit 0)"
 out=$(SANDBOXD_ADDRESS="ipc://$TMP/d1/rpc.sock" "$SANDBOXCTL" version 2>&1); rc=$?
 is "$rc" 1 "sandboxctl without a daemon exits 1"
 contains "$out" "sandboxctl: UNAVAILABLE: cannot reach sandboxd at ipc://$TMP/d1/rpc.sock" "... and says it cannot reach it"
+
+# The runtime dir is locked, not just its socket: a deleted socket does not
+# let a second sandboxd take the first one's sandboxes.
+start_daemon "$TMP/d2" --accel tcg
+rm -f "$TMP/d2/rpc.sock"
+out=$("$SANDBOXD" --runtime-dir "$TMP/d2" --accel tcg 2>&1); rc=$?
+is "$rc" 1 "a second sandboxd is refused even when the first one's socket was deleted"
+contains "$out" "runtime dir $TMP/d2: another sandboxd serves it" "... saying why"
 
 tap_done
