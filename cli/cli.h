@@ -57,6 +57,8 @@ typedef struct
   gint cpus;
   gint pids;
   char *policy;
+  char *network;  /* none, user, ns:PATH */
+  char **publish; /* -p, repeatable */
   CliRootOptions root;
 } CliSandboxOptions;
 void cli_sandbox_options_clear (CliSandboxOptions *options);

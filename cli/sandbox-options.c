@@ -1,6 +1,7 @@
 /* What run and create share: the options that shape a new sandbox, and
  * the Create call. */
 #include "cli.h"
+#include "json-fields.h"
 
 #include <string.h>
 
@@ -43,6 +44,8 @@ cli_sandbox_options_clear (CliSandboxOptions *o)
   g_clear_pointer (&o->name, g_free);
   g_clear_pointer (&o->memory, g_free);
   g_clear_pointer (&o->policy, g_free);
+  g_clear_pointer (&o->network, g_free);
+  g_clear_pointer (&o->publish, g_strfreev);
   cli_root_options_clear (&o->root);
 }
 
@@ -114,6 +117,14 @@ cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
       "The policy confining its QEMU (default: sandboxd's, normally \"default\")", "NAME" },
     { "pids", 0, 0, G_OPTION_ARG_INT, &o->pids,
       "Lower its QEMU's pids limit (a policy's limits can be tightened, never loosened)", "N" },
+    { "network", 0, 0, G_OPTION_ARG_STRING, &o->network,
+      "none (default), user (outbound NAT through passt) or ns:PATH (join that network "
+      "namespace, e.g. /run/netns/NAME)",
+      "MODE" },
+    { "publish", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o->publish,
+      "Publish a guest port on the host, as docker: [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp] "
+      "(repeatable; implies --network user)",
+      "SPEC" },
   };
   GArray *all = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
   g_array_append_vals (all, shared, G_N_ELEMENTS (shared));
@@ -146,6 +157,9 @@ cli_create_sandbox (const CliGlobals *globals, RpcClient *client, const char *ve
     json_object_set_string_member (params, "policy", o->policy);
   if (auto_remove)
     json_object_set_boolean_member (params, "auto_remove", TRUE);
+  if (o->network)
+    json_object_set_string_member (params, "network", o->network);
+  json_field_set_strv (params, "ports", o->publish);
   if (!cli_root_params (verb, &o->root, params, exit_code))
     return NULL;
   CliImageProgress *progress = cli_image_progress_start (globals->address, client, params);

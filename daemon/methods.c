@@ -179,6 +179,8 @@ free_sandbox_config (gpointer data)
 {
   SandboxConfig *cfg = data;
   g_free ((char *) cfg->name);
+  g_free ((char *) cfg->network);
+  g_strfreev ((char **) cfg->ports);
   g_free (cfg);
 }
 
@@ -205,6 +207,10 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   gint64 pids = param_int (params, "pids", 0);
   gboolean delete_on_failure = param_bool (params, "delete_on_failure");
   gboolean auto_remove = param_bool (params, "auto_remove");
+  const char *network = param_string (params, "network", NULL);
+  g_auto (GStrv) ports = NULL;
+  if (!json_field_strv (params, "ports", FALSE, &ports, error))
+    return;
   if ((name && !check_name (name, "name", error)) || !name_free (d, name, error))
     return;
   if (d->shutting_down)
@@ -235,7 +241,9 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
                         .pids = (guint) pids,
                         .policy = policy,
                         .delete_on_failure = delete_on_failure,
-                        .auto_remove = auto_remove };
+                        .auto_remove = auto_remove,
+                        .network = network,
+                        .ports = (const char *const *) ports };
   if (!container_request_wanted (params))
     {
       create_and_start (d, call, &cfg, NULL, error);
@@ -247,6 +255,8 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     return;
   SandboxConfig *later = g_memdup2 (&cfg, sizeof cfg);
   later->name = g_strdup (name);
+  later->network = g_strdup (network);
+  later->ports = (const char *const *) g_strdupv (ports);
   if (!container_request_start (d, call, params, container, on_first_container, later,
                                 free_sandbox_config, error))
     free_sandbox_config (later);

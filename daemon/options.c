@@ -15,6 +15,7 @@ options_clear (Options *o)
   g_free (o->kernel);
   g_free (o->initramfs);
   g_free (o->qemu);
+  g_free (o->passt);
   g_free (o->accel);
   g_free (o->dbus);
   g_free (o->policy_dir);
@@ -58,6 +59,10 @@ options_parse (Options *o, int argc, char **argv)
       "FILE" },
     { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &o->qemu,
       "QEMU binary (default: qemu-system-x86_64 from PATH)", "PATH" },
+    { "passt", 0, 0, G_OPTION_ARG_FILENAME, &o->passt,
+      "The user network's helper (default: passt from PATH; without it, --network user is "
+      "refused)",
+      "PATH" },
     { "accel", 0, 0, G_OPTION_ARG_STRING, &o->accel,
       "auto (KVM when QEMU can use it, else TCG), kvm or tcg (default auto)", "ACCEL" },
     { "boot-timeout", 0, 0, G_OPTION_ARG_INT, &o->boot_timeout,

@@ -12,8 +12,12 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <linux/if_packet.h>
+#include <net/ethernet.h>
 #include <net/if.h>
+#include <net/if_arp.h>
 #include <net/route.h>
+#include <netinet/if_ether.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -92,6 +96,38 @@ set_ipv4 (int sock, unsigned long request, const char *name, struct in_addr addr
   return ioctl (sock, request, &ifr) == 0;
 }
 
+/* A gratuitous ARP: the user network's helper learns the guest's MAC
+ * from its frames, and until then a connection to a published port goes
+ * unanswered (a first request timed out without it). */
+static void
+announce (int sock, const NetConfig *cfg)
+{
+  struct ifreq ifr = { 0 };
+  g_strlcpy (ifr.ifr_name, NET_IFNAME, IFNAMSIZ);
+  if (ioctl (sock, SIOCGIFHWADDR, &ifr) < 0)
+    return;
+  struct ether_arp arp = { 0 };
+  arp.arp_hrd = htons (ARPHRD_ETHER);
+  arp.arp_pro = htons (ETHERTYPE_IP);
+  arp.arp_hln = ETH_ALEN;
+  arp.arp_pln = 4;
+  arp.arp_op = htons (ARPOP_REQUEST);
+  memcpy (arp.arp_sha, ifr.ifr_hwaddr.sa_data, ETH_ALEN);
+  memcpy (arp.arp_spa, &cfg->address, 4);
+  memcpy (arp.arp_tpa, &cfg->address, 4);
+  struct sockaddr_ll to = { .sll_family = AF_PACKET,
+                            .sll_protocol = htons (ETH_P_ARP),
+                            .sll_ifindex = (int) if_nametoindex (NET_IFNAME),
+                            .sll_halen = ETH_ALEN };
+  memset (to.sll_addr, 0xff, ETH_ALEN);
+  int fd = socket (AF_PACKET, SOCK_DGRAM | SOCK_CLOEXEC, htons (ETH_P_ARP));
+  if (fd < 0)
+    return;
+  if (sendto (fd, &arp, sizeof arp, 0, (struct sockaddr *) &to, sizeof to) < 0)
+    fprintf (stderr, "sandbox-agent: gratuitous ARP: %s\n", g_strerror (errno));
+  close (fd);
+}
+
 static gboolean
 configure_eth0 (int sock, const NetConfig *cfg, GError **error)
 {
@@ -113,6 +149,9 @@ configure_eth0 (int sock, const NetConfig *cfg, GError **error)
     return fail_errno (error, "set the netmask of", NET_IFNAME);
   if (!set_up (sock, NET_IFNAME, cfg->mtu, error))
     return FALSE;
+  announce (sock, cfg);
+  if (cfg->gateway.s_addr == INADDR_ANY)
+    return TRUE; /* a namespace without a default route */
   struct rtentry rt = { 0 };
   struct sockaddr_in *gw = (struct sockaddr_in *) &rt.rt_gateway;
   ((struct sockaddr_in *) &rt.rt_dst)->sin_family = AF_INET;

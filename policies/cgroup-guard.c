@@ -234,12 +234,16 @@ cgroup_add_guarded (CgroupManager *m, const char *name, GPid pid, GError **error
                    g_strerror (e));
       return FALSE;
     }
-  if (!attach_guard (dir, error) || !cgroup_add_process (m, name, pid, error))
+  if (!attach_guard (dir, error))
     return FALSE;
-  if (g_str_equal (m->ops->version, "v2"))
-    return TRUE;
+  /* Its own cgroup's directories (on v2, the guard's too), and on v1 the
+   * guard's beside them. */
   g_autofree char *value = g_strdup_printf ("%d", (int) pid);
-  return cgroup_write (dir, "cgroup.procs", value, error);
+  g_auto (GStrv) dirs = m->ops->paths (m, name);
+  for (char **d = dirs; *d; d++)
+    if (!cgroup_write (*d, "cgroup.procs", value, error))
+      return FALSE;
+  return g_str_equal (m->ops->version, "v2") || cgroup_write (dir, "cgroup.procs", value, error);
 }
 
 void

@@ -58,7 +58,8 @@ qemu_build_argv (const QemuConfig *cfg)
   g_autofree char *tsc
       = !kvm && cfg->tsc_khz ? g_strdup_printf (" tsc_early_khz=%u", cfg->tsc_khz) : g_strdup ("");
   add (a, "-append", NULL);
-  addf (a, "console=ttyS0 quiet panic=-1%s sandboxd.hostname=%s", tsc, cfg->hostname);
+  addf (a, "console=ttyS0 quiet panic=-1%s sandboxd.hostname=%s%s", tsc, cfg->hostname,
+        cfg->net_fd > 0 && cfg->net_args ? cfg->net_args : "");
 
   /* The daemon reads the console and keeps it (capped) where QEMU cannot
    * write; unread while no daemon is connected, it is dropped. */
@@ -81,6 +82,18 @@ qemu_build_argv (const QemuConfig *cfg)
       add (a, "-device", NULL);
       addf (a, "scsi-hd,bus=" QEMU_SCSI_BUS ",scsi-id=%u,lun=0,drive=%s,id=dev-%s",
             cfg->disk_scsi_id, cfg->disk_node, cfg->disk_node);
+    }
+
+  if (cfg->net_fd > 0)
+    {
+      add (a, "-netdev", NULL);
+      if (cfg->net_tap)
+        addf (a, "tap,id=net0,fd=%d", cfg->net_fd);
+      else
+        addf (a, "stream,id=net0,server=off,addr.type=fd,addr.str=%d", cfg->net_fd);
+      add (a, "-device", NULL);
+      addf (a, "virtio-net-device,netdev=net0%s%s", cfg->net_mac ? ",mac=" : "",
+            cfg->net_mac ? cfg->net_mac : "");
     }
 
   /* QEMU serves the agent socket, so the daemon can reconnect to it. */

@@ -28,6 +28,12 @@ typedef struct
   int disk_fd;
   gint64 disk_fdset;
   guint disk_scsi_id;
+  /* A NIC (virtio-net) on an inherited fd: a stream socket to the user
+   * network's helper (net_tap FALSE) or a tap device (TRUE); 0: none. */
+  int net_fd;
+  gboolean net_tap;
+  const char *net_mac;
+  const char *net_args; /* for the guest's kernel: network_kernel_args */
   /* Called with QEMU's pid once it exists, before it runs: a restarted
    * sandboxd must be able to tell it is ours from the first instant. */
   void (*started) (GPid pid, gpointer data);

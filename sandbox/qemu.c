@@ -112,7 +112,7 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
     /* A uid of its own: its processes and threads are QEMU's alone. */
     .max_procs = cfg->uid ? (policy->pids ? policy->pids : 1024) : 0,
     .filter = policy->filter,
-    .pass_fd = cfg->disk_node ? cfg->disk_fd : 0,
+    .pass_fds = { cfg->disk_node ? cfg->disk_fd : 0, cfg->net_fd > 2 ? cfg->net_fd : 0 },
     .place = place,
     .place_data = &placement,
   };

@@ -3,6 +3,7 @@
 
 #include "agent-channel.h"
 #include "console-log.h"
+#include "network.h"
 #include "output-log.h"
 #include "qmp-client.h"
 #include "sandbox.h"
@@ -76,6 +77,7 @@ struct Sandbox
 
   GPid pid;
   guint qemu_uid;          /* QEMU's own uid while it runs (policy uid_range), else 0 */
+  Network *network;        /* NULL: none */
   guint64 qemu_start_time; /* /proc/PID/stat's, to know the pid is still our QEMU */
   gint64 start_real_us;    /* when QEMU started, wall clock */
   int pidfd;               /* of a QEMU another sandboxd started (reattached), or -1 */

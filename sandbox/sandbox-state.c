@@ -68,6 +68,8 @@ sandbox_state (Sandbox *sb)
   json_object_set_int_member (o, "qemu_pid", sb->pid);
   json_object_set_int_member (o, "qemu_start_time", (gint64) sb->qemu_start_time);
   json_object_set_int_member (o, "qemu_uid", sb->qemu_uid);
+  if (sb->network)
+    json_object_set_object_member (o, "network", network_to_json (sb->network));
   json_object_set_int_member (o, "start_real_us", sb->start_real_us);
   json_object_set_int_member (o, "next_process", sb->next_proc);
 
@@ -239,6 +241,15 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   sb->start_us = g_get_monotonic_time () - (g_get_real_time () - start_real_us);
   sb->next_proc = (guint32) next_proc;
 
+  JsonNode *net = json_object_get_member (o, "network");
+  if (net
+      && (!JSON_NODE_HOLDS_OBJECT (net)
+          || (sb->network = network_from_json (json_node_get_object (net), error)) == NULL))
+    {
+      if (error && *error == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "network is not an object");
+      return FALSE;
+    }
   JsonNode *procs = json_object_get_member (o, "processes");
   JsonNode *disks = json_object_get_member (o, "disks");
   if (procs == NULL || !JSON_NODE_HOLDS_ARRAY (procs) || disks == NULL

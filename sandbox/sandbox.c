@@ -93,6 +93,24 @@ sandbox_load (SandboxContext *ctx, const char *id, GError **error)
   return NULL;
 }
 
+/* What a network needs of the host, checked before anything exists. */
+static gboolean
+network_check (SandboxContext *ctx, Network *net, GError **error)
+{
+  if (net->mode == NETWORK_NS)
+    return network_ns_check (net, error);
+  if (ctx->passt == NULL)
+    g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INVALID,
+                 "the user network needs passt, which is not installed (Debian package passt)");
+  else if (ctx->cgroups == NULL)
+    g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_DENIED,
+                 "the user network needs sandboxd to manage cgroups (as root): its helper runs "
+                 "under a cgroup guard that keeps guests off the host's loopback");
+  else
+    return network_check_ports (net, error);
+  return FALSE;
+}
+
 Sandbox *
 sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error)
 {
@@ -105,7 +123,11 @@ sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error)
                    g_strerror (e));
       return NULL;
     }
+  g_autoptr (Network) net = network_new (config->network, config->ports, error);
+  if ((net == NULL && error && *error) || (net && !network_check (ctx, net, error)))
+    return NULL;
   Sandbox *sb = sandbox_alloc (ctx, id, dir);
+  sb->network = g_steal_pointer (&net);
   if (config->name)
     {
       g_free (sb->name);
@@ -183,6 +205,7 @@ sandbox_free (Sandbox *sb)
   reply_all_error (&sb->start_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
   reply_all_error (&sb->delete_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
   reply_all_error (&sb->stop_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
+  network_free (sb->network);
   g_date_time_unref (sb->created);
   g_free (sb->kernel_release);
   g_free (sb->error);
@@ -233,6 +256,8 @@ sandbox_to_json (Sandbox *sb)
   if (sb->pid > 0)
     json_object_set_int_member (o, "qemu_pid", sb->pid);
   json_object_set_string_member (o, "dir", sb->dir);
+  if (sb->network)
+    json_object_set_object_member (o, "network", network_to_json (sb->network));
   json_object_set_int_member (o, "output_bytes", (gint64) sb->output_bytes);
   if (sb->output_full)
     json_object_set_boolean_member (o, "output_quota_reached", TRUE);
@@ -415,6 +440,17 @@ sandbox_signal_qemu (Sandbox *sb, int sig)
     kill (sb->pid, sig);
 }
 
+/* The helper leaves the cgroup before it is removed. */
+static void
+release_network (Sandbox *sb)
+{
+  if (sb->network == NULL)
+    return;
+  network_stop (sb->network);
+  if (sb->network->mode == NETWORK_NS)
+    network_ns_release (sb->network);
+}
+
 void
 sandbox_qemu_exited (Sandbox *sb, int status)
 {
@@ -427,6 +463,7 @@ sandbox_qemu_exited (Sandbox *sb, int status)
     console_log_drain (sb->console);
   g_hash_table_remove_all (sb->disks); /* they went with QEMU */
   remove_sockets (sb);
+  release_network (sb);
   sandbox_remove_cgroup (sb);
   sandbox_save (sb);
 
@@ -643,25 +680,30 @@ on_qmp_closed (QmpClient *qmp, const GError *reason, gpointer data)
   /* QEMU going away is reported by its child watch, with its exit status. */
 }
 
-/* The lowest uid of the policy's range that no other QEMU of ours and no
- * account has; 0 when the policy has no range. */
+/* The lowest uid of the policy's range that no account and no process of
+ * ours (a QEMU, a network helper) has; 0 when the policy has no range. */
 static gboolean
-allocate_qemu_uid (Sandbox *sb, GError **error)
+allocate_uid (Sandbox *sb, guint not_this, guint *out, GError **error)
 {
   const Policy *p = sb->policy;
-  sb->qemu_uid = 0;
+  *out = 0;
   for (guint i = 0; i < p->uid_count; i++)
     {
       guint uid = p->uid_first + i;
-      gboolean taken = getpwuid (uid) != NULL;
+      gboolean taken = uid == not_this || getpwuid (uid) != NULL;
       GHashTableIter it;
       gpointer value;
       g_hash_table_iter_init (&it, sb->ctx->sandboxes);
       while (!taken && g_hash_table_iter_next (&it, NULL, &value))
-        taken = value != sb && ((Sandbox *) value)->qemu_uid == uid;
+        {
+          Sandbox *other = value;
+          taken = other != sb
+                  && (other->qemu_uid == uid
+                      || (other->network && other->network->helper_uid == uid));
+        }
       if (!taken)
         {
-          sb->qemu_uid = uid;
+          *out = uid;
           return TRUE;
         }
     }
@@ -670,6 +712,27 @@ allocate_qemu_uid (Sandbox *sb, GError **error)
   g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_LIMIT,
                "policy %s: all %u uids of its range are in use", p->name, p->uid_count);
   return FALSE;
+}
+
+/* The user network's helper, on its end of the socketpair: its own uid
+ * (or nobody's, without a range), the policy user's group. */
+static gboolean
+start_network_helper (Sandbox *sb, int helper_fd, GError **error)
+{
+  guint uid = 0;
+  if (!allocate_uid (sb, sb->qemu_uid, &uid, error))
+    return FALSE;
+  const struct passwd *pw = sb->policy->user ? getpwnam (sb->policy->user) : NULL;
+  g_autofree char *log_path = g_build_filename (sb->dir, NETWORK_LOG, NULL);
+  NetworkHelperSpec spec = {
+    .passt = sb->ctx->passt,
+    .log_path = log_path,
+    .cgroups = sb->ctx->cgroups,
+    .cgroup = sb->id,
+    .uid = uid ? uid : 65534,
+    .gid = pw ? pw->pw_gid : 65534,
+  };
+  return network_user_start (sb->network, &spec, helper_fd, error);
 }
 
 /* QEMU's process exists and waits to exec: saved before it runs, so a
@@ -698,7 +761,7 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
   set_state (sb, SANDBOX_BOOTING);
   sb->start_us = g_get_monotonic_time ();
 
-  if (!allocate_qemu_uid (sb, &error))
+  if (!allocate_uid (sb, 0, &sb->qemu_uid, &error))
     {
       sandbox_fail (sb, "%s", error->message);
       return;
@@ -732,15 +795,49 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
     }
   cfg.started = on_qemu_started;
   cfg.started_data = sb;
+  int helper_fd = -1;
+  g_autofree char *net_args = NULL;
+  if (sb->network)
+    {
+      cfg.net_tap = sb->network->mode == NETWORK_NS;
+      cfg.net_fd = cfg.net_tap ? network_ns_prepare (sb->network, sb->id, &error)
+                               : network_user_prepare (sb->network, &helper_fd, &error);
+      net_args = network_kernel_args (sb->network);
+      cfg.net_mac = sb->network->mac;
+      cfg.net_args = net_args;
+      if (cfg.net_fd < 0)
+        {
+          if (cfg.disk_node)
+            close (cfg.disk_fd);
+          sandbox_fail (sb, "network: %s", error->message);
+          return;
+        }
+    }
   GPid pid = 0;
   gboolean spawned = qemu_spawn (d, &cfg, &pid, &error);
   if (cfg.disk_node)
     close (cfg.disk_fd);
+  if (cfg.net_fd > 0)
+    close (cfg.net_fd);
   if (!spawned)
     {
+      if (helper_fd >= 0)
+        close (helper_fd);
       sb->pid = 0; /* reaped already */
       sandbox_fail (sb, "cannot start QEMU: %s", error->message);
       return;
+    }
+  if (helper_fd >= 0)
+    {
+      gboolean ok = start_network_helper (sb, helper_fd, &error);
+      close (helper_fd);
+      sandbox_save (sb);
+      if (!ok)
+        {
+          sb->child_watch = g_child_watch_add (sb->pid, on_child_exit, sb);
+          sandbox_fail (sb, "%s", error->message);
+          return;
+        }
     }
   sb->child_watch = g_child_watch_add (sb->pid, on_child_exit, sb);
   sb->boot_timer = g_timeout_add_seconds (d->boot_timeout_s, on_boot_timeout, sb);
@@ -895,6 +992,14 @@ read_proc (GPid pid, const char *file)
   return contents;
 }
 
+static gint64
+proc_rss_bytes (GPid pid)
+{
+  g_autofree char *status = read_proc (pid, "status");
+  const char *rss = status ? strstr (status, "\nVmRSS:") : NULL;
+  return rss ? g_ascii_strtoll (rss + strlen ("\nVmRSS:"), NULL, 10) * 1024 : -1;
+}
+
 static JsonObject *
 host_stats (Sandbox *sb)
 {
@@ -917,11 +1022,13 @@ host_stats (Sandbox *sb)
     json_object_set_object_member (o, "cgroup", cg);
 
   json_object_set_int_member (o, "uptime_ms", (g_get_monotonic_time () - sb->start_us) / 1000);
-  g_autofree char *status = read_proc (sb->pid, "status");
-  const char *rss = status ? strstr (status, "\nVmRSS:") : NULL;
-  if (rss)
-    json_object_set_int_member (o, "qemu_rss_bytes",
-                                g_ascii_strtoll (rss + strlen ("\nVmRSS:"), NULL, 10) * 1024);
+  gint64 rss = proc_rss_bytes (sb->pid);
+  if (rss >= 0)
+    json_object_set_int_member (o, "qemu_rss_bytes", rss);
+  /* The network helper is in the same cgroup, so in its numbers too. */
+  if (sb->network && sb->network->helper_pid > 0
+      && (rss = proc_rss_bytes (sb->network->helper_pid)) >= 0)
+    json_object_set_int_member (o, "network_helper_rss_bytes", rss);
   /* Fields 14 and 15 of stat (utime, stime), counted after the command's ")". */
   g_autofree char *stat = read_proc (sb->pid, "stat");
   const char *p = stat ? strrchr (stat, ')') : NULL;

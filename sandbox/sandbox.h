@@ -35,7 +35,8 @@ struct SandboxContext
   char *runtime_dir; /* a sandbox lives in RUNTIME_DIR/sb/<id> */
   char *kernel;      /* the guest's */
   char *initramfs;
-  char *qemu; /* the binary */
+  char *qemu;  /* the binary */
+  char *passt; /* the user network's helper; NULL: not installed */
   Accel accel;
   guint tsc_khz; /* host TSC rate, for TCG guests */
   guint boot_timeout_s;
@@ -101,6 +102,11 @@ typedef struct
    * auto_remove_grace_s has passed), when it fails, or when it has run
    * that long without a process. Kept across restarts of sandboxd. */
   gboolean auto_remove;
+  /* network.h: "none", "user", "ns:PATH" (NULL: none, or user with ports)
+   * and docker's -p specs; checked (ports free, passt there, a netns) when
+   * the sandbox is made. */
+  const char *network;
+  const char *const *ports;
 } SandboxConfig;
 
 const char *sandbox_state_to_string (SandboxState state);

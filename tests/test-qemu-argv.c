@@ -1,5 +1,6 @@
 /* The QEMU command line of a sandbox, from a plain config: what each
  * setting puts there (no VM, no daemon). */
+#include "network.h"
 #include "qemu-argv.h"
 
 #include <string.h>
@@ -94,6 +95,95 @@ test_boot_disk (void)
                    "scsi-hd,bus=scsi0.0,scsi-id=0,lun=0,drive=disk-0,id=dev-disk-0");
 }
 
+static void
+test_network_argv (void)
+{
+  Policy policy = { .qemu_sandbox = TRUE };
+  QemuConfig cfg = base_config (&policy);
+  cfg.net_fd = 14;
+  cfg.net_mac = "52:54:00:12:34:56";
+  cfg.net_args = " sandboxd.net=10.0.2.15/24,10.0.2.2,65520";
+  g_auto (GStrv) argv = qemu_build_argv (&cfg);
+  g_assert_cmpstr (arg_after (argv, "-netdev", ""), ==,
+                   "stream,id=net0,server=off,addr.type=fd,addr.str=14");
+  g_assert_cmpstr (arg_after (argv, "-device", "virtio-net"), ==,
+                   "virtio-net-device,netdev=net0,mac=52:54:00:12:34:56");
+  g_assert_nonnull (strstr (arg_after (argv, "-append", ""), "sandboxd.net=10.0.2.15/24"));
+  cfg.net_tap = TRUE;
+  g_auto (GStrv) tap = qemu_build_argv (&cfg);
+  g_assert_cmpstr (arg_after (tap, "-netdev", ""), ==, "tap,id=net0,fd=14");
+  /* Without a network: no NIC, nothing for the guest to configure. */
+  QemuConfig none = base_config (&policy);
+  none.net_args = " sandboxd.net=10.0.2.15/24,10.0.2.2,65520";
+  g_auto (GStrv) plain = qemu_build_argv (&none);
+  g_assert_null (arg_after (plain, "-netdev", ""));
+  g_assert_null (strstr (arg_after (plain, "-append", ""), "sandboxd.net"));
+}
+
+/* network_new: docker's -p forms, and each bad one named. */
+static void
+test_network_parse (void)
+{
+  g_autoptr (GError) error = NULL;
+  g_assert_null (network_new (NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_null (network_new ("none", NULL, &error));
+  g_assert_no_error (error);
+  const char *ports[] = { "18080:80", "127.0.0.1:18081:81/tcp", "18082:53/udp", NULL };
+  g_autoptr (Network) net = network_new (NULL, ports, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (net->mode, ==, NETWORK_USER);
+  g_assert_cmpuint (net->ports->len, ==, 3);
+  NetworkPort *p = &g_array_index (net->ports, NetworkPort, 1);
+  g_assert_cmpstr (p->host_ip, ==, "127.0.0.1");
+  g_assert_cmpuint (p->host_port, ==, 18081);
+  g_assert_cmpuint (p->guest_port, ==, 81);
+  g_assert_true (g_array_index (net->ports, NetworkPort, 2).udp);
+  g_autofree char *args = network_kernel_args (net);
+  g_assert_true (g_str_has_prefix (args, " sandboxd.net=10.0.2.15/24,10.0.2.2,65520"));
+  /* Kept in state.json and read back the same. */
+  JsonObject *o = network_to_json (net);
+  g_autoptr (Network) back = network_from_json (o, &error);
+  g_assert_no_error (error);
+  JsonObject *o2 = network_to_json (back);
+  g_autofree char *a = json_to_string (json_node_init_object (json_node_alloc (), o), FALSE);
+  g_autofree char *b = json_to_string (json_node_init_object (json_node_alloc (), o2), FALSE);
+  g_assert_cmpstr (a, ==, b);
+  json_object_unref (o);
+  json_object_unref (o2);
+  g_autoptr (Network) ns = network_new ("ns:/run/netns/x", NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (ns->ns_path, ==, "/run/netns/x");
+
+  const struct
+  {
+    const char *mode, *port, *want;
+  } bad[] = {
+    { "bridge", NULL, "network \"bridge\" is not none, user or ns:PATH" },
+    { "ns:relative", NULL, "is not none, user or ns:PATH" },
+    { "none", "18080:80", "ports are published by the user network only" },
+    { NULL, "80", "is not [HOST_IP:]HOST_PORT:GUEST_PORT" },
+    { NULL, "0:80", "host port \"0\" is not a number" },
+    { NULL, "18080:70000", "guest port \"70000\" is not a number" },
+    { NULL, "18080:80/sctp", "must be tcp or udp, not \"sctp\"" },
+    { NULL, "1.2.3:18080:80", "\"1.2.3\" is not an IPv4 address" },
+    { NULL, "443:443", "host port 443 is privileged" },
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (bad); i++)
+    {
+      const char *one[] = { bad[i].port, NULL };
+      g_autoptr (GError) e = NULL;
+      g_assert_null (network_new (bad[i].mode, bad[i].port ? one : NULL, &e));
+      g_assert_nonnull (e);
+      if (!strstr (e->message, bad[i].want))
+        g_error ("%s / %s: \"%s\" lacks \"%s\"", bad[i].mode, bad[i].port, e->message, bad[i].want);
+    }
+  const char *twice[] = { "18080:80", "18080:81", NULL };
+  g_autoptr (GError) e = NULL;
+  g_assert_null (network_new (NULL, twice, &e));
+  g_assert_nonnull (strstr (e->message, "host port 18080/tcp is published twice"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -101,5 +191,7 @@ main (int argc, char **argv)
   g_test_add_func ("/qemu-argv/tcg", test_tcg);
   g_test_add_func ("/qemu-argv/kvm-no-sandbox", test_kvm_no_sandbox);
   g_test_add_func ("/qemu-argv/boot-disk", test_boot_disk);
+  g_test_add_func ("/qemu-argv/network", test_network_argv);
+  g_test_add_func ("/network/parse", test_network_parse);
   return g_test_run ();
 }

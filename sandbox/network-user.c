@@ -1,0 +1,219 @@
+/* network-user.c — the user-mode network: passt on a socketpair with QEMU.
+ *
+ * passt (a user-mode TCP/IP stack) turns the guest's frames into host
+ * sockets: outbound connections look like the helper's own, published
+ * ports are its listening sockets. It runs outside QEMU's jail, as its own
+ * uid, with no new privileges, no capabilities, in the sandbox's cgroup
+ * under the loopback guard (cgroup_add_guarded), and isolates itself
+ * further (its own namespaces and seccomp filter). It ends when QEMU's end
+ * of the socketpair closes (-1), so it dies with the sandbox, and survives
+ * a restart of sandboxd (it is not sandboxd's to keep alive).
+ *
+ * Measured against slirp4netns and QEMU's own -netdev user in
+ * docs/networking.md.
+ */
+#include "network.h"
+
+#include "proc-stat.h"
+#include "sandbox.h"
+
+#include <sched.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+/* Binds @p's host address for a moment: free, or the error names it. */
+static gboolean
+port_free (const NetworkPort *p, GError **error)
+{
+  struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons (p->host_port) };
+  if (p->host_ip)
+    inet_pton (AF_INET, p->host_ip, &sin.sin_addr);
+  int fd = socket (AF_INET, (p->udp ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
+  int one = 1;
+  int e = 0;
+  if (fd < 0 || setsockopt (fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0
+      || bind (fd, (struct sockaddr *) &sin, sizeof sin) < 0)
+    e = errno;
+  if (fd >= 0)
+    close (fd);
+  if (e == 0)
+    return TRUE;
+  g_set_error (error, SANDBOX_ERROR, e == EADDRINUSE ? SANDBOX_ERROR_EXISTS : SANDBOX_ERROR_INVALID,
+               "host port %s:%u/%s: %s", p->host_ip ? p->host_ip : "0.0.0.0", p->host_port,
+               p->udp ? "udp" : "tcp",
+               e == EADDRINUSE ? "already in use (by another program or sandbox)" : g_strerror (e));
+  return FALSE;
+}
+
+gboolean
+network_check_ports (const Network *net, GError **error)
+{
+  for (guint i = 0; i < net->ports->len; i++)
+    if (!port_free (&g_array_index (net->ports, NetworkPort, i), error))
+      return FALSE;
+  return TRUE;
+}
+
+int
+network_user_prepare (Network *net, int *helper_fd, GError **error)
+{
+  if (!network_check_ports (net, error))
+    return -1;
+  int sv[2];
+  if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+    {
+      int e = errno;
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INTERNAL, "socketpair: %s", g_strerror (e));
+      return -1;
+    }
+  *helper_fd = sv[1];
+  return sv[0];
+}
+
+typedef struct
+{
+  const NetworkHelperSpec *spec;
+  Network *net;
+} Placement;
+
+/* While passt waits to exec: under the guard, in the sandbox's cgroup. */
+static guint64
+start_time (GPid pid)
+{
+  guint64 t = 0;
+  return proc_stat_read (pid, NULL, &t) ? t : 0;
+}
+
+static gboolean
+place_helper (GPid pid, gpointer data, GError **error)
+{
+  Placement *p = data;
+  p->net->helper_pid = pid;
+  p->net->helper_start_time = start_time (pid);
+  return cgroup_add_guarded (p->spec->cgroups, p->spec->cgroup, pid, error);
+}
+
+static void
+on_helper_exit (GPid pid, int status, gpointer data)
+{
+  Network *net = data;
+  net->helper_watch = 0;
+  if (net->helper_pid == pid)
+    net->helper_pid = 0;
+  g_spawn_close_pid (pid);
+}
+
+static GStrv
+helper_argv (const Network *net, const char *passt, int fd)
+{
+  GPtrArray *a = g_ptr_array_new ();
+  const char *fixed[] = {
+    passt,       "--foreground", "--quiet",     "--one-off", "-4",
+    "--no-dhcp", "--no-ndp",     "--no-dhcpv6", "--no-ra",
+    /* passt maps the gateway's address to the host's loopback, which the
+     * guard refuses: the gateway answers nothing, and no connection meant
+     * for it leaves for a real host of that address (--no-map-gw would). */
+  };
+  for (gsize i = 0; i < G_N_ELEMENTS (fixed); i++)
+    g_ptr_array_add (a, g_strdup (fixed[i]));
+  g_ptr_array_add (a, g_strdup ("--fd"));
+  g_ptr_array_add (a, g_strdup_printf ("%d", fd));
+  g_ptr_array_add (a, g_strdup ("--address"));
+  g_ptr_array_add (a, g_strdup (net->address));
+  g_ptr_array_add (a, g_strdup ("--netmask"));
+  g_ptr_array_add (a, g_strdup_printf ("%u", net->prefix));
+  g_ptr_array_add (a, g_strdup ("--gateway"));
+  g_ptr_array_add (a, g_strdup (net->gateway));
+  g_ptr_array_add (a, g_strdup ("--mtu"));
+  g_ptr_array_add (a, g_strdup_printf ("%u", net->mtu));
+  for (guint i = 0; i < net->ports->len; i++)
+    {
+      NetworkPort *p = &g_array_index (net->ports, NetworkPort, i);
+      g_ptr_array_add (a, g_strdup (p->udp ? "--udp-ports" : "--tcp-ports"));
+      g_ptr_array_add (a, g_strdup_printf ("%s%s%u:%u", p->host_ip ? p->host_ip : "",
+                                           p->host_ip ? "/" : "", p->host_port, p->guest_port));
+    }
+  if (net->ports->len == 0)
+    {
+      /* passt's default; said so that no later default publishes any. */
+      g_ptr_array_add (a, g_strdup ("--tcp-ports"));
+      g_ptr_array_add (a, g_strdup ("none"));
+      g_ptr_array_add (a, g_strdup ("--udp-ports"));
+      g_ptr_array_add (a, g_strdup ("none"));
+    }
+  g_ptr_array_add (a, NULL);
+  return (GStrv) g_ptr_array_free (a, FALSE);
+}
+
+gboolean
+network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd, GError **error)
+{
+  if (spec->cgroups == NULL)
+    {
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_DENIED,
+                   "the user network needs sandboxd to manage cgroups (as root): its helper "
+                   "runs under a cgroup guard that keeps the guest off the host's loopback");
+      return FALSE;
+    }
+  int log_fd = open (spec->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (log_fd < 0)
+    {
+      int e = errno;
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INTERNAL, "create %s: %s", spec->log_path,
+                   g_strerror (e));
+      return FALSE;
+    }
+  g_auto (GStrv) argv = helper_argv (net, spec->passt, helper_fd);
+  g_autofree char *cmdline = g_strjoinv (" ", argv);
+  g_autofree char *header = g_strdup_printf ("# network helper, uid %u: %s\n", spec->uid, cmdline);
+  (void) !write (log_fd, header, strlen (header));
+  Placement placement = { spec, net };
+  JailSpec jail = {
+    .argv = argv,
+    .stdout_fd = log_fd,
+    .clone_flags = CLONE_NEWIPC | CLONE_NEWUTS,
+    .hostname = "passt",
+    .set_user = TRUE,
+    .uid = spec->uid,
+    .gid = spec->gid,
+    .extra_gid = (gid_t) -1,
+    .open_files = 4096,
+    .max_procs = 16,
+    .pass_fds = { helper_fd, 0 },
+    .place = place_helper,
+    .place_data = &placement,
+  };
+  GPid pid = 0;
+  gboolean ok = jail_spawn (&jail, &pid, error);
+  close (log_fd);
+  if (!ok)
+    {
+      net->helper_pid = 0;
+      g_prefix_error (error, "network helper (passt): ");
+      return FALSE;
+    }
+  net->helper_uid = spec->uid;
+  net->helper_watch = g_child_watch_add (pid, on_helper_exit, net);
+  return TRUE;
+}
+
+void
+network_stop (Network *net)
+{
+  if (net == NULL || net->helper_pid <= 0)
+    return;
+  /* Only the process we started: same pid and start time. */
+  if (start_time (net->helper_pid) == net->helper_start_time)
+    kill (net->helper_pid, SIGKILL);
+  if (net->helper_watch == 0)
+    net->helper_pid = 0; /* not our child (found again): nothing to reap */
+  net->helper_uid = 0;
+}
