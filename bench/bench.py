@@ -161,10 +161,12 @@ class Bench:
         b, _ = median_spread(bare)
         self.report("cold_start", o, b, "s", o / b, "ours/bare <= 1.10", "spread %.2f s" % os_)
 
-    def start_ga_vm(self):
+    def start_ga_vm(self, name="bench", rewrite=None):
         initrd = os.path.join(self.a.build, "bench", "ga-initramfs.img")
-        argv, d = self.bare_argv("bench", initrd,
+        argv, d = self.bare_argv(name, initrd,
                                  [("org.qemu.guest_agent.0", "ga"), ("bench.0", "raw")])
+        if rewrite:
+            argv = rewrite(argv)
         log = open(os.path.join(d, "qemu.log"), "w")
         q = subprocess.Popen(argv, stdout=log, stderr=log)
         time.sleep(0.5)
@@ -318,6 +320,117 @@ class Bench:
         n, _ = median_spread(without)
         self.report("container_start", w, n, "s", w / n, "<= 1.10", "image cached; spread %.2f s" % ws)
 
+    # ---- networking ----
+    def fetch_rate(self, port, path="/big"):
+        """Median MB/s of fetching @path over loopback."""
+        rates = []
+        for _ in range(self.a.reps):
+            out = subprocess.run(["curl", "-s", "-o", "/dev/null", "-w", "%{speed_download}",
+                                  "-m", "120", "http://127.0.0.1:%d%s" % (port, path)],
+                                 check=True, capture_output=True, text=True).stdout
+            rates.append(float(out) / 1e6)
+        return statistics.median(rates)
+
+    def request_times(self, port, n):
+        """Each of @n sequential HTTP/1.0 requests for /small (a new
+        connection each, as busybox httpd closes it)."""
+        times = []
+        for _ in range(n):
+            t = time.monotonic()
+            with socket.create_connection(("127.0.0.1", port), timeout=30) as c:
+                c.sendall(b"GET /small HTTP/1.0\r\n\r\n")
+                while c.recv(65536):
+                    pass
+            times.append(time.monotonic() - t)
+        return times
+
+    @staticmethod
+    def free_port():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    def serve_script(self):
+        return ("mkdir -p /www && head -c %d /dev/zero >/www/big && echo hi >/www/small"
+                % (self.a.net_mb << 20))
+
+    def network(self):
+        """net_http and net_rr: a published port of ours (passt) next to bare
+        QEMU's -netdev user,hostfwd= on the same guest; podman + runc (a
+        shared-kernel container behind its own port forwarder) as a note."""
+        hp = self.free_port()
+        self.sandboxctl("create", "--name", "netb", "-m", "512", "-p", "%d:80" % hp)
+        self.sandboxctl("exec", "netb", "--", "sh", "-c", self.serve_script()
+                        + " && httpd -p 80 -h /www")
+        ours_bw = self.fetch_rate(hp)
+        ours_rr = self.request_times(hp, self.a.requests)
+
+        bp = self.free_port()
+
+        def user_net(argv):
+            i = argv.index("-netdev")
+            argv[i + 1] = "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:80" % bp
+            # slirp's MTU, not passt's
+            return [re.sub(r"(sandboxd\.net=[^ ]*),65520", r"\1,1500", x) for x in argv]
+        q, ga, _ = self.start_ga_vm("netb", user_net)
+        try:
+            ga.exec_wait("/bin/sh", ["-c", self.serve_script() + " && httpd -p 80 -h /www"])
+            bare_bw = self.fetch_rate(bp)
+            bare_rr = self.request_times(bp, self.a.requests)
+        finally:
+            q.kill()
+            q.wait()
+        self.sandboxctl("rm", "-f", "netb")
+        note = "%d MiB, median of %d" % (self.a.net_mb, self.a.reps)
+        podman = self.podman_rate()
+        if podman:
+            note += "; podman+runc %.4g MB/s, p50 %.3g ms" % podman
+        self.report("net_http", ours_bw, bare_bw, "MB/s", ours_bw / bare_bw, ">= 0.9", note)
+        o, b = pct(ours_rr, 50) * 1000, pct(bare_rr, 50) * 1000
+        self.report("net_rr", o, b, "ms", o / b, "<= 1.1", "p50 of %d requests" % self.a.requests)
+
+    def podman_rate(self):
+        """podman + runc serving the same files from the built-in busybox root
+        (imported offline), or None without podman."""
+        if not shutil.which("podman") or not shutil.which("runc"):
+            return None
+        tar = os.path.join(self.a.build, "guest-agent", "sandbox-rootfs.tar")
+        pp = self.free_port()
+        try:
+            subprocess.run(["podman", "import", tar, "localhost/sandboxd-bench"], check=True,
+                           capture_output=True)
+            cid = subprocess.run(
+                ["podman", "--runtime", "runc", "run", "-d", "--rm", "--ulimit", "nofile=1024:1024",
+                 "--ulimit", "nproc=1024:1024", "-p", "127.0.0.1:%d:80" % pp,
+                 "localhost/sandboxd-bench", "sh", "-c",
+                 self.serve_script() + " && exec httpd -f -p 80 -h /www"],
+                check=True, capture_output=True, text=True).stdout.strip()
+        except subprocess.CalledProcessError as e:
+            print("bench: podman: %s" % e.stderr, file=sys.stderr)
+            return None
+        try:
+            for _ in range(100):
+                try:
+                    self.request_times(pp, 1)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+            rate = self.fetch_rate(pp)
+            rr = pct(self.request_times(pp, self.a.requests), 50) * 1000
+            return rate, rr
+        finally:
+            subprocess.run(["podman", "rm", "-f", cid], capture_output=True)
+
+    def cold_start_network(self):
+        """A boot with --network user next to one without, interleaved."""
+        with_net, without = [], []
+        for _ in range(self.a.reps):
+            with_net.append(self.timed([self.ctl, "run", "--rm", "--network", "user", "--", "true"]))
+            without.append(self.timed([self.ctl, "run", "--rm", "--", "true"]))
+        w, ws = median_spread(with_net)
+        n, _ = median_spread(without)
+        self.report("cold_start_net", w, n, "s", w / n, "<= 1.05", "spread %.2f s" % ws)
+
     def write_table(self):
         out = os.path.join(self.a.build, "bench", "results.md")
         with open(out, "w") as f:
@@ -332,10 +445,17 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--daemon-pid", type=int, required=True)
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--only", choices=["network"], help="just these figures (for development)")
     a = ap.parse_args()
     a.reps, a.execs, a.stream_mb, a.rpc_seconds = (1, 10, 32, 1) if a.quick else (5, 50, 256, 3)
     a.idle, a.idle_seconds, a.concurrent = (2, 2, 2) if a.quick else (10, 10, 8)
+    a.net_mb, a.requests = (8, 20) if a.quick else (100, 200)
     b = Bench(a)
+    if a.only == "network":
+        b.network()
+        b.cold_start_network()
+        b.write_table()
+        return 0
     b.sandboxctl("create", "--name", "bench")
     b.cold_start()
     q, ga, d = b.start_ga_vm()
@@ -348,6 +468,8 @@ def main():
         q.kill()
         q.wait()
     b.rpc()
+    b.network()
+    b.cold_start_network()
     b.containers()
     b.sandboxctl("rm", "-f", "bench")
     b.memory()

@@ -7,6 +7,16 @@ mount -t sysfs sys /sys
 mount -t devtmpfs dev /dev
 mount -t tmpfs tmp /tmp
 while read -r m; do insmod "$m"; done </lib/modules/sandbox-modules.list
+# The network sandboxd would give it (sandboxd.net=ADDRESS/PREFIX,GATEWAY,MTU).
+for w in $(cat /proc/cmdline); do case $w in sandboxd.net=*) net=${w#sandboxd.net=} ;; esac; done
+if [ -n "${net:-}" ]; then
+  while read -r m; do insmod "$m"; done </lib/modules/sandbox-net-modules.list
+  set -- $(echo "$net" | tr , ' ')
+  ip link set lo up
+  ip addr add "$1" dev eth0
+  ip link set eth0 mtu "$3" up
+  ip route add default via "$2"
+fi
 mkdir -p /dev/virtio-ports
 i=0
 while [ $i -lt 200 ]; do

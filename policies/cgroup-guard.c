@@ -140,10 +140,15 @@ attach_guard (const char *dir, GError **error)
       load.insns = (guint64) (guintptr) (hooks[i].v6 ? guard6 : guard4);
       load.insn_cnt = hooks[i].v6 ? G_N_ELEMENTS (guard6) : G_N_ELEMENTS (guard4);
       load.license = (guint64) (guintptr) "GPL";
-      load.log_buf = (guint64) (guintptr) log;
-      load.log_size = sizeof log;
-      load.log_level = 1;
       int prog = (int) bpf (BPF_PROG_LOAD, &load);
+      if (prog < 0)
+        {
+          /* Again with the verifier's log, to say why. */
+          load.log_buf = (guint64) (guintptr) log;
+          load.log_size = sizeof log;
+          load.log_level = 1;
+          prog = (int) bpf (BPF_PROG_LOAD, &load);
+        }
       int e = errno;
       if (prog >= 0)
         {

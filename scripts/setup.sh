@@ -11,9 +11,13 @@ PACKAGES=(
   # run: QEMU, the guest kernel, the guest userland; containers' root
   # images (mkfs.erofs), tarballs of roots (tar)
   qemu-system-x86 linux-image-cloud-amd64 busybox-static erofs-utils tar
+  # run: the user network's helper; ip and tc for --network ns:PATH
+  passt iproute2
   # tests: a nanomsg client we did not write, cpio for a hand-made guest,
   # pgrep, a private D-Bus bus and gdbus to call it
   nanomsg-utils cpio procps dbus-daemon libglib2.0-bin
+  # tests: curl on published ports
+  curl
   # bench/: QEMU's own guest agent, the baseline for exec and streaming
   qemu-guest-agent
 )
