@@ -431,6 +431,63 @@ class Bench:
         n, _ = median_spread(without)
         self.report("cold_start_net", w, n, "s", w / n, "<= 1.05", "spread %.2f s" % ws)
 
+    # ---- terminals ----
+    @staticmethod
+    def echo_times(write, read_until, n, key, echoed):
+        times = []
+        for _ in range(n):
+            t = time.monotonic()
+            write(key)
+            read_until(echoed)
+            times.append(time.monotonic() - t)
+        return times
+
+    def tty_echo(self):
+        """One keystroke echoed through exec -it cat (the guest's terminal
+        echoes it) vs a line through exec -i cat (pipes)."""
+        import pty
+        self.sandboxctl("create", "--name", "ttyb")
+        n = self.a.execs
+        pid, fd = pty.fork()
+        if pid == 0:
+            os.execv(self.ctl, [self.ctl, "exec", "-it", "ttyb", "--", "cat"])
+        import tty
+        tty.setraw(fd)  # no echo on our side: every echo is the guest's
+        buf = bytearray()
+
+        def tty_read(want):
+            while want not in buf:
+                buf.extend(os.read(fd, 4096))
+            del buf[:buf.index(want) + len(want)]
+        os.write(fd, b"w")  # the first one starts everything
+        tty_read(b"w")
+        ours = self.echo_times(lambda k: os.write(fd, k), tty_read, n, b"k", b"k")
+        os.write(fd, b"\x04")
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+
+        p = subprocess.Popen([self.ctl, "exec", "-i", "ttyb", "--", "cat"], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, bufsize=0)
+        pbuf = bytearray()
+
+        def pipe_read(want):
+            while want not in pbuf:
+                pbuf.extend(p.stdout.read1(4096) if hasattr(p.stdout, "read1")
+                            else os.read(p.stdout.fileno(), 4096))
+            del pbuf[:pbuf.index(want) + len(want)]
+
+        def pipe_write(k):
+            p.stdin.write(k)
+            p.stdin.flush()
+        pipe_write(b"w\n")
+        pipe_read(b"w\n")
+        pipes = self.echo_times(pipe_write, pipe_read, n, b"k\n", b"k\n")
+        p.stdin.close()
+        p.wait()
+        self.sandboxctl("rm", "-f", "ttyb")
+        o, b = pct(ours, 50) * 1000, pct(pipes, 50) * 1000
+        self.report("tty_echo", o, b, "ms", o / b, "<= 1.2", "p50 of %d keystrokes; pipes: exec -i cat" % n)
+
     def write_table(self):
         out = os.path.join(self.a.build, "bench", "results.md")
         with open(out, "w") as f:
@@ -445,7 +502,7 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--daemon-pid", type=int, required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["network"], help="just these figures (for development)")
+    ap.add_argument("--only", choices=["network", "tty"], help="just these figures (for development)")
     a = ap.parse_args()
     a.reps, a.execs, a.stream_mb, a.rpc_seconds = (1, 10, 32, 1) if a.quick else (5, 50, 256, 3)
     a.idle, a.idle_seconds, a.concurrent = (2, 2, 2) if a.quick else (10, 10, 8)
@@ -454,6 +511,9 @@ def main():
     if a.only == "network":
         b.network()
         b.cold_start_network()
+    elif a.only == "tty":
+        b.tty_echo()
+    if a.only:
         b.write_table()
         return 0
     b.sandboxctl("create", "--name", "bench")
@@ -470,6 +530,7 @@ def main():
     b.rpc()
     b.network()
     b.cold_start_network()
+    b.tty_echo()
     b.containers()
     b.sandboxctl("rm", "-f", "bench")
     b.memory()

@@ -101,7 +101,22 @@ typedef struct
   const char *user; /* "UID[:GID]" or NULL */
   gboolean with_stdin;
   const char *container; /* NULL: the sandbox's first */
+  gboolean tty;          /* a terminal in the guest; ours in raw mode meanwhile */
 } CliExec;
+
+/* terminal.c: our terminal while a process runs with -t. */
+gboolean cli_terminal_available (void); /* stdin is a terminal */
+void cli_terminal_size (guint *rows, guint *cols);
+/* Raw mode until exit (or a fatal signal), or cli_terminal_restore. */
+gboolean cli_terminal_raw (void);
+void cli_terminal_restore (void);
+/* Looks for the detach keys (Ctrl-P Ctrl-Q) in @buf (which starts with the
+ * Ctrl-P held from the last read, if any). Returns how many bytes to send;
+ * *held when the last is a Ctrl-P kept for the next read; *detach when
+ * the keys were found (send the bytes before them, then leave). */
+gsize cli_terminal_scan_detach (const guint8 *buf, gsize len, gboolean *held, gboolean *detach);
+/* The usage error of -t without a terminal, as docker says it. */
+#define CLI_NOT_A_TTY "the input device is not a TTY (-t needs one; use -i alone)"
 
 /* Parses "UID[:GID]" into the Exec params; FALSE if it is not that. */
 gboolean cli_exec_set_user (JsonObject *params, const char *user);

@@ -4,7 +4,7 @@
 int
 cli_exec (const CliGlobals *globals, int argc, char **argv)
 {
-  gboolean interactive = FALSE;
+  gboolean interactive = FALSE, tty = FALSE;
   g_auto (GStrv) env = NULL;
   g_autofree char *workdir = NULL;
   g_autofree char *user = NULL;
@@ -12,6 +12,10 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
   int code = 0;
   GOptionEntry entries[] = {
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Forward stdin to the command",
+      NULL },
+    { "tty", 't', 0, G_OPTION_ARG_NONE, &tty,
+      "Give the command a terminal in the guest (with -i: an interactive shell; Ctrl-P Ctrl-Q "
+      "detaches)",
       NULL },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "Set an environment variable", "K=V" },
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command", "DIR" },
@@ -35,12 +39,14 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
     first++;
   if (first >= argc)
     return cli_usage_error_text ("exec", "no command given");
+  if (tty && !cli_terminal_available ())
+    return cli_usage_error_text ("exec", CLI_NOT_A_TTY);
 
   g_autoptr (GError) error = NULL;
   g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
   if (client == NULL)
     return cli_fail (error);
   g_auto (GStrv) command = cli_strv_from (argc - first, argv + first);
-  CliExec x = { command, env, workdir, user, interactive, container };
+  CliExec x = { command, env, workdir, user, interactive, container, tty };
   return cli_exec_and_wait (globals, client, sandbox, &x);
 }

@@ -8,7 +8,7 @@ int
 cli_run (const CliGlobals *globals, int argc, char **argv)
 {
   gboolean rm = FALSE;
-  gboolean interactive = FALSE;
+  gboolean interactive = FALSE, tty = FALSE;
   g_auto (CliSandboxOptions) opts = { 0 };
   g_auto (GStrv) env = NULL;
   g_autofree char *workdir = NULL;
@@ -21,6 +21,10 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
       "Delete the sandbox when the command exits (the daemon does it, even if this client dies)",
       NULL },
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Forward stdin to the command",
+      NULL },
+    { "tty", 't', 0, G_OPTION_ARG_NONE, &tty,
+      "Give the command a terminal in the guest (with -i: an interactive shell; Ctrl-P Ctrl-Q "
+      "detaches)",
       NULL },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "Set an environment variable", "K=V" },
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command", "DIR" },
@@ -42,6 +46,8 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
     first++;
   if (first >= argc && opts.root.bundle == NULL)
     return cli_usage_error_text ("run", "no command given");
+  if (tty && !cli_terminal_available ())
+    return cli_usage_error_text ("run", CLI_NOT_A_TTY);
   g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
   if (client == NULL)
     return cli_fail (error);
@@ -51,7 +57,7 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
   g_autofree char *id = g_strdup (json_object_get_string_member_with_default (sandbox, "id", ""));
 
   g_auto (GStrv) command = cli_strv_from (argc - first, argv + first);
-  CliExec x = { command, env, workdir, user, interactive };
+  CliExec x = { command, env, workdir, user, interactive, NULL, tty };
   code = cli_exec_and_wait (globals, client, id, &x);
   if (rm)
     cli_delete_sandbox (client, id);

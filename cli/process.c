@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 /* Reads wait this long for output, and Wait this long for the exit, at a
@@ -118,8 +120,31 @@ typedef struct
   const char *address;
   const char *sandbox_id;
   gint64 process_id;
+  gboolean tty; /* watch for the detach keys */
   GError *error;
 } StdinCopy;
+
+/* Ctrl-P Ctrl-Q with -t: we leave, the process runs on (docker's keys). */
+static void G_GNUC_NORETURN
+detach (const char *sandbox_id)
+{
+  cli_terminal_restore ();
+  fprintf (stderr, "\r\nsandboxctl: detached; the process runs on in %s\n", sandbox_id);
+  exit (0);
+}
+
+static gboolean
+write_stdin (RpcClient *client, StdinCopy *sc, const guint8 *data, gsize len)
+{
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "sandbox_id", sc->sandbox_id);
+  json_object_set_int_member (params, "process_id", sc->process_id);
+  g_autofree char *b64 = g_base64_encode (data, len);
+  json_object_set_string_member (params, "data", b64);
+  g_autoptr (JsonObject) res
+      = rpc_client_call (client, "sandbox.v1.Processes.WriteStdin", params, 0, NULL);
+  return res != NULL;
+}
 
 /* Forwards our stdin to the process; each WriteStdin returns once the guest
  * has written the chunk to the pipe, so a slow reader slows us down. */
@@ -128,28 +153,34 @@ copy_stdin (gpointer data)
 {
   StdinCopy *sc = data;
   g_autoptr (RpcClient) client = rpc_client_new (sc->address, &sc->error);
-  g_autofree guint8 *buf = g_malloc (STDIN_CHUNK);
+  g_autofree guint8 *buf = g_malloc (STDIN_CHUNK + 1);
+  gboolean held = FALSE; /* a Ctrl-P, at buf[0] */
   while (client)
     {
-      ssize_t n = read (STDIN_FILENO, buf, STDIN_CHUNK);
+      ssize_t n = read (STDIN_FILENO, buf + held, STDIN_CHUNK);
       if (n < 0 && errno == EINTR)
         continue;
-      g_autoptr (JsonObject) params = json_object_new ();
-      json_object_set_string_member (params, "sandbox_id", sc->sandbox_id);
-      json_object_set_int_member (params, "process_id", sc->process_id);
       if (n <= 0)
         {
+          g_autoptr (JsonObject) params = json_object_new ();
+          json_object_set_string_member (params, "sandbox_id", sc->sandbox_id);
+          json_object_set_int_member (params, "process_id", sc->process_id);
           g_autoptr (JsonObject) res = rpc_client_call (client, "sandbox.v1.Processes.CloseStdin",
                                                         params, CLI_CALL_DEADLINE_MS, NULL);
           break;
         }
-      g_autofree char *b64 = g_base64_encode (buf, (gsize) n);
-      json_object_set_string_member (params, "data", b64);
-      g_autoptr (GError) error = NULL;
-      g_autoptr (JsonObject) res
-          = rpc_client_call (client, "sandbox.v1.Processes.WriteStdin", params, 0, &error);
-      if (res == NULL)
+      gsize len = (gsize) n + held, send = len;
+      gboolean leave = FALSE;
+      if (sc->tty)
+        send = cli_terminal_scan_detach (buf, len, &held, &leave);
+      else
+        held = FALSE;
+      if (send > 0 && !write_stdin (client, sc, buf, send))
         break; /* the process closed its stdin or exited: stop forwarding */
+      if (leave)
+        detach (sc->sandbox_id);
+      if (held)
+        buf[0] = buf[len - 1];
     }
   return NULL;
 }
@@ -177,7 +208,22 @@ typedef struct
   const char *address;
   const char *sandbox_id;
   gint64 process_id;
+  gboolean tty; /* SIGWINCH: our terminal's new size, to the guest's */
 } SignalProxy;
+
+static void
+resize (RpcClient *client, const SignalProxy *p)
+{
+  guint rows, cols;
+  cli_terminal_size (&rows, &cols);
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "sandbox_id", p->sandbox_id);
+  json_object_set_int_member (params, "process_id", p->process_id);
+  json_object_set_int_member (params, "rows", rows);
+  json_object_set_int_member (params, "cols", cols);
+  g_autoptr (JsonObject) res
+      = rpc_client_call (client, "sandbox.v1.Processes.Resize", params, CLI_CALL_DEADLINE_MS, NULL);
+}
 
 /* Forwards SIGINT, SIGTERM and SIGHUP to the process's group, as docker
  * run does: Ctrl-C stops the command in the guest, and sandboxctl then exits
@@ -192,12 +238,19 @@ proxy_signals (gpointer data)
   sigaddset (&set, SIGINT);
   sigaddset (&set, SIGTERM);
   sigaddset (&set, SIGHUP);
+  sigaddset (&set, SIGWINCH);
   g_autoptr (RpcClient) client = rpc_client_new (p->address, NULL);
   for (;;)
     {
       int sig = 0;
       if (sigwait (&set, &sig) != 0 || client == NULL)
         continue;
+      if (sig == SIGWINCH)
+        {
+          if (p->tty)
+            resize (client, p);
+          continue;
+        }
       g_autoptr (JsonObject) params = json_object_new ();
       json_object_set_string_member (params, "sandbox_id", p->sandbox_id);
       json_object_set_int_member (params, "process_id", p->process_id);
@@ -217,6 +270,7 @@ block_proxied_signals (void)
   sigaddset (&set, SIGINT);
   sigaddset (&set, SIGTERM);
   sigaddset (&set, SIGHUP);
+  sigaddset (&set, SIGWINCH);
   pthread_sigmask (SIG_BLOCK, &set, NULL);
 }
 
@@ -263,6 +317,14 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
     json_object_set_string_member (exec, "cwd", workdir);
   if (with_stdin)
     json_object_set_boolean_member (exec, "stdin", TRUE);
+  if (x->tty)
+    {
+      guint rows, cols;
+      cli_terminal_size (&rows, &cols);
+      json_object_set_boolean_member (exec, "tty", TRUE);
+      json_object_set_int_member (exec, "rows", rows);
+      json_object_set_int_member (exec, "cols", cols);
+    }
   if (x->container)
     json_object_set_string_member (exec, "container", x->container);
   if (x->user && !cli_exec_set_user (exec, x->user))
@@ -280,11 +342,14 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
   /* From here on a signal to us is meant for the process. Blocked before
    * the other threads start, so they inherit the mask. */
   static SignalProxy proxy;
-  proxy = (SignalProxy){ globals->address, sandbox_id, process_id };
+  proxy = (SignalProxy){ globals->address, sandbox_id, process_id, x->tty };
   block_proxied_signals ();
   g_thread_unref (g_thread_new ("signals", proxy_signals, &proxy));
+  /* Keys, Ctrl-C included, now go to the guest's terminal as bytes. */
+  if (x->tty && x->with_stdin && !cli_terminal_raw ())
+    g_printerr ("sandboxctl: cannot put the terminal in raw mode\n");
 
-  StdinCopy in = { globals->address, sandbox_id, process_id, NULL };
+  StdinCopy in = { globals->address, sandbox_id, process_id, x->tty, NULL };
   /* The stdin thread may stay blocked in read() after the process exits;
    * it is not joined, and exiting ends it. */
   if (with_stdin)

@@ -432,6 +432,9 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
       || !json_field_string (params, "cwd", FALSE, &exec.cwd, error))
     return;
   exec.with_stdin = param_bool (params, "stdin");
+  exec.tty = param_bool (params, "tty");
+  exec.rows = (guint) param_int (params, "rows", 0);
+  exec.cols = (guint) param_int (params, "cols", 0);
   exec.uid = param_int (params, "uid", -1);
   exec.gid = param_int (params, "gid", -1);
   for (char **e = env; e && *e; e++)
@@ -544,6 +547,16 @@ processes_close_stdin (Daemon *d, RpcCall *call, JsonObject *params, GError **er
 }
 
 static void
+processes_resize (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb;
+  guint32 process;
+  if (param_process (d, params, &sb, &process, error))
+    sandbox_resize_async (sb, process, (guint) param_int (params, "rows", 24),
+                          (guint) param_int (params, "cols", 80), on_reply, rpc_call_ref (call));
+}
+
+static void
 processes_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
@@ -625,6 +638,7 @@ static const struct
   { "sandbox.v1.Processes.Signal", processes_signal },
   { "sandbox.v1.Processes.WriteStdin", processes_write_stdin },
   { "sandbox.v1.Processes.CloseStdin", processes_close_stdin },
+  { "sandbox.v1.Processes.Resize", processes_resize },
   { "sandbox.v1.Processes.ReadOutput", processes_read_output },
 };
 

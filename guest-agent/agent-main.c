@@ -159,19 +159,23 @@ handle_exec (JsonObject *msg)
       reply_error (id, "exec-failed", 0, "process id already in use");
       return;
     }
-  gboolean with_stdin = FALSE;
-  gint64 uid = 0, gid = -1;
+  gboolean with_stdin = FALSE, tty = FALSE;
+  gint64 uid = 0, gid = -1, rows = 24, cols = 80;
   if (!json_field_int (msg, "uid", FALSE, 0, G_MAXUINT32 - 1, &uid, &error)
       || !json_field_int (msg, "gid", FALSE, 0, G_MAXUINT32 - 1, &gid, &error)
       || !json_field_strv (msg, "args", TRUE, &args, &error)
       || !json_field_strv (msg, "env", FALSE, &requested_env, &error)
       || !json_field_string (msg, "cwd", FALSE, &cwd, &error)
       || !json_field_string (msg, "container", FALSE, &container_name, &error)
-      || !json_field_bool (msg, "stdin", FALSE, &with_stdin, &error))
+      || !json_field_bool (msg, "stdin", FALSE, &with_stdin, &error)
+      || !json_field_bool (msg, "tty", FALSE, &tty, &error)
+      || !json_field_int (msg, "rows", FALSE, 1, G_MAXUINT16, &rows, &error)
+      || !json_field_int (msg, "cols", FALSE, 1, G_MAXUINT16, &cols, &error))
     {
       reply_error (id, "exec-failed", 0, error->message);
       return;
     }
+  struct winsize size = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
   g_auto (GStrv) env = build_env (requested_env);
   const AgentContainer *container = NULL;
   if (container_name && (container = agent_container_lookup (container_name)) == NULL)
@@ -182,9 +186,9 @@ handle_exec (JsonObject *msg)
     }
 
   int exec_errno = 0;
-  AgentProcess *proc
-      = agent_process_spawn ((guint32) id, args, env, cwd, with_stdin, (uid_t) uid,
-                             (gid_t) (gid < 0 ? uid : gid), container, &exec_errno, &error);
+  AgentProcess *proc = agent_process_spawn (
+      (guint32) id, args, env, cwd, with_stdin, tty ? &size : NULL, (uid_t) uid,
+      (gid_t) (gid < 0 ? uid : gid), container, &exec_errno, &error);
   if (proc == NULL)
     {
       reply_error (id, "exec-failed", exec_errno, error->message);
@@ -403,6 +407,25 @@ handle_stats (JsonObject *msg)
   agent_port_send_control (reply);
 }
 
+/* {"type": "resize", "id", "rows", "cols"}: a terminal's new size. */
+static void
+handle_resize (JsonObject *msg)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 id = 0, rows = 0, cols = 0;
+  if (!json_field_int (msg, "id", TRUE, 1, G_MAXUINT32, &id, &error)
+      || !json_field_int (msg, "rows", TRUE, 1, G_MAXUINT16, &rows, &error)
+      || !json_field_int (msg, "cols", TRUE, 1, G_MAXUINT16, &cols, &error))
+    {
+      log_msg ("resize: %s", error->message);
+      return;
+    }
+  AgentProcess *proc = g_hash_table_lookup (agent.procs, GUINT_TO_POINTER (id));
+  struct winsize size = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+  if (proc && !agent_process_resize (proc, &size, &error))
+    log_msg ("resize: %s", error->message);
+}
+
 static void
 handle_control (JsonObject *msg)
 {
@@ -413,6 +436,8 @@ handle_control (JsonObject *msg)
     handle_signal (msg);
   else if (g_str_equal (type, "stats"))
     handle_stats (msg);
+  else if (g_str_equal (type, "resize"))
+    handle_resize (msg);
   else if (g_str_equal (type, "ack"))
     agent_output_handle_ack (msg);
   else if (g_str_equal (type, "container-add"))

@@ -9,6 +9,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 #include <unistd.h>
 
 static const char *
@@ -28,6 +30,7 @@ typedef struct
 {
   int cgroup_fd;     /* its cgroup.procs, or -1 */
   const int *ns_fds; /* mnt, uts, ipc (pid is joined by the parent); NULL outside containers */
+  gboolean tty;      /* stdin is a terminal to make ours */
 } Joins;
 
 static void G_GNUC_NORETURN
@@ -43,6 +46,10 @@ child_exec (char **argv, char **envp, const char *cwd, uid_t uid, gid_t gid, int
   if (in_r < 0)
     in_r = open ("/dev/null", O_RDONLY);
   if (in_r < 0 || dup2 (in_r, 0) < 0 || dup2 (out_w, 1) < 0 || dup2 (err_w, 2) < 0)
+    goto fail;
+  /* A terminal (all three are its slave): our controlling tty, as the
+   * session leader we just became. */
+  if (joins->tty && ioctl (0, TIOCSCTTY, 0) < 0)
     goto fail;
   if (joins->cgroup_fd >= 0 && write (joins->cgroup_fd, "0", 1) < 0)
     goto fail;
@@ -123,10 +130,35 @@ fork_in (const AgentContainer *container, int *fork_errno)
   return pid;
 }
 
+/* A pseudo-terminal of @size: its master, and its slave in *slave. In a
+ * container, from the container's own devpts (through its init's root), so
+ * that the process sees a /dev/pts/N of its own. */
+static int
+open_terminal (const AgentContainer *container, const struct winsize *size, int *slave,
+               GError **error)
+{
+  g_autofree char *ptmx = container
+                              ? g_strdup_printf ("/proc/%d/root/dev/pts/ptmx", container->init_pid)
+                              : g_strdup ("/dev/ptmx");
+  int unlock = 0;
+  int master = open (ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (master < 0 || ioctl (master, TIOCSPTLCK, &unlock) < 0 || ioctl (master, TIOCSWINSZ, size) < 0
+      || (*slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+    {
+      int e = errno;
+      if (master >= 0)
+        close (master);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "terminal (%s): %s", ptmx,
+                   g_strerror (e));
+      return -1;
+    }
+  return master;
+}
+
 AgentProcess *
 agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboolean with_stdin,
-                     uid_t uid, gid_t gid, const AgentContainer *container, int *exec_errno,
-                     GError **error)
+                     const struct winsize *tty, uid_t uid, gid_t gid,
+                     const AgentContainer *container, int *exec_errno, GError **error)
 {
   int p[N_PIPES][2];
   memset (p, -1, sizeof p);
@@ -138,15 +170,34 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
       return NULL;
     }
   for (int i = 0; i < N_PIPES; i++)
-    if ((i != P_IN || with_stdin) && pipe2 (p[i], O_CLOEXEC) < 0)
-      {
-        int e = errno;
-        close_pipes (p);
-        g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "pipe: %s", g_strerror (e));
-        return NULL;
-      }
+    {
+      /* A terminal replaces the stdin and stdout pipes. */
+      gboolean want = tty ? (i == P_ERR || i == P_STATUS) : (i != P_IN || with_stdin);
+      if (want && pipe2 (p[i], O_CLOEXEC) < 0)
+        {
+          int e = errno;
+          close_pipes (p);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "pipe: %s", g_strerror (e));
+          return NULL;
+        }
+    }
+  /* With a terminal, its master carries stdin and the one output stream;
+   * the stderr pipe stays, and ends at once (nothing writes to it). */
+  int master = -1, slave = -1;
+  if (tty && (master = open_terminal (container, tty, &slave, error)) < 0)
+    {
+      close_pipes (p);
+      return NULL;
+    }
+  if (tty)
+    {
+      p[P_IN][0] = slave;
+      p[P_IN][1] = with_stdin ? fcntl (master, F_DUPFD_CLOEXEC, 3) : -1;
+      p[P_OUT][1] = fcntl (slave, F_DUPFD_CLOEXEC, 3);
+      p[P_OUT][0] = master;
+    }
 
-  Joins joins = { -1, container ? container->ns_fds : NULL };
+  Joins joins = { -1, container ? container->ns_fds : NULL, tty != NULL };
   if (container && container->cgroup)
     {
       g_autofree char *procs = g_build_filename (container->cgroup, "cgroup.procs", NULL);
@@ -155,8 +206,8 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
   int fork_errno = 0;
   pid_t pid = fork_in (container, &fork_errno);
   if (pid == 0)
-    child_exec (argv, envp, cwd, uid, gid, p[P_IN][0], p[P_OUT][1], p[P_ERR][1], p[P_STATUS][1],
-                &joins);
+    child_exec (argv, envp, cwd, uid, gid, p[P_IN][0], p[P_OUT][1], tty ? p[P_OUT][1] : p[P_ERR][1],
+                p[P_STATUS][1], &joins);
   if (joins.cgroup_fd >= 0)
     close (joins.cgroup_fd);
   /* The parent keeps the write end of stdin and the read ends of the rest. */
@@ -196,6 +247,7 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
   proc->pid = pid;
   proc->in_fd = in_w;
   proc->out = (AgentStream){ .fd = out_r, .unacked = g_byte_array_new () };
+  proc->tty = tty != NULL;
   proc->err = (AgentStream){ .fd = err_r, .unacked = g_byte_array_new () };
   if (in_w >= 0)
     g_unix_set_fd_nonblocking (in_w, TRUE, NULL);
@@ -215,4 +267,21 @@ agent_process_free (AgentProcess *proc)
   agent_output_stream_free (&proc->out);
   agent_output_stream_free (&proc->err);
   g_free (proc);
+}
+
+gboolean
+agent_process_resize (AgentProcess *proc, const struct winsize *size, GError **error)
+{
+  if (!proc->tty || proc->out.fd < 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "process %u has no terminal (any more)", proc->id);
+      return FALSE;
+    }
+  /* The kernel tells the foreground process group (SIGWINCH). */
+  if (ioctl (proc->out.fd, TIOCSWINSZ, size) == 0)
+    return TRUE;
+  int e = errno;
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "resize: %s", g_strerror (e));
+  return FALSE;
 }

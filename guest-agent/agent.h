@@ -8,6 +8,7 @@
 #include "agent-protocol.h"
 #include "write-queue.h"
 
+#include <sys/ioctl.h>
 #include <sys/types.h>
 
 /* agent-system.c: duties of PID 1 before the channel opens. */
@@ -50,6 +51,7 @@ typedef struct
   WriteQueue *in_queue; /* stdin bytes not yet written (made at the first) */
   guint64 in_written;   /* stdin bytes written so far */
   gboolean in_close;    /* close stdin once the queue is written */
+  gboolean tty;         /* out is a terminal's master (stdin too, if any) */
   gboolean exited;
   int wait_status;
   gboolean exit_sent; /* kept until the host acknowledges the exit */
@@ -112,11 +114,15 @@ char *agent_rootfs_describe_step (AgentRootfsPlan *plan, int step, int err);
  * @with_stdin, else /dev/null) become pipes whose other ends are returned in
  * the process, non-blocking. Reports exec failure (e.g. ENOENT) as an error
  * with the errno in *exec_errno. */
+/* @tty: a pseudo-terminal of that size instead of pipes (stdin, if
+ * @with_stdin, and one output stream: out), NULL for pipes. */
 AgentProcess *agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd,
-                                   gboolean with_stdin, uid_t uid, gid_t gid,
-                                   const AgentContainer *container, int *exec_errno,
+                                   gboolean with_stdin, const struct winsize *tty, uid_t uid,
+                                   gid_t gid, const AgentContainer *container, int *exec_errno,
                                    GError **error);
 void agent_process_free (AgentProcess *proc);
+/* A new window size for a process's terminal. */
+gboolean agent_process_resize (AgentProcess *proc, const struct winsize *size, GError **error);
 
 /* agent-port.c: the guest end of the channel. Frames queue while no host
  * is there; a new host gets a new session (hello first). */

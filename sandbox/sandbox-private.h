@@ -25,6 +25,7 @@ typedef struct
   gint64 signal;    /* 0 when it exited */
   GList *waiters;   /* GTask: Wait calls */
   gboolean has_stdin;
+  gboolean tty;          /* a terminal in the guest: one output stream, stdout */
   gboolean stdin_closed; /* by CloseStdin, or by the process */
   guint64 stdin_sent;    /* bytes sent to the guest */
   guint64 stdin_acked;   /* bytes the guest wrote to the pipe */

@@ -295,6 +295,12 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
     json_object_set_string_member (msg, "cwd", cwd);
   if (with_stdin)
     json_object_set_boolean_member (msg, "stdin", TRUE);
+  if (exec->tty)
+    {
+      json_object_set_boolean_member (msg, "tty", TRUE);
+      json_object_set_int_member (msg, "rows", exec->rows ? exec->rows : 24);
+      json_object_set_int_member (msg, "cols", exec->cols ? exec->cols : 80);
+    }
   json_object_set_int_member (msg, "uid", uid);
   if (gid >= 0)
     json_object_set_int_member (msg, "gid", gid);
@@ -303,6 +309,7 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
   proc->args = g_strdupv (args);
   proc->container = g_strdup (container);
   proc->has_stdin = with_stdin;
+  proc->tty = exec->tty;
   proc->stdin_closed = !with_stdin;
   if (!agent_channel_send_control (sb->agent, msg, &error))
     {
@@ -447,6 +454,32 @@ sandbox_close_stdin_async (Sandbox *sb, guint32 process_id, GAsyncReadyCallback 
     }
   proc->stdin_closed = TRUE;
   reply_json (task, json_object_new ());
+}
+
+void
+sandbox_resize_async (Sandbox *sb, guint32 process_id, guint rows, guint cols,
+                      GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  g_autoptr (GError) error = NULL;
+  SandboxProcess *proc = running_process (sb, task, process_id, FALSE);
+  if (proc == NULL)
+    return;
+  if (!proc->tty)
+    {
+      reply_error (task, SANDBOX_ERROR_STATE, "process %u of %s has no terminal (exec without tty)",
+                   process_id, sb->name);
+      return;
+    }
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "resize");
+  json_object_set_int_member (msg, "id", process_id);
+  json_object_set_int_member (msg, "rows", rows);
+  json_object_set_int_member (msg, "cols", cols);
+  if (!agent_channel_send_control (sb->agent, msg, &error))
+    reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
+  else
+    reply_json (task, json_object_new ());
 }
 
 static void
@@ -732,6 +765,8 @@ sandbox_list_processes (Sandbox *sb)
       json_field_set_strv (o, "args", proc->args);
       if (proc->container)
         json_object_set_string_member (o, "container", proc->container);
+      if (proc->tty)
+        json_object_set_boolean_member (o, "tty", TRUE);
       json_object_set_string_member (o, "state",
                                      proc->exited      ? "exited"
                                      : proc->exec_task ? "starting"

@@ -33,6 +33,8 @@ process_state (SandboxProcess *proc)
     }
   json_object_set_boolean_member (o, "stdin", proc->has_stdin);
   json_object_set_boolean_member (o, "stdin_closed", proc->stdin_closed);
+  if (proc->tty)
+    json_object_set_boolean_member (o, "tty", TRUE);
   return o;
 }
 
@@ -141,7 +143,7 @@ static gboolean
 restore_process (Sandbox *sb, JsonObject *o, GError **error)
 {
   gint64 id = 0, pid = 0, exit_code = 0, sig = 0;
-  gboolean exited = FALSE, has_stdin = FALSE, stdin_closed = TRUE;
+  gboolean exited = FALSE, has_stdin = FALSE, stdin_closed = TRUE, tty = FALSE;
   g_auto (GStrv) args = NULL;
   const char *container = NULL;
   if (!json_field_int (o, "id", TRUE, 1, G_MAXUINT32, &id, error)
@@ -152,7 +154,8 @@ restore_process (Sandbox *sb, JsonObject *o, GError **error)
       || !json_field_int (o, "exit_code", FALSE, -1, 255, &exit_code, error)
       || !json_field_int (o, "signal", FALSE, 0, 64, &sig, error)
       || !json_field_bool (o, "stdin", TRUE, &has_stdin, error)
-      || !json_field_bool (o, "stdin_closed", TRUE, &stdin_closed, error))
+      || !json_field_bool (o, "stdin_closed", TRUE, &stdin_closed, error)
+      || !json_field_bool (o, "tty", FALSE, &tty, error))
     return FALSE;
   if (g_hash_table_contains (sb->procs, GUINT_TO_POINTER ((guint32) id)) || id >= sb->next_proc)
     {
@@ -167,6 +170,7 @@ restore_process (Sandbox *sb, JsonObject *o, GError **error)
   proc->container = g_strdup (container);
   proc->guest_pid = pid;
   proc->has_stdin = has_stdin;
+  proc->tty = tty;
   proc->stdin_closed = stdin_closed;
   proc->exited = exited;
   proc->exit_code = exit_code;

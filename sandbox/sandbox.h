@@ -190,6 +190,9 @@ typedef struct
   char **env;  /* added to the container's */
   const char *cwd;
   gboolean with_stdin;
+  gboolean tty; /* a terminal in the guest instead of pipes: stdin (with_stdin), one stream */
+  guint rows;   /* its size (0: 24 x 80) */
+  guint cols;
   gint64 uid;            /* -1: the container's (or root) */
   gint64 gid;            /* -1: the container's, or the uid */
   const char *container; /* NULL: the first container, or the guest itself without one */
@@ -206,6 +209,9 @@ void sandbox_write_stdin_async (Sandbox *sandbox, guint32 process_id, const guin
                                 GAsyncReadyCallback callback, gpointer user_data);
 void sandbox_close_stdin_async (Sandbox *sandbox, guint32 process_id, GAsyncReadyCallback callback,
                                 gpointer user_data);
+/* A new size for the terminal of a process started with tty. */
+void sandbox_resize_async (Sandbox *sandbox, guint32 process_id, guint rows, guint cols,
+                           GAsyncReadyCallback callback, gpointer user_data);
 void sandbox_wait_async (Sandbox *sandbox, guint32 process_id, GAsyncReadyCallback callback,
                          gpointer user_data);
 /* Up to @max_bytes of a stream from @offset, waiting up to @wait_ms for
