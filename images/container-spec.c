@@ -165,9 +165,9 @@ read_process (JsonObject *p, JsonObject *spec, GError **error)
       || json_array_get_length (json_object_get_array_member (spec, "args")) == 0)
     return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
                        "process.args must name a command (a non-empty array of strings)");
+  /* Its process runs on a terminal in the guest (Exec's tty). */
   if (terminal && json_node_get_boolean (terminal))
-    return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
-                       "process.terminal: true is not supported by sandboxd (no terminals)");
+    json_object_set_boolean_member (spec, "terminal", TRUE);
   JsonArray *env
       = json_object_has_member (spec, "env") ? json_object_get_array_member (spec, "env") : NULL;
   for (guint i = 0; env && i < json_array_get_length (env); i++)

@@ -11,9 +11,13 @@ import json,sys
 print([o['value'] for o in json.load(sys.stdin) if o['name']=='prefix'][0])")
 P=$DEST$prefix
 
-for f in bin/sandboxd bin/sandboxctl; do
+for f in bin/sandboxd bin/sandboxctl bin/sandbox-runtime; do
   [ -x "$P/$f" ]; ok $? "$f is installed and executable"
 done
+# The runtime finds the sandboxctl installed beside it.
+libdir=$(dirname "$(find "$DEST" -name 'libsandboxd-client.so*' | head -n 1)")
+contains "$(LD_LIBRARY_PATH=$libdir "$P/bin/sandbox-runtime" --version)" "spec: 1.0.2" \
+  "sandbox-runtime runs from the install"
 unit=$(find "$DEST" -name sandboxd.service)
 [ -n "$unit" ]; ok $? "the systemd unit is installed"
 exe=$(sed -n 's/^ExecStart=\([^ ]*\).*/\1/p' "$unit")

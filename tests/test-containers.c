@@ -112,8 +112,17 @@ test_refusals (void)
                   CONTAINER_SPEC_ERROR_INVALID, "process.env[0]");
   expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"cwd\": \"tmp\"}}",
                   CONTAINER_SPEC_ERROR_INVALID, "process.cwd");
-  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"terminal\": true}}",
-                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "process.terminal");
+  /* process.terminal: kept in the spec, for the runtime to give it a terminal. */
+  {
+    g_autoptr (GError) terr = NULL;
+    g_autofree char *tdir
+        = make_bundle ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"terminal\": true}}");
+    g_autofree char *troot = NULL;
+    g_autoptr (JsonObject) tspec = container_spec_from_bundle (tdir, &troot, &terr);
+    g_assert_no_error (terr);
+    g_assert_true (json_object_get_boolean_member_with_default (tspec, "terminal", FALSE));
+    remove_tree (tdir);
+  }
   expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"capabilities\": {}}}",
                   CONTAINER_SPEC_ERROR_UNSUPPORTED, "process.capabilities");
   expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"user\": {\"uid\": -1}}}",

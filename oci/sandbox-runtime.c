@@ -1,0 +1,571 @@
+/* sandbox-runtime — an OCI runtime with runc's command line, as conmon and
+ * podman call it: each container is one sandbox of sandboxd's (one
+ * microVM), its root the bundle's.
+ *
+ *   create  boots the sandbox with the bundle as its first container, and
+ *           starts the container's host process (its pid goes to
+ *           --pid-file): `sandboxctl exec` of the bundle's process, which
+ *           waits on ROOT/ID/start until `start`, carries the container's
+ *           stdio (conmon's fds, or a terminal whose master goes to
+ *           --console-socket), lives exactly as long as the process in the
+ *           guest and exits with its status.
+ *   start   opens ROOT/ID/start: the process starts.
+ *   state   the OCI state (created, running, stopped).
+ *   kill    a signal to the process in the guest (--all: its group).
+ *   delete  the sandbox and the record.
+ * The rest of runc's commands are not here yet (docs/oci.md). */
+#include "config.h"
+#include "json-fields.h"
+#include "oci.h"
+#include "rpc-client.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <gio/gio.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_ROOT "/run/sandbox-runtime"
+#define CREATE_DEADLINE_MS (5 * 60 * 1000)
+#define CALL_DEADLINE_MS (60 * 1000)
+#define NAME_MAX_LEN 63
+
+static const char *root = DEFAULT_ROOT;
+static const char *log_path;
+static gboolean log_json;
+
+/* runc's way: the message on stderr, and in --log (JSON with
+ * --log-format json) for conmon to read. */
+static int G_GNUC_PRINTF (1, 2) fail (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "sandbox-runtime: %s\n", msg);
+  FILE *f = log_path ? fopen (log_path, "a") : NULL;
+  if (f)
+    {
+      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree char *when = g_date_time_format_iso8601 (now);
+      if (log_json)
+        {
+          g_autoptr (JsonObject) o = json_object_new ();
+          json_object_set_string_member (o, "level", "error");
+          json_object_set_string_member (o, "msg", msg);
+          json_object_set_string_member (o, "time", when);
+          g_autoptr (JsonNode) n = json_node_init_object (json_node_alloc (), o);
+          g_autofree char *line = json_to_string (n, FALSE);
+          fprintf (f, "%s\n", line);
+        }
+      else
+        fprintf (f, "time=\"%s\" level=error msg=\"%s\"\n", when, msg);
+      fclose (f);
+    }
+  return 1;
+}
+
+static JsonObject *
+call (const char *method, JsonObject *params, gint64 deadline_ms, GError **error)
+{
+  g_autoptr (RpcClient) client = rpc_client_new (rpc_client_default_address (), error);
+  return client ? rpc_client_call (client, method, params, deadline_ms, error) : NULL;
+}
+
+/* sandboxctl, beside us (installed) or in the build tree. */
+static char *
+find_sandboxctl (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+  g_autofree char *dir = self ? g_path_get_dirname (self) : NULL;
+  g_autofree char *beside = dir ? g_build_filename (dir, "sandboxctl", NULL) : NULL;
+  const char *candidates[] = { beside, SANDBOXCTL_INSTALL_PATH, SANDBOXCTL_BUILD_PATH };
+  for (gsize i = 0; i < G_N_ELEMENTS (candidates); i++)
+    if (candidates[i] && g_file_test (candidates[i], G_FILE_TEST_IS_EXECUTABLE))
+      return g_strdup (candidates[i]);
+  return g_find_program_in_path ("sandboxctl");
+}
+
+/* ---- create ---- */
+
+typedef struct
+{
+  char **args;
+  gboolean terminal;
+  JsonObject *annotations;
+} BundleProcess;
+
+/* What the runtime itself needs of config.json (sandboxd reads the rest). */
+static gboolean
+read_bundle (const char *bundle, BundleProcess *bp, GError **error)
+{
+  g_autofree char *path = g_build_filename (bundle, "config.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!g_file_get_contents (path, &text, NULL, error)
+      || !json_text_check_depth (text, -1, JSON_MAX_DEPTH, error)
+      || !json_parser_load_from_data (parser, text, -1, error))
+    return FALSE;
+  JsonNode *rootn = json_parser_get_root (parser);
+  JsonObject *o = rootn && JSON_NODE_HOLDS_OBJECT (rootn) ? json_node_get_object (rootn) : NULL;
+  JsonNode *pn = o ? json_object_get_member (o, "process") : NULL;
+  JsonObject *p = pn && JSON_NODE_HOLDS_OBJECT (pn) ? json_node_get_object (pn) : NULL;
+  if (p == NULL || !json_field_strv (p, "args", TRUE, &bp->args, error)
+      || !json_field_bool (p, "terminal", FALSE, &bp->terminal, error))
+    {
+      if (error && *error == NULL)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "no process object");
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  JsonNode *an = json_object_get_member (o, "annotations");
+  if (an && JSON_NODE_HOLDS_OBJECT (an))
+    bp->annotations = json_object_ref (json_node_get_object (an));
+  return TRUE;
+}
+
+/* A terminal whose master goes to @socket_path (SCM_RIGHTS, as runc sends
+ * it); returns the slave, or -1. */
+static int
+send_console (const char *socket_path, GError **error)
+{
+  int master = posix_openpt (O_RDWR | O_NOCTTY | O_CLOEXEC);
+  int unlock = 0, slave = -1, sock = -1;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  if (master < 0 || ioctl (master, TIOCSPTLCK, &unlock) < 0
+      || (slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY)) < 0)
+    goto fail;
+  if (strlen (socket_path) >= sizeof addr.sun_path)
+    {
+      errno = ENAMETOOLONG;
+      goto fail;
+    }
+  strcpy (addr.sun_path, socket_path);
+  sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (sock < 0 || connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
+    goto fail;
+  char name[] = "/dev/ptmx";
+  struct iovec iov = { name, sizeof name - 1 };
+  union
+  {
+    char buf[CMSG_SPACE (sizeof (int))];
+    struct cmsghdr align;
+  } control = { 0 };
+  struct msghdr msg = { .msg_iov = &iov,
+                        .msg_iovlen = 1,
+                        .msg_control = control.buf,
+                        .msg_controllen = sizeof control.buf };
+  struct cmsghdr *c = CMSG_FIRSTHDR (&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN (sizeof (int));
+  memcpy (CMSG_DATA (c), &master, sizeof master);
+  if (sendmsg (sock, &msg, 0) < 0)
+    goto fail;
+  close (sock);
+  close (master);
+  return slave;
+fail:;
+  int e = errno;
+  if (sock >= 0)
+    close (sock);
+  if (slave >= 0)
+    close (slave);
+  if (master >= 0)
+    close (master);
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "console socket %s: %s", socket_path,
+               g_strerror (e));
+  return -1;
+}
+
+/* The container's host process: waits for `start` on the FIFO, then
+ * becomes `sandboxctl exec` of the bundle's process. Never returns. */
+static void G_GNUC_NORETURN
+host_process (const char *fifo, int console, const char *sandboxctl, const char *name,
+              const BundleProcess *bp)
+{
+  setsid ();
+  if (console >= 0)
+    {
+      if (dup2 (console, 0) < 0 || dup2 (console, 1) < 0 || dup2 (console, 2) < 0
+          || ioctl (0, TIOCSCTTY, 0) < 0)
+        _exit (125);
+      if (console > 2)
+        close (console);
+    }
+  int fd = open (fifo, O_RDONLY | O_CLOEXEC);
+  char go = 0;
+  if (fd < 0 || read (fd, &go, 1) != 1)
+    _exit (125); /* deleted before it was started */
+  close (fd);
+  GPtrArray *argv = g_ptr_array_new ();
+  const char *head[] = { sandboxctl, "exec", "-i", name, "--" };
+  for (gsize i = 0; i < G_N_ELEMENTS (head); i++)
+    g_ptr_array_add (argv, (gpointer) head[i]);
+  if (bp->terminal)
+    g_ptr_array_insert (argv, 3, (gpointer) "-t");
+  for (char **a = bp->args; *a; a++)
+    g_ptr_array_add (argv, *a);
+  g_ptr_array_add (argv, NULL);
+  execv (sandboxctl, (char **) argv->pdata);
+  _exit (127);
+}
+
+static gboolean
+write_pid_file (const char *path, GPid pid, GError **error)
+{
+  g_autofree char *text = g_strdup_printf ("%d", (int) pid);
+  return g_file_set_contents (path, text, -1, error);
+}
+
+static int
+cmd_create (int argc, char **argv)
+{
+  g_autofree char *bundle = NULL, *pid_file = NULL, *console_socket = NULL;
+  gboolean no_pivot = FALSE, no_new_keyring = FALSE;
+  gint preserve_fds = 0;
+  GOptionEntry entries[] = {
+    { "bundle", 'b', 0, G_OPTION_ARG_FILENAME, &bundle, "The bundle (default: .)", "DIR" },
+    { "pid-file", 0, 0, G_OPTION_ARG_FILENAME, &pid_file, "Write the container's pid here",
+      "FILE" },
+    { "console-socket", 0, 0, G_OPTION_ARG_FILENAME, &console_socket,
+      "Send the terminal's master here (process.terminal)", "PATH" },
+    { "no-pivot", 0, 0, G_OPTION_ARG_NONE, &no_pivot, "Accepted (the root is the guest's)", NULL },
+    { "no-new-keyring", 0, 0, G_OPTION_ARG_NONE, &no_new_keyring, "Accepted", NULL },
+    { "preserve-fds", 0, 0, G_OPTION_ARG_INT, &preserve_fds, "Accepted (0 only)", "N" },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("ID");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return fail ("create: %s", error->message);
+  if (argc != 2)
+    return fail ("create: give one container id");
+  const char *id = argv[1];
+  if (preserve_fds != 0)
+    return fail ("create: --preserve-fds %d is not supported (extra fds cannot reach a guest)",
+                 preserve_fds);
+  g_autofree char *abs_bundle = g_canonicalize_filename (bundle ? bundle : ".", NULL);
+  g_autofree char *dir = oci_state_dir (root, id);
+  if (g_file_test (dir, G_FILE_TEST_EXISTS))
+    return fail ("container with id \"%s\" already exists", id);
+  BundleProcess bp = { 0 };
+  if (!read_bundle (abs_bundle, &bp, &error))
+    return fail ("create: %s", error->message);
+  if (bp.terminal != (console_socket != NULL))
+    return fail ("create: process.terminal is %s but --console-socket was %s",
+                 bp.terminal ? "true" : "false", console_socket ? "given" : "not given");
+  g_autofree char *sandboxctl = find_sandboxctl ();
+  if (sandboxctl == NULL)
+    return fail ("create: sandboxctl is not installed beside sandbox-runtime");
+
+  g_autofree char *name = g_strndup (id, NAME_MAX_LEN);
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "name", name);
+  json_object_set_string_member (params, "bundle", abs_bundle);
+  json_object_set_boolean_member (params, "delete_on_failure", TRUE);
+  g_autoptr (JsonObject) sb
+      = call ("sandbox.v1.Sandboxes.Create", params, CREATE_DEADLINE_MS, &error);
+  if (sb == NULL)
+    return fail ("create %s: %s", id, error->message);
+
+  g_autofree char *fifo = g_build_filename (dir, "start", NULL);
+  int console = -1;
+  if (g_mkdir_with_parents (dir, 0700) < 0 || mkfifo (fifo, 0600) < 0)
+    g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", dir,
+                 g_strerror (errno));
+  else if (console_socket)
+    console = send_console (console_socket, &error);
+  GPid pid = -1;
+  if (error == NULL && (pid = fork ()) == 0)
+    host_process (fifo, console, sandboxctl, name, &bp);
+  if (console >= 0)
+    close (console);
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  OciState st = { (char *) id,
+                  name,
+                  abs_bundle,
+                  pid,
+                  oci_process_start_time (pid),
+                  FALSE,
+                  g_date_time_format_iso8601 (now),
+                  bp.annotations };
+  if (error == NULL && pid < 0)
+    g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (errno), "fork: %s", g_strerror (errno));
+  gboolean ok = error == NULL && oci_state_save (root, &st, &error)
+                && (pid_file == NULL || write_pid_file (pid_file, pid, &error));
+  g_free (st.created);
+  g_strfreev (bp.args);
+  if (bp.annotations)
+    json_object_unref (bp.annotations);
+  if (ok)
+    return 0;
+  /* Nothing left behind: no VM, no record. */
+  if (pid > 0)
+    kill (pid, SIGKILL);
+  g_autoptr (JsonObject) del = json_object_new ();
+  json_object_set_string_member (del, "id", name);
+  json_object_set_boolean_member (del, "force", TRUE);
+  g_autoptr (JsonObject) gone = call ("sandbox.v1.Sandboxes.Delete", del, CALL_DEADLINE_MS, NULL);
+  unlink (fifo);
+  g_autofree char *state_file = g_build_filename (dir, "state.json", NULL);
+  unlink (state_file);
+  rmdir (dir);
+  return fail ("create %s: %s", id, error->message);
+}
+
+/* ---- the others ---- */
+
+static OciState *
+load_or_fail (int argc, char **argv, const char *verb, int *code)
+{
+  g_autoptr (GError) error = NULL;
+  if (argc < 2)
+    {
+      *code = fail ("%s: give a container id", verb);
+      return NULL;
+    }
+  OciState *s = oci_state_load (root, argv[1], &error);
+  if (s == NULL)
+    *code = fail ("%s: %s", verb, error->message);
+  return s;
+}
+
+static int
+cmd_start (int argc, char **argv)
+{
+  int code = 1;
+  g_autoptr (OciState) s = load_or_fail (argc, argv, "start", &code);
+  if (s == NULL)
+    return code;
+  g_autofree char *dir = oci_state_dir (root, s->id);
+  g_autofree char *fifo = g_build_filename (dir, "start", NULL);
+  int fd = open (fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (s->started || fd < 0 || write (fd, "s", 1) != 1)
+    {
+      if (fd >= 0)
+        close (fd);
+      return fail ("cannot start container %s: it is %s, not created", s->id, oci_state_status (s));
+    }
+  close (fd);
+  unlink (fifo);
+  s->started = TRUE;
+  g_autoptr (GError) error = NULL;
+  if (!oci_state_save (root, s, &error))
+    return fail ("start: %s", error->message);
+  return 0;
+}
+
+static int
+cmd_state (int argc, char **argv)
+{
+  int code = 1;
+  g_autoptr (OciState) s = load_or_fail (argc, argv, "state", &code);
+  if (s == NULL)
+    return code;
+  g_autoptr (JsonObject) o = oci_state_to_json (s);
+  g_autoptr (JsonNode) n = json_node_init_object (json_node_alloc (), o);
+  g_autofree char *text = json_to_string (n, TRUE);
+  printf ("%s\n", text);
+  return 0;
+}
+
+static int
+parse_signal (const char *text)
+{
+  guint64 n;
+  if (g_ascii_string_to_unsigned (text, 10, 1, 64, &n, NULL))
+    return (int) n;
+  const char *name = g_str_has_prefix (text, "SIG") ? text + 3 : text;
+  for (int sig = 1; sig < NSIG; sig++)
+    {
+      const char *abbrev = sigabbrev_np (sig);
+      if (abbrev && g_ascii_strcasecmp (abbrev, name) == 0)
+        return sig;
+    }
+  return -1;
+}
+
+/* The first process of the sandbox: the container's. */
+static gint64
+container_process (const char *name, GError **error)
+{
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "sandbox_id", name);
+  g_autoptr (JsonObject) res = call ("sandbox.v1.Processes.List", params, CALL_DEADLINE_MS, error);
+  JsonArray *procs = res ? json_object_get_array_member (res, "processes") : NULL;
+  if (procs && json_array_get_length (procs) > 0)
+    return json_object_get_int_member (json_array_get_object_element (procs, 0), "process_id");
+  if (res)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "its process has not started");
+  return 0;
+}
+
+static int
+cmd_kill (int argc, char **argv)
+{
+  gboolean all = FALSE;
+  GOptionEntry entries[] = {
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "The process's whole group", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("ID [SIGNAL]");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return fail ("kill: %s", error->message);
+  int code = 1;
+  g_autoptr (OciState) s = load_or_fail (argc, argv, "kill", &code);
+  if (s == NULL)
+    return code;
+  int sig = argc > 2 ? parse_signal (argv[2]) : SIGTERM;
+  if (sig < 0)
+    return fail ("kill: \"%s\" is not a signal", argv[2]);
+  const char *status = oci_state_status (s);
+  if (g_str_equal (status, "stopped"))
+    return fail ("kill %s: the container is stopped", s->id);
+  if (g_str_equal (status, "created"))
+    {
+      kill (s->pid, sig); /* never started: its host process ends */
+      return 0;
+    }
+  gint64 process = container_process (s->name, &error);
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "sandbox_id", s->name);
+  json_object_set_int_member (params, "process_id", process);
+  json_object_set_int_member (params, "signal", sig);
+  json_object_set_boolean_member (params, "group", all);
+  g_autoptr (JsonObject) res
+      = process ? call ("sandbox.v1.Processes.Signal", params, CALL_DEADLINE_MS, &error) : NULL;
+  if (res == NULL)
+    return fail ("kill %s: %s", s->id, error->message);
+  return 0;
+}
+
+static int
+cmd_delete (int argc, char **argv)
+{
+  gboolean force = FALSE;
+  GOptionEntry entries[] = {
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Also a running container (killed)", NULL },
+    { NULL },
+  };
+  g_autoptr (GOptionContext) ctx = g_option_context_new ("ID");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!g_option_context_parse (ctx, &argc, &argv, &error))
+    return fail ("delete: %s", error->message);
+  int code = 1;
+  g_autoptr (OciState) s = load_or_fail (argc, argv, "delete", &code);
+  if (s == NULL)
+    return force ? 0 : code;
+  if (g_str_equal (oci_state_status (s), "running") && !force)
+    return fail ("cannot delete container %s that is not stopped: use --force", s->id);
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "id", s->name);
+  json_object_set_boolean_member (params, "force", TRUE);
+  g_autoptr (JsonObject) res
+      = call ("sandbox.v1.Sandboxes.Delete", params, CALL_DEADLINE_MS, &error);
+  if (res == NULL && !g_error_matches (error, RPC_ERROR, RPC_STATUS_NOT_FOUND))
+    return fail ("delete %s: %s", s->id, error->message);
+  if (!g_str_equal (oci_state_status (s), "stopped"))
+    kill (s->pid, SIGKILL);
+  g_autofree char *dir = oci_state_dir (root, s->id);
+  g_autofree char *fifo = g_build_filename (dir, "start", NULL);
+  g_autofree char *state_file = g_build_filename (dir, "state.json", NULL);
+  unlink (fifo);
+  unlink (state_file);
+  rmdir (dir);
+  return 0;
+}
+
+static int
+cmd_features (int argc, char **argv)
+{
+  printf ("{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"1.0.2\",\n"
+          "  \"annotations\": {\"org.sandboxd.isolation\": \"vm\"}\n}\n");
+  return 0;
+}
+
+static const struct
+{
+  const char *name;
+  int (*run) (int argc, char **argv);
+  const char *summary;
+} commands[] = {
+  { "create", cmd_create, "boot the container's sandbox; its process waits for start" },
+  { "start", cmd_start, "start the container's process" },
+  { "state", cmd_state, "the OCI state of a container (JSON)" },
+  { "kill", cmd_kill, "send a signal to the container's process" },
+  { "delete", cmd_delete, "remove the container and its sandbox" },
+  { "features", cmd_features, "what this runtime supports (JSON)" },
+};
+
+static void
+usage (FILE *out)
+{
+  fprintf (out,
+           "Usage: sandbox-runtime [--root DIR] [--log FILE] [--log-format text|json] "
+           "COMMAND [OPTIONS] ID\n\nAn OCI runtime: every container in its own microVM "
+           "(sandboxd, at $SANDBOXD_ADDRESS or %s).\n\nCommands:\n",
+           rpc_client_default_address ());
+  for (gsize i = 0; i < G_N_ELEMENTS (commands); i++)
+    fprintf (out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+}
+
+int
+main (int argc, char **argv)
+{
+  int i = 1;
+  for (; i < argc && argv[i][0] == '-'; i++)
+    {
+      const char *a = argv[i];
+      const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+      gboolean takes = g_str_equal (a, "--root") || g_str_equal (a, "--log")
+                       || g_str_equal (a, "--log-format") || g_str_equal (a, "--criu");
+      if (takes && value == NULL)
+        return fail ("%s needs a value", a);
+      if (g_str_equal (a, "--root"))
+        root = value;
+      else if (g_str_equal (a, "--log"))
+        log_path = value;
+      else if (g_str_equal (a, "--log-format"))
+        log_json = g_str_equal (value, "json");
+      else if (g_str_equal (a, "--version") || g_str_equal (a, "-v"))
+        {
+          printf ("sandbox-runtime version %s\nspec: 1.0.2\n", SANDBOXD_VERSION);
+          return 0;
+        }
+      else if (g_str_equal (a, "--help") || g_str_equal (a, "-h"))
+        {
+          usage (stdout);
+          return 0;
+        }
+      else if (!g_str_equal (a, "--systemd-cgroup") && !g_str_equal (a, "--debug") && !takes)
+        {
+          usage (stderr);
+          return 2;
+        }
+      i += takes;
+    }
+  if (i >= argc)
+    {
+      usage (stderr);
+      return 2;
+    }
+  for (gsize c = 0; c < G_N_ELEMENTS (commands); c++)
+    if (g_str_equal (argv[i], commands[c].name))
+      return commands[c].run (argc - i, argv + i);
+  fail ("unknown command \"%s\" (this runtime has: create, start, state, kill, delete, features)",
+        argv[i]);
+  return 2;
+}
