@@ -94,6 +94,20 @@ find_sandboxctl (void)
   return g_find_program_in_path ("sandboxctl");
 }
 
+/* A command's own options; FALSE (and *code) after a usage error. */
+static gboolean
+parse_options (const char *verb, const char *params, GOptionEntry *entries, int *argc, char ***argv,
+               int *code)
+{
+  g_autoptr (GOptionContext) ctx = g_option_context_new (params);
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  g_autoptr (GError) error = NULL;
+  if (g_option_context_parse (ctx, argc, argv, &error))
+    return TRUE;
+  *code = fail ("%s: %s", verb, error->message);
+  return FALSE;
+}
+
 /* ---- create ---- */
 
 typedef struct
@@ -243,11 +257,10 @@ cmd_create (int argc, char **argv)
     { "preserve-fds", 0, 0, G_OPTION_ARG_INT, &preserve_fds, "Accepted (0 only)", "N" },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("ID");
-  g_option_context_add_main_entries (ctx, entries, NULL);
+  int code = 1;
   g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    return fail ("create: %s", error->message);
+  if (!parse_options ("create", "ID", entries, &argc, &argv, &code))
+    return code;
   if (argc != 2)
     return fail ("create: give one container id");
   const char *id = argv[1];
@@ -418,12 +431,10 @@ cmd_kill (int argc, char **argv)
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "The process's whole group", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("ID [SIGNAL]");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    return fail ("kill: %s", error->message);
   int code = 1;
+  g_autoptr (GError) error = NULL;
+  if (!parse_options ("kill", "ID [SIGNAL]", entries, &argc, &argv, &code))
+    return code;
   g_autoptr (OciState) s = load_or_fail (argc, argv, "kill", &code);
   if (s == NULL)
     return code;
@@ -459,12 +470,10 @@ cmd_delete (int argc, char **argv)
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Also a running container (killed)", NULL },
     { NULL },
   };
-  g_autoptr (GOptionContext) ctx = g_option_context_new ("ID");
-  g_option_context_add_main_entries (ctx, entries, NULL);
-  g_autoptr (GError) error = NULL;
-  if (!g_option_context_parse (ctx, &argc, &argv, &error))
-    return fail ("delete: %s", error->message);
   int code = 1;
+  g_autoptr (GError) error = NULL;
+  if (!parse_options ("delete", "ID", entries, &argc, &argv, &code))
+    return code;
   g_autoptr (OciState) s = load_or_fail (argc, argv, "delete", &code);
   if (s == NULL)
     return force ? 0 : code;

@@ -31,18 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static gboolean fail (GError **error, SandboxError code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
-
-static gboolean
-fail (GError **error, SandboxError code, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  g_set_error_literal (error, SANDBOX_ERROR, code, msg);
-  return FALSE;
-}
+#define fail network_error
 
 static int
 open_netns (const char *path, GError **error)

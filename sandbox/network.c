@@ -16,18 +16,18 @@
 /* passt's own: big frames, few trips through QEMU. */
 #define USER_MTU 65520
 
-static gboolean invalid (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-invalid (GError **error, const char *fmt, ...)
+gboolean
+network_error (GError **error, int code, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
   g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  g_set_error_literal (error, SANDBOX_ERROR, SANDBOX_ERROR_INVALID, msg);
+  g_set_error_literal (error, SANDBOX_ERROR, code, msg);
   return FALSE;
 }
+
+#define invalid(error, ...) network_error (error, SANDBOX_ERROR_INVALID, __VA_ARGS__)
 
 static gboolean
 parse_port_number (const char *text, guint *port)

@@ -54,6 +54,9 @@ typedef struct
   char *ifname; /* ns: the namespace's interface it is redirected to */
 } Network;
 
+/* Sets @error in SANDBOX_ERROR with @code (a SandboxError); FALSE. */
+gboolean network_error (GError **error, int code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
+
 /* @mode: "none" (NULL: none, or user when there are ports), "user" or
  * "ns:PATH"; @ports: docker's -p, [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp].
  * NULL for no network. An error names the bad part. */

@@ -388,12 +388,23 @@ running_process (Sandbox *sb, GTask *task, guint32 process_id, gboolean need_std
   return NULL;
 }
 
+/* Sends @msg to the guest and answers @task: {} once sent, GONE when the
+ * channel is down. */
+static void
+send_and_reply (Sandbox *sb, GTask *task, JsonObject *msg)
+{
+  g_autoptr (GError) error = NULL;
+  if (!agent_channel_send_control (sb->agent, msg, &error))
+    reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
+  else
+    reply_json (task, json_object_new ());
+}
+
 void
 sandbox_signal_async (Sandbox *sb, guint32 process_id, int sig, gboolean group,
                       GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
-  g_autoptr (GError) error = NULL;
   if (running_process (sb, task, process_id, FALSE) == NULL)
     return;
   g_autoptr (JsonObject) msg = json_object_new ();
@@ -401,10 +412,7 @@ sandbox_signal_async (Sandbox *sb, guint32 process_id, int sig, gboolean group,
   json_object_set_int_member (msg, "id", process_id);
   json_object_set_int_member (msg, "signal", sig);
   json_object_set_boolean_member (msg, "group", group);
-  if (!agent_channel_send_control (sb->agent, msg, &error))
-    reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
-  else
-    reply_json (task, json_object_new ());
+  send_and_reply (sb, task, msg);
 }
 
 void
@@ -461,7 +469,6 @@ sandbox_resize_async (Sandbox *sb, guint32 process_id, guint rows, guint cols,
                       GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
-  g_autoptr (GError) error = NULL;
   SandboxProcess *proc = running_process (sb, task, process_id, FALSE);
   if (proc == NULL)
     return;
@@ -476,10 +483,7 @@ sandbox_resize_async (Sandbox *sb, guint32 process_id, guint rows, guint cols,
   json_object_set_int_member (msg, "id", process_id);
   json_object_set_int_member (msg, "rows", rows);
   json_object_set_int_member (msg, "cols", cols);
-  if (!agent_channel_send_control (sb->agent, msg, &error))
-    reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
-  else
-    reply_json (task, json_object_new ());
+  send_and_reply (sb, task, msg);
 }
 
 static void
