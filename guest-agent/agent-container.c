@@ -26,7 +26,7 @@
 #define CONTAINERS_DIR "/containers"
 #define CGROUP_ROOT "/sys/fs/cgroup"
 
-static const char *ns_names[AGENT_NS_COUNT] = { "pid", "mnt", "uts", "ipc" };
+static const char *ns_names[AGENT_NS_COUNT] = { "pid", "mnt", "uts", "ipc", "net", "cgroup" };
 
 static GHashTable *containers; /* name -> AgentContainer */
 
@@ -190,9 +190,12 @@ start_init (AgentContainer *c, const char *device)
     }
   /* A fork into new namespaces: no stack given, the child runs on a copy
    * of ours as after fork(). */
-  pid_t pid = (pid_t) syscall (SYS_clone,
-                               CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | SIGCHLD,
-                               NULL, NULL, NULL, 0);
+  gboolean netns = FALSE, cgroupns = FALSE;
+  json_field_bool (c->spec, "netns", FALSE, &netns, NULL);
+  json_field_bool (c->spec, "cgroupns", FALSE, &cgroupns, NULL);
+  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
+                        | (netns ? CLONE_NEWNET : 0) | (cgroupns ? CLONE_NEWCGROUP : 0);
+  pid_t pid = (pid_t) syscall (SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, 0);
   if (pid == 0)
     {
       close (status[0]);

@@ -31,6 +31,7 @@ typedef struct
   int cgroup_fd;     /* its cgroup.procs, or -1 */
   const int *ns_fds; /* mnt, uts, ipc (pid is joined by the parent); NULL outside containers */
   gboolean tty;      /* stdin is a terminal to make ours */
+  const AgentSecurity *security; /* the container's, or NULL */
 } Joins;
 
 static void G_GNUC_NORETURN
@@ -55,14 +56,22 @@ child_exec (char **argv, char **envp, const char *cwd, uid_t uid, gid_t gid, int
     goto fail;
   /* Joining the mount namespace also puts us at the container's root. */
   if (joins->ns_fds
-      && (setns (joins->ns_fds[AGENT_NS_MNT], CLONE_NEWNS) < 0
+      && (setns (joins->ns_fds[AGENT_NS_NET], CLONE_NEWNET) < 0
+          || setns (joins->ns_fds[AGENT_NS_CGROUP], CLONE_NEWCGROUP) < 0
+          || setns (joins->ns_fds[AGENT_NS_MNT], CLONE_NEWNS) < 0
           || setns (joins->ns_fds[AGENT_NS_UTS], CLONE_NEWUTS) < 0
           || setns (joins->ns_fds[AGENT_NS_IPC], CLONE_NEWIPC) < 0))
     goto fail;
   if (cwd != NULL && chdir (cwd) < 0)
     goto fail;
+  const AgentSecurity *sec = joins->security;
+  if (sec && !agent_security_apply_early (sec))
+    goto fail;
   /* Groups first: after setuid there is no right left to change them. */
-  if (setgroups (0, NULL) < 0 || setgid (gid) < 0 || setuid (uid) < 0)
+  if (setgroups (sec ? sec->n_groups : 0, sec ? sec->groups : NULL) < 0 || setgid (gid) < 0
+      || setuid (uid) < 0)
+    goto fail;
+  if (sec && !agent_security_apply_late (sec))
     goto fail;
 
   /* execvpe searches the agent's own PATH; give it the process's. */
@@ -197,7 +206,15 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
       p[P_OUT][0] = master;
     }
 
-  Joins joins = { -1, container ? container->ns_fds : NULL, tty != NULL };
+  AgentSecurity security;
+  gboolean secured = container && agent_security_prepare (container->spec, &security, error);
+  if (container && !secured)
+    {
+      close_pipes (p); /* the terminal's ends too */
+      return NULL;
+    }
+  Joins joins
+      = { -1, container ? container->ns_fds : NULL, tty != NULL, secured ? &security : NULL };
   if (container && container->cgroup)
     {
       g_autofree char *procs = g_build_filename (container->cgroup, "cgroup.procs", NULL);

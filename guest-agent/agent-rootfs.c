@@ -35,8 +35,11 @@ typedef enum
   OP_SYMLINK,
   OP_ENTER, /* move target onto "/" and chroot into it */
   OP_HOSTNAME,
-  OP_CGROUP, /* write "0" to target (a cgroup.procs) */
-  OP_WRITE,  /* target's contents become data; not on a read-only root */
+  OP_CGROUP,   /* write "0" to target (a cgroup.procs) */
+  OP_WRITE,    /* target's contents become data; not on a read-only root */
+  OP_MASK,     /* target hidden: /dev/null over a file, an empty read-only tmpfs over a directory */
+  OP_READONLY, /* target bound onto itself, read-only; a missing one is fine */
+  OP_SYSCTL,   /* /proc/sys/<target> := data */
 } OpKind;
 
 typedef struct
@@ -175,13 +178,16 @@ plan_user_mount (AgentRootfsPlan *plan, JsonObject *m, GError **error)
         add_op (plan, OP_REMOUNT, NULL, dest, NULL, rest, NULL);
       return TRUE;
     }
-  static const char *types[] = { "tmpfs", "proc", "sysfs", "devpts", "mqueue", NULL };
+  static const char *types[] = { "tmpfs", "proc", "sysfs", "devpts", "mqueue", "cgroup", NULL };
   if (!g_strv_contains (types, type))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                    "mount type \"%s\" is not supported", type);
       return FALSE;
     }
+  /* The guest has cgroup v2 only: a "cgroup" mount is its hierarchy. */
+  if (g_str_equal (type, "cgroup"))
+    type = "cgroup2";
   add_op (plan, OP_MOUNT, type, dest, type, flags, data);
   return TRUE;
 }
@@ -214,6 +220,35 @@ plan_dev (AgentRootfsPlan *plan)
           "newinstance,ptmxmode=0666,mode=0620");
   add_op (plan, OP_MOUNT, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
           "mode=1777,size=65536k");
+}
+
+/* linux.maskedPaths, .readonlyPaths and .sysctl, in the container. */
+static void
+plan_hardening (AgentRootfsPlan *plan, JsonObject *spec)
+{
+  g_auto (GStrv) masked = NULL;
+  g_auto (GStrv) readonly = NULL;
+  json_field_strv (spec, "maskedPaths", FALSE, &masked, NULL);
+  json_field_strv (spec, "readonlyPaths", FALSE, &readonly, NULL);
+  for (char **p = masked; p && *p; p++)
+    if (g_path_is_absolute (*p) && !strstr (*p, ".."))
+      add_op (plan, OP_MASK, NULL, *p, NULL, 0, NULL);
+  for (char **p = readonly; p && *p; p++)
+    if (g_path_is_absolute (*p) && !strstr (*p, ".."))
+      add_op (plan, OP_READONLY, NULL, *p, NULL, 0, NULL);
+  JsonNode *sn = json_object_get_member (spec, "sysctl");
+  JsonObject *sysctl = sn && JSON_NODE_HOLDS_OBJECT (sn) ? json_node_get_object (sn) : NULL;
+  g_autoptr (GList) keys = sysctl ? json_object_get_members (sysctl) : NULL;
+  for (GList *k = keys; k; k = k->next)
+    {
+      JsonNode *v = json_object_get_member (sysctl, k->data);
+      if (!JSON_NODE_HOLDS_VALUE (v) || json_node_get_value_type (v) != G_TYPE_STRING)
+        continue;
+      g_autofree char *path = g_strdup (k->data);
+      g_strdelimit (path, ".", '/');
+      g_autofree char *target = g_build_filename ("/proc/sys", path, NULL);
+      add_op (plan, OP_SYSCTL, NULL, target, NULL, 0, json_node_get_string (v));
+    }
 }
 
 AgentRootfsPlan *
@@ -307,6 +342,7 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
     }
   if (hostname && *hostname)
     add_op (plan, OP_HOSTNAME, hostname, NULL, NULL, 0, NULL);
+  plan_hardening (plan, spec);
   /* The guest's network is the pod's: every container gets its names and
    * resolvers (written inside, where the container's own links resolve). */
   static const char *etc_files[] = { "/etc/hosts", "/etc/resolv.conf" };
@@ -327,8 +363,9 @@ agent_rootfs_describe_step (AgentRootfsPlan *plan, int step, int err)
   if (step < 0 || (guint) step >= plan->ops->len)
     return g_strdup_printf ("container setup: %s", g_strerror (err));
   RootfsOp *op = &g_array_index (plan->ops, RootfsOp, step);
-  static const char *verbs[] = { "mount",   "remount", "unmount",     "mkdir",       "mknod",
-                                 "symlink", "enter",   "sethostname", "join cgroup", "write" };
+  static const char *verbs[]
+      = { "mount",       "remount",     "unmount", "mkdir", "mknod",          "symlink",   "enter",
+          "sethostname", "join cgroup", "write",   "mask",  "make read-only", "set sysctl" };
   const char *what = op->kind == OP_MOUNT && op->fstype ? op->fstype
                      : op->kind == OP_MOUNT             ? "bind"
                                                         : NULL;
@@ -396,6 +433,37 @@ run_op (const RootfsOp *op)
         if (fd < 0)
           return errno;
         e = write (fd, "0", 1) < 0 ? errno : 0;
+        close (fd);
+        return e;
+      }
+    case OP_MASK:
+      {
+        struct stat st;
+        if (stat (op->target, &st) < 0)
+          return errno == ENOENT ? 0 : errno;
+        if (S_ISDIR (st.st_mode))
+          return mount ("tmpfs", op->target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                        "size=0")
+                         < 0
+                     ? errno
+                     : 0;
+        return mount ("/dev/null", op->target, NULL, MS_BIND, NULL) < 0 ? errno : 0;
+      }
+    case OP_READONLY:
+      if (mount (op->target, op->target, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return errno == ENOENT ? 0 : errno;
+      return mount (NULL, op->target, NULL,
+                    MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL)
+                     < 0
+                 ? errno
+                 : 0;
+    case OP_SYSCTL:
+      {
+        int fd = open (op->target, O_WRONLY | O_CLOEXEC);
+        if (fd < 0)
+          return errno;
+        size_t len = strlen (op->data);
+        e = write (fd, op->data, len) != (ssize_t) len ? (errno ? errno : EIO) : 0;
         close (fd);
         return e;
       }

@@ -9,6 +9,7 @@
 #include "write-queue.h"
 
 #include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 /* agent-system.c: duties of PID 1 before the channel opens. */
@@ -40,6 +41,33 @@ typedef struct
   guint64 acked;       /* stream offset of unacked->data[0] */
 } AgentStream;
 
+/* agent-security.c: a container's process security (capabilities,
+ * rlimits, groups, oom_score_adj, no_new_privs), prepared from its spec
+ * before fork and applied in the child around its change of user. */
+#define AGENT_CAP_SETS 5
+#define AGENT_MAX_RLIMITS 16
+#define AGENT_MAX_GROUPS 64
+typedef struct
+{
+  gboolean has_caps;
+  guint64 caps[AGENT_CAP_SETS]; /* bounding, effective, inheritable, permitted, ambient */
+  int n_rlimits;
+  struct
+  {
+    int resource;
+    struct rlimit limit;
+  } rlimits[AGENT_MAX_RLIMITS];
+  int n_groups;
+  gid_t groups[AGENT_MAX_GROUPS];
+  gboolean no_new_privs;
+  gboolean has_oom;
+  int oom_score_adj;
+} AgentSecurity;
+gboolean agent_security_prepare (JsonObject *spec, AgentSecurity *security, GError **error);
+/* Before the change of user / after it; FALSE with errno set. */
+gboolean agent_security_apply_early (const AgentSecurity *security);
+gboolean agent_security_apply_late (const AgentSecurity *security);
+
 /* agent-process.c: starting processes. */
 typedef struct
 {
@@ -65,6 +93,8 @@ enum
   AGENT_NS_MNT,
   AGENT_NS_UTS,
   AGENT_NS_IPC,
+  AGENT_NS_NET,    /* the guest's own, unless the spec asked for one (netns) */
+  AGENT_NS_CGROUP, /* likewise (cgroupns) */
   AGENT_NS_COUNT
 };
 

@@ -1,6 +1,6 @@
 /* An OCI runtime-spec config.json read strictly: every member is either
  * understood or refused with its dotted path ("linux.seccomp"). */
-#include "images.h"
+#include "container-spec-private.h"
 
 #include "json-fields.h"
 
@@ -14,148 +14,20 @@
 /* No config.json needs more; a larger one is refused before it is read. */
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
-GQuark
-container_spec_error_quark (void)
-{
-  return g_quark_from_static_string ("container-spec-error-quark");
-}
-
-static gboolean G_GNUC_PRINTF (3, 4)
-    spec_error (GError **error, ContainerSpecError code, const char *fmt, ...)
-{
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  g_set_error (error, CONTAINER_SPEC_ERROR, code, "config.json: %s", msg);
-  return FALSE;
-}
-
-/* Refuses any member of @o not in @known (NULL-terminated); @path names @o. */
-static gboolean
-only_known (JsonObject *o, const char *path, const char *const *known, GError **error)
-{
-  g_autoptr (GList) members = json_object_get_members (o);
-  for (GList *l = members; l; l = l->next)
-    if (!g_strv_contains (known, l->data))
-      return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
-                         "%s%s%s is not supported by sandboxd", path, *path ? "." : "",
-                         (const char *) l->data);
-  return TRUE;
-}
-
-static JsonNode *
-member_of_type (JsonObject *o, const char *path, const char *name, JsonNodeType type,
-                gboolean required, GError **error)
-{
-  static const char *type_names[] = { "an object", "an array", "a value", "null" };
-  JsonNode *n = json_object_get_member (o, name);
-  if (n == NULL)
-    {
-      if (required)
-        spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s%s%s is missing", path,
-                    *path ? "." : "", name);
-      return NULL;
-    }
-  if (JSON_NODE_TYPE (n) != type)
-    {
-      spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s%s%s must be %s", path, *path ? "." : "",
-                  name, type_names[type]);
-      return NULL;
-    }
-  return n;
-}
-
-/* Optional members: TRUE when absent (out untouched) or well typed. */
-static gboolean
-get_object (JsonObject *o, const char *path, const char *name, JsonObject **out, GError **error)
-{
-  if (!json_object_has_member (o, name))
-    return TRUE;
-  JsonNode *n = member_of_type (o, path, name, JSON_NODE_OBJECT, TRUE, error);
-  if (n)
-    *out = json_node_get_object (n);
-  return n != NULL;
-}
-
-static gboolean
-get_value (JsonObject *o, const char *path, const char *name, GType type, JsonNode **out,
-           GError **error)
-{
-  if (!json_object_has_member (o, name))
-    return TRUE;
-  JsonNode *n = member_of_type (o, path, name, JSON_NODE_VALUE, TRUE, error);
-  if (n == NULL)
-    return FALSE;
-  if (json_node_get_value_type (n) != type)
-    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s%s%s must be %s", path,
-                       *path ? "." : "", name,
-                       type == G_TYPE_STRING    ? "a string"
-                       : type == G_TYPE_BOOLEAN ? "true or false"
-                                                : "an integer");
-  *out = n;
-  return TRUE;
-}
-
-static gboolean
-get_string (JsonObject *o, const char *path, const char *name, const char **out, GError **error)
-{
-  JsonNode *n = NULL;
-  if (!get_value (o, path, name, G_TYPE_STRING, &n, error))
-    return FALSE;
-  if (n)
-    *out = json_node_get_string (n);
-  return TRUE;
-}
-
-static gboolean
-get_int (JsonObject *o, const char *path, const char *name, gint64 min, gint64 *out, GError **error)
-{
-  JsonNode *n = NULL;
-  if (!get_value (o, path, name, G_TYPE_INT64, &n, error))
-    return FALSE;
-  if (n && json_node_get_int (n) < min)
-    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
-                       "%s.%s must be at least %" G_GINT64_FORMAT, path, name, min);
-  if (n)
-    *out = json_node_get_int (n);
-  return TRUE;
-}
-
-/* An array of strings, copied into @dst (a new array member of @into). */
-static gboolean
-get_strings (JsonObject *o, const char *path, const char *name, JsonObject *into, GError **error)
-{
-  if (!json_object_has_member (o, name))
-    return TRUE;
-  JsonNode *n = member_of_type (o, path, name, JSON_NODE_ARRAY, TRUE, error);
-  if (n == NULL)
-    return FALSE;
-  JsonArray *a = json_node_get_array (n);
-  JsonArray *copy = json_array_new ();
-  for (guint i = 0; i < json_array_get_length (a); i++)
-    {
-      JsonNode *e = json_array_get_element (a, i);
-      if (!JSON_NODE_HOLDS_VALUE (e) || json_node_get_value_type (e) != G_TYPE_STRING)
-        {
-          json_array_unref (copy);
-          return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s.%s[%u] must be a string",
-                             path, name, i);
-        }
-      json_array_add_string_element (copy, json_node_get_string (e));
-    }
-  json_object_set_array_member (into, name, copy);
-  return TRUE;
-}
-
 static gboolean
 read_process (JsonObject *p, JsonObject *spec, GError **error)
 {
-  static const char *const known[] = { "args", "env", "cwd", "user", "terminal", NULL };
+  static const char *const own[] = { "args", "env", "cwd", "user", "terminal", NULL };
+  g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
+  g_strv_builder_addv (names, (const char **) own);
+  g_strv_builder_addv (names, (const char **) container_security_process_fields);
+  g_auto (GStrv) known = g_strv_builder_end (names);
   JsonObject *user = NULL;
   JsonNode *terminal = NULL;
   const char *cwd = "/";
-  if (!only_known (p, "process", known, error) || !get_strings (p, "process", "args", spec, error)
+  if (!only_known (p, "process", (const char *const *) known, error)
+      || !container_security_read_process (p, spec, error)
+      || !get_strings (p, "process", "args", spec, error)
       || !get_strings (p, "process", "env", spec, error)
       || !get_string (p, "process", "cwd", &cwd, error)
       || !get_object (p, "process", "user", &user, error)
@@ -183,12 +55,19 @@ read_process (JsonObject *p, JsonObject *spec, GError **error)
   json_object_set_string_member (spec, "cwd", cwd);
   if (user)
     {
-      static const char *const user_known[] = { "uid", "gid", NULL };
+      static const char *const user_known[] = { "uid", "gid", "additionalGids", NULL };
       gint64 uid = 0, gid = 0;
+      g_autoptr (JsonObject) gids = json_object_new ();
       if (!only_known (user, "process.user", user_known, error)
           || !get_int (user, "process.user", "uid", 0, &uid, error)
           || !get_int (user, "process.user", "gid", 0, &gid, error))
         return FALSE;
+      JsonNode *extra = json_object_get_member (user, "additionalGids");
+      if (extra && !JSON_NODE_HOLDS_ARRAY (extra))
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                           "process.user.additionalGids must be an array of numbers");
+      if (extra)
+        json_object_set_member (spec, "additional_gids", json_node_copy (extra));
       json_object_set_int_member (spec, "uid", uid);
       json_object_set_int_member (spec, "gid", gid);
     }
@@ -210,7 +89,10 @@ static gboolean
 read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
 {
   static const char *const known[] = { "destination", "type", "source", "options", NULL };
-  static const char *const types[] = { "tmpfs", "proc", "sysfs", "devpts", "mqueue", "bind", NULL };
+  static const char *const types[]
+      = { "tmpfs", "proc", "sysfs", "devpts", "mqueue", "bind", "cgroup", NULL };
+  /* Every container has these already (runc spec lists them too). */
+  static const char *const given[] = { "/proc", "/dev", "/dev/pts", "/dev/shm", "/sys", NULL };
   JsonArray *out = json_array_new ();
   json_object_set_array_member (spec, "mounts", out);
   for (guint i = 0; i < json_array_get_length (mounts); i++)
@@ -221,8 +103,7 @@ read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
         return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s must be an object", path);
       JsonObject *m = json_node_get_object (n);
       const char *dest = NULL, *type = NULL, *source = NULL;
-      JsonObject *copy = json_object_new ();
-      json_array_add_object_element (out, copy);
+      g_autoptr (JsonObject) copy = json_object_new ();
       if (!only_known (m, path, known, error) || !get_string (m, path, "destination", &dest, error)
           || !get_string (m, path, "type", &type, error)
           || !get_string (m, path, "source", &source, error)
@@ -251,9 +132,12 @@ read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
                            "%s.source must be an absolute path inside the container's root "
                            "(host paths cannot be bound into a VM)",
                            path);
+      if (g_strv_contains (given, dest) && !g_str_equal (type, "bind"))
+        continue;
       json_object_set_string_member (copy, "destination", dest);
       json_object_set_string_member (copy, "type", type);
       json_object_set_string_member (copy, "source", source ? source : type);
+      json_array_add_object_element (out, g_steal_pointer (&copy));
     }
   return TRUE;
 }
@@ -261,17 +145,33 @@ read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
 static gboolean
 read_linux (JsonObject *l, JsonObject *spec, GError **error)
 {
-  static const char *const known[] = { "resources", "namespaces", NULL };
+  static const char *const own[] = { "resources", "namespaces", "cgroupsPath", NULL };
+  g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
+  g_strv_builder_addv (names, (const char **) own);
+  g_strv_builder_addv (names, (const char **) container_security_linux_fields);
+  g_auto (GStrv) known = g_strv_builder_end (names);
   JsonObject *res = NULL;
-  if (!only_known (l, "linux", known, error) || !get_object (l, "linux", "resources", &res, error))
+  const char *cgroups_path = NULL;
+  if (!only_known (l, "linux", (const char *const *) known, error)
+      || !get_object (l, "linux", "resources", &res, error)
+      || !get_string (l, "linux", "cgroupsPath", &cgroups_path, error)
+      || !container_security_read_linux (l, spec, error))
     return FALSE;
+  if (cgroups_path)
+    {
+      if (!json_object_has_member (spec, "not_applied"))
+        json_object_set_array_member (spec, "not_applied", json_array_new ());
+      json_array_add_string_element (json_object_get_array_member (spec, "not_applied"),
+                                     "linux.cgroupsPath");
+    }
   /* Every container gets these namespaces; listing them changes nothing. */
   if (json_object_has_member (l, "namespaces"))
     {
       JsonNode *n = member_of_type (l, "linux", "namespaces", JSON_NODE_ARRAY, TRUE, error);
       if (n == NULL)
         return FALSE;
-      static const char *const given[] = { "pid", "mount", "uts", "ipc", NULL };
+      static const char *const given[]
+          = { "pid", "mount", "uts", "ipc", "network", "cgroup", NULL };
       JsonArray *a = json_node_get_array (n);
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
@@ -281,13 +181,19 @@ read_linux (JsonObject *l, JsonObject *spec, GError **error)
           if (ns == NULL || !g_strv_contains (given, type) || json_object_get_size (ns) != 1)
             return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
                                "linux.namespaces[%u] (\"%s\") is not supported by sandboxd: "
-                               "containers get pid, mount, uts and ipc namespaces",
+                               "containers get pid, mount, uts, ipc and, when listed, network "
+                               "and cgroup namespaces (new ones, not joined by path)",
                                i, type);
+          /* Without it a container shares the guest's network (a pod's). */
+          if (g_str_equal (type, "network"))
+            json_object_set_boolean_member (spec, "netns", TRUE);
+          if (g_str_equal (type, "cgroup"))
+            json_object_set_boolean_member (spec, "cgroupns", TRUE);
         }
     }
   if (res == NULL)
     return TRUE;
-  static const char *const res_known[] = { "memory", "cpu", "pids", NULL };
+  static const char *const res_known[] = { "memory", "cpu", "pids", "devices", NULL };
   JsonObject *memory = NULL, *cpu = NULL, *pids = NULL;
   if (!only_known (res, "linux.resources", res_known, error)
       || !get_object (res, "linux.resources", "memory", &memory, error)

@@ -27,6 +27,64 @@ remove_tree (const char *dir)
   g_assert_cmpint (system (cmd), ==, 0);
 }
 
+/* What `runc spec` writes (its security and hardening fields) is read
+ * into the spec the agent applies, not refused. */
+static void
+test_runc_spec_fields (void)
+{
+  g_autofree char *dir = make_bundle (
+      "{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},"
+      " \"process\": {\"args\": [\"sh\"], \"noNewPrivileges\": true, \"oomScoreAdj\": 100,"
+      "   \"user\": {\"uid\": 0, \"gid\": 0, \"additionalGids\": [10, 20]},"
+      "   \"apparmorProfile\": \"x\","
+      "   \"capabilities\": {\"bounding\": [\"CAP_AUDIT_WRITE\", \"CAP_KILL\"],"
+      "     \"effective\": [\"CAP_KILL\"], \"permitted\": [\"CAP_KILL\"], \"ambient\": []},"
+      "   \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 512}]},"
+      " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
+      "   {\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\","
+      "    \"options\": [\"ro\"]}],"
+      " \"linux\": {\"namespaces\": [{\"type\": \"network\"}, {\"type\": \"cgroup\"}],"
+      "   \"maskedPaths\": [\"/proc/kcore\"], \"readonlyPaths\": [\"/proc/sys\"],"
+      "   \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}, \"cgroupsPath\": \"/x\","
+      "   \"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
+      "     {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": "
+      "\"rwm\"}]}}}");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = NULL;
+  g_autoptr (JsonObject) spec = container_spec_from_bundle (dir, &root, &error);
+  g_assert_no_error (error);
+  JsonObject *caps = json_object_get_object_member (spec, "capabilities");
+  JsonArray *bounding = json_object_get_array_member (caps, "bounding");
+  g_assert_cmpint (json_array_get_int_element (bounding, 0), ==, 29); /* CAP_AUDIT_WRITE */
+  g_assert_cmpint (json_array_get_int_element (bounding, 1), ==, 5);  /* CAP_KILL */
+  JsonObject *nofile
+      = json_array_get_object_element (json_object_get_array_member (spec, "rlimits"), 0);
+  g_assert_cmpint (json_object_get_int_member (nofile, "resource"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (nofile, "soft"), ==, 512);
+  g_assert_true (json_object_get_boolean_member (spec, "no_new_privileges"));
+  g_assert_cmpint (json_object_get_int_member (spec, "oom_score_adj"), ==, 100);
+  g_assert_true (json_object_get_boolean_member (spec, "netns"));
+  g_assert_true (json_object_get_boolean_member (spec, "cgroupns"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (spec, "additional_gids")),
+                    ==, 2);
+  g_assert_cmpstr (
+      json_array_get_string_element (json_object_get_array_member (spec, "maskedPaths"), 0), ==,
+      "/proc/kcore");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (spec, "sysctl"),
+                                                  "net.ipv4.ip_forward"),
+                   ==, "1");
+  /* /proc is every container's already; the cgroup mount is kept. */
+  JsonArray *mounts = json_object_get_array_member (spec, "mounts");
+  g_assert_cmpuint (json_array_get_length (mounts), ==, 1);
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (mounts, 0), "type"), ==,
+      "cgroup");
+  /* Host-only fields: accepted, listed as not applied. */
+  JsonArray *na = json_object_get_array_member (spec, "not_applied");
+  g_assert_cmpuint (json_array_get_length (na), ==, 2);
+  remove_tree (dir);
+}
+
 static void
 test_full_bundle (void)
 {
@@ -123,8 +181,15 @@ test_refusals (void)
     g_assert_true (json_object_get_boolean_member_with_default (tspec, "terminal", FALSE));
     remove_tree (tdir);
   }
-  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"capabilities\": {}}}",
-                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "process.capabilities");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"capabilities\": "
+                  "{\"bounding\": [\"CAP_KILL\", \"CAP_FLY\"]}}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "process.capabilities.bounding[1]: \"CAP_FLY\"");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"capabilities\": "
+                  "{\"wishful\": []}}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "process.capabilities.wishful");
+  expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"rlimits\": "
+                  "[{\"type\": \"RLIMIT_NOFILE\", \"soft\": 10, \"hard\": 5}]}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "process.rlimits[0]");
   expect_refused ("{" ROOT ", \"process\": {\"args\": [\"sh\"], \"user\": {\"uid\": -1}}}",
                   CONTAINER_SPEC_ERROR_INVALID, "process.user.uid");
   expect_refused ("{" PROC "}", CONTAINER_SPEC_ERROR_INVALID, "root is missing");
@@ -134,15 +199,21 @@ test_refusals (void)
   expect_refused ("{" PROC ", " ROOT ", \"hooks\": {}}", CONTAINER_SPEC_ERROR_UNSUPPORTED, "hooks");
   expect_refused ("{" PROC ", " ROOT ", \"hostname\": \"a b\"}", CONTAINER_SPEC_ERROR_INVALID,
                   "hostname");
-  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"namespaces\": [{\"type\": \"network\"}]}}",
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"namespaces\": [{\"type\": \"network\", "
+                  "\"path\": \"/proc/1/ns/net\"}]}}",
                   CONTAINER_SPEC_ERROR_UNSUPPORTED, "linux.namespaces[0]");
-  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"resources\": {\"devices\": []}}}",
-                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "linux.resources.devices");
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"namespaces\": [{\"type\": \"user\"}]}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "linux.namespaces[0]");
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"resources\": {\"devices\": "
+                  "[{\"allow\": true, \"type\": \"b\", \"major\": 8, \"minor\": 0, "
+                  "\"access\": \"rwm\"}]}}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                  "linux.resources.devices[0]: allowing device b 8:0");
   expect_refused ("{" PROC ", " ROOT
                   ", \"linux\": {\"resources\": {\"memory\": {\"limit\": \"1G\"}}}}",
                   CONTAINER_SPEC_ERROR_INVALID, "linux.resources.memory.limit");
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/c\", \"type\": "
-                  "\"cgroup\"}]}",
+                  "\"nfs\"}]}",
                   CONTAINER_SPEC_ERROR_UNSUPPORTED, "mounts[0].type");
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
                   "\"bind\", \"source\": \"data\"}]}",
@@ -355,6 +426,7 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL);
   g_test_add_func ("/containers/bundle", test_full_bundle);
+  g_test_add_func ("/containers/runc-spec-fields", test_runc_spec_fields);
   g_test_add_func ("/containers/refusals", test_refusals);
   g_test_add_func ("/containers/image-cache", test_image_cache);
   return g_test_run ();

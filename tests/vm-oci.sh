@@ -65,4 +65,33 @@ is "$(qemus)" "$before" "no VM is left by a refused create"
 [ ! -e "$TMP/oci/c4" ] && [ ! -e "$TMP/oci/c5" ]; ok $? "... and no record"
 is "$("$SANDBOXCTL" ls -q)" "" "... and no sandbox"
 contains "$("$RUNTIME" --version)" "spec: 1.0.2" "--version"
+
+# runc's own canonical config.json (runc spec), with terminal false and a
+# command that prints what the process sees: it runs as it is, and gets
+# exactly the capabilities, no_new_privs and rlimits it asks for, its
+# masked paths and its own network namespace.
+if command -v runc >/dev/null; then
+  mkdir -p "$TMP/rs/rootfs" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$TMP/rs/rootfs"
+  (cd "$TMP/rs" && runc spec) || bail "runc spec"
+  python3 - "$TMP/rs/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = False
+c["process"]["args"] = ["sh", "-c", "grep -E '^(CapPrm|CapEff|CapBnd|NoNewPrivs)' /proc/self/status;"
+                        " echo nofile $(ulimit -n); echo kcore $(wc -c </proc/kcore);"
+                        " echo links $(ls /sys/class/net)"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+  want=$(printf 'CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\nNoNewPrivs:\t1\nnofile 1024\nkcore 0\nlinks lo')
+  is "$("$SANDBOXCTL" run --rm --bundle "$TMP/rs" 2>&1)" "$want" \
+    "runc spec's bundle with sandboxctl run --bundle: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE only, no_new_privs, nofile 1024, /proc/kcore masked, a network of its own"
+  "${R[@]}" create --bundle "$TMP/rs" --pid-file "$TMP/rs.pid" rs >"$TMP/rs.out" 2>&1 && "${R[@]}" start rs
+  pid=$(cat "$TMP/rs.pid")
+  for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  is "$(cat "$TMP/rs.out")" "$want" "... and with sandbox-runtime create and start"
+  "${R[@]}" delete --force rs >/dev/null
+else
+  ok 0 "# SKIP runc is not installed (runc spec writes the canonical bundle)"
+  ok 0 "# SKIP runc is not installed"
+fi
 tap_done

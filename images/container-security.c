@@ -1,0 +1,264 @@
+/* container-security.c — config.json's process security and hardening
+ * fields, as `runc spec` and podman write them, read into the spec the
+ * guest agent applies in the container: capabilities (all five sets),
+ * rlimits, no_new_privs, oom_score_adj, masked and read-only paths,
+ * sysctls; device rules are checked against the devices a container has.
+ * Host-only fields (AppArmor, SELinux) are accepted and listed in
+ * "not_applied", which inspect shows. */
+#include "container-spec-private.h"
+
+#include <string.h>
+
+const char *const container_security_process_fields[]
+    = { "capabilities", "rlimits", "noNewPrivileges", "oomScoreAdj", "apparmorProfile",
+        "selinuxLabel", NULL };
+const char *const container_security_linux_fields[]
+    = { "maskedPaths", "readonlyPaths", "sysctl", NULL };
+
+/* The kernel's capability numbers (linux/capability.h), by name. */
+static const char *const cap_names[] = {
+  "CHOWN",
+  "DAC_OVERRIDE",
+  "DAC_READ_SEARCH",
+  "FOWNER",
+  "FSETID",
+  "KILL",
+  "SETGID",
+  "SETUID",
+  "SETPCAP",
+  "LINUX_IMMUTABLE",
+  "NET_BIND_SERVICE",
+  "NET_BROADCAST",
+  "NET_ADMIN",
+  "NET_RAW",
+  "IPC_LOCK",
+  "IPC_OWNER",
+  "SYS_MODULE",
+  "SYS_RAWIO",
+  "SYS_CHROOT",
+  "SYS_PTRACE",
+  "SYS_PACCT",
+  "SYS_ADMIN",
+  "SYS_BOOT",
+  "SYS_NICE",
+  "SYS_RESOURCE",
+  "SYS_TIME",
+  "SYS_TTY_CONFIG",
+  "MKNOD",
+  "LEASE",
+  "AUDIT_WRITE",
+  "AUDIT_CONTROL",
+  "SETFCAP",
+  "MAC_OVERRIDE",
+  "MAC_ADMIN",
+  "SYSLOG",
+  "WAKE_ALARM",
+  "BLOCK_SUSPEND",
+  "AUDIT_READ",
+  "PERFMON",
+  "BPF",
+  "CHECKPOINT_RESTORE",
+};
+
+static const char *const rlimit_names[] = {
+  "CPU",     "FSIZE", "DATA",  "STACK",      "CORE",     "RSS",  "NPROC",  "NOFILE",
+  "MEMLOCK", "AS",    "LOCKS", "SIGPENDING", "MSGQUEUE", "NICE", "RTPRIO", "RTTIME",
+};
+
+static int
+index_of (const char *const *names, gsize n, const char *prefix, const char *name)
+{
+  if (!g_str_has_prefix (name, prefix))
+    return -1;
+  for (gsize i = 0; i < n; i++)
+    if (g_str_equal (names[i], name + strlen (prefix)))
+      return (int) i;
+  return -1;
+}
+
+static gboolean
+read_capabilities (JsonObject *caps, JsonObject *spec, GError **error)
+{
+  static const char *const sets[]
+      = { "bounding", "effective", "inheritable", "permitted", "ambient", NULL };
+  if (!only_known (caps, "process.capabilities", sets, error))
+    return FALSE;
+  JsonObject *out = json_object_new ();
+  json_object_set_object_member (spec, "capabilities", out);
+  for (const char *const *set = sets; *set; set++)
+    {
+      g_autoptr (JsonObject) names = json_object_new ();
+      if (!get_strings (caps, "process.capabilities", *set, names, error))
+        return FALSE;
+      if (!json_object_has_member (names, *set))
+        continue;
+      JsonArray *a = json_object_get_array_member (names, *set);
+      JsonArray *nums = json_array_new ();
+      json_object_set_array_member (out, *set, nums);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          const char *name = json_array_get_string_element (a, i);
+          int cap = index_of (cap_names, G_N_ELEMENTS (cap_names), "CAP_", name);
+          if (cap < 0)
+            return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                               "process.capabilities.%s[%u]: \"%s\" is not a capability", *set, i,
+                               name);
+          json_array_add_int_element (nums, cap);
+        }
+    }
+  return TRUE;
+}
+
+static gboolean
+read_rlimits (JsonArray *limits, JsonObject *spec, GError **error)
+{
+  static const char *const known[] = { "type", "soft", "hard", NULL };
+  JsonArray *out = json_array_new ();
+  json_object_set_array_member (spec, "rlimits", out);
+  for (guint i = 0; i < json_array_get_length (limits); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("process.rlimits[%u]", i);
+      JsonNode *n = json_array_get_element (limits, i);
+      if (!JSON_NODE_HOLDS_OBJECT (n))
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s must be an object", path);
+      JsonObject *l = json_node_get_object (n);
+      const char *type = NULL;
+      gint64 soft = -1, hard = -1;
+      if (!only_known (l, path, known, error) || !get_string (l, path, "type", &type, error)
+          || !get_int (l, path, "soft", 0, &soft, error)
+          || !get_int (l, path, "hard", 0, &hard, error))
+        return FALSE;
+      int res = type ? index_of (rlimit_names, G_N_ELEMENTS (rlimit_names), "RLIMIT_", type) : -1;
+      if (res < 0 || soft < 0 || hard < 0 || soft > hard)
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                           "%s: needs a type RLIMIT_<NAME> and soft <= hard", path);
+      JsonObject *o = json_object_new ();
+      json_object_set_int_member (o, "resource", res);
+      json_object_set_int_member (o, "soft", soft);
+      json_object_set_int_member (o, "hard", hard);
+      json_array_add_object_element (out, o);
+    }
+  return TRUE;
+}
+
+static void
+not_applied (JsonObject *spec, const char *field)
+{
+  if (!json_object_has_member (spec, "not_applied"))
+    json_object_set_array_member (spec, "not_applied", json_array_new ());
+  json_array_add_string_element (json_object_get_array_member (spec, "not_applied"), field);
+}
+
+gboolean
+container_security_read_process (JsonObject *p, JsonObject *spec, GError **error)
+{
+  JsonObject *caps = NULL;
+  JsonNode *nnp = NULL;
+  gint64 oom = G_MININT64;
+  const char *apparmor = NULL, *selinux = NULL;
+  if (!get_object (p, "process", "capabilities", &caps, error)
+      || !get_value (p, "process", "noNewPrivileges", G_TYPE_BOOLEAN, &nnp, error)
+      || !get_int (p, "process", "oomScoreAdj", -1000, &oom, error)
+      || !get_string (p, "process", "apparmorProfile", &apparmor, error)
+      || !get_string (p, "process", "selinuxLabel", &selinux, error)
+      || (caps && !read_capabilities (caps, spec, error)))
+    return FALSE;
+  if (json_object_has_member (p, "rlimits"))
+    {
+      JsonNode *n = member_of_type (p, "process", "rlimits", JSON_NODE_ARRAY, TRUE, error);
+      if (n == NULL || !read_rlimits (json_node_get_array (n), spec, error))
+        return FALSE;
+    }
+  if (oom != G_MININT64 && oom > 1000)
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                       "process.oomScoreAdj must be from -1000 to 1000");
+  if (oom != G_MININT64)
+    json_object_set_int_member (spec, "oom_score_adj", oom);
+  if (nnp)
+    json_object_set_boolean_member (spec, "no_new_privileges", json_node_get_boolean (nnp));
+  if (apparmor)
+    not_applied (spec, "process.apparmorProfile");
+  if (selinux)
+    not_applied (spec, "process.selinuxLabel");
+  return TRUE;
+}
+
+/* Rules that allow a device must allow one a container has: null, zero,
+ * full, random, urandom, tty, ptmx and its pts. */
+static gboolean
+read_devices (JsonArray *rules, GError **error)
+{
+  static const struct
+  {
+    gint64 major, minor; /* -1: any */
+  } have[] = { { 1, 3 }, { 1, 5 }, { 1, 7 }, { 1, 8 },   { 1, 9 },
+               { 5, 0 }, { 5, 1 }, { 5, 2 }, { 136, -1 } };
+  static const char *const known[] = { "allow", "type", "major", "minor", "access", NULL };
+  for (guint i = 0; i < json_array_get_length (rules); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("linux.resources.devices[%u]", i);
+      JsonNode *n = json_array_get_element (rules, i);
+      JsonObject *r = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      JsonNode *allow = NULL;
+      const char *type = "a", *access = NULL;
+      gint64 major = -1, minor = -1;
+      if (r == NULL)
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s must be an object", path);
+      if (!only_known (r, path, known, error)
+          || !get_value (r, path, "allow", G_TYPE_BOOLEAN, &allow, error)
+          || !get_string (r, path, "type", &type, error)
+          || !get_string (r, path, "access", &access, error)
+          || !get_int (r, path, "major", -1, &major, error)
+          || !get_int (r, path, "minor", -1, &minor, error))
+        return FALSE;
+      if (allow == NULL || !json_node_get_boolean (allow))
+        continue; /* denying is what a container's /dev already does */
+      gboolean known_device = FALSE;
+      for (gsize d = 0; d < G_N_ELEMENTS (have) && !known_device; d++)
+        known_device = g_str_equal (type, "c") && major == have[d].major
+                       && (minor == have[d].minor || have[d].minor == -1);
+      if (!known_device)
+        return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                           "%s: allowing device %s %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
+                           " is not supported by sandboxd (a container has null, zero, full, "
+                           "random, urandom, tty, console, ptmx and its pts)",
+                           path, type, major, minor);
+    }
+  return TRUE;
+}
+
+gboolean
+container_security_read_linux (JsonObject *l, JsonObject *spec, GError **error)
+{
+  JsonObject *sysctl = NULL;
+  if (!get_strings (l, "linux", "maskedPaths", spec, error)
+      || !get_strings (l, "linux", "readonlyPaths", spec, error)
+      || !get_object (l, "linux", "sysctl", &sysctl, error))
+    return FALSE;
+  JsonObject *res = NULL;
+  if (!get_object (l, "linux", "resources", &res, error))
+    return FALSE;
+  if (res && json_object_has_member (res, "devices"))
+    {
+      JsonNode *n
+          = member_of_type (res, "linux.resources", "devices", JSON_NODE_ARRAY, TRUE, error);
+      if (n == NULL || !read_devices (json_node_get_array (n), error))
+        return FALSE;
+    }
+  if (sysctl == NULL)
+    return TRUE;
+  JsonObject *out = json_object_new ();
+  json_object_set_object_member (spec, "sysctl", out);
+  g_autoptr (GList) keys = json_object_get_members (sysctl);
+  for (GList *k = keys; k; k = k->next)
+    {
+      const char *key = k->data, *value = NULL;
+      if (!get_string (sysctl, "linux.sysctl", key, &value, error))
+        return FALSE;
+      if (strstr (key, "..") || strchr (key, '/') || *key == '.' || *key == '\0')
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                           "linux.sysctl: \"%s\" is not a sysctl name", key);
+      json_object_set_string_member (out, key, value);
+    }
+  return TRUE;
+}

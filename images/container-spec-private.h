@@ -1,0 +1,36 @@
+/* container-spec-private.h — what container-spec.c (the config.json
+ * reader) and container-security.c (its process and security fields)
+ * share. */
+#pragma once
+
+#include "images.h"
+
+/* "config.json: ..." in CONTAINER_SPEC_ERROR; FALSE. */
+gboolean spec_error (GError **error, ContainerSpecError code, const char *fmt, ...)
+    G_GNUC_PRINTF (3, 4);
+/* Refuses any member of @o not in @known (NULL-terminated); @path names @o. */
+gboolean only_known (JsonObject *o, const char *path, const char *const *known, GError **error);
+JsonNode *member_of_type (JsonObject *o, const char *path, const char *name, JsonNodeType type,
+                          gboolean required, GError **error);
+/* Optional members: TRUE when absent (out untouched) or well typed. */
+gboolean get_object (JsonObject *o, const char *path, const char *name, JsonObject **out,
+                     GError **error);
+gboolean get_value (JsonObject *o, const char *path, const char *name, GType type, JsonNode **out,
+                    GError **error);
+gboolean get_string (JsonObject *o, const char *path, const char *name, const char **out,
+                     GError **error);
+gboolean get_int (JsonObject *o, const char *path, const char *name, gint64 min, gint64 *out,
+                  GError **error);
+/* An array of strings, copied into @into as a member of that name. */
+gboolean get_strings (JsonObject *o, const char *path, const char *name, JsonObject *into,
+                      GError **error);
+
+/* container-security.c: process.capabilities, .rlimits, .noNewPrivileges,
+ * .oomScoreAdj, .apparmorProfile, .selinuxLabel (the last two accepted,
+ * listed in "not_applied"), and linux.maskedPaths, .readonlyPaths,
+ * .sysctl, .resources.devices; each into @spec as the agent applies it. */
+gboolean container_security_read_process (JsonObject *process, JsonObject *spec, GError **error);
+gboolean container_security_read_linux (JsonObject *linux_, JsonObject *spec, GError **error);
+/* The names read_process and read_linux leave to the functions above. */
+extern const char *const container_security_process_fields[];
+extern const char *const container_security_linux_fields[];
