@@ -167,6 +167,19 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
 {
   if (!name_free (d, cfg->name, error) || !admit (d, cfg->memory_mb, error))
     return;
+  /* A bundle whose network namespace is a path (podman's, CNI's): the
+   * sandbox attaches to it, unless the request chose a network. */
+  const char *ns_path
+      = container && container->spec && cfg->network == NULL
+            ? json_object_get_string_member_with_default (container->spec, "network_path", NULL)
+            : NULL;
+  g_autofree char *ns_mode = ns_path ? g_strconcat ("ns:", ns_path, NULL) : NULL;
+  SandboxConfig with_ns = *cfg;
+  if (ns_mode)
+    {
+      with_ns.network = ns_mode;
+      cfg = &with_ns;
+    }
   Sandbox *sb = sandbox_new (&d->ctx, cfg, error);
   if (sb == NULL)
     return;

@@ -227,6 +227,8 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
                 p[P_STATUS][1], &joins);
   if (joins.cgroup_fd >= 0)
     close (joins.cgroup_fd);
+  if (secured)
+    agent_security_clear (&security);
   /* The parent keeps the write end of stdin and the read ends of the rest. */
   int in_w = p[P_IN][1], out_r = p[P_OUT][0], err_r = p[P_ERR][0], status_r = p[P_STATUS][0];
   p[P_IN][1] = p[P_OUT][0] = p[P_ERR][0] = p[P_STATUS][0] = -1;

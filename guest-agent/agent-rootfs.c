@@ -160,6 +160,15 @@ plan_user_mount (AgentRootfsPlan *plan, JsonObject *m, GError **error)
                    "mount destination \"%s\" is not an absolute path", dest);
       return FALSE;
     }
+  /* A host file the daemon copied in (its content in the spec). */
+  if (g_str_equal (type, "file"))
+    {
+      const char *content = "";
+      if (!json_field_string (m, "content", TRUE, &content, error))
+        return FALSE;
+      add_op (plan, OP_WRITE, NULL, dest, NULL, 0, content);
+      return TRUE;
+    }
   unsigned long flags = 0;
   g_autofree char *data = NULL;
   if (!parse_options (options, &flags, &data, error))
@@ -230,12 +239,7 @@ plan_hardening (AgentRootfsPlan *plan, JsonObject *spec)
   g_auto (GStrv) readonly = NULL;
   json_field_strv (spec, "maskedPaths", FALSE, &masked, NULL);
   json_field_strv (spec, "readonlyPaths", FALSE, &readonly, NULL);
-  for (char **p = masked; p && *p; p++)
-    if (g_path_is_absolute (*p) && !strstr (*p, ".."))
-      add_op (plan, OP_MASK, NULL, *p, NULL, 0, NULL);
-  for (char **p = readonly; p && *p; p++)
-    if (g_path_is_absolute (*p) && !strstr (*p, ".."))
-      add_op (plan, OP_READONLY, NULL, *p, NULL, 0, NULL);
+  /* Sysctls first: /proc/sys is usually among the read-only paths. */
   JsonNode *sn = json_object_get_member (spec, "sysctl");
   JsonObject *sysctl = sn && JSON_NODE_HOLDS_OBJECT (sn) ? json_node_get_object (sn) : NULL;
   g_autoptr (GList) keys = sysctl ? json_object_get_members (sysctl) : NULL;
@@ -249,6 +253,12 @@ plan_hardening (AgentRootfsPlan *plan, JsonObject *spec)
       g_autofree char *target = g_build_filename ("/proc/sys", path, NULL);
       add_op (plan, OP_SYSCTL, NULL, target, NULL, 0, json_node_get_string (v));
     }
+  for (char **p = masked; p && *p; p++)
+    if (g_path_is_absolute (*p) && !strstr (*p, ".."))
+      add_op (plan, OP_MASK, NULL, *p, NULL, 0, NULL);
+  for (char **p = readonly; p && *p; p++)
+    if (g_path_is_absolute (*p) && !strstr (*p, ".."))
+      add_op (plan, OP_READONLY, NULL, *p, NULL, 0, NULL);
 }
 
 AgentRootfsPlan *
@@ -326,6 +336,15 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
   plan_dev (plan);
   add_op (plan, OP_MOUNT, "sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
           NULL);
+  /* The guest's network is the pod's: every container gets its names and
+   * resolvers (written inside, where the container's own links resolve). */
+  static const char *etc_files[] = { "/etc/hosts", "/etc/resolv.conf" };
+  for (gsize i = 0; i < G_N_ELEMENTS (etc_files); i++)
+    {
+      g_autofree char *contents = NULL;
+      if (g_file_get_contents (etc_files[i], &contents, NULL, NULL))
+        add_op (plan, OP_WRITE, NULL, etc_files[i], NULL, 0, contents);
+    }
   for (guint i = 0; mounts && i < json_array_get_length (mounts); i++)
     {
       JsonNode *n = json_array_get_element (mounts, i);
@@ -343,15 +362,6 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
   if (hostname && *hostname)
     add_op (plan, OP_HOSTNAME, hostname, NULL, NULL, 0, NULL);
   plan_hardening (plan, spec);
-  /* The guest's network is the pod's: every container gets its names and
-   * resolvers (written inside, where the container's own links resolve). */
-  static const char *etc_files[] = { "/etc/hosts", "/etc/resolv.conf" };
-  for (gsize i = 0; i < G_N_ELEMENTS (etc_files); i++)
-    {
-      g_autofree char *contents = NULL;
-      if (g_file_get_contents (etc_files[i], &contents, NULL, NULL))
-        add_op (plan, OP_WRITE, NULL, etc_files[i], NULL, 0, contents);
-    }
   if (readonly)
     add_op (plan, OP_REMOUNT, NULL, "/", NULL, MS_RDONLY, NULL);
   return plan;
@@ -469,8 +479,16 @@ run_op (const RootfsOp *op)
       }
     case OP_WRITE:
       {
-        if ((e = make_dirs ("/etc")) != 0)
-          return e == EROFS ? 0 : e;
+        char dir[PATH_MAX];
+        const char *slash = strrchr (op->target, '/');
+        size_t n = slash ? (size_t) (slash - op->target) : 0;
+        if (n > 0 && n < sizeof dir)
+          {
+            memcpy (dir, op->target, n);
+            dir[n] = '\0';
+            if ((e = make_dirs (dir)) != 0)
+              return e == EROFS ? 0 : e;
+          }
         int fd = open (op->target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
         if (fd < 0)
           return errno == EROFS ? 0 : errno;

@@ -12,9 +12,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/seccomp.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -68,22 +70,45 @@ agent_security_prepare (JsonObject *spec, AgentSecurity *s, GError **error)
       s->rlimits[s->n_rlimits].limit = (struct rlimit){ (rlim_t) soft, (rlim_t) hard };
       s->n_rlimits++;
     }
-  gint64 oom = -1001;
+  gint64 oom = -1001, mask = -1;
   JsonNode *gn = json_object_get_member (spec, "additional_gids");
   JsonArray *gids = gn && JSON_NODE_HOLDS_ARRAY (gn) ? json_node_get_array (gn) : NULL;
   for (guint i = 0; gids && i < json_array_get_length (gids) && s->n_groups < AGENT_MAX_GROUPS; i++)
     s->groups[s->n_groups++] = (gid_t) json_array_get_int_element (gids, i);
   if (!json_field_bool (spec, "no_new_privileges", FALSE, &s->no_new_privs, error)
-      || !json_field_int (spec, "oom_score_adj", FALSE, -1000, 1000, &oom, error))
+      || !json_field_int (spec, "oom_score_adj", FALSE, -1000, 1000, &oom, error)
+      || !json_field_int (spec, "umask", FALSE, 0, 0777, &mask, error))
+    return FALSE;
+  s->umask = (int) mask;
+  JsonNode *sc = json_object_get_member (spec, "seccomp");
+  if (sc && JSON_NODE_HOLDS_OBJECT (sc)
+      && !agent_seccomp_build (json_node_get_object (sc), &s->seccomp, error))
     return FALSE;
   s->has_oom = oom >= -1000;
   s->oom_score_adj = (int) oom;
   return TRUE;
 }
 
+void
+agent_security_clear (AgentSecurity *s)
+{
+  g_clear_pointer (&s->seccomp.filter, g_free);
+}
+
+/* Without no_new_privs, loading a filter takes CAP_SYS_ADMIN: it is
+ * loaded before the change of user then (runc's order), else last. */
+static gboolean
+load_seccomp (const AgentSecurity *s)
+{
+  return s->seccomp.filter == NULL
+         || prctl (PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &s->seccomp, 0, 0) == 0;
+}
+
 gboolean
 agent_security_apply_early (const AgentSecurity *s)
 {
+  if (s->umask >= 0)
+    umask ((mode_t) s->umask);
   for (int i = 0; i < s->n_rlimits; i++)
     if (setrlimit (s->rlimits[i].resource, &s->rlimits[i].limit) < 0)
       return FALSE;
@@ -96,6 +121,8 @@ agent_security_apply_early (const AgentSecurity *s)
         return FALSE;
       close (fd);
     }
+  if (!s->no_new_privs && !load_seccomp (s))
+    return FALSE;
   if (!s->has_caps)
     return TRUE;
   for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
@@ -126,5 +153,7 @@ agent_security_apply_late (const AgentSecurity *s)
         if (s->caps[SET_AMBIENT] & (1ULL << cap))
           prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0);
     }
-  return !s->no_new_privs || prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0;
+  if (!s->no_new_privs)
+    return TRUE;
+  return prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0 && load_seccomp (s);
 }

@@ -8,6 +8,7 @@
 #include "agent-protocol.h"
 #include "write-queue.h"
 
+#include <linux/filter.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
@@ -62,8 +63,13 @@ typedef struct
   gboolean no_new_privs;
   gboolean has_oom;
   int oom_score_adj;
+  int umask;                 /* -1: the agent's */
+  struct sock_fprog seccomp; /* .filter NULL: none */
 } AgentSecurity;
 gboolean agent_security_prepare (JsonObject *spec, AgentSecurity *security, GError **error);
+void agent_security_clear (AgentSecurity *security);
+/* agent-seccomp.c: linux.seccomp (as the spec has it) as a BPF program. */
+gboolean agent_seccomp_build (JsonObject *seccomp, struct sock_fprog *prog, GError **error);
 /* Before the change of user / after it; FALSE with errno set. */
 gboolean agent_security_apply_early (const AgentSecurity *security);
 gboolean agent_security_apply_late (const AgentSecurity *security);

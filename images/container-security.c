@@ -13,7 +13,17 @@ const char *const container_security_process_fields[]
     = { "capabilities", "rlimits", "noNewPrivileges", "oomScoreAdj", "apparmorProfile",
         "selinuxLabel", NULL };
 const char *const container_security_linux_fields[]
-    = { "maskedPaths", "readonlyPaths", "sysctl", NULL };
+    = { "maskedPaths", "readonlyPaths", "sysctl", "seccomp", NULL };
+
+static const char *const seccomp_actions[]
+    = { "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+        "SCMP_ACT_TRAP",  "SCMP_ACT_ERRNO",        "SCMP_ACT_TRACE",
+        "SCMP_ACT_ALLOW", "SCMP_ACT_LOG",          NULL };
+static const char *const seccomp_ops[]
+    = { "SCMP_CMP_NE", "SCMP_CMP_LT", "SCMP_CMP_LE",        "SCMP_CMP_EQ",
+        "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_MASKED_EQ", NULL };
+static const char *const seccomp_arches[]
+    = { "SCMP_ARCH_X86_64", "SCMP_ARCH_X86", "SCMP_ARCH_X32", NULL };
 
 /* The kernel's capability numbers (linux/capability.h), by name. */
 static const char *const cap_names[] = {
@@ -227,9 +237,101 @@ read_devices (JsonArray *rules, GError **error)
   return TRUE;
 }
 
+static gboolean
+one_of (JsonObject *o, const char *path, const char *name, const char *const *allowed,
+        gboolean required, GError **error)
+{
+  const char *v = NULL;
+  if (!get_string (o, path, name, &v, error))
+    return FALSE;
+  if (v == NULL && !required)
+    return TRUE;
+  if (v == NULL || !g_strv_contains (allowed, v))
+    return spec_error (error, v ? CONTAINER_SPEC_ERROR_UNSUPPORTED : CONTAINER_SPEC_ERROR_INVALID,
+                       "%s.%s: \"%s\" is not supported by sandboxd", path, name, v ? v : "");
+  return TRUE;
+}
+
+/* linux.seccomp, checked member by member and passed to the guest as it
+ * is: the agent builds the filter with libseccomp there. */
+static gboolean
+read_seccomp (JsonObject *sc, JsonObject *spec, GError **error)
+{
+  static const char *const known[]
+      = { "defaultAction", "defaultErrnoRet", "architectures", "syscalls", "flags", NULL };
+  static const char *const rule_known[] = { "names", "action", "errnoRet", "args", NULL };
+  static const char *const arg_known[] = { "index", "value", "valueTwo", "op", NULL };
+  gint64 errno_ret = 0;
+  g_autoptr (JsonObject) lists = json_object_new ();
+  if (!only_known (sc, "linux.seccomp", known, error)
+      || !one_of (sc, "linux.seccomp", "defaultAction", seccomp_actions, TRUE, error)
+      || !get_int (sc, "linux.seccomp", "defaultErrnoRet", 0, &errno_ret, error)
+      || !get_strings (sc, "linux.seccomp", "architectures", lists, error)
+      || !get_strings (sc, "linux.seccomp", "flags", lists, error))
+    return FALSE;
+  JsonArray *arches = json_object_has_member (lists, "architectures")
+                          ? json_object_get_array_member (lists, "architectures")
+                          : NULL;
+  for (guint i = 0; arches && i < json_array_get_length (arches); i++)
+    if (!g_strv_contains (seccomp_arches, json_array_get_string_element (arches, i)))
+      return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                         "linux.seccomp.architectures[%u]: \"%s\" is not supported by sandboxd", i,
+                         json_array_get_string_element (arches, i));
+  if (json_object_has_member (lists, "flags")
+      && json_array_get_length (json_object_get_array_member (lists, "flags")) > 0)
+    return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                       "linux.seccomp.flags are not supported by sandboxd");
+  JsonNode *rn = json_object_get_member (sc, "syscalls");
+  if (rn && !JSON_NODE_HOLDS_ARRAY (rn))
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                       "linux.seccomp.syscalls must be an array");
+  JsonArray *rules = rn ? json_node_get_array (rn) : NULL;
+  for (guint i = 0; rules && i < json_array_get_length (rules); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("linux.seccomp.syscalls[%u]", i);
+      JsonNode *n = json_array_get_element (rules, i);
+      JsonObject *r = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      g_autoptr (JsonObject) names = json_object_new ();
+      if (r == NULL)
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s must be an object", path);
+      if (!only_known (r, path, rule_known, error) || !get_strings (r, path, "names", names, error)
+          || !one_of (r, path, "action", seccomp_actions, TRUE, error)
+          || !get_int (r, path, "errnoRet", 0, &errno_ret, error))
+        return FALSE;
+      JsonNode *an = json_object_get_member (r, "args");
+      if (an && !JSON_NODE_HOLDS_ARRAY (an))
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s.args must be an array", path);
+      JsonArray *args = an ? json_node_get_array (an) : NULL;
+      for (guint j = 0; args && j < json_array_get_length (args); j++)
+        {
+          g_autofree char *apath = g_strdup_printf ("%s.args[%u]", path, j);
+          JsonNode *en = json_array_get_element (args, j);
+          JsonObject *a = JSON_NODE_HOLDS_OBJECT (en) ? json_node_get_object (en) : NULL;
+          gint64 index = -1, value = 0;
+          if (a == NULL)
+            return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s must be an object", apath);
+          if (!only_known (a, apath, arg_known, error)
+              || !get_int (a, apath, "index", 0, &index, error)
+              || !get_int (a, apath, "value", 0, &value, error)
+              || !get_int (a, apath, "valueTwo", 0, &value, error)
+              || !one_of (a, apath, "op", seccomp_ops, TRUE, error))
+            return FALSE;
+          if (index < 0 || index > 5)
+            return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s.index must be from 0 to 5",
+                               apath);
+        }
+    }
+  json_object_set_member (spec, "seccomp", json_node_init_object (json_node_alloc (), sc));
+  return TRUE;
+}
+
 gboolean
 container_security_read_linux (JsonObject *l, JsonObject *spec, GError **error)
 {
+  JsonObject *seccomp = NULL;
+  if (!get_object (l, "linux", "seccomp", &seccomp, error)
+      || (seccomp && !read_seccomp (seccomp, spec, error)))
+    return FALSE;
   JsonObject *sysctl = NULL;
   if (!get_strings (l, "linux", "maskedPaths", spec, error)
       || !get_strings (l, "linux", "readonlyPaths", spec, error)

@@ -55,7 +55,14 @@ read_process (JsonObject *p, JsonObject *spec, GError **error)
   json_object_set_string_member (spec, "cwd", cwd);
   if (user)
     {
-      static const char *const user_known[] = { "uid", "gid", "additionalGids", NULL };
+      static const char *const user_known[] = { "uid", "gid", "additionalGids", "umask", NULL };
+      gint64 umask_value = -1;
+      if (!get_int (user, "process.user", "umask", 0, &umask_value, error))
+        return FALSE;
+      if (umask_value > 0777)
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "process.user.umask is above 0777");
+      if (umask_value >= 0)
+        json_object_set_int_member (spec, "umask", umask_value);
       gint64 uid = 0, gid = 0;
       g_autoptr (JsonObject) gids = json_object_new ();
       if (!only_known (user, "process.user", user_known, error)
@@ -85,13 +92,53 @@ valid_hostname (const char *name)
   return TRUE;
 }
 
+#define HOST_FILE_MAX_BYTES (64 * 1024)
+
+/* *content: the text of @source when it is a regular host file (no link)
+ * of at most 64 KiB; NULL when it is something else (a directory, or not
+ * on the host). */
+static gboolean
+read_host_file (const char *source, char **content, const char *path, GError **error)
+{
+  int fd = open (source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      if (fd >= 0)
+        close (fd);
+      return TRUE;
+    }
+  if (st.st_size > HOST_FILE_MAX_BYTES)
+    {
+      close (fd);
+      return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                         "%s: host file %s is larger than %d bytes (only small files are copied "
+                         "into a VM)",
+                         path, source, HOST_FILE_MAX_BYTES);
+    }
+  char *buf = g_malloc (HOST_FILE_MAX_BYTES + 1);
+  ssize_t n = read (fd, buf, HOST_FILE_MAX_BYTES);
+  close (fd);
+  if (n < 0 || memchr (buf, '\0', (size_t) n) || !g_utf8_validate (buf, n, NULL))
+    {
+      g_free (buf);
+      return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                         "%s: host file %s is not text (only small text files are copied into "
+                         "a VM)",
+                         path, source);
+    }
+  buf[n] = '\0';
+  *content = buf;
+  return TRUE;
+}
+
 static gboolean
 read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
 {
   static const char *const known[] = { "destination", "type", "source", "options", NULL };
   static const char *const types[]
       = { "tmpfs", "proc", "sysfs", "devpts", "mqueue", "bind", "cgroup", NULL };
-  /* Every container has these already (runc spec lists them too). */
+  /* Every container has these already (runc spec and podman list them too). */
   static const char *const given[] = { "/proc", "/dev", "/dev/pts", "/dev/shm", "/sys", NULL };
   JsonArray *out = json_array_new ();
   json_object_set_array_member (spec, "mounts", out);
@@ -132,8 +179,22 @@ read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
                            "%s.source must be an absolute path inside the container's root "
                            "(host paths cannot be bound into a VM)",
                            path);
-      if (g_strv_contains (given, dest) && !g_str_equal (type, "bind"))
+      if (g_strv_contains (given, dest))
         continue;
+      /* A small host file (podman's hosts, resolv.conf, hostname,
+       * .containerenv) is copied in; other sources are paths inside the
+       * container's root. */
+      g_autofree char *content = NULL;
+      if (g_str_equal (type, "bind") && !read_host_file (source, &content, path, error))
+        return FALSE;
+      if (content)
+        {
+          json_object_set_string_member (copy, "destination", dest);
+          json_object_set_string_member (copy, "type", "file");
+          json_object_set_string_member (copy, "content", content);
+          json_array_add_object_element (out, g_steal_pointer (&copy));
+          continue;
+        }
       json_object_set_string_member (copy, "destination", dest);
       json_object_set_string_member (copy, "type", type);
       json_object_set_string_member (copy, "source", source ? source : type);
@@ -178,6 +239,16 @@ read_linux (JsonObject *l, JsonObject *spec, GError **error)
           JsonNode *e = json_array_get_element (a, i);
           JsonObject *ns = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
           const char *type = ns ? json_object_get_string_member_with_default (ns, "type", "") : "";
+          /* A network namespace by path (podman's, CNI's): the sandbox
+           * attaches to it (sandboxd's ns: network), the container shares it. */
+          const char *ns_path
+              = ns ? json_object_get_string_member_with_default (ns, "path", NULL) : NULL;
+          if (ns_path && g_str_equal (type, "network") && json_object_get_size (ns) == 2
+              && g_path_is_absolute (ns_path))
+            {
+              json_object_set_string_member (spec, "network_path", ns_path);
+              continue;
+            }
           if (ns == NULL || !g_strv_contains (given, type) || json_object_get_size (ns) != 1)
             return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
                                "linux.namespaces[%u] (\"%s\") is not supported by sandboxd: "

@@ -17,6 +17,7 @@ oci_state_free (OciState *s)
   g_free (s->name);
   g_free (s->bundle);
   g_free (s->created);
+  g_free (s->address);
   if (s->annotations)
     json_object_unref (s->annotations);
   g_free (s);
@@ -75,6 +76,8 @@ oci_state_save (const char *root, const OciState *s, GError **error)
   json_object_set_int_member (o, "pid", s->pid);
   json_object_set_int_member (o, "pid_start_time", (gint64) s->pid_start_time);
   json_object_set_boolean_member (o, "started", s->started);
+  if (s->address)
+    json_object_set_string_member (o, "address", s->address);
   json_object_remove_member (o, "status");
   g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), o);
   g_autofree char *text = json_to_string (node, TRUE);
@@ -95,7 +98,7 @@ oci_state_load (const char *root, const char *id, GError **error)
       return NULL;
     }
   g_autoptr (JsonParser) parser = json_parser_new ();
-  const char *name = NULL, *bundle = NULL, *created = NULL;
+  const char *name = NULL, *bundle = NULL, *created = NULL, *address = NULL;
   gint64 pid = 0, start = 0;
   gboolean started = FALSE;
   JsonObject *o = NULL;
@@ -108,7 +111,8 @@ oci_state_load (const char *root, const char *id, GError **error)
       || !json_field_string (o, "created", TRUE, &created, error)
       || !json_field_int (o, "pid", TRUE, 0, G_MAXINT32, &pid, error)
       || !json_field_int (o, "pid_start_time", TRUE, 0, G_MAXINT64, &start, error)
-      || !json_field_bool (o, "started", TRUE, &started, error))
+      || !json_field_bool (o, "started", TRUE, &started, error)
+      || !json_field_string (o, "address", FALSE, &address, error))
     {
       if (error && *error == NULL)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "not a JSON object");
@@ -120,6 +124,7 @@ oci_state_load (const char *root, const char *id, GError **error)
   s->name = g_strdup (name);
   s->bundle = g_strdup (bundle);
   s->created = g_strdup (created);
+  s->address = g_strdup (address);
   s->pid = (GPid) pid;
   s->pid_start_time = (guint64) start;
   s->started = started;

@@ -16,6 +16,7 @@ typedef struct
   guint64 pid_start_time;
   gboolean started;
   char *created; /* ISO 8601 */
+  char *address; /* sandboxd's, as create found it: later commands use it */
   JsonObject *annotations;
 } OciState;
 

@@ -39,6 +39,7 @@
 #define NAME_MAX_LEN 63
 
 static const char *root = DEFAULT_ROOT;
+static const char *address; /* --address, else $SANDBOXD_ADDRESS, else the system daemon's */
 static const char *log_path;
 static gboolean log_json;
 
@@ -76,7 +77,8 @@ static int G_GNUC_PRINTF (1, 2) fail (const char *fmt, ...)
 static JsonObject *
 call (const char *method, JsonObject *params, gint64 deadline_ms, GError **error)
 {
-  g_autoptr (RpcClient) client = rpc_client_new (rpc_client_default_address (), error);
+  g_autoptr (RpcClient) client
+      = rpc_client_new (address ? address : rpc_client_default_address (), error);
   return client ? rpc_client_call (client, method, params, deadline_ms, error) : NULL;
 }
 
@@ -221,11 +223,13 @@ host_process (const char *fifo, int console, const char *sandboxctl, const char 
     _exit (125); /* deleted before it was started */
   close (fd);
   GPtrArray *argv = g_ptr_array_new ();
-  const char *head[] = { sandboxctl, "exec", "-i", name, "--" };
+  const char *head[]
+      = { sandboxctl, "--address", address ? address : rpc_client_default_address (), "exec", "-i",
+          name,       "--" };
   for (gsize i = 0; i < G_N_ELEMENTS (head); i++)
     g_ptr_array_add (argv, (gpointer) head[i]);
   if (bp->terminal)
-    g_ptr_array_insert (argv, 3, (gpointer) "-t");
+    g_ptr_array_insert (argv, 5, (gpointer) "-t");
   for (char **a = bp->args; *a; a++)
     g_ptr_array_add (argv, *a);
   g_ptr_array_add (argv, NULL);
@@ -304,14 +308,16 @@ cmd_create (int argc, char **argv)
   if (console >= 0)
     close (console);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-  OciState st = { (char *) id,
-                  name,
-                  abs_bundle,
-                  pid,
-                  oci_process_start_time (pid),
-                  FALSE,
-                  g_date_time_format_iso8601 (now),
-                  bp.annotations };
+  OciState st = {
+    .id = (char *) id,
+    .name = name,
+    .bundle = abs_bundle,
+    .pid = pid,
+    .pid_start_time = oci_process_start_time (pid),
+    .created = g_date_time_format_iso8601 (now),
+    .address = (char *) (address ? address : rpc_client_default_address ()),
+    .annotations = bp.annotations,
+  };
   if (error == NULL && pid < 0)
     g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (errno), "fork: %s", g_strerror (errno));
   gboolean ok = error == NULL && oci_state_save (root, &st, &error)
@@ -350,6 +356,9 @@ load_or_fail (int argc, char **argv, const char *verb, int *code)
   OciState *s = oci_state_load (root, argv[1], &error);
   if (s == NULL)
     *code = fail ("%s: %s", verb, error->message);
+  /* podman passes its --runtime-flag to create only: the same sandboxd. */
+  else if (address == NULL && s->address)
+    address = g_strdup (s->address);
   return s;
 }
 
@@ -539,12 +548,21 @@ main (int argc, char **argv)
     {
       const char *a = argv[i];
       const char *value = i + 1 < argc ? argv[i + 1] : NULL;
+      /* podman passes --runtime-flag address=ADDR as --address=ADDR. */
+      if (g_str_has_prefix (a, "--address="))
+        {
+          address = a + strlen ("--address=");
+          continue;
+        }
       gboolean takes = g_str_equal (a, "--root") || g_str_equal (a, "--log")
-                       || g_str_equal (a, "--log-format") || g_str_equal (a, "--criu");
+                       || g_str_equal (a, "--log-format") || g_str_equal (a, "--criu")
+                       || g_str_equal (a, "--address");
       if (takes && value == NULL)
         return fail ("%s needs a value", a);
       if (g_str_equal (a, "--root"))
         root = value;
+      else if (g_str_equal (a, "--address"))
+        address = value;
       else if (g_str_equal (a, "--log"))
         log_path = value;
       else if (g_str_equal (a, "--log-format"))

@@ -16,8 +16,9 @@ PACKAGES=(
   # tests: a nanomsg client we did not write, cpio for a hand-made guest,
   # pgrep, a private D-Bus bus and gdbus to call it
   nanomsg-utils cpio procps dbus-daemon libglib2.0-bin
-  # tests: curl on published ports; runc's canonical config.json (runc spec)
-  curl runc
+  # tests: curl on published ports; runc's canonical config.json (runc
+  # spec); podman driving sandbox-runtime
+  curl runc podman
   # bench/: QEMU's own guest agent, the baseline for exec and streaming
   qemu-guest-agent
 )

@@ -199,8 +199,8 @@ test_refusals (void)
   expect_refused ("{" PROC ", " ROOT ", \"hooks\": {}}", CONTAINER_SPEC_ERROR_UNSUPPORTED, "hooks");
   expect_refused ("{" PROC ", " ROOT ", \"hostname\": \"a b\"}", CONTAINER_SPEC_ERROR_INVALID,
                   "hostname");
-  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"namespaces\": [{\"type\": \"network\", "
-                  "\"path\": \"/proc/1/ns/net\"}]}}",
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"namespaces\": [{\"type\": \"ipc\", "
+                  "\"path\": \"/proc/1/ns/ipc\"}]}}",
                   CONTAINER_SPEC_ERROR_UNSUPPORTED, "linux.namespaces[0]");
   expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"namespaces\": [{\"type\": \"user\"}]}}",
                   CONTAINER_SPEC_ERROR_UNSUPPORTED, "linux.namespaces[0]");
