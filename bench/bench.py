@@ -431,6 +431,42 @@ class Bench:
         n, _ = median_spread(without)
         self.report("cold_start_net", w, n, "s", w / n, "<= 1.05", "spread %.2f s" % ws)
 
+    # ---- the OCI runtime ----
+    def oci_run(self):
+        """podman run --rm IMG true with sandbox-runtime vs sandboxctl run
+        --rm --rootfs on the same root; podman + runc as a note."""
+        if not shutil.which("podman"):
+            print("bench: podman is not installed: no oci_run", file=sys.stderr)
+            return
+        d = tempfile.mkdtemp(dir=self.tmp)
+        root = os.path.join(d, "root")
+        os.mkdir(root)
+        tar = os.path.join(self.a.build, "guest-agent", "sandbox-rootfs.tar")
+        subprocess.run(["tar", "-xf", tar, "-C", root], check=True)
+        podman = ["podman", "--root", os.path.join(d, "store"), "--runroot", os.path.join(d, "run"),
+                  "--tmpdir", os.path.join(d, "tmp"), "--cgroup-manager", "cgroupfs"]
+        subprocess.run(podman + ["import", tar, "localhost/bench"], check=True, capture_output=True)
+        ours = podman + ["--runtime", os.path.join(self.a.build, "oci", "sandbox-runtime"),
+                         "--runtime-flag", "address=" + os.environ["SANDBOXD_ADDRESS"],
+                         "run", "--rm", "--network", "none", "localhost/bench", "true"]
+        runc = podman + ["--runtime", "runc", "run", "--rm", "--network", "none",
+                         "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
+                         "localhost/bench", "true"]
+        direct = [self.ctl, "run", "--rm", "--rootfs", root, "--", "true"]
+        self.timed(direct)  # the image into the cache first
+        o, b, r = [], [], []
+        for _ in range(self.a.reps):
+            o.append(self.timed(ours))
+            b.append(self.timed(direct))
+            if shutil.which("runc"):
+                r.append(self.timed(runc))
+        om, os_ = median_spread(o)
+        bm, _ = median_spread(b)
+        note = "spread %.2f s" % os_
+        if r:
+            note += "; podman+runc %.3g s" % statistics.median(r)
+        self.report("oci_run", om, bm, "s", om / bm, "<= 1.15", note)
+
     # ---- terminals ----
     @staticmethod
     def echo_times(write, read_until, n, key, echoed):
@@ -502,7 +538,8 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--daemon-pid", type=int, required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["network", "tty"], help="just these figures (for development)")
+    ap.add_argument("--only", choices=["network", "tty", "oci"],
+                    help="just these figures (for development)")
     a = ap.parse_args()
     a.reps, a.execs, a.stream_mb, a.rpc_seconds = (1, 10, 32, 1) if a.quick else (5, 50, 256, 3)
     a.idle, a.idle_seconds, a.concurrent = (2, 2, 2) if a.quick else (10, 10, 8)
@@ -513,6 +550,8 @@ def main():
         b.cold_start_network()
     elif a.only == "tty":
         b.tty_echo()
+    elif a.only == "oci":
+        b.oci_run()
     if a.only:
         b.write_table()
         return 0
@@ -531,6 +570,7 @@ def main():
     b.network()
     b.cold_start_network()
     b.tty_echo()
+    b.oci_run()
     b.containers()
     b.sandboxctl("rm", "-f", "bench")
     b.memory()
