@@ -372,6 +372,22 @@ sandboxes_kill (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 }
 
 static void
+sandboxes_pause (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb = param_sandbox (d, params, "id", error);
+  if (sb)
+    sandbox_pause_async (sb, TRUE, on_reply, rpc_call_ref (call));
+}
+
+static void
+sandboxes_resume (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  Sandbox *sb = param_sandbox (d, params, "id", error);
+  if (sb)
+    sandbox_pause_async (sb, FALSE, on_reply, rpc_call_ref (call));
+}
+
+static void
 sandboxes_stats (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   Sandbox *sb = param_sandbox (d, params, "id", error);
@@ -636,6 +652,8 @@ static const struct
   { "sandbox.v1.Sandboxes.List", sandboxes_list },
   { "sandbox.v1.Sandboxes.Stop", sandboxes_stop },
   { "sandbox.v1.Sandboxes.Kill", sandboxes_kill },
+  { "sandbox.v1.Sandboxes.Pause", sandboxes_pause },
+  { "sandbox.v1.Sandboxes.Resume", sandboxes_resume },
   { "sandbox.v1.Sandboxes.Stats", sandboxes_stats },
   { "sandbox.v1.Sandboxes.Delete", sandboxes_delete },
   { "sandbox.v1.Sandboxes.AttachDisk", sandboxes_attach_disk },

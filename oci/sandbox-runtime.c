@@ -29,6 +29,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -202,11 +203,47 @@ fail:;
   return -1;
 }
 
-/* The container's host process: waits for `start` on the FIFO, then
- * becomes `sandboxctl exec` of the bundle's process. Never returns. */
+/* `sandboxctl exec` of a process in the container: what its host process
+ * becomes. @env, @cwd and @user may be NULL (the container's own). */
+static char **
+exec_argv (const char *sandboxctl, const char *name, gboolean terminal, char **env, const char *cwd,
+           const char *user, char **args)
+{
+  GPtrArray *argv = g_ptr_array_new ();
+  const char *head[] = { sandboxctl, "--address", address ? address : rpc_client_default_address (),
+                         "exec", "-i" };
+  for (gsize i = 0; i < G_N_ELEMENTS (head); i++)
+    g_ptr_array_add (argv, g_strdup (head[i]));
+  if (terminal)
+    g_ptr_array_add (argv, g_strdup ("-t"));
+  for (char **e = env; e && *e; e++)
+    {
+      g_ptr_array_add (argv, g_strdup ("-e"));
+      g_ptr_array_add (argv, g_strdup (*e));
+    }
+  if (cwd)
+    {
+      g_ptr_array_add (argv, g_strdup ("-w"));
+      g_ptr_array_add (argv, g_strdup (cwd));
+    }
+  if (user)
+    {
+      g_ptr_array_add (argv, g_strdup ("-u"));
+      g_ptr_array_add (argv, g_strdup (user));
+    }
+  g_ptr_array_add (argv, g_strdup (name));
+  g_ptr_array_add (argv, g_strdup ("--"));
+  for (char **a = args; a && *a; a++)
+    g_ptr_array_add (argv, g_strdup (*a));
+  g_ptr_array_add (argv, NULL);
+  return (char **) g_ptr_array_free (argv, FALSE);
+}
+
+/* A container process's host process: its own session (with @console,
+ * if any, as its terminal), waits for `start` on @fifo (when given), then
+ * becomes @argv (sandboxctl exec). Never returns. */
 static void G_GNUC_NORETURN
-host_process (const char *fifo, int console, const char *sandboxctl, const char *name,
-              const BundleProcess *bp)
+host_process (const char *fifo, int console, char **argv)
 {
   setsid ();
   if (console >= 0)
@@ -217,23 +254,15 @@ host_process (const char *fifo, int console, const char *sandboxctl, const char 
       if (console > 2)
         close (console);
     }
-  int fd = open (fifo, O_RDONLY | O_CLOEXEC);
-  char go = 0;
-  if (fd < 0 || read (fd, &go, 1) != 1)
-    _exit (125); /* deleted before it was started */
-  close (fd);
-  GPtrArray *argv = g_ptr_array_new ();
-  const char *head[]
-      = { sandboxctl, "--address", address ? address : rpc_client_default_address (), "exec", "-i",
-          name,       "--" };
-  for (gsize i = 0; i < G_N_ELEMENTS (head); i++)
-    g_ptr_array_add (argv, (gpointer) head[i]);
-  if (bp->terminal)
-    g_ptr_array_insert (argv, 5, (gpointer) "-t");
-  for (char **a = bp->args; *a; a++)
-    g_ptr_array_add (argv, *a);
-  g_ptr_array_add (argv, NULL);
-  execv (sandboxctl, (char **) argv->pdata);
+  if (fifo)
+    {
+      int fd = open (fifo, O_RDONLY | O_CLOEXEC);
+      char go = 0;
+      if (fd < 0 || read (fd, &go, 1) != 1)
+        _exit (125); /* deleted before it was started */
+      close (fd);
+    }
+  execv (argv[0], argv);
   _exit (127);
 }
 
@@ -303,8 +332,9 @@ cmd_create (int argc, char **argv)
   else if (console_socket)
     console = send_console (console_socket, &error);
   GPid pid = -1;
+  g_auto (GStrv) host_argv = exec_argv (sandboxctl, name, bp.terminal, NULL, NULL, NULL, bp.args);
   if (error == NULL && (pid = fork ()) == 0)
-    host_process (fifo, console, sandboxctl, name, &bp);
+    host_process (fifo, console, host_argv);
   if (console >= 0)
     close (console);
   g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
@@ -387,6 +417,47 @@ cmd_start (int argc, char **argv)
   return 0;
 }
 
+static gboolean
+sandbox_paused (const char *name)
+{
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "id", name);
+  g_autoptr (JsonObject) sb = call ("sandbox.v1.Sandboxes.Get", params, CALL_DEADLINE_MS, NULL);
+  return sb && json_object_get_boolean_member_with_default (sb, "paused", FALSE);
+}
+
+/* pause and resume: the container's VM, its vCPUs. */
+static int
+pause_or_resume (int argc, char **argv, gboolean pause)
+{
+  const char *verb = pause ? "pause" : "resume";
+  int code = 1;
+  g_autoptr (OciState) s = load_or_fail (argc, argv, verb, &code);
+  if (s == NULL)
+    return code;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "id", s->name);
+  g_autoptr (JsonObject) res
+      = call (pause ? "sandbox.v1.Sandboxes.Pause" : "sandbox.v1.Sandboxes.Resume", params,
+              CALL_DEADLINE_MS, &error);
+  if (res == NULL)
+    return fail ("%s %s: %s", verb, s->id, error->message);
+  return 0;
+}
+
+static int
+cmd_pause (int argc, char **argv)
+{
+  return pause_or_resume (argc, argv, TRUE);
+}
+
+static int
+cmd_resume (int argc, char **argv)
+{
+  return pause_or_resume (argc, argv, FALSE);
+}
+
 static int
 cmd_state (int argc, char **argv)
 {
@@ -395,6 +466,8 @@ cmd_state (int argc, char **argv)
   if (s == NULL)
     return code;
   g_autoptr (JsonObject) o = oci_state_to_json (s);
+  if (g_str_equal (oci_state_status (s), "running") && sandbox_paused (s->name))
+    json_object_set_string_member (o, "status", "paused");
   g_autoptr (JsonNode) n = json_node_init_object (json_node_alloc (), o);
   g_autofree char *text = json_to_string (n, TRUE);
   printf ("%s\n", text);
@@ -506,6 +579,99 @@ cmd_delete (int argc, char **argv)
   return 0;
 }
 
+/* runc exec: a process in a running container. --process gives it as
+ * config.json's process object (what podman exec writes); else the
+ * command line. The pid in --pid-file is its host process; with
+ * --detach we return once it runs, else we wait and exit with its status. */
+static int
+cmd_exec (int argc, char **argv)
+{
+  g_autofree char *process = NULL, *pid_file = NULL, *console_socket = NULL, *cwd = NULL;
+  g_autofree char *user = NULL;
+  g_auto (GStrv) env = NULL;
+  gboolean detach = FALSE, tty = FALSE;
+  GOptionEntry entries[] = {
+    { "process", 'p', 0, G_OPTION_ARG_FILENAME, &process, "The process, as JSON", "FILE" },
+    { "pid-file", 0, 0, G_OPTION_ARG_FILENAME, &pid_file, "Write its pid here", "FILE" },
+    { "console-socket", 0, 0, G_OPTION_ARG_FILENAME, &console_socket,
+      "Send its terminal's master here", "PATH" },
+    { "detach", 'd', 0, G_OPTION_ARG_NONE, &detach, "Return once it runs", NULL },
+    { "tty", 't', 0, G_OPTION_ARG_NONE, &tty, "A terminal", NULL },
+    { "cwd", 0, 0, G_OPTION_ARG_STRING, &cwd, "Its working directory", "DIR" },
+    { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "An environment variable", "K=V" },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &user, "UID[:GID]", "UID[:GID]" },
+    { NULL },
+  };
+  int code = 1;
+  g_autoptr (GError) error = NULL;
+  if (!parse_options ("exec", "ID [COMMAND...]", entries, &argc, &argv, &code))
+    return code;
+  g_autoptr (OciState) s = load_or_fail (argc, argv, "exec", &code);
+  if (s == NULL)
+    return code;
+  if (!g_str_equal (oci_state_status (s), "running"))
+    return fail ("exec: container %s is %s, not running", s->id, oci_state_status (s));
+  g_auto (GStrv) args = argc > 2 ? g_strdupv (argv + 2) : NULL;
+  g_autofree char *user_text = g_strdup (user);
+  const char *dir = cwd;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (process)
+    {
+      JsonObject *p = NULL, *u = NULL;
+      g_autofree char *text = NULL;
+      if (!g_file_get_contents (process, &text, NULL, &error)
+          || !json_text_check_depth (text, -1, JSON_MAX_DEPTH, &error)
+          || !json_parser_load_from_data (parser, text, -1, &error))
+        return fail ("exec: %s", error->message);
+      JsonNode *top = json_parser_get_root (parser);
+      p = top && JSON_NODE_HOLDS_OBJECT (top) ? json_node_get_object (top) : NULL;
+      g_clear_pointer (&args, g_strfreev);
+      g_clear_pointer (&env, g_strfreev);
+      if (p == NULL || !json_field_strv (p, "args", TRUE, &args, &error)
+          || !json_field_strv (p, "env", FALSE, &env, &error)
+          || !json_field_string (p, "cwd", FALSE, &dir, &error)
+          || !json_field_bool (p, "terminal", FALSE, &tty, &error)
+          || !json_field_object (p, "user", FALSE, &u, &error))
+        return fail ("exec: %s: %s", process, error ? error->message : "not a JSON object");
+      if (u)
+        {
+          g_free (user_text);
+          user_text = g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
+                                       json_object_get_int_member_with_default (u, "uid", 0),
+                                       json_object_get_int_member_with_default (u, "gid", 0));
+        }
+    }
+  if (args == NULL || args[0] == NULL)
+    return fail ("exec: no command given");
+  if (tty != (console_socket != NULL))
+    return fail ("exec: a terminal needs --console-socket (and only then)");
+  g_autofree char *sandboxctl = find_sandboxctl ();
+  if (sandboxctl == NULL)
+    return fail ("exec: sandboxctl is not installed beside sandbox-runtime");
+  g_auto (GStrv) xargv = exec_argv (sandboxctl, s->name, tty, env, dir, user_text, args);
+  int console = console_socket ? send_console (console_socket, &error) : -1;
+  if (console_socket && console < 0)
+    return fail ("exec: %s", error->message);
+  GPid pid = fork ();
+  if (pid == 0)
+    host_process (NULL, console, xargv);
+  if (console >= 0)
+    close (console);
+  if (pid < 0)
+    return fail ("exec: fork: %s", g_strerror (errno));
+  if (pid_file && !write_pid_file (pid_file, pid, &error))
+    {
+      kill (pid, SIGKILL);
+      return fail ("exec: %s", error->message);
+    }
+  if (detach)
+    return 0;
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
 static int
 cmd_features (int argc, char **argv)
 {
@@ -524,6 +690,9 @@ static const struct
   { "start", cmd_start, "start the container's process" },
   { "state", cmd_state, "the OCI state of a container (JSON)" },
   { "kill", cmd_kill, "send a signal to the container's process" },
+  { "exec", cmd_exec, "run another process in the container" },
+  { "pause", cmd_pause, "stop the container's VM (its vCPUs)" },
+  { "resume", cmd_resume, "let a paused container's VM go on" },
   { "delete", cmd_delete, "remove the container and its sandbox" },
   { "features", cmd_features, "what this runtime supports (JSON)" },
 };
@@ -592,7 +761,8 @@ main (int argc, char **argv)
   for (gsize c = 0; c < G_N_ELEMENTS (commands); c++)
     if (g_str_equal (argv[i], commands[c].name))
       return commands[c].run (argc - i, argv + i);
-  fail ("unknown command \"%s\" (this runtime has: create, start, state, kill, delete, features)",
+  fail ("unknown command \"%s\" (this runtime has: create, start, state, kill, exec, pause, "
+        "resume, delete, features)",
         argv[i]);
   return 2;
 }

@@ -79,6 +79,7 @@ struct Sandbox
   GPid pid;
   guint qemu_uid;          /* QEMU's own uid while it runs (policy uid_range), else 0 */
   Network *network;        /* NULL: none */
+  gboolean paused;         /* its vCPUs stopped (sandbox-pause.c) */
   guint64 qemu_start_time; /* /proc/PID/stat's, to know the pid is still our QEMU */
   gint64 start_real_us;    /* when QEMU started, wall clock */
   int pidfd;               /* of a QEMU another sandboxd started (reattached), or -1 */

@@ -72,6 +72,8 @@ sandbox_state (Sandbox *sb)
   json_object_set_int_member (o, "qemu_uid", sb->qemu_uid);
   if (sb->network)
     json_object_set_object_member (o, "network", network_to_json (sb->network));
+  if (sb->paused)
+    json_object_set_boolean_member (o, "paused", TRUE);
   json_object_set_int_member (o, "start_real_us", sb->start_real_us);
   json_object_set_int_member (o, "next_process", sb->next_proc);
 
@@ -192,10 +194,11 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   const char *id = NULL, *name = NULL, *state = NULL, *err = NULL, *created = NULL;
   const char *release = NULL, *policy = NULL;
   gint64 pids = 0;
-  gboolean auto_remove = FALSE;
+  gboolean auto_remove = FALSE, paused = FALSE;
   gint64 qemu_uid = 0;
   if (!json_field_int (o, "version", TRUE, STATE_VERSION, STATE_VERSION, &version, error)
       || !json_field_bool (o, "auto_remove", FALSE, &auto_remove, error)
+      || !json_field_bool (o, "paused", FALSE, &paused, error)
       || !json_field_string (o, "id", TRUE, &id, error)
       || !json_field_string (o, "name", TRUE, &name, error)
       || !json_field_string (o, "state", TRUE, &state, error)
@@ -230,6 +233,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
       return FALSE;
     }
   sb->pids = (guint) pids;
+  sb->paused = paused;
   sb->auto_remove = sb->delete_on_failure = auto_remove;
   g_free (sb->name);
   sb->name = g_strdup (name);

@@ -258,6 +258,8 @@ sandbox_to_json (Sandbox *sb)
   json_object_set_string_member (o, "dir", sb->dir);
   if (sb->network)
     json_object_set_object_member (o, "network", network_to_json (sb->network));
+  if (sb->paused && sb->pid > 0)
+    json_object_set_boolean_member (o, "paused", TRUE);
   json_object_set_int_member (o, "output_bytes", (gint64) sb->output_bytes);
   if (sb->output_full)
     json_object_set_boolean_member (o, "output_quota_reached", TRUE);

@@ -159,6 +159,10 @@ void sandbox_stop_async (Sandbox *sandbox, guint timeout_s, GAsyncReadyCallback 
                          gpointer user_data);
 
 /* Kills QEMU at once; answers with the stopped sandbox. */
+/* Stops (@pause) or goes on with a running sandbox's vCPUs; answers the
+ * sandbox ("paused": true while it is). */
+void sandbox_pause_async (Sandbox *sandbox, gboolean pause, GAsyncReadyCallback callback,
+                          gpointer user_data);
 void sandbox_kill_async (Sandbox *sandbox, GAsyncReadyCallback callback, gpointer user_data);
 
 /* Answers with resource use: QEMU's RSS and CPU time read on the

@@ -132,11 +132,18 @@ if command -v podman >/dev/null; then
   for _ in $(seq 50); do page=$(curl -s -m 5 "http://127.0.0.1:$HP/") && [ -n "$page" ] && break; sleep 0.2; done
   is "$page" "podman-page" "... curl on the host gets the page (podman's network namespace, attached with ns:)"
   is "$("${P[@]}" logs "$cid" 2>&1)" "serving" "podman logs"
+  out=$("${P[@]}" exec -e WHO=exec -w /www -u 1000:1000 "$cid" sh -c 'echo $WHO $(pwd) $(id -u); exit 3' 2>&1)
+  is "$?/$out" "3/exec /www 1000" "podman exec: its output, -e, -w, -u, and its exit status"
+  "${P[@]}" pause "$cid" >/dev/null; ok $? "podman pause (the VM's vCPUs stop)"
+  is "$("${P[@]}" inspect -f '{{.State.Status}}' "$cid")" paused "... podman sees it paused"
+  curl -s -m 3 "http://127.0.0.1:$HP/" >/dev/null; [ $? -ne 0 ]; ok $? "... and a paused guest answers nothing"
+  "${P[@]}" unpause "$cid" >/dev/null; ok $? "podman unpause"
+  is "$(curl -s -m 10 "http://127.0.0.1:$HP/")" "podman-page" "... it serves again"
   "${P[@]}" stop -t 3 "$cid" >/dev/null; ok $? "podman stop"
   "${P[@]}" rm "$cid" >/dev/null; ok $? "podman rm"
   is "$("$SANDBOXCTL" ls -q)" "" "no sandbox is left"
   "${P[@]}" rmi -f localhost/sbx >/dev/null 2>&1
 else
-  for i in 1 2 3 4 5 6 7 8 9 10 11; do ok 0 "# SKIP podman is not installed"; done
+  for i in $(seq 17); do ok 0 "# SKIP podman is not installed"; done
 fi
 tap_done
