@@ -124,6 +124,12 @@ if command -v podman >/dev/null; then
     "hi /tmp 1000:1000" "... -e, -w and --user are honoured"
   is "$("${P[@]}" run --rm --network none localhost/sbx grep -c Seccomp:.2 /proc/self/status 2>&1)" 1 \
     "... under podman's default seccomp profile"
+  printf 'expect / # \nsend tty; stty size; exit 4\\r\n' | python3 "$(dirname "$0")/pty-run.py" \
+    --rows 30 --cols 90 --transcript "$TMP/pod-it" -- "${P[@]}" run --rm -it --network none localhost/sbx sh
+  is "$?" 4 "podman run -it: a terminal through the console socket, exit status 4"
+  out=$(tr -d '\r' <"$TMP/pod-it")
+  contains "$out" "/dev/pts/0" "... tty in the container"
+  contains "$out" "30 90" "... the size of podman's terminal"
   HP=$(( 31000 + $$ % 2000 ))
   cid=$("${P[@]}" run -d -p "$HP:80" localhost/sbx sh -c \
     'mkdir -p /www; echo podman-page >/www/index.html; echo serving; exec httpd -f -p 80 -h /www' 2>&1)
@@ -144,6 +150,6 @@ if command -v podman >/dev/null; then
   is "$("$SANDBOXCTL" ls -q)" "" "no sandbox is left"
   "${P[@]}" rmi -f localhost/sbx >/dev/null 2>&1
 else
-  for i in $(seq 17); do ok 0 "# SKIP podman is not installed"; done
+  for i in $(seq 20); do ok 0 "# SKIP podman is not installed"; done
 fi
 tap_done
