@@ -246,9 +246,11 @@ one_of (JsonObject *o, const char *path, const char *name, const char *const *al
     return FALSE;
   if (v == NULL && !required)
     return TRUE;
-  if (v == NULL || !g_strv_contains (allowed, v))
-    return spec_error (error, v ? CONTAINER_SPEC_ERROR_UNSUPPORTED : CONTAINER_SPEC_ERROR_INVALID,
-                       "%s.%s: \"%s\" is not supported by sandboxd", path, name, v ? v : "");
+  if (v == NULL)
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s.%s is missing", path, name);
+  if (!g_strv_contains (allowed, v))
+    return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                       "%s.%s: \"%s\" is not supported by sandboxd", path, name, v);
   return TRUE;
 }
 

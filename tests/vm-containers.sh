@@ -145,7 +145,7 @@ mk_bundle() { # mk_bundle NAME CONFIG
 }
 mk_bundle bad-json '{"process": {"args": ["sh"'
 mk_bundle bad-args '{"process": {"args": "sh"}, "root": {"path": "rootfs"}}'
-mk_bundle bad-field '{"process": {"args": ["sh"]}, "root": {"path": "rootfs"}, "linux": {"seccomp": {}}}'
+mk_bundle bad-field '{"process": {"args": ["sh"]}, "root": {"path": "rootfs"}, "linux": {"intelRdt": {}}}'
 mk_bundle bad-root '{"process": {"args": ["sh"]}, "root": {"path": "not-there"}}'
 expect_error() { # expect_error DESCRIPTION NEEDLE sandboxctl-args...
   local what=$1 needle=$2
@@ -161,7 +161,7 @@ expect_error "a malformed config.json is refused, naming the file" "bad-json/con
   run --rm --bundle "$TMP/bad-json"
 expect_error "a wrongly typed field is refused by name" "config.json: process.args must be an array" \
   run --rm --bundle "$TMP/bad-args"
-expect_error "a field sandboxd cannot honour is refused by name" "linux.seccomp is not supported" \
+expect_error "a field sandboxd cannot honour is refused by name" "linux.intelRdt is not supported" \
   run --rm --bundle "$TMP/bad-field"
 expect_error "a bundle whose root is missing is NOT_FOUND, naming root.path" "NOT_FOUND: config.json: root.path" \
   run --rm --bundle "$TMP/bad-root"
