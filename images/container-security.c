@@ -366,3 +366,52 @@ container_security_read_linux (JsonObject *l, JsonObject *spec, GError **error)
     }
   return TRUE;
 }
+
+gboolean
+container_security_read_hooks (JsonObject *hooks, JsonObject *spec, GError **error)
+{
+  static const char *const on_host[]
+      = { "prestart", "createRuntime", "poststart", "poststop", NULL };
+  static const char *const in_container[] = { "createContainer", "startContainer", NULL };
+  static const char *const hook_known[] = { "path", "args", "env", "timeout", NULL };
+  g_autoptr (GList) kinds = json_object_get_members (hooks);
+  for (GList *k = kinds; k; k = k->next)
+    {
+      const char *kind = k->data;
+      if (g_strv_contains (in_container, kind))
+        return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                           "hooks.%s is not supported by sandboxd (it would run a host program "
+                           "inside the container, which is in a VM)",
+                           kind);
+      if (!g_strv_contains (on_host, kind))
+        return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                           "hooks.%s is not supported by sandboxd", kind);
+      g_autofree char *kpath = g_strdup_printf ("hooks.%s", kind);
+      JsonNode *n = member_of_type (hooks, "hooks", kind, JSON_NODE_ARRAY, TRUE, error);
+      if (n == NULL)
+        return FALSE;
+      JsonArray *a = json_node_get_array (n);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          g_autofree char *path = g_strdup_printf ("%s[%u]", kpath, i);
+          JsonNode *hn = json_array_get_element (a, i);
+          JsonObject *h = JSON_NODE_HOLDS_OBJECT (hn) ? json_node_get_object (hn) : NULL;
+          const char *prog = NULL;
+          gint64 timeout = 0;
+          g_autoptr (JsonObject) lists = json_object_new ();
+          if (h == NULL)
+            return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s must be an object", path);
+          if (!only_known (h, path, hook_known, error)
+              || !get_string (h, path, "path", &prog, error)
+              || !get_strings (h, path, "args", lists, error)
+              || !get_strings (h, path, "env", lists, error)
+              || !get_int (h, path, "timeout", 1, &timeout, error))
+            return FALSE;
+          if (prog == NULL || !g_path_is_absolute (prog))
+            return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                               "%s.path must be an absolute path", path);
+        }
+    }
+  not_applied (spec, "hooks (sandbox-runtime runs them on the host)");
+  return TRUE;
+}

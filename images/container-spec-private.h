@@ -31,6 +31,10 @@ gboolean get_strings (JsonObject *o, const char *path, const char *name, JsonObj
  * .sysctl, .resources.devices; each into @spec as the agent applies it. */
 gboolean container_security_read_process (JsonObject *process, JsonObject *spec, GError **error);
 gboolean container_security_read_linux (JsonObject *linux_, JsonObject *spec, GError **error);
+/* hooks: checked (host programs, absolute paths; the ones that would run
+ * inside the container's namespaces are refused); sandbox-runtime runs
+ * them, sandboxd lists them in "not_applied". */
+gboolean container_security_read_hooks (JsonObject *hooks, JsonObject *spec, GError **error);
 /* The names read_process and read_linux leave to the functions above. */
 extern const char *const container_security_process_fields[];
 extern const char *const container_security_linux_fields[];

@@ -326,9 +326,10 @@ container_spec_new_default (void)
 static gboolean
 read_config (JsonObject *config, const char *bundle, JsonObject *spec, char **root, GError **error)
 {
-  static const char *const known[]
-      = { "ociVersion", "process", "root", "hostname", "mounts", "linux", "annotations", NULL };
+  static const char *const known[] = { "ociVersion", "process",     "root",  "hostname", "mounts",
+                                       "linux",      "annotations", "hooks", NULL };
   JsonObject *process = NULL, *rootobj = NULL, *linux_ = NULL, *annotations = NULL;
+  JsonObject *hooks = NULL;
   const char *hostname = NULL, *version = NULL, *path = NULL;
   JsonNode *readonly = NULL;
   if (!only_known (config, "", known, error)
@@ -363,6 +364,9 @@ read_config (JsonObject *config, const char *bundle, JsonObject *spec, char **ro
       if (mn == NULL || !read_mounts (json_node_get_array (mn), spec, error))
         return FALSE;
     }
+  if (!get_object (config, "", "hooks", &hooks, error)
+      || (hooks && !container_security_read_hooks (hooks, spec, error)))
+    return FALSE;
   if ((linux_ && !read_linux (linux_, spec, error))
       || (annotations && !read_annotations (annotations, spec, error)))
     return FALSE;

@@ -97,6 +97,103 @@ find_sandboxctl (void)
   return g_find_program_in_path ("sandboxctl");
 }
 
+/* ---- hooks: host programs, with the container's state on stdin ---- */
+
+/* Runs one hook; FALSE (with @error) when it fails or outlives its timeout. */
+static gboolean
+run_hook (JsonObject *hook, const char *state_json, GError **error)
+{
+  const char *path = json_object_get_string_member_with_default (hook, "path", "");
+  g_auto (GStrv) args = NULL;
+  g_auto (GStrv) env = NULL;
+  json_field_strv (hook, "args", FALSE, &args, NULL);
+  json_field_strv (hook, "env", FALSE, &env, NULL);
+  gint64 timeout_s = json_object_get_int_member_with_default (hook, "timeout", 0);
+  /* The program is the path; args are its whole argv, argv[0] included. */
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_ptr_array_add (argv, (gpointer) path);
+  if (args && args[0])
+    for (char **a = args; *a; a++)
+      g_ptr_array_add (argv, *a);
+  else
+    g_ptr_array_add (argv, (gpointer) path);
+  g_ptr_array_add (argv, NULL);
+  GPid pid;
+  int in_fd = -1;
+  char *no_env[] = { NULL };
+  if (!g_spawn_async_with_pipes (NULL, (char **) argv->pdata, env ? env : no_env,
+                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_FILE_AND_ARGV_ZERO, NULL, NULL,
+                                 &pid, &in_fd, NULL, NULL, error))
+    return FALSE;
+  (void) !write (in_fd, state_json, strlen (state_json));
+  close (in_fd);
+  gint64 deadline = timeout_s > 0 ? g_get_monotonic_time () + timeout_s * G_USEC_PER_SEC : 0;
+  int status = 0;
+  for (;;)
+    {
+      pid_t r = waitpid (pid, &status, deadline ? WNOHANG : 0);
+      if (r == pid)
+        break;
+      if (r < 0 && errno != EINTR)
+        break;
+      if (deadline && g_get_monotonic_time () > deadline)
+        {
+          kill (pid, SIGKILL);
+          waitpid (pid, &status, 0);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_TIMED_OUT,
+                       "hook %s: no end after %" G_GINT64_FORMAT " s", path, timeout_s);
+          return FALSE;
+        }
+      g_usleep (10 * 1000);
+    }
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 0)
+    return TRUE;
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "hook %s: %s %d", path,
+               WIFEXITED (status) ? "exit status" : "killed by signal",
+               WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status));
+  return FALSE;
+}
+
+/* The bundle's hooks of @kind, in order, with the state of @s. With
+ * @fatal the first failure stops them and is returned; else each failure
+ * is a warning (poststart, poststop), as the runtime spec says. */
+static gboolean
+run_hooks (const OciState *s, const char *kind, gboolean fatal, GError **error)
+{
+  g_autofree char *path = g_build_filename (s->bundle, "config.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!g_file_get_contents (path, &text, NULL, NULL)
+      || !json_text_check_depth (text, -1, JSON_MAX_DEPTH, NULL)
+      || !json_parser_load_from_data (parser, text, -1, NULL))
+    return TRUE; /* create read it; a bundle gone since has no hooks to run */
+  JsonNode *top = json_parser_get_root (parser);
+  JsonObject *o = top && JSON_NODE_HOLDS_OBJECT (top) ? json_node_get_object (top) : NULL;
+  JsonObject *hooks = NULL;
+  JsonArray *list = NULL;
+  if (o && json_field_object (o, "hooks", FALSE, &hooks, NULL) && hooks
+      && json_object_has_member (hooks, kind)
+      && JSON_NODE_HOLDS_ARRAY (json_object_get_member (hooks, kind)))
+    list = json_object_get_array_member (hooks, kind);
+  g_autoptr (JsonObject) state = oci_state_to_json (s);
+  g_autoptr (JsonNode) n = json_node_init_object (json_node_alloc (), state);
+  g_autofree char *state_json = json_to_string (n, FALSE);
+  for (guint i = 0; list && i < json_array_get_length (list); i++)
+    {
+      JsonObject *hook = json_array_get_object_element (list, i);
+      g_autoptr (GError) local = NULL;
+      if (hook == NULL || run_hook (hook, state_json, &local))
+        continue;
+      if (fatal)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s %s", kind, local->message);
+          return FALSE;
+        }
+      fprintf (stderr, "sandbox-runtime: warning: %s %s\n", kind, local->message);
+    }
+  return TRUE;
+}
+
 /* A command's own options; FALSE (and *code) after a usage error. */
 static gboolean
 parse_options (const char *verb, const char *params, GOptionEntry *entries, int *argc, char ***argv,
@@ -351,6 +448,8 @@ cmd_create (int argc, char **argv)
   if (error == NULL && pid < 0)
     g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (errno), "fork: %s", g_strerror (errno));
   gboolean ok = error == NULL && oci_state_save (root, &st, &error)
+                && run_hooks (&st, "createRuntime", TRUE, &error)
+                && run_hooks (&st, "prestart", TRUE, &error)
                 && (pid_file == NULL || write_pid_file (pid_file, pid, &error));
   g_free (st.created);
   g_strfreev (bp.args);
@@ -414,6 +513,7 @@ cmd_start (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   if (!oci_state_save (root, s, &error))
     return fail ("start: %s", error->message);
+  run_hooks (s, "poststart", FALSE, NULL);
   return 0;
 }
 
@@ -570,6 +670,7 @@ cmd_delete (int argc, char **argv)
     return fail ("delete %s: %s", s->id, error->message);
   if (!g_str_equal (oci_state_status (s), "stopped"))
     kill (s->pid, SIGKILL);
+  run_hooks (s, "poststop", FALSE, NULL);
   g_autofree char *dir = oci_state_dir (root, s->id);
   g_autofree char *fifo = g_build_filename (dir, "start", NULL);
   g_autofree char *state_file = g_build_filename (dir, "state.json", NULL);
@@ -672,6 +773,36 @@ cmd_exec (int argc, char **argv)
   return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
 }
 
+/* The container's host processes (its processes run in the VM, not here). */
+static int
+cmd_ps (int argc, char **argv)
+{
+  g_autofree char *format = NULL;
+  GOptionEntry entries[] = {
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "table or json", "FORMAT" },
+    { NULL },
+  };
+  int code = 1;
+  if (!parse_options ("ps", "ID", entries, &argc, &argv, &code))
+    return code;
+  g_autoptr (OciState) s = load_or_fail (argc, argv, "ps", &code);
+  if (s == NULL)
+    return code;
+  gboolean alive = !g_str_equal (oci_state_status (s), "stopped");
+  if (format && g_str_equal (format, "json"))
+    printf (alive ? "[%d]\n" : "[]\n", (int) s->pid);
+  else
+    printf (alive ? "PID\n%d\n" : "PID\n", (int) s->pid);
+  return 0;
+}
+
+static int
+cmd_update (int argc, char **argv)
+{
+  return fail ("update is not supported by sandbox-runtime yet: a container's limits are set "
+               "when it is created");
+}
+
 static int
 cmd_features (int argc, char **argv)
 {
@@ -692,6 +823,8 @@ static const struct
   { "kill", cmd_kill, "send a signal to the container's process" },
   { "exec", cmd_exec, "run another process in the container" },
   { "pause", cmd_pause, "stop the container's VM (its vCPUs)" },
+  { "ps", cmd_ps, "the container's host process" },
+  { "update", cmd_update, "(not supported yet)" },
   { "resume", cmd_resume, "let a paused container's VM go on" },
   { "delete", cmd_delete, "remove the container and its sandbox" },
   { "features", cmd_features, "what this runtime supports (JSON)" },
@@ -762,7 +895,7 @@ main (int argc, char **argv)
     if (g_str_equal (argv[i], commands[c].name))
       return commands[c].run (argc - i, argv + i);
   fail ("unknown command \"%s\" (this runtime has: create, start, state, kill, exec, pause, "
-        "resume, delete, features)",
+        "resume, ps, delete, features)",
         argv[i]);
   return 2;
 }

@@ -8,6 +8,7 @@ bail() { echo "Bail out! $1"; diag <"$TMP/d.log"; exit 1; }
 RUNTIME="$BUILD/oci/sandbox-runtime"
 R=("$RUNTIME" --root "$TMP/oci" --log "$TMP/oci.log" --log-format json)
 start_daemon "$TMP/d" || bail "sandboxd did not start"
+qemus() { pgrep -f -- "sandboxd:$TMP/d/" | wc -l; }
 
 bundle() { # bundle DIR TERMINAL ARGS-JSON
   mkdir -p "$1/rootfs" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$1/rootfs"
@@ -43,7 +44,6 @@ contains "$("${R[@]}" state c2)" '"status" : "stopped"' "... stops it"
 "${R[@]}" delete c2; ok $? "delete c2"
 
 # Errors: runc-style, non-zero, and nothing left behind.
-qemus() { pgrep -f -- "sandboxd:$TMP/d/" | wc -l; }
 bundle "$TMP/b3" false '["true"]'
 "${R[@]}" create --bundle "$TMP/b3" c3 >/dev/null; ok $? "create c3"
 out=$("${R[@]}" create --bundle "$TMP/b3" c3 2>&1); rc=$?
@@ -94,6 +94,39 @@ else
   ok 0 "# SKIP runc is not installed (runc spec writes the canonical bundle)"
   ok 0 "# SKIP runc is not installed"
 fi
+
+# Hooks run on the host, with the state on stdin: createRuntime and
+# prestart at create (a failing one fails it, leaving nothing), poststart
+# after start, poststop at delete.
+bundle "$TMP/b7" false '["true"]'
+python3 - "$TMP/b7/config.json" "$TMP" <<'PY'
+import json, sys
+c, t = json.load(open(sys.argv[1])), sys.argv[2]
+sh = lambda cmd: {"path": "/bin/sh", "args": ["sh", "-c", cmd]}
+c["hooks"] = {"prestart": [sh("cat > %s/hook-prestart.json" % t)],
+              "poststart": [sh("touch %s/hook-poststart" % t)],
+              "poststop": [sh("touch %s/hook-poststop" % t)]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+"${R[@]}" create --bundle "$TMP/b7" c7 >/dev/null 2>&1; ok $? "create with hooks"
+contains "$(cat "$TMP/hook-prestart.json" 2>/dev/null)" '"id":"c7"' "the prestart hook ran on the host with the state on stdin"
+contains "$(cat "$TMP/hook-prestart.json" 2>/dev/null)" '"status":"created"' "... created"
+"${R[@]}" start c7 && sleep 0.5
+[ -e "$TMP/hook-poststart" ]; ok $? "the poststart hook ran after start"
+"${R[@]}" delete --force c7
+[ -e "$TMP/hook-poststop" ]; ok $? "the poststop hook ran at delete"
+python3 - "$TMP/b7/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["hooks"] = {"prestart": [{"path": "/bin/false"}]}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+before=$(qemus)
+out=$("${R[@]}" create --bundle "$TMP/b7" c8 2>&1); rc=$?
+[ $rc -ne 0 ]; ok $? "a failing prestart hook fails create (exit $rc)"
+contains "$out" "prestart hook /bin/false: exit status 1" "... naming the hook"
+is "$(qemus),$("$SANDBOXCTL" ls -q c8)" "$before," "... and leaves no VM and no sandbox"
+contains "$("${R[@]}" update c7 2>&1)" "update is not supported" "update says it is not supported"
 
 # linux.seccomp: the guest builds the filter (libseccomp) and loads it.
 bundle "$TMP/b6" false '["sh", "-c", "mkdir /tmp/x; echo mkdir=$?; grep Seccomp: /proc/self/status"]'
