@@ -6,6 +6,7 @@ for the terminal tests. The script comes on stdin, one action a line:
   resize ROWS COLS   change the terminal's size (the command gets SIGWINCH)
   count CHAR N       wait until the output holds N copies of CHAR
   touch PATH         create PATH (tells the shell test where we are)
+  sleep SECONDS      wait, reading what comes meanwhile
   wait-file PATH     wait until PATH exists (the shell test did its part)
 The whole output goes to --transcript. Exits with the command's status,
 124 when an expectation times out (the transcript's tail on stderr)."""
@@ -78,6 +79,10 @@ def main():
         elif verb == "count":
             ch, n = arg.split()
             ok = wait_until(lambda: out.count(ch.encode()) >= int(n), "%s x %s" % (n, ch))
+        elif verb == "sleep":
+            end = time.monotonic() + float(arg)
+            while time.monotonic() < end and not closed:
+                pump(0.05)
         elif verb == "touch":
             open(arg, "w").close()
         elif verb == "wait-file":

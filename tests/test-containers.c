@@ -195,8 +195,15 @@ test_refusals (void)
   expect_refused ("{" PROC "}", CONTAINER_SPEC_ERROR_INVALID, "root is missing");
   expect_refused ("{" PROC ", \"root\": {\"path\": 7}}", CONTAINER_SPEC_ERROR_INVALID, "root.path");
   expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"seccomp\": {}}}",
-                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "linux.seccomp");
-  expect_refused ("{" PROC ", " ROOT ", \"hooks\": {}}", CONTAINER_SPEC_ERROR_UNSUPPORTED, "hooks");
+                  CONTAINER_SPEC_ERROR_INVALID, "linux.seccomp.defaultAction is missing");
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"seccomp\": {\"defaultAction\": "
+                  "\"SCMP_ACT_NOTIFY\"}}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                  "linux.seccomp.defaultAction: \"SCMP_ACT_NOTIFY\"");
+  expect_refused ("{" PROC ", " ROOT ", \"hooks\": {\"createContainer\": []}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "hooks.createContainer");
+  expect_refused ("{" PROC ", " ROOT ", \"hooks\": {\"prestart\": [{\"path\": \"rel\"}]}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "hooks.prestart[0].path");
   expect_refused ("{" PROC ", " ROOT ", \"hostname\": \"a b\"}", CONTAINER_SPEC_ERROR_INVALID,
                   "hostname");
   expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"namespaces\": [{\"type\": \"ipc\", "

@@ -16,7 +16,9 @@ expect 33 101
 resize 40 120
 send stty size\r
 expect 40 120
-send sleep 30\r
+send echo $((6*7))-go; sleep 30\r
+expect 42-go
+sleep 1
 send \x03
 send echo "alive $?"\r
 expect alive 130
