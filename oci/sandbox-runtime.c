@@ -343,6 +343,7 @@ static void G_GNUC_NORETURN
 host_process (const char *fifo, int console, char **argv)
 {
   setsid ();
+  signal (SIGPIPE, SIG_DFL); /* an ignored signal would stay ignored across exec */
   if (console >= 0)
     {
       if (dup2 (console, 0) < 0 || dup2 (console, 1) < 0 || dup2 (console, 2) < 0
@@ -845,6 +846,8 @@ usage (FILE *out)
 int
 main (int argc, char **argv)
 {
+  /* A hook that exits without reading its stdin must not kill us. */
+  signal (SIGPIPE, SIG_IGN);
   int i = 1;
   for (; i < argc && argv[i][0] == '-'; i++)
     {
