@@ -443,10 +443,14 @@ class Bench:
         os.mkdir(root)
         tar = os.path.join(self.a.build, "guest-agent", "sandbox-rootfs.tar")
         subprocess.run(["tar", "-xf", tar, "-C", root], check=True)
+        # vfs: no overlay mounts left behind in the bench's temporary dir.
         podman = ["podman", "--root", os.path.join(d, "store"), "--runroot", os.path.join(d, "run"),
-                  "--tmpdir", os.path.join(d, "tmp"), "--cgroup-manager", "cgroupfs"]
+                  "--tmpdir", os.path.join(d, "tmp"), "--cgroup-manager", "cgroupfs",
+                  "--storage-driver", "vfs"]
         subprocess.run(podman + ["import", tar, "localhost/bench"], check=True, capture_output=True)
-        ours = podman + ["--runtime", os.path.join(self.a.build, "oci", "sandbox-runtime"),
+        # conmon runs it from elsewhere: an absolute path.
+        ours = podman + ["--runtime", os.path.abspath(os.path.join(self.a.build, "oci",
+                                                                   "sandbox-runtime")),
                          "--runtime-flag", "address=" + os.environ["SANDBOXD_ADDRESS"],
                          "run", "--rm", "--network", "none", "localhost/bench", "true"]
         runc = podman + ["--runtime", "runc", "run", "--rm", "--network", "none",

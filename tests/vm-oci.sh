@@ -146,6 +146,7 @@ contains "$out" "Seccomp:	2" "... the process runs under a filter"
 # host needs the cgroupfs manager): every container in its own microVM.
 if command -v podman >/dev/null; then
   P=(podman --root "$TMP/pstore" --runroot "$TMP/prun" --tmpdir "$TMP/ptmp" --cgroup-manager cgroupfs
+     --storage-driver vfs
      --runtime "$RUNTIME" --runtime-flag "address=$SANDBOXD_ADDRESS")
   "${P[@]}" import "$BUILD/guest-agent/sandbox-rootfs.tar" localhost/sbx >/dev/null 2>&1
   ok $? "podman import of a root"
