@@ -225,10 +225,16 @@ test_connect_stops_when_qemu_is_gone (void)
 {
   Seen s = { 0 };
   g_autoptr (GError) error = NULL;
-  g_autoptr (GSubprocess) gone = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "true", NULL);
+  /* Alive long enough to read its pid (GLib forgets the pid of a process
+   * it has reaped: "true" could be gone before we asked, seen under ASan),
+   * then waited for: gone. */
+  g_autoptr (GSubprocess) gone
+      = g_subprocess_new (G_SUBPROCESS_FLAGS_NONE, &error, "sleep", "0.2", NULL);
   g_assert_no_error (error);
-  GPid pid = atoi (g_subprocess_get_identifier (gone));
-  g_usleep (100 * 1000); /* let it exit; it stays a zombie, which counts as gone */
+  const char *ident = g_subprocess_get_identifier (gone);
+  g_assert_nonnull (ident);
+  GPid pid = atoi (ident);
+  g_subprocess_wait (gone, NULL, NULL);
   QmpClient *c = qmp_client_new ("/nonexistent/qmp.sock");
   qmp_client_set_process (c, pid);
   gint64 start = g_get_monotonic_time ();
