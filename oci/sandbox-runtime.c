@@ -10,10 +10,13 @@
  *           --console-socket), lives exactly as long as the process in the
  *           guest and exits with its status.
  *   start   opens ROOT/ID/start: the process starts.
- *   state   the OCI state (created, running, stopped).
+ *   state   the OCI state (created, running, paused, stopped).
  *   kill    a signal to the process in the guest (--all: its group).
+ *   exec    another process in the container, its host process likewise.
+ *   pause, resume  the VM's vCPUs.
+ *   ps      the host process; update is refused.
  *   delete  the sandbox and the record.
- * The rest of runc's commands are not here yet (docs/oci.md). */
+ * Hooks run on the host (docs/oci.md). */
 #include "config.h"
 #include "json-fields.h"
 #include "oci.h"

@@ -8,8 +8,9 @@
 #include <arpa/inet.h>
 #include <string.h>
 
-/* The user-mode network, as every guest sees it: passt maps nothing of the
- * host behind it (--no-map-gw), so the addresses are the guest's alone. */
+/* The user-mode network, as every guest sees it (each in a network of its
+ * own). passt maps the gateway to the host's loopback, which the helper's
+ * cgroup guard refuses: the gateway leads nowhere. */
 #define USER_ADDRESS "10.0.2.15"
 #define USER_PREFIX 24
 #define USER_GATEWAY "10.0.2.2"
@@ -113,7 +114,7 @@ network_free (Network *net)
   g_free (net);
 }
 
-/* The host's resolvers the guest can use: not loopback ones (a local stub
+/* The host's resolvers the guest can use: not loopback ones (a local caching
  * resolver is out of its reach). */
 static char *
 host_resolvers (void)

@@ -77,11 +77,11 @@ char *network_kernel_args (const Network *net);
 /* What starting the helper needs of the sandbox. */
 typedef struct
 {
-  const char *passt;    /* the binary */
-  const char *log_path; /* its stdout and stderr */
-  CgroupManager *cgroups;
-  const char *cgroup; /* the sandbox's cgroup name (its id) */
-  guint uid;          /* the helper's own uid (a policy range's) and gid */
+  const char *passt;      /* the binary */
+  const char *log_path;   /* its stdout and stderr */
+  CgroupManager *cgroups; /* required: sandbox_new refuses a user network without */
+  const char *cgroup;     /* the sandbox's cgroup name (its id) */
+  guint uid;              /* the helper's own uid (a policy range's) and gid */
   guint gid;
 } NetworkHelperSpec;
 
