@@ -24,6 +24,9 @@ typedef struct
   gint64 writable_mb;
   char *root;
   JsonObject *spec;
+  ImageInfo *root_image;
+  guint next_mount; /* the spec's mounts[] looked at so far for images */
+  char *building;   /* the directory whose image is being found or built */
   ContainerReady ready;
   gpointer data;
   GDestroyNotify free_data;
@@ -36,6 +39,9 @@ request_free (Request *r)
   g_free (r->name);
   g_free (r->source);
   g_free (r->root);
+  g_free (r->building);
+  if (r->root_image)
+    image_info_free (r->root_image);
   if (r->spec)
     json_object_unref (r->spec);
   if (r->free_data)
@@ -50,7 +56,7 @@ image_event (Request *r)
 {
   JsonObject *ev = json_object_new ();
   json_object_set_string_member (ev, "source", r->source);
-  json_object_set_string_member (ev, "root", r->root);
+  json_object_set_string_member (ev, "root", r->building);
   return ev;
 }
 
@@ -64,6 +70,8 @@ on_progress (const char *stage, guint64 files, guint64 bytes, gpointer data)
   json_object_set_int_member (ev, "bytes", (gint64) bytes);
   event_log_emit (r->daemon->events, "image.progress", ev);
 }
+
+static void build_next (Request *r);
 
 static void
 on_image (GObject *source, GAsyncResult *result, gpointer data)
@@ -83,10 +91,52 @@ on_image (GObject *source, GAsyncResult *result, gpointer data)
     json_object_set_string_member (ev, "error", error->message);
   event_log_emit (r->daemon->events, "image.ready", ev);
   if (image == NULL)
-    rpc_call_return_error (r->call, RPC_STATUS_FAILED_PRECONDITION, "container %s: %s", r->name,
-                           error->message);
-  else if (!rpc_call_is_done (r->call))
     {
+      rpc_call_return_error (r->call, RPC_STATUS_FAILED_PRECONDITION, "container %s: %s%s%s",
+                             r->name, r->root_image ? r->building : "", r->root_image ? ": " : "",
+                             error->message);
+      request_free (r);
+      return;
+    }
+  if (r->root_image == NULL)
+    r->root_image = g_steal_pointer (&image);
+  else
+    {
+      /* The read-only host directory's image, for the agent to mount. */
+      JsonArray *mounts = json_object_get_array_member (r->spec, "mounts");
+      JsonObject *m = json_array_get_object_element (mounts, r->next_mount - 1);
+      json_object_set_string_member (m, "image", image->path);
+      json_object_set_string_member (m, "digest", image->digest);
+    }
+  build_next (r);
+}
+
+/* The root's image first, then one for each read-only host directory the
+ * container mounts; then the container is ready. */
+static void
+build_next (Request *r)
+{
+  g_autofree char *cache = g_build_filename (r->daemon->state_dir, "images", NULL);
+  g_clear_pointer (&r->building, g_free);
+  if (r->root_image == NULL)
+    r->building = g_strdup (r->root);
+  JsonArray *mounts = json_object_has_member (r->spec, "mounts")
+                          ? json_object_get_array_member (r->spec, "mounts")
+                          : NULL;
+  while (r->building == NULL && mounts && r->next_mount < json_array_get_length (mounts))
+    {
+      JsonObject *m = json_array_get_object_element (mounts, r->next_mount++);
+      if (g_str_equal (json_object_get_string_member (m, "type"), "image"))
+        r->building = g_strdup (json_object_get_string_member (m, "source"));
+    }
+  if (r->building)
+    {
+      image_cache_get_async (cache, r->building, on_progress, on_image, r);
+      return;
+    }
+  if (!rpc_call_is_done (r->call))
+    {
+      ImageInfo *image = r->root_image;
       SandboxContainerConfig cfg = { .name = r->name,
                                      .root = r->root,
                                      .image = image->path,
@@ -158,8 +208,7 @@ on_prepared (GObject *source, GAsyncResult *result, gpointer data)
       request_free (r);
       return;
     }
-  g_autofree char *cache = g_build_filename (r->daemon->state_dir, "images", NULL);
-  image_cache_get_async (cache, r->root, on_progress, on_image, r);
+  build_next (r);
 }
 
 gboolean

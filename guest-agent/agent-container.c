@@ -254,20 +254,56 @@ start_init (AgentContainer *c, const char *device)
   send_result ("container-added", c->name, NULL, pid);
 }
 
+/* The SCSI target of a disk the container needs that has not appeared
+ * yet, or -1: its root's, then its "image" mounts' (whose "device" is
+ * set as they appear). */
+static gint64
+missing_disk (AgentContainer *c)
+{
+  g_autofree char *root = find_disk (c->scsi_id);
+  if (root == NULL)
+    return c->scsi_id;
+  JsonNode *n = json_object_get_member (c->spec, "mounts");
+  JsonArray *mounts = n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+  for (guint i = 0; mounts && i < json_array_get_length (mounts); i++)
+    {
+      JsonNode *e = json_array_get_element (mounts, i);
+      JsonObject *m = JSON_NODE_HOLDS_OBJECT (e) ? json_node_get_object (e) : NULL;
+      if (m == NULL
+          || g_strcmp0 (json_object_get_string_member_with_default (m, "type", ""), "image")
+          || json_object_has_member (m, "device"))
+        continue;
+      gint64 target = json_object_get_int_member_with_default (m, "scsi_id", -1);
+      g_autofree char *name = target >= 0 ? find_disk (target) : NULL;
+      if (name == NULL)
+        return target < 0 ? G_MAXINT64 : target;
+      g_autofree char *device = g_strdup_printf ("/dev/%s", name);
+      json_object_set_string_member (m, "device", device);
+    }
+  return -1;
+}
+
 static gboolean
 on_wait_disk (gpointer data)
 {
   AgentContainer *c = data;
-  g_autofree char *name = find_disk (c->scsi_id);
-  if (name == NULL)
+  gint64 missing = missing_disk (c);
+  if (missing == G_MAXINT64)
+    {
+      c->wait_src = 0;
+      fail (c, "an image mount has no SCSI target");
+      return G_SOURCE_REMOVE;
+    }
+  if (missing >= 0)
     {
       if (g_get_monotonic_time () < c->deadline)
         return G_SOURCE_CONTINUE;
       c->wait_src = 0;
-      fail (c, "no disk appeared at SCSI target %" G_GINT64_FORMAT " within %d ms", c->scsi_id,
+      fail (c, "no disk appeared at SCSI target %" G_GINT64_FORMAT " within %d ms", missing,
             DEVICE_TIMEOUT_MS);
       return G_SOURCE_REMOVE;
     }
+  g_autofree char *name = find_disk (c->scsi_id);
   c->wait_src = 0;
   g_autofree char *device = g_strdup_printf ("/dev/%s", name);
   start_init (c, device);

@@ -40,6 +40,8 @@ typedef enum
   OP_MASK,     /* target hidden: /dev/null over a file, an empty read-only tmpfs over a directory */
   OP_READONLY, /* target bound onto itself, read-only; a missing one is fine */
   OP_SYSCTL,   /* /proc/sys/<target> := data */
+  OP_IMAGE_OPEN,  /* a detached read-only mount of source (a device; erofs), attributes in flags */
+  OP_IMAGE_PLACE, /* that mount (the op at index flags) moved onto target, after mkdir -p */
 } OpKind;
 
 typedef struct
@@ -50,11 +52,16 @@ typedef struct
   char *fstype;
   unsigned long flags;
   char *data;
+  int fd; /* OP_IMAGE_OPEN's mount, in the container's init */
 } RootfsOp;
 
 struct AgentRootfsPlan
 {
   GArray *ops; /* RootfsOp */
+  /* The OP_IMAGE_OPEN of each "image" mount, in their order: they run
+   * before the guest's /dev goes, their places come with the mounts. */
+  GArray *image_opens; /* guint */
+  guint next_image;
 };
 
 static void
@@ -71,8 +78,9 @@ static void
 add_op (AgentRootfsPlan *plan, OpKind kind, const char *source, const char *target,
         const char *fstype, unsigned long flags, const char *data)
 {
-  RootfsOp op
-      = { kind, g_strdup (source), g_strdup (target), g_strdup (fstype), flags, g_strdup (data) };
+  RootfsOp op = {
+    kind, g_strdup (source), g_strdup (target), g_strdup (fstype), flags, g_strdup (data), -1
+  };
   g_array_append_val (plan->ops, op);
 }
 
@@ -82,6 +90,8 @@ agent_rootfs_plan_free (AgentRootfsPlan *plan)
   if (plan == NULL)
     return;
   g_array_unref (plan->ops);
+  if (plan->image_opens)
+    g_array_unref (plan->image_opens);
   g_free (plan);
 }
 
@@ -173,6 +183,13 @@ plan_user_mount (AgentRootfsPlan *plan, JsonObject *m, GError **error)
   g_autofree char *data = NULL;
   if (!parse_options (options, &flags, &data, error))
     return FALSE;
+  /* A read-only host directory, its image on a disk (opened before). */
+  if (g_str_equal (type, "image"))
+    {
+      guint open = g_array_index (plan->image_opens, guint, plan->next_image++);
+      add_op (plan, OP_IMAGE_PLACE, NULL, dest, NULL, open, NULL);
+      return TRUE;
+    }
   if (g_str_equal (type, "bind") || (flags & MS_BIND))
     {
       if (!g_path_is_absolute (source))
@@ -198,6 +215,41 @@ plan_user_mount (AgentRootfsPlan *plan, JsonObject *m, GError **error)
   if (g_str_equal (type, "cgroup"))
     type = "cgroup2";
   add_op (plan, OP_MOUNT, type, dest, type, flags, data);
+  return TRUE;
+}
+
+/* The "image" mounts' file systems, opened read-only as detached mounts
+ * while the guest's /dev (their devices, "device", which the agent found
+ * by SCSI target) is still there. */
+static gboolean
+plan_image_opens (AgentRootfsPlan *plan, JsonArray *mounts, GError **error)
+{
+  plan->image_opens = g_array_new (FALSE, FALSE, sizeof (guint));
+  for (guint i = 0; mounts && i < json_array_get_length (mounts); i++)
+    {
+      JsonNode *n = json_array_get_element (mounts, i);
+      JsonObject *m = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      if (m == NULL
+          || g_strcmp0 (json_object_get_string_member_with_default (m, "type", ""), "image"))
+        continue;
+      const char *device = NULL;
+      g_auto (GStrv) options = NULL;
+      unsigned long flags = 0;
+      g_autofree char *data = NULL;
+      if (!json_field_string (m, "device", TRUE, &device, error)
+          || !json_field_strv (m, "options", FALSE, &options, error)
+          || !parse_options (options, &flags, &data, error))
+        {
+          g_prefix_error (error, "mounts[%u]: ", i);
+          return FALSE;
+        }
+      unsigned long attrs = MOUNT_ATTR_RDONLY | (flags & MS_NOSUID ? MOUNT_ATTR_NOSUID : 0)
+                            | (flags & MS_NODEV ? MOUNT_ATTR_NODEV : 0)
+                            | (flags & MS_NOEXEC ? MOUNT_ATTR_NOEXEC : 0);
+      guint index = plan->ops->len;
+      g_array_append_val (plan->image_opens, index);
+      add_op (plan, OP_IMAGE_OPEN, device, NULL, "erofs", attrs, NULL);
+    }
   return TRUE;
 }
 
@@ -325,6 +377,11 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
       add_op (plan, OP_MKDIR, NULL, work, NULL, 0, NULL);
       add_op (plan, OP_MOUNT, "overlay", root, "overlay", 0, overlay);
     }
+  if (!plan_image_opens (plan, mounts, error))
+    {
+      agent_rootfs_plan_free (plan);
+      return NULL;
+    }
   static const char *agent_mounts[]
       = { "/dev/pts", "/dev", "/proc", "/sys/fs/cgroup", "/sys", "/tmp", "/run", NULL };
   for (const char **m = agent_mounts; *m; m++)
@@ -374,8 +431,9 @@ agent_rootfs_describe_step (AgentRootfsPlan *plan, int step, int err)
     return g_strdup_printf ("container setup: %s", g_strerror (err));
   RootfsOp *op = &g_array_index (plan->ops, RootfsOp, step);
   static const char *verbs[]
-      = { "mount",       "remount",     "unmount", "mkdir", "mknod",          "symlink",   "enter",
-          "sethostname", "join cgroup", "write",   "mask",  "make read-only", "set sysctl" };
+      = { "mount",   "remount",        "unmount",     "mkdir",       "mknod",
+          "symlink", "enter",          "sethostname", "join cgroup", "write",
+          "mask",    "make read-only", "set sysctl",  "open image",  "mount image" };
   const char *what = op->kind == OP_MOUNT && op->fstype ? op->fstype
                      : op->kind == OP_MOUNT             ? "bind"
                                                         : NULL;
@@ -406,7 +464,7 @@ make_dirs (const char *path)
 }
 
 static int
-run_op (const RootfsOp *op)
+run_op (AgentRootfsPlan *plan, RootfsOp *op)
 {
   int e;
   switch (op->kind)
@@ -467,6 +525,30 @@ run_op (const RootfsOp *op)
                      < 0
                  ? errno
                  : 0;
+    case OP_IMAGE_OPEN:
+      {
+        int fs = fsopen (op->fstype, FSOPEN_CLOEXEC);
+        if (fs < 0)
+          return errno;
+        if (fsconfig (fs, FSCONFIG_SET_STRING, "source", op->source, 0) < 0
+            || fsconfig (fs, FSCONFIG_SET_FLAG, "ro", NULL, 0) < 0
+            || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0
+            || (op->fd = fsmount (fs, FSMOUNT_CLOEXEC, (unsigned int) op->flags)) < 0)
+          e = errno;
+        else
+          e = 0;
+        close (fs);
+        return e;
+      }
+    case OP_IMAGE_PLACE:
+      {
+        const RootfsOp *open_op = &g_array_index (plan->ops, RootfsOp, op->flags);
+        if ((e = make_dirs (op->target)) != 0)
+          return e;
+        return move_mount (open_op->fd, "", AT_FDCWD, op->target, MOVE_MOUNT_F_EMPTY_PATH) < 0
+                   ? errno
+                   : 0;
+      }
     case OP_SYSCTL:
       {
         int fd = open (op->target, O_WRONLY | O_CLOEXEC);
@@ -506,7 +588,7 @@ agent_rootfs_build (AgentRootfsPlan *plan, int status_fd)
 {
   for (guint i = 0; i < plan->ops->len; i++)
     {
-      int e = run_op (&g_array_index (plan->ops, RootfsOp, i));
+      int e = run_op (plan, &g_array_index (plan->ops, RootfsOp, i));
       if (e != 0)
         {
           int report[2] = { (int) i, e };

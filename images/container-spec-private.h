@@ -25,6 +25,11 @@ gboolean get_int (JsonObject *o, const char *path, const char *name, gint64 min,
 gboolean get_strings (JsonObject *o, const char *path, const char *name, JsonObject *into,
                       GError **error);
 
+/* spec-mounts.c: mounts[] into @spec's "mounts": "file" (a small host
+ * file's content), "image" (a read-only host directory, "source", which
+ * the daemon turns into an image), or the kernel's own types. */
+gboolean container_spec_read_mounts (JsonArray *mounts, JsonObject *spec, GError **error);
+
 /* container-security.c: process.capabilities, .rlimits, .noNewPrivileges,
  * .oomScoreAdj, .apparmorProfile, .selinuxLabel (the last two accepted,
  * listed in "not_applied"), and linux.maskedPaths, .readonlyPaths,

@@ -92,117 +92,6 @@ valid_hostname (const char *name)
   return TRUE;
 }
 
-#define HOST_FILE_MAX_BYTES (64 * 1024)
-
-/* *content: the text of @source when it is a regular host file (no link)
- * of at most 64 KiB; NULL when it is something else (a directory, or not
- * on the host). */
-static gboolean
-read_host_file (const char *source, char **content, const char *path, GError **error)
-{
-  int fd = open (source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  struct stat st;
-  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
-    {
-      if (fd >= 0)
-        close (fd);
-      return TRUE;
-    }
-  if (st.st_size > HOST_FILE_MAX_BYTES)
-    {
-      close (fd);
-      return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
-                         "%s: host file %s is larger than %d bytes (only small files are copied "
-                         "into a VM)",
-                         path, source, HOST_FILE_MAX_BYTES);
-    }
-  char *buf = g_malloc (HOST_FILE_MAX_BYTES + 1);
-  ssize_t n = read (fd, buf, HOST_FILE_MAX_BYTES);
-  close (fd);
-  if (n < 0 || memchr (buf, '\0', (size_t) n) || !g_utf8_validate (buf, n, NULL))
-    {
-      g_free (buf);
-      return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
-                         "%s: host file %s is not text (only small text files are copied into "
-                         "a VM)",
-                         path, source);
-    }
-  buf[n] = '\0';
-  *content = buf;
-  return TRUE;
-}
-
-static gboolean
-read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
-{
-  static const char *const known[] = { "destination", "type", "source", "options", NULL };
-  static const char *const types[]
-      = { "tmpfs", "proc", "sysfs", "devpts", "mqueue", "bind", "cgroup", NULL };
-  /* Every container has these already (runc spec and podman list them too). */
-  static const char *const given[] = { "/proc", "/dev", "/dev/pts", "/dev/shm", "/sys", NULL };
-  JsonArray *out = json_array_new ();
-  json_object_set_array_member (spec, "mounts", out);
-  for (guint i = 0; i < json_array_get_length (mounts); i++)
-    {
-      g_autofree char *path = g_strdup_printf ("mounts[%u]", i);
-      JsonNode *n = json_array_get_element (mounts, i);
-      if (!JSON_NODE_HOLDS_OBJECT (n))
-        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s must be an object", path);
-      JsonObject *m = json_node_get_object (n);
-      const char *dest = NULL, *type = NULL, *source = NULL;
-      g_autoptr (JsonObject) copy = json_object_new ();
-      if (!only_known (m, path, known, error) || !get_string (m, path, "destination", &dest, error)
-          || !get_string (m, path, "type", &type, error)
-          || !get_string (m, path, "source", &source, error)
-          || !get_strings (m, path, "options", copy, error))
-        return FALSE;
-      if (dest == NULL || !g_path_is_absolute (dest) || strstr (dest, ".."))
-        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
-                           "%s.destination must be an absolute path without \"..\"", path);
-      /* "none" with a bind option is how runc writes bind mounts. */
-      JsonArray *opts = json_object_has_member (copy, "options")
-                            ? json_object_get_array_member (copy, "options")
-                            : NULL;
-      gboolean bind = FALSE;
-      for (guint j = 0; opts && j < json_array_get_length (opts); j++)
-        {
-          const char *o = json_array_get_string_element (opts, j);
-          bind |= g_str_equal (o, "bind") || g_str_equal (o, "rbind");
-        }
-      if (type == NULL || (g_str_equal (type, "none") && bind))
-        type = "bind";
-      if (!g_strv_contains (types, type))
-        return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
-                           "%s.type \"%s\" is not supported by sandboxd", path, type);
-      if (g_str_equal (type, "bind") && (source == NULL || !g_path_is_absolute (source)))
-        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
-                           "%s.source must be an absolute path inside the container's root "
-                           "(host paths cannot be bound into a VM)",
-                           path);
-      if (g_strv_contains (given, dest))
-        continue;
-      /* A small host file (podman's hosts, resolv.conf, hostname,
-       * .containerenv) is copied in; other sources are paths inside the
-       * container's root. */
-      g_autofree char *content = NULL;
-      if (g_str_equal (type, "bind") && !read_host_file (source, &content, path, error))
-        return FALSE;
-      if (content)
-        {
-          json_object_set_string_member (copy, "destination", dest);
-          json_object_set_string_member (copy, "type", "file");
-          json_object_set_string_member (copy, "content", content);
-          json_array_add_object_element (out, g_steal_pointer (&copy));
-          continue;
-        }
-      json_object_set_string_member (copy, "destination", dest);
-      json_object_set_string_member (copy, "type", type);
-      json_object_set_string_member (copy, "source", source ? source : type);
-      json_array_add_object_element (out, g_steal_pointer (&copy));
-    }
-  return TRUE;
-}
-
 static gboolean
 read_linux (JsonObject *l, JsonObject *spec, GError **error)
 {
@@ -361,7 +250,7 @@ read_config (JsonObject *config, const char *bundle, JsonObject *spec, char **ro
   if (json_object_has_member (config, "mounts"))
     {
       JsonNode *mn = member_of_type (config, "", "mounts", JSON_NODE_ARRAY, TRUE, error);
-      if (mn == NULL || !read_mounts (json_node_get_array (mn), spec, error))
+      if (mn == NULL || !container_spec_read_mounts (json_node_get_array (mn), spec, error))
         return FALSE;
     }
   if (!get_object (config, "", "hooks", &hooks, error)

@@ -98,6 +98,7 @@ sandbox_add_images_in_use (Sandbox *sb, GHashTable *paths)
       SandboxContainer *c = sb->containers->pdata[i];
       if (c->image)
         g_hash_table_add (paths, g_strdup (c->image));
+      sandbox_mounts_add_images (c->spec, paths);
     }
 }
 
@@ -178,18 +179,6 @@ send_add (SandboxContainer *c, GError **error)
   return agent_channel_send_control (sb->agent, msg, error);
 }
 
-gboolean
-sandbox_containers_start_boot (Sandbox *sb)
-{
-  if (sb->containers->len == 0)
-    return FALSE;
-  g_autoptr (GError) error = NULL;
-  SandboxContainer *c = sb->containers->pdata[0];
-  if (!send_add (c, &error))
-    sandbox_part_fail (sb, "container %s: %s", c->name, error->message);
-  return TRUE;
-}
-
 /* A disk callback's container (its name is the data), if it is still there. */
 static SandboxContainer *
 disk_done_container (Sandbox *sb, JsonObject *result, gpointer name)
@@ -199,6 +188,40 @@ disk_done_container (Sandbox *sb, JsonObject *result, gpointer name)
   if (result)
     json_object_unref (result);
   return c;
+}
+
+static void detach_disk (SandboxContainer *c);
+
+/* Its root's disk is there, and now its mounts' too: the agent is asked. */
+static void
+on_mounts_attached (Sandbox *sb, const GError *error, gpointer name)
+{
+  SandboxContainer *c = disk_done_container (sb, NULL, name);
+  if (c == NULL)
+    return;
+  g_autoptr (GError) send_error = NULL;
+  if (error == NULL && send_add (c, &send_error))
+    return;
+  const char *why = error ? error->message : send_error->message;
+  if (sb->state == SANDBOX_BOOTING && c == sb->containers->pdata[0])
+    {
+      sandbox_part_fail (sb, "container %s: %s", c->name, why);
+      return;
+    }
+  GTask *task = g_steal_pointer (&c->task);
+  if (task)
+    reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name, why);
+  detach_disk (c);
+}
+
+gboolean
+sandbox_containers_start_boot (Sandbox *sb)
+{
+  if (sb->containers->len == 0)
+    return FALSE;
+  SandboxContainer *c = sb->containers->pdata[0];
+  sandbox_mounts_attach (sb, c->spec, on_mounts_attached, g_strdup (c->name));
+  return TRUE;
 }
 
 static void
@@ -219,11 +242,12 @@ on_disk_detached (Sandbox *sb, JsonObject *result, const GError *error, gpointer
   remove_record (c);
 }
 
-/* The agent let go of the container: its disk goes next. */
+/* The agent let go of the container: its disks go next. */
 static void
 detach_disk (SandboxContainer *c)
 {
   g_autoptr (GError) error = NULL;
+  sandbox_mounts_detach (c->sb, c->spec);
   if (c->disk_id
       && sandbox_disk_detach (c->sb, c->disk_id, on_disk_detached, g_strdup (c->name), &error))
     return;
@@ -236,17 +260,15 @@ on_disk_attached (Sandbox *sb, JsonObject *result, const GError *error, gpointer
   SandboxContainer *c = disk_done_container (sb, result, data);
   if (c == NULL)
     return;
-  g_autoptr (GError) send_error = NULL;
-  if (error == NULL && send_add (c, &send_error))
-    return;
+  if (error == NULL)
+    {
+      sandbox_mounts_attach (sb, c->spec, on_mounts_attached, g_strdup (c->name));
+      return;
+    }
   GTask *task = g_steal_pointer (&c->task);
   if (task)
-    reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name,
-                 error ? error->message : send_error->message);
-  if (error)
-    remove_record (c);
-  else
-    detach_disk (c);
+    reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name, error->message);
+  remove_record (c);
 }
 
 void
@@ -314,7 +336,7 @@ sandbox_container_of_disk (Sandbox *sb, const char *disk_id)
   for (guint i = 0; i < sb->containers->len; i++)
     {
       SandboxContainer *c = sb->containers->pdata[i];
-      if (g_strcmp0 (c->disk_id, disk_id) == 0)
+      if (g_strcmp0 (c->disk_id, disk_id) == 0 || sandbox_mounts_hold_disk (c->spec, disk_id))
         return c->name;
     }
   return NULL;

@@ -247,10 +247,13 @@ free_scsi_id (Sandbox *sb)
   return G_MAXUINT;
 }
 
+/* Booting too: a container's mount disks are attached before the agent
+ * is asked for it, the first during the boot. */
 static gboolean
 require_qmp (Sandbox *sb, GError **error)
 {
-  if (sb->state == SANDBOX_RUNNING && sb->qmp && qmp_client_is_connected (sb->qmp))
+  if ((sb->state == SANDBOX_RUNNING || sb->state == SANDBOX_BOOTING) && sb->qmp
+      && qmp_client_is_connected (sb->qmp))
     return TRUE;
   g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
                sandbox_state_to_string (sb->state));
@@ -363,7 +366,10 @@ sandbox_attach_disk_async (Sandbox *sb, const char *path, gboolean read_only,
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
-  if (!sandbox_disk_attach (sb, path, read_only, sandbox_disk_answer_task, task, &error))
+  if (sb->state != SANDBOX_RUNNING)
+    reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
+                 sandbox_state_to_string (sb->state));
+  else if (!sandbox_disk_attach (sb, path, read_only, sandbox_disk_answer_task, task, &error))
     reply_gerror (task, error);
 }
 

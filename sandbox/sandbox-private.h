@@ -221,6 +221,18 @@ gboolean sandbox_disk_restore (Sandbox *sb, JsonObject *disk, GError **error);
 /* QMP said DEVICE_DELETED for @device. */
 void sandbox_disk_device_deleted (Sandbox *sb, const char *device);
 
+/* sandbox-mounts.c: the images of a container's read-only host
+ * directories (the spec's "image" mounts) as disks of their own. */
+typedef void (*SandboxMountsDone) (Sandbox *sb, const GError *error, gpointer data);
+/* Attaches those not attached yet; @done is called once, when all are. */
+void sandbox_mounts_attach (Sandbox *sb, JsonObject *spec, SandboxMountsDone done, gpointer data);
+/* Detaches them (best effort). */
+void sandbox_mounts_detach (Sandbox *sb, JsonObject *spec);
+/* Adds their image paths to @paths (a set). */
+void sandbox_mounts_add_images (JsonObject *spec, GHashTable *paths);
+/* TRUE if one of them is on @disk_id. */
+gboolean sandbox_mounts_hold_disk (JsonObject *spec, const char *disk_id);
+
 /* sandbox-containers.c */
 void sandbox_container_free (SandboxContainer *container);
 /* The first container's disk, on QEMU's command line: the fd to pass. */
@@ -234,7 +246,7 @@ void sandbox_container_control (Sandbox *sb, const char *type, JsonObject *messa
 /* @for_state: only running ones, as state.json keeps them. */
 JsonArray *sandbox_containers_to_json (Sandbox *sb, gboolean for_state);
 gboolean sandbox_container_restore (Sandbox *sb, JsonObject *container, GError **error);
-/* The container whose root is on @disk_id, or NULL. */
+/* The container whose root or a mount is on @disk_id, or NULL. */
 const char *sandbox_container_of_disk (Sandbox *sb, const char *disk_id);
 /* Where a process goes: the container @name (NULL: the first), its name
  * and *spec; NULL with no error when the sandbox has no containers. */

@@ -1135,8 +1135,11 @@ sandbox_detach_disk_async (Sandbox *sb, const char *disk_id, GAsyncReadyCallback
   const char *container = sandbox_container_of_disk (sb, disk_id);
   if (container)
     reply_error (task, SANDBOX_ERROR_STATE,
-                 "%s of sandbox %s holds container %s's root: remove the container", disk_id,
-                 sb->name, container);
+                 "%s of sandbox %s holds container %s's root or a mount: remove the container",
+                 disk_id, sb->name, container);
+  else if (sb->state != SANDBOX_RUNNING)
+    reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
+                 sandbox_state_to_string (sb->state));
   else if (!sandbox_disk_detach (sb, disk_id, sandbox_disk_answer_task, task, &error))
     reply_gerror (task, error);
 }

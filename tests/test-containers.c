@@ -123,10 +123,14 @@ test_full_bundle (void)
   g_assert_cmpint (json_object_get_int_member (spec, "cpu_quota"), ==, 50000);
   JsonArray *mounts = json_object_get_array_member (spec, "mounts");
   g_assert_cmpuint (json_array_get_length (mounts), ==, 2);
-  /* runc's way of writing a bind mount becomes a bind mount. */
+  /* runc's way of writing a bind mount, read-only, of a host directory:
+   * an image of it. */
   g_assert_cmpstr (
       json_object_get_string_member (json_array_get_object_element (mounts, 1), "type"), ==,
-      "bind");
+      "image");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (mounts, 1), "source"), ==,
+      "/etc");
   g_assert_cmpstr (json_object_get_string_member (
                        json_object_get_object_member (spec, "annotations"), "org.example.team"),
                    ==, "blue");
@@ -225,6 +229,16 @@ test_refusals (void)
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
                   "\"bind\", \"source\": \"data\"}]}",
                   CONTAINER_SPEC_ERROR_INVALID, "mounts[0].source");
+  expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
+                  "\"bind\", \"source\": \"/etc\", \"options\": [\"rbind\"]}]}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED,
+                  "mounts[0] (/etc on /d): a read-write host directory");
+  expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
+                  "\"bind\", \"source\": \"/nonexistent-x\", \"options\": [\"ro\"]}]}",
+                  CONTAINER_SPEC_ERROR_NOT_FOUND, "mounts[0].source: host path /nonexistent-x");
+  expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
+                  "\"bind\", \"source\": \"/dev/null\"}]}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "only regular files and directories");
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"../x\", \"type\": "
                   "\"tmpfs\"}]}",
                   CONTAINER_SPEC_ERROR_INVALID, "mounts[0].destination");

@@ -116,6 +116,31 @@ is "$got" 1 "... and whose disk is gone from the guest"
 ok $? "... and exec in it is NOT_FOUND (exit $rc: $(cat "$TMP/err"))"
 is "$("$C" exec pod -- cat /tmp/written)" "secret" "the first container lives on"
 
+# --- a read-only host directory, bound: an image and a disk of its own ---
+mkdir -p "$TMP/hostdir/sub" "$TMP/robundle"
+echo from-the-host >"$TMP/hostdir/sub/f"
+cat >"$TMP/robundle/config.json" <<EOF
+{"ociVersion": "1.0.2", "process": {"args": ["true"]}, "root": {"path": "$TMP/bundle/rootfs"},
+ "mounts": [{"destination": "/data", "type": "bind", "source": "$TMP/hostdir", "options": ["rbind", "ro"]}]}
+EOF
+is "$("$C" container add pod --name ro --bundle "$TMP/robundle" 2>&1)" "ro" "container add with a read-only bind of a host directory"
+is "$("$C" exec pod -c ro -- sh -c 'cat /data/sub/f; touch /data/x' 2>&1)" "from-the-host
+touch: /data/x: Read-only file system" "... which the container reads, and cannot write"
+is "$("$C" exec pod -- sh -c 'ls /sys/block | grep -c sd')" 3 "... on a disk of its own (the pod's root, its root, the directory)"
+mdisk=$("$C" --json inspect pod | python3 -c 'import json,sys
+d = json.load(sys.stdin); d = d[0] if isinstance(d, list) else d
+print([m for c in d["containers"] if c["name"] == "ro" for m in c["spec"]["mounts"]][0]["disk_id"])')
+err=$(nanocat --req --connect "$SANDBOXD_ADDRESS" --ascii --recv-timeout 30 \
+  --data "{\"id\":1,\"method\":\"sandbox.v1.Sandboxes.DetachDisk\",\"params\":{\"id\":\"pod\",\"disk_id\":\"$mdisk\"}}" 2>&1)
+contains "$err" "holds container ro's root or a mount" "DetachDisk refuses the mount's disk ($mdisk)"
+"$C" container rm pod ro >/dev/null
+got=$("$C" exec pod -- sh -c 'for i in $(seq 50); do [ "$(ls /sys/block | grep -c sd)" = 1 ] && break; sleep 0.1; done; ls /sys/block | grep -c sd')
+is "$got" 1 "container rm takes both its disks away"
+sed -i 's/"rbind", "ro"/"rbind"/' "$TMP/robundle/config.json"
+err=$("$C" container add pod --name rw --bundle "$TMP/robundle" 2>&1); rc=$?
+[ "$rc" -ne 0 ]; ok $? "a read-write bind of a host directory is refused (exit $rc)"
+contains "$err" "config.json: mounts[0] ($TMP/hostdir on /data): a read-write host directory cannot be shared" "... naming the mount"
+
 # The image cache as users see it: the pod's image is in use, c2's (removed)
 # no longer; prune removes only unused images (those not used in the last
 # minute are kept as well, so age c2's first).

@@ -158,6 +158,13 @@ if command -v podman >/dev/null; then
     "hi /tmp 1000:1000" "... -e, -w and --user are honoured"
   is "$("${P[@]}" run --rm --network none localhost/sbx grep -c Seccomp:.2 /proc/self/status 2>&1)" 1 \
     "... under podman's default seccomp profile"
+  mkdir -p "$TMP/shared/sub"; echo from-the-host >"$TMP/shared/sub/f"
+  is "$("${P[@]}" run --rm --network none -v "$TMP/shared:/data:ro" localhost/sbx sh -c 'cat /data/sub/f; touch /data/x' 2>&1)" \
+    "from-the-host
+touch: /data/x: Read-only file system" "podman run -v DIR:/data:ro: the host directory, read-only (an image of its own)"
+  out=$("${P[@]}" run --rm --network none -v "$TMP/shared:/data" localhost/sbx true 2>&1)
+  is "$?" 126 "podman run -v DIR:/data (read-write) fails (podman's 126: the runtime refused)"
+  contains "$out" "on /data): a read-write host directory cannot be shared with a VM" "... naming the mount"
   printf 'expect / # \nsend tty; stty size; exit 4\\r\n' | python3 "$(dirname "$0")/pty-run.py" \
     --rows 30 --cols 90 --transcript "$TMP/pod-it" -- "${P[@]}" run --rm -it --network none localhost/sbx sh
   is "$?" 4 "podman run -it: a terminal through the console socket, exit status 4"
@@ -184,6 +191,6 @@ if command -v podman >/dev/null; then
   is "$("$SANDBOXCTL" ls -q)" "" "no sandbox is left"
   "${P[@]}" rmi -f localhost/sbx >/dev/null 2>&1
 else
-  for i in $(seq 20); do ok 0 "# SKIP podman is not installed"; done
+  for i in $(seq 23); do ok 0 "# SKIP podman is not installed"; done
 fi
 tap_done
