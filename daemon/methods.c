@@ -176,10 +176,12 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
   g_autofree char *ns_mode = ns_path ? g_strconcat ("ns:", ns_path, NULL) : NULL;
   SandboxConfig with_ns = *cfg;
   if (ns_mode)
-    {
-      with_ns.network = ns_mode;
-      cfg = &with_ns;
-    }
+    with_ns.network = ns_mode;
+  /* Its linux.cgroupsPath: where QEMU's cgroup goes. */
+  if (container && container->spec)
+    with_ns.cgroup_path
+        = json_object_get_string_member_with_default (container->spec, "cgroups_path", NULL);
+  cfg = &with_ns;
   Sandbox *sb = sandbox_new (&d->ctx, cfg, error);
   if (sb == NULL)
     return;
@@ -485,9 +487,21 @@ on_container_image (Daemon *d, RpcCall *call, const SandboxContainerConfig *cont
   /* Looked up again: the sandbox may have gone while the image was built. */
   Sandbox *sb = g_hash_table_lookup (d->ctx.sandboxes, data);
   if (sb == NULL)
-    rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "the sandbox was deleted meanwhile");
-  else
-    sandbox_add_container_async (sb, container, on_reply, rpc_call_ref (call));
+    {
+      rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "the sandbox was deleted meanwhile");
+      return;
+    }
+  /* A later container shares the sandbox's QEMU, and so its cgroup. */
+  JsonObject *spec = container->spec;
+  if (json_object_has_member (spec, "cgroups_path"))
+    {
+      json_object_remove_member (spec, "cgroups_path");
+      if (!json_object_has_member (spec, "not_applied"))
+        json_object_set_array_member (spec, "not_applied", json_array_new ());
+      json_array_add_string_element (json_object_get_array_member (spec, "not_applied"),
+                                     "linux.cgroupsPath (the sandbox's QEMU has its cgroup)");
+    }
+  sandbox_add_container_async (sb, container, on_reply, rpc_call_ref (call));
 }
 
 static void

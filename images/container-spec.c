@@ -92,6 +92,34 @@ valid_hostname (const char *name)
   return TRUE;
 }
 
+/* QEMU's cgroup, from the hierarchies' root: "/a/b" as given (a relative
+ * path is taken from the root too), or systemd's "slice:prefix:name" as
+ * the path systemd gives such a scope, "/slice/prefix-name.scope".
+ * NULL if it is not one: empty, "." or ".." levels, odd characters. */
+static char *
+cgroup_path_from_oci (const char *given)
+{
+  g_auto (GStrv) parts = g_strsplit (given, ":", -1);
+  g_autofree char *path = g_strv_length (parts) == 3
+                              ? g_strdup_printf ("/%s/%s%s%s.scope", parts[0], parts[1],
+                                                 *parts[1] ? "-" : "", parts[2])
+                              : g_strconcat (given[0] == '/' ? "" : "/", given, NULL);
+  if (strlen (path) > 256)
+    return NULL;
+  g_auto (GStrv) levels = g_strsplit (path + 1, "/", -1);
+  if (g_strv_length (levels) > 8)
+    return NULL;
+  for (char **l = levels; *l; l++)
+    {
+      if (**l == '\0' || g_str_equal (*l, ".") || g_str_equal (*l, ".."))
+        return NULL;
+      for (const char *c = *l; *c; c++)
+        if (!g_ascii_isalnum (*c) && !strchr ("._:@-", *c))
+          return NULL;
+    }
+  return g_steal_pointer (&path);
+}
+
 static gboolean
 read_linux (JsonObject *l, JsonObject *spec, GError **error)
 {
@@ -109,10 +137,14 @@ read_linux (JsonObject *l, JsonObject *spec, GError **error)
     return FALSE;
   if (cgroups_path)
     {
-      if (!json_object_has_member (spec, "not_applied"))
-        json_object_set_array_member (spec, "not_applied", json_array_new ());
-      json_array_add_string_element (json_object_get_array_member (spec, "not_applied"),
-                                     "linux.cgroupsPath");
+      g_autofree char *path = cgroup_path_from_oci (cgroups_path);
+      if (path == NULL)
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                           "linux.cgroupsPath \"%s\" is not a cgroup path (/a/b, or systemd's "
+                           "slice:prefix:name; names of letters, digits and ._:@-, at most 8 "
+                           "levels)",
+                           cgroups_path);
+      json_object_set_string_member (spec, "cgroups_path", path);
     }
   /* Every container gets these namespaces; listing them changes nothing. */
   if (json_object_has_member (l, "namespaces"))

@@ -15,6 +15,7 @@
  *   args, env, cwd, uid, gid          the default process
  *   hostname, readonly, mounts        the container's root
  *   memory_bytes, pids, cpu_quota, cpu_period   limits inside the guest
+ *   cgroups_path                      QEMU's cgroup (from linux.cgroupsPath)
  *   annotations
  * config.json fields sandboxd cannot honour are refused by name, never
  * ignored (docs/containers.md lists what is supported).

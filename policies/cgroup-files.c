@@ -1,4 +1,4 @@
-/* cgroup-files.c — writing a cgroup's control files, for the manager
+/* cgroup-files.c — writing a cgroup's control files and finding its place, for the manager
  * (cgroup.c) and each version (cgroup-v1.c, cgroup-v2.c). */
 #include "cgroup-private.h"
 
@@ -21,4 +21,10 @@ cgroup_write (const char *dir, const char *file, const char *value, GError **err
     g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "write \"%s\" to %s: %s", value,
                  path, g_strerror (e));
   return ok;
+}
+
+char *
+cgroup_relative (CgroupManager *m, const char *name)
+{
+  return name[0] == '/' ? g_strdup (name + 1) : g_build_filename (m->parent, name, NULL);
 }

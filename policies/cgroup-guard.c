@@ -202,7 +202,10 @@ static char *
 guard_dir (CgroupManager *m, const char *name, gboolean mount_one, GError **error)
 {
   if (g_str_equal (m->ops->version, "v2"))
-    return g_build_filename (m->root, m->parent, name, NULL);
+    {
+      g_autofree char *rel = cgroup_relative (m, name);
+      return g_build_filename (m->root, rel, NULL);
+    }
   g_autofree char *hierarchy = find_cgroup2 ();
   if (hierarchy == NULL && mount_one)
     {
@@ -223,7 +226,8 @@ guard_dir (CgroupManager *m, const char *name, gboolean mount_one, GError **erro
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no cgroup2 hierarchy is mounted");
       return NULL;
     }
-  return g_build_filename (hierarchy, m->parent, name, NULL);
+  g_autofree char *rel = cgroup_relative (m, name);
+  return g_build_filename (hierarchy, rel, NULL);
 }
 
 gboolean

@@ -8,6 +8,9 @@ typedef struct
 {
   const char *version;
   gboolean (*setup) (CgroupManager *m, GError **error);
+  /* Makes the levels above @rel (a path under the root) ready for a
+   * sandbox's cgroup (v2: controllers enabled); NULL: nothing to do. */
+  gboolean (*prepare) (CgroupManager *m, const char *rel, GError **error);
   GStrv (*paths) (CgroupManager *m, const char *name);
   gboolean (*set_limits) (CgroupManager *m, const char *name, const CgroupLimits *limits,
                           GError **error);
@@ -27,6 +30,10 @@ struct CgroupManager
 
 extern const CgroupOps cgroup_v1_ops;
 extern const CgroupOps cgroup_v2_ops;
+
+/* Where @name's cgroup is under a hierarchy's root: PARENT/@name, or
+ * @name itself when it is absolute (a cgroups path a bundle chose). */
+char *cgroup_relative (CgroupManager *m, const char *name);
 
 /* Writes @value to @dir/@file, naming both on failure. */
 gboolean cgroup_write (const char *dir, const char *file, const char *value, GError **error);

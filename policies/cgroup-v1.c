@@ -13,7 +13,10 @@ v1_paths (CgroupManager *m, const char *name)
 {
   GPtrArray *a = g_ptr_array_new ();
   for (const char *const *c = controllers; *c; c++)
-    g_ptr_array_add (a, g_build_filename (m->root, *c, m->parent, name, NULL));
+    {
+      g_autofree char *rel = cgroup_relative (m, name);
+      g_ptr_array_add (a, g_build_filename (m->root, *c, rel, NULL));
+    }
   g_ptr_array_add (a, NULL);
   return (GStrv) g_ptr_array_free (a, FALSE);
 }

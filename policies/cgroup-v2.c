@@ -11,8 +11,38 @@ static GStrv
 v2_paths (CgroupManager *m, const char *name)
 {
   GStrv v = g_new0 (char *, 2);
-  v[0] = g_build_filename (m->root, m->parent, name, NULL);
+  g_autofree char *rel = cgroup_relative (m, name);
+  v[0] = g_build_filename (m->root, rel, NULL);
   return v;
+}
+
+/* Enables the controllers from the root down to @rel (made if missing). */
+static gboolean
+v2_enable_down (CgroupManager *m, const char *rel, GError **error)
+{
+  g_autofree char *dir = g_strdup (m->root);
+  g_auto (GStrv) parts = g_strsplit (rel, "/", -1);
+  for (guint i = 0;; i++)
+    {
+      if (!cgroup_write (dir, "cgroup.subtree_control", "+memory +pids +cpu", error))
+        return FALSE;
+      if (parts[i] == NULL)
+        break;
+      if (*parts[i] == '\0')
+        continue;
+      char *next = g_build_filename (dir, parts[i], NULL);
+      g_free (dir);
+      dir = next;
+      g_mkdir_with_parents (dir, 0755);
+    }
+  return TRUE;
+}
+
+static gboolean
+v2_prepare (CgroupManager *m, const char *rel, GError **error)
+{
+  g_autofree char *above = g_path_get_dirname (rel);
+  return v2_enable_down (m, g_str_equal (above, ".") ? "" : above, error);
 }
 
 static gboolean
@@ -32,22 +62,7 @@ v2_setup (CgroupManager *m, GError **error)
         return FALSE;
       }
   /* Enable them from the root down to the parent of the sandboxes. */
-  g_autofree char *dir = g_strdup (m->root);
-  g_auto (GStrv) parts = g_strsplit (m->parent, "/", -1);
-  for (guint i = 0;; i++)
-    {
-      if (!cgroup_write (dir, "cgroup.subtree_control", "+memory +pids +cpu", error))
-        return FALSE;
-      if (parts[i] == NULL)
-        break;
-      if (*parts[i] == '\0')
-        continue;
-      char *next = g_build_filename (dir, parts[i], NULL);
-      g_free (dir);
-      dir = next;
-      g_mkdir_with_parents (dir, 0755);
-    }
-  return TRUE;
+  return v2_enable_down (m, m->parent, error);
 }
 
 static gboolean
@@ -66,6 +81,7 @@ v2_set_limits (CgroupManager *m, const char *name, const CgroupLimits *l, GError
 const CgroupOps cgroup_v2_ops = {
   .version = "v2",
   .setup = v2_setup,
+  .prepare = v2_prepare,
   .paths = v2_paths,
   .set_limits = v2_set_limits,
   .memory_current = "memory.current",

@@ -56,8 +56,21 @@ cgroup_paths (CgroupManager *m, const char *name)
 }
 
 gboolean
+cgroup_exists (CgroupManager *m, const char *name)
+{
+  g_auto (GStrv) dirs = m->ops->paths (m, name);
+  for (char **d = dirs; *d; d++)
+    if (g_file_test (*d, G_FILE_TEST_EXISTS))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
 cgroup_create (CgroupManager *m, const char *name, const CgroupLimits *limits, GError **error)
 {
+  g_autofree char *rel = cgroup_relative (m, name);
+  if (m->ops->prepare && name[0] == '/' && !m->ops->prepare (m, rel, error))
+    return FALSE;
   g_auto (GStrv) dirs = m->ops->paths (m, name);
   for (char **d = dirs; *d; d++)
     if (g_mkdir_with_parents (*d, 0755) < 0)

@@ -85,9 +85,13 @@ void cgroup_manager_free (CgroupManager *manager);
 const char *cgroup_manager_version (CgroupManager *manager);
 
 /* Creates the cgroup @name with @limits (an existing one is reused: a
- * sandbox taken back after a restart). */
+ * sandbox taken back after a restart). @name is under the manager's
+ * parent, or, when it starts with "/", a path from the hierarchies' root
+ * (an OCI bundle's linux.cgroupsPath); the levels above are made. */
 gboolean cgroup_create (CgroupManager *manager, const char *name, const CgroupLimits *limits,
                         GError **error);
+/* TRUE if @name's cgroup exists in any of its hierarchies. */
+gboolean cgroup_exists (CgroupManager *manager, const char *name);
 gboolean cgroup_add_process (CgroupManager *manager, const char *name, GPid pid, GError **error);
 /* {"memory_bytes", "memory_limit_bytes", "pids", "pids_limit"}: use and limits; NULL if gone. */
 JsonObject *cgroup_stats (CgroupManager *manager, const char *name);

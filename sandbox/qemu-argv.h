@@ -8,11 +8,12 @@
 
 typedef struct
 {
-  const char *qemu; /* the binary */
-  gboolean kvm;     /* else TCG */
-  guint tsc_khz;    /* the host's TSC rate, for TCG guests (0: unknown) */
-  const char *id;   /* the sandbox's: names its cgroup */
-  const char *dir;  /* the sandbox's directory: sockets, logs */
+  const char *qemu;   /* the binary */
+  gboolean kvm;       /* else TCG */
+  guint tsc_khz;      /* the host's TSC rate, for TCG guests (0: unknown) */
+  const char *id;     /* the sandbox's */
+  const char *cgroup; /* its cgroup's name for the cgroup manager */
+  const char *dir;    /* the sandbox's directory: sockets, logs */
   guint memory_mb;
   guint cpus;
   guint pids;           /* the cgroup's pids limit (0: the policy's) */

@@ -30,7 +30,7 @@ static gboolean
 place (GPid pid, gpointer data, GError **error)
 {
   Placement *p = data;
-  if (p->cgroups && !cgroup_add_process (p->cgroups, p->cfg->id, pid, error))
+  if (p->cgroups && !cgroup_add_process (p->cgroups, p->cfg->cgroup, pid, error))
     return FALSE;
   if (p->cfg->started)
     p->cfg->started (pid, p->cfg->started_data);
@@ -124,12 +124,12 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
         .cpus = cfg->cpus,
         .pids = cfg->pids ? cfg->pids : policy->pids,
       };
-      ok = cgroup_create (d->cgroups, cfg->id, &limits, error);
+      ok = cgroup_create (d->cgroups, cfg->cgroup, &limits, error);
     }
   ok = ok && (spec.root == NULL || jail_prepare_root (&spec, error))
        && jail_spawn (&spec, pid, error);
   if (!ok && policy->memory_overhead_mb)
-    cgroup_remove (d->cgroups, cfg->id, NULL);
+    cgroup_remove (d->cgroups, cfg->cgroup, NULL);
   return ok;
 }
 

@@ -64,6 +64,7 @@ struct Sandbox
   const SandboxOps *ops;
   char *id;
   char *name;
+  char *cgroup; /* QEMU's cgroup's name for the manager: the id, or a path from the root */
   char *dir;
   SandboxState state;
   char *error;

@@ -55,6 +55,8 @@ sandbox_settings_json (Sandbox *sb)
     json_object_set_string_member (o, "policy", sb->policy->name);
   if (sb->auto_remove)
     json_object_set_boolean_member (o, "auto_remove", TRUE);
+  if (sb->cgroup[0] == '/')
+    json_object_set_string_member (o, "cgroup_path", sb->cgroup);
   return o;
 }
 
@@ -192,7 +194,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   gint64 version = 0, memory_mb = 0, cpus = 0, boot_ms = 0, pid = 0, start_time = 0;
   gint64 start_real_us = 0, next_proc = 1;
   const char *id = NULL, *name = NULL, *state = NULL, *err = NULL, *created = NULL;
-  const char *release = NULL, *policy = NULL;
+  const char *release = NULL, *policy = NULL, *cgroup_path = NULL;
   gint64 pids = 0;
   gboolean auto_remove = FALSE, paused = FALSE;
   gint64 qemu_uid = 0;
@@ -208,6 +210,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
       || !json_field_int (o, "cpus", TRUE, 1, 1024, &cpus, error)
       || !json_field_int (o, "pids", TRUE, 0, 1 << 22, &pids, error)
       || !json_field_string (o, "policy", TRUE, &policy, error)
+      || !json_field_string (o, "cgroup_path", FALSE, &cgroup_path, error)
       || !json_field_string (o, "kernel_release", FALSE, &release, error)
       || !json_field_int (o, "boot_ms", TRUE, 0, G_MAXINT64, &boot_ms, error)
       || !json_field_int (o, "qemu_pid", TRUE, 0, G_MAXINT32, &pid, error)
@@ -217,11 +220,13 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
       || !json_field_int (o, "next_process", TRUE, 1, G_MAXUINT32, &next_proc, error))
     return FALSE;
   GDateTime *when = g_date_time_new_from_iso8601 (created, NULL);
-  if (!g_str_equal (id, sb->id) || !state_from_string (state, &sb->state) || when == NULL)
+  if (!g_str_equal (id, sb->id) || !state_from_string (state, &sb->state) || when == NULL
+      || (cgroup_path && (cgroup_path[0] != '/' || strstr (cgroup_path, ".."))))
     {
       if (when)
         g_date_time_unref (when);
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "bad id, state or created");
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                   "bad id, state, created or cgroup_path");
       return FALSE;
     }
   g_date_time_unref (sb->created);
@@ -234,6 +239,11 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
     }
   sb->pids = (guint) pids;
   sb->paused = paused;
+  if (cgroup_path)
+    {
+      g_free (sb->cgroup);
+      sb->cgroup = g_strdup (cgroup_path);
+    }
   sb->auto_remove = sb->delete_on_failure = auto_remove;
   g_free (sb->name);
   sb->name = g_strdup (name);

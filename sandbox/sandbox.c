@@ -70,6 +70,7 @@ sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir)
   sb->ops = &core_ops;
   sb->id = g_strdup (id);
   sb->name = g_strdup (id);
+  sb->cgroup = g_strdup (id);
   sb->dir = g_strdup (dir);
   sb->state = SANDBOX_CREATING;
   sb->pidfd = -1;
@@ -111,9 +112,41 @@ network_check (SandboxContext *ctx, Network *net, GError **error)
   return FALSE;
 }
 
+/* A cgroup path a bundle chose: one nobody has. */
+static gboolean
+cgroup_path_check (SandboxContext *ctx, const SandboxConfig *config, GError **error)
+{
+  const char *path = config->cgroup_path;
+  if (ctx->cgroups == NULL || config->policy == NULL || config->policy->memory_overhead_mb == 0)
+    g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INVALID,
+                 "cgroup path %s: this sandbox gets no cgroup (sandboxd does not manage cgroups, "
+                 "or its policy sets none)",
+                 path);
+  else if (cgroup_exists (ctx->cgroups, path))
+    g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_EXISTS,
+                 "cgroup path %s exists: a sandbox's cgroup is a new one", path);
+  else
+    {
+      GHashTableIter it;
+      gpointer value;
+      g_hash_table_iter_init (&it, ctx->sandboxes);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        if (g_str_equal (((Sandbox *) value)->cgroup, path))
+          {
+            g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_EXISTS,
+                         "cgroup path %s is sandbox %s's", path, ((Sandbox *) value)->name);
+            return FALSE;
+          }
+      return TRUE;
+    }
+  return FALSE;
+}
+
 Sandbox *
 sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error)
 {
+  if (config->cgroup_path && !cgroup_path_check (ctx, config, error))
+    return NULL;
   g_autofree char *id = new_id ();
   g_autofree char *dir = g_build_filename (ctx->runtime_dir, "sb", id, NULL);
   if (g_mkdir_with_parents (dir, 0700) < 0)
@@ -128,6 +161,11 @@ sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error)
     return NULL;
   Sandbox *sb = sandbox_alloc (ctx, id, dir);
   sb->network = g_steal_pointer (&net);
+  if (config->cgroup_path)
+    {
+      g_free (sb->cgroup);
+      sb->cgroup = g_strdup (config->cgroup_path);
+    }
   if (config->name)
     {
       g_free (sb->name);
@@ -210,6 +248,7 @@ sandbox_free (Sandbox *sb)
   g_free (sb->kernel_release);
   g_free (sb->error);
   g_free (sb->dir);
+  g_free (sb->cgroup);
   g_free (sb->name);
   g_free (sb->id);
   g_free (sb);
@@ -245,7 +284,7 @@ sandbox_to_json (Sandbox *sb)
   JsonObject *o = sandbox_settings_json (sb);
   if (sb->pid > 0 && sb->policy && sb->policy->memory_overhead_mb && sb->ctx->cgroups)
     {
-      g_auto (GStrv) paths = cgroup_paths (sb->ctx->cgroups, sb->id);
+      g_auto (GStrv) paths = cgroup_paths (sb->ctx->cgroups, sb->cgroup);
       json_field_set_strv (o, "cgroups", paths);
     }
   json_object_set_string_member (o, "accel", accel_to_string (sb->ctx->accel));
@@ -429,7 +468,7 @@ sandbox_remove_cgroup (Sandbox *sb)
 {
   g_autoptr (GError) error = NULL;
   if (sb->policy && sb->policy->memory_overhead_mb && sb->ctx->cgroups
-      && !cgroup_remove (sb->ctx->cgroups, sb->id, &error))
+      && !cgroup_remove (sb->ctx->cgroups, sb->cgroup, &error))
     g_warning ("sandbox %s: %s", sb->name, error->message);
 }
 
@@ -730,7 +769,7 @@ start_network_helper (Sandbox *sb, int helper_fd, GError **error)
     .passt = sb->ctx->passt,
     .log_path = log_path,
     .cgroups = sb->ctx->cgroups,
-    .cgroup = sb->id,
+    .cgroup = sb->cgroup,
     .uid = uid ? uid : 65534,
     .gid = pw ? pw->pw_gid : 65534,
   };
@@ -769,6 +808,7 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
       return;
     }
   QemuConfig cfg = { .qemu = d->qemu,
+                     .cgroup = sb->cgroup,
                      .kvm = d->accel == ACCEL_KVM,
                      .tsc_khz = d->tsc_khz,
                      .id = sb->id,
@@ -1019,7 +1059,7 @@ host_stats (Sandbox *sb)
   json_object_set_int_member (o, "processes", running);
   if (sb->pid <= 0)
     return o;
-  JsonObject *cg = sb->ctx->cgroups ? cgroup_stats (sb->ctx->cgroups, sb->id) : NULL;
+  JsonObject *cg = sb->ctx->cgroups ? cgroup_stats (sb->ctx->cgroups, sb->cgroup) : NULL;
   if (cg)
     json_object_set_object_member (o, "cgroup", cg);
 

@@ -107,6 +107,10 @@ typedef struct
    * the sandbox is made. */
   const char *network;
   const char *const *ports;
+  /* QEMU's cgroup at this path from the hierarchies' root ("/a/b", an OCI
+   * bundle's linux.cgroupsPath), made for it (an existing one is refused)
+   * and removed with it; NULL: under sandboxd's own parent. */
+  const char *cgroup_path;
 } SandboxConfig;
 
 const char *sandbox_state_to_string (SandboxState state);

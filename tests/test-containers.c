@@ -81,7 +81,9 @@ test_runc_spec_fields (void)
       "cgroup");
   /* Host-only fields: accepted, listed as not applied. */
   JsonArray *na = json_object_get_array_member (spec, "not_applied");
-  g_assert_cmpuint (json_array_get_length (na), ==, 2);
+  g_assert_cmpuint (json_array_get_length (na), ==, 1);
+  /* QEMU's cgroup goes where the bundle says. */
+  g_assert_cmpstr (json_object_get_string_member (spec, "cgroups_path"), ==, "/x");
   remove_tree (dir);
 }
 
@@ -100,6 +102,7 @@ test_full_bundle (void)
       "    \"options\": [\"rbind\", \"ro\"]}],"
       " \"linux\": {\"resources\": {\"memory\": {\"limit\": 67108864}, \"pids\": {\"limit\": 32},"
       "   \"cpu\": {\"quota\": 50000, \"period\": 100000}},"
+      "   \"cgroupsPath\": \"machine.slice:libpod:abc\","
       "   \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]},"
       " \"annotations\": {\"org.example.team\": \"blue\"}}");
   g_autoptr (GError) error = NULL;
@@ -121,6 +124,9 @@ test_full_bundle (void)
   g_assert_cmpint (json_object_get_int_member (spec, "memory_bytes"), ==, 67108864);
   g_assert_cmpint (json_object_get_int_member (spec, "pids"), ==, 32);
   g_assert_cmpint (json_object_get_int_member (spec, "cpu_quota"), ==, 50000);
+  /* systemd's form, as the path systemd would give the scope. */
+  g_assert_cmpstr (json_object_get_string_member (spec, "cgroups_path"), ==,
+                   "/machine.slice/libpod-abc.scope");
   JsonArray *mounts = json_object_get_array_member (spec, "mounts");
   g_assert_cmpuint (json_array_get_length (mounts), ==, 2);
   /* runc's way of writing a bind mount, read-only, of a host directory:
@@ -229,6 +235,8 @@ test_refusals (void)
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
                   "\"bind\", \"source\": \"data\"}]}",
                   CONTAINER_SPEC_ERROR_INVALID, "mounts[0].source");
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"cgroupsPath\": \"/a/../b\"}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "linux.cgroupsPath \"/a/../b\"");
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
                   "\"bind\", \"source\": \"/etc\", \"options\": [\"rbind\"]}]}",
                   CONTAINER_SPEC_ERROR_UNSUPPORTED,

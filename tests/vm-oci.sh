@@ -31,8 +31,21 @@ is "$("$SANDBOXCTL" ls -q c1)" "" "... removes the sandbox"
 
 # Without a terminal: conmon's own fds carry the stdio.
 bundle "$TMP/b2" false '["sh", "-c", "echo out; echo err >&2; sleep 300"]'
+CG="sbxtest-$$/c2" # linux.cgroupsPath: QEMU's cgroup goes there
+sed -i "s#\"hostname\"#\"linux\": {\"cgroupsPath\": \"/$CG\"}, \"hostname\"#" "$TMP/b2/config.json"
 "${R[@]}" create --bundle "$TMP/b2" --pid-file "$TMP/c2.pid" c2 >"$TMP/c2.out" 2>"$TMP/c2.err"
 ok $? "create without a terminal"
+cg=$("$SANDBOXCTL" --json inspect c2 | python3 -c 'import json,sys
+d = json.load(sys.stdin); d = d[0] if isinstance(d, list) else d
+print(d["cgroups"][0], d["qemu_pid"])')
+case "${cg%% *}" in */"$CG") ok 0 "linux.cgroupsPath is QEMU's cgroup (${cg%% *})" ;; *) ok 1 "linux.cgroupsPath is QEMU's cgroup (${cg%% *})" ;; esac
+grep -qx "${cg##* }" "${cg%% *}/cgroup.procs"; ok $? "... QEMU (pid ${cg##* }) is in it"
+bundle "$TMP/b2b" false '["true"]'
+sed -i "s#\"hostname\"#\"linux\": {\"cgroupsPath\": \"/$CG\"}, \"hostname\"#" "$TMP/b2b/config.json"
+out=$("${R[@]}" create --bundle "$TMP/b2b" c2b 2>&1); rc=$?
+[ $rc -ne 0 ]; ok $? "another container may not take that cgroup (exit $rc)"
+[ $rc -ne 0 ] || "${R[@]}" delete --force c2b >/dev/null
+contains "$out" "cgroup path /$CG exists" "... saying so"
 "${R[@]}" start c2; ok $? "start"
 for _ in $(seq 100); do grep -q out "$TMP/c2.out" && break; sleep 0.1; done
 is "$(cat "$TMP/c2.out")" out "its stdout is the runtime caller's"
@@ -42,6 +55,8 @@ pid=$(cat "$TMP/c2.pid")
 for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 contains "$("${R[@]}" state c2)" '"status" : "stopped"' "... stops it"
 "${R[@]}" delete c2; ok $? "delete c2"
+[ ! -e "${cg%% *}" ]; ok $? "... its cgroup is removed with it"
+rmdir /sys/fs/cgroup/*/"${CG%/*}" /sys/fs/cgroup/"${CG%/*}" 2>/dev/null
 
 # Errors: runc-style, non-zero, and nothing left behind.
 bundle "$TMP/b3" false '["true"]'
