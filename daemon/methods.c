@@ -539,6 +539,53 @@ containers_remove (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     sandbox_remove_container_async (sb, name, on_reply, rpc_call_ref (call));
 }
 
+/* Containers.Update: the limits, checked here (names and ranges). */
+static void
+containers_update (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  static const struct
+  {
+    const char *name;
+    gint64 min, max;
+    gboolean unlimited; /* -1 lifts the limit */
+  } fields[] = { { "memory_bytes", 1 << 20, G_MAXINT64, TRUE },
+                 { "memory_low", 1, G_MAXINT64, TRUE },
+                 { "pids", 1, G_MAXINT32, TRUE },
+                 { "cpu_quota", 1000, G_MAXINT64, TRUE },
+                 { "cpu_period", 1000, 1000000, FALSE },
+                 { "cpu_weight", 1, 10000, FALSE } };
+  const char *name = NULL;
+  Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
+  if (sb == NULL || !json_field_string (params, "name", FALSE, &name, error))
+    return;
+  g_autoptr (JsonObject) limits = json_object_new ();
+  for (gsize i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      gint64 v = 0;
+      if (!json_field_int (params, fields[i].name, FALSE, fields[i].unlimited ? -1 : fields[i].min,
+                           fields[i].max, &v, error))
+        return;
+      if (v != -1 && v != 0 && v < fields[i].min)
+        {
+          g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                       "field \"%s\": %" G_GINT64_FORMAT " is below %" G_GINT64_FORMAT
+                       " (-1: no limit)",
+                       fields[i].name, v, fields[i].min);
+          return;
+        }
+      if (v)
+        json_object_set_int_member (limits, fields[i].name, v);
+    }
+  if (json_object_get_size (limits) == 0)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "no limit to update (memory_bytes, memory_low, pids, cpu_quota, cpu_period, "
+                   "cpu_weight)");
+      return;
+    }
+  sandbox_update_container_async (sb, name, limits, on_reply, rpc_call_ref (call));
+}
+
 static void
 containers_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
@@ -675,6 +722,7 @@ static const struct
   { "sandbox.v1.Containers.Add", containers_add },
   { "sandbox.v1.Containers.Remove", containers_remove },
   { "sandbox.v1.Containers.List", containers_list },
+  { "sandbox.v1.Containers.Update", containers_update },
   { "sandbox.v1.Images.List", daemon_images_list },
   { "sandbox.v1.Images.Prune", daemon_images_prune },
   { "sandbox.v1.Processes.Exec", processes_exec },

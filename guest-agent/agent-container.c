@@ -117,20 +117,60 @@ write_file (const char *dir, const char *file, const char *value, GError **error
   return TRUE;
 }
 
+/* A limit's value: -1 is "max" (none). */
+static char *
+limit_text (gint64 v)
+{
+  return v < 0 ? g_strdup ("max") : g_strdup_printf ("%" G_GINT64_FORMAT, v);
+}
+
+/* @limits' memory_bytes, memory_low, pids, cpu_quota (with cpu_period,
+ * else @period), cpu_weight (0 or absent: unchanged; -1: no limit) into
+ * @cgroup's files; the error names the file. */
+static gboolean
+write_limits (const char *cgroup, JsonObject *limits, gint64 period, GError **error)
+{
+  gint64 memory = 0, low = 0, pids = 0, quota = 0, weight = 0;
+  if (!json_field_int (limits, "memory_bytes", FALSE, -1, G_MAXINT64, &memory, error)
+      || !json_field_int (limits, "memory_low", FALSE, -1, G_MAXINT64, &low, error)
+      || !json_field_int (limits, "pids", FALSE, -1, G_MAXINT32, &pids, error)
+      || !json_field_int (limits, "cpu_quota", FALSE, -1, G_MAXINT64, &quota, error)
+      || !json_field_int (limits, "cpu_period", FALSE, 1000, 1000000, &period, error)
+      || !json_field_int (limits, "cpu_weight", FALSE, 0, 10000, &weight, error))
+    return FALSE;
+  g_autofree char *m = limit_text (memory), *l = limit_text (low), *p = limit_text (pids);
+  g_autofree char *q = limit_text (quota);
+  g_autofree char *cpu = g_strdup_printf ("%s %" G_GINT64_FORMAT, q, period);
+  g_autofree char *w = g_strdup_printf ("%" G_GINT64_FORMAT, weight);
+  if (memory && !write_file (cgroup, "memory.max", m, error))
+    return FALSE;
+  if (memory) /* the guest has no swap; where it has, none for the container */
+    write_file (cgroup, "memory.swap.max", "0", NULL);
+  return (low == 0 || write_file (cgroup, "memory.low", l, error))
+         && (pids == 0 || write_file (cgroup, "pids.max", p, error))
+         && (quota == 0 || write_file (cgroup, "cpu.max", cpu, error))
+         && (weight == 0 || write_file (cgroup, "cpu.weight", w, error));
+}
+
+static gboolean
+wants_limits (JsonObject *spec)
+{
+  static const char *const names[]
+      = { "memory_bytes", "memory_low", "pids", "cpu_quota", "cpu_weight" };
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (json_object_get_int_member_with_default (spec, names[i], 0) != 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* Its cgroup (v2) with the spec's limits. Without cgroup2 in this guest
  * there is none (c->cgroup NULL), and asking for limits is an error. */
 static gboolean
 make_cgroup (AgentContainer *c, GError **error)
 {
-  gint64 memory = 0, pids = 0, quota = 0, period = 100000;
-  if (!json_field_int (c->spec, "memory_bytes", FALSE, 0, G_MAXINT64, &memory, error)
-      || !json_field_int (c->spec, "pids", FALSE, 0, G_MAXINT32, &pids, error)
-      || !json_field_int (c->spec, "cpu_quota", FALSE, 0, G_MAXINT64, &quota, error)
-      || !json_field_int (c->spec, "cpu_period", FALSE, 1000, G_MAXINT64, &period, error))
-    return FALSE;
   if (access (CGROUP_ROOT "/cgroup.subtree_control", W_OK) < 0)
     {
-      if (memory == 0 && pids == 0 && quota == 0)
+      if (!wants_limits (c->spec))
         return TRUE;
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
                    "this guest has no cgroup2 to apply the container's limits");
@@ -150,15 +190,37 @@ make_cgroup (AgentContainer *c, GError **error)
       g_clear_pointer (&c->cgroup, g_free);
       return FALSE;
     }
-  g_autofree char *m = g_strdup_printf ("%" G_GINT64_FORMAT, memory);
-  g_autofree char *p = g_strdup_printf ("%" G_GINT64_FORMAT, pids);
-  g_autofree char *q = g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT, quota, period);
-  if (memory && !write_file (c->cgroup, "memory.max", m, error))
-    return FALSE;
-  if (memory) /* the guest has no swap; where it has, none for the container */
-    write_file (c->cgroup, "memory.swap.max", "0", NULL);
-  return (pids == 0 || write_file (c->cgroup, "pids.max", p, error))
-         && (quota == 0 || write_file (c->cgroup, "cpu.max", q, error));
+  return write_limits (c->cgroup, c->spec, 100000, error);
+}
+
+void
+agent_container_handle_update (JsonObject *msg)
+{
+  g_autoptr (GError) error = NULL;
+  const char *name = "";
+  JsonObject *limits = NULL;
+  if (!json_field_string (msg, "name", TRUE, &name, NULL))
+    return;
+  AgentContainer *c = g_hash_table_lookup (containers, name);
+  if (!json_field_object (msg, "limits", TRUE, &limits, &error))
+    ;
+  else if (c == NULL || !c->running)
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "no running container \"%s\"", name);
+  else if (c->cgroup == NULL)
+    g_set_error (&error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+                 "this guest has no cgroup2 to apply the container's limits");
+  else if (write_limits (c->cgroup, limits,
+                         json_object_get_int_member_with_default (c->spec, "cpu_period", 100000),
+                         &error))
+    {
+      /* Later updates start from these (a cpu_quota keeps its period). */
+      g_autoptr (GList) names = json_object_get_members (limits);
+      for (GList *l = names; l; l = l->next)
+        json_object_set_member (c->spec, l->data,
+                                json_node_copy (json_object_get_member (limits, l->data)));
+    }
+  send_result (error ? "container-update-failed" : "container-updated", name,
+               error ? error->message : NULL, 0);
 }
 
 /* Starts the container's init on @device. */

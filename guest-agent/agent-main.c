@@ -444,6 +444,8 @@ handle_control (JsonObject *msg)
     agent_container_handle_add (msg);
   else if (g_str_equal (type, "container-remove"))
     agent_container_handle_remove (msg);
+  else if (g_str_equal (type, "container-update"))
+    agent_container_handle_update (msg);
   else if (g_str_equal (type, "shutdown"))
     begin_shutdown ("requested by the host");
   else

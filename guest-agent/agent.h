@@ -125,6 +125,11 @@ void agent_container_handle_add (JsonObject *message);
 /* {"type": "container-remove", "name"}: kills its init, so every process
  * in it; answered with container-removed. */
 void agent_container_handle_remove (JsonObject *message);
+/* "container-update": new limits for a running container's cgroup
+ * ("limits": memory_bytes, memory_low, pids, cpu_quota, cpu_period,
+ * cpu_weight; -1: none); answered "container-updated" or
+ * "container-update-failed" with a message. */
+void agent_container_handle_update (JsonObject *message);
 /* A running container, or NULL. */
 const AgentContainer *agent_container_lookup (const char *name);
 /* @pid was reaped: TRUE if it was a container's init. */

@@ -30,3 +30,8 @@ const char *oci_state_status (const OciState *state);
 /* The OCI state document (as `state` prints it). */
 JsonObject *oci_state_to_json (const OciState *state);
 guint64 oci_process_start_time (GPid pid);
+
+/* oci-resources.c: runc's LinuxResources (`update --resources`) as
+ * Containers.Update's limits; NULL with an error naming what cannot be
+ * updated. An empty object when it asks for nothing. */
+JsonObject *oci_resources_to_limits (JsonObject *resources, GError **error);

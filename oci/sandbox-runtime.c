@@ -800,11 +800,93 @@ cmd_ps (int argc, char **argv)
   return 0;
 }
 
+/* The --resources file ("-": stdin) as a JSON object. */
+static JsonObject *
+read_resources (const char *file, GError **error)
+{
+  g_autofree char *text = NULL;
+  if (g_str_equal (file, "-"))
+    {
+      GString *in = g_string_new (NULL);
+      char buf[4096];
+      ssize_t n;
+      while (in->len < (1 << 20)
+             && ((n = read (0, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR)))
+        if (n > 0)
+          g_string_append_len (in, buf, n);
+      text = g_string_free (in, FALSE);
+    }
+  else if (!g_file_get_contents (file, &text, NULL, error))
+    return NULL;
+  g_autoptr (JsonParser) parser = json_parser_new ();
+  if (!json_text_check_depth (text, -1, JSON_MAX_DEPTH, error)
+      || !json_parser_load_from_data (parser, text, -1, error))
+    return NULL;
+  JsonNode *top = json_parser_get_root (parser);
+  if (top == NULL || !JSON_NODE_HOLDS_OBJECT (top))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "%s is not a JSON object", file);
+      return NULL;
+    }
+  return json_object_ref (json_node_get_object (top));
+}
+
+static void
+set_number (JsonObject *res, const char *group, const char *name, gint64 value)
+{
+  if (value == 0)
+    return;
+  if (!json_object_has_member (res, group))
+    json_object_set_object_member (res, group, json_object_new ());
+  json_object_set_int_member (json_object_get_object_member (res, group), name, value);
+}
+
+/* update: new limits for the container's cgroup in the guest, from
+ * --resources (runc's LinuxResources, as podman writes it) and runc's
+ * flags, which win over the file. */
 static int
 cmd_update (int argc, char **argv)
 {
-  return fail ("update is not supported by sandbox-runtime yet: a container's limits are set "
-               "when it is created");
+  g_autofree char *file = NULL;
+  gint64 memory = 0, reservation = 0, quota = 0, period = 0, shares = 0, pids = 0;
+  GOptionEntry entries[] = {
+    { "resources", 'r', 0, G_OPTION_ARG_FILENAME, &file, "LinuxResources JSON (- for stdin)",
+      "FILE" },
+    { "memory", 0, 0, G_OPTION_ARG_INT64, &memory, "memory limit, bytes (-1: none)", "BYTES" },
+    { "memory-reservation", 0, 0, G_OPTION_ARG_INT64, &reservation, "memory soft limit", "BYTES" },
+    { "cpu-quota", 0, 0, G_OPTION_ARG_INT64, &quota, "CPU quota per period, us (-1: none)", "US" },
+    { "cpu-period", 0, 0, G_OPTION_ARG_INT64, &period, "CPU period, us", "US" },
+    { "cpu-share", 0, 0, G_OPTION_ARG_INT64, &shares, "CPU shares (relative weight)", "N" },
+    { "pids-limit", 0, 0, G_OPTION_ARG_INT64, &pids, "most processes (-1: none)", "N" },
+    { NULL },
+  };
+  int code = 1;
+  if (!parse_options ("update", "ID", entries, &argc, &argv, &code))
+    return code;
+  g_autoptr (OciState) s = load_or_fail (argc, argv, "update", &code);
+  if (s == NULL)
+    return code;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) res = file ? read_resources (file, &error) : json_object_new ();
+  if (res == NULL)
+    return fail ("update %s: --resources %s: %s", s->id, file, error->message);
+  set_number (res, "memory", "limit", memory);
+  set_number (res, "memory", "reservation", reservation);
+  set_number (res, "cpu", "quota", quota);
+  set_number (res, "cpu", "period", period);
+  set_number (res, "cpu", "shares", shares);
+  set_number (res, "pids", "limit", pids);
+  g_autoptr (JsonObject) params = oci_resources_to_limits (res, &error);
+  if (params == NULL)
+    return fail ("update %s: %s", s->id, error->message);
+  if (json_object_get_size (params) == 0)
+    return 0; /* nothing asked: nothing to do, as runc */
+  json_object_set_string_member (params, "sandbox_id", s->name);
+  g_autoptr (JsonObject) reply
+      = call ("sandbox.v1.Containers.Update", params, CALL_DEADLINE_MS, &error);
+  if (reply == NULL)
+    return fail ("update %s: %s", s->id, error->message);
+  return 0;
 }
 
 static int
@@ -828,7 +910,7 @@ static const struct
   { "exec", cmd_exec, "run another process in the container" },
   { "pause", cmd_pause, "stop the container's VM (its vCPUs)" },
   { "ps", cmd_ps, "the container's host process" },
-  { "update", cmd_update, "(not supported yet)" },
+  { "update", cmd_update, "new limits for the container (its cgroup in the guest)" },
   { "resume", cmd_resume, "let a paused container's VM go on" },
   { "delete", cmd_delete, "remove the container and its sandbox" },
   { "features", cmd_features, "what this runtime supports (JSON)" },

@@ -28,8 +28,10 @@ struct SandboxContainer
   gboolean image_built;
   char *disk_id;
   ContainerState state;
-  gint64 init_pid; /* in the guest */
-  GTask *task;     /* the add or remove under way */
+  gint64 init_pid;    /* in the guest */
+  GTask *task;        /* the add or remove under way */
+  GTask *update;      /* the update under way */
+  JsonObject *limits; /* ... and what it asked for */
 };
 
 void
@@ -37,6 +39,10 @@ sandbox_container_free (SandboxContainer *c)
 {
   if (c->task)
     reply_error (c->task, SANDBOX_ERROR_GONE, "sandbox %s went away", c->sb->name);
+  if (c->update)
+    reply_error (c->update, SANDBOX_ERROR_GONE, "sandbox %s went away", c->sb->name);
+  if (c->limits)
+    json_object_unref (c->limits);
   json_object_unref (c->spec);
   g_free (c->name);
   g_free (c->root);
@@ -297,6 +303,63 @@ sandbox_add_container_async (Sandbox *sb, const SandboxContainerConfig *cfg,
 }
 
 void
+sandbox_update_container_async (Sandbox *sb, const char *name, JsonObject *limits,
+                                GAsyncReadyCallback callback, gpointer user_data)
+{
+  GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  g_autoptr (GError) error = NULL;
+  SandboxContainer *c = name                  ? find (sb, name)
+                        : sb->containers->len ? sb->containers->pdata[0]
+                                              : NULL;
+  if (c == NULL)
+    reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no container \"%s\"", sb->name,
+                 name ? name : "");
+  else if (sb->state != SANDBOX_RUNNING || sb->agent == NULL || c->state != CONTAINER_RUNNING)
+    reply_error (task, SANDBOX_ERROR_STATE, "container %s of sandbox %s is %s, not running",
+                 c->name, sb->name,
+                 sb->state != SANDBOX_RUNNING ? sandbox_state_to_string (sb->state)
+                                              : state_names[c->state]);
+  else if (c->update)
+    reply_error (task, SANDBOX_ERROR_STATE, "container %s of sandbox %s is being updated", c->name,
+                 sb->name);
+  else
+    {
+      g_autoptr (JsonObject) msg = json_object_new ();
+      json_object_set_string_member (msg, "type", "container-update");
+      json_object_set_string_member (msg, "name", c->name);
+      json_object_set_object_member (msg, "limits", json_object_ref (limits));
+      if (!agent_channel_send_control (sb->agent, msg, &error))
+        reply_gerror (task, error);
+      else
+        {
+          c->update = task;
+          c->limits = json_object_ref (limits);
+        }
+    }
+}
+
+/* The agent's answer to an update. */
+static void
+update_done (SandboxContainer *c, const char *failure)
+{
+  GTask *task = g_steal_pointer (&c->update);
+  g_autoptr (JsonObject) limits = g_steal_pointer (&c->limits);
+  if (task == NULL)
+    return;
+  if (failure)
+    {
+      reply_error (task, SANDBOX_ERROR_INVALID, "container %s: %s", c->name, failure);
+      return;
+    }
+  g_autoptr (GList) names = json_object_get_members (limits);
+  for (GList *l = names; l; l = l->next)
+    json_object_set_member (c->spec, l->data,
+                            json_node_copy (json_object_get_member (limits, l->data)));
+  c->sb->ops->save (c->sb);
+  reply_json (task, container_json (c, FALSE));
+}
+
+void
 sandbox_remove_container_async (Sandbox *sb, const char *name, GAsyncReadyCallback callback,
                                 gpointer user_data)
 {
@@ -419,6 +482,10 @@ sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
     }
   else if (g_str_equal (type, "container-removed") && c->state == CONTAINER_REMOVING)
     detach_disk (c);
+  else if (g_str_equal (type, "container-updated"))
+    update_done (c, NULL);
+  else if (g_str_equal (type, "container-update-failed"))
+    update_done (c, message);
   else if (g_str_equal (type, "container-exited"))
     {
       c->state = CONTAINER_EXITED;

@@ -182,6 +182,12 @@ void sandbox_delete_async (Sandbox *sandbox, GAsyncReadyCallback callback, gpoin
  * gone. */
 void sandbox_add_container_async (Sandbox *sandbox, const SandboxContainerConfig *config,
                                   GAsyncReadyCallback callback, gpointer user_data);
+/* New limits for a running container's cgroup in the guest (@name NULL:
+ * the first container). @limits: memory_bytes, memory_low, pids,
+ * cpu_quota, cpu_period, cpu_weight (absent: unchanged; -1: none), checked
+ * by the caller. Answers with the container, its spec updated. */
+void sandbox_update_container_async (Sandbox *sandbox, const char *name, JsonObject *limits,
+                                     GAsyncReadyCallback callback, gpointer user_data);
 void sandbox_remove_container_async (Sandbox *sandbox, const char *name,
                                      GAsyncReadyCallback callback, gpointer user_data);
 /* {"containers": [...]}, in the order they were added. */
