@@ -80,10 +80,25 @@ agent_security_prepare (JsonObject *spec, AgentSecurity *s, GError **error)
       || !json_field_int (spec, "umask", FALSE, 0, 0777, &mask, error))
     return FALSE;
   s->umask = (int) mask;
-  JsonNode *sc = json_object_get_member (spec, "seccomp");
-  if (sc && JSON_NODE_HOLDS_OBJECT (sc)
-      && !agent_seccomp_build (json_node_get_object (sc), &s->seccomp, error))
+  /* The host built the filter (images/spec-seccomp.c): loaded as it is. */
+  const char *bpf = NULL;
+  if (!json_field_string (spec, "seccomp_bpf", FALSE, &bpf, error))
     return FALSE;
+  if (bpf)
+    {
+      gsize len = 0;
+      guchar *prog = g_base64_decode (bpf, &len);
+      if (len == 0 || len % sizeof (struct sock_filter) != 0
+          || len / sizeof (struct sock_filter) > BPF_MAXINSNS)
+        {
+          g_free (prog);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "seccomp_bpf is not a BPF program");
+          return FALSE;
+        }
+      s->seccomp.filter = (struct sock_filter *) prog;
+      s->seccomp.len = (unsigned short) (len / sizeof (struct sock_filter));
+    }
   s->has_oom = oom >= -1000;
   s->oom_score_adj = (int) oom;
   return TRUE;

@@ -68,8 +68,7 @@ typedef struct
 } AgentSecurity;
 gboolean agent_security_prepare (JsonObject *spec, AgentSecurity *security, GError **error);
 void agent_security_clear (AgentSecurity *security);
-/* agent-seccomp.c: linux.seccomp (as the spec has it) as a BPF program. */
-gboolean agent_seccomp_build (JsonObject *seccomp, struct sock_fprog *prog, GError **error);
+
 /* Before the change of user / after it; FALSE with errno set. */
 gboolean agent_security_apply_early (const AgentSecurity *security);
 gboolean agent_security_apply_late (const AgentSecurity *security);

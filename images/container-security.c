@@ -254,8 +254,8 @@ one_of (JsonObject *o, const char *path, const char *name, const char *const *al
   return TRUE;
 }
 
-/* linux.seccomp, checked member by member and passed to the guest as it
- * is: the agent builds the filter with libseccomp there. */
+/* linux.seccomp, checked member by member, then built into the BPF
+ * program the agent loads ("seccomp_bpf", base64; spec-seccomp.c). */
 static gboolean
 read_seccomp (JsonObject *sc, JsonObject *spec, GError **error)
 {
@@ -323,7 +323,11 @@ read_seccomp (JsonObject *sc, JsonObject *spec, GError **error)
                                apath);
         }
     }
-  json_object_set_member (spec, "seccomp", json_node_init_object (json_node_alloc (), sc));
+  g_autofree char *bpf = NULL;
+  g_autoptr (GError) local = NULL;
+  if (!container_seccomp_compile (sc, &bpf, &local))
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s", local->message);
+  json_object_set_string_member (spec, "seccomp_bpf", bpf);
   return TRUE;
 }
 

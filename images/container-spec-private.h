@@ -36,6 +36,9 @@ gboolean container_spec_read_mounts (JsonArray *mounts, JsonObject *spec, GError
  * .sysctl, .resources.devices; each into @spec as the agent applies it. */
 gboolean container_security_read_process (JsonObject *process, JsonObject *spec, GError **error);
 gboolean container_security_read_linux (JsonObject *linux_, JsonObject *spec, GError **error);
+/* spec-seccomp.c: a checked linux.seccomp as the BPF program libseccomp
+ * builds (sock_filter array, base64), for the agent to load. */
+gboolean container_seccomp_compile (JsonObject *seccomp, char **bpf_base64, GError **error);
 /* hooks: checked (host programs, absolute paths; the ones that would run
  * inside the container's namespaces are refused); sandbox-runtime runs
  * them, sandboxd lists them in "not_applied". */

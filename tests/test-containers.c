@@ -87,6 +87,38 @@ test_runc_spec_fields (void)
   remove_tree (dir);
 }
 
+/* linux.seccomp is built on the host: the spec carries the BPF program
+ * the agent loads, which starts by checking the architecture. */
+static void
+test_seccomp_built (void)
+{
+  g_autofree char *dir
+      = make_bundle ("{\"ociVersion\": \"1.0.2\", \"root\": {\"path\": \"rootfs\"},"
+                     " \"process\": {\"args\": [\"sh\"]},"
+                     " \"linux\": {\"seccomp\": {\"defaultAction\": \"SCMP_ACT_ERRNO\","
+                     "   \"architectures\": [\"SCMP_ARCH_X86_64\"],"
+                     "   \"syscalls\": [{\"names\": [\"read\", \"write\", \"no_such_call\"],"
+                     "     \"action\": \"SCMP_ACT_ALLOW\"}]}}}");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = NULL;
+  g_autoptr (JsonObject) spec = container_spec_from_bundle (dir, &root, &error);
+  g_assert_no_error (error);
+  g_assert_false (json_object_has_member (spec, "seccomp"));
+  gsize len = 0;
+  g_autofree guchar *prog
+      = g_base64_decode (json_object_get_string_member (spec, "seccomp_bpf"), &len);
+  g_assert_cmpuint (len, >, 8 * 4);
+  g_assert_cmpuint (len % 8, ==, 0);
+  /* struct sock_filter {u16 code; u8 jt, jf; u32 k}: ld [4] (seccomp_data.arch) */
+  guint16 code;
+  guint32 k;
+  memcpy (&code, prog, 2);
+  memcpy (&k, prog + 4, 4);
+  g_assert_cmpuint (code, ==, 0x20);
+  g_assert_cmpuint (k, ==, 4);
+  remove_tree (dir);
+}
+
 static void
 test_full_bundle (void)
 {
@@ -456,6 +488,7 @@ main (int argc, char **argv)
   g_log_set_always_fatal (G_LOG_LEVEL_CRITICAL);
   g_test_add_func ("/containers/bundle", test_full_bundle);
   g_test_add_func ("/containers/runc-spec-fields", test_runc_spec_fields);
+  g_test_add_func ("/containers/seccomp-built", test_seccomp_built);
   g_test_add_func ("/containers/refusals", test_refusals);
   g_test_add_func ("/containers/image-cache", test_image_cache);
   return g_test_run ();
