@@ -110,9 +110,10 @@ class Bench:
         return subprocess.run([self.ctl, *args], check=True, text=True, capture_output=True,
                               **kw).stdout
 
-    def timed(self, cmd):
+    def timed(self, cmd, env=None):
         t = time.monotonic()
-        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       env=env)
         return time.monotonic() - t
 
     def report(self, figure, ours, theirs, unit, ratio, goal, note=""):
@@ -471,6 +472,76 @@ class Bench:
             note += "; podman+runc %.3g s" % statistics.median(r)
         self.report("oci_run", om, bm, "s", om / bm, "<= 1.15", note)
 
+    # ---- templates ----
+    def templates(self):
+        """A second sandboxd with templates (the main one boots cold):
+        template_start, p50 create -> running of clones vs cold creates;
+        run_true, run --rm true from a template vs podman + runc; density,
+        PSS per idle clone vs its guest RAM."""
+        d = tempfile.mkdtemp(dir=self.tmp, prefix="t")
+        log = open(os.path.join(d, "sandboxd.log"), "w")
+        sandboxd = os.path.join(self.a.build, "daemon", "sandboxd")
+        daemon = subprocess.Popen([sandboxd, "--runtime-dir", os.path.join(d, "rt"), "--state-dir",
+                                   os.path.join(d, "state"), "--stop-on-exit"], stderr=log)
+        env = dict(os.environ, SANDBOXD_ADDRESS="ipc://%s/rt/rpc.sock" % d)
+        tdir = os.path.join(d, "state", "templates")
+        try:
+            deadline = time.monotonic() + 120
+            while not (os.path.isdir(tdir) and any(f.endswith(".vmstate")
+                                                   for f in os.listdir(tdir))):
+                if time.monotonic() > deadline:
+                    raise RuntimeError("no template within 120 s")
+                time.sleep(0.2)
+            n = 2 if self.a.quick else 10
+            clones = []
+            for i in range(n):
+                clones.append(self.timed([self.ctl, "create", "--name", "tpl%d" % i], env))
+            cold = []
+            for i in range(self.a.reps):
+                cold.append(self.timed([self.ctl, "create", "--name", "cold%d" % i]))
+            self.sandboxctl("rm", "-f", *["cold%d" % i for i in range(self.a.reps)])
+            c, b = statistics.median(clones), statistics.median(cold)
+            self.report("template_start", c, b, "s", c / b, "<= 0.15",
+                        "p50 of %d creates of clones vs %d cold" % (n, self.a.reps))
+            time.sleep(self.a.idle_seconds)
+            pss = 0
+            for i in range(n):
+                sb = json.loads(subprocess.run([self.ctl, "--json", "inspect", "tpl%d" % i],
+                                               env=env, check=True, capture_output=True,
+                                               text=True).stdout)[0]
+                with open("/proc/%d/smaps_rollup" % sb["qemu_pid"]) as f:
+                    pss += int(re.search(r"Pss:\s+(\d+)", f.read()).group(1))
+            per = pss / n / 1024
+            self.report("density", per, sb["memory_mb"], "MiB", per / sb["memory_mb"], "<= 0.35",
+                        "PSS per idle clone, %d clones, %d s idle" % (n, self.a.idle_seconds))
+            subprocess.run([self.ctl, "rm", "-f", *["tpl%d" % i for i in range(n)]], env=env,
+                           check=True, capture_output=True)
+            ours = [self.timed([self.ctl, "run", "--rm", "--", "true"], env)
+                    for _ in range(self.a.reps)]
+            o = statistics.median(ours)
+            theirs = self.podman_runc_true()
+            if theirs:
+                self.report("run_true", o, theirs, "s", o / theirs, "(report)",
+                            "`sandboxctl run --rm -- true` from a template vs podman + runc")
+        finally:
+            daemon.terminate()
+            daemon.wait()
+            log.close()
+
+    def podman_runc_true(self):
+        if not (shutil.which("podman") and shutil.which("runc")):
+            return None
+        d = tempfile.mkdtemp(dir=self.tmp)
+        podman = ["podman", "--root", os.path.join(d, "store"), "--runroot", os.path.join(d, "run"),
+                  "--tmpdir", os.path.join(d, "tmp"), "--cgroup-manager", "cgroupfs",
+                  "--storage-driver", "vfs"]
+        tar = os.path.join(self.a.build, "guest-agent", "sandbox-rootfs.tar")
+        subprocess.run(podman + ["import", tar, "localhost/bench"], check=True, capture_output=True)
+        argv = podman + ["--runtime", "runc", "run", "--rm", "--network", "none", "--ulimit",
+                         "nofile=1024:1024", "--ulimit", "nproc=1024:1024", "localhost/bench",
+                         "true"]
+        return statistics.median([self.timed(argv) for _ in range(self.a.reps)])
+
     # ---- terminals ----
     @staticmethod
     def echo_times(write, read_until, n, key, echoed):
@@ -542,7 +613,7 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--daemon-pid", type=int, required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["network", "tty", "oci"],
+    ap.add_argument("--only", choices=["network", "tty", "oci", "templates"],
                     help="just these figures (for development)")
     a = ap.parse_args()
     a.reps, a.execs, a.stream_mb, a.rpc_seconds = (1, 10, 32, 1) if a.quick else (5, 50, 256, 3)
@@ -556,6 +627,8 @@ def main():
         b.tty_echo()
     elif a.only == "oci":
         b.oci_run()
+    elif a.only == "templates":
+        b.templates()
     if a.only:
         b.write_table()
         return 0
@@ -575,6 +648,7 @@ def main():
     b.cold_start_network()
     b.tty_echo()
     b.oci_run()
+    b.templates()
     b.containers()
     b.sandboxctl("rm", "-f", "bench")
     b.memory()

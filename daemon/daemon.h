@@ -28,6 +28,7 @@ struct Daemon
   guint64 image_cache_max_bytes; /* and more while the cache is larger (0: no limit) */
   gboolean stop_on_exit;         /* SIGTERM stops the sandboxes (else they live on) */
   char *default_policy;
+  SandboxTemplates *templates; /* NULL: --no-templates */
 
   /* State. */
   RpcServer *rpc;

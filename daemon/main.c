@@ -218,6 +218,7 @@ on_idle_check (gpointer data)
 {
   Daemon *d = data;
   if (g_hash_table_size (d->ctx.sandboxes) == 0
+      && (d->ctx.hidden == NULL || d->ctx.hidden->len == 0)
       && g_get_monotonic_time () - d->last_activity_us >= (gint64) d->idle_exit_s * G_USEC_PER_SEC)
     {
       g_message ("idle for %u s with no sandboxes; exiting (--idle-exit)", d->idle_exit_s);
@@ -290,6 +291,8 @@ restore_sandboxes (Daemon *d)
 void
 daemon_clear (Daemon *d)
 {
+  g_clear_pointer (&d->templates, sandbox_templates_free);
+  g_clear_pointer (&d->ctx.hidden, g_ptr_array_unref);
   g_clear_pointer (&d->rpc, rpc_server_free);
   g_clear_pointer (&d->events, event_log_free);
   g_clear_pointer (&d->publisher, rpc_publisher_free);
@@ -372,6 +375,27 @@ daemon_configure (Daemon *d, Options *o, GError **error)
 
 /* The API and events sockets, the sandboxes an earlier sandboxd left, and
  * the housekeeping timers. */
+/* Templates, and the default shape's built now (256 MiB, 1 vCPU, the
+ * default policy: the schema's defaults). Without them, cold boots. */
+static void
+start_templates (Daemon *d, Options *o)
+{
+  d->ctx.hidden = g_ptr_array_new ();
+  if (o->no_templates)
+    return;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *dir = g_build_filename (d->state_dir, "templates", NULL);
+  d->templates = sandbox_templates_new (&d->ctx, dir, &error);
+  if (d->templates == NULL)
+    {
+      g_warning ("no VM templates (every sandbox boots cold): %s", error->message);
+      return;
+    }
+  const Policy *policy = g_hash_table_lookup (d->ctx.policies, d->default_policy);
+  if (policy)
+    sandbox_templates_prepare (d->templates, 256, 1, policy);
+}
+
 static gboolean
 daemon_serve (Daemon *d, GError **error)
 {
@@ -413,6 +437,7 @@ main (int argc, char **argv)
       fprintf (stderr, "sandboxd: %s\n", error->message);
       return 1;
     }
+  start_templates (&d, &o);
   DbusService *dbus_service = o.bus != G_BUS_TYPE_NONE ? dbus_service_new (&d, o.bus) : NULL;
   d.last_activity_us = g_get_monotonic_time ();
   if (d.idle_exit_s)

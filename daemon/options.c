@@ -93,6 +93,10 @@ options_parse (Options *o, int argc, char **argv)
     { "idle-exit", 0, 0, G_OPTION_ARG_INT, &o->idle_exit,
       "Exit after SECONDS with no sandbox and no call (for D-Bus activation; default never)",
       "SECONDS" },
+    { "no-templates", 0, 0, G_OPTION_ARG_NONE, &o->no_templates,
+      "Boot every sandbox cold (default: a sandbox without a network is a clone of its shape's "
+      "VM template, built on first use and at start for the default shape; docs/templates.md)",
+      NULL },
     { "stop-on-exit", 0, 0, G_OPTION_ARG_NONE, &o->stop_on_exit,
       "On SIGTERM or SIGINT, stop every sandbox before exiting (default: leave them running for "
       "the next sandboxd to take back)",

@@ -23,6 +23,7 @@ typedef struct
   char *dbus;
   gboolean version;
   gboolean stop_on_exit;
+  gboolean no_templates;
   char *policy_dir;
   char *default_policy;
   gint output_buffer_mb;

@@ -446,6 +446,10 @@ handle_control (JsonObject *msg)
     agent_container_handle_remove (msg);
   else if (g_str_equal (type, "container-update"))
     agent_container_handle_update (msg);
+  else if (g_str_equal (type, "freeze"))
+    agent_clone_handle_freeze (msg);
+  else if (g_str_equal (type, "thaw"))
+    agent_clone_handle_thaw (msg);
   else if (g_str_equal (type, "shutdown"))
     begin_shutdown ("requested by the host");
   else

@@ -134,7 +134,7 @@ on_readable (int fd, GIOCondition cond, gpointer data)
 }
 
 static void
-send_hello (void)
+send_hello (gboolean thawed)
 {
   g_autofree char *release = agent_system_kernel_release ();
   g_autoptr (JsonObject) msg = json_object_new ();
@@ -143,7 +143,17 @@ send_hello (void)
   json_object_set_string_member (msg, "agent_version", SANDBOXD_VERSION);
   json_object_set_string_member (msg, "kernel_release", release);
   json_object_set_int_member (msg, "uptime_ms", agent_system_uptime_ms ());
+  if (thawed)
+    json_object_set_boolean_member (msg, "thawed", TRUE);
   agent_port_send_control (msg);
+}
+
+void
+agent_port_new_session (gboolean thawed)
+{
+  write_queue_clear (port.outq);
+  send_hello (thawed);
+  port.cb.session ();
 }
 
 static gboolean
@@ -160,7 +170,7 @@ poll_host_connected (gpointer data)
   /* Frames queued while no host was there are resent by the session. */
   write_queue_clear (port.outq);
   port.in_src = g_unix_fd_add (port.fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, NULL);
-  send_hello ();
+  send_hello (FALSE);
   port.cb.session ();
   return G_SOURCE_REMOVE;
 }

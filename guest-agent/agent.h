@@ -181,6 +181,14 @@ void agent_port_send_data (AgentFrameType type, guint8 flags, guint32 stream, co
 gboolean agent_port_busy (void);
 /* Writes what is queued, waiting at most @budget_ms (before powering off). */
 void agent_port_flush_for (int budget_ms);
+/* A new session on the same connection (a clone, thawed): what was queued
+ * is dropped, hello ("thawed" when @thawed) goes first. */
+void agent_port_new_session (gboolean thawed);
+
+/* agent-clone.c: "freeze" (a template, before its snapshot) and "thaw" (a
+ * clone, after its restore: entropy, clock, hostname, a new session). */
+void agent_clone_handle_freeze (JsonObject *message);
+void agent_clone_handle_thaw (JsonObject *message);
 
 /* agent-output.c: process output toward the host, acknowledged by offset
  * and resent to a new session from the last acknowledged byte. */

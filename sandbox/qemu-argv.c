@@ -58,7 +58,8 @@ qemu_build_argv (const QemuConfig *cfg)
   g_autofree char *tsc
       = !kvm && cfg->tsc_khz ? g_strdup_printf (" tsc_early_khz=%u", cfg->tsc_khz) : g_strdup ("");
   add (a, "-append", NULL);
-  addf (a, "console=ttyS0 quiet panic=-1%s sandboxd.hostname=%s%s", tsc, cfg->hostname,
+  addf (a, "console=ttyS0 quiet panic=-1%s%s sandboxd.hostname=%s%s", tsc,
+        cfg->template_build ? " init_on_free=1" : "", cfg->hostname,
         cfg->net_fd > 0 && cfg->net_args ? cfg->net_args : "");
 
   /* The daemon reads the console and keeps it (capped) where QEMU cannot
@@ -100,6 +101,8 @@ qemu_build_argv (const QemuConfig *cfg)
   add (a, "-device", "virtio-serial-device", "-chardev", NULL);
   addf (a, "socket,id=agent,path=%s,server=on,wait=off", agent);
   add (a, "-device", "virtserialport,chardev=agent,name=" AGENT_PORT_NAME, NULL);
+  if (cfg->incoming)
+    add (a, "-incoming", "defer", NULL);
   g_ptr_array_add (a, NULL);
   return (GStrv) g_ptr_array_free (a, FALSE);
 }

@@ -35,6 +35,13 @@ typedef struct
   gboolean net_tap;
   const char *net_mac;
   const char *net_args; /* for the guest's kernel: network_kernel_args */
+  /* A clone: QEMU waits for its state (migrate-incoming), from a
+   * template's snapshot (templates.c); a machine like the template's. */
+  gboolean incoming;
+  /* A template's build: its kernel zeroes the pages it frees
+   * (init_on_free), so its snapshot, and each clone's RAM, holds only
+   * what is in use: a zero page is not sent, nor touched by the load. */
+  gboolean template_build;
   /* Called with QEMU's pid once it exists, before it runs: a restarted
    * sandboxd must be able to tell it is ours from the first instant. */
   void (*started) (GPid pid, gpointer data);

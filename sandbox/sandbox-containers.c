@@ -155,14 +155,23 @@ remove_record (SandboxContainer *c)
   sb->ops->save (sb);
 }
 
-int
-sandbox_containers_boot_disk (Sandbox *sb, const SandboxContainerConfig *cfg, SandboxBootDisk *boot,
-                              GError **error)
+void
+sandbox_containers_register (Sandbox *sb, const SandboxContainerConfig *cfg)
 {
-  int fd = sandbox_disk_add_boot (sb, cfg->image, boot, error);
+  container_new (sb, cfg);
+}
+
+int
+sandbox_containers_boot_disk (Sandbox *sb, SandboxBootDisk *boot, GError **error)
+{
+  SandboxContainer *c = sb->containers->pdata[0];
+  int fd = sandbox_disk_add_boot (sb, c->image, boot, error);
   if (fd < 0)
-    return -1;
-  SandboxContainer *c = container_new (sb, cfg);
+    {
+      g_prefix_error (error, "container %s: ", c->name);
+      return -1;
+    }
+  g_free (c->disk_id);
   c->disk_id = g_strdup (boot->node);
   return fd;
 }
@@ -220,13 +229,27 @@ on_mounts_attached (Sandbox *sb, const GError *error, gpointer name)
   detach_disk (c);
 }
 
+static void on_disk_attached (Sandbox *sb, JsonObject *result, const GError *error, gpointer data);
+
 gboolean
 sandbox_containers_start_boot (Sandbox *sb)
 {
   if (sb->containers->len == 0)
     return FALSE;
   SandboxContainer *c = sb->containers->pdata[0];
-  sandbox_mounts_attach (sb, c->spec, on_mounts_attached, g_strdup (c->name));
+  if (c->disk_id)
+    {
+      sandbox_mounts_attach (sb, c->spec, on_mounts_attached, g_strdup (c->name));
+      return TRUE;
+    }
+  /* A clone: its root's disk is hot-plugged like a later container's. */
+  g_autoptr (GError) error = NULL;
+  const char *disk
+      = sandbox_disk_attach (sb, c->image, TRUE, on_disk_attached, g_strdup (c->name), &error);
+  if (disk == NULL)
+    sandbox_part_fail (sb, "container %s: %s", c->name, error->message);
+  else
+    c->disk_id = g_strdup (disk);
   return TRUE;
 }
 
@@ -269,6 +292,11 @@ on_disk_attached (Sandbox *sb, JsonObject *result, const GError *error, gpointer
   if (error == NULL)
     {
       sandbox_mounts_attach (sb, c->spec, on_mounts_attached, g_strdup (c->name));
+      return;
+    }
+  if (sb->state == SANDBOX_BOOTING && c == sb->containers->pdata[0])
+    {
+      sandbox_part_fail (sb, "container %s: %s", c->name, error->message);
       return;
     }
   GTask *task = g_steal_pointer (&c->task);

@@ -56,6 +56,7 @@ typedef struct
   void (*save) (Sandbox *sb);                     /* sandbox_save */
   void (*boot_finished) (Sandbox *sb);
   void (*auto_remove_check) (Sandbox *sb);
+  void (*signal_qemu) (Sandbox *sb, int sig); /* sandbox_signal_qemu */
 } SandboxOps;
 
 struct Sandbox
@@ -119,6 +120,16 @@ struct Sandbox
 
   guint save_idle;   /* a save of state.json is due */
   gboolean resuming; /* reattached: the guest's replay has not ended yet */
+
+  /* Templates (sandbox-template.c). */
+  gboolean hidden;    /* a template's build: no events, no state.json */
+  char *snapshot_to;  /* a template's build: its state file, written at hello */
+  char *restore_from; /* a clone: the template's state file it restores */
+  char *cold_reason;  /* why it was booted cold after all (NULL: it was not) */
+  gboolean thawed;    /* the clone's agent said hello after thaw */
+  gboolean fall_back; /* the restore failed: boot cold once QEMU is gone */
+  guint migrate_poll; /* query-migrate, until the migration ends */
+  gint64 restore_ms;  /* QEMU start to thawed hello */
 };
 
 /* sandbox-reply.c: answering a domain call. Each answers @task and drops
@@ -234,11 +245,23 @@ void sandbox_mounts_add_images (JsonObject *spec, GHashTable *paths);
 /* TRUE if one of them is on @disk_id. */
 gboolean sandbox_mounts_hold_disk (JsonObject *spec, const char *disk_id);
 
+/* sandbox-template.c: a clone's restore (after QMP is there: its state,
+ * cont, thaw) and a template's snapshot (after hello: freeze, stop,
+ * migrate to its file; then the boot is finished). A failed restore kills
+ * QEMU and sets fall_back: the core boots cold once QEMU is gone. */
+void sandbox_restore_start (Sandbox *sb);
+void sandbox_restore_fail (Sandbox *sb, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+void sandbox_snapshot_start (Sandbox *sb);
+/* The agent's "frozen". */
+void sandbox_snapshot_frozen (Sandbox *sb);
+void sandbox_template_clear (Sandbox *sb);
+
 /* sandbox-containers.c */
 void sandbox_container_free (SandboxContainer *container);
-/* The first container's disk, on QEMU's command line: the fd to pass. */
-int sandbox_containers_boot_disk (Sandbox *sb, const SandboxContainerConfig *config,
-                                  SandboxBootDisk *boot, GError **error);
+/* The first container, before the boot. */
+void sandbox_containers_register (Sandbox *sb, const SandboxContainerConfig *config);
+/* Its disk on QEMU's command line (a cold boot): the fd to pass. */
+int sandbox_containers_boot_disk (Sandbox *sb, SandboxBootDisk *boot, GError **error);
 /* After hello: asks the agent for the first container. FALSE if there is
  * none (the boot is finished); the container's answer finishes it. */
 gboolean sandbox_containers_start_boot (Sandbox *sb);

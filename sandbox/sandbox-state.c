@@ -96,8 +96,8 @@ gboolean
 sandbox_save_now (Sandbox *sb, GError **error)
 {
   g_clear_handle_id (&sb->save_idle, g_source_remove);
-  if (sb->deleting && sb->pid <= 0)
-    return TRUE; /* its directory is going */
+  if (sb->hidden || (sb->deleting && sb->pid <= 0))
+    return TRUE; /* a template's build, or its directory is going */
   g_autoptr (JsonObject) state = sandbox_state (sb);
   g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), state);
   g_autofree char *text = json_to_string (node, TRUE);
@@ -120,6 +120,8 @@ on_save_idle (gpointer data)
 void
 sandbox_save (Sandbox *sb)
 {
+  if (sb->hidden)
+    return;
   if (sb->save_idle == 0)
     sb->save_idle = g_idle_add (on_save_idle, sb);
 }

@@ -24,6 +24,8 @@
 #define EXIT_GRACE_MS 1000
 
 /* Every state change goes through here, so each one is an event. */
+static void boot_qemu (Sandbox *sb);
+
 static void
 set_state (Sandbox *sb, SandboxState state)
 {
@@ -31,6 +33,8 @@ set_state (Sandbox *sb, SandboxState state)
     return;
   sb->state = state;
   sandbox_save (sb);
+  if (sb->hidden)
+    return;
   JsonObject *ev = json_object_new ();
   json_object_set_string_member (ev, "sandbox_id", sb->id);
   json_object_set_string_member (ev, "name", sb->name);
@@ -60,6 +64,7 @@ static const SandboxOps core_ops = {
   .save = sandbox_save,
   .boot_finished = sandbox_boot_finished,
   .auto_remove_check = sandbox_auto_remove_check,
+  .signal_qemu = sandbox_signal_qemu,
 };
 
 Sandbox *
@@ -247,6 +252,10 @@ sandbox_free (Sandbox *sb)
   g_date_time_unref (sb->created);
   g_free (sb->kernel_release);
   g_free (sb->error);
+  sandbox_template_clear (sb);
+  g_free (sb->snapshot_to);
+  g_free (sb->restore_from);
+  g_free (sb->cold_reason);
   g_free (sb->dir);
   g_free (sb->cgroup);
   g_free (sb->name);
@@ -292,6 +301,14 @@ sandbox_to_json (Sandbox *sb)
     json_object_set_string_member (o, "kernel_release", sb->kernel_release);
   if (sb->boot_ms)
     json_object_set_int_member (o, "boot_ms", sb->boot_ms);
+  /* How it started: as a clone of a template, or cold (and why, when a
+   * template's restore failed). Not kept across restarts of sandboxd. */
+  if (sb->thawed || sb->cold_reason || sb->boot_ms)
+    json_object_set_string_member (o, "boot", sb->thawed ? "template" : "cold");
+  if (sb->thawed)
+    json_object_set_int_member (o, "restore_ms", sb->restore_ms);
+  if (sb->cold_reason)
+    json_object_set_string_member (o, "cold_reason", sb->cold_reason);
   if (sb->pid > 0)
     json_object_set_int_member (o, "qemu_pid", sb->pid);
   json_object_set_string_member (o, "dir", sb->dir);
@@ -346,6 +363,10 @@ void
 sandbox_fail (Sandbox *sb, const char *fmt, ...)
 {
   if (sb->state == SANDBOX_FAILED || sb->state == SANDBOX_STOPPED)
+    return;
+  /* A clone that did not restore: its QEMU is being killed, and what
+   * breaks with it is no failure; it boots cold next. */
+  if (sb->fall_back && sb->state == SANDBOX_BOOTING)
     return;
   va_list ap;
   va_start (ap, fmt);
@@ -444,6 +465,8 @@ finish_delete (Sandbox *sb)
         reply_gerror (l->data, error);
     }
   g_list_free (calls);
+  if (sb->hidden)
+    return; /* a template's build: its owner frees it */
   JsonObject *ev = json_object_new ();
   json_object_set_string_member (ev, "sandbox_id", sb->id);
   json_object_set_string_member (ev, "name", sb->name);
@@ -508,6 +531,22 @@ sandbox_qemu_exited (Sandbox *sb, int status)
   sandbox_remove_cgroup (sb);
   sandbox_save (sb);
 
+  /* A clone that did not restore (or whose QEMU died restoring): cold. */
+  if (sb->restore_from && !sb->thawed && sb->state == SANDBOX_BOOTING && !sb->deleting)
+    {
+      if (!sb->fall_back)
+        {
+          g_autofree char *log_path = g_build_filename (sb->dir, QEMU_LOG, NULL);
+          g_autofree char *log_tail = log_file_tail (log_path, 300);
+          sandbox_restore_fail (sb, "QEMU exited: %s", log_tail);
+        }
+      sb->fall_back = FALSE;
+      g_clear_pointer (&sb->restore_from, g_free);
+      g_clear_handle_id (&sb->grace_timer, g_source_remove);
+      boot_qemu (sb);
+      return;
+    }
+
   if (sb->deleting)
     {
       set_state (sb, SANDBOX_STOPPED);
@@ -549,6 +588,11 @@ on_boot_timeout (gpointer data)
 {
   Sandbox *sb = data;
   sb->boot_timer = 0;
+  if (sb->restore_from && !sb->thawed)
+    {
+      sandbox_restore_fail (sb, "no hello within %u s", sb->ctx->boot_timeout_s);
+      return G_SOURCE_REMOVE;
+    }
   g_autofree char *tail = console_tail (sb);
   sandbox_fail (sb, "the guest agent did not say hello within %u s%s", sb->ctx->boot_timeout_s,
                 tail);
@@ -575,8 +619,23 @@ on_hello (Sandbox *sb, JsonObject *msg)
     }
   if (sb->state != SANDBOX_BOOTING)
     return; /* a new session of a running guest */
+  /* A clone's first session is the template's, stale: its own starts with
+   * the hello that answers thaw. */
+  if (sb->restore_from && !json_object_get_boolean_member_with_default (msg, "thawed", FALSE))
+    return;
   g_free (sb->kernel_release);
   sb->kernel_release = g_strdup (release);
+  if (sb->snapshot_to)
+    {
+      sandbox_snapshot_start (sb);
+      return;
+    }
+  if (sb->restore_from)
+    {
+      sb->thawed = TRUE;
+      sandbox_template_clear (sb);
+      sb->restore_ms = (g_get_monotonic_time () - sb->start_us) / 1000;
+    }
   if (!sandbox_containers_start_boot (sb))
     sandbox_boot_finished (sb);
 }
@@ -587,8 +646,9 @@ sandbox_boot_finished (Sandbox *sb)
   sb->boot_ms = (g_get_monotonic_time () - sb->start_us) / 1000;
   set_state (sb, SANDBOX_RUNNING);
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
-  g_message ("sandbox %s running (%s, kernel %s) after %" G_GINT64_FORMAT " ms", sb->name,
-             accel_to_string (sb->ctx->accel), sb->kernel_release, sb->boot_ms);
+  g_message ("sandbox %s running (%s, kernel %s%s) after %" G_GINT64_FORMAT " ms", sb->name,
+             accel_to_string (sb->ctx->accel), sb->kernel_release,
+             sb->thawed ? ", a template's clone" : "", sb->boot_ms);
   answer_start_calls (sb);
   sandbox_auto_remove_check (sb);
 }
@@ -639,6 +699,8 @@ on_agent_control (JsonObject *msg, gpointer data)
     answer_stats_calls (sb, msg);
   else if (g_str_has_prefix (type, "container-"))
     sandbox_container_control (sb, type, msg);
+  else if (g_str_equal (type, "frozen"))
+    sandbox_snapshot_frozen (sb);
   else
     sandbox_process_control (sb, type, msg);
 }
@@ -691,6 +753,8 @@ on_qmp_ready (QmpClient *qmp, JsonNode *result, const GError *error, gpointer da
       return;
     }
   qmp_client_execute_async (qmp, "query-status", NULL, QMP_TIMEOUT_MS, on_qmp_status, sb);
+  if (sb->restore_from && !sb->thawed && sb->state == SANDBOX_BOOTING)
+    sandbox_restore_start (sb);
 }
 
 static void
@@ -741,6 +805,11 @@ allocate_uid (Sandbox *sb, guint not_this, guint *out, GError **error)
           taken = other != sb
                   && (other->qemu_uid == uid
                       || (other->network && other->network->helper_uid == uid));
+        }
+      for (guint j = 0; !taken && sb->ctx->hidden && j < sb->ctx->hidden->len; j++)
+        {
+          Sandbox *other = sb->ctx->hidden->pdata[j];
+          taken = other != sb && other->qemu_uid == uid;
         }
       if (!taken)
         {
@@ -795,13 +864,26 @@ void
 sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
                      GAsyncReadyCallback callback, gpointer user_data)
 {
-  g_autoptr (GError) error = NULL;
-  SandboxContext *d = sb->ctx;
-
   sb->start_calls = g_list_append (sb->start_calls, g_task_new (NULL, NULL, callback, user_data));
   set_state (sb, SANDBOX_BOOTING);
   sb->start_us = g_get_monotonic_time ();
+  if (container)
+    sandbox_containers_register (sb, container);
+  /* A clone of its shape's template when there is one (a network is not
+   * in templates yet: those boot cold). */
+  if (sb->network == NULL && sb->snapshot_to == NULL && sb->ctx->template_find)
+    sb->restore_from = sb->ctx->template_find (sb->ctx, sb);
+  boot_qemu (sb);
+}
 
+/* QEMU, cold or as a clone (restore_from); again, cold, after a clone
+ * failed to restore. */
+static void
+boot_qemu (Sandbox *sb)
+{
+  g_autoptr (GError) error = NULL;
+  SandboxContext *d = sb->ctx;
+  g_clear_handle_id (&sb->boot_timer, g_source_remove);
   if (!allocate_uid (sb, 0, &sb->qemu_uid, &error))
     {
       sandbox_fail (sb, "%s", error->message);
@@ -821,14 +903,17 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
                      .hostname = sb->name,
                      .label = sb->dir,
                      .kernel = d->kernel,
-                     .initramfs = d->initramfs };
+                     .initramfs = d->initramfs,
+                     .incoming = sb->restore_from != NULL,
+                     .template_build = sb->snapshot_to != NULL };
   SandboxBootDisk boot = { 0 };
-  if (container)
+  /* A clone's first container is hot-plugged after the restore. */
+  if (sb->containers->len && !sb->restore_from)
     {
-      cfg.disk_fd = sandbox_containers_boot_disk (sb, container, &boot, &error);
+      cfg.disk_fd = sandbox_containers_boot_disk (sb, &boot, &error);
       if (cfg.disk_fd < 0)
         {
-          sandbox_fail (sb, "container %s: %s", container->name, error->message);
+          sandbox_fail (sb, "%s", error->message);
           return;
         }
       cfg.disk_node = boot.node;

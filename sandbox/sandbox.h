@@ -51,6 +51,14 @@ struct SandboxContext
   GHashTable *policies;   /* name -> Policy: for sandboxes taken back */
   CgroupManager *cgroups; /* NULL when they cannot be managed */
   GHashTable *sandboxes;  /* id -> Sandbox: all of them (the host's table) */
+  /* Sandboxes in no table of the host's: template builds (templates.c). */
+  GPtrArray *hidden;
+  /* Set by sandbox_templates_new (NULL: no templates): the state file of
+   * the ready template for @sb's shape (NULL: none yet; one is built), and
+   * dropping one whose clone did not restore. */
+  char *(*template_find) (SandboxContext *ctx, Sandbox *sb);
+  void (*template_discard) (SandboxContext *ctx, const char *path, const char *why);
+  gpointer templates;
   /* An event (state changes, process starts and exits): @fields taken. */
   void (*emit) (SandboxContext *ctx, const char *type, JsonObject *fields);
   /* A sandbox has been deleted: the host may free it (later). */
@@ -114,6 +122,19 @@ typedef struct
 } SandboxConfig;
 
 const char *sandbox_state_to_string (SandboxState state);
+
+/* templates.c: VM templates (docs/templates.md). Makes @dir (the state
+ * dir's templates/) and hooks itself into @ctx: from then on a sandbox
+ * without a network is a clone of its shape's template when there is
+ * one. Reads the kernel and initramfs to name them by content. */
+typedef struct SandboxTemplates SandboxTemplates;
+SandboxTemplates *sandbox_templates_new (SandboxContext *ctx, const char *dir, GError **error);
+void sandbox_templates_free (SandboxTemplates *templates);
+/* Builds the template of that shape now, unless it is there. */
+void sandbox_templates_prepare (SandboxTemplates *templates, guint memory_mb, guint cpus,
+                                const Policy *policy);
+/* {"templates": [{"key", "state": ready|building|failed|none, "clones"}]} */
+JsonObject *sandbox_templates_to_json (SandboxTemplates *templates);
 
 /* accel.c: choosing between KVM and TCG for the guests.
  * @requested is "auto", "kvm" or "tcg". "auto" takes KVM only if a real

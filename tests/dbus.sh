@@ -28,7 +28,7 @@ CONF
 cat >"$TMP/services/org.sandboxd.Daemon1.service" <<SERVICE
 [D-BUS Service]
 Name=org.sandboxd.Daemon1
-Exec=$SANDBOXD --dbus session --runtime-dir $TMP/rt --idle-exit 3
+Exec=$SANDBOXD --dbus session --runtime-dir $TMP/rt --state-dir $TMP/state --no-templates --idle-exit 3
 SERVICE
 bus_pid=$(dbus-daemon --config-file="$TMP/bus.conf" --fork --print-pid)
 daemon_pids="$daemon_pids $bus_pid"

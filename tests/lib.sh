@@ -54,15 +54,18 @@ trap cleanup EXIT
 # start_daemon DIR [sandboxd options...]: starts sandboxd (which stops its
 # sandboxes on SIGTERM, unless KEEP_SANDBOXES=1), waits for its socket,
 # exports SANDBOXD_ADDRESS. Its log is DIR.log (later starts append to it);
-# its state dir (root images) is $TMP/state, shared by every start.
+# its state dir (root images, templates) is $TMP/state, shared by every
+# start. Sandboxes boot cold (--no-templates) unless TEMPLATES=1:
+# vm-templates tests the clones, the other suites what they are about.
 start_daemon() {
   local dir=$1; shift
-  local stop=--stop-on-exit
-  [ "${KEEP_SANDBOXES:-}" = 1 ] && stop=
+  local opts=--stop-on-exit
+  [ "${KEEP_SANDBOXES:-}" = 1 ] && opts=
+  [ "${TEMPLATES:-}" = 1 ] || opts="$opts --no-templates"
   # A socket left by a sandboxd killed earlier would pass for the new one's
   # before it listens: wait for the new one's own.
   rm -f "$dir/rpc.sock"
-  "$SANDBOXD" --runtime-dir "$dir" --state-dir "$TMP/state" $stop "$@" >>"$dir.log" 2>&1 &
+  "$SANDBOXD" --runtime-dir "$dir" --state-dir "$TMP/state" $opts "$@" >>"$dir.log" 2>&1 &
   daemon_pids="$daemon_pids $!"
   DAEMON_PID=$!
   for _ in $(seq 200); do

@@ -61,6 +61,28 @@ test_tcg (void)
   /* No disk unless one is given. */
   g_assert_null (arg_after (argv, "-add-fd", ""));
   g_assert_null (arg_after (argv, "-blockdev", ""));
+  /* A cold boot: no state to wait for, freed pages left as they are. */
+  g_assert_null (arg_after (argv, "-incoming", ""));
+  g_assert_null (strstr (append, "init_on_free"));
+}
+
+/* A template's build zeroes what its kernel frees; a clone waits for the
+ * template's state; the machine is the same. */
+static void
+test_template_argv (void)
+{
+  Policy policy = { .qemu_sandbox = TRUE };
+  QemuConfig cfg = base_config (&policy);
+  cfg.template_build = TRUE;
+  g_auto (GStrv) build = qemu_build_argv (&cfg);
+  g_assert_nonnull (strstr (arg_after (build, "-append", ""), " init_on_free=1"));
+  g_assert_null (arg_after (build, "-incoming", ""));
+  cfg.template_build = FALSE;
+  cfg.incoming = TRUE;
+  g_auto (GStrv) clone = qemu_build_argv (&cfg);
+  g_assert_cmpstr (arg_after (clone, "-incoming", ""), ==, "defer");
+  g_assert_cmpstr (arg_after (clone, "-M", ""), ==, arg_after (build, "-M", ""));
+  g_assert_cmpstr (arg_after (clone, "-m", ""), ==, arg_after (build, "-m", ""));
 }
 
 static void
@@ -191,6 +213,7 @@ main (int argc, char **argv)
   g_test_add_func ("/qemu-argv/tcg", test_tcg);
   g_test_add_func ("/qemu-argv/kvm-no-sandbox", test_kvm_no_sandbox);
   g_test_add_func ("/qemu-argv/boot-disk", test_boot_disk);
+  g_test_add_func ("/qemu-argv/template", test_template_argv);
   g_test_add_func ("/qemu-argv/network", test_network_argv);
   g_test_add_func ("/network/parse", test_network_parse);
   return g_test_run ();

@@ -1,0 +1,245 @@
+/* sandbox-template.c — a sandbox as a template's build or as a clone
+ * (templates.c keeps the templates; docs/templates.md).
+ *
+ * A build boots like any sandbox; at the agent's hello the guest is told
+ * to "freeze", then QMP stop and migrate to the template's file (an fd
+ * passed with getfd: QEMU's jail opens nothing, and -sandbox spawn=deny
+ * rules out exec: URIs), written to a temporary name and renamed once
+ * complete.
+ *
+ * A clone's QEMU starts with the template's machine and -incoming defer;
+ * once QMP is there it gets a read-only fd of the state (getfd,
+ * migrate-incoming), goes on (cont) when the load is complete, and its
+ * agent is told to "thaw" (entropy, clock, hostname) before it says hello
+ * again. Whatever fails before that hello kills QEMU and the core boots
+ * the sandbox cold: a template never fails a create. */
+#include "sandbox-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+#define TEMPLATE_QMP_TIMEOUT_MS 10000
+#define MIGRATE_POLL_MS 10
+#define THAW_TIMEOUT_S 10
+#define STATE_FDNAME "sandboxd-state"
+
+void
+sandbox_template_clear (Sandbox *sb)
+{
+  g_clear_handle_id (&sb->migrate_poll, g_source_remove);
+}
+
+void
+sandbox_restore_fail (Sandbox *sb, const char *fmt, ...)
+{
+  if (sb->fall_back || sb->restore_from == NULL)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *why = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  g_message ("sandbox %s: restoring it from its template failed: %s; booting it cold", sb->name,
+             why);
+  sandbox_template_clear (sb);
+  if (sb->ctx->template_discard)
+    sb->ctx->template_discard (sb->ctx, sb->restore_from, why);
+  g_free (sb->cold_reason);
+  sb->cold_reason = g_steal_pointer (&why);
+  sb->fall_back = TRUE;
+  if (sb->pid > 0)
+    sb->ops->signal_qemu (sb, SIGKILL);
+}
+
+static gboolean
+on_thaw_timeout (gpointer data)
+{
+  Sandbox *sb = data;
+  sb->migrate_poll = 0;
+  sandbox_restore_fail (sb, "the agent did not answer thaw within %d s", THAW_TIMEOUT_S);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+thaw (Sandbox *sb)
+{
+  guchar entropy[64];
+  g_autoptr (GError) error = NULL;
+  if (getrandom (entropy, sizeof entropy, 0) != (ssize_t) sizeof entropy)
+    {
+      sandbox_restore_fail (sb, "getrandom: %s", g_strerror (errno));
+      return;
+    }
+  g_autofree char *b64 = g_base64_encode (entropy, sizeof entropy);
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "thaw");
+  json_object_set_string_member (msg, "hostname", sb->name);
+  json_object_set_string_member (msg, "entropy", b64);
+  json_object_set_int_member (msg, "realtime_us", g_get_real_time ());
+  if (sb->agent == NULL || !agent_channel_send_control (sb->agent, msg, &error))
+    {
+      sandbox_restore_fail (sb, "thaw: %s", error ? error->message : "no agent channel");
+      return;
+    }
+  sb->migrate_poll = g_timeout_add_seconds (THAW_TIMEOUT_S, on_thaw_timeout, sb);
+}
+
+static void
+on_cont (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  Sandbox *sb = data;
+  if (error)
+    sandbox_restore_fail (sb, "cont: %s", error->message);
+  else
+    thaw (sb);
+}
+
+static gboolean poll_migration (gpointer data);
+
+/* query-migrate: "completed" goes on, "failed" falls back, else again. */
+static void
+on_migrate_status (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  Sandbox *sb = data;
+  if (sb->fall_back || (sb->restore_from == NULL && sb->snapshot_to == NULL))
+    return;
+  JsonObject *o = result && JSON_NODE_HOLDS_OBJECT (result) ? json_node_get_object (result) : NULL;
+  const char *status = o ? json_object_get_string_member_with_default (o, "status", "") : "";
+  gboolean done = g_str_equal (status, "completed");
+  gboolean failed = error || g_str_equal (status, "failed") || g_str_equal (status, "cancelled");
+  if (!done && !failed)
+    {
+      sb->migrate_poll = g_timeout_add (MIGRATE_POLL_MS, poll_migration, sb);
+      return;
+    }
+  const char *why = error ? error->message
+                    : o   ? json_object_get_string_member_with_default (o, "error-desc", status)
+                          : status;
+  if (sb->restore_from)
+    {
+      if (failed)
+        sandbox_restore_fail (sb, "the state did not load: %s", why);
+      else
+        qmp_client_execute_async (sb->qmp, "cont", NULL, TEMPLATE_QMP_TIMEOUT_MS, on_cont, sb);
+      return;
+    }
+  /* A build: the state is complete (or not) in its temporary file. */
+  g_autofree char *tmp = g_strconcat (sb->snapshot_to, ".tmp", NULL);
+  int fd = failed ? -1 : open (tmp, O_RDONLY | O_CLOEXEC);
+  if (failed || fd < 0 || fsync (fd) < 0 || g_rename (tmp, sb->snapshot_to) < 0)
+    {
+      if (fd >= 0)
+        close (fd);
+      g_unlink (tmp);
+      sb->ops->fail (sb, failed ? why : g_strerror (errno));
+      return;
+    }
+  close (fd);
+  sb->ops->boot_finished (sb);
+}
+
+static gboolean
+poll_migration (gpointer data)
+{
+  Sandbox *sb = data;
+  sb->migrate_poll = 0;
+  if (sb->qmp)
+    qmp_client_execute_async (sb->qmp, "query-migrate", NULL, TEMPLATE_QMP_TIMEOUT_MS,
+                              on_migrate_status, sb);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_migrate_started (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  Sandbox *sb = data;
+  if (error && sb->restore_from)
+    sandbox_restore_fail (sb, "migrate-incoming: %s", error->message);
+  else if (error)
+    sb->ops->fail (sb, error->message);
+  else
+    poll_migration (sb);
+}
+
+static void
+on_state_fd (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  Sandbox *sb = data;
+  if (error)
+    {
+      if (sb->restore_from)
+        sandbox_restore_fail (sb, "getfd: %s", error->message);
+      else
+        sb->ops->fail (sb, error->message);
+      return;
+    }
+  JsonObject *args = json_object_new ();
+  json_object_set_string_member (args, "uri", "fd:" STATE_FDNAME);
+  qmp_client_execute_async (qmp, sb->restore_from ? "migrate-incoming" : "migrate", args,
+                            TEMPLATE_QMP_TIMEOUT_MS, on_migrate_started, sb);
+}
+
+static void
+send_state_fd (Sandbox *sb, int fd)
+{
+  JsonObject *args = json_object_new ();
+  json_object_set_string_member (args, "fdname", STATE_FDNAME);
+  qmp_client_execute_with_fd_async (sb->qmp, "getfd", args, fd, TEMPLATE_QMP_TIMEOUT_MS,
+                                    on_state_fd, sb);
+  close (fd);
+}
+
+void
+sandbox_restore_start (Sandbox *sb)
+{
+  int fd = open (sb->restore_from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    sandbox_restore_fail (sb, "open %s: %s", sb->restore_from, g_strerror (errno));
+  else
+    send_state_fd (sb, fd);
+}
+
+void
+sandbox_snapshot_start (Sandbox *sb)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "freeze");
+  if (!agent_channel_send_control (sb->agent, msg, &error))
+    sb->ops->fail (sb, error->message);
+}
+
+static void
+on_stopped (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  Sandbox *sb = data;
+  g_autofree char *tmp = g_strconcat (sb->snapshot_to, ".tmp", NULL);
+  int fd = error ? -1 : open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd < 0)
+    sb->ops->fail (sb, error ? error->message : g_strerror (errno));
+  else
+    send_state_fd (sb, fd);
+}
+
+static gboolean
+after_frozen (gpointer data)
+{
+  Sandbox *sb = data;
+  sb->migrate_poll = 0;
+  /* The guest's session ends here: each clone's host starts a new one. */
+  g_clear_pointer (&sb->agent, agent_channel_free);
+  if (sb->qmp)
+    qmp_client_execute_async (sb->qmp, "stop", NULL, TEMPLATE_QMP_TIMEOUT_MS, on_stopped, sb);
+  return G_SOURCE_REMOVE;
+}
+
+void
+sandbox_snapshot_frozen (Sandbox *sb)
+{
+  /* From the agent channel's own callback: it goes from the main loop. */
+  if (sb->snapshot_to && sb->migrate_poll == 0)
+    sb->migrate_poll = g_idle_add (after_frozen, sb);
+}

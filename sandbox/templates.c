@@ -1,0 +1,327 @@
+/* templates.c — VM templates: one snapshot per shape, cloned by restore
+ * (docs/templates.md).
+ *
+ * A shape is what makes two machines alike: QEMU, the accelerator, the
+ * guest kernel and initramfs (by content), memory, vCPUs and the policy.
+ * Its template is a guest booted by sandboxd with no container, no network
+ * and no user code, frozen once its agent said hello and saved with QMP
+ * `migrate` to STATE_DIR/templates/<key>.vmstate (0600, root's; a clone's
+ * QEMU only gets a read-only fd of it). The key is a digest of the shape,
+ * so a new kernel or initramfs means a new template; files of other
+ * kernels are removed at start. A shape without a template is booted cold
+ * meanwhile and its template built in the background, by a hidden sandbox
+ * (no events, no state.json) that sandbox-template.c snapshots instead of
+ * finishing its boot. A failed build is tried again after a minute. */
+#include "sandbox-private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gstdio.h>
+#include <signal.h>
+#include <string.h>
+#include <unistd.h>
+
+#define RETRY_AFTER_US (60 * G_USEC_PER_SEC)
+#define TEMPLATE_SUFFIX ".vmstate"
+
+typedef struct
+{
+  char *key;
+  char *path;       /* its state file */
+  gboolean ready;   /* the file is complete */
+  Sandbox *builder; /* while it is built */
+  gint64 failed_at; /* monotonic; 0: never */
+  guint clones;     /* restored from it, for inspect and tests */
+  guint memory_mb;  /* the shape, to build it again */
+  guint cpus;
+  const Policy *policy;
+} Template;
+
+struct SandboxTemplates
+{
+  SandboxContext *ctx;
+  char *dir;
+  char *kernel_digest; /* sha256 hex of the kernel's and the initramfs' bytes */
+  GHashTable *by_key;  /* key -> Template */
+};
+
+static void
+template_free (Template *t)
+{
+  g_free (t->key);
+  g_free (t->path);
+  g_free (t);
+}
+
+static char *
+digest_files (const char *const *paths, GError **error)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  for (const char *const *p = paths; *p; p++)
+    {
+      g_autoptr (GMappedFile) f = g_mapped_file_new (*p, FALSE, error);
+      if (f == NULL)
+        return NULL;
+      g_checksum_update (sum, (const guchar *) g_mapped_file_get_contents (f),
+                         (gssize) g_mapped_file_get_length (f));
+    }
+  return g_strdup (g_checksum_get_string (sum));
+}
+
+/* "<first 12 of the kernel digest>-<first 16 of the shape's>". */
+static char *
+shape_key (SandboxTemplates *ts, Sandbox *sb)
+{
+  SandboxContext *ctx = ts->ctx;
+  g_autofree char *shape
+      = g_strdup_printf ("v1|%s|%s|%s|%u|%u|%s", ctx->qemu, accel_to_string (ctx->accel),
+                         ts->kernel_digest, sb->memory_mb, sb->cpus, sb->policy->name);
+  g_autofree char *d = g_compute_checksum_for_string (G_CHECKSUM_SHA256, shape, -1);
+  return g_strdup_printf ("%.12s-%.16s", ts->kernel_digest, d);
+}
+
+static void
+on_builder_deleted (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Sandbox *builder = data;
+  g_ptr_array_remove (builder->ctx->hidden, builder);
+  g_autoptr (JsonObject) res = sandbox_call_finish (result, NULL);
+  /* Not from within the sandbox's own call chain. */
+  g_idle_add_once ((GSourceOnceFunc) sandbox_free, builder);
+}
+
+static void
+on_builder_started (GObject *source, GAsyncResult *result, gpointer data)
+{
+  Template *t = data;
+  Sandbox *builder = g_steal_pointer (&t->builder);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) res = sandbox_call_finish (result, &error);
+  struct stat st;
+  if (res && g_stat (t->path, &st) == 0)
+    {
+      t->ready = TRUE;
+      g_message ("template %s: ready (%" G_GINT64_FORMAT " KiB of state, %" G_GINT64_FORMAT " ms)",
+                 t->key, (gint64) st.st_size / 1024, builder->boot_ms);
+    }
+  else
+    {
+      t->failed_at = g_get_monotonic_time ();
+      g_message ("template %s: not built: %s (cold boots meanwhile; tried again in a minute)",
+                 t->key, error ? error->message : "no state was written");
+      g_unlink (t->path);
+    }
+  sandbox_delete_async (builder, on_builder_deleted, builder);
+}
+
+static void
+build (SandboxTemplates *ts, Template *t)
+{
+  /* As long as a sandbox's (RUNTIME_DIR/sb/<12>): its sockets' paths fit. */
+  g_autofree char *id = g_strdup_printf ("t%.11s", strchr (t->key, '-') + 1);
+  g_autofree char *dir = g_build_filename (ts->ctx->runtime_dir, "tb", id, NULL);
+  g_autoptr (GError) error = NULL;
+  if (!sandbox_remove_tree (dir, &error) || g_mkdir_with_parents (dir, 0700) < 0)
+    {
+      g_message ("template %s: %s", t->key, error ? error->message : g_strerror (errno));
+      t->failed_at = g_get_monotonic_time ();
+      return;
+    }
+  Sandbox *b = sandbox_alloc (ts->ctx, id, dir);
+  b->hidden = TRUE;
+  b->memory_mb = t->memory_mb;
+  b->cpus = t->cpus;
+  b->policy = t->policy;
+  b->snapshot_to = g_strdup (t->path);
+  t->builder = b;
+  g_ptr_array_add (ts->ctx->hidden, b);
+  g_message ("template %s: building (sandbox %s: %u MiB, %u vCPUs, policy %s)", t->key, id,
+             b->memory_mb, b->cpus, b->policy->name);
+  sandbox_start_async (b, NULL, on_builder_started, t);
+}
+
+static Template *
+lookup (SandboxTemplates *ts, Sandbox *sb)
+{
+  g_autofree char *key = shape_key (ts, sb);
+  Template *t = g_hash_table_lookup (ts->by_key, key);
+  if (t == NULL)
+    {
+      t = g_new0 (Template, 1);
+      t->key = g_strdup (key);
+      g_autofree char *name = g_strconcat (key, TEMPLATE_SUFFIX, NULL);
+      t->path = g_build_filename (ts->dir, name, NULL);
+      t->ready = g_file_test (t->path, G_FILE_TEST_IS_REGULAR);
+      t->memory_mb = sb->memory_mb;
+      t->cpus = sb->cpus;
+      t->policy = sb->policy;
+      g_hash_table_insert (ts->by_key, t->key, t);
+    }
+  if (!t->ready && t->builder == NULL
+      && (t->failed_at == 0 || g_get_monotonic_time () - t->failed_at > RETRY_AFTER_US))
+    build (ts, t);
+  return t;
+}
+
+static char *
+find (SandboxContext *ctx, Sandbox *sb)
+{
+  Template *t = lookup (ctx->templates, sb);
+  if (!t->ready)
+    return NULL;
+  t->clones++;
+  return g_strdup (t->path);
+}
+
+static void
+discard (SandboxContext *ctx, const char *path, const char *why)
+{
+  SandboxTemplates *ts = ctx->templates;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ts->by_key);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Template *t = value;
+      if (g_str_equal (t->path, path) && t->ready)
+        {
+          g_message ("template %s: dropped (%s); building it again", t->key, why);
+          t->ready = FALSE;
+          g_unlink (t->path);
+          if (t->builder == NULL)
+            build (ts, t);
+        }
+    }
+}
+
+/* A build an earlier sandboxd left running (killed before it was done):
+ * its QEMU, named by its directory (-name sandboxd:RUNTIME/tb/...),
+ * is killed; it is in no state.json to be taken back from. */
+static void
+kill_stale_builds (SandboxTemplates *ts)
+{
+  g_autofree char *mark = g_strdup_printf ("sandboxd:%s/tb/", ts->ctx->runtime_dir);
+  g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
+  const char *name;
+  while (proc && (name = g_dir_read_name (proc)) != NULL)
+    {
+      if (!g_ascii_isdigit (*name))
+        continue;
+      g_autofree char *path = g_strdup_printf ("/proc/%s/cmdline", name);
+      g_autofree char *cmdline = NULL;
+      gsize len = 0;
+      if (!g_file_get_contents (path, &cmdline, &len, NULL))
+        continue;
+      for (gsize i = 0; i + 1 < len; i++)
+        if (cmdline[i] == '\0')
+          cmdline[i] = ' ';
+      if (strstr (cmdline, mark))
+        {
+          g_message ("templates: killing the build an earlier sandboxd left (pid %s)", name);
+          kill ((pid_t) g_ascii_strtoll (name, NULL, 10), SIGKILL);
+        }
+    }
+}
+
+/* Files of other kernels or initramfses, and half-written ones, go. */
+static void
+prune (SandboxTemplates *ts)
+{
+  g_autoptr (GDir) dir = g_dir_open (ts->dir, 0, NULL);
+  const char *name;
+  while (dir && (name = g_dir_read_name (dir)) != NULL)
+    if (strncmp (name, ts->kernel_digest, 12) != 0 || !g_str_has_suffix (name, TEMPLATE_SUFFIX))
+      {
+        g_autofree char *path = g_build_filename (ts->dir, name, NULL);
+        g_unlink (path);
+      }
+}
+
+SandboxTemplates *
+sandbox_templates_new (SandboxContext *ctx, const char *dir, GError **error)
+{
+  const char *files[] = { ctx->kernel, ctx->initramfs, NULL };
+  g_autofree char *digest = digest_files (files, error);
+  if (digest == NULL)
+    return NULL;
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "create %s: %s", dir,
+                   g_strerror (e));
+      return NULL;
+    }
+  SandboxTemplates *ts = g_new0 (SandboxTemplates, 1);
+  ts->ctx = ctx;
+  ts->dir = g_strdup (dir);
+  ts->kernel_digest = g_steal_pointer (&digest);
+  ts->by_key
+      = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) template_free);
+  prune (ts);
+  kill_stale_builds (ts);
+  ctx->templates = ts;
+  ctx->template_find = find;
+  ctx->template_discard = discard;
+  return ts;
+}
+
+void
+sandbox_templates_prepare (SandboxTemplates *ts, guint memory_mb, guint cpus, const Policy *policy)
+{
+  Sandbox like = { .memory_mb = memory_mb, .cpus = cpus, .policy = policy };
+  lookup (ts, &like);
+}
+
+JsonObject *
+sandbox_templates_to_json (SandboxTemplates *ts)
+{
+  JsonObject *o = json_object_new ();
+  JsonArray *a = json_array_new ();
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ts->by_key);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Template *t = value;
+      JsonObject *e = json_object_new ();
+      json_object_set_string_member (e, "key", t->key);
+      json_object_set_string_member (e, "state",
+                                     t->ready       ? "ready"
+                                     : t->builder   ? "building"
+                                     : t->failed_at ? "failed"
+                                                    : "none");
+      json_object_set_int_member (e, "clones", t->clones);
+      json_array_add_object_element (a, e);
+    }
+  json_object_set_array_member (o, "templates", a);
+  return o;
+}
+
+void
+sandbox_templates_free (SandboxTemplates *ts)
+{
+  if (ts == NULL)
+    return;
+  if (ts->ctx->templates == ts)
+    {
+      ts->ctx->templates = NULL;
+      ts->ctx->template_find = NULL;
+      ts->ctx->template_discard = NULL;
+    }
+  /* At exit: a build under way goes with its QEMU (its call is never
+   * answered, the main loop is done). */
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ts->by_key);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    if (((Template *) value)->builder)
+      {
+        sandbox_signal_qemu (((Template *) value)->builder, SIGKILL);
+        g_unlink (((Template *) value)->path);
+        return;
+      }
+  g_hash_table_destroy (ts->by_key);
+  g_free (ts->kernel_digest);
+  g_free (ts->dir);
+  g_free (ts);
+}

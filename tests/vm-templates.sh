@@ -1,0 +1,101 @@
+#!/bin/bash
+# VM templates: the default shape's template is built at start, sandboxes
+# are its clones (each its own machine: random numbers, clock, hostname),
+# containers and streams work in them, a template that does not restore
+# falls back to a cold boot, a new initramfs means a new template, and
+# --no-templates boots cold.
+. "$(dirname "$0")/lib.sh"
+bail() { echo "Bail out! $1"; diag <"$TMP/d.log"; exit 1; }
+C="$SANDBOXCTL"
+TEMPLATES=1 start_daemon "$TMP/d" || bail "sandboxd did not start"
+tdir="$TMP/state/templates"
+field() { # field SANDBOX KEY: a top-level member of inspect's JSON
+  "$C" --json inspect "$1" | python3 -c 'import json,sys
+d = json.load(sys.stdin); d = d[0] if isinstance(d, list) else d
+print(d.get(sys.argv[1], ""))' "$2"
+}
+wait_template() { # wait_template COUNT: until COUNT complete templates exist
+  for _ in $(seq 600); do
+    [ "$(ls "$tdir" 2>/dev/null | grep -c '\.vmstate$')" -ge "$1" ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+wait_template 1; ok $? "the default shape's template is built at start"
+first=$(ls "$tdir" | grep '\.vmstate$')
+is "$(stat -c '%U %a' "$tdir/$first")" "root 600" "... root's alone (a clone's QEMU gets a read-only fd)"
+contains "$(cat "$TMP/d.log")" "template ${first%.vmstate}: ready" "... and sandboxd says so"
+
+for i in 1 2 3 4 5; do "$C" create --name "t$i" >/dev/null || bail "create t$i"; done
+boots=$(for i in 1 2 3 4 5; do field "t$i" boot; done | sort | uniq -c | awk '{print $1, $2}')
+is "$boots" "5 template" "5 sandboxes are clones of the template (inspect: boot template)"
+rand=$(for i in 1 2 3 4 5; do "$C" exec "t$i" -- sh -c 'head -c 16 /dev/urandom | od -An -tx1'; done)
+is "$(printf '%s\n' "$rand" | sort -u | wc -l)" 5 "... each /dev/urandom gives its own bytes"
+names=$(for i in 1 2 3 4 5; do "$C" exec "t$i" -- hostname; done | tr '\n' ' ')
+is "$names" "t1 t2 t3 t4 t5 " "... each has its own hostname"
+skew=$(for i in 1 2 3 4 5; do g=$("$C" exec "t$i" -- date +%s); echo $(( g - $(date +%s) )); done | tr -d - | sort -n | tail -1)
+[ "$skew" -le 1 ]; ok $? "... and a clock within 1 s of the host's (worst: $skew s)"
+is "$("$C" exec t1 -- sh -c 'head -c 3000000 /dev/zero' | wc -c)" 3000000 "exec streams 3 MB out of a clone"
+is "$("$C" exec t2 -- sh -c 'exit 7'; echo $?)" 7 "... and an exit status"
+
+mkdir -p "$TMP/root" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$TMP/root"
+echo from-the-root >"$TMP/root/marker"
+is "$("$C" run --rm --rootfs "$TMP/root" -- cat /marker)" "from-the-root" "a container in a clone (its root hot-plugged after the restore)"
+"$C" rm -f t2 t3 t4 t5 >/dev/null
+
+# A clone is taken back by a restarted sandboxd like any sandbox.
+kill -KILL "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+TEMPLATES=1 start_daemon "$TMP/d" || bail "restart after SIGKILL"
+is "$("$C" exec t1 -- hostname 2>&1)" "t1" "a clone lives on through a SIGKILL of sandboxd and is taken back"
+"$C" rm -f t1 >/dev/null
+
+# Another shape: cold meanwhile, its template built in the background.
+"$C" create --name big --memory 320 >/dev/null
+is "$(field big boot)" "cold" "a shape without a template boots cold"
+wait_template 2; ok $? "... and gets its template"
+"$C" create --name big2 --memory 320 >/dev/null
+is "$(field big2 boot)" "template" "... which the next sandbox of that shape is a clone of"
+"$C" rm -f big big2 >/dev/null
+
+# A template that does not restore: cold, saying why; it is built again.
+head -c 100000 /dev/urandom >"$tdir/$first"
+"$C" create --name broken >/dev/null; rc=$?
+is "$rc" 0 "a corrupt template does not fail a create"
+is "$(field broken boot)" "cold" "... the sandbox boots cold"
+why=$(field broken cold_reason)
+[ -n "$why" ]; ok $? "... and inspect says why (cold_reason: ${why:0:80})"
+is "$("$C" exec broken -- echo alive)" "alive" "... and works"
+"$C" rm -f broken >/dev/null
+wait_template 2; ok $? "the dropped template is built again"
+"$C" create --name again >/dev/null
+is "$(field again boot)" "template" "... and cloned"
+"$C" rm -f again >/dev/null
+
+# A new initramfs (the same with padding: the kernel skips zeros) is a new
+# template; the old kernel's are removed at start.
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+cp "$INITRAMFS" "$TMP/initramfs.img" && head -c 512 /dev/zero >>"$TMP/initramfs.img"
+cp "${INITRAMFS%.img}.release" "$TMP/initramfs.release"
+TEMPLATES=1 start_daemon "$TMP/d" --initramfs "$TMP/initramfs.img" || bail "restart"
+old=${first%%-*}
+for _ in $(seq 600); do
+  ls "$tdir" | grep -q "^$old" || break
+  sleep 0.1
+done
+ls "$tdir" | grep -q "^$old"; ok $((!$?)) "a new initramfs: the old kernel's templates are removed"
+for _ in $(seq 600); do
+  ls "$tdir" | grep -q '\.vmstate$' && break
+  sleep 0.1
+done
+new=$(ls "$tdir" | grep '\.vmstate$')
+[ -n "$new" ] && [ "${new%%-*}" != "$old" ]; ok $? "... and the default shape's is built anew ($new)"
+"$C" create --name new >/dev/null
+is "$(field new boot)" "template" "... and cloned"
+"$C" rm -f new >/dev/null
+
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+start_daemon "$TMP/d" || bail "restart"
+"$C" create --name cold >/dev/null
+is "$(field cold boot)" "cold" "--no-templates: cold boots"
+tap_done
