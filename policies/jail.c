@@ -215,7 +215,8 @@ child_main (void *data)
    * is how the parent learns the exec worked). */
   if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0
       || (s->pass_fds[0] > 2 && fcntl (s->pass_fds[0], F_SETFD, 0) < 0)
-      || (s->pass_fds[1] > 2 && fcntl (s->pass_fds[1], F_SETFD, 0) < 0))
+      || (s->pass_fds[1] > 2 && fcntl (s->pass_fds[1], F_SETFD, 0) < 0)
+      || (s->pass_fds[2] > 2 && fcntl (s->pass_fds[2], F_SETFD, 0) < 0))
     child_fail (c, STEP_CLOSE_FDS);
 
   /* No capability can come back (a setuid binary, a file capability):

@@ -49,7 +49,7 @@ typedef struct
   guint open_files;
   guint max_procs;          /* RLIMIT_NPROC (processes and threads of its uid); 0: unlimited */
   const JailFilter *filter; /* or NULL */
-  int pass_fds[2];          /* fds (> 2) the process keeps, same numbers; 0: none */
+  int pass_fds[3];          /* fds (> 2) the process keeps, same numbers; 0: none */
   /* Runs in the parent before the child may go on (cgroup placement). */
   gboolean (*place) (GPid pid, gpointer data, GError **error);
   gpointer place_data;

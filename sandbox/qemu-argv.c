@@ -33,8 +33,15 @@ qemu_build_argv (const QemuConfig *cfg)
   gboolean kvm = cfg->kvm;
 
   /* pit/pic/rtc: without them a TCG guest can wait for a timer forever. */
-  add (a, cfg->qemu, "-M", "microvm,pit=on,pic=on,rtc=on", "-accel", kvm ? "kvm" : "tcg", "-cpu",
-       kvm ? "host" : "max", NULL);
+  add (a, cfg->qemu, "-M", NULL);
+  addf (a, "microvm,pit=on,pic=on,rtc=on%s", cfg->ram_path ? ",memory-backend=ram" : "");
+  add (a, "-accel", kvm ? "kvm" : "tcg", "-cpu", kvm ? "host" : "max", NULL);
+  if (cfg->ram_path)
+    {
+      add (a, "-object", NULL);
+      addf (a, "memory-backend-file,id=ram,size=%uM,mem-path=%s,share=%s", cfg->memory_mb,
+            cfg->ram_path, cfg->ram_shared ? "on" : "off");
+    }
   /* Names the sandbox in ps (QEMU never opens this path); "," doubled. */
   g_auto (GStrv) parts = g_strsplit (cfg->label, ",", -1);
   g_autofree char *label = g_strjoinv (",,", parts);

@@ -42,6 +42,13 @@ typedef struct
    * (init_on_free), so its snapshot, and each clone's RAM, holds only
    * what is in use: a zero page is not sent, nor touched by the load. */
   gboolean template_build;
+  /* Guest RAM from a file (a template's, a memfd): QEMU maps @ram_path,
+   * the inherited @ram_fd as it sees it, shared (the build writes the
+   * template) or private (a clone: copy on write, the rest shared). With
+   * migration's x-ignore-shared the RAM is not in the state. 0: none. */
+  int ram_fd;
+  const char *ram_path;
+  gboolean ram_shared;
   /* Called with QEMU's pid once it exists, before it runs: a restarted
    * sandboxd must be able to tell it is ours from the first instant. */
   void (*started) (GPid pid, gpointer data);

@@ -75,13 +75,20 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
       inside.kernel = JAIL_KERNEL;
       inside.initramfs = JAIL_INITRAMFS;
     }
+  /* A template's RAM (a memfd QEMU inherits) by a path it can open: its
+   * own /proc/self/fd, bound read-only into its root. */
+  g_autofree char *ram_path
+      = cfg->ram_fd > 2 ? g_strdup_printf (
+            "%s/%d", policy->private_root ? JAIL_SANDBOX_DIR "/fd" : "/proc/self/fd", cfg->ram_fd)
+                        : NULL;
+  inside.ram_path = ram_path;
   g_auto (GStrv) argv = qemu_build_argv (&inside);
   g_autofree char *cmdline = g_strjoinv (" ", argv);
   g_autofree char *header = g_strdup_printf ("# policy %s%s: %s\n", policy->name,
                                              policy->private_root ? ", in its jail" : "", cmdline);
   (void) !write (log_fd, header, strlen (header));
   /* Device nodes only where they are bound; programs only from /usr. */
-  const JailBind binds[] = {
+  JailBind binds[] = {
     { "/usr", "/usr", FALSE, MS_NODEV },
     { "/dev/null", "/dev/null", TRUE, MS_NOEXEC },
     { "/dev/zero", "/dev/zero", TRUE, MS_NOEXEC },
@@ -91,7 +98,17 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
     { qemu_dir, JAIL_SANDBOX_DIR "/" QEMU_DIR, TRUE, MS_NODEV | MS_NOEXEC },
     { kvm ? "/dev/kvm" : NULL, "/dev/kvm", TRUE, MS_NOEXEC },
     { NULL, NULL, FALSE, 0 },
+    { NULL, NULL, FALSE, 0 },
   };
+  if (ram_path)
+    {
+      /* Before the list's end (the kvm entry may be its end already). */
+      JailBind *b = binds;
+      int n = 0;
+      while (b[n].source)
+        n++;
+      b[n] = (JailBind){ "/proc/self/fd", JAIL_SANDBOX_DIR "/fd", FALSE, MS_NODEV | MS_NOEXEC };
+    }
   struct stat kvm_st = { 0 };
   if (kvm)
     stat ("/dev/kvm", &kvm_st);
@@ -112,7 +129,8 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
     /* A uid of its own: its processes and threads are QEMU's alone. */
     .max_procs = cfg->uid ? (policy->pids ? policy->pids : 1024) : 0,
     .filter = policy->filter,
-    .pass_fds = { cfg->disk_node ? cfg->disk_fd : 0, cfg->net_fd > 2 ? cfg->net_fd : 0 },
+    .pass_fds = { cfg->disk_node ? cfg->disk_fd : 0, cfg->net_fd > 2 ? cfg->net_fd : 0,
+                  cfg->ram_fd > 2 ? cfg->ram_fd : 0 },
     .place = place,
     .place_data = &placement,
   };

@@ -125,6 +125,7 @@ struct Sandbox
   gboolean hidden;    /* a template's build: no events, no state.json */
   char *snapshot_to;  /* a template's build: its state file, written at hello */
   char *restore_from; /* a clone: the template's state file it restores */
+  int ram_fd;         /* a build's or a clone's RAM: the template's memfd; -1 */
   char *cold_reason;  /* why it was booted cold after all (NULL: it was not) */
   gboolean thawed;    /* the clone's agent said hello after thaw */
   gboolean fall_back; /* the restore failed: boot cold once QEMU is gone */

@@ -165,6 +165,26 @@ on_migrate_started (QmpClient *qmp, JsonNode *result, const GError *error, gpoin
 }
 
 static void
+on_ignore_shared (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
+{
+  Sandbox *sb = data;
+  if (error)
+    {
+      if (sb->restore_from)
+        sandbox_restore_fail (sb, "migrate-set-capabilities: %s", error->message);
+      else
+        sb->ops->fail (sb, error->message);
+      return;
+    }
+  JsonObject *args = json_object_new ();
+  json_object_set_string_member (args, "uri", "fd:" STATE_FDNAME);
+  qmp_client_execute_async (qmp, sb->restore_from ? "migrate-incoming" : "migrate", args,
+                            TEMPLATE_QMP_TIMEOUT_MS, on_migrate_started, sb);
+}
+
+/* The RAM is the template's memfd (shared by the build, private to each
+ * clone): not in the state, on both sides. */
+static void
 on_state_fd (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
 {
   Sandbox *sb = data;
@@ -176,10 +196,15 @@ on_state_fd (QmpClient *qmp, JsonNode *result, const GError *error, gpointer dat
         sb->ops->fail (sb, error->message);
       return;
     }
+  JsonObject *cap = json_object_new ();
+  json_object_set_string_member (cap, "capability", "x-ignore-shared");
+  json_object_set_boolean_member (cap, "state", TRUE);
+  JsonArray *caps = json_array_new ();
+  json_array_add_object_element (caps, cap);
   JsonObject *args = json_object_new ();
-  json_object_set_string_member (args, "uri", "fd:" STATE_FDNAME);
-  qmp_client_execute_async (qmp, sb->restore_from ? "migrate-incoming" : "migrate", args,
-                            TEMPLATE_QMP_TIMEOUT_MS, on_migrate_started, sb);
+  json_object_set_array_member (args, "capabilities", caps);
+  qmp_client_execute_async (qmp, "migrate-set-capabilities", args, TEMPLATE_QMP_TIMEOUT_MS,
+                            on_ignore_shared, sb);
 }
 
 static void

@@ -79,6 +79,7 @@ sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir)
   sb->dir = g_strdup (dir);
   sb->state = SANDBOX_CREATING;
   sb->pidfd = -1;
+  sb->ram_fd = -1;
   sb->created = g_date_time_new_now_utc ();
   sb->procs = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sandbox_process_free);
   sb->disks
@@ -255,6 +256,8 @@ sandbox_free (Sandbox *sb)
   sandbox_template_clear (sb);
   g_free (sb->snapshot_to);
   g_free (sb->restore_from);
+  if (sb->ram_fd >= 0)
+    close (sb->ram_fd);
   g_free (sb->cold_reason);
   g_free (sb->dir);
   g_free (sb->cgroup);
@@ -542,6 +545,9 @@ sandbox_qemu_exited (Sandbox *sb, int status)
         }
       sb->fall_back = FALSE;
       g_clear_pointer (&sb->restore_from, g_free);
+      if (sb->ram_fd >= 0)
+        close (sb->ram_fd);
+      sb->ram_fd = -1;
       g_clear_handle_id (&sb->grace_timer, g_source_remove);
       boot_qemu (sb);
       return;
@@ -872,7 +878,7 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
   /* A clone of its shape's template when there is one (a network is not
    * in templates yet: those boot cold). */
   if (sb->network == NULL && sb->snapshot_to == NULL && sb->ctx->template_find)
-    sb->restore_from = sb->ctx->template_find (sb->ctx, sb);
+    sb->restore_from = sb->ctx->template_find (sb->ctx, sb, &sb->ram_fd);
   boot_qemu (sb);
 }
 
@@ -905,7 +911,9 @@ boot_qemu (Sandbox *sb)
                      .kernel = d->kernel,
                      .initramfs = d->initramfs,
                      .incoming = sb->restore_from != NULL,
-                     .template_build = sb->snapshot_to != NULL };
+                     .template_build = sb->snapshot_to != NULL,
+                     .ram_fd = sb->ram_fd > 2 ? sb->ram_fd : 0,
+                     .ram_shared = sb->snapshot_to != NULL };
   SandboxBootDisk boot = { 0 };
   /* A clone's first container is hot-plugged after the restore. */
   if (sb->containers->len && !sb->restore_from)

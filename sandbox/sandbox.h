@@ -54,9 +54,10 @@ struct SandboxContext
   /* Sandboxes in no table of the host's: template builds (templates.c). */
   GPtrArray *hidden;
   /* Set by sandbox_templates_new (NULL: no templates): the state file of
-   * the ready template for @sb's shape (NULL: none yet; one is built), and
+   * the ready template for @sb's shape and *ram_fd, its RAM, the caller's
+   * to close (NULL: none yet; one is built), and
    * dropping one whose clone did not restore. */
-  char *(*template_find) (SandboxContext *ctx, Sandbox *sb);
+  char *(*template_find) (SandboxContext *ctx, Sandbox *sb, int *ram_fd);
   void (*template_discard) (SandboxContext *ctx, const char *path, const char *why);
   gpointer templates;
   /* An event (state changes, process starts and exits): @fields taken. */

@@ -19,10 +19,14 @@
 #include <glib/gstdio.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define RETRY_AFTER_US (60 * G_USEC_PER_SEC)
 #define TEMPLATE_SUFFIX ".vmstate"
+#define RAM_SUFFIX ".ram"
+#define PAGE 4096
 
 typedef struct
 {
@@ -32,6 +36,7 @@ typedef struct
   Sandbox *builder; /* while it is built */
   gint64 failed_at; /* monotonic; 0: never */
   guint clones;     /* restored from it, for inspect and tests */
+  int ram;          /* its RAM: a sealed memfd, or -1 */
   guint memory_mb;  /* the shape, to build it again */
   guint cpus;
   const Policy *policy;
@@ -48,6 +53,8 @@ struct SandboxTemplates
 static void
 template_free (Template *t)
 {
+  if (t->ram >= 0)
+    close (t->ram);
   g_free (t->key);
   g_free (t->path);
   g_free (t);
@@ -80,6 +87,107 @@ shape_key (SandboxTemplates *ts, Sandbox *sb)
   return g_strdup_printf ("%.12s-%.16s", ts->kernel_digest, d);
 }
 
+static gboolean
+zero_page (const guchar *p)
+{
+  for (int i = 0; i < PAGE; i++)
+    if (p[i])
+      return FALSE;
+  return TRUE;
+}
+
+/* Copies @from's data (its holes skipped) to @to, leaving zero pages out:
+ * what is not written stays a hole, which reads as zeros. */
+static gboolean
+copy_sparse (int from, int to, GError **error)
+{
+  struct stat st;
+  if (fstat (from, &st) < 0 || ftruncate (to, st.st_size) < 0)
+    goto fail;
+  g_autofree guchar *buf = g_malloc (PAGE);
+  for (off_t pos = lseek (from, 0, SEEK_DATA); pos >= 0 && pos < st.st_size;
+       pos = lseek (from, pos, SEEK_DATA))
+    {
+      off_t end = lseek (from, pos, SEEK_HOLE);
+      if (end < 0)
+        goto fail;
+      for (; pos < end; pos += PAGE)
+        {
+          if (pread (from, buf, PAGE, pos) != PAGE)
+            goto fail;
+          if (!zero_page (buf) && pwrite (to, buf, PAGE, pos) != PAGE)
+            goto fail;
+        }
+    }
+  if (errno != ENXIO && errno != 0)
+    goto fail;
+  return TRUE;
+fail:
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "copy the template's RAM: %s",
+               g_strerror (errno));
+  return FALSE;
+}
+
+/* The template's RAM from its file into a memfd, sealed: a clone's QEMU
+ * may map it privately (copy on write) but never change it. */
+static int
+load_ram (const char *path, GError **error)
+{
+  int file = open (path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int ram = memfd_create ("sandboxd-template", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  errno = 0;
+  gboolean ok
+      = file >= 0 && ram >= 0 && copy_sparse (file, ram, error)
+        && fcntl (ram, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) == 0;
+  if (!ok && (error == NULL || *error == NULL))
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", path,
+                 g_strerror (errno));
+  if (file >= 0)
+    close (file);
+  if (!ok && ram >= 0)
+    close (ram);
+  return ok ? ram : -1;
+}
+
+/* The build's RAM (its memfd) into PATH.ram, sparse. */
+static gboolean
+save_ram (int ram, const char *state_path, GError **error)
+{
+  g_autofree char *base = g_strndup (state_path, strlen (state_path) - strlen (TEMPLATE_SUFFIX));
+  g_autofree char *path = g_strconcat (base, RAM_SUFFIX, NULL);
+  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  int fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  errno = 0;
+  gboolean ok
+      = fd >= 0 && copy_sparse (ram, fd, error) && fsync (fd) == 0 && g_rename (tmp, path) == 0;
+  if (!ok && (error == NULL || *error == NULL))
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", path,
+                 g_strerror (errno));
+  if (fd >= 0)
+    close (fd);
+  if (!ok)
+    g_unlink (tmp);
+  return ok;
+}
+
+static char *
+ram_path (Template *t)
+{
+  g_autofree char *base = g_strndup (t->path, strlen (t->path) - strlen (TEMPLATE_SUFFIX));
+  return g_strconcat (base, RAM_SUFFIX, NULL);
+}
+
+/* Ready when both files are there and the RAM is loaded. */
+static gboolean
+make_ready (Template *t, GError **error)
+{
+  g_autofree char *ram = ram_path (t);
+  if (t->ram < 0)
+    t->ram = load_ram (ram, error);
+  t->ready = t->ram >= 0;
+  return t->ready;
+}
+
 static void
 on_builder_deleted (GObject *source, GAsyncResult *result, gpointer data)
 {
@@ -98,17 +206,21 @@ on_builder_started (GObject *source, GAsyncResult *result, gpointer data)
   g_autoptr (GError) error = NULL;
   g_autoptr (JsonObject) res = sandbox_call_finish (result, &error);
   struct stat st;
-  if (res && g_stat (t->path, &st) == 0)
-    {
-      t->ready = TRUE;
-      g_message ("template %s: ready (%" G_GINT64_FORMAT " KiB of state, %" G_GINT64_FORMAT " ms)",
-                 t->key, (gint64) st.st_size / 1024, builder->boot_ms);
-    }
+  g_autoptr (GError) ram_error = NULL;
+  if (res && g_stat (t->path, &st) == 0
+      && (!save_ram (builder->ram_fd, t->path, &ram_error) || !make_ready (t, &ram_error)))
+    g_clear_pointer (&res, json_object_unref);
+  if (res)
+    g_message ("template %s: ready (%" G_GINT64_FORMAT " KiB of state, %" G_GINT64_FORMAT " ms)",
+               t->key, (gint64) st.st_size / 1024, builder->boot_ms);
   else
     {
       t->failed_at = g_get_monotonic_time ();
       g_message ("template %s: not built: %s (cold boots meanwhile; tried again in a minute)",
-                 t->key, error ? error->message : "no state was written");
+                 t->key,
+                 error       ? error->message
+                 : ram_error ? ram_error->message
+                             : "no state was written");
       g_unlink (t->path);
     }
   sandbox_delete_async (builder, on_builder_deleted, builder);
@@ -133,6 +245,15 @@ build (SandboxTemplates *ts, Template *t)
   b->cpus = t->cpus;
   b->policy = t->policy;
   b->snapshot_to = g_strdup (t->path);
+  /* Its RAM is the template's: a memfd it maps shared. */
+  b->ram_fd = memfd_create ("sandboxd-template-build", MFD_CLOEXEC);
+  if (b->ram_fd < 0 || ftruncate (b->ram_fd, (off_t) t->memory_mb << 20) < 0)
+    {
+      g_message ("template %s: memfd: %s", t->key, g_strerror (errno));
+      t->failed_at = g_get_monotonic_time ();
+      sandbox_free (b);
+      return;
+    }
   t->builder = b;
   g_ptr_array_add (ts->ctx->hidden, b);
   g_message ("template %s: building (sandbox %s: %u MiB, %u vCPUs, policy %s)", t->key, id,
@@ -151,11 +272,17 @@ lookup (SandboxTemplates *ts, Sandbox *sb)
       t->key = g_strdup (key);
       g_autofree char *name = g_strconcat (key, TEMPLATE_SUFFIX, NULL);
       t->path = g_build_filename (ts->dir, name, NULL);
-      t->ready = g_file_test (t->path, G_FILE_TEST_IS_REGULAR);
+      t->ram = -1;
       t->memory_mb = sb->memory_mb;
       t->cpus = sb->cpus;
       t->policy = sb->policy;
       g_hash_table_insert (ts->by_key, t->key, t);
+      /* One an earlier sandboxd built. */
+      g_autoptr (GError) error = NULL;
+      g_autofree char *ram = ram_path (t);
+      if (g_file_test (t->path, G_FILE_TEST_IS_REGULAR) && g_file_test (ram, G_FILE_TEST_IS_REGULAR)
+          && !make_ready (t, &error))
+        g_message ("template %s: %s", t->key, error->message);
     }
   if (!t->ready && t->builder == NULL
       && (t->failed_at == 0 || g_get_monotonic_time () - t->failed_at > RETRY_AFTER_US))
@@ -164,10 +291,13 @@ lookup (SandboxTemplates *ts, Sandbox *sb)
 }
 
 static char *
-find (SandboxContext *ctx, Sandbox *sb)
+find (SandboxContext *ctx, Sandbox *sb, int *ram_fd)
 {
   Template *t = lookup (ctx->templates, sb);
   if (!t->ready)
+    return NULL;
+  *ram_fd = fcntl (t->ram, F_DUPFD_CLOEXEC, 3);
+  if (*ram_fd < 0)
     return NULL;
   t->clones++;
   return g_strdup (t->path);
@@ -188,6 +318,10 @@ discard (SandboxContext *ctx, const char *path, const char *why)
           g_message ("template %s: dropped (%s); building it again", t->key, why);
           t->ready = FALSE;
           g_unlink (t->path);
+          g_autofree char *ram = ram_path (t);
+          g_unlink (ram);
+          close (t->ram);
+          t->ram = -1;
           if (t->builder == NULL)
             build (ts, t);
         }
@@ -230,7 +364,8 @@ prune (SandboxTemplates *ts)
   g_autoptr (GDir) dir = g_dir_open (ts->dir, 0, NULL);
   const char *name;
   while (dir && (name = g_dir_read_name (dir)) != NULL)
-    if (strncmp (name, ts->kernel_digest, 12) != 0 || !g_str_has_suffix (name, TEMPLATE_SUFFIX))
+    if (strncmp (name, ts->kernel_digest, 12) != 0
+        || !(g_str_has_suffix (name, TEMPLATE_SUFFIX) || g_str_has_suffix (name, RAM_SUFFIX)))
       {
         g_autofree char *path = g_build_filename (ts->dir, name, NULL);
         g_unlink (path);
@@ -318,7 +453,7 @@ sandbox_templates_free (SandboxTemplates *ts)
       {
         sandbox_signal_qemu (((Template *) value)->builder, SIGKILL);
         g_unlink (((Template *) value)->path);
-        return;
+        return; /* the process ends: what is left of it goes with it */
       }
   g_hash_table_destroy (ts->by_key);
   g_free (ts->kernel_digest);

@@ -14,9 +14,9 @@ field() { # field SANDBOX KEY: a top-level member of inspect's JSON
 d = json.load(sys.stdin); d = d[0] if isinstance(d, list) else d
 print(d.get(sys.argv[1], ""))' "$2"
 }
-wait_template() { # wait_template COUNT: until COUNT complete templates exist
+wait_template() { # wait_template N: until sandboxd said "ready" of N templates (its log is kept)
   for _ in $(seq 600); do
-    [ "$(ls "$tdir" 2>/dev/null | grep -c '\.vmstate$')" -ge "$1" ] && return 0
+    [ "$(grep -c 'template .*: ready (' "$TMP/d.log")" -ge "$1" ] && return 0
     sleep 0.1
   done
   return 1
@@ -36,6 +36,24 @@ names=$(for i in 1 2 3 4 5; do "$C" exec "t$i" -- hostname; done | tr '\n' ' ')
 is "$names" "t1 t2 t3 t4 t5 " "... each has its own hostname"
 skew=$(for i in 1 2 3 4 5; do g=$("$C" exec "t$i" -- date +%s); echo $(( g - $(date +%s) )); done | tr -d - | sort -n | tail -1)
 [ "$skew" -le 1 ]; ok $? "... and a clock within 1 s of the host's (worst: $skew s)"
+qpid=$(field t1 qemu_pid)
+grep 'memfd:sandboxd-template ' "/proc/$qpid/maps" | grep -q ' rw-p '
+ok $? "a clone maps the template's RAM private (copy on write; the rest shared)"
+out=$(python3 - "$qpid" <<'PY'
+import os, sys
+d = "/proc/%s/fd" % sys.argv[1]
+for n in os.listdir(d):
+    if os.readlink(os.path.join(d, n)).startswith("/memfd:sandboxd-template "):
+        fd = os.open(os.path.join(d, n), os.O_RDWR)
+        try:
+            os.pwrite(fd, b"x", 0)
+            print("written")
+        except PermissionError:
+            print("refused")
+        break
+PY
+)
+is "$out" "refused" "... which is sealed: even root, through QEMU's fd, cannot write it"
 is "$("$C" exec t1 -- sh -c 'head -c 3000000 /dev/zero' | wc -c)" 3000000 "exec streams 3 MB out of a clone"
 is "$("$C" exec t2 -- sh -c 'exit 7'; echo $?)" 7 "... and an exit status"
 
@@ -67,7 +85,7 @@ why=$(field broken cold_reason)
 [ -n "$why" ]; ok $? "... and inspect says why (cold_reason: ${why:0:80})"
 is "$("$C" exec broken -- echo alive)" "alive" "... and works"
 "$C" rm -f broken >/dev/null
-wait_template 2; ok $? "the dropped template is built again"
+wait_template 3; ok $? "the dropped template is built again"
 "$C" create --name again >/dev/null
 is "$(field again boot)" "template" "... and cloned"
 "$C" rm -f again >/dev/null
@@ -84,10 +102,7 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 ls "$tdir" | grep -q "^$old"; ok $((!$?)) "a new initramfs: the old kernel's templates are removed"
-for _ in $(seq 600); do
-  ls "$tdir" | grep -q '\.vmstate$' && break
-  sleep 0.1
-done
+wait_template 4
 new=$(ls "$tdir" | grep '\.vmstate$')
 [ -n "$new" ] && [ "${new%%-*}" != "$old" ]; ok $? "... and the default shape's is built anew ($new)"
 "$C" create --name new >/dev/null
