@@ -391,6 +391,7 @@ start_templates (Daemon *d, Options *o)
       g_warning ("no VM templates (every sandbox boots cold): %s", error->message);
       return;
     }
+  sandbox_templates_set_warm (d->templates, (guint) MAX (o->warm, 0));
   const Policy *policy = g_hash_table_lookup (d->ctx.policies, d->default_policy);
   if (policy)
     sandbox_templates_prepare (d->templates, 256, 1, policy);

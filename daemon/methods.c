@@ -144,6 +144,9 @@ admit (Daemon *d, guint memory_mb, GError **error)
       if (state != SANDBOX_STOPPED && state != SANDBOX_FAILED)
         memory += sandbox_get_memory_mb (value);
     }
+  /* Template builds and warm clones take memory too. */
+  for (guint i = 0; d->ctx.hidden && i < d->ctx.hidden->len; i++)
+    memory += sandbox_get_memory_mb (d->ctx.hidden->pdata[i]);
   if (d->max_sandboxes && count >= d->max_sandboxes)
     g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
                  "sandboxd keeps at most %u sandboxes (--max-sandboxes) and has %u; remove one",
@@ -182,6 +185,19 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
     with_ns.cgroup_path
         = json_object_get_string_member_with_default (container->spec, "cgroups_path", NULL);
   cfg = &with_ns;
+  /* A warm clone of its shape, when the pool has one (a network, a cgroup
+   * path or a pids limit of its own make a sandbox unlike the pool's). */
+  Sandbox *warm
+      = d->templates && cfg->network == NULL && cfg->ports == NULL && cfg->cgroup_path == NULL
+                && cfg->pids == 0
+            ? sandbox_templates_take (d->templates, cfg->memory_mb, cfg->cpus, cfg->policy)
+            : NULL;
+  if (warm)
+    {
+      g_hash_table_insert (d->ctx.sandboxes, g_strdup (sandbox_get_id (warm)), warm);
+      sandbox_adopt_async (warm, cfg, container, on_reply, rpc_call_ref (call));
+      return;
+    }
   Sandbox *sb = sandbox_new (&d->ctx, cfg, error);
   if (sb == NULL)
     return;

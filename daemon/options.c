@@ -97,6 +97,10 @@ options_parse (Options *o, int argc, char **argv)
       "Boot every sandbox cold (default: a sandbox without a network is a clone of its shape's "
       "VM template, built on first use and at start for the default shape; docs/templates.md)",
       NULL },
+    { "warm", 0, 0, G_OPTION_ARG_INT, &o->warm,
+      "Keep N clones of each shape's template restored and idle, for creates without a network "
+      "to take at once (default 0; they count toward --max-memory)",
+      "N" },
     { "stop-on-exit", 0, 0, G_OPTION_ARG_NONE, &o->stop_on_exit,
       "On SIGTERM or SIGINT, stop every sandbox before exiting (default: leave them running for "
       "the next sandboxd to take back)",

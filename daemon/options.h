@@ -24,6 +24,7 @@ typedef struct
   gboolean version;
   gboolean stop_on_exit;
   gboolean no_templates;
+  int warm;
   char *policy_dir;
   char *default_policy;
   gint output_buffer_mb;

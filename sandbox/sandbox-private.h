@@ -130,7 +130,8 @@ struct Sandbox
   gboolean thawed;    /* the clone's agent said hello after thaw */
   gboolean fall_back; /* the restore failed: boot cold once QEMU is gone */
   guint migrate_poll; /* query-migrate, until the migration ends */
-  gint64 restore_ms;  /* QEMU start to thawed hello */
+  gint64 restore_ms;  /* QEMU start (a warm one: its adoption) to thawed hello */
+  gboolean warm;      /* taken from the warm pool (templates.c) */
 };
 
 /* sandbox-reply.c: answering a domain call. Each answers @task and drops
@@ -251,6 +252,8 @@ gboolean sandbox_mounts_hold_disk (JsonObject *spec, const char *disk_id);
  * migrate to its file; then the boot is finished). A failed restore kills
  * QEMU and sets fall_back: the core boots cold once QEMU is gone. */
 void sandbox_restore_start (Sandbox *sb);
+/* Tells the guest to thaw (again, for a warm clone taken from the pool). */
+void sandbox_restore_thaw (Sandbox *sb);
 void sandbox_restore_fail (Sandbox *sb, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
 void sandbox_snapshot_start (Sandbox *sb);
 /* The agent's "frozen". */

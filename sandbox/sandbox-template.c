@@ -63,8 +63,8 @@ on_thaw_timeout (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-static void
-thaw (Sandbox *sb)
+void
+sandbox_restore_thaw (Sandbox *sb)
 {
   guchar entropy[64];
   g_autoptr (GError) error = NULL;
@@ -94,7 +94,7 @@ on_cont (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
   if (error)
     sandbox_restore_fail (sb, "cont: %s", error->message);
   else
-    thaw (sb);
+    sandbox_restore_thaw (sb);
 }
 
 static gboolean poll_migration (gpointer data);

@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -307,7 +308,7 @@ sandbox_to_json (Sandbox *sb)
   /* How it started: as a clone of a template, or cold (and why, when a
    * template's restore failed). Not kept across restarts of sandboxd. */
   if (sb->thawed || sb->cold_reason || sb->boot_ms)
-    json_object_set_string_member (o, "boot", sb->thawed ? "template" : "cold");
+    json_object_set_string_member (o, "boot", sb->warm ? "warm" : sb->thawed ? "template" : "cold");
   if (sb->thawed)
     json_object_set_int_member (o, "restore_ms", sb->restore_ms);
   if (sb->cold_reason)
@@ -877,9 +878,44 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
     sandbox_containers_register (sb, container);
   /* A clone of its shape's template when there is one (a network is not
    * in templates yet: those boot cold). */
-  if (sb->network == NULL && sb->snapshot_to == NULL && sb->ctx->template_find)
+  if (sb->network == NULL && sb->snapshot_to == NULL && sb->restore_from == NULL
+      && sb->ctx->template_find)
     sb->restore_from = sb->ctx->template_find (sb->ctx, sb, &sb->ram_fd);
   boot_qemu (sb);
+}
+
+void
+sandbox_adopt_async (Sandbox *sb, const SandboxConfig *config,
+                     const SandboxContainerConfig *container, GAsyncReadyCallback callback,
+                     gpointer user_data)
+{
+  /* Its directory where a sandbox's is (QEMU's sockets move with it). */
+  g_autofree char *dir = g_build_filename (sb->ctx->runtime_dir, "sb", sb->id, NULL);
+  if (rename (sb->dir, dir) == 0)
+    {
+      g_free (sb->dir);
+      sb->dir = g_steal_pointer (&dir);
+    }
+  sb->hidden = FALSE;
+  sb->warm = TRUE;
+  g_date_time_unref (sb->created);
+  sb->created = g_date_time_new_now_utc ();
+  if (config->name)
+    {
+      g_free (sb->name);
+      sb->name = g_strdup (config->name);
+    }
+  sb->delete_on_failure = config->delete_on_failure || config->auto_remove;
+  sb->auto_remove = config->auto_remove;
+  sb->start_calls = g_list_append (sb->start_calls, g_task_new (NULL, NULL, callback, user_data));
+  sb->thawed = FALSE;
+  sb->start_us = g_get_monotonic_time ();
+  set_state (sb, SANDBOX_BOOTING);
+  if (container)
+    sandbox_containers_register (sb, container);
+  sandbox_save (sb);
+  /* Its own hostname, entropy and clock; its hello goes on as a clone's. */
+  sandbox_restore_thaw (sb);
 }
 
 /* QEMU, cold or as a clone (restore_from); again, cold, after a clone

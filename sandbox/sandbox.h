@@ -134,6 +134,18 @@ void sandbox_templates_free (SandboxTemplates *templates);
 /* Builds the template of that shape now, unless it is there. */
 void sandbox_templates_prepare (SandboxTemplates *templates, guint memory_mb, guint cpus,
                                 const Policy *policy);
+/* A warm pool: @n clones kept ready (restored, thawed, idle) per shape
+ * with a template; hidden (ctx->hidden), so not listed; killed at exit. */
+void sandbox_templates_set_warm (SandboxTemplates *templates, guint n);
+/* A clone of that shape from the pool (the pool refills), or NULL. */
+Sandbox *sandbox_templates_take (SandboxTemplates *templates, guint memory_mb, guint cpus,
+                                 const Policy *policy);
+/* A sandbox taken from the pool becomes @config's (name, auto_remove),
+ * with @container: thawed again, its container added; answers like
+ * sandbox_start_async. */
+void sandbox_adopt_async (Sandbox *sandbox, const SandboxConfig *config,
+                          const SandboxContainerConfig *container, GAsyncReadyCallback callback,
+                          gpointer user_data);
 /* {"templates": [{"key", "state": ready|building|failed|none, "clones"}]} */
 JsonObject *sandbox_templates_to_json (SandboxTemplates *templates);
 

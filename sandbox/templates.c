@@ -37,7 +37,10 @@ typedef struct
   gint64 failed_at; /* monotonic; 0: never */
   guint clones;     /* restored from it, for inspect and tests */
   int ram;          /* its RAM: a sealed memfd, or -1 */
-  guint memory_mb;  /* the shape, to build it again */
+  SandboxTemplates *ts;
+  GPtrArray *pool; /* Sandbox: warm clones, ready to be taken */
+  guint starting;  /* warm clones on their way */
+  guint memory_mb; /* the shape, to build it again */
   guint cpus;
   const Policy *policy;
 } Template;
@@ -47,14 +50,20 @@ struct SandboxTemplates
   SandboxContext *ctx;
   char *dir;
   char *kernel_digest; /* sha256 hex of the kernel's and the initramfs' bytes */
+  guint warm;          /* warm clones kept per shape */
+  gboolean closing;    /* sandboxd is exiting: nothing new starts */
   GHashTable *by_key;  /* key -> Template */
 };
+
+static void refill (SandboxTemplates *ts, Template *t);
 
 static void
 template_free (Template *t)
 {
   if (t->ram >= 0)
     close (t->ram);
+  if (t->pool)
+    g_ptr_array_unref (t->pool);
   g_free (t->key);
   g_free (t->path);
   g_free (t);
@@ -211,16 +220,20 @@ on_builder_started (GObject *source, GAsyncResult *result, gpointer data)
       && (!save_ram (builder->ram_fd, t->path, &ram_error) || !make_ready (t, &ram_error)))
     g_clear_pointer (&res, json_object_unref);
   if (res)
-    g_message ("template %s: ready (%" G_GINT64_FORMAT " KiB of state, %" G_GINT64_FORMAT " ms)",
-               t->key, (gint64) st.st_size / 1024, builder->boot_ms);
+    {
+      g_message ("template %s: ready (%" G_GINT64_FORMAT " KiB of state, %" G_GINT64_FORMAT " ms)",
+                 t->key, (gint64) st.st_size / 1024, builder->boot_ms);
+      refill (t->ts, t);
+    }
   else
     {
       t->failed_at = g_get_monotonic_time ();
-      g_message ("template %s: not built: %s (cold boots meanwhile; tried again in a minute)",
-                 t->key,
-                 error       ? error->message
-                 : ram_error ? ram_error->message
-                             : "no state was written");
+      if (!t->ts->closing)
+        g_message ("template %s: not built: %s (cold boots meanwhile; tried again in a minute)",
+                   t->key,
+                   error       ? error->message
+                   : ram_error ? ram_error->message
+                               : "no state was written");
       g_unlink (t->path);
     }
   sandbox_delete_async (builder, on_builder_deleted, builder);
@@ -273,6 +286,7 @@ lookup (SandboxTemplates *ts, Sandbox *sb)
       g_autofree char *name = g_strconcat (key, TEMPLATE_SUFFIX, NULL);
       t->path = g_build_filename (ts->dir, name, NULL);
       t->ram = -1;
+      t->ts = ts;
       t->memory_mb = sb->memory_mb;
       t->cpus = sb->cpus;
       t->policy = sb->policy;
@@ -287,7 +301,70 @@ lookup (SandboxTemplates *ts, Sandbox *sb)
   if (!t->ready && t->builder == NULL
       && (t->failed_at == 0 || g_get_monotonic_time () - t->failed_at > RETRY_AFTER_US))
     build (ts, t);
+  refill (ts, t);
   return t;
+}
+
+typedef struct
+{
+  Template *t;
+  Sandbox *sb;
+} WarmStart;
+
+static void
+on_pooled (GObject *source, GAsyncResult *result, gpointer data)
+{
+  WarmStart *w = data;
+  Template *t = w->t;
+  Sandbox *sb = w->sb;
+  g_free (w);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonObject) res = sandbox_call_finish (result, &error);
+  t->starting--;
+  if (res == NULL || t->ts->closing)
+    {
+      if (res == NULL && !t->ts->closing)
+        g_message ("template %s: a warm clone failed: %s", t->key, error->message);
+      sandbox_delete_async (sb, on_builder_deleted, sb);
+      return;
+    }
+  g_ptr_array_add (t->pool, sb);
+  g_message ("template %s: %u warm", t->key, t->pool->len);
+}
+
+/* One more warm clone: a hidden sandbox restored and thawed (under a name
+ * of its own; taking it thaws it again as the caller's). */
+static void
+start_warm (SandboxTemplates *ts, Template *t)
+{
+  g_autofree char *id = g_strdup_printf ("%08x%04x", g_random_int (), g_random_int () & 0xffff);
+  g_autofree char *dir = g_build_filename (ts->ctx->runtime_dir, "pool", id, NULL);
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    return;
+  Sandbox *b = sandbox_alloc (ts->ctx, id, dir);
+  b->hidden = TRUE;
+  b->memory_mb = t->memory_mb;
+  b->cpus = t->cpus;
+  b->policy = t->policy;
+  b->restore_from = g_strdup (t->path);
+  b->ram_fd = fcntl (t->ram, F_DUPFD_CLOEXEC, 3);
+  g_ptr_array_add (ts->ctx->hidden, b);
+  t->starting++;
+  WarmStart *w = g_new (WarmStart, 1);
+  w->t = t;
+  w->sb = b;
+  sandbox_start_async (b, NULL, on_pooled, w);
+}
+
+static void
+refill (SandboxTemplates *ts, Template *t)
+{
+  if (ts->closing)
+    return;
+  if (t->pool == NULL)
+    t->pool = g_ptr_array_new ();
+  while (t->ready && t->pool->len + t->starting < ts->warm)
+    start_warm (ts, t);
 }
 
 static char *
@@ -335,6 +412,7 @@ static void
 kill_stale_builds (SandboxTemplates *ts)
 {
   g_autofree char *mark = g_strdup_printf ("sandboxd:%s/tb/", ts->ctx->runtime_dir);
+  g_autofree char *warm = g_strdup_printf ("sandboxd:%s/pool/", ts->ctx->runtime_dir);
   g_autoptr (GDir) proc = g_dir_open ("/proc", 0, NULL);
   const char *name;
   while (proc && (name = g_dir_read_name (proc)) != NULL)
@@ -349,11 +427,17 @@ kill_stale_builds (SandboxTemplates *ts)
       for (gsize i = 0; i + 1 < len; i++)
         if (cmdline[i] == '\0')
           cmdline[i] = ' ';
-      if (strstr (cmdline, mark))
+      if (strstr (cmdline, mark) || strstr (cmdline, warm))
         {
           g_message ("templates: killing the build an earlier sandboxd left (pid %s)", name);
           kill ((pid_t) g_ascii_strtoll (name, NULL, 10), SIGKILL);
         }
+    }
+  const char *dirs[] = { "tb", "pool" };
+  for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
+    {
+      g_autofree char *path = g_build_filename (ts->ctx->runtime_dir, dirs[i], NULL);
+      sandbox_remove_tree (path, NULL);
     }
 }
 
@@ -401,6 +485,27 @@ sandbox_templates_new (SandboxContext *ctx, const char *dir, GError **error)
 }
 
 void
+sandbox_templates_set_warm (SandboxTemplates *ts, guint n)
+{
+  ts->warm = n;
+}
+
+Sandbox *
+sandbox_templates_take (SandboxTemplates *ts, guint memory_mb, guint cpus, const Policy *policy)
+{
+  Sandbox like = { .memory_mb = memory_mb, .cpus = cpus, .policy = policy };
+  Template *t = lookup (ts, &like);
+  Sandbox *sb = NULL;
+  if (t->pool && t->pool->len > 0)
+    {
+      sb = g_ptr_array_steal_index (t->pool, 0);
+      g_ptr_array_remove (ts->ctx->hidden, sb);
+    }
+  refill (ts, t);
+  return sb;
+}
+
+void
 sandbox_templates_prepare (SandboxTemplates *ts, guint memory_mb, guint cpus, const Policy *policy)
 {
   Sandbox like = { .memory_mb = memory_mb, .cpus = cpus, .policy = policy };
@@ -443,18 +548,31 @@ sandbox_templates_free (SandboxTemplates *ts)
       ts->ctx->template_find = NULL;
       ts->ctx->template_discard = NULL;
     }
-  /* At exit: a build under way goes with its QEMU (its call is never
-   * answered, the main loop is done). */
+  /* At exit, builds and warm clones go: their QEMUs are killed and
+   * reaped, their directories removed (the main context runs until they
+   * are, 10 s at most), before what they refer to is freed. */
+  ts->closing = TRUE;
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init (&it, ts->by_key);
   while (g_hash_table_iter_next (&it, NULL, &value))
-    if (((Template *) value)->builder)
-      {
-        sandbox_signal_qemu (((Template *) value)->builder, SIGKILL);
-        g_unlink (((Template *) value)->path);
-        return; /* the process ends: what is left of it goes with it */
-      }
+    {
+      GPtrArray *pool = ((Template *) value)->pool;
+      while (pool && pool->len)
+        {
+          Sandbox *sb = g_ptr_array_steal_index (pool, pool->len - 1);
+          sandbox_delete_async (sb, on_builder_deleted, sb);
+        }
+    }
+  GPtrArray *hidden = ts->ctx->hidden;
+  for (guint i = 0; hidden && i < hidden->len; i++)
+    sandbox_signal_qemu (hidden->pdata[i], SIGKILL);
+  gint64 end = g_get_monotonic_time () + 10 * G_USEC_PER_SEC;
+  while (hidden && hidden->len && g_get_monotonic_time () < end)
+    if (!g_main_context_iteration (NULL, FALSE))
+      g_usleep (10000);
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
   g_hash_table_destroy (ts->by_key);
   g_free (ts->kernel_digest);
   g_free (ts->dir);

@@ -76,7 +76,7 @@ out=$(call --method org.freedesktop.DBus.Properties.Get org.sandboxd.Daemon1 Rpc
 contains "$out" "ipc://$TMP/rt/rpc.sock" "the next call activates it again"
 
 # Only one daemon owns the name.
-out=$("$SANDBOXD" --dbus session --runtime-dir "$TMP/rt2" 2>&1); rc=$?
+out=$("$SANDBOXD" --dbus session --runtime-dir "$TMP/rt2" --state-dir "$TMP/state" --no-templates 2>&1); rc=$?
 is "$rc" 1 "a second daemon on the same bus exits 1"
 contains "$out" "org.sandboxd.Daemon1 is owned by another process" "... saying why"
 out=$("$SANDBOXD" --dbus bus 2>&1); rc=$?

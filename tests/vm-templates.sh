@@ -109,7 +109,24 @@ new=$(ls "$tdir" | grep '\.vmstate$')
 is "$(field new boot)" "template" "... and cloned"
 "$C" rm -f new >/dev/null
 
+# A warm pool: clones restored ahead, taken by a create at once.
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+TEMPLATES=1 start_daemon "$TMP/d" --warm 2 --initramfs "$TMP/initramfs.img" || bail "restart --warm"
+warm_lines() { grep -c ': 2 warm$' "$TMP/d.log"; }
+for _ in $(seq 300); do [ "$(warm_lines)" -ge 1 ] && break; sleep 0.1; done
+is "$(warm_lines)" 1 "--warm 2: two clones are kept ready"
+is "$("$C" ls -q | wc -l)" 0 "... and are not listed as sandboxes"
+"$C" create --name hot >/dev/null
+is "$(field hot boot)" "warm" "a create takes one (inspect: boot warm, in $(field hot boot_ms) ms)"
+is "$("$C" exec hot -- hostname)" "hot" "... which is made the caller's (hostname)"
+for _ in $(seq 300); do [ "$(warm_lines)" -ge 2 ] && break; sleep 0.1; done
+is "$(warm_lines)" 2 "... and the pool refills"
+"$C" rm -f hot >/dev/null
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+sleep 0.5
+is "$(pgrep -f -- "sandboxd:$TMP/d/pool/" | wc -l)" 0 "the warm clones go when sandboxd stops"
+
+kill -TERM "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null
 start_daemon "$TMP/d" || bail "restart"
 "$C" create --name cold >/dev/null
 is "$(field cold boot)" "cold" "--no-templates: cold boots"
