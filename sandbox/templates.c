@@ -111,9 +111,9 @@ static gboolean
 copy_sparse (int from, int to, GError **error)
 {
   struct stat st;
+  g_autofree guchar *buf = g_malloc (PAGE);
   if (fstat (from, &st) < 0 || ftruncate (to, st.st_size) < 0)
     goto fail;
-  g_autofree guchar *buf = g_malloc (PAGE);
   for (off_t pos = lseek (from, 0, SEEK_DATA); pos >= 0 && pos < st.st_size;
        pos = lseek (from, pos, SEEK_DATA))
     {
@@ -239,6 +239,20 @@ on_builder_started (GObject *source, GAsyncResult *result, gpointer data)
   sandbox_delete_async (builder, on_builder_deleted, builder);
 }
 
+/* A sandbox of @t's shape that no one sees (a build, a warm clone), in
+ * ctx->hidden so that its uid is its own. */
+static Sandbox *
+hidden_sandbox (SandboxTemplates *ts, Template *t, const char *id, const char *dir)
+{
+  Sandbox *b = sandbox_alloc (ts->ctx, id, dir);
+  b->hidden = TRUE;
+  b->memory_mb = t->memory_mb;
+  b->cpus = t->cpus;
+  b->policy = t->policy;
+  g_ptr_array_add (ts->ctx->hidden, b);
+  return b;
+}
+
 static void
 build (SandboxTemplates *ts, Template *t)
 {
@@ -252,11 +266,7 @@ build (SandboxTemplates *ts, Template *t)
       t->failed_at = g_get_monotonic_time ();
       return;
     }
-  Sandbox *b = sandbox_alloc (ts->ctx, id, dir);
-  b->hidden = TRUE;
-  b->memory_mb = t->memory_mb;
-  b->cpus = t->cpus;
-  b->policy = t->policy;
+  Sandbox *b = hidden_sandbox (ts, t, id, dir);
   b->snapshot_to = g_strdup (t->path);
   /* Its RAM is the template's: a memfd it maps shared. */
   b->ram_fd = memfd_create ("sandboxd-template-build", MFD_CLOEXEC);
@@ -264,11 +274,11 @@ build (SandboxTemplates *ts, Template *t)
     {
       g_message ("template %s: memfd: %s", t->key, g_strerror (errno));
       t->failed_at = g_get_monotonic_time ();
+      g_ptr_array_remove (ts->ctx->hidden, b);
       sandbox_free (b);
       return;
     }
   t->builder = b;
-  g_ptr_array_add (ts->ctx->hidden, b);
   g_message ("template %s: building (sandbox %s: %u MiB, %u vCPUs, policy %s)", t->key, id,
              b->memory_mb, b->cpus, b->policy->name);
   sandbox_start_async (b, NULL, on_builder_started, t);
@@ -341,14 +351,9 @@ start_warm (SandboxTemplates *ts, Template *t)
   g_autofree char *dir = g_build_filename (ts->ctx->runtime_dir, "pool", id, NULL);
   if (g_mkdir_with_parents (dir, 0700) < 0)
     return;
-  Sandbox *b = sandbox_alloc (ts->ctx, id, dir);
-  b->hidden = TRUE;
-  b->memory_mb = t->memory_mb;
-  b->cpus = t->cpus;
-  b->policy = t->policy;
+  Sandbox *b = hidden_sandbox (ts, t, id, dir);
   b->restore_from = g_strdup (t->path);
   b->ram_fd = fcntl (t->ram, F_DUPFD_CLOEXEC, 3);
-  g_ptr_array_add (ts->ctx->hidden, b);
   t->starting++;
   WarmStart *w = g_new (WarmStart, 1);
   w->t = t;
