@@ -94,7 +94,7 @@ options_parse (Options *o, int argc, char **argv)
       "Exit after SECONDS with no sandbox and no call (for D-Bus activation; default never)",
       "SECONDS" },
     { "no-templates", 0, 0, G_OPTION_ARG_NONE, &o->no_templates,
-      "Boot every sandbox cold (default: a sandbox without a network is a clone of its shape's "
+      "Boot every sandbox cold (default: a sandbox is a clone of its shape's "
       "VM template, built on first use and at start for the default shape; docs/templates.md)",
       NULL },
     { "warm", 0, 0, G_OPTION_ARG_INT, &o->warm,

@@ -95,5 +95,15 @@ agent_clone_handle_thaw (JsonObject *msg)
     fprintf (stderr, "sandbox-agent: thaw: set the clock: %s\n", g_strerror (errno));
   if (sethostname (hostname, strlen (hostname)) < 0)
     fprintf (stderr, "sandbox-agent: thaw: sethostname %s: %s\n", hostname, g_strerror (errno));
+  /* Its network (and /etc/hosts with its name), before anything runs. */
+  const char *net = NULL, *dns = NULL, *mac = NULL;
+  if (!json_field_string (msg, "net", FALSE, &net, &error)
+      || !json_field_string (msg, "dns", FALSE, &dns, &error)
+      || !json_field_string (msg, "mac", FALSE, &mac, &error)
+      || !agent_net_thaw (net, dns, mac, &error))
+    {
+      fprintf (stderr, "sandbox-agent: thaw: %s\n", error->message);
+      return; /* no hello: the host boots it cold */
+    }
   agent_port_new_session (TRUE);
 }

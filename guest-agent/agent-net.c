@@ -6,6 +6,9 @@
  *   sandboxd.dns=IP[,IP...]                   /etc/resolv.conf
  * Without sandboxd.net the guest has no NIC: the virtio_net module is not
  * even loaded. Loopback is always up; /etc/hosts always names the guest.
+ * A template's build with a NIC (sandboxd.nic=1) loads the module and
+ * leaves eth0 down: each clone's thaw configures it (agent_net_thaw),
+ * with the clone's own MAC.
  * Plain ioctls (SIOCSIF*, SIOCADDRT): no netlink code for one interface.
  */
 #include "agent.h"
@@ -189,11 +192,31 @@ write_etc (const char *address, const char *dns)
     fprintf (stderr, "sandbox-agent: cannot write /etc/resolv.conf\n");
 }
 
-gboolean
-agent_net_configure (const char *modules_list, GError **error)
+/* "52:54:00:12:34:56" as eth0's address (the interface is down). */
+static gboolean
+set_mac (int sock, const char *mac, GError **error)
 {
-  g_autofree char *net = agent_system_cmdline_value ("sandboxd.net");
-  g_autofree char *dns = agent_system_cmdline_value ("sandboxd.dns");
+  struct ifreq ifr = { 0 };
+  g_strlcpy (ifr.ifr_name, NET_IFNAME, IFNAMSIZ);
+  ifr.ifr_hwaddr.sa_family = ARPHRD_ETHER;
+  unsigned int b[ETH_ALEN];
+  if (sscanf (mac, "%x:%x:%x:%x:%x:%x", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5]) != ETH_ALEN)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "network: bad MAC %s", mac);
+      return FALSE;
+    }
+  for (int i = 0; i < ETH_ALEN; i++)
+    ifr.ifr_hwaddr.sa_data[i] = (char) b[i];
+  if (ioctl (sock, SIOCSIFHWADDR, &ifr) < 0)
+    return fail_errno (error, "set the MAC of", NET_IFNAME);
+  return TRUE;
+}
+
+/* eth0 from @net ("ADDRESS/PREFIX,GATEWAY,MTU"; NULL: none) with @mac
+ * (NULL: the device's), /etc/hosts and resolv.conf. */
+static gboolean
+apply (const char *net, const char *dns, const char *mac, GError **error)
+{
   NetConfig cfg = { 0 };
   if (net && !parse_config (net, &cfg, error))
     return FALSE;
@@ -201,12 +224,31 @@ agent_net_configure (const char *modules_list, GError **error)
   if (sock < 0)
     return fail_errno (error, "socket", "AF_INET");
   gboolean ok = set_up (sock, "lo", 0, error);
+  if (ok && net && mac)
+    ok = set_mac (sock, mac, error);
   if (ok && net)
-    ok = agent_system_load_modules (modules_list, error) && configure_eth0 (sock, &cfg, error);
+    ok = configure_eth0 (sock, &cfg, error);
   close (sock);
   char address[INET_ADDRSTRLEN] = "";
   if (net)
     inet_ntop (AF_INET, &cfg.address, address, sizeof address);
   write_etc (net ? address : NULL, net ? dns : NULL);
   return ok;
+}
+
+gboolean
+agent_net_configure (const char *modules_list, GError **error)
+{
+  g_autofree char *net = agent_system_cmdline_value ("sandboxd.net");
+  g_autofree char *dns = agent_system_cmdline_value ("sandboxd.dns");
+  g_autofree char *nic = agent_system_cmdline_value ("sandboxd.nic");
+  if ((net || nic) && !agent_system_load_modules (modules_list, error))
+    return FALSE;
+  return apply (net, dns, NULL, error);
+}
+
+gboolean
+agent_net_thaw (const char *net, const char *dns, const char *mac, GError **error)
+{
+  return apply (net, dns, mac, error);
 }

@@ -32,6 +32,9 @@ gint64 agent_system_uptime_ms (void);
 /* agent-net.c: loopback, and eth0 as sandboxd.net= says (loading the
  * modules of @modules_list for it); /etc/hosts and /etc/resolv.conf. */
 gboolean agent_net_configure (const char *modules_list, GError **error);
+/* A clone's network at thaw (the template loaded the driver): @net as
+ * sandboxd.net= has it, or NULL (none); @mac eth0's; /etc/hosts anew. */
+gboolean agent_net_thaw (const char *net, const char *dns, const char *mac, GError **error);
 
 /* One output stream of a process (stdout or stderr). */
 typedef struct

@@ -79,6 +79,19 @@ sandbox_restore_thaw (Sandbox *sb)
   json_object_set_string_member (msg, "hostname", sb->name);
   json_object_set_string_member (msg, "entropy", b64);
   json_object_set_int_member (msg, "realtime_us", g_get_real_time ());
+  /* Its network, as a cold boot's kernel command line would give it. */
+  Network *net = sb->network;
+  g_autofree char *addr
+      = net && net->address
+            ? g_strdup_printf ("%s/%u,%s,%u", net->address, net->prefix,
+                               net->gateway ? net->gateway : "0.0.0.0", net->mtu ? net->mtu : 1500)
+            : NULL;
+  if (addr)
+    json_object_set_string_member (msg, "net", addr);
+  if (addr && net->dns)
+    json_object_set_string_member (msg, "dns", net->dns);
+  if (addr && net->mac)
+    json_object_set_string_member (msg, "mac", net->mac);
   if (sb->agent == NULL || !agent_channel_send_control (sb->agent, msg, &error))
     {
       sandbox_restore_fail (sb, "thaw: %s", error ? error->message : "no agent channel");

@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -81,6 +82,7 @@ sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir)
   sb->state = SANDBOX_CREATING;
   sb->pidfd = -1;
   sb->ram_fd = -1;
+  sb->nic_peer = -1;
   sb->created = g_date_time_new_now_utc ();
   sb->procs = g_hash_table_new_full (NULL, NULL, NULL, (GDestroyNotify) sandbox_process_free);
   sb->disks
@@ -259,6 +261,8 @@ sandbox_free (Sandbox *sb)
   g_free (sb->restore_from);
   if (sb->ram_fd >= 0)
     close (sb->ram_fd);
+  if (sb->nic_peer >= 0)
+    close (sb->nic_peer);
   g_free (sb->cold_reason);
   g_free (sb->dir);
   g_free (sb->cgroup);
@@ -876,10 +880,9 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
   sb->start_us = g_get_monotonic_time ();
   if (container)
     sandbox_containers_register (sb, container);
-  /* A clone of its shape's template when there is one (a network is not
-   * in templates yet: those boot cold). */
-  if (sb->network == NULL && sb->snapshot_to == NULL && sb->restore_from == NULL
-      && sb->ctx->template_find)
+  /* A clone of its shape's template when there is one (with a network,
+   * of a template with a NIC). */
+  if (sb->snapshot_to == NULL && sb->restore_from == NULL && sb->ctx->template_find)
     sb->restore_from = sb->ctx->template_find (sb->ctx, sb, &sb->ram_fd);
   boot_qemu (sb);
 }
@@ -983,6 +986,22 @@ boot_qemu (Sandbox *sb)
           sandbox_fail (sb, "network: %s", error->message);
           return;
         }
+    }
+  else if (sb->template_nic)
+    {
+      /* A template's NIC: the same device a clone's network has, on a
+       * socket that leads nowhere; its driver loaded, eth0 left down. */
+      int sv[2];
+      if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
+        {
+          sandbox_fail (sb, "socketpair: %s", g_strerror (errno));
+          return;
+        }
+      if (sb->nic_peer >= 0)
+        close (sb->nic_peer);
+      sb->nic_peer = sv[1];
+      cfg.net_fd = sv[0];
+      cfg.net_args = " sandboxd.nic=1";
     }
   GPid pid = 0;
   gboolean spawned = qemu_spawn (d, &cfg, &pid, &error);

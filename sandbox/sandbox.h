@@ -126,7 +126,7 @@ const char *sandbox_state_to_string (SandboxState state);
 
 /* templates.c: VM templates (docs/templates.md). Makes @dir (the state
  * dir's templates/) and hooks itself into @ctx: from then on a sandbox
- * without a network is a clone of its shape's template when there is
+ * is a clone of its shape's template when there is
  * one. Reads the kernel and initramfs to name them by content. */
 typedef struct SandboxTemplates SandboxTemplates;
 SandboxTemplates *sandbox_templates_new (SandboxContext *ctx, const char *dir, GError **error);

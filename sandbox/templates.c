@@ -41,6 +41,7 @@ typedef struct
   GPtrArray *pool; /* Sandbox: warm clones, ready to be taken */
   guint starting;  /* warm clones on their way */
   guint memory_mb; /* the shape, to build it again */
+  gboolean nic;    /* with a NIC: for sandboxes with a network */
   guint cpus;
   const Policy *policy;
 } Template;
@@ -89,9 +90,9 @@ static char *
 shape_key (SandboxTemplates *ts, Sandbox *sb)
 {
   SandboxContext *ctx = ts->ctx;
-  g_autofree char *shape
-      = g_strdup_printf ("v1|%s|%s|%s|%u|%u|%s", ctx->qemu, accel_to_string (ctx->accel),
-                         ts->kernel_digest, sb->memory_mb, sb->cpus, sb->policy->name);
+  g_autofree char *shape = g_strdup_printf (
+      "v1|%s|%s|%s|%u|%u|%s|%s", ctx->qemu, accel_to_string (ctx->accel), ts->kernel_digest,
+      sb->memory_mb, sb->cpus, sb->policy->name, sb->network ? "nic" : "");
   g_autofree char *d = g_compute_checksum_for_string (G_CHECKSUM_SHA256, shape, -1);
   return g_strdup_printf ("%.12s-%.16s", ts->kernel_digest, d);
 }
@@ -249,6 +250,7 @@ hidden_sandbox (SandboxTemplates *ts, Template *t, const char *id, const char *d
   b->memory_mb = t->memory_mb;
   b->cpus = t->cpus;
   b->policy = t->policy;
+  b->template_nic = t->nic;
   g_ptr_array_add (ts->ctx->hidden, b);
   return b;
 }
@@ -298,6 +300,7 @@ lookup (SandboxTemplates *ts, Sandbox *sb)
       t->ram = -1;
       t->ts = ts;
       t->memory_mb = sb->memory_mb;
+      t->nic = sb->network != NULL;
       t->cpus = sb->cpus;
       t->policy = sb->policy;
       g_hash_table_insert (ts->by_key, t->key, t);

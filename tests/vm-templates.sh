@@ -76,6 +76,19 @@ wait_template 2; ok $? "... and gets its template"
 is "$(field big2 boot)" "template" "... which the next sandbox of that shape is a clone of"
 "$C" rm -f big big2 >/dev/null
 
+# With a network: a template with a NIC, the clone's eth0 set up at thaw.
+HP=$(( 32000 + $$ % 2000 ))
+"$C" create --name net1 -p "$HP:80" >/dev/null
+is "$(field net1 boot)" "cold" "a sandbox with a network, before its shape has a template: cold"
+wait_template 3; ok $? "... and a template with a NIC is built"
+"$C" create --name net2 -p "$((HP + 1)):80" >/dev/null
+is "$(field net2 boot)" "template" "the next one with a network is a clone"
+"$C" exec net2 -- sh -c 'mkdir -p /www; echo clone-page >/www/index.html; httpd -p 80 -h /www'
+page=""
+for _ in $(seq 50); do page=$(curl -s -m 5 "http://127.0.0.1:$((HP + 1))/") && [ -n "$page" ] && break; sleep 0.2; done
+is "$page" "clone-page" "... its published port answers (eth0 configured at thaw)"
+"$C" rm -f net1 net2 >/dev/null
+
 # A template that does not restore: cold, saying why; it is built again.
 head -c 100000 /dev/urandom >"$tdir/$first"
 "$C" create --name broken >/dev/null; rc=$?
@@ -85,7 +98,7 @@ why=$(field broken cold_reason)
 [ -n "$why" ]; ok $? "... and inspect says why (cold_reason: ${why:0:80})"
 is "$("$C" exec broken -- echo alive)" "alive" "... and works"
 "$C" rm -f broken >/dev/null
-wait_template 3; ok $? "the dropped template is built again"
+wait_template 4; ok $? "the dropped template is built again"
 "$C" create --name again >/dev/null
 is "$(field again boot)" "template" "... and cloned"
 "$C" rm -f again >/dev/null
@@ -102,7 +115,7 @@ for _ in $(seq 600); do
   sleep 0.1
 done
 ls "$tdir" | grep -q "^$old"; ok $((!$?)) "a new initramfs: the old kernel's templates are removed"
-wait_template 4
+wait_template 5
 new=$(ls "$tdir" | grep '\.vmstate$')
 [ -n "$new" ] && [ "${new%%-*}" != "$old" ]; ok $? "... and the default shape's is built anew ($new)"
 "$C" create --name new >/dev/null
