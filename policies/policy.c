@@ -16,6 +16,7 @@ policy_free (Policy *p)
     return;
   g_free (p->name);
   g_free (p->path);
+  g_free (p->digest);
   g_free (p->description);
   g_free (p->user);
   if (p->syscalls)
@@ -167,6 +168,17 @@ check_members (JsonObject *o, const char *const *known, const char *where, GErro
   return TRUE;
 }
 
+/* What a policy says, as one digest: its JSON and its resolved allow-list. */
+static char *
+policy_digest (JsonNode *root, GArray *syscalls)
+{
+  g_autoptr (GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree char *text = json_to_string (root, FALSE);
+  g_checksum_update (sum, (const guchar *) text, -1);
+  g_checksum_update (sum, (const guchar *) syscalls->data, (gssize) (syscalls->len * sizeof (int)));
+  return g_strdup (g_checksum_get_string (sum));
+}
+
 static Policy *
 policy_parse (const char *dir, const char *file, GError **error)
 {
@@ -235,6 +247,7 @@ policy_parse (const char *dir, const char *file, GError **error)
     }
   p->description = g_strdup (description);
   p->user = g_strdup (user);
+  p->digest = policy_digest (root, p->syscalls);
   return p;
 
 bad:

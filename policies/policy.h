@@ -127,6 +127,7 @@ typedef struct
   guint memory_overhead_mb; /* cgroup memory limit = guest RAM + this; 0: no cgroup */
   guint pids;               /* cgroup pids limit (also the most one may ask for) */
   guint open_files;         /* RLIMIT_NOFILE */
+  char *digest; /* SHA-256 of what it says (its JSON, its allow-list): VM templates' shapes */
 } Policy;
 
 /* Every NAME.json in @dir, by name; an error names the file and field. */

@@ -2,7 +2,8 @@
  * (docs/templates.md).
  *
  * A shape is what makes two machines alike: QEMU, the accelerator, the
- * guest kernel and initramfs (by content), memory, vCPUs and the policy.
+ * guest kernel and initramfs (by content), memory, vCPUs, the policy
+ * (by what it says: its digest) and whether it has a NIC.
  * Its template is a guest booted by sandboxd with no container, no network
  * and no user code, frozen once its agent said hello and saved with QMP
  * `migrate` to STATE_DIR/templates/<key>.vmstate (0600, root's; a clone's
@@ -90,9 +91,10 @@ static char *
 shape_key (SandboxTemplates *ts, Sandbox *sb)
 {
   SandboxContext *ctx = ts->ctx;
-  g_autofree char *shape = g_strdup_printf (
-      "v1|%s|%s|%s|%u|%u|%s|%s", ctx->qemu, accel_to_string (ctx->accel), ts->kernel_digest,
-      sb->memory_mb, sb->cpus, sb->policy->name, sb->network ? "nic" : "");
+  g_autofree char *shape
+      = g_strdup_printf ("v1|%s|%s|%s|%u|%u|%s|%s|%s", ctx->qemu, accel_to_string (ctx->accel),
+                         ts->kernel_digest, sb->memory_mb, sb->cpus, sb->policy->name,
+                         sb->policy->digest ? sb->policy->digest : "", sb->network ? "nic" : "");
   g_autofree char *d = g_compute_checksum_for_string (G_CHECKSUM_SHA256, shape, -1);
   return g_strdup_printf ("%.12s-%.16s", ts->kernel_digest, d);
 }

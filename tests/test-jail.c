@@ -23,6 +23,9 @@ test_shipped (void)
   Policy *def = g_hash_table_lookup (all, "default"), *strict = g_hash_table_lookup (all, "strict");
   g_assert_true (def->seccomp_kill && def->private_root && def->user && def->memory_overhead_mb);
   g_assert_cmpuint (strict->max_memory_mb, <, def->max_memory_mb);
+  /* Each says what it is in a digest (VM templates' shapes): they differ. */
+  g_assert_cmpuint (strlen (def->digest), ==, 64);
+  g_assert_cmpstr (def->digest, !=, strict->digest);
 
   /* A sandbox may only tighten the default: strict does, unprivileged
    * (no user switch, namespaces, root or cgroup) would loosen it. */
