@@ -96,19 +96,15 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
     { d->kernel, JAIL_KERNEL, FALSE, MS_NODEV | MS_NOEXEC },
     { d->initramfs, JAIL_INITRAMFS, FALSE, MS_NODEV | MS_NOEXEC },
     { qemu_dir, JAIL_SANDBOX_DIR "/" QEMU_DIR, TRUE, MS_NODEV | MS_NOEXEC },
-    { kvm ? "/dev/kvm" : NULL, "/dev/kvm", TRUE, MS_NOEXEC },
+    { NULL, NULL, FALSE, 0 }, /* the optional ones below, then the end */
     { NULL, NULL, FALSE, 0 },
     { NULL, NULL, FALSE, 0 },
   };
+  int n = 7;
+  if (kvm)
+    binds[n++] = (JailBind){ "/dev/kvm", "/dev/kvm", TRUE, MS_NOEXEC };
   if (ram_path)
-    {
-      /* Before the list's end (the kvm entry may be its end already). */
-      JailBind *b = binds;
-      int n = 0;
-      while (b[n].source)
-        n++;
-      b[n] = (JailBind){ "/proc/self/fd", JAIL_SANDBOX_DIR "/fd", FALSE, MS_NODEV | MS_NOEXEC };
-    }
+    binds[n++] = (JailBind){ "/proc/self/fd", JAIL_SANDBOX_DIR "/fd", FALSE, MS_NODEV | MS_NOEXEC };
   struct stat kvm_st = { 0 };
   if (kvm)
     stat ("/dev/kvm", &kvm_st);

@@ -131,7 +131,7 @@ struct Sandbox
   char *cold_reason;     /* why it was booted cold after all (NULL: it was not) */
   gboolean thawed;       /* the clone's agent said hello after thaw */
   gboolean fall_back;    /* the restore failed: boot cold once QEMU is gone */
-  guint migrate_poll;    /* query-migrate, until the migration ends */
+  guint template_timer;  /* query-migrate polls, the thaw deadline, the step after freeze */
   gint64 restore_ms;     /* QEMU start (a warm one: its adoption) to thawed hello */
   gboolean warm;         /* taken from the warm pool (templates.c) */
 };

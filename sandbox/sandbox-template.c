@@ -30,7 +30,7 @@
 void
 sandbox_template_clear (Sandbox *sb)
 {
-  g_clear_handle_id (&sb->migrate_poll, g_source_remove);
+  g_clear_handle_id (&sb->template_timer, g_source_remove);
 }
 
 void
@@ -54,11 +54,22 @@ sandbox_restore_fail (Sandbox *sb, const char *fmt, ...)
     sb->ops->signal_qemu (sb, SIGKILL);
 }
 
+/* A step of the restore or of the snapshot failed: a clone falls back to a
+ * cold boot, a build fails. */
+static void
+step_failed (Sandbox *sb, const char *step, const char *why)
+{
+  if (sb->restore_from)
+    sandbox_restore_fail (sb, "%s: %s", step, why);
+  else
+    sb->ops->fail (sb, why);
+}
+
 static gboolean
 on_thaw_timeout (gpointer data)
 {
   Sandbox *sb = data;
-  sb->migrate_poll = 0;
+  sb->template_timer = 0;
   sandbox_restore_fail (sb, "the agent did not answer thaw within %d s", THAW_TIMEOUT_S);
   return G_SOURCE_REMOVE;
 }
@@ -97,7 +108,7 @@ sandbox_restore_thaw (Sandbox *sb)
       sandbox_restore_fail (sb, "thaw: %s", error ? error->message : "no agent channel");
       return;
     }
-  sb->migrate_poll = g_timeout_add_seconds (THAW_TIMEOUT_S, on_thaw_timeout, sb);
+  sb->template_timer = g_timeout_add_seconds (THAW_TIMEOUT_S, on_thaw_timeout, sb);
 }
 
 static void
@@ -125,7 +136,7 @@ on_migrate_status (QmpClient *qmp, JsonNode *result, const GError *error, gpoint
   gboolean failed = error || g_str_equal (status, "failed") || g_str_equal (status, "cancelled");
   if (!done && !failed)
     {
-      sb->migrate_poll = g_timeout_add (MIGRATE_POLL_MS, poll_migration, sb);
+      sb->template_timer = g_timeout_add (MIGRATE_POLL_MS, poll_migration, sb);
       return;
     }
   const char *why = error ? error->message
@@ -158,7 +169,7 @@ static gboolean
 poll_migration (gpointer data)
 {
   Sandbox *sb = data;
-  sb->migrate_poll = 0;
+  sb->template_timer = 0;
   if (sb->qmp)
     qmp_client_execute_async (sb->qmp, "query-migrate", NULL, TEMPLATE_QMP_TIMEOUT_MS,
                               on_migrate_status, sb);
@@ -169,10 +180,8 @@ static void
 on_migrate_started (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
 {
   Sandbox *sb = data;
-  if (error && sb->restore_from)
-    sandbox_restore_fail (sb, "migrate-incoming: %s", error->message);
-  else if (error)
-    sb->ops->fail (sb, error->message);
+  if (error)
+    step_failed (sb, "migrate-incoming", error->message);
   else
     poll_migration (sb);
 }
@@ -183,10 +192,7 @@ on_ignore_shared (QmpClient *qmp, JsonNode *result, const GError *error, gpointe
   Sandbox *sb = data;
   if (error)
     {
-      if (sb->restore_from)
-        sandbox_restore_fail (sb, "migrate-set-capabilities: %s", error->message);
-      else
-        sb->ops->fail (sb, error->message);
+      step_failed (sb, "migrate-set-capabilities", error->message);
       return;
     }
   JsonObject *args = json_object_new ();
@@ -203,10 +209,7 @@ on_state_fd (QmpClient *qmp, JsonNode *result, const GError *error, gpointer dat
   Sandbox *sb = data;
   if (error)
     {
-      if (sb->restore_from)
-        sandbox_restore_fail (sb, "getfd: %s", error->message);
-      else
-        sb->ops->fail (sb, error->message);
+      step_failed (sb, "getfd", error->message);
       return;
     }
   JsonObject *cap = json_object_new ();
@@ -266,7 +269,7 @@ static gboolean
 after_frozen (gpointer data)
 {
   Sandbox *sb = data;
-  sb->migrate_poll = 0;
+  sb->template_timer = 0;
   /* The guest's session ends here: each clone's host starts a new one. */
   g_clear_pointer (&sb->agent, agent_channel_free);
   if (sb->qmp)
@@ -278,6 +281,6 @@ void
 sandbox_snapshot_frozen (Sandbox *sb)
 {
   /* From the agent channel's own callback: it goes from the main loop. */
-  if (sb->snapshot_to && sb->migrate_poll == 0)
-    sb->migrate_poll = g_idle_add (after_frozen, sb);
+  if (sb->snapshot_to && sb->template_timer == 0)
+    sb->template_timer = g_idle_add (after_frozen, sb);
 }
