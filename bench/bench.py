@@ -245,6 +245,46 @@ class Bench:
         finally:
             echo.kill()
 
+    def tenants(self):
+        """rpc_tenants: four clients of four tenants at once against four
+        clients of one tenant, on a second sandboxd of their own (the same
+        calls, the same number of processes)."""
+        tool = os.path.join(self.a.build, "bench", "rpc-bench")
+        d = tempfile.mkdtemp(dir=self.tmp)
+        os.chmod(self.tmp, 0o711)
+        os.chmod(d, 0o711)
+        tenants = [{"name": "t%d" % i, "uid": 61000 + i} for i in range(4)]
+        with open(os.path.join(d, "tenants.json"), "w") as f:
+            json.dump({"tenants": tenants}, f)
+        rt = os.path.join(d, "rt")
+        daemon = subprocess.Popen([os.path.join(self.a.build, "daemon", "sandboxd"),
+                                   "--runtime-dir", rt, "--state-dir", os.path.join(d, "state"),
+                                   "--no-templates", "--tenants", os.path.join(d, "tenants.json")],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        req = json.dumps({"id": 1, "method": "sandbox.v1.Sandboxes.List", "params": {}})
+        sock = lambda t: "ipc://%s/tenants/%s/rpc.sock" % (rt, t["name"])
+
+        def together(addresses):
+            procs = [subprocess.Popen([tool, "call", a, "1", str(self.a.rpc_seconds), req],
+                                      stdout=subprocess.PIPE, text=True) for a in addresses]
+            return sum(float(p.communicate()[0]) for p in procs)
+        try:
+            for t in tenants:
+                wait_for(sock(t)[len("ipc://"):])
+            # Side by side, in turns (the machine's noise falls on both).
+            ones, fours = [], []
+            for i in range(self.a.reps):
+                runs = [(ones, [sock(tenants[0])] * 4), (fours, [sock(t) for t in tenants])]
+                for out, addresses in (runs if i % 2 == 0 else runs[::-1]):
+                    out.append(together(addresses))
+            one, four = statistics.median(ones), statistics.median(fours)
+            self.report("rpc_tenants", four, one, "calls/s", four / one,
+                        "four tenants/one >= 0.95",
+                        "Sandboxes.List, 4 clients; median of %d" % self.a.reps)
+        finally:
+            daemon.terminate()
+            daemon.wait()
+
     def rss_kb(self, pid):
         with open("/proc/%d/status" % pid) as f:
             return int(re.search(r"VmRSS:\s+(\d+)", f.read()).group(1))
@@ -655,7 +695,7 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--daemon-pid", type=int, required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["network", "tty", "oci", "templates"],
+    ap.add_argument("--only", choices=["network", "tty", "oci", "templates", "tenants"],
                     help="just these figures (for development)")
     a = ap.parse_args()
     a.reps, a.execs, a.stream_mb, a.rpc_seconds = (1, 10, 32, 1) if a.quick else (5, 50, 256, 3)
@@ -671,6 +711,8 @@ def main():
         b.oci_run()
     elif a.only == "templates":
         b.templates()
+    elif a.only == "tenants":
+        b.tenants()
     if a.only:
         b.write_table()
         return 0
@@ -686,6 +728,7 @@ def main():
         q.kill()
         q.wait()
     b.rpc()
+    b.tenants()
     b.network()
     b.cold_start_network()
     b.tty_echo()

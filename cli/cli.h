@@ -137,6 +137,7 @@ int cli_events (const CliGlobals *globals, int argc, char **argv);
 int cli_stats (const CliGlobals *globals, int argc, char **argv);
 int cli_ps (const CliGlobals *globals, int argc, char **argv);
 int cli_version (const CliGlobals *globals, int argc, char **argv);
+int cli_info (const CliGlobals *globals, int argc, char **argv);
 int cli_stop (const CliGlobals *globals, int argc, char **argv);
 int cli_inspect (const CliGlobals *globals, int argc, char **argv);
 int cli_container (const CliGlobals *globals, int argc, char **argv);

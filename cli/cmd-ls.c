@@ -40,8 +40,13 @@ cli_ls (const CliGlobals *globals, int argc, char **argv)
       cli_print_json_array (all);
       return 0;
     }
+  /* The admin of a sandboxd with tenants sees whose each one is. */
+  gboolean tenants = FALSE;
+  for (guint i = 0; i < json_array_get_length (all); i++)
+    tenants = tenants || json_object_has_member (json_array_get_object_element (all, i), "tenant");
   if (!quiet)
-    printf ("%-14s %-20s %-9s %-7s %-5s %s\n", "ID", "NAME", "STATE", "MEMORY", "CPUS", "CREATED");
+    printf ("%-14s %-20s %s%-9s %-7s %-5s %s\n", "ID", "NAME", tenants ? "TENANT     " : "",
+            "STATE", "MEMORY", "CPUS", "CREATED");
   for (guint i = 0; i < json_array_get_length (all); i++)
     {
       JsonObject *sb = json_array_get_object_element (all, i);
@@ -53,8 +58,12 @@ cli_ls (const CliGlobals *globals, int argc, char **argv)
         }
       g_autofree char *mem = g_strdup_printf (
           "%" G_GINT64_FORMAT "M", json_object_get_int_member_with_default (sb, "memory_mb", 0));
-      printf ("%-14s %-20s %-9s %-7s %-5" G_GINT64_FORMAT " %s\n", id,
-              json_object_get_string_member_with_default (sb, "name", "?"),
+      g_autofree char *tenant
+          = tenants ? g_strdup_printf (
+                "%-10s ", json_object_get_string_member_with_default (sb, "tenant", "-"))
+                    : g_strdup ("");
+      printf ("%-14s %-20s %s%-9s %-7s %-5" G_GINT64_FORMAT " %s\n", id,
+              json_object_get_string_member_with_default (sb, "name", "?"), tenant,
               json_object_get_string_member_with_default (sb, "state", "?"), mem,
               json_object_get_int_member_with_default (sb, "cpus", 0),
               json_object_get_string_member_with_default (sb, "created", "?"));

@@ -27,6 +27,7 @@ static const struct
   { "images", cli_images, "List the cached root images; images prune removes unused ones" },
   { "stats", cli_stats, "Show sandboxes' resource use" },
   { "events", cli_events, "Show the daemon's events" },
+  { "info", cli_info, "Show the host, and a tenant's quotas and use" },
   { "version", cli_version, "Show the client and daemon versions" },
 };
 

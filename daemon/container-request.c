@@ -3,6 +3,8 @@
 #include "images.h"
 #include "json-fields.h"
 
+#include <sys/stat.h>
+
 static const char *sources[] = { "rootfs", "bundle", "image", NULL };
 
 gboolean
@@ -30,6 +32,9 @@ typedef struct
   ContainerReady ready;
   gpointer data;
   GDestroyNotify free_data;
+  char *tenant;    /* whose request (NULL: the admin's): its events go to it */
+  FsCreds *creds;  /* paths are read as them (NULL: as sandboxd) */
+  char *cache_dir; /* where its images are kept */
 } Request;
 
 static void
@@ -40,6 +45,9 @@ request_free (Request *r)
   g_free (r->source);
   g_free (r->root);
   g_free (r->building);
+  g_free (r->tenant);
+  g_free (r->creds);
+  g_free (r->cache_dir);
   if (r->root_image)
     image_info_free (r->root_image);
   if (r->spec)
@@ -68,7 +76,7 @@ on_progress (const char *stage, guint64 files, guint64 bytes, gpointer data)
   json_object_set_string_member (ev, "stage", stage);
   json_object_set_int_member (ev, "files", (gint64) files);
   json_object_set_int_member (ev, "bytes", (gint64) bytes);
-  event_log_emit (r->daemon->events, "image.progress", ev);
+  daemon_emit (r->daemon, r->tenant, "image.progress", ev);
 }
 
 static void build_next (Request *r);
@@ -89,7 +97,7 @@ on_image (GObject *source, GAsyncResult *result, gpointer data)
     }
   else
     json_object_set_string_member (ev, "error", error->message);
-  event_log_emit (r->daemon->events, "image.ready", ev);
+  daemon_emit (r->daemon, r->tenant, "image.ready", ev);
   if (image == NULL)
     {
       rpc_call_return_error (r->call, RPC_STATUS_FAILED_PRECONDITION, "container %s: %s%s%s",
@@ -131,7 +139,7 @@ build_next (Request *r)
     }
   if (r->building)
     {
-      image_cache_get_async (cache, r->building, on_progress, on_image, r);
+      image_cache_get_async (r->cache_dir, r->building, r->creds, on_progress, on_image, r);
       return;
     }
   if (!rpc_call_is_done (r->call))
@@ -159,7 +167,8 @@ spec_status (const GError *error)
 
 /* Everything that touches the paths the client named runs here, in a
  * worker thread: a bundle's config.json or a root on a slow or hostile file
- * system must not stall the main loop. */
+ * system must not stall the main loop. A tenant's paths are read with the
+ * tenant's identity, taken by this thread for as long. */
 static void
 prepare_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancellable)
 {
@@ -167,6 +176,12 @@ prepare_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *ca
   g_autoptr (GError) local = NULL;
   g_autofree char *root = NULL;
   g_autoptr (JsonObject) spec = NULL;
+  FsCredsSaved saved = { 0 };
+  if (r->creds && !fs_creds_enter (r->creds, &saved, &local))
+    {
+      g_task_return_new_error (task, RPC_ERROR, RPC_STATUS_INTERNAL, "%s", local->message);
+      return;
+    }
   if (g_str_equal (r->given, "bundle"))
     spec = container_spec_from_bundle (r->source, &root, &local);
   else
@@ -174,17 +189,20 @@ prepare_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *ca
       spec = container_spec_new_default ();
       root = g_strdup (r->source);
     }
-  if (spec && g_str_equal (r->given, "image") && !g_file_test (root, G_FILE_TEST_IS_REGULAR)
-      && g_file_test (root, G_FILE_TEST_EXISTS))
+  /* stat, not g_file_test: that asks access(), which answers for the real
+   * uid (root), not for the tenant this thread reads as. */
+  struct stat st;
+  gboolean exists = spec && stat (root, &st) == 0;
+  if (exists && g_str_equal (r->given, "image") && !S_ISREG (st.st_mode))
     g_set_error (&local, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
                  "image %s is not a tarball (a regular file)", root);
-  else if (spec && g_str_equal (r->given, "rootfs") && !g_file_test (root, G_FILE_TEST_IS_DIR)
-           && g_file_test (root, G_FILE_TEST_EXISTS))
+  else if (exists && g_str_equal (r->given, "rootfs") && !S_ISDIR (st.st_mode))
     g_set_error (&local, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT, "rootfs %s is not a directory",
                  root);
   if (local == NULL && spec && !image_cache_check_root (root, &local)
       && g_str_equal (r->given, "bundle"))
     g_prefix_error (&local, "config.json: root.path: ");
+  fs_creds_leave (&saved);
   if (local)
     {
       g_task_return_new_error (task, RPC_ERROR, spec_status (local), "%s", local->message);
@@ -254,6 +272,12 @@ container_request_start (Daemon *d, RpcCall *call, JsonObject *params, const cha
   r->ready = ready;
   r->data = data;
   r->free_data = free_data;
+  /* The built-in root is sandboxd's own file, read as sandboxd. */
+  const Tenant *t = d->caller;
+  r->tenant = g_strdup (t ? t->name : NULL);
+  if (t && !g_str_equal (path, d->default_root))
+    r->creds = g_memdup2 (&t->creds, sizeof t->creds);
+  r->cache_dir = daemon_image_dir (d, r->tenant);
   GTask *task = g_task_new (NULL, NULL, on_prepared, r);
   g_task_set_task_data (task, r, NULL);
   g_task_run_in_thread (task, prepare_in_thread);

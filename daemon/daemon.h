@@ -5,6 +5,7 @@
 #include "policy.h"
 #include "rpc-server.h"
 #include "sandbox.h"
+#include "tenants.h"
 
 #include <glib.h>
 
@@ -29,6 +30,13 @@ struct Daemon
   gboolean stop_on_exit;         /* SIGTERM stops the sandboxes (else they live on) */
   char *default_policy;
   SandboxTemplates *templates; /* NULL: --no-templates */
+  char *tenants_file;          /* --tenants (NULL: the admin is the only caller) */
+  GHashTable *tenants;         /* name -> Tenant (tenants.h); reloaded on SIGHUP */
+  /* Who the method running now was called by (NULL: the admin): set by
+   * daemon_dispatch for the length of the call only; what outlives it
+   * (a container's image build) keeps its own copy. */
+  const Tenant *caller;
+  RpcHandler tenant_handler; /* of tenants' sockets (set by main: no call cycle) */
 
   /* State. */
   RpcServer *rpc;
@@ -53,8 +61,46 @@ void daemon_images_list (Daemon *daemon, RpcCall *call, JsonObject *params, GErr
 void daemon_images_prune (Daemon *daemon, RpcCall *call, JsonObject *params, GError **error);
 void daemon_images_gc_start (Daemon *daemon);
 
-/* daemon/methods.c: the RPC handler. */
+/* daemon/methods.c: the RPC handler of the admin's socket, and the call of
+ * a method for @caller (NULL: the admin). */
 void daemon_handle_call (RpcCall *call, gpointer user_data);
+/* The same on a tenant's socket (@user_data: its TenantApi). */
+void daemon_handle_tenant_call (RpcCall *call, gpointer user_data);
+void daemon_dispatch (Daemon *daemon, const Tenant *caller, RpcCall *call);
+
+/* daemon/tenant-api.c: the tenants' sockets (RUNTIME_DIR/tenants/NAME/),
+ * their event logs and the tenants file (read at start and on SIGHUP: on a
+ * bad file the tenants stay as they were). */
+gboolean daemon_tenants_load (Daemon *daemon, GError **error);
+void daemon_tenants_clear (Daemon *daemon);
+/* Whom a tenant's socket serves (NULL: a tenant no longer served). */
+const Tenant *daemon_tenant_api_caller (TenantApi *api, Daemon **daemon);
+const Tenant *daemon_tenant (Daemon *daemon, const char *name);
+const Tenant *daemon_tenant_by_uid (Daemon *daemon, uid_t uid);
+/* Its API's address (or events' with @events); NULL while it has none. */
+const char *daemon_tenant_address (const Tenant *tenant, gboolean events);
+EventLog *daemon_tenant_events (const Tenant *tenant);
+/* An event of a sandbox (or image build) of @tenant (NULL: the admin's):
+ * to the admin's log with its tenant, and to the tenant's own log. */
+void daemon_emit (Daemon *daemon, const char *tenant, const char *type, JsonObject *fields);
+
+/* daemon/tenant-quota.c: what a request would add to its tenant's use. */
+typedef struct
+{
+  gboolean sandbox; /* a new sandbox */
+  guint memory_mb;
+  guint cpus;
+  gboolean image;  /* it builds an image */
+  gboolean output; /* it runs a process (stores output) */
+} TenantAsk;
+/* TRUE for the admin (@tenant NULL) or within the quotas; else
+ * RESOURCE_EXHAUSTED naming the quota, its limit and the use. */
+gboolean daemon_quota_admit (Daemon *daemon, const Tenant *tenant, const TenantAsk *ask,
+                             GError **error);
+/* {"name", "quota": {limits, null: none}, "use": {...}}. */
+JsonObject *daemon_quota_to_json (Daemon *daemon, const Tenant *tenant);
+/* Where @tenant's images are kept (NULL: the admin's). */
+char *daemon_image_dir (Daemon *daemon, const char *tenant);
 
 /* daemon/api-status.c: the one mapping of failures (the domain's, the
  * libraries') to the status a caller sees. */

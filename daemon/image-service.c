@@ -7,12 +7,6 @@
 
 #define GC_INTERVAL_S 3600
 
-static char *
-cache_dir (Daemon *d)
-{
-  return g_build_filename (d->state_dir, "images", NULL);
-}
-
 /* image path -> the names of the sandboxes using it (a GPtrArray). */
 static GHashTable *
 images_in_use (Daemon *d)
@@ -24,6 +18,8 @@ images_in_use (Daemon *d)
   g_hash_table_iter_init (&it, d->ctx.sandboxes);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
+      if (d->caller && g_strcmp0 (sandbox_get_tenant (value), d->caller->name) != 0)
+        continue; /* a tenant's images are its own; the names of others' sandboxes too */
       g_autoptr (GHashTable) paths = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
       sandbox_add_images_in_use (value, paths);
       GHashTableIter p;
@@ -46,7 +42,7 @@ images_in_use (Daemon *d)
 void
 daemon_images_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  g_autofree char *dir = cache_dir (d);
+  g_autofree char *dir = daemon_image_dir (d, d->caller ? d->caller->name : NULL);
   g_autoptr (GPtrArray) all = image_cache_list (dir, error);
   if (all == NULL)
     return;
@@ -74,10 +70,11 @@ daemon_images_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error
   rpc_call_return (call, res);
 }
 
+/* The images of @tenant's cache (NULL: the admin's). */
 static GPtrArray *
-prune (Daemon *d, gint64 unused_for_s, guint64 keep_bytes, GError **error)
+prune (Daemon *d, const char *tenant, gint64 unused_for_s, guint64 keep_bytes, GError **error)
 {
-  g_autofree char *dir = cache_dir (d);
+  g_autofree char *dir = daemon_image_dir (d, tenant);
   g_autoptr (GHashTable) users = images_in_use (d);
   GPtrArray *removed = image_cache_prune (dir, users, unused_for_s, keep_bytes, error);
   for (guint i = 0; removed && i < removed->len; i++)
@@ -90,7 +87,7 @@ prune (Daemon *d, gint64 unused_for_s, guint64 keep_bytes, GError **error)
 void
 daemon_images_prune (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  g_autoptr (GPtrArray) removed = prune (d, 0, 0, error);
+  g_autoptr (GPtrArray) removed = prune (d, d->caller ? d->caller->name : NULL, 0, 0, error);
   if (removed == NULL)
     return;
   JsonArray *digests = json_array_new ();
@@ -111,11 +108,23 @@ static gboolean
 on_gc (gpointer data)
 {
   Daemon *d = data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GPtrArray) removed
-      = prune (d, (gint64) d->image_gc_age_s, d->image_cache_max_bytes, &error);
-  if (removed == NULL)
-    g_warning ("image cache: %s", error->message);
+  /* The admin's cache, and every tenant's (those of tenants since removed
+   * from the file too: their sandboxes may still run). */
+  g_autoptr (GPtrArray) owners = g_ptr_array_new_with_free_func (g_free);
+  g_ptr_array_add (owners, NULL);
+  g_autofree char *tenants = g_build_filename (d->state_dir, "tenants", NULL);
+  g_autoptr (GDir) dir = g_dir_open (tenants, 0, NULL);
+  const char *name;
+  while (dir && (name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (owners, g_strdup (name));
+  for (guint i = 0; i < owners->len; i++)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GPtrArray) removed = prune (d, owners->pdata[i], (gint64) d->image_gc_age_s,
+                                             d->image_cache_max_bytes, &error);
+      if (removed == NULL)
+        g_warning ("image cache: %s", error->message);
+    }
   return G_SOURCE_CONTINUE;
 }
 

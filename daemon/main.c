@@ -229,10 +229,52 @@ on_idle_check (gpointer data)
 }
 
 static void
-sandbox_emit (SandboxContext *ctx, const char *type, JsonObject *fields)
+sandbox_emit (SandboxContext *ctx, const char *tenant, const char *type, JsonObject *fields)
 {
-  Daemon *d = ctx->host;
-  event_log_emit (d->events, type, fields);
+  daemon_emit (ctx->host, tenant, type, fields);
+}
+
+/* SIGHUP: the tenants file again; a bad one changes nothing. */
+static gboolean
+on_reload (gpointer data)
+{
+  Daemon *d = data;
+  g_autoptr (GError) error = NULL;
+  if (d->tenants_file == NULL)
+    g_message ("SIGHUP: no --tenants file to read again");
+  else if (!daemon_tenants_load (d, &error))
+    g_warning ("SIGHUP: %s; the tenants stay as they were", error->message);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Tenants reach their sockets through the runtime dir: it must let them
+ * pass (0711: search, not read), and nothing else in it is theirs. */
+static gboolean
+start_tenants (Daemon *d, GError **error)
+{
+  if (d->tenants_file == NULL)
+    return TRUE;
+  struct stat st;
+  if (stat (d->ctx.runtime_dir, &st) == 0 && (st.st_mode & 0111) != 0111
+      && chmod (d->ctx.runtime_dir, (st.st_mode & 07777) | 0111) < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+                   "runtime dir %s: cannot let tenants pass (chmod 0711): %s", d->ctx.runtime_dir,
+                   g_strerror (e));
+      return FALSE;
+    }
+  /* What an earlier sandboxd left: sockets of tenants that may be gone. */
+  g_autofree char *dir = g_build_filename (d->ctx.runtime_dir, "tenants", NULL);
+  g_autoptr (GDir) old = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (old && (name = g_dir_read_name (old)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      if (lchown (path, 0, 0) == 0 && chmod (path, 0700) == 0)
+        sandbox_remove_tree (path, NULL);
+    }
+  return daemon_tenants_load (d, error);
 }
 
 static gboolean
@@ -294,6 +336,8 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->templates, sandbox_templates_free);
   g_clear_pointer (&d->ctx.hidden, g_ptr_array_unref);
   g_clear_pointer (&d->rpc, rpc_server_free);
+  daemon_tenants_clear (d);
+  g_clear_pointer (&d->tenants_file, g_free);
   g_clear_pointer (&d->events, event_log_free);
   g_clear_pointer (&d->publisher, rpc_publisher_free);
   if (d->ctx.sandboxes)
@@ -362,6 +406,7 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->ctx.output_buffer_bytes = (guint64) o->output_buffer_mb * 1024 * 1024;
   d->ctx.output_quota_bytes = (guint64) o->output_quota_mb * 1024 * 1024;
   d->default_policy = g_strdup (o->default_policy ? o->default_policy : "default");
+  d->tenants_file = o->tenants ? g_canonicalize_filename (o->tenants, NULL) : NULL;
   if (o->policy_dir == NULL)
     o->policy_dir = default_policy_dir ();
   d->ctx.tsc_khz = accel_host_tsc_khz ();
@@ -404,6 +449,7 @@ daemon_serve (Daemon *d, GError **error)
   d->ctx.gone = sandbox_gone;
   d->ctx.emit = sandbox_emit;
   d->ctx.host = d;
+  d->tenant_handler = daemon_handle_tenant_call;
   d->loop = g_main_loop_new (NULL, FALSE);
   d->rpc_address = g_strdup_printf ("ipc://%s/rpc.sock", d->ctx.runtime_dir);
   d->rpc = rpc_server_new (d->rpc_address, rpc_schema_get_default (), daemon_handle_call, d, error);
@@ -414,10 +460,13 @@ daemon_serve (Daemon *d, GError **error)
   if (d->publisher == NULL)
     return FALSE;
   d->events = event_log_new (d->publisher);
+  if (!start_tenants (d, error))
+    return FALSE;
   restore_sandboxes (d);
   daemon_images_gc_start (d);
   g_unix_signal_add (SIGTERM, on_signal, d);
   g_unix_signal_add (SIGINT, on_signal, d);
+  g_unix_signal_add (SIGHUP, on_reload, d);
   return TRUE;
 }
 

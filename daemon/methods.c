@@ -7,7 +7,11 @@
 #include "json-fields.h"
 #include "sandbox.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* The domain's answer (a JSON object or an error) to the call in @data. */
 static void
@@ -49,19 +53,48 @@ param_string (JsonObject *params, const char *name, const char *absent)
 
 typedef void (*MethodFunc) (Daemon *d, RpcCall *call, JsonObject *params, GError **error);
 
+static const char *
+caller_name (Daemon *d)
+{
+  return d->caller ? d->caller->name : NULL;
+}
+
+/* A tenant sees its own sandboxes only; the admin sees all. */
+static gboolean
+visible (Daemon *d, Sandbox *sb)
+{
+  return d->caller == NULL || g_strcmp0 (sandbox_get_tenant (sb), d->caller->name) == 0;
+}
+
+/* By id, or by name: names are per tenant, so the admin may see several;
+ * its own (no tenant) comes first, else the name must be unique. Another
+ * tenant's sandbox is "not found", exactly as one that does not exist. */
 static Sandbox *
 find_sandbox (Daemon *d, const char *key, GError **error)
 {
   Sandbox *sb = g_hash_table_lookup (d->ctx.sandboxes, key);
-  if (sb)
+  if (sb && visible (d, sb))
     return sb;
+  Sandbox *found = NULL;
+  guint n = 0;
   GHashTableIter it;
   gpointer value;
   g_hash_table_iter_init (&it, d->ctx.sandboxes);
   while (g_hash_table_iter_next (&it, NULL, &value))
-    if (g_str_equal (sandbox_get_name (value), key))
-      return value;
-  g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND, "no sandbox with id or name \"%s\"", key);
+    if (visible (d, value) && g_str_equal (sandbox_get_name (value), key))
+      {
+        if (g_strcmp0 (sandbox_get_tenant (value), caller_name (d)) == 0)
+          return value;
+        found = value;
+        n++;
+      }
+  if (n == 1)
+    return found;
+  if (n > 1)
+    g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION,
+                 "%u sandboxes of different tenants are named \"%s\": name one by its id", n, key);
+  else
+    g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND, "no sandbox with id or name \"%s\"", key);
   return NULL;
 }
 
@@ -118,10 +151,19 @@ check_name (const char *name, const char *field, GError **error)
   return FALSE;
 }
 
+/* Free among @tenant's sandboxes (NULL: the admin's). */
 static gboolean
-name_free (Daemon *d, const char *name, GError **error)
+name_free (Daemon *d, const char *tenant, const char *name, GError **error)
 {
-  if (name == NULL || find_sandbox (d, name, NULL) == NULL)
+  gboolean taken = FALSE;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, d->ctx.sandboxes);
+  while (name && !taken && g_hash_table_iter_next (&it, NULL, &value))
+    taken = g_strcmp0 (sandbox_get_tenant (value), tenant) == 0
+            && (g_str_equal (sandbox_get_name (value), name)
+                || g_str_equal (sandbox_get_id (value), name));
+  if (!taken)
     return TRUE;
   g_set_error (error, RPC_ERROR, RPC_STATUS_ALREADY_EXISTS, "a sandbox named \"%s\" already exists",
                name);
@@ -162,13 +204,37 @@ admit (Daemon *d, guint memory_mb, GError **error)
   return FALSE;
 }
 
+/* A network namespace or a cgroup named by path are places on the host:
+ * a tenant could join another's network (or the host's) or put its QEMU
+ * where no limit holds. The admin's only. */
+static gboolean
+host_places_allowed (const char *tenant, const char *network, const char *cgroup_path,
+                     GError **error)
+{
+  if (tenant == NULL)
+    return TRUE;
+  if (network && g_str_has_prefix (network, "ns:"))
+    g_set_error (error, RPC_ERROR, RPC_STATUS_PERMISSION_DENIED,
+                 "tenant %s may not join a network namespace by path (%s): only the admin may",
+                 tenant, network + strlen ("ns:"));
+  else if (cgroup_path)
+    g_set_error (error, RPC_ERROR, RPC_STATUS_PERMISSION_DENIED,
+                 "tenant %s may not place QEMU's cgroup (linux.cgroupsPath %s): only the admin may",
+                 tenant, cgroup_path);
+  else
+    return TRUE;
+  return FALSE;
+}
+
 /* Checked again: another Create may have taken the name (or the room)
  * meanwhile. */
 static void
 create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
                   const SandboxContainerConfig *container, GError **error)
 {
-  if (!name_free (d, cfg->name, error) || !admit (d, cfg->memory_mb, error))
+  TenantAsk ask = { TRUE, cfg->memory_mb, cfg->cpus, FALSE, FALSE };
+  if (!name_free (d, cfg->tenant, cfg->name, error) || !admit (d, cfg->memory_mb, error)
+      || !daemon_quota_admit (d, daemon_tenant (d, cfg->tenant), &ask, error))
     return;
   /* A bundle whose network namespace is a path (podman's, CNI's): the
    * sandbox attaches to it, unless the request chose a network. */
@@ -184,6 +250,8 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
   if (container && container->spec)
     with_ns.cgroup_path
         = json_object_get_string_member_with_default (container->spec, "cgroups_path", NULL);
+  if (!host_places_allowed (cfg->tenant, with_ns.network, with_ns.cgroup_path, error))
+    return;
   cfg = &with_ns;
   /* A warm clone of its shape, when the pool has one (a network, a cgroup
    * path or a pids limit of its own make a sandbox unlike the pool's). */
@@ -210,6 +278,7 @@ free_sandbox_config (gpointer data)
 {
   SandboxConfig *cfg = data;
   g_free ((char *) cfg->name);
+  g_free ((char *) cfg->tenant);
   g_free ((char *) cfg->network);
   g_strfreev ((char **) cfg->ports);
   g_free (cfg);
@@ -232,8 +301,9 @@ on_first_container (Daemon *d, RpcCall *call, const SandboxContainerConfig *cont
 static void
 sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
+  const Tenant *t = d->caller;
   const char *name = param_string (params, "name", NULL);
-  const char *policy_name = param_string (params, "policy", d->default_policy);
+  const char *policy_name = param_string (params, "policy", NULL);
   gint64 memory_mb = param_int (params, "memory_mb", 0), cpus = param_int (params, "cpus", 0);
   gint64 pids = param_int (params, "pids", 0);
   gboolean delete_on_failure = param_bool (params, "delete_on_failure");
@@ -242,7 +312,22 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   g_auto (GStrv) ports = NULL;
   if (!json_field_strv (params, "ports", FALSE, &ports, error))
     return;
-  if ((name && !check_name (name, "name", error)) || !name_free (d, name, error))
+  if ((name && !check_name (name, "name", error)) || !name_free (d, caller_name (d), name, error))
+    return;
+  /* A tenant chooses among its policies; its default if it names none. */
+  const char *fallback = t && t->default_policy ? t->default_policy : d->default_policy;
+  if (policy_name && t && !g_str_equal (policy_name, fallback)
+      && !tenant_may_use_policy (t, policy_name))
+    {
+      g_autofree char *allowed = t->policies ? g_strjoinv (", ", t->policies) : NULL;
+      g_set_error (error, RPC_ERROR, RPC_STATUS_PERMISSION_DENIED,
+                   "tenant %s may not choose policy %s (its policies: %s%s%s)", t->name,
+                   policy_name, fallback, allowed ? ", " : "", allowed ? allowed : "");
+      return;
+    }
+  if (policy_name == NULL)
+    policy_name = fallback;
+  if (!host_places_allowed (caller_name (d), network, NULL, error))
     return;
   if (d->shutting_down)
     {
@@ -264,9 +349,12 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
           pids ? pids : (gint64) policy->pids);
       return;
     }
-  if (!admit (d, (guint) memory_mb, error))
+  TenantAsk ask
+      = { TRUE, (guint) memory_mb, (guint) cpus, container_request_wanted (params), FALSE };
+  if (!admit (d, (guint) memory_mb, error) || !daemon_quota_admit (d, t, &ask, error))
     return;
   SandboxConfig cfg = { .name = name,
+                        .tenant = caller_name (d),
                         .memory_mb = (guint) memory_mb,
                         .cpus = (guint) cpus,
                         .pids = (guint) pids,
@@ -286,6 +374,7 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     return;
   SandboxConfig *later = g_memdup2 (&cfg, sizeof cfg);
   later->name = g_strdup (name);
+  later->tenant = g_strdup (caller_name (d));
   later->network = g_strdup (network);
   later->ports = (const char *const *) g_strdupv (ports);
   if (!container_request_start (d, call, params, container, on_first_container, later,
@@ -325,6 +414,8 @@ sandboxes_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   for (guint i = 0; i < all->len; i++)
     {
       Sandbox *sb = all->pdata[i];
+      if (!visible (d, sb))
+        continue;
       if (state && !g_str_equal (sandbox_state_to_string (sandbox_get_state (sb)), state))
         continue;
       if (prefix && !g_str_has_prefix (sandbox_get_name (sb), prefix))
@@ -362,13 +453,57 @@ sandboxes_stop (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
                         rpc_call_ref (call));
 }
 
+/* A tenant's disk is opened as the tenant: a regular file it may write
+ * (never a device), read-only through that same open file if asked. */
+static int
+open_tenant_disk (const Tenant *t, const char *path, gboolean read_only, GError **error)
+{
+  FsCredsSaved saved;
+  if (!fs_creds_enter (&t->creds, &saved, error))
+    return -1;
+  int fd = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  int e = errno;
+  struct stat st;
+  if (fd >= 0 && fstat (fd, &st) == 0 && !S_ISREG (st.st_mode))
+    {
+      close (fd);
+      fd = -1;
+      e = 0;
+    }
+  if (fd >= 0 && read_only)
+    {
+      g_autofree char *self = g_strdup_printf ("/proc/self/fd/%d", fd);
+      int ro = open (self, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+      e = errno;
+      close (fd);
+      fd = ro;
+    }
+  fs_creds_leave (&saved);
+  if (fd < 0 && e == 0)
+    g_set_error (error, RPC_ERROR, RPC_STATUS_PERMISSION_DENIED,
+                 "disk image %s: a tenant may attach regular files only, not devices", path);
+  else if (fd < 0)
+    g_set_error (error, RPC_ERROR,
+                 e == EACCES || e == EPERM || e == EROFS ? RPC_STATUS_PERMISSION_DENIED
+                 : e == ENOENT                           ? RPC_STATUS_NOT_FOUND
+                                                         : RPC_STATUS_INVALID_ARGUMENT,
+                 "disk image %s: %s (opened for writing as tenant %s, uid %u)", path,
+                 e == ELOOP ? "a symbolic link (refused: name the file itself)" : g_strerror (e),
+                 t->name, (guint) t->creds.uid);
+  return fd;
+}
+
 static void
 sandboxes_attach_disk (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   Sandbox *sb = param_sandbox (d, params, "id", error);
-  if (sb)
-    sandbox_attach_disk_async (sb, param_string (params, "path", ""),
-                               param_bool (params, "read_only"), on_reply, rpc_call_ref (call));
+  const char *path = param_string (params, "path", "");
+  gboolean read_only = param_bool (params, "read_only");
+  int fd = sb && d->caller ? open_tenant_disk (d->caller, path, read_only, error) : -1;
+  if (sb && (d->caller == NULL || fd >= 0))
+    sandbox_attach_disk_async (sb, path, fd, read_only, on_reply, rpc_call_ref (call));
+  if (fd >= 0)
+    close (fd);
 }
 
 static void
@@ -441,19 +576,33 @@ system_info (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   g_hash_table_iter_init (&it, d->ctx.sandboxes);
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
+      if (!visible (d, value))
+        continue;
       const char *st = sandbox_state_to_string (sandbox_get_state (value));
       json_object_set_int_member (counts, st, json_object_get_int_member (counts, st) + 1);
     }
   json_object_set_object_member (res, "sandboxes", counts);
   json_object_set_string_member (res, "runtime_dir", d->ctx.runtime_dir);
-  json_object_set_string_member (res, "events_address", d->events_address);
+  const char *events = d->caller ? daemon_tenant_address (d->caller, TRUE) : d->events_address;
+  json_object_set_string_member (res, "events_address", events ? events : "");
+  if (d->caller)
+    json_object_set_object_member (res, "tenant", daemon_quota_to_json (d, d->caller));
+  else if (d->tenants)
+    json_object_set_int_member (res, "tenants", g_hash_table_size (d->tenants));
   rpc_call_return (call, res);
 }
 
 static void
 events_read (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
-  event_log_read_async (d->events, (guint64) param_int (params, "since_seq", 0),
+  EventLog *log = d->caller ? daemon_tenant_events (d->caller) : d->events;
+  if (log == NULL)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "no event log for tenant %s",
+                   d->caller->name);
+      return;
+    }
+  event_log_read_async (log, (guint64) param_int (params, "since_seq", 0),
                         (guint) param_int (params, "wait_ms", 0),
                         (guint) param_int (params, "max_events", 0), on_reply, rpc_call_ref (call));
 }
@@ -491,6 +640,9 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
                      "field \"env\": \"%s\" is not NAME=VALUE", *e);
         return;
       }
+  TenantAsk ask = { .output = TRUE };
+  if (!daemon_quota_admit (d, d->caller, &ask, error))
+    return;
   exec.args = args;
   exec.env = env;
   sandbox_exec_async (sb, &exec, on_reply, rpc_call_ref (call));
@@ -541,6 +693,9 @@ containers_add (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
         }
       json_object_set_string_member (params, "image", d->default_root);
     }
+  TenantAsk ask = { .image = TRUE };
+  if (!daemon_quota_admit (d, d->caller, &ask, error))
+    return;
   char *id = g_strdup (sandbox_get_id (sb));
   if (!container_request_start (d, call, params, name, on_container_image, id, g_free, error))
     g_free (id);
@@ -752,9 +907,8 @@ static const struct
 };
 
 void
-daemon_handle_call (RpcCall *call, gpointer user_data)
+daemon_dispatch (Daemon *d, const Tenant *caller, RpcCall *call)
 {
-  Daemon *d = user_data;
   const char *method = rpc_call_get_method (call);
   g_autoptr (GError) error = NULL;
   d->last_activity_us = g_get_monotonic_time ();
@@ -762,10 +916,30 @@ daemon_handle_call (RpcCall *call, gpointer user_data)
   for (gsize i = 0; i < G_N_ELEMENTS (methods); i++)
     if (g_str_equal (methods[i].name, method))
       {
+        d->caller = caller;
         methods[i].func (d, call, rpc_call_get_params (call), &error);
+        d->caller = NULL;
         if (error)
           daemon_return_error (call, error);
         return;
       }
   rpc_call_return_error (call, RPC_STATUS_UNIMPLEMENTED, "unknown method \"%s\"", method);
+}
+
+void
+daemon_handle_call (RpcCall *call, gpointer user_data)
+{
+  daemon_dispatch (user_data, NULL, call);
+}
+
+void
+daemon_handle_tenant_call (RpcCall *call, gpointer user_data)
+{
+  Daemon *d = NULL;
+  const Tenant *t = daemon_tenant_api_caller (user_data, &d);
+  /* Never the admin's rights for a socket whose tenant has gone. */
+  if (t == NULL)
+    rpc_call_return_error (call, RPC_STATUS_PERMISSION_DENIED, "this tenant is no longer served");
+  else
+    daemon_dispatch (d, t, call);
 }

@@ -20,6 +20,7 @@ options_clear (Options *o)
   g_free (o->dbus);
   g_free (o->policy_dir);
   g_free (o->default_policy);
+  g_free (o->tenants);
 }
 
 /* A usage error: said on stderr, exit status 2. */
@@ -119,6 +120,10 @@ options_parse (Options *o, int argc, char **argv)
       "The policy of sandboxes that ask for none (default \"default\"; a sandboxd that is not "
       "root can apply only \"unprivileged\")",
       "NAME" },
+    { "tenants", 0, 0, G_OPTION_ARG_FILENAME, &o->tenants,
+      "Serve the tenants in FILE (JSON), each on its own sockets under RUNTIME_DIR/tenants/NAME/, "
+      "seeing only its sandboxes, within its quotas; SIGHUP reads FILE again (docs/tenants.md)",
+      "FILE" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
     { NULL },
   };

@@ -27,6 +27,7 @@ typedef struct
   int warm;
   char *policy_dir;
   char *default_policy;
+  char *tenants;
   gint output_buffer_mb;
   gint output_quota_mb;
   GBusType bus;

@@ -386,6 +386,13 @@ JsonObject *
 container_spec_from_bundle (const char *bundle, char **root, GError **error)
 {
   g_autofree char *path = g_build_filename (bundle, "config.json", NULL);
+  struct stat st;
+  if (stat (bundle, &st) < 0 && errno == EACCES)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED, "bundle %s: %s", bundle,
+                   g_strerror (EACCES));
+      return NULL;
+    }
   if (!g_file_test (bundle, G_FILE_TEST_IS_DIR))
     {
       g_set_error (error, CONTAINER_SPEC_ERROR, CONTAINER_SPEC_ERROR_NOT_FOUND,

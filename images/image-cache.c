@@ -1,5 +1,7 @@
 #include "images.h"
 
+#include "fs-creds.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <glib/gstdio.h>
@@ -26,7 +28,9 @@ gboolean
 image_cache_check_root (const char *root, GError **error)
 {
   struct stat st;
-  if (stat (root, &st) < 0 || access (root, R_OK) < 0)
+  /* AT_EACCESS: as the thread's file-system identity (a tenant's, when it
+   * took one), not the process's real uid. */
+  if (stat (root, &st) < 0 || faccessat (AT_FDCWD, root, R_OK, AT_EACCESS) < 0)
     {
       int e = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "root %s: %s", root,
@@ -50,6 +54,7 @@ typedef struct
   char *root;
   ImageProgress progress;
   gpointer data;
+  FsCreds *creds; /* read the root as them (NULL: as sandboxd) */
 } Job;
 
 typedef struct
@@ -300,18 +305,28 @@ check_cache_dir (const char *dir, GError **error)
   return TRUE;
 }
 
+/* Runs @argv to its end; @in_fd (-1: none) is its stdin and @out_fd (-1:
+ * none) its fd 3, both still the caller's to close; with @creds it runs as
+ * them. */
 static gboolean
-run (const char *const *argv, GError **error)
+run_with (const char *const *argv, int in_fd, int out_fd, FsCreds *creds, GError **error)
 {
+  g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
+      G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  if (in_fd >= 0)
+    g_subprocess_launcher_take_stdin_fd (launcher, dup (in_fd));
+  if (out_fd >= 0)
+    g_subprocess_launcher_take_fd (launcher, dup (out_fd), 3);
+  if (creds)
+    g_subprocess_launcher_set_child_setup (launcher, fs_creds_drop_in_child, creds, NULL);
+  g_autoptr (GSubprocess) proc = g_subprocess_launcher_spawnv (launcher, argv, error);
   g_autofree char *err = NULL;
-  int status = 0;
-  if (!g_spawn_sync (NULL, (char **) argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                     NULL, NULL, NULL, &err, &status, error))
+  if (proc == NULL || !g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, error))
     {
       g_prefix_error (error, "%s: ", argv[0]);
       return FALSE;
     }
-  if (!g_spawn_check_wait_status (status, NULL))
+  if (!g_subprocess_get_successful (proc))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed: %s", argv[0],
                    err ? g_strstrip (err) : "");
@@ -320,12 +335,19 @@ run (const char *const *argv, GError **error)
   return TRUE;
 }
 
+static gboolean
+run (const char *const *argv, GError **error)
+{
+  return run_with (argv, -1, -1, NULL, error);
+}
+
 /* Builds the image of @root into a new temporary file of the cache, synced;
  * returns its path. A fixed UUID and timestamp make the same tree give the
  * same bytes, so identical roots share one image. */
 static char *
-build_image (Job *job, const char *root, gboolean is_tar, GError **error)
+build_image (Job *job, const char *root, int tar_fd, GError **error)
 {
+  gboolean is_tar = tar_fd >= 0;
   g_autofree char *mkfs_path = g_find_program_in_path ("mkfs.erofs");
   if (mkfs_path == NULL)
     {
@@ -349,14 +371,36 @@ build_image (Job *job, const char *root, gboolean is_tar, GError **error)
           return NULL;
         }
       report (job, "unpacking", 0, 0);
-      const char *tar[] = { "tar", "-x", "--numeric-owner", "-f", root, "-C", tree, NULL };
-      ok = run (tar, error);
+      /* The tarball as it was opened (as the tenant, for a tenant's). */
+      const char *tar[] = { "tar", "-x", "--numeric-owner", "-f", "-", "-C", tree, NULL };
+      ok = run_with (tar, tar_fd, -1, NULL, error);
       source = tree;
     }
   report (job, "building", 0, 0);
-  const char *mkfs[] = { "mkfs.erofs", "-T0",     "-U",   "00000000-0000-0000-0000-000000000000",
-                         "--quiet",    tmp_image, source, NULL };
-  ok = ok && run (mkfs, error);
+  /* A tenant's directory is read by mkfs.erofs running as the tenant: it
+   * reads what they may read, nothing more. It writes the image through
+   * fd 3 (a file of ours it is lent meanwhile, in a directory it cannot
+   * enter). */
+  FsCreds *creds = is_tar ? NULL : job->creds;
+  int out = creds ? open (tmp_image, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600) : -1;
+  if (creds && (out < 0 || fchown (out, creds->uid, creds->gid) < 0))
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: %s", tmp_image,
+                   g_strerror (e));
+      ok = FALSE;
+    }
+  const char *mkfs[] = { "mkfs.erofs", "-T0",
+                         "-U",         "00000000-0000-0000-0000-000000000000",
+                         "--quiet",    creds ? "/dev/fd/3" : tmp_image,
+                         source,       NULL };
+  ok = ok && run_with (mkfs, -1, out, creds, error);
+  if (out >= 0)
+    {
+      if (fchown (out, geteuid (), getegid ()) < 0)
+        ok = FALSE;
+      close (out);
+    }
   if (tree)
     {
       const char *rm[] = { "rm", "-rf", "--one-file-system", tree, NULL };
@@ -374,9 +418,9 @@ build_image (Job *job, const char *root, gboolean is_tar, GError **error)
  * it unless an identical one is there. What the image holds is what its
  * name says, whatever happened to the root meanwhile. */
 static ImageInfo *
-build_and_store (Job *job, const char *root, gboolean is_tar, GError **error)
+build_and_store (Job *job, const char *root, int tar_fd, GError **error)
 {
-  g_autofree char *tmp = build_image (job, root, is_tar, error);
+  g_autofree char *tmp = build_image (job, root, tar_fd, error);
   if (tmp == NULL)
     return NULL;
   int fd = open (tmp, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -423,20 +467,36 @@ get_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   GError *error = NULL;
   gint64 start = g_get_monotonic_time ();
   /* The root as it is now, with no link on the way: its fingerprint then
-   * covers everything mkfs.erofs will read. */
-  g_autofree char *root = realpath (job->root, NULL);
-  if (root == NULL)
-    {
-      int e = errno;
-      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (e), "root %s: %s",
-                               job->root, g_strerror (e));
-      return;
-    }
-  gboolean is_tar = g_file_test (root, G_FILE_TEST_IS_REGULAR);
+   * covers everything mkfs.erofs will read. A tenant's is looked at (and a
+   * tarball opened) as the tenant. */
+  FsCredsSaved saved = { 0 };
+  g_autofree char *root = NULL;
   g_autofree char *before = NULL;
-  if (!check_cache_dir (job->cache_dir, &error)
-      || (before = root_fingerprint (root, &error)) == NULL)
+  int tar_fd = -1;
+  if (job->creds == NULL || fs_creds_enter (job->creds, &saved, &error))
     {
+      root = realpath (job->root, NULL);
+      if (root == NULL)
+        {
+          int e = errno;
+          g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (e), "root %s: %s", job->root,
+                       g_strerror (e));
+        }
+      else if (g_file_test (root, G_FILE_TEST_IS_REGULAR)
+               && (tar_fd = open (root, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)) < 0)
+        {
+          int e = errno;
+          g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (e), "root %s: %s", root,
+                       g_strerror (e));
+        }
+      else
+        before = root_fingerprint (root, &error);
+      fs_creds_leave (&saved);
+    }
+  if (before == NULL || !check_cache_dir (job->cache_dir, &error))
+    {
+      if (tar_fd >= 0)
+        close (tar_fd);
       g_prefix_error (&error, "image of %s: ", job->root);
       g_task_return_error (task, error);
       return;
@@ -456,20 +516,29 @@ get_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
   if (info == NULL)
     {
       g_message ("image of %s: building", job->root);
-      info = build_and_store (job, root, is_tar, &error);
+      info = build_and_store (job, root, tar_fd, &error);
       if (info == NULL)
         {
+          if (tar_fd >= 0)
+            close (tar_fd);
           g_prefix_error (&error, "image of %s: ", job->root);
           g_task_return_error (task, error);
           return;
         }
       /* Remembered only if the root did not change while it was read. */
-      g_autofree char *after = root_fingerprint (root, NULL);
+      g_autofree char *after = NULL;
+      if (job->creds == NULL || fs_creds_enter (job->creds, &saved, NULL))
+        {
+          after = root_fingerprint (root, NULL);
+          fs_creds_leave (&saved);
+        }
       if (after && g_str_equal (before, after))
         memo_store (job, root, before, info->digest + strlen ("sha256:"));
       else
         g_message ("image of %s: the root changed while it was built; not remembered", job->root);
     }
+  if (tar_fd >= 0)
+    close (tar_fd);
   info->build_ms = (g_get_monotonic_time () - start) / 1000;
   /* Its last use, for the cache's garbage collection (image_cache_prune). */
   utimensat (AT_FDCWD, info->path, NULL, AT_SYMLINK_NOFOLLOW);
@@ -486,6 +555,7 @@ job_free (gpointer p)
   Job *job = p;
   g_free (job->cache_dir);
   g_free (job->root);
+  g_free (job->creds);
   g_free (job);
 }
 
@@ -512,12 +582,17 @@ run_job (gpointer data, gpointer unused)
 }
 
 void
-image_cache_get_async (const char *cache_dir, const char *root, ImageProgress progress,
-                       GAsyncReadyCallback callback, gpointer user_data)
+image_cache_get_async (const char *cache_dir, const char *root, const FsCreds *creds,
+                       ImageProgress progress, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   Job *job = g_new0 (Job, 1);
-  *job = (Job){ task, g_strdup (cache_dir), g_strdup (root), progress, user_data };
+  *job = (Job){ task,
+                g_strdup (cache_dir),
+                g_strdup (root),
+                progress,
+                user_data,
+                creds ? g_memdup2 (creds, sizeof *creds) : NULL };
   g_task_set_task_data (task, job, job_free);
   if (builders == NULL)
     builders = g_thread_pool_new (run_job, NULL, (gint) max_builds, FALSE, NULL);

@@ -3,6 +3,8 @@
  * images. This header is its whole contract. */
 #pragma once
 
+#include "fs-creds.h"
+
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
@@ -75,9 +77,13 @@ gboolean image_cache_check_root (const char *root, GError **error);
 typedef void (*ImageProgress) (const char *stage, guint64 files, guint64 bytes, gpointer data);
 
 /* Finds or builds the image of @root in @cache_dir (made if missing);
- * @progress (may be NULL) gets @user_data too. */
-void image_cache_get_async (const char *cache_dir, const char *root, ImageProgress progress,
-                            GAsyncReadyCallback callback, gpointer user_data);
+ * @progress (may be NULL) gets @user_data too. With @creds (copied; NULL:
+ * as sandboxd) the root is read only as them: looked at and fingerprinted
+ * by the worker thread as them, a tarball opened as them and unpacked from
+ * that open file, a directory read by mkfs.erofs running as them. */
+void image_cache_get_async (const char *cache_dir, const char *root, const FsCreds *creds,
+                            ImageProgress progress, GAsyncReadyCallback callback,
+                            gpointer user_data);
 ImageInfo *image_cache_get_finish (GAsyncResult *result, GError **error);
 
 /* How many builds may run at once (default 2); more wait their turn. */

@@ -7,6 +7,8 @@
 #include <nanomsg/nn.h>
 #include <nanomsg/reqrep.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 /* Beyond the server's own deadline, how long the client waits for its
  * DEADLINE_EXCEEDED answer before deciding the server is gone. */
@@ -22,20 +24,41 @@ struct RpcClient
 const char *
 rpc_client_default_address (void)
 {
+  static char *address;
   const char *env = g_getenv (RPC_DEFAULT_ADDRESS_ENV);
   if (env && *env)
     return env;
-  return "ipc://" SANDBOXD_RUNTIME_DIR "/rpc.sock";
+  if (address)
+    return address;
+  const char *dir = g_getenv ("SANDBOXD_RUNTIME_DIR");
+  if (dir == NULL || *dir == '\0')
+    dir = SANDBOXD_RUNTIME_DIR;
+  /* A user other than root is a tenant: its own socket, found by its uid. */
+  g_autofree char *uid = g_strdup_printf ("%u", (guint) getuid ());
+  g_autofree char *own = g_build_filename (dir, "tenants", "by-uid", uid, "rpc.sock", NULL);
+  if (getuid () != 0 && g_file_test (own, G_FILE_TEST_EXISTS))
+    address = g_strconcat ("ipc://", own, NULL);
+  else
+    address = g_strconcat ("ipc://", dir, "/rpc.sock", NULL);
+  return address;
 }
 
 RpcClient *
 rpc_client_new (const char *address, GError **error)
 {
+  struct stat st;
+  /* Connecting to a unix socket takes write permission on it: without it
+   * nanomsg would retry in silence until the deadline. */
   if (g_str_has_prefix (address, "ipc://")
-      && !g_file_test (address + strlen ("ipc://"), G_FILE_TEST_EXISTS))
+      && (stat (address + strlen ("ipc://"), &st) < 0
+          || access (address + strlen ("ipc://"), W_OK) < 0))
     {
-      g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE,
-                   "cannot reach sandboxd at %s: no such socket (is sandboxd running?)", address);
+      if (errno == EACCES)
+        g_set_error (error, RPC_ERROR, RPC_STATUS_PERMISSION_DENIED,
+                     "cannot reach sandboxd at %s: permission denied (not your socket)", address);
+      else
+        g_set_error (error, RPC_ERROR, RPC_STATUS_UNAVAILABLE,
+                     "cannot reach sandboxd at %s: no such socket (is sandboxd running?)", address);
       return NULL;
     }
   int sock = nn_socket (AF_SP, NN_REQ);

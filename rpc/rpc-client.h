@@ -17,7 +17,9 @@
 
 typedef struct RpcClient RpcClient;
 
-/* $SANDBOXD_ADDRESS, else ipc://<default runtime dir>/rpc.sock. */
+/* $SANDBOXD_ADDRESS; else, in the runtime dir ($SANDBOXD_RUNTIME_DIR or
+ * the default), a tenant's own socket for a user other than root
+ * (tenants/by-uid/UID/rpc.sock, when there is one), else rpc.sock. */
 const char *rpc_client_default_address (void);
 
 RpcClient *rpc_client_new (const char *address, GError **error);

@@ -265,7 +265,7 @@ require_qmp (Sandbox *sb, GError **error)
  * FIFO must not stall the main loop) and through no link at its end, and
  * what was opened is what is checked. */
 static SandboxDisk *
-new_disk (Sandbox *sb, const char *path, gboolean read_only, int *fd, GError **error)
+new_disk (Sandbox *sb, const char *path, int given_fd, gboolean read_only, int *fd, GError **error)
 {
   g_autofree char *abs = g_canonicalize_filename (path, NULL);
   guint scsi_id = free_scsi_id (sb);
@@ -275,7 +275,9 @@ new_disk (Sandbox *sb, const char *path, gboolean read_only, int *fd, GError **e
                    sb->name, MAX_DISKS);
       return NULL;
     }
-  *fd = open (abs, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+  *fd = given_fd >= 0
+            ? fcntl (given_fd, F_DUPFD_CLOEXEC, 3)
+            : open (abs, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
   struct stat st;
   if (*fd < 0 && errno == EISDIR)
     {
@@ -316,7 +318,7 @@ int
 sandbox_disk_add_boot (Sandbox *sb, const char *path, SandboxBootDisk *boot, GError **error)
 {
   int fd = -1;
-  SandboxDisk *disk = new_disk (sb, path, TRUE, &fd, error);
+  SandboxDisk *disk = new_disk (sb, path, -1, TRUE, &fd, error);
   if (disk == NULL)
     return -1;
   disk->attached = TRUE;
@@ -330,8 +332,16 @@ const char *
 sandbox_disk_attach (Sandbox *sb, const char *path, gboolean read_only, SandboxDiskDone done,
                      gpointer data, GError **error)
 {
+  return sandbox_disk_attach_fd (sb, path, -1, read_only, done, data, error);
+}
+
+const char *
+sandbox_disk_attach_fd (Sandbox *sb, const char *path, int given_fd, gboolean read_only,
+                        SandboxDiskDone done, gpointer data, GError **error)
+{
   int fd = -1;
-  SandboxDisk *disk = require_qmp (sb, error) ? new_disk (sb, path, read_only, &fd, error) : NULL;
+  SandboxDisk *disk
+      = require_qmp (sb, error) ? new_disk (sb, path, given_fd, read_only, &fd, error) : NULL;
   if (disk == NULL)
     return NULL;
   disk->done = done;
@@ -361,7 +371,7 @@ sandbox_disk_answer_task (Sandbox *sb, JsonObject *result, const GError *error, 
 }
 
 void
-sandbox_attach_disk_async (Sandbox *sb, const char *path, gboolean read_only,
+sandbox_attach_disk_async (Sandbox *sb, const char *path, int fd, gboolean read_only,
                            GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
@@ -369,7 +379,8 @@ sandbox_attach_disk_async (Sandbox *sb, const char *path, gboolean read_only,
   if (sb->state != SANDBOX_RUNNING)
     reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
                  sandbox_state_to_string (sb->state));
-  else if (!sandbox_disk_attach (sb, path, read_only, sandbox_disk_answer_task, task, &error))
+  else if (!sandbox_disk_attach_fd (sb, path, fd, read_only, sandbox_disk_answer_task, task,
+                                    &error))
     reply_gerror (task, error);
 }
 

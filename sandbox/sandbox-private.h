@@ -65,6 +65,7 @@ struct Sandbox
   const SandboxOps *ops;
   char *id;
   char *name;
+  char *tenant; /* who owns it (NULL: the admin); names are unique per tenant */
   char *cgroup; /* QEMU's cgroup's name for the manager: the id, or a path from the root */
   char *dir;
   SandboxState state;
@@ -214,6 +215,9 @@ typedef void (*SandboxDiskDone) (Sandbox *sb, JsonObject *result, const GError *
                                  gpointer data);
 const char *sandbox_disk_attach (Sandbox *sb, const char *path, gboolean read_only,
                                  SandboxDiskDone done, gpointer data, GError **error);
+/* The same with @fd, the file already open (a duplicate is taken). */
+const char *sandbox_disk_attach_fd (Sandbox *sb, const char *path, int fd, gboolean read_only,
+                                    SandboxDiskDone done, gpointer data, GError **error);
 gboolean sandbox_disk_detach (Sandbox *sb, const char *disk_id, SandboxDiskDone done, gpointer data,
                               GError **error);
 /* A SandboxDiskDone that answers the GTask in @data. */

@@ -178,7 +178,7 @@ emit (Sandbox *sb, const char *type, SandboxProcess *proc, JsonObject *extra)
   json_object_set_string_member (ev, "sandbox_id", sb->id);
   json_object_set_string_member (ev, "name", sb->name);
   json_object_set_int_member (ev, "process_id", proc->id);
-  sb->ctx->emit (sb->ctx, type, ev);
+  sb->ctx->emit (sb->ctx, sb->tenant, type, ev);
 }
 
 static SandboxProcess *

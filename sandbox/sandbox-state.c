@@ -45,6 +45,8 @@ sandbox_settings_json (Sandbox *sb)
   g_autofree char *created = g_date_time_format_iso8601 (sb->created);
   json_object_set_string_member (o, "id", sb->id);
   json_object_set_string_member (o, "name", sb->name);
+  if (sb->tenant)
+    json_object_set_string_member (o, "tenant", sb->tenant);
   json_object_set_string_member (o, "state", sandbox_state_to_string (sb->state));
   if (sb->error)
     json_object_set_string_member (o, "error", sb->error);
@@ -195,7 +197,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
 {
   gint64 version = 0, memory_mb = 0, cpus = 0, boot_ms = 0, pid = 0, start_time = 0;
   gint64 start_real_us = 0, next_proc = 1;
-  const char *id = NULL, *name = NULL, *state = NULL, *err = NULL, *created = NULL;
+  const char *id = NULL, *name = NULL, *tenant = NULL, *state = NULL, *err = NULL, *created = NULL;
   const char *release = NULL, *policy = NULL, *cgroup_path = NULL;
   gint64 pids = 0;
   gboolean auto_remove = FALSE, paused = FALSE;
@@ -205,6 +207,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
       || !json_field_bool (o, "paused", FALSE, &paused, error)
       || !json_field_string (o, "id", TRUE, &id, error)
       || !json_field_string (o, "name", TRUE, &name, error)
+      || !json_field_string (o, "tenant", FALSE, &tenant, error)
       || !json_field_string (o, "state", TRUE, &state, error)
       || !json_field_string (o, "error", FALSE, &err, error)
       || !json_field_string (o, "created", TRUE, &created, error)
@@ -247,6 +250,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
       sb->cgroup = g_strdup (cgroup_path);
     }
   sb->auto_remove = sb->delete_on_failure = auto_remove;
+  sb->tenant = g_strdup (tenant);
   g_free (sb->name);
   sb->name = g_strdup (name);
   sb->error = g_strdup (err);

@@ -43,7 +43,7 @@ set_state (Sandbox *sb, SandboxState state)
   json_object_set_string_member (ev, "state", sandbox_state_to_string (state));
   if (state == SANDBOX_FAILED && sb->error)
     json_object_set_string_member (ev, "error", sb->error);
-  sb->ctx->emit (sb->ctx, "sandbox.state", ev);
+  sb->ctx->emit (sb->ctx, sb->tenant, "sandbox.state", ev);
 }
 
 static char *
@@ -180,6 +180,7 @@ sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error)
       g_free (sb->name);
       sb->name = g_strdup (config->name);
     }
+  sb->tenant = g_strdup (config->tenant);
   sb->memory_mb = config->memory_mb;
   sb->cpus = config->cpus;
   sb->pids = config->pids;
@@ -267,6 +268,7 @@ sandbox_free (Sandbox *sb)
   g_free (sb->dir);
   g_free (sb->cgroup);
   g_free (sb->name);
+  g_free (sb->tenant);
   g_free (sb->id);
   g_free (sb);
 }
@@ -287,6 +289,24 @@ guint
 sandbox_get_memory_mb (Sandbox *sb)
 {
   return sb->memory_mb;
+}
+
+guint
+sandbox_get_cpus (Sandbox *sb)
+{
+  return sb->cpus;
+}
+
+const char *
+sandbox_get_tenant (Sandbox *sb)
+{
+  return sb->tenant;
+}
+
+guint64
+sandbox_get_output_bytes (Sandbox *sb)
+{
+  return sb->output_bytes;
 }
 
 SandboxState
@@ -478,7 +498,7 @@ finish_delete (Sandbox *sb)
   JsonObject *ev = json_object_new ();
   json_object_set_string_member (ev, "sandbox_id", sb->id);
   json_object_set_string_member (ev, "name", sb->name);
-  sb->ctx->emit (sb->ctx, "sandbox.deleted", ev);
+  sb->ctx->emit (sb->ctx, sb->tenant, "sandbox.deleted", ev);
   sb->ctx->gone (sb->ctx, sb->id);
 }
 
@@ -908,6 +928,8 @@ sandbox_adopt_async (Sandbox *sb, const SandboxConfig *config,
       g_free (sb->name);
       sb->name = g_strdup (config->name);
     }
+  g_free (sb->tenant);
+  sb->tenant = g_strdup (config->tenant);
   sb->delete_on_failure = config->delete_on_failure || config->auto_remove;
   sb->auto_remove = config->auto_remove;
   sb->start_calls = g_list_append (sb->start_calls, g_task_new (NULL, NULL, callback, user_data));

@@ -60,8 +60,9 @@ struct SandboxContext
   char *(*template_find) (SandboxContext *ctx, Sandbox *sb, int *ram_fd);
   void (*template_discard) (SandboxContext *ctx, const char *path, const char *why);
   gpointer templates;
-  /* An event (state changes, process starts and exits): @fields taken. */
-  void (*emit) (SandboxContext *ctx, const char *type, JsonObject *fields);
+  /* An event (state changes, process starts and exits) of a sandbox of
+   * @tenant (NULL: the admin's): @fields taken. */
+  void (*emit) (SandboxContext *ctx, const char *tenant, const char *type, JsonObject *fields);
   /* A sandbox has been deleted: the host may free it (later). */
   void (*gone) (SandboxContext *ctx, const char *id);
   gpointer host; /* the host's own data */
@@ -120,6 +121,8 @@ typedef struct
    * bundle's linux.cgroupsPath), made for it (an existing one is refused)
    * and removed with it; NULL: under sandboxd's own parent. */
   const char *cgroup_path;
+  /* Whose it is (NULL: the admin's): kept, shown, passed with its events. */
+  const char *tenant;
 } SandboxConfig;
 
 const char *sandbox_state_to_string (SandboxState state);
@@ -180,6 +183,11 @@ const char *sandbox_get_id (Sandbox *sandbox);
 const char *sandbox_get_name (Sandbox *sandbox);
 SandboxState sandbox_get_state (Sandbox *sandbox);
 guint sandbox_get_memory_mb (Sandbox *sandbox);
+guint sandbox_get_cpus (Sandbox *sandbox);
+/* Its owner (NULL: the admin). */
+const char *sandbox_get_tenant (Sandbox *sandbox);
+/* The output its processes have stored, in all. */
+guint64 sandbox_get_output_bytes (Sandbox *sandbox);
 JsonObject *sandbox_to_json (Sandbox *sandbox);
 
 /* Boots, with @container (may be NULL) as its first container: its disk is
@@ -281,7 +289,9 @@ SandboxOutput *sandbox_read_output_finish (GAsyncResult *result, GError **error)
 /* sandbox-disks.c: hot-plugged SCSI disks. Attach answers with
  * {"disk_id", "path", "read_only", "scsi_id", "state"}; detach waits for
  * QEMU's DEVICE_DELETED before removing the block node. */
-void sandbox_attach_disk_async (Sandbox *sandbox, const char *path, gboolean read_only,
+/* @fd (-1: sandboxd opens @path itself) is the file, opened by the caller
+ * (as a tenant, say; the sandbox takes a duplicate). */
+void sandbox_attach_disk_async (Sandbox *sandbox, const char *path, int fd, gboolean read_only,
                                 GAsyncReadyCallback callback, gpointer user_data);
 void sandbox_detach_disk_async (Sandbox *sandbox, const char *disk_id, GAsyncReadyCallback callback,
                                 gpointer user_data);
