@@ -248,4 +248,12 @@ contains "$(cat "$RT.log")" "the tenants stay as they were" "a broken file on SI
 out=$(as_a "$SANDBOXCTL" -a "$SA" ls -q | wc -l)
 is "$out" 3 "... alice is still served"
 
+# ---- a restart keeps whose each sandbox is
+echo "{\"tenants\": [{\"name\": \"alice\", \"uid\": $A}, {\"name\": \"bob\", \"uid\": $B}]}" >"$TMP/tenants.json"
+kill -KILL "$DAEMON_PID"
+start_daemon "$RT" --accel tcg --tenants "$TMP/tenants.json" ||
+  { echo "Bail out! sandboxd did not start again"; diag <"$RT.log"; exit 1; }
+is "$(as_a "$SANDBOXCTL" -a "$SA" ls -q | wc -l)" 3 "after SIGKILL and a new sandboxd, alice has her three sandboxes back"
+is "$(as_b "$SANDBOXCTL" -a "$SB" ls -q)" "$BID" "... bob his one"
+
 tap_done
