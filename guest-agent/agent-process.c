@@ -5,6 +5,7 @@
 #include <gio/gio.h>
 #include <glib-unix.h>
 #include <grp.h>
+#include <limits.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -34,14 +35,65 @@ typedef struct
   const AgentSecurity *security; /* the container's, or NULL */
 } Joins;
 
+/* execvpe without touching the environment or the heap (the child shares
+ * the agent's memory): each directory of @path in turn, as execvp does. */
+static void
+exec_search (char **argv, char **envp, const char *path)
+{
+  const char *file = argv[0];
+  if (strchr (file, '/') || path == NULL)
+    {
+      execve (file, argv, envp);
+      return;
+    }
+  size_t flen = strlen (file);
+  int saved = ENOENT;
+  for (const char *p = path;; p++)
+    {
+      const char *end = strchr (p, ':');
+      size_t dlen = end ? (size_t) (end - p) : strlen (p);
+      char full[PATH_MAX];
+      if (dlen + 1 + flen + 1 <= sizeof full)
+        {
+          memcpy (full, p, dlen);
+          full[dlen] = '/';
+          memcpy (full + (dlen ? dlen + 1 : 0), file, flen + 1);
+          execve (full, argv, envp);
+          if (errno == EACCES)
+            saved = EACCES;
+          else if (errno != ENOENT && errno != ENOTDIR)
+            return;
+        }
+      if (end == NULL)
+        break;
+      p = end;
+    }
+  errno = saved;
+}
+
+/* Runs in the child, which shares the agent's memory until it execs
+ * (clone with CLONE_VM | CLONE_VFORK: no page tables to copy, which under
+ * TCG is most of a fork): only async-signal-safe calls, nothing written
+ * but its own stack and fds. */
 static void G_GNUC_NORETURN
 child_exec (char **argv, char **envp, const char *cwd, uid_t uid, gid_t gid, int in_r, int out_w,
             int err_w, int err_fd, const Joins *joins)
 {
+  /* The agent's handlers are not the process's (this signal table is the
+   * child's own: no CLONE_SIGHAND). */
+  for (int sig = 1; sig < NSIG; sig++)
+    {
+      struct sigaction sa;
+      if (sigaction (sig, NULL, &sa) == 0 && sa.sa_handler != SIG_DFL && sa.sa_handler != SIG_IGN)
+        {
+          sa.sa_handler = SIG_DFL;
+          sigaction (sig, &sa, NULL);
+        }
+    }
+  signal (SIGPIPE, SIG_DFL);
   sigset_t none;
   sigemptyset (&none);
   sigprocmask (SIG_SETMASK, &none, NULL);
-  signal (SIGPIPE, SIG_DFL);
   setsid ();
 
   if (in_r < 0)
@@ -74,11 +126,8 @@ child_exec (char **argv, char **envp, const char *cwd, uid_t uid, gid_t gid, int
   if (sec && !agent_security_apply_late (sec))
     goto fail;
 
-  /* execvpe searches the agent's own PATH; give it the process's. */
-  const char *path = env_lookup (envp, "PATH");
-  if (path != NULL)
-    setenv ("PATH", path, 1);
-  execvpe (argv[0], argv, envp);
+  /* The process's PATH, not the agent's. */
+  exec_search (argv, envp, env_lookup (envp, "PATH"));
 
 fail:;
   int e = errno;
@@ -117,24 +166,44 @@ own_pid_ns (void)
   return fd;
 }
 
-static pid_t
-fork_in (const AgentContainer *container, int *fork_errno)
+/* What the child needs: its arguments to child_exec. */
+typedef struct
 {
-  if (container == NULL)
-    {
-      pid_t pid = fork ();
-      *fork_errno = errno;
-      return pid;
-    }
+  char **argv, **envp;
+  const char *cwd;
+  uid_t uid;
+  gid_t gid;
+  int in_r, out_w, err_w, err_fd;
+  const Joins *joins;
+} ChildArgs;
+
+static int
+child_main (void *data)
+{
+  const ChildArgs *c = data;
+  child_exec (c->argv, c->envp, c->cwd, c->uid, c->gid, c->in_r, c->out_w, c->err_w, c->err_fd,
+              c->joins);
+}
+
+/* The child's own stack while it shares our memory (the agent spawns from
+ * its one main thread, and waits for each child's exec). */
+static char child_stack[256 * 1024] __attribute__ ((aligned (16)));
+
+/* Starts the child (in the container's pid namespace, if any) and returns
+ * once it has exec'd or failed: we are suspended meanwhile (CLONE_VFORK). */
+static pid_t
+spawn_in (const AgentContainer *container, const ChildArgs *args, int *fork_errno)
+{
   /* The child is born in the container's pid namespace; we stay in ours. */
-  if (own_pid_ns () < 0 || setns (container->ns_fds[AGENT_NS_PID], CLONE_NEWPID) < 0)
+  if (container && (own_pid_ns () < 0 || setns (container->ns_fds[AGENT_NS_PID], CLONE_NEWPID) < 0))
     {
       *fork_errno = errno;
       return -1;
     }
-  pid_t pid = fork ();
+  pid_t pid = clone (child_main, child_stack + sizeof child_stack, CLONE_VM | CLONE_VFORK | SIGCHLD,
+                     (void *) args);
   *fork_errno = errno;
-  if (pid != 0 && setns (own_pid_ns (), CLONE_NEWPID) < 0)
+  if (container && setns (own_pid_ns (), CLONE_NEWPID) < 0)
     g_warning ("cannot return to the agent's pid namespace: %s", g_strerror (errno));
   return pid;
 }
@@ -221,10 +290,11 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
       joins.cgroup_fd = open (procs, O_WRONLY | O_CLOEXEC);
     }
   int fork_errno = 0;
-  pid_t pid = fork_in (container, &fork_errno);
-  if (pid == 0)
-    child_exec (argv, envp, cwd, uid, gid, p[P_IN][0], p[P_OUT][1], tty ? p[P_OUT][1] : p[P_ERR][1],
-                p[P_STATUS][1], &joins);
+  ChildArgs args = {
+    argv,           envp,  cwd, uid, gid, p[P_IN][0], p[P_OUT][1], tty ? p[P_OUT][1] : p[P_ERR][1],
+    p[P_STATUS][1], &joins
+  };
+  pid_t pid = spawn_in (container, &args, &fork_errno);
   if (joins.cgroup_fd >= 0)
     close (joins.cgroup_fd);
   if (secured)
