@@ -495,6 +495,9 @@ load_or_fail (int argc, char **argv, const char *verb, int *code)
   return s;
 }
 
+/* How long start waits for the host process to open its end (10 ms each). */
+#define START_WAIT_TRIES 500
+
 static int
 cmd_start (int argc, char **argv)
 {
@@ -504,7 +507,16 @@ cmd_start (int argc, char **argv)
     return code;
   g_autofree char *dir = oci_state_dir (root, s->id);
   g_autofree char *fifo = g_build_filename (dir, "start", NULL);
-  int fd = open (fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  /* The host process opens its end just after create returned: a start
+   * that comes at once may find no reader yet (ENXIO) for a moment. */
+  int fd = -1;
+  for (int tries = 0; !s->started && tries < START_WAIT_TRIES; tries++)
+    {
+      fd = open (fifo, O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+      if (fd >= 0 || errno != ENXIO || g_str_equal (oci_state_status (s), "stopped"))
+        break;
+      g_usleep (10 * 1000);
+    }
   if (s->started || fd < 0 || write (fd, "s", 1) != 1)
     {
       if (fd >= 0)
