@@ -19,6 +19,10 @@
  * restart) to come back before giving up. */
 #define RECONNECT_TIMEOUT_S 60
 #define READ_MAX_BYTES (1024 * 1024)
+/* A process without stdin or terminal: Exec waits this long for its exit
+ * and brings its output along (one round trip for a short command); a
+ * longer one's output starts flowing after it. */
+#define EXEC_WAIT_MS 500
 #define STDIN_CHUNK (256 * 1024)
 
 typedef struct
@@ -30,6 +34,7 @@ typedef struct
   int fd;
   gboolean follow;
   GError *error;
+  gint64 offset; /* where to start */
 } StreamCopy;
 
 static gboolean
@@ -79,7 +84,7 @@ copy_stream (gpointer data)
 {
   StreamCopy *sc = data;
   g_autoptr (RpcClient) client = NULL;
-  gint64 offset = 0;
+  gint64 offset = sc->offset;
   gboolean eof = FALSE;
   while (!eof)
     {
@@ -185,22 +190,62 @@ copy_stdin (gpointer data)
   return NULL;
 }
 
-int
-cli_stream_output (const CliGlobals *globals, const char *sandbox_id, gint64 process_id,
-                   gboolean follow)
+/* Both streams from @offsets (stdout's, stderr's); a stream whose offset
+ * is negative is done already. */
+static int
+stream_from (const CliGlobals *globals, const char *sandbox_id, gint64 process_id, gboolean follow,
+             const gint64 offsets[2])
 {
-  StreamCopy out = { globals->address, sandbox_id, process_id, "stdout", STDOUT_FILENO, follow };
-  StreamCopy err = { globals->address, sandbox_id, process_id, "stderr", STDERR_FILENO, follow };
-  GThread *t_out = g_thread_new ("stdout", copy_stream, &out);
-  GThread *t_err = g_thread_new ("stderr", copy_stream, &err);
-  g_thread_join (t_out);
-  g_thread_join (t_err);
+  StreamCopy out = { globals->address, sandbox_id, process_id, "stdout",
+                     STDOUT_FILENO,    follow,     NULL,       offsets[0] };
+  StreamCopy err = { globals->address, sandbox_id, process_id, "stderr",
+                     STDERR_FILENO,    follow,     NULL,       offsets[1] };
+  GThread *t_out = offsets[0] >= 0 ? g_thread_new ("stdout", copy_stream, &out) : NULL;
+  GThread *t_err = offsets[1] >= 0 ? g_thread_new ("stderr", copy_stream, &err) : NULL;
+  if (t_out)
+    g_thread_join (t_out);
+  if (t_err)
+    g_thread_join (t_err);
   int code = 0;
   if (out.error || err.error)
     code = cli_fail (out.error ? out.error : err.error);
   g_clear_error (&out.error);
   g_clear_error (&err.error);
   return code;
+}
+
+int
+cli_stream_output (const CliGlobals *globals, const char *sandbox_id, gint64 process_id,
+                   gboolean follow)
+{
+  const gint64 from_start[2] = { 0, 0 };
+  return stream_from (globals, sandbox_id, process_id, follow, from_start);
+}
+
+/* Exec answered with the exit (wait_ms): its output came along; the rest
+ * of a stream longer than that is read on from where it stopped. */
+static int
+finish_exited (const CliGlobals *globals, const char *sandbox_id, gint64 process_id,
+               JsonObject *exited)
+{
+  static const char *const names[2] = { "stdout", "stderr" };
+  gint64 offsets[2];
+  for (int i = 0; i < 2; i++)
+    {
+      JsonObject *o = json_object_get_object_member (exited, names[i]);
+      const char *b64 = json_object_get_string_member_with_default (o, "data", "");
+      gsize len = 0;
+      g_autofree guint8 *bytes = g_base64_decode (b64, &len);
+      if (len > 0)
+        write_all (i == 0 ? STDOUT_FILENO : STDERR_FILENO, bytes, len);
+      offsets[i] = json_object_get_boolean_member_with_default (o, "eof", FALSE)
+                       ? -1
+                       : json_object_get_int_member_with_default (o, "offset", 0);
+    }
+  int code = stream_from (globals, sandbox_id, process_id, TRUE, offsets);
+  if (code != 0)
+    return code;
+  return (int) json_object_get_int_member_with_default (exited, "status", CLI_EXIT_ERROR);
 }
 
 typedef struct
@@ -329,6 +374,12 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
     json_object_set_string_member (exec, "container", x->container);
   if (x->user && !cli_exec_set_user (exec, x->user))
     return cli_usage_error_text ("exec", "--user takes UID[:GID], numbers");
+  if (!with_stdin && !x->tty)
+    json_object_set_int_member (exec, "wait_ms", EXEC_WAIT_MS);
+  /* From here on a signal to us is meant for the process: held until it
+   * has an id to go to (a Ctrl-C while Exec waits is forwarded after).
+   * Blocked before the other threads start, so they inherit the mask. */
+  block_proxied_signals ();
   g_autoptr (JsonObject) started
       = rpc_client_call (client, "sandbox.v1.Processes.Exec", exec, CLI_CALL_DEADLINE_MS, &error);
   if (started == NULL)
@@ -338,12 +389,12 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
       return code;
     }
   gint64 process_id = json_object_get_int_member_with_default (started, "process_id", 0);
+  if (json_object_get_boolean_member_with_default (started, "exited", FALSE)
+      && json_object_has_member (started, "stdout") && json_object_has_member (started, "stderr"))
+    return finish_exited (globals, sandbox_id, process_id, started);
 
-  /* From here on a signal to us is meant for the process. Blocked before
-   * the other threads start, so they inherit the mask. */
   static SignalProxy proxy;
   proxy = (SignalProxy){ globals->address, sandbox_id, process_id, x->tty };
-  block_proxied_signals ();
   g_thread_unref (g_thread_new ("signals", proxy_signals, &proxy));
   /* Keys, Ctrl-C included, now go to the guest's terminal as bytes. */
   if (x->tty && x->with_stdin && !cli_terminal_raw ())

@@ -72,6 +72,8 @@ void daemon_dispatch (Daemon *daemon, const Tenant *caller, RpcCall *call);
  * their event logs and the tenants file (read at start and on SIGHUP: on a
  * bad file the tenants stay as they were). */
 gboolean daemon_tenants_load (Daemon *daemon, GError **error);
+/* What an earlier sandboxd left in RUNTIME_DIR/tenants (taken back first). */
+void daemon_tenants_remove_stale (Daemon *daemon);
 void daemon_tenants_clear (Daemon *daemon);
 /* Whom a tenant's socket serves (NULL: a tenant no longer served). */
 const Tenant *daemon_tenant_api_caller (TenantApi *api, Daemon **daemon);
@@ -83,6 +85,13 @@ EventLog *daemon_tenant_events (const Tenant *tenant);
 /* An event of a sandbox (or image build) of @tenant (NULL: the admin's):
  * to the admin's log with its tenant, and to the tenant's own log. */
 void daemon_emit (Daemon *daemon, const char *tenant, const char *type, JsonObject *fields);
+
+/* daemon/exec-wait.c: Exec with wait_ms (answers with the exit and the
+ * start of the output inline, or as a plain Exec if it still runs then),
+ * and output as the API carries it: {"data": base64, "offset", "eof"}. */
+void daemon_exec_wait (Daemon *daemon, RpcCall *call, Sandbox *sandbox, const SandboxExec *exec,
+                       guint wait_ms);
+JsonObject *daemon_output_to_json (const SandboxOutput *out);
 
 /* daemon/tenant-quota.c: what a request would add to its tenant's use. */
 typedef struct

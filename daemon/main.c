@@ -264,16 +264,7 @@ start_tenants (Daemon *d, GError **error)
                    g_strerror (e));
       return FALSE;
     }
-  /* What an earlier sandboxd left: sockets of tenants that may be gone. */
-  g_autofree char *dir = g_build_filename (d->ctx.runtime_dir, "tenants", NULL);
-  g_autoptr (GDir) old = g_dir_open (dir, 0, NULL);
-  const char *name;
-  while (old && (name = g_dir_read_name (old)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (dir, name, NULL);
-      if (lchown (path, 0, 0) == 0 && chmod (path, 0700) == 0)
-        sandbox_remove_tree (path, NULL);
-    }
+  daemon_tenants_remove_stale (d);
   return daemon_tenants_load (d, error);
 }
 
@@ -349,6 +340,8 @@ daemon_clear (Daemon *d)
         sandbox_free (value);
       g_clear_pointer (&d->ctx.sandboxes, g_hash_table_destroy);
     }
+  g_clear_handle_id (&d->ctx.boot_kick, g_source_remove);
+  g_clear_pointer (&d->ctx.boot_queue, g_queue_free);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   g_clear_pointer (&d->ctx.policies, g_hash_table_destroy);
   g_clear_pointer (&d->ctx.cgroups, cgroup_manager_free);
@@ -395,6 +388,7 @@ daemon_configure (Daemon *d, Options *o, GError **error)
       return FALSE;
     }
   d->ctx.boot_timeout_s = (guint) o->boot_timeout;
+  d->ctx.boot_slots = o->max_boots >= 0 ? (guint) o->max_boots : g_get_num_processors ();
   d->ctx.auto_remove_grace_s = (guint) o->auto_remove_grace;
   d->max_sandboxes = (guint) o->max_sandboxes;
   d->max_memory_mb = o->max_memory_mb >= 0 ? (guint) o->max_memory_mb : host_memory_mb ();

@@ -645,7 +645,11 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     return;
   exec.args = args;
   exec.env = env;
-  sandbox_exec_async (sb, &exec, on_reply, rpc_call_ref (call));
+  guint wait_ms = (guint) param_int (params, "wait_ms", 0);
+  if (wait_ms)
+    daemon_exec_wait (d, call, sb, &exec, wait_ms);
+  else
+    sandbox_exec_async (sb, &exec, on_reply, rpc_call_ref (call));
 }
 
 static void
@@ -846,14 +850,7 @@ on_output (GObject *source, GAsyncResult *result, gpointer data)
       daemon_return_error (call, error);
       return;
     }
-  gsize len = 0;
-  const guint8 *bytes = g_bytes_get_data (out->data, &len);
-  g_autofree char *b64 = g_base64_encode (bytes, len);
-  JsonObject *res = json_object_new ();
-  json_object_set_string_member (res, "data", b64);
-  json_object_set_int_member (res, "offset", (gint64) out->offset);
-  json_object_set_boolean_member (res, "eof", out->eof);
-  rpc_call_return (call, res);
+  rpc_call_return (call, daemon_output_to_json (out));
 }
 
 static void

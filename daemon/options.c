@@ -40,6 +40,7 @@ options_parse (Options *o, int argc, char **argv)
   o->max_sandboxes = 1024;
   o->max_memory_mb = -1;
   o->max_image_builds = 2;
+  o->max_boots = -1; /* the host's cores */
   o->image_gc_age_days = 7;
   o->image_cache_max_mb = 10240;
   o->idle_exit = 0;
@@ -79,6 +80,11 @@ options_parse (Options *o, int argc, char **argv)
       "Admit a sandbox only while the guest RAM of all live ones stays within MiB (default: the "
       "host's memory; 0: no limit)",
       "MiB" },
+    { "max-boots", 0, 0, G_OPTION_ARG_INT, &o->max_boots,
+      "Boot at most N sandboxes cold at once; more wait their turn (state creating, "
+      "\"boot_queued\" in inspect), their boot watchdog not yet started (default: the host's "
+      "cores; 0: no limit)",
+      "N" },
     { "max-image-builds", 0, 0, G_OPTION_ARG_INT, &o->max_image_builds,
       "Build at most N root images at once; more wait their turn (default 2)", "N" },
     { "image-gc-age", 0, 0, G_OPTION_ARG_INT, &o->image_gc_age_days,
@@ -171,5 +177,7 @@ options_parse (Options *o, int argc, char **argv)
     return usage ("--auto-remove-grace must be a positive number of seconds");
   if (o->boot_timeout <= 0)
     return usage ("--boot-timeout must be a positive number of seconds");
+  if (o->max_boots < -1)
+    return usage ("--max-boots must not be negative");
   return -1;
 }

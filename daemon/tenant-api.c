@@ -41,6 +41,19 @@ remove_tenant_dir (const char *dir)
     g_warning ("tenant directory %s: cannot take it back: %s", dir, g_strerror (errno));
 }
 
+void
+daemon_tenants_remove_stale (Daemon *d)
+{
+  g_autofree char *dir = tenants_dir (d, NULL);
+  g_autoptr (GDir) old = g_dir_open (dir, 0, NULL);
+  const char *name;
+  while (old && (name = g_dir_read_name (old)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      remove_tenant_dir (path);
+    }
+}
+
 static void
 tenant_api_free (TenantApi *api)
 {

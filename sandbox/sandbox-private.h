@@ -89,6 +89,8 @@ struct Sandbox
   guint pidfd_watch;
   guint child_watch;
   guint boot_timer;
+  gboolean boot_slot;   /* it holds one of ctx->boot_slots while it boots */
+  gboolean boot_queued; /* waiting in ctx->boot_queue for one */
   guint stop_timer;
   StopPhase stop_phase;
   guint release_idle;

@@ -27,6 +27,30 @@
 
 /* Every state change goes through here, so each one is an event. */
 static void boot_qemu (Sandbox *sb);
+static void begin_boot (Sandbox *sb);
+static void answer_start_calls (Sandbox *sb);
+
+static gboolean start_queued (gpointer data);
+
+/* Its boot is over (hello, failure, stop, delete, or it is freed): the
+ * next in the queue may start, from the main loop (not from inside
+ * whatever ended this one). */
+static void
+release_boot_slot (Sandbox *sb)
+{
+  SandboxContext *ctx = sb->ctx;
+  if (sb->boot_queued)
+    {
+      g_queue_remove (ctx->boot_queue, sb);
+      sb->boot_queued = FALSE;
+    }
+  if (!sb->boot_slot)
+    return;
+  sb->boot_slot = FALSE;
+  ctx->boots--;
+  if (ctx->boot_queue && !g_queue_is_empty (ctx->boot_queue) && ctx->boot_kick == 0)
+    ctx->boot_kick = g_idle_add (start_queued, ctx);
+}
 
 static void
 set_state (Sandbox *sb, SandboxState state)
@@ -34,6 +58,8 @@ set_state (Sandbox *sb, SandboxState state)
   if (sb->state == state)
     return;
   sb->state = state;
+  if (state != SANDBOX_BOOTING && state != SANDBOX_CREATING)
+    release_boot_slot (sb);
   sandbox_save (sb);
   if (sb->hidden)
     return;
@@ -229,6 +255,7 @@ sandbox_free (Sandbox *sb)
 {
   if (sb == NULL)
     return;
+  release_boot_slot (sb);
   g_clear_handle_id (&sb->child_watch, g_source_remove);
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
   g_clear_handle_id (&sb->stop_timer, g_source_remove);
@@ -329,6 +356,8 @@ sandbox_to_json (Sandbox *sb)
     json_object_set_string_member (o, "kernel_release", sb->kernel_release);
   if (sb->boot_ms)
     json_object_set_int_member (o, "boot_ms", sb->boot_ms);
+  if (sb->boot_queued)
+    json_object_set_boolean_member (o, "boot_queued", TRUE);
   /* How it started: as a clone of a template, or cold (and why, when a
    * template's restore failed). Not kept across restarts of sandboxd. */
   if (sb->thawed || sb->cold_reason || sb->boot_ms)
@@ -895,16 +924,68 @@ void
 sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
                      GAsyncReadyCallback callback, gpointer user_data)
 {
+  SandboxContext *ctx = sb->ctx;
   sb->start_calls = g_list_append (sb->start_calls, g_task_new (NULL, NULL, callback, user_data));
-  set_state (sb, SANDBOX_BOOTING);
-  sb->start_us = g_get_monotonic_time ();
   if (container)
     sandbox_containers_register (sb, container);
   /* A clone of its shape's template when there is one (with a network,
    * of a template with a NIC). */
-  if (sb->snapshot_to == NULL && sb->restore_from == NULL && sb->ctx->template_find)
-    sb->restore_from = sb->ctx->template_find (sb->ctx, sb, &sb->ram_fd);
+  if (sb->snapshot_to == NULL && sb->restore_from == NULL && ctx->template_find)
+    sb->restore_from = ctx->template_find (ctx, sb, &sb->ram_fd);
+  /* A cold boot takes a slot, or waits for one. */
+  if (sb->restore_from == NULL && ctx->boot_slots && ctx->boots >= ctx->boot_slots)
+    {
+      if (ctx->boot_queue == NULL)
+        ctx->boot_queue = g_queue_new ();
+      g_queue_push_tail (ctx->boot_queue, sb);
+      sb->boot_queued = TRUE;
+      g_message ("sandbox %s waits for a boot slot (%u booting, %u waiting)", sb->name, ctx->boots,
+                 g_queue_get_length (ctx->boot_queue));
+      return;
+    }
+  begin_boot (sb);
+}
+
+static void
+begin_boot (Sandbox *sb)
+{
+  if (sb->restore_from == NULL)
+    {
+      sb->boot_slot = TRUE;
+      sb->ctx->boots++;
+    }
+  set_state (sb, SANDBOX_BOOTING);
+  sb->start_us = g_get_monotonic_time ();
   boot_qemu (sb);
+}
+
+static gboolean
+start_queued (gpointer data)
+{
+  SandboxContext *ctx = data;
+  ctx->boot_kick = 0;
+  while (!g_queue_is_empty (ctx->boot_queue)
+         && (ctx->boot_slots == 0 || ctx->boots < ctx->boot_slots))
+    {
+      Sandbox *sb = g_queue_pop_head (ctx->boot_queue);
+      sb->boot_queued = FALSE;
+      begin_boot (sb);
+    }
+  return G_SOURCE_REMOVE;
+}
+
+/* A stop, kill or delete of a sandbox still waiting for its boot: it
+ * never ran. */
+static void
+cancel_queued_boot (Sandbox *sb, const char *why)
+{
+  if (!sb->boot_queued)
+    return;
+  release_boot_slot (sb);
+  g_free (sb->error);
+  sb->error = g_strdup (why);
+  set_state (sb, SANDBOX_STOPPED);
+  answer_start_calls (sb);
 }
 
 void
@@ -1160,6 +1241,7 @@ void
 sandbox_stop_async (Sandbox *sb, guint timeout_s, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  cancel_queued_boot (sb, "it was stopped before its boot began");
   if (sb->pid <= 0 || sb->deleting)
     {
       reply_json (task, sandbox_to_json (sb));
@@ -1178,6 +1260,7 @@ void
 sandbox_kill_async (Sandbox *sb, GAsyncReadyCallback callback, gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
+  cancel_queued_boot (sb, "it was killed before its boot began");
   if (sb->pid <= 0 || sb->deleting)
     {
       reply_json (task, sandbox_to_json (sb));
@@ -1321,6 +1404,7 @@ sandbox_delete_async (Sandbox *sb, GAsyncReadyCallback callback, gpointer user_d
   if (sb->deleting)
     return;
   sb->deleting = TRUE;
+  cancel_queued_boot (sb, "it was deleted before its boot began");
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
   g_clear_handle_id (&sb->auto_remove_timer, g_source_remove);
 

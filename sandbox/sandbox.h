@@ -40,6 +40,13 @@ struct SandboxContext
   Accel accel;
   guint tsc_khz; /* host TSC rate, for TCG guests */
   guint boot_timeout_s;
+  /* Cold boots at once (0: no limit): more wait their turn in
+   * boot_queue, in state "creating", their watchdog not yet started. A
+   * boot ends at hello, failure, stop or delete; clones do not wait. */
+  guint boot_slots;
+  guint boots;               /* holding a slot now */
+  GQueue *boot_queue;        /* Sandbox *, first come first served (made when needed) */
+  guint boot_kick;           /* the idle that starts the next ones */
   guint auto_remove_grace_s; /* see SandboxConfig.auto_remove */
   /* Output a process may have stored that no reader has read, per stream,
    * before the guest is told to hold it (0: no limit). */

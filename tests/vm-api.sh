@@ -39,12 +39,25 @@ is "$out" "1 two /proc" "exec -e -e -w"
 "$C" exec web -- sh -c 'exit 3'; is "$?" 3 "exec exits with the command's status"
 "$C" exec web -- sh -c 'kill -KILL $$'; is "$?" 137 "... 128+9 when killed by SIGKILL"
 
+# Exec with wait_ms: the exit and the output in the same answer.
+out=$(nanocat --req --connect "$SANDBOXD_ADDRESS" --ascii --data \
+  '{"id":3,"method":"sandbox.v1.Processes.Exec","params":{"sandbox_id":"web","args":["sh","-c","echo hi; echo oh >&2; exit 4"],"wait_ms":5000}}' 2>&1)
+contains "$out" '"exit_code":4,"status":4' "Exec with wait_ms answers with the exit"
+contains "$out" '"exited":true' "... saying it exited"
+contains "$out" '"stdout":{"data":"aGkK","offset":3,"eof":true}' "... and stdout inline"
+contains "$out" '"stderr":{"data":"b2gK","offset":3,"eof":true}' "... and stderr"
+out=$(nanocat --req --connect "$SANDBOXD_ADDRESS" --ascii --data \
+  '{"id":4,"method":"sandbox.v1.Processes.Exec","params":{"sandbox_id":"web","args":["sleep","1"],"wait_ms":100}}' 2>&1)
+contains "$out" '"exited":false' "... or, still running at wait_ms, as a plain Exec"
+"$C" exec web -- sh -c 'head -c 100000 /dev/zero; echo tail' | tail -c 5 >"$TMP/long"
+is "$(cat "$TMP/long")" "tail" "exec: output past what comes inline is read on from its offset"
+
 # Signals through the API reach the process (and its group).
 "$C" exec web -- sh -c 'sleep 30 & wait' >/dev/null 2>&1 &
 execer=$!
 sleep 1.5
-# Process ids count up from 1 per sandbox: this is the seventh exec.
-pid=7
+# Process ids count up from 1 per sandbox: this is the tenth exec.
+pid=10
 out=$(nanocat --req --connect "$SANDBOXD_ADDRESS" --ascii --data \
   "{\"id\":2,\"method\":\"sandbox.v1.Processes.Signal\",\"params\":{\"sandbox_id\":\"web\",\"process_id\":$pid,\"signal\":15,\"group\":true}}" 2>&1)
 contains "$out" '"code":"OK"' "Processes.Signal (to the group) is accepted"

@@ -1,0 +1,37 @@
+#!/bin/bash
+# Boots beyond --max-boots wait their turn: every create succeeds, the
+# queued ones say so, their watchdog starts only when their boot does.
+. "$(dirname "$0")/lib.sh"
+
+# One slot: the others wait for it, one after the other.
+start_daemon "$TMP/d" --accel tcg --max-boots 1 ||
+  { echo "Bail out! sandboxd did not start"; diag <"$TMP/d.log"; exit 1; }
+C=$SANDBOXCTL
+
+for i in 1 2 3 4; do
+  "$C" create --name q$i >"$TMP/q$i.out" 2>&1 &
+  eval "pid$i=$!"
+  sleep 0.2
+done
+queued=""
+for _ in $(seq 50); do
+  queued=$("$C" --json inspect q3 2>/dev/null | tr -d ' \n')
+  case "$queued" in *'"boot_queued":true'*) break ;; esac
+  sleep 0.1
+done
+contains "$queued" '"boot_queued":true' "the third create waits for a boot slot (inspect says so)"
+contains "$queued" '"state":"creating"' "... in state creating"
+out=$("$C" rm -f q4 2>&1)
+ok $? "a queued sandbox can be removed"
+wait "$pid4"; rc=$?
+is "$rc" 1 "... its create fails"
+contains "$(cat "$TMP/q4.out")" "deleted before its boot began" "... saying why"
+contains "$(cat "$TMP/d.log")" "waits for a boot slot" "the daemon logs the wait"
+for i in 1 2 3; do
+  eval "wait \$pid$i"; ok $? "create q$i succeeds"
+done
+out=$("$C" ls --state running -q | wc -l)
+is "$out" 3 "all three run"
+"$C" rm -f q1 q2 q3 >/dev/null
+
+tap_done
