@@ -183,6 +183,18 @@ class Bench:
             raise RuntimeError("qemu-ga in its VM: %s; guest console:\n%s" % (e, console))
         return q, ga, d
 
+    def exec_and_stream(self):
+        """exec and streams in sandbox "bench" beside qemu-ga in a bare QEMU."""
+        q, ga, d = self.start_ga_vm()
+        try:
+            self.exec_roundtrip(ga)
+            mb = self.a.stream_mb
+            self.stream(ga, d, "stream", "dd if=/dev/zero bs=65536 count=%d 2>/dev/null" % (mb * 16))
+            self.stream(ga, d, "stream_head", "head -c %d /dev/zero" % (mb << 20))
+        finally:
+            q.kill()
+            q.wait()
+
     def exec_roundtrip(self, ga):
         n = self.a.execs
         ours = [self.timed([self.ctl, "exec", "bench", "--", "true"]) for _ in range(n)]
@@ -709,7 +721,8 @@ def main():
     ap.add_argument("--build", required=True)
     ap.add_argument("--daemon-pid", type=int, required=True)
     ap.add_argument("--quick", action="store_true")
-    ap.add_argument("--only", choices=["network", "tty", "oci", "templates", "tenants"],
+    ap.add_argument("--only", choices=["network", "tty", "oci", "templates", "tenants", "exec",
+                                       "boots"],
                     help="just these figures (for development)")
     a = ap.parse_args()
     a.reps, a.execs, a.stream_mb, a.rpc_seconds = (1, 10, 32, 1) if a.quick else (5, 50, 256, 3)
@@ -728,20 +741,18 @@ def main():
         b.templates()
     elif a.only == "tenants":
         b.tenants()
+    elif a.only == "exec":
+        b.sandboxctl("create", "--name", "bench")
+        b.exec_and_stream()
+        b.sandboxctl("rm", "-f", "bench")
+    elif a.only == "boots":
+        b.concurrency()
     if a.only:
         b.write_table()
         return 0
     b.sandboxctl("create", "--name", "bench")
     b.cold_start()
-    q, ga, d = b.start_ga_vm()
-    try:
-        b.exec_roundtrip(ga)
-        mb = a.stream_mb
-        b.stream(ga, d, "stream", "dd if=/dev/zero bs=65536 count=%d 2>/dev/null" % (mb * 16))
-        b.stream(ga, d, "stream_head", "head -c %d /dev/zero" % (mb << 20))
-    finally:
-        q.kill()
-        q.wait()
+    b.exec_and_stream()
     b.rpc()
     b.tenants()
     b.network()

@@ -1,7 +1,8 @@
 /* exec-bench ADDRESS SANDBOX N: runs `true` N times in SANDBOX through
  * libsandboxd-client, in this one process (one connection, Exec with
  * wait_ms: one round trip each), and prints each round trip in ms: the
- * in-process figure beside qemu-ga's, which bench.py drives in-process too. */
+ * in-process figure beside qemu-ga's, which bench.py drives in-process too.
+ * PAUSE_MS between calls lets the guest go idle, as between commands. */
 #include "rpc-client.h"
 
 #include <stdio.h>
@@ -10,14 +11,15 @@
 int
 main (int argc, char **argv)
 {
-  if (argc != 4)
+  if (argc != 4 && argc != 5)
     {
-      fprintf (stderr, "usage: exec-bench ADDRESS SANDBOX N\n");
+      fprintf (stderr, "usage: exec-bench ADDRESS SANDBOX N [PAUSE_MS]\n");
       return 2;
     }
   g_autoptr (GError) error = NULL;
   g_autoptr (RpcClient) client = rpc_client_new (argv[1], &error);
   int n = atoi (argv[3]);
+  int pause_ms = argc == 5 ? atoi (argv[4]) : 0;
   for (int i = 0; client && i < n; i++)
     {
       g_autoptr (JsonObject) params = json_object_new ();
@@ -32,6 +34,8 @@ main (int argc, char **argv)
       if (res == NULL || !json_object_get_boolean_member_with_default (res, "exited", FALSE))
         break;
       printf ("%.3f\n", (g_get_monotonic_time () - t) / 1000.0);
+      if (pause_ms)
+        g_usleep ((gulong) pause_ms * 1000);
     }
   if (error || client == NULL)
     {

@@ -11,7 +11,9 @@
 
 #include <errno.h>
 #include <gio/gio.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #define STATE_FILE "state.json"
 #define STATE_VERSION 1
@@ -104,8 +106,24 @@ sandbox_save_now (Sandbox *sb, GError **error)
   g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), state);
   g_autofree char *text = json_to_string (node, TRUE);
   g_autofree char *path = g_build_filename (sb->dir, STATE_FILE, NULL);
-  return g_file_set_contents_full (
-      path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT | G_FILE_SET_CONTENTS_DURABLE, 0600, error);
+  g_autofree char *tmp = g_strconcat (path, ".new", NULL);
+  /* A new file renamed over the old: whoever reads it (the next sandboxd)
+   * sees one or the other whole, however this one ends. Not synced: the
+   * state describes QEMU processes, which a crash of the host ends too, so
+   * it must outlive sandboxd, not the machine; and an fsync (two, with the
+   * directory's) cost milliseconds of the main loop at every process start
+   * on a disk-backed runtime dir. */
+  if (!g_file_set_contents_full (tmp, text, -1, G_FILE_SET_CONTENTS_NONE, 0600, error))
+    return FALSE;
+  if (rename (tmp, path) < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (e), "rename %s: %s", tmp,
+                   g_strerror (e));
+      unlink (tmp);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean
