@@ -37,6 +37,7 @@ struct Daemon
    * (a container's image build) keeps its own copy. */
   const Tenant *caller;
   RpcHandler tenant_handler; /* of tenants' sockets (set by main: no call cycle) */
+  GHashTable *creating;      /* sandbox id -> its Create call (borrowed), until answered */
 
   /* State. */
   RpcServer *rpc;
@@ -67,6 +68,9 @@ void daemon_handle_call (RpcCall *call, gpointer user_data);
 /* The same on a tenant's socket (@user_data: its TenantApi). */
 void daemon_handle_tenant_call (RpcCall *call, gpointer user_data);
 void daemon_dispatch (Daemon *daemon, const Tenant *caller, RpcCall *call);
+/* SandboxContext.boot_begun: a queued boot begins, and its Create's
+ * deadline with it. */
+void daemon_boot_begun (SandboxContext *ctx, Sandbox *sandbox);
 
 /* daemon/tenant-api.c: the tenants' sockets (RUNTIME_DIR/tenants/NAME/),
  * their event logs and the tenants file (read at start and on SIGHUP: on a

@@ -204,6 +204,25 @@ admit (Daemon *d, guint memory_mb, GError **error)
   return FALSE;
 }
 
+/* A Create until its sandbox runs (or fails): findable by the sandbox's id,
+ * so that its deadline starts again when a queued boot begins. */
+typedef struct
+{
+  Daemon *daemon;
+  char *id;
+  RpcCall *call;
+} CreateCall;
+
+static void
+on_created (GObject *source, GAsyncResult *result, gpointer data)
+{
+  CreateCall *c = data;
+  g_hash_table_remove (c->daemon->creating, c->id);
+  on_reply (source, result, c->call); /* takes the call's ref */
+  g_free (c->id);
+  g_free (c);
+}
+
 /* A network namespace or a cgroup named by path are places on the host:
  * a tenant could join another's network (or the host's) or put its QEMU
  * where no limit holds. The admin's only. */
@@ -270,7 +289,21 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
   if (sb == NULL)
     return;
   g_hash_table_insert (d->ctx.sandboxes, g_strdup (sandbox_get_id (sb)), sb);
-  sandbox_start_async (sb, container, on_reply, rpc_call_ref (call));
+  CreateCall *c = g_new0 (CreateCall, 1);
+  c->daemon = d;
+  c->id = g_strdup (sandbox_get_id (sb));
+  c->call = rpc_call_ref (call);
+  g_hash_table_insert (d->creating, g_strdup (c->id), c->call);
+  sandbox_start_async (sb, container, on_created, c);
+}
+
+void
+daemon_boot_begun (SandboxContext *ctx, Sandbox *sb)
+{
+  Daemon *d = ctx->host;
+  RpcCall *call = g_hash_table_lookup (d->creating, sandbox_get_id (sb));
+  if (call)
+    rpc_call_restart_deadline (call);
 }
 
 static void

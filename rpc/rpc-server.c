@@ -158,6 +158,15 @@ on_deadline (gpointer data)
   return G_SOURCE_REMOVE;
 }
 
+void
+rpc_call_restart_deadline (RpcCall *call)
+{
+  if (call->done || call->deadline_src == 0)
+    return;
+  g_source_remove (call->deadline_src);
+  call->deadline_src = g_timeout_add ((guint) call->req.deadline_ms, on_deadline, call);
+}
+
 static void
 handle_message (RpcServer *server, const char *body, gsize len, void *header)
 {

@@ -32,6 +32,9 @@ JsonObject *rpc_call_get_params (RpcCall *call);
 RpcCall *rpc_call_ref (RpcCall *call);
 void rpc_call_unref (RpcCall *call);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpcCall, rpc_call_unref)
+/* Its deadline counts again from now (a Create whose boot waited its turn:
+ * the wait is not the boot's). */
+void rpc_call_restart_deadline (RpcCall *call);
 /* TRUE once answered (by the handler, the deadline or server shutdown). */
 gboolean rpc_call_is_done (RpcCall *call);
 

@@ -969,6 +969,8 @@ start_queued (gpointer data)
     {
       Sandbox *sb = g_queue_pop_head (ctx->boot_queue);
       sb->boot_queued = FALSE;
+      if (ctx->boot_begun)
+        ctx->boot_begun (ctx, sb);
       begin_boot (sb);
     }
   return G_SOURCE_REMOVE;

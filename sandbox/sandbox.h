@@ -44,9 +44,11 @@ struct SandboxContext
    * boot_queue, in state "creating", their watchdog not yet started. A
    * boot ends at hello, failure, stop or delete; clones do not wait. */
   guint boot_slots;
-  guint boots;               /* holding a slot now */
-  GQueue *boot_queue;        /* Sandbox *, first come first served (made when needed) */
-  guint boot_kick;           /* the idle that starts the next ones */
+  guint boots;        /* holding a slot now */
+  GQueue *boot_queue; /* Sandbox *, first come first served (made when needed) */
+  guint boot_kick;    /* the idle that starts the next ones */
+  /* A sandbox that waited for a boot slot begins its boot (may be NULL). */
+  void (*boot_begun) (SandboxContext *ctx, Sandbox *sb);
   guint auto_remove_grace_s; /* see SandboxConfig.auto_remove */
   /* Output a process may have stored that no reader has read, per stream,
    * before the guest is told to hold it (0: no limit). */

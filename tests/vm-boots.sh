@@ -13,6 +13,12 @@ for i in 1 2 3 4; do
   eval "pid$i=$!"
   sleep 0.2
 done
+# A Create with a deadline shorter than its wait plus its boot: the
+# deadline counts from its boot's start, as the watchdog does.
+nanocat --req --connect "$SANDBOXD_ADDRESS" --ascii --recv-timeout 60 --data \
+  '{"id":5,"method":"sandbox.v1.Sandboxes.Create","params":{"name":"q5"},"deadline_ms":8000}' \
+  >"$TMP/q5.out" 2>&1 &
+pid5=$!
 queued=""
 for _ in $(seq 50); do
   queued=$("$C" --json inspect q3 2>/dev/null | tr -d ' \n')
@@ -30,8 +36,10 @@ contains "$(cat "$TMP/d.log")" "waits for a boot slot" "the daemon logs the wait
 for i in 1 2 3; do
   eval "wait \$pid$i"; ok $? "create q$i succeeds"
 done
+wait "$pid5"
+contains "$(cat "$TMP/q5.out")" '"state":"running"' "a Create queued behind three boots meets its 8 s deadline (counted from its boot)"
 out=$("$C" ls --state running -q | wc -l)
-is "$out" 3 "all three run"
-"$C" rm -f q1 q2 q3 >/dev/null
+is "$out" 4 "all four run"
+"$C" rm -f q1 q2 q3 q5 >/dev/null
 
 tap_done
