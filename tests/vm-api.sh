@@ -7,7 +7,7 @@ C=$SANDBOXCTL
 
 # Every verb explains itself.
 bad=""
-for v in run create exec ls inspect logs ps stop kill rm stats events version; do
+for v in run create exec ls inspect logs ps stop kill rm stats events info version; do
   "$C" "$v" --help >"$TMP/help" 2>&1 && grep -q "sandboxctl $v" "$TMP/help" || bad="$bad $v"
 done
 is "$bad" "" "every verb has --help naming its usage"

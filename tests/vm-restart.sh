@@ -66,10 +66,11 @@ is "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" 1 "... and its QEMU is gone (only
 # run --rm is the daemon's job (auto_remove): clients that die, and a
 # sandboxd killed meanwhile, leave nothing behind. rm-c's client dies while
 # it boots (it never gets a process); rm-a's and rm-b's while their
-# processes run.
-"$SANDBOXCTL" run --rm --name rm-a -- sh -c 'echo x; sleep 4' >/dev/null 2>&1 &
+# processes run. Three boots wait for two slots (--max-boots, the cores):
+# rm-a's and rm-b's processes sleep long enough for rm-c to boot after them.
+"$SANDBOXCTL" run --rm --name rm-a -- sh -c 'echo x; sleep 12' >/dev/null 2>&1 &
 ca=$!
-"$SANDBOXCTL" run --rm --name rm-b -- sh -c 'echo y; sleep 4' >/dev/null 2>&1 &
+"$SANDBOXCTL" run --rm --name rm-b -- sh -c 'echo y; sleep 12' >/dev/null 2>&1 &
 cb=$!
 "$SANDBOXCTL" run --rm --name rm-c -- true >/dev/null 2>&1 &
 cc=$!
@@ -85,7 +86,7 @@ is "$(state rm-a),$(state rm-c)" "running,running" "run --rm sandboxes whose cli
 kill -KILL "$DAEMON_PID"
 start_daemon "$TMP/d" --auto-remove-grace 3 || bail "sandboxd did not start a fifth time"
 is "$(state rm-b)" running "... and are taken back by a new sandboxd"
-for _ in $(seq 200); do [ -z "$("$SANDBOXCTL" ls -q rm-)" ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ -z "$("$SANDBOXCTL" ls -q rm-)" ] && break; sleep 0.1; done
 is "$("$SANDBOXCTL" ls -q rm-)" "" "... which removes them once their processes exit (or, with none, after the grace)"
 for _ in $(seq 50); do [ "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" = 1 ] && break; sleep 0.1; done
 is "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" 1 "... and their QEMUs are gone"
