@@ -295,6 +295,10 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
   c->call = rpc_call_ref (call);
   g_hash_table_insert (d->creating, g_strdup (c->id), c->call);
   sandbox_start_async (sb, container, on_created, c);
+  /* Waiting for a boot slot is not the boot: its deadline, like its
+   * watchdog, starts when the boot does (daemon_boot_begun). */
+  if (sandbox_is_boot_queued (sb))
+    rpc_call_hold_deadline (call);
 }
 
 void

@@ -159,11 +159,17 @@ on_deadline (gpointer data)
 }
 
 void
+rpc_call_hold_deadline (RpcCall *call)
+{
+  g_clear_handle_id (&call->deadline_src, g_source_remove);
+}
+
+void
 rpc_call_restart_deadline (RpcCall *call)
 {
-  if (call->done || call->deadline_src == 0)
+  if (call->done || call->req.deadline_ms <= 0)
     return;
-  g_source_remove (call->deadline_src);
+  g_clear_handle_id (&call->deadline_src, g_source_remove);
   call->deadline_src = g_timeout_add ((guint) call->req.deadline_ms, on_deadline, call);
 }
 

@@ -32,8 +32,9 @@ JsonObject *rpc_call_get_params (RpcCall *call);
 RpcCall *rpc_call_ref (RpcCall *call);
 void rpc_call_unref (RpcCall *call);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RpcCall, rpc_call_unref)
-/* Its deadline counts again from now (a Create whose boot waited its turn:
- * the wait is not the boot's). */
+/* Its deadline stops counting (a Create whose boot waits its turn), and
+ * counts again, in full, from the restart (its boot begins). */
+void rpc_call_hold_deadline (RpcCall *call);
 void rpc_call_restart_deadline (RpcCall *call);
 /* TRUE once answered (by the handler, the deadline or server shutdown). */
 gboolean rpc_call_is_done (RpcCall *call);

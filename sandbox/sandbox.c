@@ -324,6 +324,12 @@ sandbox_get_cpus (Sandbox *sb)
   return sb->cpus;
 }
 
+gboolean
+sandbox_is_boot_queued (Sandbox *sb)
+{
+  return sb->boot_queued;
+}
+
 const char *
 sandbox_get_tenant (Sandbox *sb)
 {

@@ -198,6 +198,8 @@ const char *sandbox_get_tenant (Sandbox *sandbox);
 /* The output its processes have stored, in all. */
 guint64 sandbox_get_output_bytes (Sandbox *sandbox);
 JsonObject *sandbox_to_json (Sandbox *sandbox);
+/* It waits for a boot slot (SandboxContext.boot_slots). */
+gboolean sandbox_is_boot_queued (Sandbox *sandbox);
 
 /* Boots, with @container (may be NULL) as its first container: its disk is
  * on QEMU's command line. Answers with the sandbox once the agent
