@@ -405,6 +405,7 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   if (o->policy_dir == NULL)
     o->policy_dir = default_policy_dir ();
   d->ctx.tsc_khz = accel_host_tsc_khz ();
+  d->ctx.tcg_cache_mb = (guint) o->tcg_cache_mb;
 
   return setup_policies (d, o->policy_dir, error)
          && guest_files_resolve (d, o->kernel, o->initramfs, error)

@@ -41,6 +41,7 @@ options_parse (Options *o, int argc, char **argv)
   o->max_memory_mb = -1;
   o->max_image_builds = 2;
   o->max_boots = -1; /* the host's cores */
+  o->tcg_cache_mb = 32;
   o->image_gc_age_days = 7;
   o->image_cache_max_mb = 10240;
   o->idle_exit = 0;
@@ -85,6 +86,10 @@ options_parse (Options *o, int argc, char **argv)
       "\"boot_queued\" in inspect), their boot watchdog not yet started (default: the host's "
       "cores; 0: no limit)",
       "N" },
+    { "tcg-cache", 0, 0, G_OPTION_ARG_INT, &o->tcg_cache_mb,
+      "Under TCG, give each QEMU a translated-code cache of MiB: memory it keeps while idle; "
+      "code beyond it is translated again (default 32; 0: QEMU's own, 1 GiB)",
+      "MiB" },
     { "max-image-builds", 0, 0, G_OPTION_ARG_INT, &o->max_image_builds,
       "Build at most N root images at once; more wait their turn (default 2)", "N" },
     { "image-gc-age", 0, 0, G_OPTION_ARG_INT, &o->image_gc_age_days,
@@ -179,5 +184,7 @@ options_parse (Options *o, int argc, char **argv)
     return usage ("--boot-timeout must be a positive number of seconds");
   if (o->max_boots < -1)
     return usage ("--max-boots must not be negative");
+  if (o->tcg_cache_mb < 0 || (o->tcg_cache_mb > 0 && o->tcg_cache_mb < 8))
+    return usage ("--tcg-cache must be 0 (QEMU's default) or at least 8 MiB");
   return -1;
 }

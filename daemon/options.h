@@ -18,6 +18,7 @@ typedef struct
   gint max_memory_mb;
   gint max_image_builds;
   gint max_boots;
+  gint tcg_cache_mb;
   gint image_gc_age_days;
   gint image_cache_max_mb;
   gint idle_exit;

@@ -18,9 +18,11 @@ import sys
 # Modules the agent needs; their dependencies come from modules.dep.
 # virtio_scsi and sd_mod: disks hot-plugged over QMP; button and evdev: the
 # ACPI power button, which is how QMP system_powerdown reaches the agent;
-# erofs and overlay: containers' roots (a read-only image, a tmpfs on top).
+# erofs and overlay: containers' roots (a read-only image, a tmpfs on top);
+# virtio_balloon: free page reporting (pages the guest frees go back to the
+# host).
 MODULES = ["virtio_mmio", "virtio_console", "virtio_scsi", "sd_mod", "button", "evdev", "erofs",
-           "overlay"]
+           "overlay", "virtio_balloon"]
 # Loaded only when the sandbox has a network (sandboxd.net= on the kernel
 # command line), so a boot without one costs nothing more.
 NET_MODULES = ["virtio_net"]

@@ -11,6 +11,7 @@ typedef struct
   const char *qemu;   /* the binary */
   gboolean kvm;       /* else TCG */
   guint tsc_khz;      /* the host's TSC rate, for TCG guests (0: unknown) */
+  guint tcg_cache_mb; /* TCG's translated-code cache (0: QEMU's default, 1 GiB) */
   const char *id;     /* the sandbox's */
   const char *cgroup; /* its cgroup's name for the cgroup manager */
   const char *dir;    /* the sandbox's directory: sockets, logs */

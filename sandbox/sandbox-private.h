@@ -21,6 +21,7 @@ typedef struct
   OutputLog *out;
   OutputLog *err;
   gboolean exited;
+  guint64 exit_seq; /* its place among the exits (0: before sandboxd started) */
   gint64 exit_code; /* -1 when killed by a signal */
   gint64 signal;    /* 0 when it exited */
   GList *waiters;   /* GTask: Wait calls */
@@ -111,6 +112,7 @@ struct Sandbox
 
   GHashTable *procs; /* id -> SandboxProcess */
   guint32 next_proc;
+  guint64 exits; /* processes seen to exit, to order them by (exit_seq) */
 
   GList *stats_calls; /* GTask: Stats calls waiting for the guest's numbers */
   guint stats_timer;

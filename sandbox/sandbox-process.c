@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <unistd.h>
 
 /* Output readers may ask for at most this much per call. */
 #define READ_MAX_BYTES (1024 * 1024)
@@ -17,6 +18,12 @@
  * a further WriteStdin is refused (the host's queue to a guest that does not
  * read must not grow without bound). */
 #define STDIN_MAX_PENDING (4 * 1024 * 1024)
+
+/* Exited processes kept, with their output, for ps, logs and wait; the
+ * older ones are forgotten and their output removed, so that a sandbox
+ * that runs one process after another never reaches MAX_PROCESSES, and its
+ * state (saved at every start and exit) stays small. */
+#define KEEP_EXITED 100
 
 static void on_output_read (gpointer data);
 
@@ -492,10 +499,42 @@ guest_protocol_error (Sandbox *sb, const char *type, const char *what)
   sandbox_part_fail (sb, "the guest agent sent a bad \"%s\" message: %s", type, what);
 }
 
+/* Forgets the processes that exited longest ago beyond KEEP_EXITED. */
+static void
+forget_old_exited (Sandbox *sb)
+{
+  for (;;)
+    {
+      guint exited = 0;
+      SandboxProcess *oldest = NULL;
+      GHashTableIter it;
+      gpointer value;
+      g_hash_table_iter_init (&it, sb->procs);
+      while (g_hash_table_iter_next (&it, NULL, &value))
+        {
+          SandboxProcess *p = value;
+          if (!p->exited || p->exec_task || p->waiters || p->stdin_writers)
+            continue;
+          exited++;
+          if (oldest == NULL || p->exit_seq < oldest->exit_seq
+              || (p->exit_seq == oldest->exit_seq && p->id < oldest->id))
+            oldest = p;
+        }
+      if (exited <= KEEP_EXITED)
+        return;
+      g_autofree char *out = g_strdup_printf ("%s/proc/%u.stdout", sb->dir, oldest->id);
+      g_autofree char *err = g_strdup_printf ("%s/proc/%u.stderr", sb->dir, oldest->id);
+      unlink (out);
+      unlink (err);
+      g_hash_table_remove (sb->procs, GUINT_TO_POINTER (oldest->id));
+    }
+}
+
 static void
 process_exited (Sandbox *sb, SandboxProcess *proc, gint64 exit_code, gint64 sig)
 {
   proc->exited = TRUE;
+  proc->exit_seq = ++sb->exits;
   proc->stdin_closed = TRUE;
   stdin_writers_answer (proc, TRUE, "the process has exited");
   proc->signal = sig;
@@ -507,6 +546,7 @@ process_exited (Sandbox *sb, SandboxProcess *proc, gint64 exit_code, gint64 sig)
   for (GList *l = waiters; l; l = l->next)
     reply_json (l->data, exit_json (proc));
   g_list_free (waiters);
+  forget_old_exited (sb);
   sb->ops->save (sb);
   sb->ops->auto_remove_check (sb);
 }

@@ -104,7 +104,7 @@ sandbox_save_now (Sandbox *sb, GError **error)
     return TRUE; /* a template's build, or its directory is going */
   g_autoptr (JsonObject) state = sandbox_state (sb);
   g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), state);
-  g_autofree char *text = json_to_string (node, TRUE);
+  g_autofree char *text = json_to_string (node, FALSE);
   g_autofree char *path = g_build_filename (sb->dir, STATE_FILE, NULL);
   g_autofree char *tmp = g_strconcat (path, ".new", NULL);
   /* A new file renamed over the old: whoever reads it (the next sandboxd)

@@ -1049,6 +1049,7 @@ boot_qemu (Sandbox *sb)
                      .cgroup = sb->cgroup,
                      .kvm = d->accel == ACCEL_KVM,
                      .tsc_khz = d->tsc_khz,
+                     .tcg_cache_mb = d->tcg_cache_mb,
                      .id = sb->id,
                      .dir = sb->dir,
                      .memory_mb = sb->memory_mb,

@@ -38,7 +38,8 @@ struct SandboxContext
   char *qemu;  /* the binary */
   char *passt; /* the user network's helper; NULL: not installed */
   Accel accel;
-  guint tsc_khz; /* host TSC rate, for TCG guests */
+  guint tsc_khz;      /* host TSC rate, for TCG guests */
+  guint tcg_cache_mb; /* TCG's code cache per QEMU (0: QEMU's default) */
   guint boot_timeout_s;
   /* Cold boots at once (0: no limit): more wait their turn in
    * boot_queue, in state "creating", their watchdog not yet started. A

@@ -61,9 +61,18 @@ test_tcg (void)
   /* No disk unless one is given. */
   g_assert_null (arg_after (argv, "-add-fd", ""));
   g_assert_null (arg_after (argv, "-blockdev", ""));
-  /* A cold boot: no state to wait for, freed pages left as they are. */
+  /* A cold boot: no state to wait for, freed pages left as they are,
+   * and handed back to the host by the balloon's free page reporting. */
   g_assert_null (arg_after (argv, "-incoming", ""));
   g_assert_null (strstr (append, "init_on_free"));
+  g_assert_cmpstr (arg_after (argv, "-device", "virtio-balloon"), ==,
+                   "virtio-balloon-device,free-page-reporting=on");
+  /* The guest's kernel is locked down against its own root. */
+  g_assert_nonnull (strstr (append, " lockdown=confidentiality"));
+  /* TCG's code cache as configured; none given, QEMU's own. */
+  cfg.tcg_cache_mb = 32;
+  g_auto (GStrv) cached = qemu_build_argv (&cfg);
+  g_assert_cmpstr (arg_after (cached, "-accel", ""), ==, "tcg,tb-size=32");
 }
 
 /* A template's build zeroes what its kernel frees; a clone waits for the
@@ -83,6 +92,14 @@ test_template_argv (void)
   g_assert_cmpstr (arg_after (clone, "-incoming", ""), ==, "defer");
   g_assert_cmpstr (arg_after (clone, "-M", ""), ==, arg_after (build, "-M", ""));
   g_assert_cmpstr (arg_after (clone, "-m", ""), ==, arg_after (build, "-m", ""));
+  /* No balloon in either: the devices must match, and a clone's RAM is
+   * the template's file, where a page handed back is not a zero page. */
+  g_assert_null (arg_after (build, "-device", "virtio-balloon"));
+  g_assert_null (arg_after (clone, "-device", "virtio-balloon"));
+  cfg.incoming = FALSE;
+  cfg.ram_path = "/sb/fd/5";
+  g_auto (GStrv) cold_on_file = qemu_build_argv (&cfg);
+  g_assert_null (arg_after (cold_on_file, "-device", "virtio-balloon"));
 }
 
 static void
@@ -91,6 +108,7 @@ test_kvm_no_sandbox (void)
   Policy policy = { .qemu_sandbox = FALSE };
   QemuConfig cfg = base_config (&policy);
   cfg.kvm = TRUE;
+  cfg.tcg_cache_mb = 32;
   g_auto (GStrv) argv = qemu_build_argv (&cfg);
   g_assert_cmpstr (arg_after (argv, "-accel", ""), ==, "kvm");
   g_assert_cmpstr (arg_after (argv, "-cpu", ""), ==, "host");

@@ -85,6 +85,36 @@ contains "$json" '"qemu_rss_bytes"' "stats --json has qemu_rss_bytes"
 contains "$json" '"memory_total_kb"' "... and the guest's own memory"
 contains "$json" '"load1"' "... and load"
 
+# Free page reporting: memory the guest has freed goes back to the host.
+rss() { "$C" --json stats web | sed -n 's/.*"qemu_rss_bytes" : \([0-9]*\).*/\1/p'; }
+"$C" exec web -- sh -c 'mkdir -p /tmp/fill && mount -t tmpfs fill /tmp/fill &&
+  dd if=/dev/zero of=/tmp/fill/f bs=1M count=96 2>/dev/null'
+full=$(rss)
+"$C" exec web -- sh -c 'rm /tmp/fill/f && umount /tmp/fill'
+freed=0
+for _ in $(seq 100); do
+  freed=$(((full - $(rss)) >> 20))
+  [ "$freed" -ge 48 ] && break
+  sleep 0.2
+done
+ok "$([ "$freed" -ge 48 ]; echo $?)" "96 MiB the guest used and freed go back to the host (QEMU's RSS fell by $freed MiB)"
+# The last 100 exited processes are kept with their output; older ones are
+# forgotten, so a sandbox can run one process after another for ever.
+first=$(( $(echo "$("$C" ps web)" | awk 'NR > 1 {print $1}' | sort -n | tail -1) + 1 ))
+for i in $(seq 101); do "$C" exec web -- echo "run $i" >/dev/null; done
+ids=$("$C" ps web | awk 'NR > 1 {print $1}' | sort -n)
+is "$(echo "$ids" | wc -l)" 100 "ps lists the last 100 exited processes (101 more ran)"
+is "$(echo "$ids" | tail -1)" $((first + 100)) "... the newest among them"
+is "$("$C" logs -p $((first + 100)) web 2>/dev/null)" "run 101" "... with its output"
+out=$("$C" logs -p $first web 2>&1); rc=$?
+is "$rc" 1 "logs of a process forgotten fails"
+contains "$out" "NOT_FOUND" "... as NOT_FOUND"
+dir=$("$C" --json inspect web | sed -n 's/.*"dir" : "\(.*\)".*/\1/p')
+is "$(ls "$dir/proc" | wc -l)" 200 "... and its output files are removed (200 left: stdout and stderr of 100)"
+# The guest's kernel is locked down: its root cannot read kernel memory.
+out=$("$C" exec web -- cat /proc/kcore 2>&1 >/dev/null)
+contains "$out" "Operation not permitted" "the guest's kernel is locked down (its root cannot read /proc/kcore)"
+
 out=$("$C" rm web 2>&1); rc=$?
 is "$rc" 1 "rm of a running sandbox without -f is refused"
 contains "$out" "FAILED_PRECONDITION" "... as FAILED_PRECONDITION"
