@@ -72,9 +72,11 @@ is "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" 1 "... and its QEMU is gone (only
 ca=$!
 "$SANDBOXCTL" run --rm --name rm-b -- sh -c 'echo y; sleep 12' >/dev/null 2>&1 &
 cb=$!
+# rm-c comes third, so it waits for a slot (creating) and then boots.
+for _ in $(seq 100); do [ -n "$(state rm-a)" ] && [ -n "$(state rm-b)" ] && break; sleep 0.1; done 2>/dev/null
 "$SANDBOXCTL" run --rm --name rm-c -- true >/dev/null 2>&1 &
 cc=$!
-for _ in $(seq 100); do [ "$(state rm-c)" = booting ] && break; sleep 0.1; done
+for _ in $(seq 100); do case "$(state rm-c)" in creating | booting) break ;; esac; sleep 0.1; done 2>/dev/null
 kill -KILL $cc
 for _ in $(seq 300); do
   "$SANDBOXCTL" ps rm-a 2>/dev/null | grep -q running && "$SANDBOXCTL" ps rm-b 2>/dev/null | grep -q running &&
@@ -83,6 +85,7 @@ for _ in $(seq 300); do
 done
 kill -KILL $ca $cb
 is "$(state rm-a),$(state rm-c)" "running,running" "run --rm sandboxes whose clients were killed run on meanwhile"
+[ "$(state rm-c)" = running ] || tail -40 "$TMP/d.log" | diag
 kill -KILL "$DAEMON_PID"
 start_daemon "$TMP/d" --auto-remove-grace 3 || bail "sandboxd did not start a fifth time"
 is "$(state rm-b)" running "... and are taken back by a new sandboxd"
