@@ -127,11 +127,11 @@ agent_decoder_next (AgentDecoder *decoder, AgentFrame *frame, GError **error)
 }
 
 void
-agent_frame_append (GByteArray *out, AgentFrameType type, guint8 flags, guint32 stream,
-                    const void *payload, gsize len)
+agent_frame_header (guint8 h[AGENT_FRAME_HEADER_SIZE], AgentFrameType type, guint8 flags,
+                    guint32 stream, gsize len)
 {
   g_assert (len <= AGENT_FRAME_MAX_PAYLOAD);
-  guint8 h[AGENT_FRAME_HEADER_SIZE] = {
+  const guint8 header[AGENT_FRAME_HEADER_SIZE] = {
     (guint8) type,
     flags,
     0,
@@ -145,6 +145,15 @@ agent_frame_append (GByteArray *out, AgentFrameType type, guint8 flags, guint32 
     (guint8) (len >> 8),
     (guint8) len,
   };
+  memcpy (h, header, sizeof header);
+}
+
+void
+agent_frame_append (GByteArray *out, AgentFrameType type, guint8 flags, guint32 stream,
+                    const void *payload, gsize len)
+{
+  guint8 h[AGENT_FRAME_HEADER_SIZE];
+  agent_frame_header (h, type, flags, stream, len);
   g_byte_array_append (out, h, sizeof h);
   if (len > 0)
     g_byte_array_append (out, payload, (guint) len);

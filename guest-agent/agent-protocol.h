@@ -59,6 +59,10 @@ void agent_decoder_push (AgentDecoder *decoder, const guint8 *data, gsize len);
  * frame (the decoder is then unusable: close the channel). */
 gboolean agent_decoder_next (AgentDecoder *decoder, AgentFrame *frame, GError **error);
 
+/* The header of a frame of @len payload bytes (<= AGENT_FRAME_MAX_PAYLOAD). */
+void agent_frame_header (guint8 h[AGENT_FRAME_HEADER_SIZE], AgentFrameType type, guint8 flags,
+                         guint32 stream, gsize len);
+
 /* Appends one encoded frame to @out. @len must be <= AGENT_FRAME_MAX_PAYLOAD. */
 void agent_frame_append (GByteArray *out, AgentFrameType type, guint8 flags, guint32 stream,
                          const void *payload, gsize len);

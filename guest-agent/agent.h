@@ -39,10 +39,15 @@ gboolean agent_net_thaw (const char *net, const char *dns, const char *mac, GErr
 /* One output stream of a process (stdout or stderr). */
 typedef struct
 {
-  int fd;              /* the pipe's read end; -1 once it reached EOF */
-  guint src;           /* reading it, while the window is open */
-  GByteArray *unacked; /* sent bytes the host has not acknowledged yet */
-  guint64 acked;       /* stream offset of unacked->data[0] */
+  int fd;    /* the pipe's read end; -1 once it reached EOF */
+  guint src; /* reading it, while the window is open */
+  /* Sent bytes the host has not acknowledged yet: unacked->data from
+   * @head on (the acknowledged ones before it are dropped in one move once
+   * they are half the buffer, not at every ack: at every 64 KiB ack, a
+   * move of the whole window was most of a stream's cost under TCG). */
+  GByteArray *unacked;
+  gsize head;
+  guint64 acked; /* stream offset of unacked->data[head] */
 } AgentStream;
 
 /* agent-security.c: a container's process security (capabilities,

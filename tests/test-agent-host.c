@@ -265,6 +265,62 @@ test_window (void)
   host_stop (&h);
 }
 
+/* Acknowledged a step at a time (as sandboxd does, every 64 KiB), the
+ * window reopens by exactly each step, and the bytes arrive whole and in
+ * order (the agent drops acknowledged bytes in batches, not at each ack). */
+static void
+test_partial_acks (void)
+{
+  Host h = { 0 };
+  host_start (&h);
+  g_autoptr (JsonObject) hello = next_control (&h);
+  g_autoptr (JsonObject) replayed = next_control (&h);
+  send_control (&h, "{\"type\":\"exec\",\"id\":8,\"args\":[\"seq\",\"1\",\"300000\"]}");
+  g_autoptr (JsonObject) started = next_control (&h);
+  g_assert_cmpstr (json_object_get_string_member (started, "type"), ==, "started");
+  g_autoptr (GString) want = g_string_new (NULL);
+  for (int i = 1; i <= 300000; i++)
+    g_string_append_printf (want, "%d\n", i);
+
+  g_autoptr (GString) got = g_string_new (NULL);
+  gsize acked = 0;
+  gboolean exited = FALSE;
+  while (!exited)
+    {
+      /* Everything the window allows arrives, and nothing more. */
+      gsize allowed = MIN (acked + AGENT_STREAM_WINDOW, want->len);
+      for (;;)
+        {
+          g_autoptr (GBytes) p = NULL;
+          AgentFrame f;
+          if (!next_frame_within (&h, got->len < allowed ? 10000 : 100, &f, &p))
+            break;
+          gsize len;
+          const char *data = g_bytes_get_data (p, &len);
+          if (f.type == AGENT_FRAME_STDOUT)
+            g_string_append_len (got, data, (gssize) len);
+          else if (f.type == AGENT_FRAME_CONTROL)
+            {
+              AgentFrame copy = f;
+              copy.payload = (const guint8 *) data;
+              g_autoptr (JsonObject) o = agent_control_parse (&copy, NULL);
+              exited = g_str_equal (json_object_get_string_member (o, "type"), "exit");
+            }
+        }
+      g_assert_cmpuint (got->len, ==, allowed);
+      acked = MIN (acked + 65536, got->len);
+      g_autofree char *ack
+          = g_strdup_printf ("{\"type\":\"ack\",\"id\":8,\"stdout\":%zu,\"stderr\":0}", acked);
+      send_control (&h, ack);
+    }
+  g_assert_cmpuint (got->len, ==, want->len);
+  g_assert_true (memcmp (got->str, want->str, want->len) == 0);
+
+  send_control (&h, "{\"type\":\"shutdown\"}");
+  g_assert_true (g_subprocess_wait_check (h.proc, NULL, NULL));
+  host_stop (&h);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -273,5 +329,6 @@ main (int argc, char **argv)
   g_assert_nonnull (agent_path);
   g_test_add_func ("/agent-host/session", test_session);
   g_test_add_func ("/agent-host/window", test_window);
+  g_test_add_func ("/agent-host/partial-acks", test_partial_acks);
   return g_test_run ();
 }
