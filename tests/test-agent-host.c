@@ -96,6 +96,18 @@ next_control (Host *h)
   return o;
 }
 
+/* A started agent past the start of its session (hello, and nothing to
+ * resend). */
+static void
+host_start_session (Host *h)
+{
+  host_start (h);
+  g_autoptr (JsonObject) hello = next_control (h);
+  g_assert_cmpstr (json_object_get_string_member (hello, "type"), ==, "hello");
+  g_autoptr (JsonObject) replayed = next_control (h);
+  g_assert_cmpstr (json_object_get_string_member (replayed, "type"), ==, "replayed");
+}
+
 /* Collects a process's output until its exit report, checking that the
  * report comes only after both streams ended. */
 static JsonObject *
@@ -204,9 +216,7 @@ static void
 test_window (void)
 {
   Host h = { 0 };
-  host_start (&h);
-  g_autoptr (JsonObject) hello = next_control (&h);
-  g_autoptr (JsonObject) replayed = next_control (&h);
+  host_start_session (&h);
   send_control (&h, "{\"type\":\"exec\",\"id\":7,\"args\":[\"head\",\"-c\",\"3000000\","
                     "\"/dev/zero\"]}");
   g_autoptr (JsonObject) started = next_control (&h);
@@ -272,9 +282,7 @@ static void
 test_partial_acks (void)
 {
   Host h = { 0 };
-  host_start (&h);
-  g_autoptr (JsonObject) hello = next_control (&h);
-  g_autoptr (JsonObject) replayed = next_control (&h);
+  host_start_session (&h);
   send_control (&h, "{\"type\":\"exec\",\"id\":8,\"args\":[\"seq\",\"1\",\"300000\"]}");
   g_autoptr (JsonObject) started = next_control (&h);
   g_assert_cmpstr (json_object_get_string_member (started, "type"), ==, "started");
