@@ -331,9 +331,9 @@ class Bench:
         with open("/proc/meminfo") as f:
             total = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1)) / 1024
         self.sandboxctl("rm", "-f", *names)
-        self.report("memory", per, guest, "MiB", per / guest, "(host PSS per idle sandbox vs "
-                    "guest RAM) <= 0.40", "%d idle sandboxes: about %d fit in this machine's %d MiB"
-                    % (n, total // per, total))
+        self.report("memory", per, guest, "MiB", per / guest, "<= 0.40",
+                    "host PSS per idle sandbox vs guest RAM, %d sandboxes, %d s idle: about %d fit "
+                    "in this machine's %d MiB" % (n, self.a.idle_seconds, total // per, total))
 
     def concurrency(self):
         """concurrency (8 at once) and burst (30 at once): every create must

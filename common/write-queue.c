@@ -66,6 +66,26 @@ write_queue_clear (WriteQueue *q)
   q->head = 0;
 }
 
+void
+write_queue_writev (WriteQueue *q, int fd, const struct iovec *iov, int iovcnt)
+{
+  gsize done = 0;
+  if (write_queue_length (q) == 0)
+    {
+      ssize_t n;
+      do
+        n = writev (fd, iov, iovcnt);
+      while (n < 0 && errno == EINTR);
+      done = n > 0 ? (gsize) n : 0;
+    }
+  for (int i = 0; i < iovcnt; i++)
+    {
+      gsize skip = MIN (done, iov[i].iov_len);
+      done -= skip;
+      write_queue_append (q, (const guint8 *) iov[i].iov_base + skip, iov[i].iov_len - skip);
+    }
+}
+
 static gboolean
 on_writable (int fd, GIOCondition cond, gpointer data)
 {

@@ -13,6 +13,7 @@
 
 #include <glib.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 
 typedef struct WriteQueue WriteQueue;
 
@@ -36,6 +37,11 @@ gsize write_queue_length (WriteQueue *queue);
 void write_queue_clear (WriteQueue *queue);
 /* Stops watching (the fd is about to change or close). */
 void write_queue_disarm (WriteQueue *queue);
+
+/* Writes @iov straight to @fd when nothing waits (no copy into the queue),
+ * and queues what the fd did not take; when bytes wait, queues all of it
+ * behind them. Errors are left for the next flush to report. */
+void write_queue_writev (WriteQueue *queue, int fd, const struct iovec *iov, int iovcnt);
 
 /* Writes what @fd takes now, at most @max bytes (0: all that waits), with
  * @write (NULL: see WriteQueueWrite). Returns the bytes written, or -1

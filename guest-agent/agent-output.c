@@ -78,8 +78,8 @@ on_readable (int fd, GIOCondition cond, gpointer data)
   AgentStream *s = fd == proc->out.fd ? &proc->out : &proc->err;
   gsize room = AGENT_STREAM_WINDOW - pending (s);
 
-  /* Read straight into the unacknowledged bytes (one copy less per byte:
-   * under TCG the guest's copies are what a stream costs). */
+  /* Read straight into the unacknowledged bytes: no copy through a
+   * buffer of our own. */
   guint at = s->unacked->len;
   gsize want = MIN ((gsize) READ_CHUNK, room);
   g_byte_array_set_size (s->unacked, at + (guint) want);

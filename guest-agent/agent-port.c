@@ -15,7 +15,6 @@
 #include <glib-unix.h>
 #include <poll.h>
 #include <stdio.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #define READ_CHUNK 32768
@@ -87,23 +86,15 @@ void
 agent_port_send_data (AgentFrameType type, guint8 flags, guint32 stream, const guint8 *bytes,
                       gsize len)
 {
-  /* Nothing queued (the usual case): the frame goes straight to the port,
-   * and only what the port did not take is queued, so each byte is copied
-   * once less than through the queue. */
-  if (port.connected && queued () == 0 && len <= AGENT_FRAME_MAX_PAYLOAD)
+  /* Connected, a frame goes straight to the port when nothing waits
+   * (write_queue_writev): each byte copied once less than through the
+   * queue. */
+  if (port.connected && len <= AGENT_FRAME_MAX_PAYLOAD)
     {
       guint8 h[AGENT_FRAME_HEADER_SIZE];
       agent_frame_header (h, type, flags, stream, len);
       struct iovec iov[2] = { { h, sizeof h }, { (void *) bytes, len } };
-      ssize_t n;
-      do
-        n = writev (port.fd, iov, len > 0 ? 2 : 1);
-      while (n < 0 && errno == EINTR);
-      gsize done = n > 0 ? (gsize) n : 0;
-      if (done < sizeof h)
-        write_queue_append (port.outq, h + done, sizeof h - done);
-      gsize sent = done > sizeof h ? done - sizeof h : 0;
-      write_queue_append (port.outq, bytes + sent, len - sent);
+      write_queue_writev (port.outq, port.fd, iov, 2);
     }
   else
     agent_frames_append_data (write_queue_buffer (port.outq), type, flags, stream, bytes, len);

@@ -42,9 +42,9 @@ typedef struct
   int fd;    /* the pipe's read end; -1 once it reached EOF */
   guint src; /* reading it, while the window is open */
   /* Sent bytes the host has not acknowledged yet: unacked->data from
-   * @head on (the acknowledged ones before it are dropped in one move once
-   * they are half the buffer, not at every ack: at every 64 KiB ack, a
-   * move of the whole window was most of a stream's cost under TCG). */
+   * @head on. The acknowledged ones before it are dropped in one move once
+   * they are half the buffer, not by a move of the whole window at every
+   * 64 KiB ack. */
   GByteArray *unacked;
   gsize head;
   guint64 acked; /* stream offset of unacked->data[head] */

@@ -166,6 +166,14 @@ output_log_set_read_hook (OutputLog *log, void (*hook) (gpointer data), gpointer
 }
 
 void
+output_log_delete (OutputLog *log)
+{
+  if (log != NULL)
+    unlink (log->path);
+  output_log_free (log);
+}
+
+void
 output_log_free (OutputLog *log)
 {
   if (log == NULL)

@@ -16,6 +16,8 @@ typedef struct OutputLog OutputLog;
 OutputLog *output_log_new (const char *path, gboolean reopen, GError **error);
 /* Answers every waiting reader with what it has (eof if closed). */
 void output_log_free (OutputLog *log);
+/* The same, and removes its file. */
+void output_log_delete (OutputLog *log);
 
 gboolean output_log_append (OutputLog *log, const guint8 *data, gsize len, GError **error);
 /* No more data will come; waiting readers get eof. */

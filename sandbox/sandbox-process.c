@@ -4,7 +4,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <unistd.h>
 
 /* Output readers may ask for at most this much per call. */
 #define READ_MAX_BYTES (1024 * 1024)
@@ -522,10 +521,8 @@ forget_old_exited (Sandbox *sb)
         }
       if (exited <= KEEP_EXITED)
         return;
-      g_autofree char *out = g_strdup_printf ("%s/proc/%u.stdout", sb->dir, oldest->id);
-      g_autofree char *err = g_strdup_printf ("%s/proc/%u.stderr", sb->dir, oldest->id);
-      unlink (out);
-      unlink (err);
+      g_clear_pointer (&oldest->out, output_log_delete);
+      g_clear_pointer (&oldest->err, output_log_delete);
       g_hash_table_remove (sb->procs, GUINT_TO_POINTER (oldest->id));
     }
 }
