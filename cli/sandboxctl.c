@@ -1,6 +1,7 @@
 /* sandboxctl: the command-line client of sandboxd. */
 #include "cli.h"
 
+#include "large-buffers.h"
 #include "rpc-envelope.h"
 
 #include <locale.h>
@@ -56,6 +57,7 @@ main (int argc, char **argv)
   CliGlobals globals = { .address = rpc_client_default_address () };
   int i = 1;
 
+  large_buffers_keep ();
   setlocale (LC_ALL, "");
   for (; i < argc && argv[i][0] == '-'; i++)
     {

@@ -5,6 +5,7 @@
 #include "dbus-service.h"
 #include "guest-files.h"
 #include "images.h"
+#include "large-buffers.h"
 #include "options.h"
 #include "sandbox.h"
 
@@ -471,6 +472,7 @@ daemon_serve (Daemon *d, GError **error)
 int
 main (int argc, char **argv)
 {
+  large_buffers_keep ();
   g_autoptr (GError) error = NULL;
   setlocale (LC_ALL, "");
   g_auto (Options) o = { 0 };
