@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <glib-unix.h>
+#include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -69,21 +70,33 @@ write_queue_clear (WriteQueue *q)
 void
 write_queue_writev (WriteQueue *q, int fd, const struct iovec *iov, int iovcnt)
 {
-  gsize done = 0;
-  if (write_queue_length (q) == 0)
+  g_return_if_fail (iovcnt <= WRITE_QUEUE_IOV_MAX);
+  struct iovec rest[WRITE_QUEUE_IOV_MAX];
+  memcpy (rest, iov, sizeof *iov * (gsize) iovcnt);
+  int first = 0;
+  /* A fd may take less than it could at once (a virtio-serial port takes
+   * 32 KiB per write), so write again while it takes more. */
+  while (write_queue_length (q) == 0 && first < iovcnt)
     {
-      ssize_t n;
-      do
-        n = writev (fd, iov, iovcnt);
-      while (n < 0 && errno == EINTR);
-      done = n > 0 ? (gsize) n : 0;
+      ssize_t n = writev (fd, rest + first, iovcnt - first);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        break;
+      for (gsize left = (gsize) n; left > 0;)
+        {
+          gsize take = MIN (left, rest[first].iov_len);
+          rest[first].iov_base = (guint8 *) rest[first].iov_base + take;
+          rest[first].iov_len -= take;
+          left -= take;
+          if (rest[first].iov_len == 0)
+            first++;
+        }
+      while (first < iovcnt && rest[first].iov_len == 0)
+        first++;
     }
-  for (int i = 0; i < iovcnt; i++)
-    {
-      gsize skip = MIN (done, iov[i].iov_len);
-      done -= skip;
-      write_queue_append (q, (const guint8 *) iov[i].iov_base + skip, iov[i].iov_len - skip);
-    }
+  for (int i = first; i < iovcnt; i++)
+    write_queue_append (q, rest[i].iov_base, rest[i].iov_len);
 }
 
 static gboolean
