@@ -275,7 +275,7 @@ test_window (void)
   host_stop (&h);
 }
 
-/* Acknowledged a step at a time (as sandboxd does, every 64 KiB), the
+/* Acknowledged a step at a time (64 KiB at a time; sandboxd steps by 256 KiB), the
  * window reopens by exactly each step, and the bytes arrive whole and in
  * order (the agent drops acknowledged bytes in batches, not at each ack). */
 static void
