@@ -66,6 +66,17 @@ guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_op
       d->ctx.kernel = g_canonicalize_filename (kernel_opt, NULL);
       return check_readable ("guest kernel", d->ctx.kernel, "given with --kernel", error);
     }
+  /* Beside it, the builder's copy of that kernel as QEMU boots it directly
+   * (guest-agent/mkkernel.py). */
+  g_autofree char *beside = NULL;
+  if (release_file)
+    beside = g_strdup_printf ("%.*s.kernel", (int) strlen (d->ctx.initramfs) - 4, d->ctx.initramfs);
+  if (beside && d->guest_release && g_file_test (beside, G_FILE_TEST_IS_REGULAR))
+    {
+      d->ctx.kernel = g_steal_pointer (&beside);
+      return check_readable ("guest kernel", d->ctx.kernel, "built by meson with the initramfs",
+                             error);
+    }
   if (d->guest_release == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,

@@ -56,7 +56,9 @@ options_parse (Options *o, int argc, char **argv)
       "(default " SANDBOXD_STATE_DIR ")",
       "DIR" },
     { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &o->kernel,
-      "Guest kernel (default: /boot/vmlinuz-<release the initramfs was built for>)", "FILE" },
+      "Guest kernel (default: the one built beside the initramfs, else /boot/vmlinuz-<release the "
+      "initramfs was built for>)",
+      "FILE" },
     { "initramfs", 0, 0, G_OPTION_ARG_FILENAME, &o->initramfs,
       "Guest initramfs (default: the one built next to this binary, or the installed one)",
       "FILE" },

@@ -11,6 +11,8 @@ PACKAGES=(
   # run: QEMU, the guest kernel, the guest userland; containers' root
   # images (mkfs.erofs), tarballs of roots (tar)
   qemu-system-x86 linux-image-cloud-amd64 busybox-static erofs-utils tar
+  # build: the guest kernel unpacked for a direct boot (Debian's is lz4)
+  lz4
   # run: the user network's helper; ip and tc for --network ns:PATH
   passt iproute2
   # tests: a nanomsg client we did not write, cpio for a hand-made guest,
