@@ -38,24 +38,43 @@ ready (gpointer data)
 {
 }
 
-static guint8 *
-frame_bytes (guint8 header[8], guint8 **payload)
+/* A frame (an 8-byte header and PAYLOAD bytes) to write into a pipe of a
+ * given size, and a queue for it. */
+typedef struct
 {
-  *payload = g_malloc (PAYLOAD);
+  guint8 header[8];
+  guint8 *payload;
+  guint8 *want; /* the frame's bytes, in order */
+  int fds[2];
+  WriteQueue *q;
+  struct iovec iov[2];
+} Case;
+
+static void
+case_open (Case *c, int pipe_size)
+{
+  c->payload = g_malloc (PAYLOAD);
   for (gsize i = 0; i < PAYLOAD; i++)
-    (*payload)[i] = (guint8) (i * 7 + i / 251);
-  memcpy (header, "HEADER01", 8);
-  guint8 *all = g_malloc (8 + PAYLOAD);
-  memcpy (all, header, 8);
-  memcpy (all + 8, *payload, PAYLOAD);
-  return all;
+    c->payload[i] = (guint8) (i * 7 + i / 251);
+  memcpy (c->header, "HEADER01", 8);
+  c->want = g_malloc (8 + PAYLOAD);
+  memcpy (c->want, c->header, 8);
+  memcpy (c->want + 8, c->payload, PAYLOAD);
+  g_assert_cmpint (pipe2 (c->fds, O_NONBLOCK | O_CLOEXEC), ==, 0);
+  g_assert_cmpint (fcntl (c->fds[1], F_SETPIPE_SZ, pipe_size), >=, pipe_size);
+  c->q = write_queue_new (ready, NULL);
+  c->iov[0] = (struct iovec){ c->header, 8 };
+  c->iov[1] = (struct iovec){ c->payload, PAYLOAD };
 }
 
 static void
-pipe_of (int fds[2], int size)
+case_close (Case *c)
 {
-  g_assert_cmpint (pipe2 (fds, O_NONBLOCK | O_CLOEXEC), ==, 0);
-  g_assert_cmpint (fcntl (fds[1], F_SETPIPE_SZ, size), >=, size);
+  write_queue_free (c->q);
+  g_free (c->payload);
+  g_free (c->want);
+  close (c->fds[0]);
+  close (c->fds[1]);
 }
 
 static gsize
@@ -72,23 +91,16 @@ drain (int fd, guint8 *into, gsize max)
 static void
 test_whole_frame (void)
 {
-  guint8 header[8], *payload;
-  g_autofree guint8 *want = frame_bytes (header, &payload);
-  int fds[2];
-  pipe_of (fds, 1024 * 1024);
-  WriteQueue *q = write_queue_new (ready, NULL);
-  struct iovec iov[2] = { { header, 8 }, { payload, PAYLOAD } };
+  Case c;
+  case_open (&c, 1024 * 1024);
   capped_calls = 0;
-  write_queue_writev (q, fds[1], iov, 2);
-  g_assert_cmpuint (write_queue_length (q), ==, 0);
+  write_queue_writev (c.q, c.fds[1], c.iov, 2);
+  g_assert_cmpuint (write_queue_length (c.q), ==, 0);
   g_assert_cmpint (capped_calls, ==, (8 + PAYLOAD + PORT_WRITE_MAX - 1) / PORT_WRITE_MAX);
   g_autofree guint8 *got = g_malloc (8 + PAYLOAD + 1);
-  g_assert_cmpuint (drain (fds[0], got, 8 + PAYLOAD + 1), ==, 8 + PAYLOAD);
-  g_assert_cmpmem (got, 8 + PAYLOAD, want, 8 + PAYLOAD);
-  write_queue_free (q);
-  g_free (payload);
-  close (fds[0]);
-  close (fds[1]);
+  g_assert_cmpuint (drain (c.fds[0], got, 8 + PAYLOAD + 1), ==, 8 + PAYLOAD);
+  g_assert_cmpmem (got, 8 + PAYLOAD, c.want, 8 + PAYLOAD);
+  case_close (&c);
 }
 
 /* The fd fills up part way: exactly the rest is queued, and the fd's
@@ -96,27 +108,20 @@ test_whole_frame (void)
 static void
 test_partly_taken (void)
 {
-  guint8 header[8], *payload;
-  g_autofree guint8 *want = frame_bytes (header, &payload);
-  int fds[2];
-  pipe_of (fds, 64 * 1024);
-  WriteQueue *q = write_queue_new (ready, NULL);
-  struct iovec iov[2] = { { header, 8 }, { payload, PAYLOAD } };
-  write_queue_writev (q, fds[1], iov, 2);
+  Case c;
+  case_open (&c, 64 * 1024);
+  write_queue_writev (c.q, c.fds[1], c.iov, 2);
   g_autofree guint8 *got = g_malloc (8 + PAYLOAD);
-  gsize taken = drain (fds[0], got, 8 + PAYLOAD);
+  gsize taken = drain (c.fds[0], got, 8 + PAYLOAD);
   g_assert_cmpuint (taken, ==, 64 * 1024);
-  g_assert_cmpuint (write_queue_length (q), ==, 8 + PAYLOAD - taken);
-  memcpy (got + taken, write_queue_buffer (q)->data, write_queue_length (q));
-  g_assert_cmpmem (got, 8 + PAYLOAD, want, 8 + PAYLOAD);
+  g_assert_cmpuint (write_queue_length (c.q), ==, 8 + PAYLOAD - taken);
+  memcpy (got + taken, write_queue_buffer (c.q)->data, write_queue_length (c.q));
+  g_assert_cmpmem (got, 8 + PAYLOAD, c.want, 8 + PAYLOAD);
 
   /* With bytes waiting, a frame is queued whole behind them. */
-  write_queue_writev (q, fds[1], iov, 2);
-  g_assert_cmpuint (write_queue_length (q), ==, 2 * (8 + PAYLOAD) - taken);
-  write_queue_free (q);
-  g_free (payload);
-  close (fds[0]);
-  close (fds[1]);
+  write_queue_writev (c.q, c.fds[1], c.iov, 2);
+  g_assert_cmpuint (write_queue_length (c.q), ==, 2 * (8 + PAYLOAD) - taken);
+  case_close (&c);
 }
 
 int
