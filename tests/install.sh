@@ -41,6 +41,8 @@ img=$(printf '%s' "$out" | sed -n 's/.*guest initramfs \([^:]*\):.*/\1/p')
 ok $? "the installed daemon's default initramfs (${img:-none named: $out}) is installed there"
 [ -f "$(dirname "$DEST$img")/sandbox-initramfs.release" ]
 ok $? "... with the release of its kernel next to it"
+[ -s "$(dirname "$DEST$img")/sandbox-initramfs.kernel" ]
+ok $? "... and that kernel as QEMU boots it (mkkernel.py)"
 [ -x "$(dirname "$DEST$img")/sandbox-agent" ]; ok $? "the agent is installed in libexec"
 
 pc=$(find "$DEST" -name sandboxd-client.pc)
