@@ -709,6 +709,15 @@ on_hello (Sandbox *sb, JsonObject *msg)
 void
 sandbox_boot_finished (Sandbox *sb)
 {
+  /* Running means controllable: a stop right after must be able to press
+   * the power button, which needs QMP (its greeting can come after the
+   * guest's hello). on_qmp_ready finishes the boot then. */
+  if (sb->qmp != NULL && !qmp_client_is_connected (sb->qmp))
+    {
+      sb->boot_waits_for_qmp = TRUE;
+      return;
+    }
+  sb->boot_waits_for_qmp = FALSE;
   sb->boot_ms = (g_get_monotonic_time () - sb->start_us) / 1000;
   set_state (sb, SANDBOX_RUNNING);
   g_clear_handle_id (&sb->boot_timer, g_source_remove);
@@ -821,6 +830,8 @@ on_qmp_ready (QmpClient *qmp, JsonNode *result, const GError *error, gpointer da
   qmp_client_execute_async (qmp, "query-status", NULL, QMP_TIMEOUT_MS, on_qmp_status, sb);
   if (sb->restore_from && !sb->thawed && sb->state == SANDBOX_BOOTING)
     sandbox_restore_start (sb);
+  if (sb->boot_waits_for_qmp && sb->state == SANDBOX_BOOTING)
+    sandbox_boot_finished (sb);
 }
 
 static void

@@ -9,6 +9,7 @@
  * sandbox's name (sandboxd.hostname= in -append):
  *   ok-*     hello; power button: exits 0 soon after; quit: exits 0
  *   deaf-*   hello; ignores the power button and quit (killed at last)
+ *   late-*   as deaf-*, but greets on QMP only 0.5 s after the hello
  *   mute-*   never says hello (the boot watchdog fails it)
  *   crash-*  exits 1 while booting
  *   die-*    hello, then exits 3 a moment later
@@ -28,6 +29,10 @@
 #include <unistd.h>
 
 #define MAX_FDS 16
+
+#define QMP_GREETING                                                                               \
+  "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7, \"minor\": 2, \"micro\": 0}}, "               \
+  "\"capabilities\": []}}\r\n"
 
 static int
 listen_on (const char *path)
@@ -110,7 +115,8 @@ main (int argc, char **argv)
       fprintf (stderr, "fake-qemu: no -qmp, agent or console socket\n");
       return 2;
     }
-  int deaf = strncmp (name, "deaf-", 5) == 0, mute = strncmp (name, "mute-", 5) == 0;
+  int late = strncmp (name, "late-", 5) == 0;
+  int deaf = late || strncmp (name, "deaf-", 5) == 0, mute = strncmp (name, "mute-", 5) == 0;
   struct pollfd fds[MAX_FDS];
   int kinds[MAX_FDS]; /* 0 QMP listener, 1 agent listener, 2 console listener, 3 QMP, 4 other */
   int n = 0;
@@ -128,13 +134,18 @@ main (int argc, char **argv)
       fprintf (stderr, "fake-qemu: crashing while booting, as asked\n");
       return 1;
     }
-  double exit_at = 0;
-  int exit_code = 0;
+  double exit_at = 0, greet_at = 0;
+  int exit_code = 0, greet_fd = -1;
   char buf[65536];
   for (;;)
     {
       if (exit_at > 0 && now () >= exit_at)
         return exit_code;
+      if (greet_fd >= 0 && now () >= greet_at)
+        {
+          write_all (greet_fd, QMP_GREETING, strlen (QMP_GREETING));
+          greet_fd = -1;
+        }
       if (poll (fds, (nfds_t) n, 50) < 0 && errno != EINTR)
         return 1;
       for (int i = 0; i < n; i++)
@@ -148,12 +159,10 @@ main (int argc, char **argv)
                 continue;
               fds[n] = (struct pollfd){ .fd = c, .events = POLLIN };
               kinds[n++] = kinds[i] == 0 ? 3 : 4;
-              if (kinds[i] == 0)
-                {
-                  const char *greeting = "{\"QMP\": {\"version\": {\"qemu\": {\"major\": 7, "
-                                         "\"minor\": 2, \"micro\": 0}}, \"capabilities\": []}}\r\n";
-                  write_all (c, greeting, strlen (greeting));
-                }
+              if (kinds[i] == 0 && late)
+                greet_fd = c, greet_at = now () + 0.5;
+              else if (kinds[i] == 0)
+                write_all (c, QMP_GREETING, strlen (QMP_GREETING));
               if (kinds[i] == 1 && !mute)
                 {
                   send_hello (c);

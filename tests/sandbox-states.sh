@@ -35,6 +35,13 @@ grep -q "sandbox deaf-b: the guest did not power off in time; quitting QEMU" "$T
 ok $? "... after asking QEMU to quit"
 grep -q "sandbox deaf-b: QEMU did not quit within" "$TMP/d.log"; ok $? "... and then killing it"
 
+# A QEMU whose QMP greets after the guest's hello: running waits for QMP,
+# so a stop right away still asks the guest first.
+"$C" create --name late-b2 >/dev/null; is "$?" 0 "create of a sandbox whose QMP comes up after the hello"
+"$C" stop -t 1 late-b2 >/dev/null
+grep -q "sandbox late-b2: the guest did not power off in time; quitting QEMU" "$TMP/d.log"
+ok $? "... a stop right after it still presses the power button first"
+
 "$C" create --name ok-c >/dev/null
 "$C" kill ok-c >/dev/null; is "$?" 0 "kill: running -> stopped at once"
 is "$(state ok-c)" stopped "... and inspect says stopped"
@@ -75,7 +82,7 @@ contains "$("$C" inspect orphan-h)" "sandboxd restarted while the sandbox was bo
 for _ in $(seq 50); do [ "$(fakes)" = 0 ] && break; sleep 0.1; done
 is "$(fakes)" 0 "... and stops its QEMU"
 
-"$C" rm ok-a deaf-b ok-c crash-d mute-e die-f orphan-h >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
+"$C" rm ok-a deaf-b late-b2 ok-c crash-d mute-e die-f orphan-h >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
 is "$("$C" ls -q | wc -l)" 0 "... leaves none"
 is "$(fakes)" 0 "... and no QEMU"
 kill -0 "$DAEMON_PID"; ok $? "sandboxd is alive"
