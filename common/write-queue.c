@@ -70,10 +70,15 @@ write_queue_clear (WriteQueue *q)
 void
 write_queue_writev (WriteQueue *q, int fd, const struct iovec *iov, int iovcnt)
 {
-  g_return_if_fail (iovcnt <= WRITE_QUEUE_IOV_MAX);
   struct iovec rest[WRITE_QUEUE_IOV_MAX];
-  memcpy (rest, iov, sizeof *iov * (gsize) iovcnt);
   int first = 0;
+  if (iovcnt > WRITE_QUEUE_IOV_MAX)
+    {
+      for (int i = 0; i < iovcnt; i++) /* more than we write at once: queue it all */
+        write_queue_append (q, iov[i].iov_base, iov[i].iov_len);
+      return;
+    }
+  memcpy (rest, iov, sizeof *iov * (gsize) iovcnt);
   /* A fd may take less than it could at once (a virtio-serial port takes
    * 32 KiB per write), so write again while it takes more. */
   while (write_queue_length (q) == 0 && first < iovcnt)

@@ -42,7 +42,7 @@ void write_queue_disarm (WriteQueue *queue);
  * writing again while the fd takes more, and queues what it did not
  * take; when bytes wait, queues all of it
  * behind them. Errors are left for the next flush to report. */
-#define WRITE_QUEUE_IOV_MAX 8
+#define WRITE_QUEUE_IOV_MAX 8 /* more pieces are queued, not written at once */
 void write_queue_writev (WriteQueue *queue, int fd, const struct iovec *iov, int iovcnt);
 
 /* Writes what @fd takes now, at most @max bytes (0: all that waits), with

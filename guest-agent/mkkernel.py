@@ -53,16 +53,22 @@ def decompress(fmt, data):
 
 
 def pvh_entry(elf):
-    """The PVH entry point of a little-endian ELF64, or None."""
+    """The PVH entry point of a whole little-endian ELF64 (every segment
+    within the file: a payload unpacked only in part is refused), or None."""
     if len(elf) < 64 or elf[:4] != ELF_MAGIC or elf[4] != 2 or elf[5] != 1:
         return None
     phoff, = struct.unpack_from("<Q", elf, 32)
     phentsize, phnum = struct.unpack_from("<HH", elf, 54)
+    headers = []
     for i in range(phnum):
         at = phoff + i * phentsize
         if at + 56 > len(elf):
             return None
         p_type, _, p_offset, _, _, p_filesz = struct.unpack_from("<IIQQQQ", elf, at)
+        if p_offset + p_filesz > len(elf):
+            return None
+        headers.append((p_type, p_offset, p_filesz))
+    for p_type, p_offset, p_filesz in headers:
         if p_type != 4:  # PT_NOTE
             continue
         pos, end = p_offset, min(p_offset + p_filesz, len(elf))
@@ -89,7 +95,7 @@ def extract(image):
             if elf[:4] == ELF_MAGIC:
                 if pvh_entry(elf) is not None:
                     return elf, None
-                return None, "its ELF has no PVH entry (CONFIG_PVH)"
+                return None, "its ELF is cut short or has no PVH entry (CONFIG_PVH)"
             at = image.find(magic, at + 1)
     return None, why
 

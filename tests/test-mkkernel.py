@@ -5,6 +5,7 @@ copied as is. TAP output."""
 import gzip
 import lzma
 import os
+import random
 import struct
 import subprocess
 import sys
@@ -25,14 +26,19 @@ def ok(cond, what):
 
 
 def elf(note_type):
-    """A little ELF64 with one PT_NOTE: a Xen note of @note_type."""
+    """A little ELF64: a PT_NOTE with a Xen note of @note_type, and a
+    PT_LOAD of 64 KiB of (incompressible) text after it."""
     name, desc = b"Xen\0", struct.pack("<I", 0x1000000)
     note = struct.pack("<III", len(name), len(desc), note_type) + name + desc
-    phoff, notes_at = 64, 64 + 56
+    text = random.Random(7).randbytes(65536)
+    phoff = 64
+    notes_at = phoff + 2 * 56
+    text_at = notes_at + len(note)
     header = (b"\x7fELF" + bytes([2, 1, 1]) + bytes(9)
-              + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x1000000, phoff, 0, 0, 64, 56, 1, 64, 0, 0))
-    ph = struct.pack("<IIQQQQQQ", 4, 4, notes_at, 0, 0, len(note), len(note), 4)
-    return header + ph + note + b"kernel text" * 100
+              + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0x1000000, phoff, 0, 0, 64, 56, 2, 64, 0, 0))
+    ph = (struct.pack("<IIQQQQQQ", 4, 4, notes_at, 0, 0, len(note), len(note), 4)
+          + struct.pack("<IIQQQQQQ", 1, 5, text_at, 0, 0x1000000, len(text), len(text), 4096))
+    return header + ph + note + text
 
 
 def run(image):
@@ -60,6 +66,10 @@ image = setup + gzip.compress(elf(17)) + trailer
 rc, out, err = run(image)
 ok(rc == 0 and out == image, "an ELF without a PVH entry: the bzImage is copied as is")
 ok("no PVH entry" in err, "... saying why (%s)" % err.strip())
+
+image = setup + gzip.compress(pvh)[:-30000] + trailer
+rc, out, err = run(image)
+ok(rc == 0 and out == image, "a payload cut short (an ELF whose segments end past it): copied as is")
 
 image = setup + trailer
 rc, out, err = run(image)
