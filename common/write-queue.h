@@ -39,9 +39,9 @@ void write_queue_clear (WriteQueue *queue);
 void write_queue_disarm (WriteQueue *queue);
 
 /* Writes @iov straight to @fd when nothing waits (no copy into the queue),
- * writing again while the fd takes more, and queues what it did not
- * take; when bytes wait, queues all of it
- * behind them. Errors are left for the next flush to report. */
+ * again while the fd takes more, and queues what it did not take; when
+ * bytes wait, queues all of it behind them. Errors are left for the next
+ * flush to report. */
 #define WRITE_QUEUE_IOV_MAX 8 /* more pieces are queued, not written at once */
 void write_queue_writev (WriteQueue *queue, int fd, const struct iovec *iov, int iovcnt);
 

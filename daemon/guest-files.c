@@ -36,6 +36,16 @@ check_readable (const char *what, const char *path, const char *hint, GError **e
   return FALSE;
 }
 
+/* X.img's companion X.@suffix, written by the builder beside it; NULL for
+ * an initramfs not named .img. */
+static char *
+beside_initramfs (const char *initramfs, const char *suffix)
+{
+  if (!g_str_has_suffix (initramfs, ".img"))
+    return NULL;
+  return g_strdup_printf ("%.*s.%s", (int) strlen (initramfs) - 4, initramfs, suffix);
+}
+
 gboolean
 guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_opt, GError **error)
 {
@@ -53,10 +63,7 @@ guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_op
   d->default_root = g_build_filename (dir, DEFAULT_ROOT_NAME, NULL);
 
   /* The builder records which kernel's modules it packed. */
-  g_autofree char *release_file = NULL;
-  if (g_str_has_suffix (d->ctx.initramfs, ".img"))
-    release_file
-        = g_strdup_printf ("%.*s.release", (int) strlen (d->ctx.initramfs) - 4, d->ctx.initramfs);
+  g_autofree char *release_file = beside_initramfs (d->ctx.initramfs, "release");
   g_autofree char *release = NULL;
   if (release_file && g_file_get_contents (release_file, &release, NULL, NULL))
     d->guest_release = g_strdup (g_strstrip (release));
@@ -68,9 +75,7 @@ guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_op
     }
   /* Beside it, the builder's copy of that kernel as QEMU boots it directly
    * (guest-agent/mkkernel.py). */
-  g_autofree char *beside = NULL;
-  if (release_file)
-    beside = g_strdup_printf ("%.*s.kernel", (int) strlen (d->ctx.initramfs) - 4, d->ctx.initramfs);
+  g_autofree char *beside = beside_initramfs (d->ctx.initramfs, "kernel");
   if (beside && d->guest_release && g_file_test (beside, G_FILE_TEST_IS_REGULAR))
     {
       d->ctx.kernel = g_steal_pointer (&beside);

@@ -90,8 +90,9 @@ struct Sandbox
   guint pidfd_watch;
   guint child_watch;
   guint boot_timer;
-  gboolean boot_slot;   /* it holds one of ctx->boot_slots while it boots */
-  gboolean boot_queued; /* waiting in ctx->boot_queue for one */
+  gboolean boot_waits_for_qmp; /* the guest is up; running once QMP is */
+  gboolean boot_slot;          /* it holds one of ctx->boot_slots while it boots */
+  gboolean boot_queued;        /* waiting in ctx->boot_queue for one */
   guint stop_timer;
   StopPhase stop_phase;
   guint release_idle;
@@ -127,19 +128,18 @@ struct Sandbox
   gboolean resuming; /* reattached: the guest's replay has not ended yet */
 
   /* Templates (sandbox-template.c). */
-  gboolean hidden;             /* a template's build: no events, no state.json */
-  char *snapshot_to;           /* a template's build: its state file, written at hello */
-  char *restore_from;          /* a clone: the template's state file it restores */
-  int ram_fd;                  /* a build's or a clone's RAM: the template's memfd; -1 */
-  gboolean template_nic;       /* a build with a NIC (for clones with a network) */
-  int nic_peer;                /* the build's: the other end of its NIC's socket, or -1 */
-  char *cold_reason;           /* why it was booted cold after all (NULL: it was not) */
-  gboolean boot_waits_for_qmp; /* the guest is up; running once QMP is */
-  gboolean thawed;             /* the clone's agent said hello after thaw */
-  gboolean fall_back;          /* the restore failed: boot cold once QEMU is gone */
-  guint template_timer;        /* query-migrate polls, the thaw deadline, the step after freeze */
-  gint64 restore_ms;           /* QEMU start (a warm one: its adoption) to thawed hello */
-  gboolean warm;               /* taken from the warm pool (templates.c) */
+  gboolean hidden;       /* a template's build: no events, no state.json */
+  char *snapshot_to;     /* a template's build: its state file, written at hello */
+  char *restore_from;    /* a clone: the template's state file it restores */
+  int ram_fd;            /* a build's or a clone's RAM: the template's memfd; -1 */
+  gboolean template_nic; /* a build with a NIC (for clones with a network) */
+  int nic_peer;          /* the build's: the other end of its NIC's socket, or -1 */
+  char *cold_reason;     /* why it was booted cold after all (NULL: it was not) */
+  gboolean thawed;       /* the clone's agent said hello after thaw */
+  gboolean fall_back;    /* the restore failed: boot cold once QEMU is gone */
+  guint template_timer;  /* query-migrate polls, the thaw deadline, the step after freeze */
+  gint64 restore_ms;     /* QEMU start (a warm one: its adoption) to thawed hello */
+  gboolean warm;         /* taken from the warm pool (templates.c) */
 };
 
 /* sandbox-reply.c: answering a domain call. Each answers @task and drops
