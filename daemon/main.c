@@ -408,11 +408,16 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->ctx.tsc_khz = accel_host_tsc_khz ();
   d->ctx.tcg_cache_mb = (guint) o->tcg_cache_mb;
 
-  return setup_policies (d, o->policy_dir, error)
-         && guest_files_resolve (d, o->kernel, o->initramfs, error)
-         && prepare_runtime_dir (d->ctx.runtime_dir, error)
-         && accel_choose (d->ctx.qemu, o->accel ? o->accel : "auto", &d->ctx.accel,
-                          &d->accel_reason, error);
+  if (!setup_policies (d, o->policy_dir, error)
+      || !guest_files_resolve (d, o->kernel, o->initramfs, error)
+      || !prepare_runtime_dir (d->ctx.runtime_dir, error))
+    return FALSE;
+  g_autofree char *probe_cache = g_build_filename (d->state_dir, "accel-probe", NULL);
+  if (g_mkdir_with_parents (d->state_dir, 0700) < 0)
+    g_clear_pointer (&probe_cache, g_free);
+  AccelProbe probe = { d->ctx.qemu, d->ctx.kernel, d->ctx.initramfs, probe_cache };
+  return accel_choose (&probe, o->accel ? o->accel : "auto", &d->ctx.accel, &d->accel_reason,
+                       error);
 }
 
 /* The API and events sockets, the sandboxes an earlier sandboxd left, and

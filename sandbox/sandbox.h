@@ -164,9 +164,19 @@ JsonObject *sandbox_templates_to_json (SandboxTemplates *templates);
 
 /* accel.c: choosing between KVM and TCG for the guests.
  * @requested is "auto", "kvm" or "tcg". "auto" takes KVM only if a real
- * QEMU can start a microvm with it (a /dev/kvm that opens is not enough:
- * nested KVM can be broken); "kvm" fails if it can't. */
-gboolean accel_choose (const char *qemu, const char *requested, Accel *accel, char **reason,
+ * QEMU boots the guest kernel and initramfs with it to their init (a
+ * /dev/kvm that opens, or a QEMU that starts, is not enough: nested and
+ * PVM hosts' KVM can hang a guest); "kvm" fails if it can't. The verdict
+ * is kept in @cache (if not NULL) for later starts on the same boot of the
+ * host with the same QEMU, guest files and /dev/kvm. */
+typedef struct
+{
+  const char *qemu;
+  const char *kernel;
+  const char *initramfs;
+  const char *cache;
+} AccelProbe;
+gboolean accel_choose (const AccelProbe *probe, const char *requested, Accel *accel, char **reason,
                        GError **error);
 const char *accel_to_string (Accel accel);
 /* The host TSC rate in kHz, 0 if unknown. */

@@ -56,6 +56,28 @@ out=$("$SANDBOXD" --runtime-dir "$TMP/a" --accel warp 2>&1); rc=$?
 is "$rc" 1 "an unknown accelerator is refused"
 contains "$out" '--accel must be auto, kvm or tcg, not "warp"' "... naming the value"
 
+# A QEMU that starts (even answers QMP while paused) but whose guest never
+# gets anywhere under KVM, as on a PVM host: KVM is not usable.
+if [ -c /dev/kvm ]; then
+  cat >"$TMP/hung-qemu" <<'EOF'
+#!/bin/sh
+case " $* " in *" -S "*) cat >/dev/null; exit 0 ;; esac
+exec sleep 60
+EOF
+  chmod +x "$TMP/hung-qemu"
+  start=$(date +%s)
+  out=$("$SANDBOXD" --runtime-dir "$TMP/k" --state-dir "$TMP/k-state" --qemu "$TMP/hung-qemu" \
+    --accel kvm 2>&1); rc=$?
+  is "$rc" 1 "--accel kvm with a KVM whose guests hang is refused"
+  contains "$out" "did not power off within 5 s" "... saying the probe's guest never finished"
+  [ $(( $(date +%s) - start )) -lt 30 ]; ok $? "... within the probe's timeout"
+  out=$("$SANDBOXD" --runtime-dir "$TMP/k" --state-dir "$TMP/k-state" --qemu "$TMP/hung-qemu" \
+    --accel kvm 2>&1)
+  contains "$out" "remembered from an earlier start" "a second start reuses the probe's verdict"
+else
+  for _ in 1 2 3 4; do ok 0 "# SKIP no /dev/kvm"; done
+fi
+
 out=$("$SANDBOXD" --bogus 2>&1); rc=$?
 is "$rc" 2 "an unknown option is a usage error (exit 2)"
 
