@@ -7,6 +7,7 @@
 #include "images.h"
 #include "large-buffers.h"
 #include "options.h"
+#include "remove-tree.h"
 #include "sandbox.h"
 
 #include <errno.h>
@@ -306,7 +307,7 @@ restore_sandboxes (Daemon *d)
           /* Never got as far as a state file: nothing runs for it. */
           g_autofree char *path = g_build_filename (sb_dir, id, NULL);
           g_message ("removing %s, left unfinished by an earlier sandboxd", path);
-          sandbox_remove_tree (path, NULL);
+          remove_tree (path, NULL);
           continue;
         }
       Sandbox *sb = sandbox_load (&d->ctx, id, &error);

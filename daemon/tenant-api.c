@@ -2,6 +2,7 @@
  * (RUNTIME_DIR/tenants/NAME/), its event log, the routing of events to
  * their owner, and the tenants file read at start and again on SIGHUP. */
 #include "daemon.h"
+#include "remove-tree.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,7 +37,7 @@ static void
 remove_tenant_dir (const char *dir)
 {
   if (lchown (dir, 0, 0) == 0 && chmod (dir, 0700) == 0)
-    sandbox_remove_tree (dir, NULL);
+    remove_tree (dir, NULL);
   else if (errno != ENOENT)
     g_warning ("tenant directory %s: cannot take it back: %s", dir, g_strerror (errno));
 }

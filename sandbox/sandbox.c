@@ -1,3 +1,4 @@
+#include "remove-tree.h"
 #include "sandbox-private.h"
 
 #include "json-fields.h"
@@ -216,7 +217,7 @@ sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error)
   /* A directory without state.json is one sandboxd may remove at start. */
   if (!sandbox_save_now (sb, error))
     {
-      sandbox_remove_tree (dir, NULL);
+      remove_tree (dir, NULL);
       sandbox_free (sb);
       return NULL;
     }
@@ -477,34 +478,6 @@ fail_unless_qemu_exits (Sandbox *sb, const char *reason)
   sb->grace_timer = g_timeout_add (EXIT_GRACE_MS, on_grace_timeout, sb);
 }
 
-gboolean
-sandbox_remove_tree (const char *path, GError **error)
-{
-  struct stat st;
-  if (lstat (path, &st) < 0)
-    return errno == ENOENT;
-  if (S_ISDIR (st.st_mode))
-    {
-      g_autoptr (GDir) dir = g_dir_open (path, 0, error);
-      if (dir == NULL)
-        return FALSE;
-      const char *name;
-      while ((name = g_dir_read_name (dir)) != NULL)
-        {
-          g_autofree char *child = g_build_filename (path, name, NULL);
-          if (!sandbox_remove_tree (child, error))
-            return FALSE;
-        }
-      if (rmdir (path) == 0)
-        return TRUE;
-    }
-  else if (unlink (path) == 0)
-    return TRUE;
-  int e = errno;
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "remove %s: %s", path, g_strerror (e));
-  return FALSE;
-}
-
 static void
 finish_delete (Sandbox *sb)
 {
@@ -513,7 +486,7 @@ finish_delete (Sandbox *sb)
   release_channels (sb);
   answer_stop_calls (sb);
   sandbox_processes_abort (sb, SANDBOX_ERROR_NOT_FOUND, "the sandbox was deleted");
-  gboolean removed = sandbox_remove_tree (sb->dir, &error);
+  gboolean removed = remove_tree (sb->dir, &error);
 
   GList *calls = g_steal_pointer (&sb->delete_calls);
   for (GList *l = calls; l; l = l->next)

@@ -182,8 +182,6 @@ const char *accel_to_string (Accel accel);
 /* The host TSC rate in kHz, 0 if unknown. */
 guint accel_host_tsc_khz (void);
 
-/* rm -rf: removes @path and all below it. */
-gboolean sandbox_remove_tree (const char *path, GError **error);
 
 /* Makes the sandbox and its directory; nothing runs yet. */
 Sandbox *sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error);

@@ -13,6 +13,7 @@
  * meanwhile and its template built in the background, by a hidden sandbox
  * (no events, no state.json) that sandbox-template.c snapshots instead of
  * finishing its boot. A failed build is tried again after a minute. */
+#include "remove-tree.h"
 #include "sandbox-private.h"
 
 #include <errno.h>
@@ -264,7 +265,7 @@ build (SandboxTemplates *ts, Template *t)
   g_autofree char *id = g_strdup_printf ("t%.11s", strchr (t->key, '-') + 1);
   g_autofree char *dir = g_build_filename (ts->ctx->runtime_dir, "tb", id, NULL);
   g_autoptr (GError) error = NULL;
-  if (!sandbox_remove_tree (dir, &error) || g_mkdir_with_parents (dir, 0700) < 0)
+  if (!remove_tree (dir, &error) || g_mkdir_with_parents (dir, 0700) < 0)
     {
       g_message ("template %s: %s", t->key, error ? error->message : g_strerror (errno));
       t->failed_at = g_get_monotonic_time ();
@@ -447,7 +448,7 @@ kill_stale_builds (SandboxTemplates *ts)
   for (gsize i = 0; i < G_N_ELEMENTS (dirs); i++)
     {
       g_autofree char *path = g_build_filename (ts->ctx->runtime_dir, dirs[i], NULL);
-      sandbox_remove_tree (path, NULL);
+      remove_tree (path, NULL);
     }
 }
 
