@@ -182,7 +182,6 @@ const char *accel_to_string (Accel accel);
 /* The host TSC rate in kHz, 0 if unknown. */
 guint accel_host_tsc_khz (void);
 
-
 /* Makes the sandbox and its directory; nothing runs yet. */
 Sandbox *sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error);
 /* Leaves QEMU running: a later sandboxd reattaches it. */
