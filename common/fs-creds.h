@@ -33,6 +33,7 @@ typedef struct
   gid_t fsgid;
   int n_groups;
   gid_t groups[FS_CREDS_MAX_GROUPS];
+  guint32 cap_effective[2];
   gboolean entered;
 } FsCredsSaved;
 
@@ -42,10 +43,19 @@ typedef struct
 void fs_creds_for_user (FsCreds *creds, uid_t uid, gid_t gid);
 
 /* The calling thread opens, reads and lists as @creds until
- * fs_creds_leave. FALSE with @error if the kernel refused (nothing
- * changed then). Never hold it across a main-loop turn. */
+ * fs_creds_leave, with no effective capability: the file-system identity
+ * alone leaves CAP_SYS_PTRACE (which opens /proc/PID/root and
+ * /proc/PID/maps of any process) and the rest in force. FALSE with @error
+ * if the kernel refused (nothing changed then). Never hold it across a
+ * main-loop turn. */
 gboolean fs_creds_enter (const FsCreds *creds, FsCredsSaved *saved, GError **error);
 void fs_creds_leave (FsCredsSaved *saved);
+
+/* open(2) for a path a caller named: refuses magic links on the way
+ * (/proc/PID/root, /proc/PID/fd/N: ELOOP, as for any link with O_NOFOLLOW)
+ * and anything on procfs (EACCES: /proc/self is the daemon, whose own
+ * files pass every permission check). -1 with errno. */
+int fs_open_untrusted (const char *path, int flags);
 
 /* A GSpawnChildSetupFunc: the child becomes @creds (an FsCreds *) for
  * good: groups, gid, uid, in that order; it exits 127 if any step fails. */

@@ -498,7 +498,7 @@ open_tenant_disk (const Tenant *t, const char *path, gboolean read_only, GError 
   FsCredsSaved saved;
   if (!fs_creds_enter (&t->creds, &saved, error))
     return -1;
-  int fd = open (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  int fd = fs_open_untrusted (path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
   int e = errno;
   struct stat st;
   if (fd >= 0 && fstat (fd, &st) == 0 && !S_ISREG (st.st_mode))

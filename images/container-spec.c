@@ -1,6 +1,7 @@
 /* An OCI runtime-spec config.json read strictly: every member is either
  * understood or refused with its dotted path ("linux.seccomp"). */
 #include "container-spec-private.h"
+#include "fs-creds.h"
 
 #include "json-fields.h"
 
@@ -339,7 +340,7 @@ container_spec_parse (const char *bundle, const char *text, gssize len, char **r
 static char *
 read_config_file (const char *path, gsize *len, GError **error)
 {
-  int fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int fd = fs_open_untrusted (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0)
     {
       int e = errno;

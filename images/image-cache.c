@@ -483,7 +483,8 @@ get_in_thread (GTask *task, gpointer source, gpointer data, GCancellable *cancel
                        g_strerror (e));
         }
       else if (g_file_test (root, G_FILE_TEST_IS_REGULAR)
-               && (tar_fd = open (root, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY)) < 0)
+               && (tar_fd = fs_open_untrusted (root, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY))
+                      < 0)
         {
           int e = errno;
           g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (e), "root %s: %s", root,

@@ -7,6 +7,7 @@
  * and the agent mounts it), and a read-write directory is refused, naming
  * the mount: nothing written in the guest could reach the host. */
 #include "container-spec-private.h"
+#include "fs-creds.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -57,7 +58,7 @@ has_option (JsonObject *m, const char *name)
 static gboolean
 read_bind (const char *source, const char *dest, JsonObject *copy, const char *path, GError **error)
 {
-  int fd = open (source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  int fd = fs_open_untrusted (source, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   struct stat st;
   if (fd < 0 || fstat (fd, &st) < 0)
     {

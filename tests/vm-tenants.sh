@@ -188,6 +188,19 @@ truncate -s 1M "$TMP/alice-disk.img"
 chown "$UA" "$TMP/alice-disk.img"
 out=$(raw "$SA" "{\"id\":\"$AID\",\"path\":\"$TMP/alice-disk.img\"}" Sandboxes.AttachDisk as_a)
 contains "$out" '"disk_id":"' "AttachDisk of her own file works (read-only, through the file she opened)"
+# A disk image anyone may write, but inside a root process's private mount
+# namespace: alice cannot reach it herself (/proc/PID/root needs ptrace
+# rights), so sandboxd acting for her must not either.
+mkdir -p "$TMP/privmnt"
+unshare -m --propagation private sh -c "mount -t tmpfs tmpfs '$TMP/privmnt' &&
+  truncate -s 1M '$TMP/privmnt/d.img' && chmod 0666 '$TMP/privmnt/d.img' && exec sleep 300" &
+priv_pid=$!
+for _ in $(seq 50); do [ -e "/proc/$priv_pid/root$TMP/privmnt/d.img" ] && break; sleep 0.1; done
+as_a test -r "/proc/$priv_pid/root$TMP/privmnt/d.img"; is $? 1 "alice herself cannot reach a file in another process's mounts"
+out=$(raw "$SA" "{\"id\":\"$AID\",\"path\":\"/proc/$priv_pid/root$TMP/privmnt/d.img\"}" Sandboxes.AttachDisk as_a)
+contains "$out" '"code":"PERMISSION_DENIED"' "AttachDisk through /proc/PID/root is refused"
+contains "$out" "Permission denied (opened for writing as tenant alice" "... as alice would be"
+kill "$priv_pid" 2>/dev/null
 
 # ---- policies
 out=$(as_a "$SANDBOXCTL" -a "$SA" create --policy strict 2>&1); rc=$?
