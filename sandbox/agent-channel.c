@@ -12,6 +12,11 @@
 #include <unistd.h>
 
 #define CONNECT_RETRY_MS 10
+/* What may wait for a guest that does not read its port: a hostile one
+ * that sends exit reports and never reads the acknowledgements grew
+ * sandboxd by 5 MB a second; the largest single message (an Exec's
+ * arguments, 4 MiB) fits several times. */
+#define BACKLOG_MAX (16 * 1024 * 1024)
 
 struct AgentChannel
 {
@@ -20,6 +25,7 @@ struct AgentChannel
   gint64 deadline;
   guint connect_src;
   guint in_src;
+  guint backlog_src; /* closing the channel: the guest does not read */
   gboolean closed;
   AgentDecoder *decoder;
   WriteQueue *outq;
@@ -39,6 +45,7 @@ channel_close (AgentChannel *ch, GError *reason)
   ch->closed = TRUE;
   g_clear_handle_id (&ch->connect_src, g_source_remove);
   g_clear_handle_id (&ch->in_src, g_source_remove);
+  g_clear_handle_id (&ch->backlog_src, g_source_remove);
   write_queue_disarm (ch->outq);
   if (ch->fd >= 0)
     {
@@ -196,6 +203,7 @@ agent_channel_free (AgentChannel *channel)
     return;
   g_clear_handle_id (&channel->connect_src, g_source_remove);
   g_clear_handle_id (&channel->in_src, g_source_remove);
+  g_clear_handle_id (&channel->backlog_src, g_source_remove);
   write_queue_free (channel->outq);
   if (channel->fd >= 0)
     close (channel->fd);
@@ -204,14 +212,46 @@ agent_channel_free (AgentChannel *channel)
   g_free (channel);
 }
 
-gboolean
-agent_channel_send_control (AgentChannel *channel, JsonObject *message, GError **error)
+static gboolean
+on_backlog (gpointer data)
 {
-  if (channel->closed)
+  AgentChannel *ch = data;
+  ch->backlog_src = 0;
+  channel_close (ch, g_error_new (AGENT_PROTOCOL_ERROR, 0,
+                                  "the guest does not read its agent port: more than %d MiB "
+                                  "sent to it are waiting",
+                                  BACKLOG_MAX >> 20));
+  return G_SOURCE_REMOVE;
+}
+
+/* FALSE if nothing more may be sent. Past BACKLOG_MAX the queue is dropped
+ * and the channel closes from the main loop (the caller may be in the
+ * middle of handling a frame of this guest's). */
+static gboolean
+may_send (AgentChannel *ch, GError **error)
+{
+  if (ch->closed)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the agent channel is closed");
       return FALSE;
     }
+  if (ch->backlog_src == 0 && write_queue_length (ch->outq) <= BACKLOG_MAX)
+    return TRUE;
+  if (ch->backlog_src == 0)
+    {
+      write_queue_clear (ch->outq);
+      ch->backlog_src = g_idle_add (on_backlog, ch);
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+               "the guest does not read its agent port (more than %d MiB wait)", BACKLOG_MAX >> 20);
+  return FALSE;
+}
+
+gboolean
+agent_channel_send_control (AgentChannel *channel, JsonObject *message, GError **error)
+{
+  if (!may_send (channel, error))
+    return FALSE;
   if (!agent_frame_append_control (write_queue_buffer (channel->outq), message, error))
     return FALSE;
   flush_out (channel);
@@ -222,11 +262,8 @@ gboolean
 agent_channel_send_data (AgentChannel *channel, AgentFrameType type, guint32 stream,
                          const guint8 *bytes, gsize len, gboolean eof, GError **error)
 {
-  if (channel->closed)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "the agent channel is closed");
-      return FALSE;
-    }
+  if (!may_send (channel, error))
+    return FALSE;
   agent_frames_append_data (write_queue_buffer (channel->outq), type,
                             eof ? AGENT_FRAME_FLAG_EOF : 0, stream, bytes, len);
   flush_out (channel);

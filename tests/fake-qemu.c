@@ -13,6 +13,9 @@
  *   mute-*   never says hello (the boot watchdog fails it)
  *   crash-*  exits 1 while booting
  *   die-*    hello, then exits 3 a moment later
+ *   flood-*  hello; once the daemon sends the agent anything, reports
+ *            process 1 started and then its exit, again and again, and
+ *            never reads the agent port again (each report is acknowledged)
  *   orphan-* SIGKILLs its parent, sandboxd, the moment it starts, and then
  *            serves on (its policy must allow kill and getppid)
  * libc only, so QEMU's seccomp allow-list admits it. */
@@ -75,15 +78,21 @@ write_all (int fd, const void *data, size_t len)
 }
 
 static void
-send_hello (int fd)
+send_control (int fd, const char *json)
 {
-  const char *json = "{\"type\":\"hello\",\"protocol\":1,\"agent_version\":\"fake\","
-                     "\"kernel_release\":\"fake\",\"uptime_ms\":1}";
   unsigned char header[12] = { 1, 0, 0, 0 };
   uint32_t len = htonl ((uint32_t) strlen (json));
   memcpy (header + 8, &len, 4);
   write_all (fd, header, sizeof header);
   write_all (fd, json, strlen (json));
+}
+
+static void
+send_hello (int fd)
+{
+  const char *json = "{\"type\":\"hello\",\"protocol\":1,\"agent_version\":\"fake\","
+                     "\"kernel_release\":\"fake\",\"uptime_ms\":1}";
+  send_control (fd, json);
 }
 
 static double
@@ -117,8 +126,10 @@ main (int argc, char **argv)
     }
   int late = strncmp (name, "late-", 5) == 0;
   int deaf = late || strncmp (name, "deaf-", 5) == 0, mute = strncmp (name, "mute-", 5) == 0;
+  int flood = strncmp (name, "flood-", 6) == 0, flood_fd = -1;
   struct pollfd fds[MAX_FDS];
-  int kinds[MAX_FDS]; /* 0 QMP listener, 1 agent listener, 2 console listener, 3 QMP, 4 other */
+  int kinds[MAX_FDS]; /* 0 QMP listener, 1 agent listener, 2 console listener, 3 QMP, 4 console,
+                       * 5 agent */
   int n = 0;
   const char *paths[] = { qmp, agent, console };
   for (int k = 0; k < 3; k++)
@@ -146,7 +157,9 @@ main (int argc, char **argv)
           write_all (greet_fd, QMP_GREETING, strlen (QMP_GREETING));
           greet_fd = -1;
         }
-      if (poll (fds, (nfds_t) n, 50) < 0 && errno != EINTR)
+      for (int k = 0; flood_fd >= 0 && k < 64; k++)
+        send_control (flood_fd, "{\"type\":\"exit\",\"id\":1,\"exit_code\":0}");
+      if (poll (fds, (nfds_t) n, flood_fd >= 0 ? 1 : 50) < 0 && errno != EINTR)
         return 1;
       for (int i = 0; i < n; i++)
         {
@@ -158,7 +171,7 @@ main (int argc, char **argv)
               if (c < 0 || n == MAX_FDS)
                 continue;
               fds[n] = (struct pollfd){ .fd = c, .events = POLLIN };
-              kinds[n++] = kinds[i] == 0 ? 3 : 4;
+              kinds[n++] = kinds[i] == 0 ? 3 : kinds[i] == 1 ? 5 : 4;
               if (kinds[i] == 0 && late)
                 greet_fd = c, greet_at = now () + 0.5;
               else if (kinds[i] == 0)
@@ -179,6 +192,12 @@ main (int argc, char **argv)
               kinds[i] = kinds[n];
               i--;
               continue;
+            }
+          if (kinds[i] == 5 && flood && flood_fd < 0)
+            {
+              flood_fd = fds[i].fd;
+              fds[i].events = 0; /* never read again */
+              send_control (flood_fd, "{\"type\":\"started\",\"id\":1,\"pid\":7}");
             }
           if (kinds[i] != 3)
             continue; /* what the daemon sends the agent or the console */

@@ -82,7 +82,20 @@ contains "$("$C" inspect orphan-h)" "sandboxd restarted while the sandbox was bo
 for _ in $(seq 50); do [ "$(fakes)" = 0 ] && break; sleep 0.1; done
 is "$(fakes)" 0 "... and stops its QEMU"
 
-"$C" rm ok-a deaf-b late-b2 ok-c crash-d mute-e die-f orphan-h >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
+# A guest that reports exits and never reads its port: the acknowledgements
+# queue up to a bound, then that sandbox fails and the daemon lives on.
+rss() { awk '/VmRSS/ {print $2}' "/proc/$DAEMON_PID/status"; }
+rss_before=$(rss)
+"$C" create --name flood-i >/dev/null; is "$?" 0 "a sandbox whose guest will flood exit reports"
+timeout 20 "$C" exec flood-i -- true >/dev/null 2>&1
+for _ in $(seq 300); do [ "$(state flood-i)" = failed ] && break; sleep 0.1; done
+is "$(state flood-i)" failed "... fails once too much waits for it to read"
+contains "$("$C" inspect flood-i)" "the guest does not read its agent port: more than 16 MiB" "... saying why"
+rss_after=$(rss)
+[ "$rss_after" -lt $(( rss_before + 65536 )) ]; ok $? "... and sandboxd grew by less than 64 MiB (${rss_before} -> ${rss_after} KiB)"
+"$C" create --name ok-j >/dev/null; is "$?" 0 "... while it serves everyone else"
+"$C" kill ok-j >/dev/null
+"$C" rm ok-a deaf-b late-b2 ok-c crash-d mute-e die-f orphan-h flood-i ok-j >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
 is "$("$C" ls -q | wc -l)" 0 "... leaves none"
 is "$(fakes)" 0 "... and no QEMU"
 kill -0 "$DAEMON_PID"; ok $? "sandboxd is alive"
