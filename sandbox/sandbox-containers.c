@@ -475,8 +475,9 @@ sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
       || !json_field_string (msg, "message", FALSE, &message, &error)
       || !json_field_int (msg, "pid", FALSE, 0, G_MAXINT32, &pid, &error))
     {
-      g_message ("sandbox %s: ignoring a bad %s from the guest: %s", sb->name, type,
-                 error->message);
+      g_autofree char *shown = guest_text (error->message);
+      if (guest_log_allowed (&sb->guest_log, sb->name))
+        g_message ("sandbox %s: ignoring a bad %s from the guest: %s", sb->name, type, shown);
       return;
     }
   SandboxContainer *c = find (sb, name);

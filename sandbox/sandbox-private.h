@@ -3,6 +3,7 @@
 
 #include "agent-channel.h"
 #include "console-log.h"
+#include "guest-text.h"
 #include "network.h"
 #include "output-log.h"
 #include "qmp-client.h"
@@ -63,6 +64,7 @@ typedef struct
 struct Sandbox
 {
   SandboxContext *ctx;
+  GuestLogBudget guest_log; /* lines about what its guest sent */
   const SandboxOps *ops;
   char *id;
   char *name;

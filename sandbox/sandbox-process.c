@@ -497,7 +497,9 @@ sandbox_resize_async (Sandbox *sb, guint32 process_id, guint rows, guint cols,
 static void
 guest_protocol_error (Sandbox *sb, const char *type, const char *what)
 {
-  sandbox_part_fail (sb, "the guest agent sent a bad \"%s\" message: %s", type, what);
+  g_autofree char *shown_type = guest_text (type);
+  g_autofree char *shown_what = guest_text (what);
+  sandbox_part_fail (sb, "the guest agent sent a bad \"%s\" message: %s", shown_type, shown_what);
 }
 
 /* Forgets the processes that exited longest ago beyond KEEP_EXITED. */
@@ -639,7 +641,9 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       && !g_str_equal (type, "exit") && !g_str_equal (type, "stdin-ack")
       && !g_str_equal (type, "replay"))
     {
-      g_message ("sandbox %s: ignoring agent message \"%s\"", sb->name, type);
+      g_autofree char *shown = guest_text (type);
+      if (guest_log_allowed (&sb->guest_log, sb->name))
+        g_message ("sandbox %s: ignoring agent message \"%s\"", sb->name, shown);
       return;
     }
   gint64 offset = 0;

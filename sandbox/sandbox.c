@@ -663,7 +663,7 @@ on_hello (Sandbox *sb, JsonObject *msg)
   if (sb->restore_from && !json_object_get_boolean_member_with_default (msg, "thawed", FALSE))
     return;
   g_free (sb->kernel_release);
-  sb->kernel_release = g_strdup (release);
+  sb->kernel_release = guest_text (release);
   if (sb->snapshot_to)
     {
       sandbox_snapshot_start (sb);

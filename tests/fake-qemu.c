@@ -13,6 +13,8 @@
  *   mute-*   never says hello (the boot watchdog fails it)
  *   crash-*  exits 1 while booting
  *   die-*    hello, then exits 3 a moment later
+ *   noisy-*  hello, then 2,000 messages of an unknown type 60 KB long
+ *            (with a terminal escape in it), as a guest flooding the log
  *   flood-*  hello; once the daemon sends the agent anything, reports
  *            process 1 started and then its exit, again and again, and
  *            never reads the agent port again (each report is acknowledged)
@@ -93,6 +95,17 @@ send_hello (int fd)
   const char *json = "{\"type\":\"hello\",\"protocol\":1,\"agent_version\":\"fake\","
                      "\"kernel_release\":\"fake\",\"uptime_ms\":1}";
   send_control (fd, json);
+}
+
+static void
+send_noise (int fd)
+{
+  static char json[61500];
+  int len = snprintf (json, sizeof json, "{\"type\":\"\\u001b[2J");
+  memset (json + len, 'A', 60000);
+  snprintf (json + len + 60000, sizeof json - (size_t) len - 60000, "\"}");
+  for (int i = 0; i < 2000; i++)
+    send_control (fd, json);
 }
 
 static double
@@ -179,6 +192,8 @@ main (int argc, char **argv)
               if (kinds[i] == 1 && !mute)
                 {
                   send_hello (c);
+                  if (strncmp (name, "noisy-", 6) == 0)
+                    send_noise (c);
                   if (strncmp (name, "die-", 4) == 0)
                     exit_at = now () + 0.5, exit_code = 3;
                 }

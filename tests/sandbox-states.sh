@@ -95,7 +95,16 @@ rss_after=$(rss)
 [ "$rss_after" -lt $(( rss_before + 65536 )) ]; ok $? "... and sandboxd grew by less than 64 MiB (${rss_before} -> ${rss_after} KiB)"
 "$C" create --name ok-j >/dev/null; is "$?" 0 "... while it serves everyone else"
 "$C" kill ok-j >/dev/null
-"$C" rm ok-a deaf-b late-b2 ok-c crash-d mute-e die-f orphan-h flood-i ok-j >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
+# A guest that floods the log with long, escaped message types.
+log_before=$(stat -c %s "$TMP/d.log")
+"$C" create --name noisy-k >/dev/null; is "$?" 0 "a sandbox whose guest sends 2,000 unknown 60 KB messages"
+for _ in $(seq 100); do grep -q "noisy-k: its guest's messages are logged no more" "$TMP/d.log" && break; sleep 0.1; done
+grep -q "noisy-k: its guest's messages are logged no more this minute" "$TMP/d.log"; ok $? "... is logged 20 times a minute at most"
+[ $(( $(stat -c %s "$TMP/d.log") - log_before )) -lt 20000 ]; ok $? "... and the log grew by less than 20 KB ($(( $(stat -c %s "$TMP/d.log") - log_before )) bytes)"
+grep -q 'ignoring agent message "\\x1b\[2JAAAA' "$TMP/d.log"; ok $? "... each cut and its escape shown, not sent to the terminal"
+! grep -q "$(printf '\033')" "$TMP/d.log"; ok $? "... no raw escape byte in the log"
+"$C" kill noisy-k >/dev/null
+"$C" rm ok-a deaf-b late-b2 ok-c crash-d mute-e die-f orphan-h flood-i ok-j noisy-k >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
 is "$("$C" ls -q | wc -l)" 0 "... leaves none"
 is "$(fakes)" 0 "... and no QEMU"
 kill -0 "$DAEMON_PID"; ok $? "sandboxd is alive"
