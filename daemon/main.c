@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -475,10 +476,27 @@ daemon_serve (Daemon *d, GError **error)
   return TRUE;
 }
 
+/* Every client connection is an fd of ours (nanomsg keeps no count we
+ * could cap by): with the usual soft limit of 1024, one tenant's 999 idle
+ * connections left sandboxd unable to accept anyone else's. The hard limit
+ * is what the admin allows (data/sandboxd.service: LimitNOFILE). */
+static void
+raise_open_files_limit (void)
+{
+  struct rlimit r;
+  if (getrlimit (RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max)
+    {
+      r.rlim_cur = r.rlim_max;
+      if (setrlimit (RLIMIT_NOFILE, &r) < 0)
+        g_warning ("cannot raise the open files limit: %s", g_strerror (errno));
+    }
+}
+
 int
 main (int argc, char **argv)
 {
   large_buffers_keep ();
+  raise_open_files_limit ();
   g_autoptr (GError) error = NULL;
   setlocale (LC_ALL, "");
   g_auto (Options) o = { 0 };

@@ -94,6 +94,15 @@ read_tenant (JsonObject *o, GError **error)
       || !json_field_string (o, "default_policy", FALSE, &policy, error)
       || !json_field_strv (o, "policies", FALSE, &policies, error))
     return NULL;
+  if (g_str_equal (name, "by-uid"))
+    {
+      /* RUNTIME_DIR/tenants/by-uid/UID names each tenant's socket: a tenant
+       * of that name would own the directory and redirect the others. */
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "name: \"by-uid\" is reserved (it names the directory of every tenant's "
+                   "socket link)");
+      return NULL;
+    }
   if (!valid_name (name))
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,

@@ -106,4 +106,39 @@ out=$("$SANDBOXD" --runtime-dir "$TMP/d2" --accel tcg 2>&1); rc=$?
 is "$rc" 1 "a second sandboxd is refused even when the first one's socket was deleted"
 contains "$out" "runtime dir $TMP/d2: another sandboxd serves it" "... saying why"
 
+# One client's idle connections must not starve everyone else of fds: under
+# systemd's default soft limit (1024) sandboxd raises its own to the hard.
+rm -f "$TMP/d3/rpc.sock"
+prlimit --nofile=1024:8192 "$SANDBOXD" --runtime-dir "$TMP/d3" --state-dir "$TMP/state" --accel tcg \
+  >"$TMP/d3.log" 2>&1 &
+d3=$!
+daemon_pids="$daemon_pids $d3"
+for _ in $(seq 100); do [ -S "$TMP/d3/rpc.sock" ] && break; sleep 0.05; done
+is "$(awk '/Max open files/ {print $4}' "/proc/$d3/limits")" 8192 "sandboxd raises its open files limit to the hard one"
+python3 - "$TMP/d3/rpc.sock" <<'PY' &
+import socket, sys, time
+# As a nanomsg REQ client would: connect (again while the backlog is full),
+# say the SP header, then hold the connection idle.
+conns = []
+end = time.time() + 20
+while len(conns) < 1100 and time.time() < end:
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(sys.argv[1])
+        s.sendall(b"\x00SP\x00\x00\x30\x00\x00")
+        conns.append(s)
+    except BlockingIOError:
+        s.close()
+        time.sleep(0.002)
+open(sys.argv[1] + ".held", "w").write("%d" % len(conns))
+time.sleep(40)
+PY
+holder=$!
+for _ in $(seq 250); do [ -e "$TMP/d3/rpc.sock.held" ] && break; sleep 0.1; done
+is "$(cat "$TMP/d3/rpc.sock.held" 2>/dev/null)" 1100 "one client holds 1,100 connections"
+sleep 1
+out=$(SANDBOXD_ADDRESS="ipc://$TMP/d3/rpc.sock" timeout 20 "$SANDBOXCTL" version 2>&1); rc=$?
+is "$rc" 0 "with 1,100 idle connections held by one client, another is still served"
+kill "$holder" 2>/dev/null
+
 tap_done
