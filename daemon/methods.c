@@ -172,8 +172,10 @@ name_free (Daemon *d, const char *tenant, const char *name, GError **error)
 
 /* The daemon's own ceilings, whoever asks: how many sandboxes it keeps,
  * and how much guest RAM its live sandboxes may have in all. */
+/* The daemon's own ceilings. A tenant is told which one it met, never the
+ * figures: they are the sum of every tenant's use. */
 static gboolean
-admit (Daemon *d, guint memory_mb, GError **error)
+admit (Daemon *d, const char *tenant, guint memory_mb, GError **error)
 {
   guint count = g_hash_table_size (d->ctx.sandboxes);
   guint64 memory = 0;
@@ -189,7 +191,15 @@ admit (Daemon *d, guint memory_mb, GError **error)
   /* Template builds and warm clones take memory too. */
   for (guint i = 0; d->ctx.hidden && i < d->ctx.hidden->len; i++)
     memory += sandbox_get_memory_mb (d->ctx.hidden->pdata[i]);
-  if (d->max_sandboxes && count >= d->max_sandboxes)
+  if (tenant && d->max_sandboxes && count >= d->max_sandboxes)
+    g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
+                 "sandboxd has as many sandboxes as it keeps (for all its tenants); try later");
+  else if (tenant && d->max_memory_mb && memory + memory_mb > d->max_memory_mb)
+    g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
+                 "sandboxd has no guest memory left for memory_mb %u (for all its tenants); try "
+                 "later or ask for less",
+                 memory_mb);
+  else if (d->max_sandboxes && count >= d->max_sandboxes)
     g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
                  "sandboxd keeps at most %u sandboxes (--max-sandboxes) and has %u; remove one",
                  d->max_sandboxes, count);
@@ -252,7 +262,8 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
                   const SandboxContainerConfig *container, GError **error)
 {
   TenantAsk ask = { TRUE, cfg->memory_mb, cfg->cpus, FALSE, FALSE };
-  if (!name_free (d, cfg->tenant, cfg->name, error) || !admit (d, cfg->memory_mb, error)
+  if (!name_free (d, cfg->tenant, cfg->name, error)
+      || !admit (d, cfg->tenant, cfg->memory_mb, error)
       || !daemon_quota_admit (d, daemon_tenant (d, cfg->tenant), &ask, error))
     return;
   /* A bundle whose network namespace is a path (podman's, CNI's): the
@@ -388,7 +399,8 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     }
   TenantAsk ask
       = { TRUE, (guint) memory_mb, (guint) cpus, container_request_wanted (params), FALSE };
-  if (!admit (d, (guint) memory_mb, error) || !daemon_quota_admit (d, t, &ask, error))
+  if (!admit (d, caller_name (d), (guint) memory_mb, error)
+      || !daemon_quota_admit (d, t, &ask, error))
     return;
   SandboxConfig cfg = { .name = name,
                         .tenant = caller_name (d),

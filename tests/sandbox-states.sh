@@ -92,7 +92,12 @@ for _ in $(seq 300); do [ "$(state flood-i)" = failed ] && break; sleep 0.1; don
 is "$(state flood-i)" failed "... fails once too much waits for it to read"
 contains "$("$C" inspect flood-i)" "the guest does not read its agent port: more than 16 MiB" "... saying why"
 rss_after=$(rss)
-[ "$rss_after" -lt $(( rss_before + 65536 )) ]; ok $? "... and sandboxd grew by less than 64 MiB (${rss_before} -> ${rss_after} KiB)"
+if [ -n "${ASAN_OPTIONS:-}" ]; then
+  ok 0 "# SKIP under ASan (its quarantine keeps what was freed: RSS says nothing)"
+else
+  [ "$rss_after" -lt $(( rss_before + 65536 )) ]
+  ok $? "... and sandboxd grew by less than 64 MiB (${rss_before} -> ${rss_after} KiB)"
+fi
 "$C" create --name ok-j >/dev/null; is "$?" 0 "... while it serves everyone else"
 "$C" kill ok-j >/dev/null
 # A guest that floods the log with long, escaped message types.

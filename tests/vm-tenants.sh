@@ -268,9 +268,14 @@ is "$out" 3 "... alice is still served"
 # ---- a restart keeps whose each sandbox is
 echo "{\"tenants\": [{\"name\": \"alice\", \"uid\": $A}, {\"name\": \"bob\", \"uid\": $B}]}" >"$TMP/tenants.json"
 kill -KILL "$DAEMON_PID"
-start_daemon "$RT" --accel tcg --tenants "$TMP/tenants.json" ||
+start_daemon "$RT" --accel tcg --tenants "$TMP/tenants.json" --max-sandboxes 4 ||
   { echo "Bail out! sandboxd did not start again"; diag <"$RT.log"; exit 1; }
 is "$(as_a "$SANDBOXCTL" -a "$SA" ls -q | wc -l)" 3 "after SIGKILL and a new sandboxd, alice has her three sandboxes back"
 is "$(as_b "$SANDBOXCTL" -a "$SB" ls -q)" "$BID" "... bob his one"
+# --max-sandboxes 4 is full (alice's three, bob's one): bob is told so,
+# not how many the daemon holds for everyone.
+out=$(as_b "$SANDBOXCTL" -a "$SB" create --name b9 2>&1)
+contains "$out" "RESOURCE_EXHAUSTED: sandboxd has as many sandboxes as it keeps" "a tenant past --max-sandboxes is refused"
+case "$out" in *4*) ok 1 "... without the daemon's figures"; echo "$out" | diag ;; *) ok 0 "... without the daemon's figures" ;; esac
 
 tap_done
