@@ -451,7 +451,7 @@ class Bench:
                 % (self.a.net_mb << 20))
 
     def network(self):
-        """net_http and net_rr: a published port of ours (passt) next to bare
+        """net_http and net_rr: a published port of ours (sandbox-slirp) next to bare
         QEMU's -netdev user,hostfwd= on the same guest; podman + runc (a
         shared-kernel container behind its own port forwarder) as a note."""
         hp = self.free_port()

@@ -8,6 +8,7 @@
 
 #define INITRAMFS_NAME "sandbox-initramfs.img"
 #define DEFAULT_ROOT_NAME "sandbox-rootfs.tar"
+#define NET_HELPER_NAME "sandbox-slirp"
 
 static char *
 default_initramfs (void)
@@ -23,6 +24,24 @@ default_initramfs (void)
         return g_canonicalize_filename (in_build, NULL);
     }
   return g_build_filename (SANDBOXD_LIBEXECDIR, INITRAMFS_NAME, NULL);
+}
+
+char *
+net_helper_path (const char *given)
+{
+  if (given)
+    return g_find_program_in_path (given);
+  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+  if (exe)
+    {
+      /* build/daemon/sandboxd -> build/network/sandbox-slirp */
+      g_autofree char *bindir = g_path_get_dirname (exe);
+      g_autofree char *in_build = g_build_filename (bindir, "..", "network", NET_HELPER_NAME, NULL);
+      if (g_file_test (in_build, G_FILE_TEST_IS_EXECUTABLE))
+        return g_canonicalize_filename (in_build, NULL);
+    }
+  g_autofree char *installed = g_build_filename (SANDBOXD_LIBEXECDIR, NET_HELPER_NAME, NULL);
+  return g_file_test (installed, G_FILE_TEST_IS_EXECUTABLE) ? g_steal_pointer (&installed) : NULL;
 }
 
 static gboolean

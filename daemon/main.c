@@ -356,7 +356,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->ctx.kernel, g_free);
   g_clear_pointer (&d->ctx.initramfs, g_free);
   g_clear_pointer (&d->ctx.qemu, g_free);
-  g_clear_pointer (&d->ctx.passt, g_free);
+  g_clear_pointer (&d->ctx.net_helper, g_free);
   g_clear_pointer (&d->ctx.runtime_dir, g_free);
   g_clear_pointer (&d->rpc_address, g_free);
   g_clear_pointer (&d->state_dir, g_free);
@@ -383,7 +383,7 @@ daemon_configure (Daemon *d, Options *o, GError **error)
       = g_canonicalize_filename (o->runtime_dir ? o->runtime_dir : SANDBOXD_RUNTIME_DIR, NULL);
   d->state_dir = g_canonicalize_filename (o->state_dir ? o->state_dir : SANDBOXD_STATE_DIR, NULL);
   d->ctx.qemu = g_find_program_in_path (o->qemu ? o->qemu : "qemu-system-x86_64");
-  d->ctx.passt = g_find_program_in_path (o->passt ? o->passt : "passt"); /* --network user */
+  d->ctx.net_helper = net_helper_path (o->net_helper); /* --network user */
   if (d->ctx.qemu == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,

@@ -15,7 +15,7 @@ options_clear (Options *o)
   g_free (o->kernel);
   g_free (o->initramfs);
   g_free (o->qemu);
-  g_free (o->passt);
+  g_free (o->net_helper);
   g_free (o->accel);
   g_free (o->dbus);
   g_free (o->policy_dir);
@@ -64,9 +64,9 @@ options_parse (Options *o, int argc, char **argv)
       "FILE" },
     { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &o->qemu,
       "QEMU binary (default: qemu-system-x86_64 from PATH)", "PATH" },
-    { "passt", 0, 0, G_OPTION_ARG_FILENAME, &o->passt,
-      "The user network's helper (default: passt from PATH; without it, --network user is "
-      "refused)",
+    { "net-helper", 0, 0, G_OPTION_ARG_FILENAME, &o->net_helper,
+      "The user network's helper (default: sandbox-slirp, built beside sandboxd or installed "
+      "with it; without it, --network user is refused)",
       "PATH" },
     { "accel", 0, 0, G_OPTION_ARG_STRING, &o->accel,
       "auto (KVM when QEMU can use it, else TCG), kvm or tcg (default auto)", "ACCEL" },

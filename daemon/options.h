@@ -10,7 +10,7 @@ typedef struct
   char *kernel;
   char *initramfs;
   char *qemu;
-  char *passt;
+  char *net_helper;
   char *accel;
   gint boot_timeout;
   gint auto_remove_grace;

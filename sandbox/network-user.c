@@ -1,13 +1,14 @@
-/* network-user.c — the user-mode network: passt on a socketpair with QEMU.
+/* network-user.c — the user-mode network: sandbox-slirp (network/, libslirp)
+ * on a socketpair with QEMU.
  *
- * passt (a user-mode TCP/IP stack) turns the guest's frames into host
- * sockets: outbound connections look like the helper's own, published
- * ports are its listening sockets. It runs outside QEMU's jail, as its own
- * uid, with no new privileges, no capabilities, in the sandbox's cgroup
- * under the loopback guard (cgroup_add_guarded), and isolates itself
- * further (its own namespaces and seccomp filter). It ends when QEMU's end
- * of the socketpair closes (-1), so it dies with the sandbox, and survives
- * a restart of sandboxd (it is not sandboxd's to keep alive).
+ * The helper turns the guest's frames into host sockets: outbound
+ * connections look like the helper's own, published ports are its
+ * listening sockets. It runs outside QEMU's jail, as its own uid, with no
+ * new privileges, no capabilities, in new mount, pid, IPC and UTS
+ * namespaces with a private root of /usr only, in the sandbox's cgroup
+ * under the loopback guard (cgroup_add_guarded). It ends when QEMU's end
+ * of the socketpair closes, so it dies with the sandbox, and survives a
+ * restart of sandboxd (it is not sandboxd's to keep alive).
  *
  * Measured against QEMU's own -netdev user (libslirp, the engine of
  * slirp4netns too) in docs/networking.md.
@@ -24,8 +25,10 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <glib/gstdio.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -112,23 +115,15 @@ on_helper_exit (GPid pid, int status, gpointer data)
 }
 
 static GStrv
-helper_argv (const Network *net, const char *passt, int fd)
+helper_argv (const Network *net, const char *helper, int fd)
 {
   GPtrArray *a = g_ptr_array_new ();
-  const char *fixed[] = {
-    passt,       "--foreground", "--quiet",     "--one-off", "-4",
-    "--no-dhcp", "--no-ndp",     "--no-dhcpv6", "--no-ra",
-    /* passt maps the gateway's address to the host's loopback, which the
-     * guard refuses: the gateway answers nothing, and no connection meant
-     * for it leaves for a real host of that address (--no-map-gw would). */
-  };
-  for (gsize i = 0; i < G_N_ELEMENTS (fixed); i++)
-    g_ptr_array_add (a, g_strdup (fixed[i]));
+  g_ptr_array_add (a, g_strdup (helper));
   g_ptr_array_add (a, g_strdup ("--fd"));
   g_ptr_array_add (a, g_strdup_printf ("%d", fd));
   g_ptr_array_add (a, g_strdup ("--address"));
   g_ptr_array_add (a, g_strdup (net->address));
-  g_ptr_array_add (a, g_strdup ("--netmask"));
+  g_ptr_array_add (a, g_strdup ("--prefix"));
   g_ptr_array_add (a, g_strdup_printf ("%u", net->prefix));
   g_ptr_array_add (a, g_strdup ("--gateway"));
   g_ptr_array_add (a, g_strdup (net->gateway));
@@ -137,21 +132,17 @@ helper_argv (const Network *net, const char *passt, int fd)
   for (guint i = 0; i < net->ports->len; i++)
     {
       NetworkPort *p = &g_array_index (net->ports, NetworkPort, i);
-      g_ptr_array_add (a, g_strdup (p->udp ? "--udp-ports" : "--tcp-ports"));
-      g_ptr_array_add (a, g_strdup_printf ("%s%s%u:%u", p->host_ip ? p->host_ip : "",
-                                           p->host_ip ? "/" : "", p->host_port, p->guest_port));
-    }
-  if (net->ports->len == 0)
-    {
-      /* passt's default; said so that no later default publishes any. */
-      g_ptr_array_add (a, g_strdup ("--tcp-ports"));
-      g_ptr_array_add (a, g_strdup ("none"));
-      g_ptr_array_add (a, g_strdup ("--udp-ports"));
-      g_ptr_array_add (a, g_strdup ("none"));
+      g_ptr_array_add (a, g_strdup (p->udp ? "--udp" : "--tcp"));
+      g_ptr_array_add (a, g_strdup_printf ("%s:%u:%u", p->host_ip ? p->host_ip : "0.0.0.0",
+                                           p->host_port, p->guest_port));
     }
   g_ptr_array_add (a, NULL);
   return (GStrv) g_ptr_array_free (a, FALSE);
 }
+
+/* Inside the helper's private root: /usr (its libraries), and the binary
+ * itself where it is not under /usr (a build tree). */
+#define JAIL_HELPER "/sandbox-slirp"
 
 gboolean
 network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd, GError **error)
@@ -164,16 +155,27 @@ network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd, 
                    g_strerror (e));
       return FALSE;
     }
-  g_auto (GStrv) argv = helper_argv (net, spec->passt, helper_fd);
+  gboolean in_usr = g_str_has_prefix (spec->helper, "/usr/");
+  g_auto (GStrv) argv = helper_argv (net, in_usr ? spec->helper : JAIL_HELPER, helper_fd);
   g_autofree char *cmdline = g_strjoinv (" ", argv);
   g_autofree char *header = g_strdup_printf ("# network helper, uid %u: %s\n", spec->uid, cmdline);
   (void) !write (log_fd, header, strlen (header));
+  /* Nothing of the host's files but its programs and libraries: the
+   * helper only needs the host's network and its socket to QEMU. */
+  JailBind binds[] = {
+    { "/usr", "/usr", FALSE, MS_NODEV },
+    { "/dev/null", "/dev/null", TRUE, MS_NOEXEC },
+    { in_usr ? NULL : spec->helper, JAIL_HELPER, FALSE, MS_NODEV },
+    { NULL, NULL, FALSE, 0 },
+  };
   Placement placement = { spec, net };
   JailSpec jail = {
     .argv = argv,
     .stdout_fd = log_fd,
-    .clone_flags = CLONE_NEWIPC | CLONE_NEWUTS,
-    .hostname = "passt",
+    .clone_flags = CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWPID,
+    .root = spec->root,
+    .binds = binds,
+    .hostname = "net",
     .set_user = TRUE,
     .uid = spec->uid,
     .gid = spec->gid,
@@ -185,12 +187,13 @@ network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd, 
     .place_data = &placement,
   };
   GPid pid = 0;
-  gboolean ok = jail_spawn (&jail, &pid, error);
+  gboolean ok = (g_mkdir (spec->root, 0755) == 0 || errno == EEXIST)
+                && jail_prepare_root (&jail, error) && jail_spawn (&jail, &pid, error);
   close (log_fd);
   if (!ok)
     {
       net->helper_pid = 0;
-      g_prefix_error (error, "network helper (passt): ");
+      g_prefix_error (error, "network helper: ");
       return FALSE;
     }
   net->helper_uid = spec->uid;

@@ -9,12 +9,13 @@
 #include <string.h>
 
 /* The user-mode network, as every guest sees it (each in a network of its
- * own). passt maps the gateway to the host's loopback, which the helper's
- * cgroup guard refuses: the gateway leads nowhere. */
+ * own). The helper (sandbox-slirp) never maps the gateway to the host's
+ * loopback (libslirp's disable_host_loopback), and its cgroup guard refuses
+ * loopback anyway: the gateway leads nowhere. */
 #define USER_ADDRESS "10.0.2.15"
 #define USER_PREFIX 24
 #define USER_GATEWAY "10.0.2.2"
-/* passt's own: big frames, few trips through QEMU. */
+/* libslirp's largest (65521): big frames, few trips through QEMU. */
 #define USER_MTU 65520
 
 gboolean

@@ -2,7 +2,8 @@
  * addresses, and the helper that carries its traffic.
  *
  *   none      no NIC (the default)
- *   user      passt, a user-mode stack outside QEMU's jail, on a socketpair
+ *   user      sandbox-slirp (libslirp), a user-mode stack outside QEMU's jail,
+ *             on a socketpair
  *             (QEMU: -netdev stream on an inherited fd); outbound NAT and
  *             published ports; the helper is confined (its own uid, no new
  *             privileges, the sandbox's cgroup under the loopback guard)
@@ -77,7 +78,8 @@ char *network_kernel_args (const Network *net);
 /* What starting the helper needs of the sandbox. */
 typedef struct
 {
-  const char *passt;      /* the binary */
+  const char *helper;     /* the binary (sandbox-slirp) */
+  const char *root;       /* an empty directory to be its private root */
   const char *log_path;   /* its stdout and stderr */
   CgroupManager *cgroups; /* required: sandbox_new refuses a user network without */
   const char *cgroup;     /* the sandbox's cgroup name (its id) */
@@ -92,7 +94,7 @@ gboolean network_check_ports (const Network *net, GError **error);
  * error names the first that is not), then makes the socketpair: returns
  * QEMU's end (the helper's in *helper_fd), or -1. */
 int network_user_prepare (Network *net, int *helper_fd, GError **error);
-/* Starts passt on @helper_fd, confined; net->helper_pid. */
+/* Starts the helper (sandbox-slirp) on @helper_fd, confined; net->helper_pid. */
 gboolean network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd,
                              GError **error);
 /* Ends the helper (if it is still the process we started). */

@@ -136,9 +136,10 @@ network_check (SandboxContext *ctx, Network *net, GError **error)
 {
   if (net->mode == NETWORK_NS)
     return network_ns_check (net, error);
-  if (ctx->passt == NULL)
+  if (ctx->net_helper == NULL)
     g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INVALID,
-                 "the user network needs passt, which is not installed (Debian package passt)");
+                 "the user network needs its helper sandbox-slirp, which is not installed (build "
+                 "it with libslirp-dev, or pass --net-helper)");
   else if (ctx->cgroups == NULL)
     g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_DENIED,
                  "the user network needs sandboxd to manage cgroups (as root): its helper runs "
@@ -884,8 +885,10 @@ start_network_helper (Sandbox *sb, int helper_fd, GError **error)
     return FALSE;
   const struct passwd *pw = sb->policy->user ? getpwnam (sb->policy->user) : NULL;
   g_autofree char *log_path = g_build_filename (sb->dir, NETWORK_LOG, NULL);
+  g_autofree char *root = g_build_filename (sb->dir, "net-root", NULL);
   NetworkHelperSpec spec = {
-    .passt = sb->ctx->passt,
+    .helper = sb->ctx->net_helper,
+    .root = root,
     .log_path = log_path,
     .cgroups = sb->ctx->cgroups,
     .cgroup = sb->cgroup,

@@ -36,7 +36,7 @@ struct SandboxContext
   char *kernel;      /* the guest's */
   char *initramfs;
   char *qemu;  /* the binary */
-  char *passt; /* the user network's helper; NULL: not installed */
+  char *net_helper; /* the user network's helper (sandbox-slirp); NULL: not installed */
   Accel accel;
   guint tsc_khz;      /* host TSC rate, for TCG guests */
   guint tcg_cache_mb; /* TCG's code cache per QEMU (0: QEMU's default) */

@@ -8,13 +8,15 @@ PACKAGES=(
   # build
   meson ninja-build pkg-config gcc libc6-dev python3 clang-format
   libglib2.0-dev libjson-glib-dev libnanomsg-dev libseccomp-dev libssl-dev
+  # build: the user network's helper (network/sandbox-slirp)
+  libslirp-dev
   # run: QEMU, the guest kernel, the guest userland; containers' root
   # images (mkfs.erofs), tarballs of roots (tar)
   qemu-system-x86 linux-image-cloud-amd64 busybox-static erofs-utils tar
   # build: the guest kernel unpacked for a direct boot (Debian's is lz4)
   lz4
-  # run: the user network's helper; ip and tc for --network ns:PATH
-  passt iproute2
+  # run: ip and tc for --network ns:PATH
+  iproute2
   # tests: a nanomsg client we did not write, cpio for a hand-made guest,
   # pgrep, a private D-Bus bus and gdbus to call it
   nanomsg-utils cpio procps dbus-daemon libglib2.0-bin
