@@ -35,7 +35,7 @@ struct SandboxContext
   char *runtime_dir; /* a sandbox lives in RUNTIME_DIR/sb/<id> */
   char *kernel;      /* the guest's */
   char *initramfs;
-  char *qemu;  /* the binary */
+  char *qemu;       /* the binary */
   char *net_helper; /* the user network's helper (sandbox-slirp); NULL: not installed */
   Accel accel;
   guint tsc_khz;      /* host TSC rate, for TCG guests */
