@@ -35,11 +35,20 @@ typedef struct
   char *tenant;    /* whose request (NULL: the admin's): its events go to it */
   FsCreds *creds;  /* paths are read as them (NULL: as sandboxd) */
   char *cache_dir; /* where its images are kept */
+  guint64 held;    /* of the tenant's image quota, for the build in progress */
 } Request;
+
+static void
+release_hold (Request *r)
+{
+  daemon_quota_image_release (r->daemon, r->tenant, r->held);
+  r->held = 0;
+}
 
 static void
 request_free (Request *r)
 {
+  release_hold (r);
   rpc_call_unref (r->call);
   g_free (r->name);
   g_free (r->source);
@@ -87,6 +96,7 @@ on_image (GObject *source, GAsyncResult *result, gpointer data)
   Request *r = data;
   g_autoptr (GError) error = NULL;
   g_autoptr (ImageInfo) image = image_cache_get_finish (result, &error);
+  release_hold (r); /* the image, if kept, is counted as the tenant's now */
   JsonObject *ev = image_event (r);
   if (image)
     {
@@ -100,9 +110,12 @@ on_image (GObject *source, GAsyncResult *result, gpointer data)
   daemon_emit (r->daemon, r->tenant, "image.ready", ev);
   if (image == NULL)
     {
-      rpc_call_return_error (r->call, RPC_STATUS_FAILED_PRECONDITION, "container %s: %s%s%s",
-                             r->name, r->root_image ? r->building : "", r->root_image ? ": " : "",
-                             error->message);
+      rpc_call_return_error (r->call,
+                             g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE)
+                                 ? RPC_STATUS_RESOURCE_EXHAUSTED
+                                 : RPC_STATUS_FAILED_PRECONDITION,
+                             "container %s: %s%s%s", r->name, r->root_image ? r->building : "",
+                             r->root_image ? ": " : "", error->message);
       request_free (r);
       return;
     }
@@ -139,7 +152,20 @@ build_next (Request *r)
     }
   if (r->building)
     {
-      image_cache_get_async (r->cache_dir, r->building, r->creds, on_progress, on_image, r);
+      /* A build may write what is left of the tenant's image quota, and
+       * holds it meanwhile: two builds at once cannot both pass one check. */
+      r->held = daemon_quota_image_hold (r->daemon, r->tenant);
+      if (r->held == 0)
+        {
+          rpc_call_return_error (r->call, RPC_STATUS_RESOURCE_EXHAUSTED,
+                                 "container %s: image of %s: tenant %s's quota image_mb is full "
+                                 "(with the builds in progress)",
+                                 r->name, r->building, r->tenant);
+          request_free (r);
+          return;
+        }
+      image_cache_get_async (r->cache_dir, r->building, r->creds,
+                             r->held == G_MAXUINT64 ? 0 : r->held, on_progress, on_image, r);
       return;
     }
   if (!rpc_call_is_done (r->call))

@@ -38,6 +38,7 @@ struct Daemon
   const Tenant *caller;
   RpcHandler tenant_handler; /* of tenants' sockets (set by main: no call cycle) */
   GHashTable *creating;      /* sandbox id -> its Create call (borrowed), until answered */
+  GHashTable *image_holds;   /* tenant name -> bytes its builds in progress may still write */
 
   /* State. */
   RpcServer *rpc;
@@ -114,6 +115,12 @@ gboolean daemon_quota_admit (Daemon *daemon, const Tenant *tenant, const TenantA
 JsonObject *daemon_quota_to_json (Daemon *daemon, const Tenant *tenant);
 /* Where @tenant's images are kept (NULL: the admin's). */
 char *daemon_image_dir (Daemon *daemon, const char *tenant);
+/* The bytes @tenant's next image may take and holds them until
+ * daemon_quota_image_release: its image_mb quota less its images and what
+ * its builds in progress hold. G_MAXUINT64 without a quota (or for the
+ * admin); 0 (nothing held) when the quota is full. */
+guint64 daemon_quota_image_hold (Daemon *daemon, const char *tenant);
+void daemon_quota_image_release (Daemon *daemon, const char *tenant, guint64 bytes);
 
 /* daemon/api-status.c: the one mapping of failures (the domain's, the
  * libraries') to the status a caller sees. */

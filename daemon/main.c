@@ -345,6 +345,7 @@ daemon_clear (Daemon *d)
     }
   g_clear_handle_id (&d->ctx.boot_kick, g_source_remove);
   g_clear_pointer (&d->creating, g_hash_table_destroy);
+  g_clear_pointer (&d->image_holds, g_hash_table_destroy);
   g_clear_pointer (&d->ctx.boot_queue, g_queue_free);
   g_clear_pointer (&d->loop, g_main_loop_unref);
   g_clear_pointer (&d->ctx.policies, g_hash_table_destroy);
@@ -456,6 +457,7 @@ daemon_serve (Daemon *d, GError **error)
   d->tenant_handler = daemon_handle_tenant_call;
   d->ctx.boot_begun = daemon_boot_begun;
   d->creating = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  d->image_holds = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   d->loop = g_main_loop_new (NULL, FALSE);
   d->rpc_address = g_strdup_printf ("ipc://%s/rpc.sock", d->ctx.runtime_dir);
   d->rpc = rpc_server_new (d->rpc_address, rpc_schema_get_default (), daemon_handle_call, d, error);

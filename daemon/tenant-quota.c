@@ -40,6 +40,34 @@ usage (Daemon *d, const Tenant *t, gint64 use[TENANT_QUOTA_N])
     use[TENANT_QUOTA_IMAGE_MB] += (gint64) ((ImageInfo *) images->pdata[i])->bytes;
 }
 
+guint64
+daemon_quota_image_hold (Daemon *d, const char *tenant)
+{
+  const Tenant *t = tenant ? daemon_tenant (d, tenant) : NULL;
+  if (t == NULL || t->quota[TENANT_QUOTA_IMAGE_MB] < 0)
+    return G_MAXUINT64;
+  gint64 use[TENANT_QUOTA_N];
+  usage (d, t, use);
+  gint64 held = GPOINTER_TO_SIZE (g_hash_table_lookup (d->image_holds, tenant));
+  gint64 room = (t->quota[TENANT_QUOTA_IMAGE_MB] << 20) - use[TENANT_QUOTA_IMAGE_MB] - held;
+  if (room <= 0)
+    return 0;
+  g_hash_table_insert (d->image_holds, g_strdup (tenant), GSIZE_TO_POINTER (held + room));
+  return (guint64) room;
+}
+
+void
+daemon_quota_image_release (Daemon *d, const char *tenant, guint64 bytes)
+{
+  if (tenant == NULL || bytes == 0 || bytes == G_MAXUINT64)
+    return;
+  gsize held = GPOINTER_TO_SIZE (g_hash_table_lookup (d->image_holds, tenant));
+  if (held > bytes)
+    g_hash_table_insert (d->image_holds, g_strdup (tenant), GSIZE_TO_POINTER (held - bytes));
+  else
+    g_hash_table_remove (d->image_holds, tenant);
+}
+
 static gboolean
 in_bytes (TenantQuota q)
 {

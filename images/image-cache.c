@@ -6,7 +6,9 @@
 #include <fcntl.h>
 #include <glib/gstdio.h>
 #include <openssl/evp.h>
+#include <signal.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -54,7 +56,8 @@ typedef struct
   char *root;
   ImageProgress progress;
   gpointer data;
-  FsCreds *creds; /* read the root as them (NULL: as sandboxd) */
+  FsCreds *creds;    /* read the root as them (NULL: as sandboxd) */
+  guint64 max_bytes; /* the largest file a build may write (0: no limit) */
 } Job;
 
 typedef struct
@@ -305,25 +308,57 @@ check_cache_dir (const char *dir, GError **error)
   return TRUE;
 }
 
+/* What a builder's child sets before it runs: its file size limit, then
+ * the tenant's identity. */
+typedef struct
+{
+  FsCreds *creds;
+  guint64 max_bytes;
+} ChildSetup;
+
+static void
+child_setup (gpointer data)
+{
+  const ChildSetup *setup = data;
+  if (setup->max_bytes)
+    {
+      struct rlimit r = { setup->max_bytes, setup->max_bytes };
+      if (setrlimit (RLIMIT_FSIZE, &r) < 0)
+        _exit (127);
+    }
+  if (setup->creds)
+    fs_creds_drop_in_child (setup->creds);
+}
+
 /* Runs @argv to its end; @in_fd (-1: none) is its stdin and @out_fd (-1:
  * none) its fd 3, both still the caller's to close; with @creds it runs as
- * them. */
+ * them; with @max_bytes no file it writes grows past that (SIGXFSZ). */
 static gboolean
-run_with (const char *const *argv, int in_fd, int out_fd, FsCreds *creds, GError **error)
+run_with (const char *const *argv, int in_fd, int out_fd, FsCreds *creds, guint64 max_bytes,
+          GError **error)
 {
+  ChildSetup setup = { creds, max_bytes };
   g_autoptr (GSubprocessLauncher) launcher = g_subprocess_launcher_new (
       G_SUBPROCESS_FLAGS_STDOUT_SILENCE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
   if (in_fd >= 0)
     g_subprocess_launcher_take_stdin_fd (launcher, dup (in_fd));
   if (out_fd >= 0)
     g_subprocess_launcher_take_fd (launcher, dup (out_fd), 3);
-  if (creds)
-    g_subprocess_launcher_set_child_setup (launcher, fs_creds_drop_in_child, creds, NULL);
+  if (creds || max_bytes)
+    g_subprocess_launcher_set_child_setup (launcher, child_setup, &setup, NULL);
   g_autoptr (GSubprocess) proc = g_subprocess_launcher_spawnv (launcher, argv, error);
   g_autofree char *err = NULL;
   if (proc == NULL || !g_subprocess_communicate_utf8 (proc, NULL, NULL, NULL, &err, error))
     {
       g_prefix_error (error, "%s: ", argv[0]);
+      return FALSE;
+    }
+  if (g_subprocess_get_if_signaled (proc) && g_subprocess_get_term_sig (proc) == SIGXFSZ)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE,
+                   "%s: a file would grow past the %" G_GUINT64_FORMAT
+                   " bytes left of the image quota",
+                   argv[0], max_bytes);
       return FALSE;
     }
   if (!g_subprocess_get_successful (proc))
@@ -338,7 +373,7 @@ run_with (const char *const *argv, int in_fd, int out_fd, FsCreds *creds, GError
 static gboolean
 run (const char *const *argv, GError **error)
 {
-  return run_with (argv, -1, -1, NULL, error);
+  return run_with (argv, -1, -1, NULL, 0, error);
 }
 
 /* Builds the image of @root into a new temporary file of the cache, synced;
@@ -373,7 +408,7 @@ build_image (Job *job, const char *root, int tar_fd, GError **error)
       report (job, "unpacking", 0, 0);
       /* The tarball as it was opened (as the tenant, for a tenant's). */
       const char *tar[] = { "tar", "-x", "--numeric-owner", "-f", "-", "-C", tree, NULL };
-      ok = run_with (tar, tar_fd, -1, NULL, error);
+      ok = run_with (tar, tar_fd, -1, NULL, job->max_bytes, error);
       source = tree;
     }
   report (job, "building", 0, 0);
@@ -394,7 +429,7 @@ build_image (Job *job, const char *root, int tar_fd, GError **error)
                          "-U",         "00000000-0000-0000-0000-000000000000",
                          "--quiet",    creds ? "/dev/fd/3" : tmp_image,
                          source,       NULL };
-  ok = ok && run_with (mkfs, -1, out, creds, error);
+  ok = ok && run_with (mkfs, -1, out, creds, job->max_bytes, error);
   if (out >= 0)
     {
       if (fchown (out, geteuid (), getegid ()) < 0)
@@ -584,7 +619,8 @@ run_job (gpointer data, gpointer unused)
 
 void
 image_cache_get_async (const char *cache_dir, const char *root, const FsCreds *creds,
-                       ImageProgress progress, GAsyncReadyCallback callback, gpointer user_data)
+                       guint64 max_bytes, ImageProgress progress, GAsyncReadyCallback callback,
+                       gpointer user_data)
 {
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   Job *job = g_new0 (Job, 1);
@@ -593,7 +629,8 @@ image_cache_get_async (const char *cache_dir, const char *root, const FsCreds *c
                 g_strdup (root),
                 progress,
                 user_data,
-                creds ? g_memdup2 (creds, sizeof *creds) : NULL };
+                creds ? g_memdup2 (creds, sizeof *creds) : NULL,
+                max_bytes };
   g_task_set_task_data (task, job, job_free);
   if (builders == NULL)
     builders = g_thread_pool_new (run_job, NULL, (gint) max_builds, FALSE, NULL);

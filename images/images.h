@@ -80,9 +80,12 @@ typedef void (*ImageProgress) (const char *stage, guint64 files, guint64 bytes, 
  * @progress (may be NULL) gets @user_data too. With @creds (copied; NULL:
  * as sandboxd) the root is read only as them: looked at and fingerprinted
  * by the worker thread as them, a tarball opened as them and unpacked from
- * that open file, a directory read by mkfs.erofs running as them. */
+ * that open file, a directory read by mkfs.erofs running as them. With
+ * @max_bytes (0: no limit) no file the build writes (the image, a file
+ * unpacked from a tarball) may grow past it (RLIMIT_FSIZE on the
+ * builders): such a build fails with G_IO_ERROR_NO_SPACE. */
 void image_cache_get_async (const char *cache_dir, const char *root, const FsCreds *creds,
-                            ImageProgress progress, GAsyncReadyCallback callback,
+                            guint64 max_bytes, ImageProgress progress, GAsyncReadyCallback callback,
                             gpointer user_data);
 ImageInfo *image_cache_get_finish (GAsyncResult *result, GError **error);
 

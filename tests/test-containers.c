@@ -332,7 +332,7 @@ static ImageInfo *
 get_image (const char *cache, const char *root)
 {
   ImageInfo *info = NULL;
-  image_cache_get_async (cache, root, NULL, on_progress, on_image, &info);
+  image_cache_get_async (cache, root, NULL, 0, on_progress, on_image, &info);
   g_main_loop_run (loop);
   return info;
 }
@@ -468,7 +468,7 @@ test_image_cache (void)
   /* A cache directory others can write to is refused. */
   g_assert_cmpint (g_chmod (cache, 0777), ==, 0);
   g_autoptr (GError) cache_error = NULL;
-  image_cache_get_async (cache, root, NULL, NULL, on_image_error, &cache_error);
+  image_cache_get_async (cache, root, NULL, 0, NULL, on_image_error, &cache_error);
   g_main_loop_run (loop);
   g_assert_error (cache_error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED);
   g_assert_nonnull (strstr (cache_error->message, "is not safe"));

@@ -27,7 +27,7 @@ chmod 0711 "$TMP"
 cat >"$TMP/tenants.json" <<EOF
 {"tenants": [
   {"name": "alice", "uid": $A,
-   "quota": {"sandboxes": 2, "memory_mb": 640, "cpus": 2, "image_mb": 1, "output_mb": 1}},
+   "quota": {"sandboxes": 2, "memory_mb": 640, "cpus": 2, "image_mb": 3, "output_mb": 1}},
   {"name": "bob", "uid": $B, "policies": ["strict"]}
 ]}
 EOF
@@ -214,8 +214,15 @@ contains "$out" "tenant alice may not join a network namespace by path" "a tenan
 
 # ---- quotas: each exceeded once, nothing started
 before=$(qemus)
+# A 1 GiB sparse file in a root: its image may grow only to what is left of
+# her 3 MiB (her first image holds the rest); nothing of it is kept.
+truncate -s 1G "$TMP/aroot2/sparse" && chown "$UA:" "$TMP/aroot2/sparse"
+images_before=$(ls "$TMP/state/tenants/alice/images" | grep -c '^sha256-')
 out=$(as_a "$SANDBOXCTL" -a "$SA" create --rootfs "$TMP/aroot2" 2>&1)
-contains "$out" "RESOURCE_EXHAUSTED: tenant alice's quota image_mb is 1; in use: 2" "image_mb: refused before a build"
+contains "$out" "RESOURCE_EXHAUSTED" "image_mb: a root whose image would outgrow the quota is refused"
+contains "$out" "bytes left of the image quota" "... while it is built, saying why"
+is "$(ls "$TMP/state/tenants/alice/images" | grep -c '^sha256-')" "$images_before" "... and no image of it is kept"
+ls "$TMP/state/tenants/alice/images" | grep -q '^tmp-'; is $? 1 "... nor any part of one"
 out=$(as_a "$SANDBOXCTL" -a "$SA" create -m 512M 2>&1)
 contains "$out" "quota memory_mb is 640; in use: 256, asked for 512 more" "memory_mb: names the quota, limit and use"
 out=$(as_a "$SANDBOXCTL" -a "$SA" create --cpus 2 2>&1)
@@ -229,7 +236,7 @@ ok $? "alice's second sandbox"
 out=$(as_a "$SANDBOXCTL" -a "$SA" create --name a3 2>&1)
 contains "$out" "quota sandboxes is 2; in use: 2, asked for 1 more" "sandboxes: the third is refused"
 out=$(as_a "$SANDBOXCTL" -a "$SA" --json info | tr -d ' \n')
-contains "$out" '"quota":{"sandboxes":2,"memory_mb":640,"cpus":2,"image_mb":1,"output_mb":1}' "info shows alice her limits"
+contains "$out" '"quota":{"sandboxes":2,"memory_mb":640,"cpus":2,"image_mb":3,"output_mb":1}' "info shows alice her limits"
 contains "$out" '"use":{"sandboxes":2,"memory_mb":512,"cpus":2' "... and her use"
 
 # ---- the file: checked at start, errors name the field
