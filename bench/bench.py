@@ -466,7 +466,7 @@ class Bench:
         def user_net(argv):
             i = argv.index("-netdev")
             argv[i + 1] = "user,id=net0,hostfwd=tcp:127.0.0.1:%d-:80" % bp
-            # slirp's MTU, not passt's
+            # QEMU's slirp at its default MTU, not ours
             return [re.sub(r"(sandboxd\.net=[^ ]*),65520", r"\1,1500", x) for x in argv]
         q, ga, _ = self.start_ga_vm("netb", user_net)
         try:
@@ -484,6 +484,112 @@ class Bench:
         self.report("net_http", ours_bw, bare_bw, "MB/s", ours_bw / bare_bw, ">= 0.9", note)
         o, b = pct(ours_rr, 50) * 1000, pct(bare_rr, 50) * 1000
         self.report("net_rr", o, b, "ms", o / b, "<= 1.1", "p50 of %d requests" % self.a.requests)
+
+    SINK = """
+import socket, sys, time
+port, want, out = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("0.0.0.0", port))
+s.listen(4)
+while True:
+    c, _ = s.accept()
+    got, first = 0, None
+    while got < want:
+        b = c.recv(1 << 20)
+        if not b:
+            break
+        first = first or time.monotonic()
+        got += len(b)
+    last = time.monotonic()
+    c.close()
+    with open(out, "a") as f:
+        f.write("%d %f\\n" % (got, last - first if first else 0))
+"""
+
+    def test_host(self):
+        """A test host in a network namespace of ours (a veth pair): HTTP
+        on :8000 serving /big, and a sink on :9000 that times what it
+        receives. Returns (address, sink log, cleanup)."""
+        ns, veth = "sbxb%d" % os.getpid(), "sbxbh%d" % os.getpid()
+        net = "10.%d.79" % (os.getpid() % 200 + 20)
+        www = tempfile.mkdtemp(dir=self.tmp)
+        with open(os.path.join(www, "big"), "wb") as f:
+            f.write(os.urandom(self.a.net_mb << 20))
+        sink_log = os.path.join(self.tmp, "sink.log")
+        cmds = [["ip", "netns", "add", ns],
+                ["ip", "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns],
+                ["ip", "addr", "add", net + ".1/24", "dev", veth], ["ip", "link", "set", veth, "up"],
+                ["ip", "-n", ns, "addr", "add", net + ".2/24", "dev", "eth0"],
+                ["ip", "-n", ns, "link", "set", "eth0", "up"],
+                ["ip", "-n", ns, "link", "set", "lo", "up"]]
+        for c in cmds:
+            subprocess.run(c, check=True, capture_output=True)
+        procs = [subprocess.Popen(["ip", "netns", "exec", ns, "busybox", "httpd", "-f", "-p",
+                                   "8000", "-h", www]),
+                 subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", self.SINK,
+                                   "9000", str(self.a.net_mb << 20), sink_log])]
+        time.sleep(0.5)
+
+        def cleanup():
+            for p in procs:
+                p.kill()
+                p.wait()
+            subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+            subprocess.run(["ip", "link", "del", veth], capture_output=True)
+        return net + ".2", sink_log, cleanup
+
+    def transfers(self, run, host, sink_log):
+        """Median MB/s of the guest fetching /big from @host (timed around
+        @run, which runs a shell command in the guest), and of it sending
+        as much to the sink (timed by the sink, first byte to last)."""
+        size = self.a.net_mb << 20
+        down, up = [], []
+        get = "printf 'GET /big HTTP/1.0\\r\\n\\r\\n' | nc %s 8000 > /dev/null" % host
+        send = "head -c %d /dev/zero | nc %s 9000" % (size, host)
+        for _ in range(self.a.reps):
+            t = time.monotonic()
+            run(get)
+            down.append(size / (time.monotonic() - t) / 1e6)
+            open(sink_log, "w").close()
+            run(send)
+            for _ in range(100):
+                lines = open(sink_log).read().split()
+                if lines:
+                    break
+                time.sleep(0.1)
+            got, secs = int(lines[0]), float(lines[1])
+            up.append(got / secs / 1e6 if got == size and secs > 0 else 0.0)
+        return statistics.median(down), statistics.median(up)
+
+    def net_transfers(self):
+        """net_download and net_upload: the guest fetching from and sending
+        to a test host in a network namespace, through our user network
+        next to bare QEMU's -netdev user (libslirp inside QEMU)."""
+        host, sink_log, cleanup = self.test_host()
+        try:
+            self.sandboxctl("create", "--name", "netd", "-m", "512", "--network", "user")
+            ours = self.transfers(
+                lambda cmd: self.sandboxctl("exec", "netd", "--", "sh", "-c", cmd), host, sink_log)
+
+            def user_net(argv):
+                i = argv.index("-netdev")
+                argv[i + 1] = "user,id=net0"
+                return [re.sub(r"(sandboxd\.net=[^ ]*),65520", r"\1,1500", x) for x in argv]
+            q, ga, _ = self.start_ga_vm("netd", user_net)  # netd's command line, bare
+            self.sandboxctl("rm", "-f", "netd")
+            try:
+                bare = self.transfers(lambda cmd: ga.exec_wait("/bin/sh", ["-c", cmd]), host,
+                                      sink_log)
+            finally:
+                q.kill()
+                q.wait()
+        finally:
+            cleanup()
+        note = "%d MiB from/to a test host in a netns, median of %d" % (self.a.net_mb, self.a.reps)
+        self.report("net_download", ours[0], bare[0], "MB/s", ours[0] / bare[0], ">= 0.9", note)
+        self.report("net_upload", ours[1], bare[1], "MB/s", ours[1] / bare[1] if bare[1] else 0,
+                    ">= 0.9", note)
 
     def podman_rate(self):
         """podman + runc serving the same files from the built-in busybox root
@@ -761,6 +867,7 @@ def main():
     b = Bench(a)
     if a.only == "network":
         b.network()
+        b.net_transfers()
         b.cold_start_network()
     elif a.only == "tty":
         b.tty_echo()
@@ -787,6 +894,7 @@ def main():
     b.rpc()
     b.tenants()
     b.network()
+    b.net_transfers()
     b.cold_start_network()
     b.tty_echo()
     b.oci_run()

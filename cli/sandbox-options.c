@@ -118,7 +118,7 @@ cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
     { "pids", 0, 0, G_OPTION_ARG_INT, &o->pids,
       "Lower its QEMU's pids limit (a policy's limits can be tightened, never loosened)", "N" },
     { "network", 0, 0, G_OPTION_ARG_STRING, &o->network,
-      "none (default), user (outbound NAT through passt) or ns:PATH (join that network "
+      "none (default), user (outbound NAT through a libslirp helper) or ns:PATH (join that network "
       "namespace, e.g. /run/netns/NAME)",
       "MODE" },
     { "publish", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &o->publish,

@@ -1,7 +1,7 @@
 /* cgroup-guard.c — a cgroup whose processes cannot reach the host's own
  * loopback: BPF programs on its connect and sendmsg hooks (IPv4 and IPv6)
  * refuse 127.0.0.0/8, 0.0.0.0/8, ::1, :: and their v4-mapped forms with
- * EPERM. A sandbox's network helper (passt) runs in one: it opens host
+ * EPERM. A sandbox's network helper (sandbox-slirp) runs in one: it opens host
  * sockets for whatever a guest sends, and a guest that crafts a frame for
  * 127.0.0.1 would otherwise reach services bound to loopback.
  *

@@ -87,7 +87,7 @@ typedef struct
   Network *net;
 } Placement;
 
-/* While passt waits to exec: under the guard, in the sandbox's cgroup. */
+/* While the helper waits to exec: under the guard, in the sandbox's cgroup. */
 static guint64
 start_time (GPid pid)
 {

@@ -123,7 +123,7 @@ typedef struct
    * that long without a process. Kept across restarts of sandboxd. */
   gboolean auto_remove;
   /* network.h: "none", "user", "ns:PATH" (NULL: none, or user with ports)
-   * and docker's -p specs; checked (ports free, passt there, a netns) when
+   * and docker's -p specs; checked (ports free, the helper there, a netns) when
    * the sandbox is made. */
   const char *network;
   const char *const *ports;
