@@ -528,7 +528,7 @@ while True:
         procs = [subprocess.Popen(["ip", "netns", "exec", ns, "busybox", "httpd", "-f", "-p",
                                    "8000", "-h", www]),
                  subprocess.Popen(["ip", "netns", "exec", ns, sys.executable, "-c", self.SINK,
-                                   "9000", str(self.a.net_mb << 20), sink_log])]
+                                   "9000", str(min(self.a.net_mb, 16) << 20), sink_log])]
         time.sleep(0.5)
 
         def cleanup():
@@ -544,9 +544,12 @@ while True:
         @run, which runs a shell command in the guest), and of it sending
         as much to the sink (timed by the sink, first byte to last)."""
         size = self.a.net_mb << 20
+        # busybox nc sends in a few KiB at a time, which the guest's CPU
+        # bounds under TCG (~3 MB/s, ours and bare alike): a smaller upload.
+        up_size = min(size, 16 << 20)
         down, up = [], []
         get = "printf 'GET /big HTTP/1.0\\r\\n\\r\\n' | nc %s 8000 > /dev/null" % host
-        send = "head -c %d /dev/zero | nc %s 9000" % (size, host)
+        send = "head -c %d /dev/zero | nc %s 9000" % (up_size, host)
         for _ in range(self.a.reps):
             t = time.monotonic()
             run(get)
@@ -559,7 +562,7 @@ while True:
                     break
                 time.sleep(0.1)
             got, secs = int(lines[0]), float(lines[1])
-            up.append(got / secs / 1e6 if got == size and secs > 0 else 0.0)
+            up.append(got / secs / 1e6 if got == up_size and secs > 0 else 0.0)
         return statistics.median(down), statistics.median(up)
 
     def net_transfers(self):
@@ -586,7 +589,8 @@ while True:
                 q.wait()
         finally:
             cleanup()
-        note = "%d MiB from/to a test host in a netns, median of %d" % (self.a.net_mb, self.a.reps)
+        note = "%d MiB from, %d MiB to a test host in a netns, median of %d" % (
+            self.a.net_mb, min(self.a.net_mb, 16), self.a.reps)
         self.report("net_download", ours[0], bare[0], "MB/s", ours[0] / bare[0], ">= 0.9", note)
         self.report("net_upload", ours[1], bare[1], "MB/s", ours[1] / bare[1] if bare[1] else 0,
                     ">= 0.9", note)
