@@ -144,6 +144,10 @@ check_field (const char *name, JsonObject *spec, JsonNode *value, GError **error
       if (!JSON_NODE_HOLDS_ARRAY (value))
         return invalid (error, "field \"%s\" must be an array of strings", name);
       JsonArray *a = json_node_get_array (value);
+      gint64 max = json_object_get_int_member_with_default (spec, "max", G_MAXINT64);
+      if ((gint64) json_array_get_length (a) > max)
+        return invalid (error, "field \"%s\" has %u items, at most %" G_GINT64_FORMAT, name,
+                        json_array_get_length (a), max);
       for (guint i = 0; i < json_array_get_length (a); i++)
         if (!is_value (json_array_get_element (a, i), G_TYPE_STRING))
           return invalid (error, "field \"%s[%u]\" must be a string", name, i);

@@ -48,6 +48,14 @@ test_invalid_requests (void)
           "field \"id\" must be a string");
   expect ("sandbox.v1.Sandboxes.Create", "{\"memory_mb\": 1}", RPC_STATUS_INVALID_ARGUMENT,
           "field \"memory_mb\" is 1, outside 64..65536");
+  /* A sandbox holds at most 32 of the host's ports. */
+  GString *ports = g_string_new ("{\"ports\": [");
+  for (int i = 0; i < 33; i++)
+    g_string_append_printf (ports, "%s\"%d:80\"", i ? "," : "", 20000 + i);
+  g_string_append (ports, "]}");
+  expect ("sandbox.v1.Sandboxes.Create", ports->str, RPC_STATUS_INVALID_ARGUMENT,
+          "field \"ports\" has 33 items, at most 32");
+  g_string_free (ports, TRUE);
   expect ("sandbox.v1.Sandboxes.Create", "{\"memroy_mb\": 128}", RPC_STATUS_INVALID_ARGUMENT,
           "unknown field \"memroy_mb\"");
   expect ("sandbox.v1.Processes.Exec", "{\"sandbox_id\": \"a\", \"args\": [\"ls\", 3]}",
