@@ -23,6 +23,18 @@ oci_state_free (OciState *s)
   g_free (s);
 }
 
+gboolean
+oci_id_valid (const char *id)
+{
+  gsize len = strlen (id);
+  if (len == 0 || len > 1024 || g_str_equal (id, ".") || g_str_equal (id, ".."))
+    return FALSE;
+  for (const char *p = id; *p; p++)
+    if (!g_ascii_isalnum (*p) && !strchr ("_+-.", *p))
+      return FALSE;
+  return TRUE;
+}
+
 char *
 oci_state_dir (const char *root, const char *id)
 {
@@ -89,6 +101,12 @@ oci_state_save (const char *root, const OciState *s, GError **error)
 OciState *
 oci_state_load (const char *root, const char *id, GError **error)
 {
+  if (!oci_id_valid (id))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "invalid container id \"%s\" (letters, digits and _+-. only)", id);
+      return NULL;
+    }
   g_autofree char *dir = oci_state_dir (root, id);
   g_autofree char *path = g_build_filename (dir, "state.json", NULL);
   g_autofree char *text = NULL;

@@ -22,6 +22,9 @@ typedef struct
 
 void oci_state_free (OciState *state);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OciState, oci_state_free)
+/* A container id is a directory name under --root: letters, digits and
+ * "_+-." only (runc's rule), never "." or "..", at most 1024 bytes. */
+gboolean oci_id_valid (const char *id);
 char *oci_state_dir (const char *root, const char *id);
 gboolean oci_state_save (const char *root, const OciState *state, GError **error);
 OciState *oci_state_load (const char *root, const char *id, GError **error);

@@ -398,6 +398,8 @@ cmd_create (int argc, char **argv)
   if (argc != 2)
     return fail ("create: give one container id");
   const char *id = argv[1];
+  if (!oci_id_valid (id))
+    return fail ("create: invalid container id \"%s\" (letters, digits and _+-. only)", id);
   if (preserve_fds != 0)
     return fail ("create: --preserve-fds %d is not supported (extra fds cannot reach a guest)",
                  preserve_fds);
@@ -673,8 +675,9 @@ cmd_delete (int argc, char **argv)
   if (!parse_options ("delete", "ID", entries, &argc, &argv, &code))
     return code;
   g_autoptr (OciState) s = load_or_fail (argc, argv, "delete", &code);
+  /* --force forgives a container that does not exist, not a bad id. */
   if (s == NULL)
-    return force ? 0 : code;
+    return force && argc >= 2 && oci_id_valid (argv[1]) ? 0 : code;
   if (g_str_equal (oci_state_status (s), "running") && !force)
     return fail ("cannot delete container %s that is not stopped: use --force", s->id);
   g_autoptr (JsonObject) params = json_object_new ();

@@ -106,6 +106,19 @@ out=$("$SANDBOXD" --runtime-dir "$TMP/d2" --accel tcg 2>&1); rc=$?
 is "$rc" 1 "a second sandboxd is refused even when the first one's socket was deleted"
 contains "$out" "runtime dir $TMP/d2: another sandboxd serves it" "... saying why"
 
+# sandbox-runtime's container ids are directory names under --root: one
+# that leaves it is refused before anything is made or removed.
+RT=$BUILD/oci/sandbox-runtime
+mkdir -p "$TMP/ociroot" "$TMP/outside/victim"
+for id in ../outside/victim .. "a/b" ""; do
+  out=$("$RT" --root "$TMP/ociroot" create --bundle "$TMP" "$id" 2>&1); rc=$?
+  [ "$rc" -ne 0 ]; ok $? "sandbox-runtime create refuses the id \"$id\" (exit $rc)"
+done
+contains "$out" 'invalid container id' "... saying so"
+out=$("$RT" --root "$TMP/ociroot" delete --force ../outside/victim 2>&1); rc=$?
+[ "$rc" -ne 0 ] && [ -d "$TMP/outside/victim" ]; ok $? "delete --force ../outside/victim is refused and removes nothing"
+contains "$out" 'invalid container id "../outside/victim"' "... saying so"
+
 # One client's idle connections must not starve everyone else of fds: under
 # systemd's default soft limit (1024) sandboxd raises its own to the hard.
 rm -f "$TMP/d3/rpc.sock"
