@@ -154,18 +154,25 @@ notify (void *opaque)
 {
 }
 
+/* libslirp's poll events and poll(2)'s, one to one. */
+static const struct
+{
+  int slirp;
+  short poll;
+} poll_events[] = {
+  { SLIRP_POLL_IN, POLLIN },   { SLIRP_POLL_OUT, POLLOUT }, { SLIRP_POLL_PRI, POLLPRI },
+  { SLIRP_POLL_ERR, POLLERR }, { SLIRP_POLL_HUP, POLLHUP },
+};
+
 static int
 add_poll (int fd, int events, void *opaque)
 {
   if (net.n_pfds == MAX_POLL)
     return -1; /* that socket waits for a later turn */
   short ev = 0;
-  if (events & SLIRP_POLL_IN)
-    ev |= POLLIN;
-  if (events & SLIRP_POLL_OUT)
-    ev |= POLLOUT;
-  if (events & SLIRP_POLL_PRI)
-    ev |= POLLPRI;
+  for (size_t i = 0; i < sizeof poll_events / sizeof poll_events[0]; i++)
+    if (events & poll_events[i].slirp)
+      ev |= poll_events[i].poll;
   net.pfds[net.n_pfds] = (struct pollfd){ .fd = fd, .events = ev };
   return net.n_pfds++;
 }
@@ -175,18 +182,10 @@ get_revents (int idx, void *opaque)
 {
   if (idx < 0 || idx >= net.n_pfds)
     return 0;
-  short r = net.pfds[idx].revents;
   int ev = 0;
-  if (r & POLLIN)
-    ev |= SLIRP_POLL_IN;
-  if (r & POLLOUT)
-    ev |= SLIRP_POLL_OUT;
-  if (r & POLLPRI)
-    ev |= SLIRP_POLL_PRI;
-  if (r & POLLERR)
-    ev |= SLIRP_POLL_ERR;
-  if (r & POLLHUP)
-    ev |= SLIRP_POLL_HUP;
+  for (size_t i = 0; i < sizeof poll_events / sizeof poll_events[0]; i++)
+    if (net.pfds[idx].revents & poll_events[i].poll)
+      ev |= poll_events[i].slirp;
   return ev;
 }
 
