@@ -7,6 +7,23 @@
 
 #define EVENTS_WAIT_MS 10000
 
+/* A string of the event as text for a terminal: bytes that are not
+ * printable ASCII (a tenant's path, a guest's words) as \xNN, so nothing
+ * in an event moves the cursor or retitles the window of whoever reads. */
+static void
+print_text (const char *before, const char *s, const char *after)
+{
+  g_autoptr (GString) out = g_string_new (NULL);
+  for (const guchar *p = (const guchar *) s; *p; p++)
+    if (*p >= 0x20 && *p < 0x7f)
+      g_string_append_c (out, (char) *p);
+    else
+      g_string_append_printf (out, "\\x%02x", *p);
+  fputs (before, stdout);
+  fputs (out->str, stdout);
+  fputs (after, stdout);
+}
+
 static void
 print_event (JsonObject *ev, gboolean json)
 {
@@ -20,24 +37,27 @@ print_event (JsonObject *ev, gboolean json)
     {
       const char *type = json_object_get_string_member_with_default (ev, "type", "?");
       /* Image events are about a root, the others about a sandbox. */
-      printf ("%" G_GINT64_FORMAT " %s %s %s",
-              json_object_get_int_member_with_default (ev, "seq", 0),
-              json_object_get_string_member_with_default (ev, "time", "?"), type,
-              json_object_get_string_member_with_default (
-                  ev, "name", json_object_get_string_member_with_default (ev, "source", "?")));
+      printf ("%" G_GINT64_FORMAT, json_object_get_int_member_with_default (ev, "seq", 0));
+      print_text (" ", json_object_get_string_member_with_default (ev, "time", "?"), "");
+      print_text (" ", type, "");
+      const char *source = json_object_get_string_member_with_default (ev, "source", "?");
+      print_text (" ", json_object_get_string_member_with_default (ev, "name", source), "");
       if (json_object_has_member (ev, "stage"))
-        printf (" %s", json_object_get_string_member (ev, "stage"));
+        print_text (" ", json_object_get_string_member (ev, "stage"), "");
       if (json_object_has_member (ev, "digest"))
-        printf (" %s%s", json_object_get_string_member (ev, "digest"),
-                json_object_get_boolean_member_with_default (ev, "built", FALSE) ? " built" : "");
+        {
+          print_text (" ", json_object_get_string_member (ev, "digest"), "");
+          if (json_object_get_boolean_member_with_default (ev, "built", FALSE))
+            printf (" built");
+        }
       if (json_object_has_member (ev, "state"))
-        printf (" %s", json_object_get_string_member (ev, "state"));
+        print_text (" ", json_object_get_string_member (ev, "state"), "");
       if (json_object_has_member (ev, "process_id"))
         printf (" process %" G_GINT64_FORMAT, json_object_get_int_member (ev, "process_id"));
       if (json_object_has_member (ev, "status"))
         printf (" status %" G_GINT64_FORMAT, json_object_get_int_member (ev, "status"));
       if (json_object_has_member (ev, "error"))
-        printf (" (%s)", json_object_get_string_member (ev, "error"));
+        print_text (" (", json_object_get_string_member (ev, "error"), ")");
       printf ("\n");
     }
   fflush (stdout);

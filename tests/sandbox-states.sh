@@ -109,6 +109,14 @@ grep -q "noisy-k: its guest's messages are logged no more this minute" "$TMP/d.l
 grep -q 'ignoring agent message "\\x1b\[2JAAAA' "$TMP/d.log"; ok $? "... each cut and its escape shown, not sent to the terminal"
 ! grep -q "$(printf '\033')" "$TMP/d.log"; ok $? "... no raw escape byte in the log"
 "$C" kill noisy-k >/dev/null
+# A tarball named with a terminal escape that does not unpack: its image
+# event names it, and sandboxctl events shows the escape, not sends it.
+bad="$TMP/$(printf 'bad\033]0;pwned\007').tar"
+echo "not a tarball" >"$bad"
+"$C" create --name esc-l --image "$bad" >/dev/null 2>&1; [ $? -ne 0 ]; ok $? "a tarball that does not unpack is refused"
+ev=$("$C" events 2>&1)
+contains "$ev" 'bad\x1b]0;pwned\x07.tar' "sandboxctl events shows a path's escape as \\xNN"
+case "$ev" in *"$(printf '\033')"*) ok 1 "... and never the raw byte" ;; *) ok 0 "... and never the raw byte" ;; esac
 "$C" rm ok-a deaf-b late-b2 ok-c crash-d mute-e die-f orphan-h flood-i ok-j noisy-k >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
 is "$("$C" ls -q | wc -l)" 0 "... leaves none"
 is "$(fakes)" 0 "... and no QEMU"
