@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -21,6 +22,14 @@ accel_to_string (Accel accel)
 /* How long a guest under KVM may take to reach its init and power off;
  * a usable KVM needs well under a second. */
 #define PROBE_TIMEOUT_MS 5000
+
+/* The probe's QEMU dies with sandboxd: one left behind by a sandboxd killed
+ * mid-probe would spin in its KVM for good. */
+static void
+die_with_parent (gpointer unused)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
 
 /* Kills and reaps the probe's QEMU. */
 static void
@@ -73,8 +82,8 @@ probe_kvm (const char *qemu, const char *kernel, const char *initramfs, char **w
   GPid pid = 0;
   int err_fd = -1;
   if (!g_spawn_async_with_pipes (NULL, (char **) argv, NULL,
-                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                                 &pid, NULL, NULL, &err_fd, &error))
+                                 G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL,
+                                 die_with_parent, NULL, &pid, NULL, NULL, &err_fd, &error))
     {
       *why = g_strdup_printf ("cannot run %s: %s", qemu, error->message);
       return FALSE;

@@ -62,7 +62,7 @@ if [ -c /dev/kvm ]; then
   cat >"$TMP/hung-qemu" <<'EOF'
 #!/bin/sh
 case " $* " in *" -S "*) cat >/dev/null; exit 0 ;; esac
-exec sleep 60
+while :; do sleep 1; done
 EOF
   chmod +x "$TMP/hung-qemu"
   start=$(date +%s)
@@ -74,8 +74,16 @@ EOF
   out=$("$SANDBOXD" --runtime-dir "$TMP/k" --state-dir "$TMP/k-state" --qemu "$TMP/hung-qemu" \
     --accel kvm 2>&1)
   contains "$out" "remembered from an earlier start" "a second start reuses the probe's verdict"
+  # A sandboxd killed while it probes leaves no probe behind.
+  "$SANDBOXD" --runtime-dir "$TMP/k2" --state-dir "$TMP/k2-state" --qemu "$TMP/hung-qemu" \
+    --accel kvm >/dev/null 2>&1 &
+  probing=$!
+  for _ in $(seq 50); do pgrep -f -- "$TMP/hung-qemu" >/dev/null && break; sleep 0.1; done
+  kill -KILL "$probing"; wait "$probing" 2>/dev/null
+  sleep 0.5
+  is "$(pgrep -f -- "$TMP/hung-qemu" | wc -l)" 0 "a sandboxd killed mid-probe leaves no probing QEMU"
 else
-  for _ in 1 2 3 4; do ok 0 "# SKIP no /dev/kvm"; done
+  for _ in 1 2 3 4 5; do ok 0 "# SKIP no /dev/kvm"; done
 fi
 
 out=$("$SANDBOXD" --bogus 2>&1); rc=$?
