@@ -97,7 +97,10 @@ probe_kvm (const char *qemu, const char *kernel, const char *initramfs, char **w
     {
       gint64 left = (deadline - g_get_monotonic_time ()) / 1000;
       struct pollfd pfd = { .fd = err_fd, .events = POLLIN };
-      if (left <= 0 || poll (&pfd, 1, (int) left) == 0)
+      int ready = left > 0 ? poll (&pfd, 1, (int) left) : 0;
+      if (ready < 0 && errno == EINTR)
+        continue;
+      if (ready <= 0)
         break;
       char buf[4096];
       ssize_t n = read (err_fd, buf, sizeof buf);

@@ -187,8 +187,15 @@ network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd, 
     .place_data = &placement,
   };
   GPid pid = 0;
-  gboolean ok = (g_mkdir (spec->root, 0755) == 0 || errno == EEXIST)
-                && jail_prepare_root (&jail, error) && jail_spawn (&jail, &pid, error);
+  gboolean ok = TRUE;
+  if (g_mkdir (spec->root, 0755) < 0 && errno != EEXIST)
+    {
+      int e = errno;
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INTERNAL, "create %s: %s", spec->root,
+                   g_strerror (e));
+      ok = FALSE;
+    }
+  ok = ok && jail_prepare_root (&jail, error) && jail_spawn (&jail, &pid, error);
   close (log_fd);
   if (!ok)
     {

@@ -241,14 +241,14 @@ contains "$out" '"use":{"sandboxes":2,"memory_mb":512,"cpus":2' "... and her use
 
 # ---- the file: checked at start, errors name the field
 echo '{"tenants": [{"name": "x", "uid": 5000, "quota": {"memroy_mb": 1}}]}' >"$TMP/bad.json"
-out=$("$SANDBOXD" --runtime-dir "$TMP/rt2" --state-dir "$TMP/state" --tenants "$TMP/bad.json" --accel tcg 2>&1); rc=$?
+out=$(timeout 20 "$SANDBOXD" --runtime-dir "$TMP/rt2" --state-dir "$TMP/state" --tenants "$TMP/bad.json" --accel tcg 2>&1); rc=$?
 is "$rc" 1 "a misspelt quota stops sandboxd at start"
 contains "$out" "tenants[0].quota.memroy_mb: unknown field" "... naming it"
 echo "{\"tenants\": [{\"name\": \"x\", \"uid\": 5000, \"policies\": [\"unprivileged\"]}]}" >"$TMP/bad.json"
 out=$("$SANDBOXD" --runtime-dir "$TMP/rt2" --state-dir "$TMP/state" --tenants "$TMP/bad.json" --accel tcg 2>&1)
 contains "$out" "tenant x: policies: policy unprivileged is less strict" "a tenant's policy weaker than the default is refused"
 echo '{"tenants": [{"name": "by-uid", "uid": 5000}]}' >"$TMP/bad.json"
-out=$("$SANDBOXD" --runtime-dir "$TMP/rt2" --state-dir "$TMP/state" --tenants "$TMP/bad.json" --accel tcg 2>&1); rc=$?
+out=$(timeout 20 "$SANDBOXD" --runtime-dir "$TMP/rt2" --state-dir "$TMP/state" --tenants "$TMP/bad.json" --accel tcg 2>&1); rc=$?
 is "$rc" 1 "a tenant named by-uid is refused"
 contains "$out" '"by-uid" is reserved' "... the name being the directory of every tenant's socket link"
 
