@@ -17,7 +17,10 @@
  * is off too (the guest gets the host's resolvers directly).
  *
  * usage: sandbox-slirp --fd N --address A --prefix P --gateway G --mtu M
- *                      [--tcp|--udp HOST_IP:HOST_PORT:GUEST_PORT]...
+ *                      [--ports-fd N]
+ * Published ports are read from --ports-fd (to its end), one a line:
+ * "tcp|udp HOST_IP:HOST_PORT:GUEST_PORT"; not on the command line, which
+ * any user of the host can read.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -279,18 +282,39 @@ add_port (int udp, const char *spec, struct in_addr guest)
     }
 }
 
+/* Every line of @fd, to its end: "tcp|udp SPEC". */
+static void
+add_ports (int fd, struct in_addr guest)
+{
+  FILE *f = fdopen (fd, "r");
+  char line[128], proto[8], spec[100];
+  int n = 0;
+  if (f == NULL)
+    die ("--ports-fd is not open");
+  while (fgets (line, sizeof line, f))
+    {
+      if (sscanf (line, "%7s %99s", proto, spec) != 2
+          || (strcmp (proto, "tcp") != 0 && strcmp (proto, "udp") != 0) || ++n > MAX_PORTS)
+        {
+          fprintf (stderr, "sandbox-slirp: bad port line (or over %d): %s", MAX_PORTS, line);
+          exit (2);
+        }
+      add_port (proto[0] == 'u', spec, guest);
+    }
+  fclose (f);
+}
+
 int
 main (int argc, char **argv)
 {
   const char *address = NULL, *gateway = NULL;
   int fd = -1, prefix = 24, mtu = 1500;
-  const char *ports[MAX_PORTS];
-  int udp[MAX_PORTS], n_ports = 0;
+  int ports_fd = -1;
   for (int i = 1; i < argc; i++)
     {
       const char *v = i + 1 < argc ? argv[i + 1] : NULL;
       if (v == NULL)
-        die ("usage: --fd N --address A --prefix P --gateway G --mtu M [--tcp|--udp SPEC]...");
+        die ("usage: --fd N --address A --prefix P --gateway G --mtu M [--ports-fd N]");
       if (strcmp (argv[i], "--fd") == 0)
         fd = atoi (v);
       else if (strcmp (argv[i], "--address") == 0)
@@ -301,12 +325,8 @@ main (int argc, char **argv)
         gateway = v;
       else if (strcmp (argv[i], "--mtu") == 0)
         mtu = atoi (v);
-      else if ((strcmp (argv[i], "--tcp") == 0 || strcmp (argv[i], "--udp") == 0)
-               && n_ports < MAX_PORTS)
-        {
-          udp[n_ports] = argv[i][2] == 'u';
-          ports[n_ports++] = v;
-        }
+      else if (strcmp (argv[i], "--ports-fd") == 0)
+        ports_fd = atoi (v);
       else
         die ("unknown option (see the usage at the top of sandbox-slirp.c)");
       i++;
@@ -347,8 +367,8 @@ main (int argc, char **argv)
   net.slirp = slirp_new (&cfg, &callbacks, NULL);
   if (net.slirp == NULL)
     die ("slirp_new failed");
-  for (int i = 0; i < n_ports; i++)
-    add_port (udp[i], ports[i], guest);
+  if (ports_fd >= 0)
+    add_ports (ports_fd, guest);
   for (;;)
     {
       uint32_t timeout = 1000;

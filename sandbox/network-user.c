@@ -115,7 +115,7 @@ on_helper_exit (GPid pid, int status, gpointer data)
 }
 
 static GStrv
-helper_argv (const Network *net, const char *helper, int fd)
+helper_argv (const Network *net, const char *helper, int fd, int ports_fd)
 {
   GPtrArray *a = g_ptr_array_new ();
   g_ptr_array_add (a, g_strdup (helper));
@@ -129,15 +129,36 @@ helper_argv (const Network *net, const char *helper, int fd)
   g_ptr_array_add (a, g_strdup (net->gateway));
   g_ptr_array_add (a, g_strdup ("--mtu"));
   g_ptr_array_add (a, g_strdup_printf ("%u", net->mtu));
+  g_ptr_array_add (a, g_strdup ("--ports-fd"));
+  g_ptr_array_add (a, g_strdup_printf ("%d", ports_fd));
+  g_ptr_array_add (a, NULL);
+  return (GStrv) g_ptr_array_free (a, FALSE);
+}
+
+/* The published ports, one a line, in a pipe the helper reads to its
+ * end: which sandbox publishes what is not for every user's ps. */
+static int
+ports_pipe (const Network *net, GError **error)
+{
+  g_autoptr (GString) text = g_string_new (NULL);
   for (guint i = 0; i < net->ports->len; i++)
     {
       NetworkPort *p = &g_array_index (net->ports, NetworkPort, i);
-      g_ptr_array_add (a, g_strdup (p->udp ? "--udp" : "--tcp"));
-      g_ptr_array_add (a, g_strdup_printf ("%s:%u:%u", p->host_ip ? p->host_ip : "0.0.0.0",
-                                           p->host_port, p->guest_port));
+      g_string_append_printf (text, "%s %s:%u:%u\n", p->udp ? "udp" : "tcp",
+                              p->host_ip ? p->host_ip : "0.0.0.0", p->host_port, p->guest_port);
     }
-  g_ptr_array_add (a, NULL);
-  return (GStrv) g_ptr_array_free (a, FALSE);
+  int fds[2];
+  /* A pipe holds 64 KiB; the API allows 32 ports, a line each. */
+  if (pipe2 (fds, O_CLOEXEC) < 0
+      || write (fds[1], text->str, text->len) != (ssize_t) text->len)
+    {
+      int e = errno;
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INTERNAL, "the ports' pipe: %s",
+                   g_strerror (e));
+      return -1;
+    }
+  close (fds[1]);
+  return fds[0];
 }
 
 /* Inside the helper's private root: /usr (its libraries), and the binary
@@ -155,8 +176,15 @@ network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd, 
                    g_strerror (e));
       return FALSE;
     }
+  int ports_fd = ports_pipe (net, error);
+  if (ports_fd < 0)
+    {
+      close (log_fd);
+      return FALSE;
+    }
   gboolean in_usr = g_str_has_prefix (spec->helper, "/usr/");
-  g_auto (GStrv) argv = helper_argv (net, in_usr ? spec->helper : JAIL_HELPER, helper_fd);
+  g_auto (GStrv) argv
+      = helper_argv (net, in_usr ? spec->helper : JAIL_HELPER, helper_fd, ports_fd);
   g_autofree char *cmdline = g_strjoinv (" ", argv);
   g_autofree char *header = g_strdup_printf ("# network helper, uid %u: %s\n", spec->uid, cmdline);
   (void) !write (log_fd, header, strlen (header));
@@ -182,7 +210,7 @@ network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd, 
     .extra_gid = (gid_t) -1,
     .open_files = 4096,
     .max_procs = 16,
-    .pass_fds = { helper_fd, 0 },
+    .pass_fds = { helper_fd, ports_fd, 0 },
     .place = place_helper,
     .place_data = &placement,
   };
@@ -197,6 +225,7 @@ network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd, 
     }
   ok = ok && jail_prepare_root (&jail, error) && jail_spawn (&jail, &pid, error);
   close (log_fd);
+  close (ports_fd);
   if (!ok)
     {
       net->helper_pid = 0;

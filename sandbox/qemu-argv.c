@@ -2,7 +2,9 @@
 
 #include "agent-protocol.h"
 
+#include <gio/gio.h>
 #include <stdarg.h>
+#include <string.h>
 
 static void
 add (GPtrArray *a, ...)
@@ -131,5 +133,54 @@ qemu_build_argv (const QemuConfig *cfg)
   if (cfg->incoming)
     add (a, "-incoming", "defer", NULL);
   g_ptr_array_add (a, NULL);
+  return (GStrv) g_ptr_array_free (a, FALSE);
+}
+
+/* Options QEMU also takes from a config file, as its group and key: what
+ * they say (a guest's size, its name and address on its kernel's command
+ * line) is no one else's, and any local user can read a command line. */
+static const struct
+{
+  const char *option, *group, *key, *suffix;
+} private_options[] = {
+  { "-m", "memory", "size", "M" },
+  { "-smp", "smp-opts", "cpus", "" },
+  { "-append", "machine", "append", "" },
+};
+
+GStrv
+qemu_argv_private (GStrv argv, const char *path, char **config, GError **error)
+{
+  GPtrArray *a = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GString) text = g_string_new ("# sandboxd: what ps must not show\n");
+  g_ptr_array_add (a, g_strdup (argv[0]));
+  g_ptr_array_add (a, g_strdup ("-readconfig"));
+  g_ptr_array_add (a, g_strdup (path));
+  for (guint i = 1; argv[i]; i++)
+    {
+      guint k = 0;
+      while (k < G_N_ELEMENTS (private_options) && !g_str_equal (argv[i], private_options[k].option))
+        k++;
+      if (k == G_N_ELEMENTS (private_options) || argv[i + 1] == NULL)
+        {
+          g_ptr_array_add (a, g_strdup (argv[i]));
+          continue;
+        }
+      /* QEMU reads a value up to its first quote, 1023 bytes at most. */
+      const char *value = argv[++i];
+      if (strchr (value, '"') || strchr (value, '\n') || strlen (value) > 1000)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                       "QEMU's %s cannot go in its config file (a quote, a newline, or over "
+                       "1000 bytes)",
+                       private_options[k].option);
+          g_ptr_array_free (a, TRUE);
+          return NULL;
+        }
+      g_string_append_printf (text, "[%s]\n  %s = \"%s%s\"\n", private_options[k].group,
+                              private_options[k].key, value, private_options[k].suffix);
+    }
+  g_ptr_array_add (a, NULL);
+  *config = g_string_free (g_steal_pointer (&text), FALSE);
   return (GStrv) g_ptr_array_free (a, FALSE);
 }

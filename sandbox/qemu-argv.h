@@ -66,9 +66,17 @@ typedef struct
 #define SANDBOX_CONSOLE_LOG "console.log"
 #define SANDBOX_CONSOLE_MAX_BYTES (1024 * 1024)
 #define QEMU_LOG "qemu.log"
+/* QEMU's -readconfig, root's, in its directory. */
+#define QEMU_CONFIG "qemu/machine.cfg"
 #define QEMU_JAIL_ROOT "root"
 /* The virtio-scsi controller's bus, where disks are hot-plugged. */
 #define QEMU_SCSI_BUS "scsi0.0"
 
 /* The full argv (argv[0] is config->qemu). */
 GStrv qemu_build_argv (const QemuConfig *config);
+/* @argv as QEMU is started: without what other users of the host must not
+ * read in ps (the guest's size, its kernel's command line with the
+ * sandbox's name), which goes in *@config, QEMU's config-file syntax, for
+ * QEMU to read from @path (-readconfig). NULL if a value cannot be put
+ * there. */
+GStrv qemu_argv_private (GStrv argv, const char *path, char **config, GError **error);

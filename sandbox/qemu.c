@@ -37,6 +37,31 @@ place (GPid pid, gpointer data, GError **error)
   return TRUE;
 }
 
+/* @text as QEMU_CONFIG, root's: made anew (QEMU's directory is QEMU's,
+ * so whatever name it left there is removed, never followed). */
+static gboolean
+write_config (const char *dir, const char *text, GError **error)
+{
+  g_autofree char *qemu_dir = g_build_filename (dir, QEMU_DIR, NULL);
+  const char *name = QEMU_CONFIG + strlen (QEMU_DIR "/");
+  int dfd = open (qemu_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = -1;
+  gboolean ok = dfd >= 0 && (unlinkat (dfd, name, 0) == 0 || errno == ENOENT)
+                && (fd = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                                 0644))
+                       >= 0
+                && write (fd, text, strlen (text)) == (ssize_t) strlen (text);
+  int e = errno;
+  if (fd >= 0)
+    close (fd);
+  if (dfd >= 0)
+    close (dfd);
+  if (!ok)
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "write %s/%s: %s", dir,
+                 QEMU_CONFIG, g_strerror (e));
+  return ok;
+}
+
 /* QEMU's writable directory, owned by the user it runs as. */
 static gboolean
 make_qemu_dir (const char *dir, const struct passwd *pw, uid_t uid, GError **error)
@@ -82,8 +107,14 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
             "%s/%d", policy->private_root ? JAIL_SANDBOX_DIR "/fd" : "/proc/self/fd", cfg->ram_fd)
                         : NULL;
   inside.ram_path = ram_path;
-  g_auto (GStrv) argv = qemu_build_argv (&inside);
-  g_autofree char *cmdline = g_strjoinv (" ", argv);
+  g_auto (GStrv) full = qemu_build_argv (&inside);
+  g_autofree char *config_path = g_build_filename (inside.dir, QEMU_CONFIG, NULL);
+  g_autofree char *config = NULL;
+  g_auto (GStrv) argv = qemu_argv_private (full, config_path, &config, error);
+  if (argv == NULL || !write_config (cfg->dir, config, error))
+    return FALSE;
+  /* The log (root's) keeps the whole command line. */
+  g_autofree char *cmdline = g_strjoinv (" ", full);
   g_autofree char *header = g_strdup_printf ("# policy %s%s: %s\n", policy->name,
                                              policy->private_root ? ", in its jail" : "", cmdline);
   (void) !write (log_fd, header, strlen (header));

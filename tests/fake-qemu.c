@@ -6,7 +6,8 @@
  * It serves the sockets sandboxd's command line names (-qmp unix:P, the
  * agent and console chardevs), answers QMP commands, and speaks just
  * enough of the agent protocol to say hello. Its behaviour comes from the
- * sandbox's name (sandboxd.hostname= in -append):
+ * sandbox's name (sandboxd.hostname= in the kernel command line of its
+ * -readconfig file):
  *   ok-*     hello; power button: exits 0 soon after; quit: exits 0
  *   deaf-*   hello; ignores the power button and quit (killed at last)
  *   late-*   as deaf-*, but greets on QMP only 0.5 s after the hello
@@ -108,6 +109,26 @@ send_noise (int fd)
     send_control (fd, json);
 }
 
+/* The sandbox's name, as its guest's kernel would get it: on the command
+ * line QEMU reads from its -readconfig file. */
+static const char *
+config_hostname (const char *path, const char *fallback)
+{
+  static char text[4096];
+  FILE *f = fopen (path, "r");
+  if (f == NULL)
+    return fallback;
+  size_t len = fread (text, 1, sizeof text - 1, f);
+  fclose (f);
+  text[len] = 0;
+  char *at = strstr (text, "sandboxd.hostname=");
+  if (at == NULL)
+    return fallback;
+  at += strlen ("sandboxd.hostname=");
+  at[strcspn (at, " \"")] = 0;
+  return at;
+}
+
 static double
 now (void)
 {
@@ -128,9 +149,8 @@ main (int argc, char **argv)
         agent = socket_path (argv[i + 1], "path=");
       else if (strcmp (argv[i], "-chardev") == 0 && strstr (argv[i + 1], "id=console"))
         console = socket_path (argv[i + 1], "path=");
-      else if (strcmp (argv[i], "-append") == 0 && strstr (argv[i + 1], "sandboxd.hostname="))
-        name = strndup (strstr (argv[i + 1], "sandboxd.hostname=") + 18,
-                        strcspn (strstr (argv[i + 1], "sandboxd.hostname=") + 18, " "));
+      else if (strcmp (argv[i], "-readconfig") == 0)
+        name = config_hostname (argv[i + 1], name);
     }
   if (qmp == NULL || agent == NULL || console == NULL)
     {

@@ -3,6 +3,7 @@
 #include "network.h"
 #include "qemu-argv.h"
 
+#include <gio/gio.h>
 #include <string.h>
 
 /* The argument after @opt whose value starts with @prefix (there may be
@@ -224,6 +225,43 @@ test_network_parse (void)
   g_assert_nonnull (strstr (e->message, "host port 18080/tcp is published twice"));
 }
 
+/* What ps shows of QEMU: neither the guest's size nor its name; they are
+ * in the config QEMU reads, as its -m, -smp and -append would be. */
+static void
+test_private (void)
+{
+  Policy policy = { 0 };
+  QemuConfig cfg = base_config (&policy);
+  cfg.hostname = "secret-name";
+  g_auto (GStrv) full = qemu_build_argv (&cfg);
+  g_autofree char *config = NULL;
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) argv = qemu_argv_private (full, "/sb/qemu/machine.cfg", &config, &error);
+  g_assert_no_error (error);
+  g_autofree char *shown = g_strjoinv (" ", argv);
+  g_assert_null (strstr (shown, "secret-name"));
+  g_assert_null (arg_after (argv, "-append", ""));
+  g_assert_null (arg_after (argv, "-m", ""));
+  g_assert_null (arg_after (argv, "-smp", ""));
+  g_assert_cmpstr (arg_after (argv, "-readconfig", ""), ==, "/sb/qemu/machine.cfg");
+  /* Everything else, in order. */
+  g_assert_cmpuint (g_strv_length (argv), ==, g_strv_length (full) - 6 + 2);
+  g_assert_cmpstr (arg_after (argv, "-M", ""), ==, arg_after (full, "-M", ""));
+  g_autofree char *append
+      = g_strdup_printf ("[machine]\n  append = \"%s\"\n", arg_after (full, "-append", ""));
+  g_assert_nonnull (strstr (config, append));
+  g_assert_nonnull (strstr (config, "sandboxd.hostname=secret-name"));
+  g_assert_nonnull (strstr (config, "[memory]\n  size = \"256M\"\n"));
+  g_assert_nonnull (strstr (config, "[smp-opts]\n  cpus = \"2\"\n"));
+
+  /* A value QEMU's config syntax cannot hold is an error, not a cut. */
+  char *bad[] = { "qemu", "-append", "a \"quoted\" word", NULL };
+  g_autofree char *bad_config = NULL;
+  g_assert_null (qemu_argv_private (bad, "/x", &bad_config, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "-append"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -233,6 +271,7 @@ main (int argc, char **argv)
   g_test_add_func ("/qemu-argv/boot-disk", test_boot_disk);
   g_test_add_func ("/qemu-argv/template", test_template_argv);
   g_test_add_func ("/qemu-argv/network", test_network_argv);
+  g_test_add_func ("/qemu-argv/private", test_private);
   g_test_add_func ("/network/parse", test_network_parse);
   return g_test_run ();
 }

@@ -54,6 +54,15 @@ get() { printf 'GET / HTTP/1.0\r\n\r\n' | timeout 5 nc -w 3 "$1" "$2" 2>&1; }
 out=$("$SANDBOXCTL" exec web -- sh -c "$(declare -f get); get $HOSTNET.2 8000")
 contains "$out" "test host page" "the guest reaches a test host in another namespace"
 contains "$("$SANDBOXCTL" exec web -- cat /etc/hosts)" "10.0.2.15	web" "/etc/hosts names the guest"
+# What every user of the host reads (ps, /proc/PID/cmdline) names neither
+# the sandbox, nor its size, nor the ports it publishes.
+qemu_cmd=$(tr '\0' ' ' </proc/"$(pgrep -f "^[^ ]*qemu.* sandboxd:$(field web dir)( |$)" | head -1)"/cmdline)
+contains "$qemu_cmd" "-readconfig" "QEMU runs ($(echo "$qemu_cmd" | cut -c1-60)...)"
+case "$qemu_cmd" in *hostname=*|*" -m "*|*" -append "*) ok 1 "QEMU's command line shows no name, size or kernel command line"; echo "$qemu_cmd" | diag ;;
+  *) ok 0 "QEMU's command line shows no name, size or kernel command line" ;; esac
+helper_cmd=$(tr '\0' ' ' </proc/"$helper"/cmdline)
+case "$helper_cmd" in *"$HP"*) ok 1 "the helper's command line shows no published port"; echo "$helper_cmd" | diag ;;
+  *) ok 0 "the helper's command line shows no published port ($helper_cmd)" ;; esac
 
 # Real sizes, both ways, checksummed (a guest's downloads once stalled after
 # 64-128 KiB while every small payload passed).
