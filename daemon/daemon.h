@@ -49,6 +49,8 @@ struct Daemon
   GMainLoop *loop;
   gboolean shutting_down;
   int exit_code;
+  int netlink_fd; /* the host's address changes (host-guard.c); 0: none */
+  guint netlink_watch;
   guint idle_exit_s;       /* 0: never */
   gint64 last_activity_us; /* of the RPC server, for --idle-exit */
 };
@@ -121,6 +123,12 @@ char *daemon_image_dir (Daemon *daemon, const char *tenant);
  * admin); 0 (nothing held) when the quota is full. */
 guint64 daemon_quota_image_hold (Daemon *daemon, const char *tenant);
 void daemon_quota_image_release (Daemon *daemon, const char *tenant, guint64 bytes);
+
+/* daemon/host-guard.c: the network guard denies @deny (CIDRs) and the
+ * host's addresses, read again on every change; an error names the bad
+ * CIDR. Nothing to do without cgroups (no user network then). */
+gboolean daemon_host_guard_start (Daemon *daemon, char **deny, GError **error);
+void daemon_host_guard_stop (Daemon *daemon);
 
 /* daemon/api-status.c: the one mapping of failures (the domain's, the
  * libraries') to the status a caller sees. */

@@ -328,6 +328,7 @@ void
 daemon_clear (Daemon *d)
 {
   g_clear_pointer (&d->templates, sandbox_templates_free);
+  daemon_host_guard_stop (d);
   g_clear_pointer (&d->ctx.hidden, g_ptr_array_unref);
   g_clear_pointer (&d->rpc, rpc_server_free);
   daemon_tenants_clear (d);
@@ -412,6 +413,7 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->ctx.tcg_cache_mb = (guint) o->tcg_cache_mb;
 
   if (!setup_policies (d, o->policy_dir, error)
+      || !daemon_host_guard_start (d, o->net_deny, error)
       || !guest_files_resolve (d, o->kernel, o->initramfs, error)
       || !prepare_runtime_dir (d->ctx.runtime_dir, error))
     return FALSE;

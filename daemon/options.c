@@ -21,6 +21,7 @@ options_clear (Options *o)
   g_free (o->policy_dir);
   g_free (o->default_policy);
   g_free (o->tenants);
+  g_strfreev (o->net_deny);
 }
 
 /* A usage error: said on stderr, exit status 2. */
@@ -137,6 +138,11 @@ options_parse (Options *o, int argc, char **argv)
       "Serve the tenants in FILE (JSON), each on its own sockets under RUNTIME_DIR/tenants/NAME/, "
       "seeing only its sandboxes, within its quotas; SIGHUP reads FILE again (docs/tenants.md)",
       "FILE" },
+    { "net-deny", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->net_deny,
+      "Keep user networks' guests from ADDRESS[/PREFIX] (IPv4 or IPv6) too, besides the host's "
+      "own addresses, loopback, link-local and multicast, which they never reach; repeat it for "
+      "more (docs/networking.md)",
+      "CIDR" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
     { NULL },
   };

@@ -30,6 +30,7 @@ typedef struct
   char *policy_dir;
   char *default_policy;
   char *tenants;
+  char **net_deny;
   gint output_buffer_mb;
   gint output_quota_mb;
   GBusType bus;

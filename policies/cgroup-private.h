@@ -21,11 +21,26 @@ typedef struct
   const char *pids_max;
 } CgroupOps;
 
+/* guard-bpf.c: the network guard's maps and programs (one set per
+ * manager, made at its first use). */
+#define GUARD_HOOKS 4
+typedef struct Guard Guard;
+Guard *guard_new (GError **error);
+void guard_free (Guard *guard);
+/* Denies @cidr ("A" or "A/N", IPv4 or IPv6) from now on. */
+gboolean guard_deny (Guard *guard, const char *cidr, GError **error);
+gboolean guard_cidr_valid (const char *cidr);
+/* The host's addresses now (getifaddrs) replace those of the last call. */
+gboolean guard_sync_host (Guard *guard, guint *count, GError **error);
+/* Attaches the programs to the cgroup @cgroup_fd (@dir, for errors). */
+gboolean guard_attach (Guard *guard, int cgroup_fd, const char *dir, GError **error);
+
 struct CgroupManager
 {
   const CgroupOps *ops;
   char *root;
   char *parent;
+  Guard *guard; /* NULL until a guard or a denial is first asked for */
 };
 
 extern const CgroupOps cgroup_v1_ops;

@@ -38,6 +38,7 @@ cgroup_manager_free (CgroupManager *m)
 {
   if (m == NULL)
     return;
+  guard_free (m->guard);
   g_free (m->root);
   g_free (m->parent);
   g_free (m);

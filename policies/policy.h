@@ -96,11 +96,23 @@ gboolean cgroup_add_process (CgroupManager *manager, const char *name, GPid pid,
 /* {"memory_bytes", "memory_limit_bytes", "pids", "pids_limit"}: use and limits; NULL if gone. */
 JsonObject *cgroup_stats (CgroupManager *manager, const char *name);
 /* Adds @pid to @name's cgroup under a guard: neither it nor anything it
- * starts can connect() or sendmsg() to the host's loopback or unspecified
- * addresses (127.0.0.0/8, 0.0.0.0/8, ::1, ::, v4-mapped too): EPERM. BPF
- * programs on cgroup v2 (on a v1 host, in a cgroup2 hierarchy besides);
- * needs CAP_SYS_ADMIN. For a sandbox's network helper (cgroup-guard.c). */
+ * starts can connect() or sendmsg() to the host itself: EPERM for
+ * loopback, unspecified, link-local (169.254/16, fe80::/10), multicast and
+ * broadcast addresses, every address the host has (at the last
+ * cgroup_guard_sync_host), and cgroup_guard_deny's; IPv4 also in its
+ * v4-mapped form. BPF programs on cgroup v2 (on a v1 host, in a cgroup2
+ * hierarchy besides); needs CAP_SYS_ADMIN. For a sandbox's network helper
+ * (cgroup-guard.c, guard-bpf.c). */
 gboolean cgroup_add_guarded (CgroupManager *manager, const char *name, GPid pid, GError **error);
+/* Every guard denies @cidr ("A" or "A/N", IPv4 or IPv6) too, from now on. */
+gboolean cgroup_guard_deny (CgroupManager *manager, const char *cidr, GError **error);
+/* The guards deny the host's addresses as they are now (getifaddrs), not
+ * those of the last call: call it when addresses change. *@count (or
+ * NULL): how many. */
+gboolean cgroup_guard_sync_host (CgroupManager *manager, guint *count, GError **error);
+/* Attaches this manager's programs to @name's guard again: a restarted
+ * sandboxd's, kept current, instead of its predecessor's. */
+gboolean cgroup_guard_reattach (CgroupManager *manager, const char *name, GError **error);
 /* Removes it (it must be empty); no error if it is gone already. */
 gboolean cgroup_remove (CgroupManager *manager, const char *name, GError **error);
 /* The directories of @name, for inspect and tests. */

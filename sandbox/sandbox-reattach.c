@@ -57,6 +57,13 @@ sandbox_reattach (Sandbox *sb)
   if (was == SANDBOX_RUNNING)
     {
       g_message ("sandbox %s: reattaching to its QEMU (pid %d)", sb->name, (int) sb->pid);
+      /* Its network helper's guard is our predecessor's, frozen as it
+       * left it: ours is kept current. */
+      g_autoptr (GError) error = NULL;
+      if (sb->network && sb->network->helper_pid > 0 && sb->ctx->cgroups
+          && !cgroup_guard_reattach (sb->ctx->cgroups, sb->cgroup, &error))
+        g_warning ("sandbox %s: %s (its guard is the previous sandboxd's)", sb->name,
+                   error->message);
       sb->resuming = TRUE;
       sandbox_connect (sb);
       return;

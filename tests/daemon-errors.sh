@@ -88,6 +88,13 @@ fi
 
 out=$("$SANDBOXD" --bogus 2>&1); rc=$?
 is "$rc" 2 "an unknown option is a usage error (exit 2)"
+if [ "$(id -u)" = 0 ]; then
+  out=$("$SANDBOXD" --runtime-dir "$TMP/nd" --accel tcg --net-deny 10.0.0.0/8 --net-deny 10.1.2.0/33 2>&1); rc=$?
+  is "$rc" 1 "a bad --net-deny address stops sandboxd (exit 1)"
+  contains "$out" '--net-deny: "10.1.2.0/33" is not an address or ADDRESS/PREFIX' "... naming it"
+else
+  for _ in 1 2; do ok 0 "# SKIP --net-deny needs root"; done
+fi
 
 start_daemon "$TMP/d1" --accel tcg
 ok $? "sandboxd starts with a good configuration"

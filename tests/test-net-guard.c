@@ -1,11 +1,16 @@
-/* The network guard (cgroup_add_guarded): a process in a guarded cgroup
- * cannot reach the host's loopback by any address form, over TCP or UDP,
- * and can still use every other address. Needs root; no VM. */
+/* The network guard (cgroup_add_guarded, guard-bpf.c): a process in a
+ * guarded cgroup cannot reach the host itself by any address form, over
+ * TCP or UDP (loopback, the host's own addresses as they change, link-local,
+ * multicast, the admin's list), and can still use every other address.
+ * Needs root; no VM. It runs in a network namespace of its own, whose
+ * "host" has a veth interface with test addresses (192.0.2.1, fd00::1). */
 #include "policy.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sched.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -57,39 +62,20 @@ try_sendto (const char *addr)
   return r;
 }
 
-/* What a process sees, from inside the guard (or not): one line of
- * "name=errno" per probe. */
-static char *
-probe_all (void)
+/* "tcp/ADDR", "udp/ADDR" (connect: sends nothing) or "sendto/ADDR" (IPv4). */
+static int
+probe (const char *what)
 {
-  static const struct
-  {
-    const char *addr;
-    int type;
-  } probes[] = {
-    { "127.0.0.1", SOCK_STREAM },
-    { "127.1.2.3", SOCK_STREAM },
-    { "0.0.0.0", SOCK_STREAM },
-    { "::1", SOCK_STREAM },
-    { "::", SOCK_STREAM },
-    { "::ffff:127.0.0.1", SOCK_STREAM },
-    { "127.0.0.1", SOCK_DGRAM },
-    { "::1", SOCK_DGRAM },
-    /* UDP connect sends nothing: any other address must simply work. */
-    { "198.51.100.7", SOCK_DGRAM },
-    { "2001:db8::7", SOCK_DGRAM },
-  };
-  GString *s = g_string_new (NULL);
-  for (gsize i = 0; i < G_N_ELEMENTS (probes); i++)
-    g_string_append_printf (s, "%s/%s=%d\n", probes[i].type == SOCK_STREAM ? "tcp" : "udp",
-                            probes[i].addr, try_connect (probes[i].addr, probes[i].type));
-  g_string_append_printf (s, "sendto/127.0.0.1=%d\n", try_sendto ("127.0.0.1"));
-  return g_string_free (s, FALSE);
+  const char *addr = strchr (what, '/') + 1;
+  if (g_str_has_prefix (what, "sendto/"))
+    return try_sendto (addr);
+  return try_connect (addr, g_str_has_prefix (what, "tcp/") ? SOCK_STREAM : SOCK_DGRAM);
 }
 
-/* Runs probe_all in a child, guarded if @manager; returns its lines. */
+/* Runs each of @probes in a child, guarded if @manager; returns its
+ * lines, "PROBE=ERRNO". */
 static char *
-probe_child (CgroupManager *manager)
+probe_child (CgroupManager *manager, const char *const *probes)
 {
   int go[2], out[2];
   g_assert_cmpint (pipe (go), ==, 0);
@@ -102,8 +88,10 @@ probe_child (CgroupManager *manager)
       close (out[0]);
       if (read (go[0], &c, 1) != 1)
         _exit (1);
-      g_autofree char *r = probe_all ();
-      (void) !write (out[1], r, strlen (r));
+      GString *r = g_string_new (NULL);
+      for (const char *const *p = probes; *p; p++)
+        g_string_append_printf (r, "%s=%d\n", *p, probe (*p));
+      (void) !write (out[1], r->str, r->len);
       _exit (0);
     }
   close (go[0]);
@@ -130,15 +118,131 @@ probe_child (CgroupManager *manager)
   return g_strdup (buf);
 }
 
-static void
-test_guard (void)
+/* The error @lines give for @what, or -1. */
+static int
+result (const char *lines, const char *what)
 {
+  g_autofree char *key = g_strdup_printf ("%s=", what);
+  g_auto (GStrv) l = g_strsplit (lines, "\n", -1);
+  for (char **line = l; *line; line++)
+    if (g_str_has_prefix (*line, key))
+      return atoi (*line + strlen (key));
+  return -1;
+}
+
+static void
+run (const char *cmd)
+{
+  int status = -1;
+  g_assert_true (g_spawn_command_line_sync (cmd, NULL, NULL, &status, NULL));
+  g_assert_cmpint (status, ==, 0);
+}
+
+static CgroupManager *manager;
+
+/* Loopback and unspecified, in every form; the host's own addresses;
+ * link-local and multicast: none from inside, each from outside. */
+static void
+test_host (void)
+{
+  static const char *const denied[] = {
+    "tcp/127.0.0.1", "tcp/127.1.2.3",      "tcp/0.0.0.0",     "tcp/::1",
+    "tcp/::",        "tcp/::ffff:127.0.0.1", "udp/127.0.0.1", "udp/::1",
+    "sendto/127.0.0.1",
+    /* the host's addresses: a listener on each */
+    "tcp/192.0.2.1", "tcp/fd00::1",        "tcp/::ffff:192.0.2.1",
+    /* cloud metadata, link-local, multicast, broadcast */
+    "udp/169.254.169.254", "tcp/::ffff:169.254.169.254", "udp/fe80::1", "udp/224.0.0.251",
+    "udp/ff02::fb", "sendto/255.255.255.255", NULL,
+  };
+  static const char *const allowed[] = { "udp/198.51.100.7", "udp/2001:db8::7", NULL };
+  g_autofree char *free_denied = probe_child (NULL, denied);
+  g_autofree char *guarded = probe_child (manager, denied);
+  g_autofree char *guarded_allowed = probe_child (manager, allowed);
+  g_test_message ("unguarded:\n%s\nguarded:\n%s%s", free_denied, guarded, guarded_allowed);
+  /* Outside the guard, the listener answers on every host address ... */
+  for (const char *const *p = denied; *p; p++)
+    if (g_str_has_prefix (*p, "tcp/") && !strstr (*p, "169.254") && !g_str_equal (*p, "tcp/0.0.0.0")
+        && !g_str_equal (*p, "tcp/::"))
+      g_assert_cmpint (result (free_denied, *p), ==, 0);
+  /* ... inside, nothing of the host does: EPERM, from the guard itself. */
+  for (const char *const *p = denied; *p; p++)
+    g_assert_cmpint (result (guarded, *p), ==, EPERM);
+  for (const char *const *p = allowed; *p; p++)
+    g_assert_cmpint (result (guarded_allowed, *p), ==, 0);
+}
+
+/* An address the host gains is denied once the guard is told (the daemon
+ * tells it on each netlink change), and allowed again once it is gone. */
+static void
+test_host_changes (void)
+{
+  static const char *const probes[] = { "udp/192.0.2.77", "tcp/192.0.2.77", NULL };
+  g_autoptr (GError) error = NULL;
+  run ("ip addr add 192.0.2.77/32 dev sbxdummy0");
+  guint count = 0;
+  g_assert_true (cgroup_guard_sync_host (manager, &count, &error));
+  g_assert_no_error (error);
+  g_autofree char *free_lines = probe_child (NULL, probes);
+  g_autofree char *added = probe_child (manager, probes);
+  g_assert_cmpint (result (free_lines, "tcp/192.0.2.77"), ==, 0);
+  g_assert_cmpint (result (added, "udp/192.0.2.77"), ==, EPERM);
+  g_assert_cmpint (result (added, "tcp/192.0.2.77"), ==, EPERM);
+  run ("ip addr del 192.0.2.77/32 dev sbxdummy0");
+  guint after = 0;
+  gboolean synced = cgroup_guard_sync_host (manager, &after, &error);
+  g_assert_no_error (error);
+  g_assert_true (synced);
+  g_assert_cmpuint (after, ==, count - 1);
+  g_autofree char *removed = probe_child (manager, probes);
+  g_assert_cmpint (result (removed, "udp/192.0.2.77"), ==, 0);
+}
+
+/* The admin's list: a prefix of each family, v4-mapped too; a bad one is
+ * refused by name. */
+static void
+test_admin_list (void)
+{
+  static const char *const probes[] = { "udp/198.51.100.7", "udp/::ffff:198.51.100.7",
+                                        "udp/2001:db8::7",  "udp/203.0.113.9",
+                                        "udp/2001:db9::1",  NULL };
+  g_autoptr (GError) error = NULL;
+  g_assert_true (cgroup_guard_deny (manager, "198.51.100.0/24", &error));
+  g_assert_true (cgroup_guard_deny (manager, "2001:db8::/32", &error));
+  g_assert_no_error (error);
+  g_autofree char *lines = probe_child (manager, probes);
+  g_test_message ("%s", lines);
+  g_assert_cmpint (result (lines, "udp/198.51.100.7"), ==, EPERM);
+  g_assert_cmpint (result (lines, "udp/::ffff:198.51.100.7"), ==, EPERM);
+  g_assert_cmpint (result (lines, "udp/2001:db8::7"), ==, EPERM);
+  g_assert_cmpint (result (lines, "udp/203.0.113.9"), ==, 0);
+  g_assert_cmpint (result (lines, "udp/2001:db9::1"), ==, 0);
+  g_assert_false (cgroup_guard_deny (manager, "198.51.100.0/33", &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+  g_assert_nonnull (strstr (error->message, "198.51.100.0/33"));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
   if (getuid () != 0)
     {
-      g_test_skip ("needs root (cgroups, BPF)");
-      return;
+      g_test_skip ("needs root (cgroups, BPF, a network namespace)");
+      return g_test_run ();
     }
-  /* A listener on every loopback form, so "refused" cannot explain a failure. */
+  /* A host of its own: loopback up, a veth interface with addresses and
+   * the default routes (so UDP connects elsewhere succeed, sending nothing). */
+  g_assert_cmpint (unshare (CLONE_NEWNET), ==, 0);
+  run ("ip link set lo up");
+  run ("ip link add sbxdummy0 type veth peer name sbxpeer0");
+  run ("ip link set sbxpeer0 up");
+  run ("ip link set sbxdummy0 up");
+  run ("ip addr add 192.0.2.1/24 dev sbxdummy0");
+  run ("ip addr add fd00::1/64 dev sbxdummy0 nodad");
+  run ("ip route add default dev sbxdummy0");
+  run ("ip -6 route add default dev sbxdummy0");
+  /* A listener on every address and form, so "refused" cannot explain a failure. */
   int l = socket (AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int off = 0;
   setsockopt (l, IPPROTO_IPV6, IPV6_V6ONLY, &off, sizeof off);
@@ -150,39 +254,17 @@ test_guard (void)
   g_assert_cmpint (listen (l, 64), ==, 0);
 
   g_autoptr (GError) error = NULL;
-  CgroupManager *m = cgroup_manager_new ("/sys/fs/cgroup", PARENT, &error);
+  manager = cgroup_manager_new ("/sys/fs/cgroup", PARENT, &error);
   g_assert_no_error (error);
   CgroupLimits limits = { .memory_bytes = 64 << 20, .cpus = 1, .pids = 16 };
-  g_assert_true (cgroup_create (m, "guarded", &limits, &error));
+  g_assert_true (cgroup_create (manager, "guarded", &limits, &error));
 
-  g_autofree char *free_lines = probe_child (NULL);
-  g_autofree char *guarded = probe_child (m);
-  g_test_message ("unguarded:\n%s\nguarded:\n%s", free_lines, guarded);
-  /* Outside the guard every loopback form reaches the listener ... */
-  g_assert_nonnull (strstr (free_lines, "tcp/127.0.0.1=0\n"));
-  g_assert_nonnull (strstr (free_lines, "tcp/::1=0\n"));
-  g_assert_nonnull (strstr (free_lines, "tcp/::ffff:127.0.0.1=0\n"));
-  /* ... inside, none does: EPERM (1), from the guard itself. */
-  g_autofree char *eperm = g_strdup_printf ("=%d", EPERM);
-  g_auto (GStrv) lines = g_strsplit (guarded, "\n", -1);
-  guint n = 0;
-  for (char **line = lines; *line && **line; line++, n++)
-    {
-      gboolean other = strstr (*line, "198.51.100.7") || strstr (*line, "2001:db8::7");
-      g_assert_true (g_str_has_suffix (*line, other ? "=0" : eperm));
-    }
-  g_assert_cmpuint (n, ==, 11);
-
-  g_assert_true (cgroup_remove (m, "guarded", &error));
-  g_assert_no_error (error);
-  cgroup_manager_free (m);
+  g_test_add_func ("/net-guard/host", test_host);
+  g_test_add_func ("/net-guard/host-changes", test_host_changes);
+  g_test_add_func ("/net-guard/admin-list", test_admin_list);
+  int r = g_test_run ();
+  g_assert_true (cgroup_remove (manager, "guarded", &error));
+  cgroup_manager_free (manager);
   close (l);
-}
-
-int
-main (int argc, char **argv)
-{
-  g_test_init (&argc, &argv, NULL);
-  g_test_add_func ("/net-guard/loopback", test_guard);
-  return g_test_run ();
+  return r;
 }

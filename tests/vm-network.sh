@@ -146,6 +146,26 @@ out=$("$SANDBOXCTL" exec web -- sh -c "$(declare -f get); get 10.0.2.2 $WATCH")
 is "$(cat "$TMP/accepted")" "" "frames crafted for 127.0.0.1 (and the gateway) open no connection on the host's loopback"
 kill "$watch_pid" 2>/dev/null
 
+# The host's other addresses (here the test's veth end, $HOSTNET.1): a
+# service there is the host's, never a guest's to reach; nor one on an
+# address the host gains while the sandbox runs.
+OWNPORT=$(( LOPORT + 2 ))
+busybox httpd -f -p "$HOSTNET.1:$OWNPORT" -h "$TMP/secret" &
+own_pid=$!
+ip addr add "$HOSTNET.99/32" dev "$VH"
+busybox httpd -f -p "$HOSTNET.99:$OWNPORT" -h "$TMP/secret" &
+new_pid=$!
+sleep 0.5
+is "$(curl -s -m 5 "http://$HOSTNET.1:$OWNPORT/")" "host loopback secret" "a host service on the host's address $HOSTNET.1 answers the host"
+is "$(curl -s -m 5 "http://$HOSTNET.99:$OWNPORT/")" "host loopback secret" "... and on $HOSTNET.99, added while the sandbox runs"
+for a in "$HOSTNET.1" "$HOSTNET.99"; do
+  out=$("$SANDBOXCTL" exec web -- sh -c "$(declare -f get); get $a $OWNPORT")
+  case "$out" in *secret*) ok 1 "the guest does not reach the host's service on $a"; echo "$out" | diag ;;
+    *) ok 0 "the guest does not reach the host's service on $a" ;; esac
+done
+kill "$own_pid" "$new_pid" 2>/dev/null
+ip addr del "$HOSTNET.99/32" dev "$VH"
+
 # Two sandboxes: the same guest address, each its own; no path between them.
 "$SANDBOXCTL" create --name other --network user >/dev/null; ok $? "a second sandbox on the user network"
 out=$("$SANDBOXCTL" exec other -- sh -c "$(declare -f get); get 10.0.2.15 80")
@@ -209,6 +229,16 @@ is "$(curl -s -m 10 "http://127.0.0.1:$HP/")" "guest page" "the port answers whi
 KEEP_SANDBOXES=1 start_daemon "$TMP/d" || bail "sandboxd did not start again"
 is "$(curl -s -m 10 "http://127.0.0.1:$HP/")" "guest page" "... and after it restarted"
 is "$(field web helper_pid)" "$helper" "the new sandboxd knows the same helper"
+# The guard is the new sandboxd's: an address added now is refused too.
+ip addr add "$HOSTNET.98/32" dev "$VH"
+busybox httpd -f -p "$HOSTNET.98:$OWNPORT" -h "$TMP/secret" &
+new_pid=$!
+sleep 0.5
+out=$("$SANDBOXCTL" exec web -- sh -c "$(declare -f get); get $HOSTNET.98 $OWNPORT")
+case "$out" in *secret*) ok 1 "after the restart, the guest does not reach an address the host gained"; echo "$out" | diag ;;
+  *) ok 0 "after the restart, the guest does not reach an address the host gained" ;; esac
+kill "$new_pid" 2>/dev/null
+ip addr del "$HOSTNET.98/32" dev "$VH"
 "$SANDBOXCTL" rm -f web other offline >/dev/null; rc=$?
 ok $rc "rm -f the sandboxes"
 [ $rc -eq 0 ] || { ls -laR "$TMP/d/sb" | diag; tail -20 "$TMP/d.log" | diag; }
