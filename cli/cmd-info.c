@@ -24,6 +24,53 @@ print_quota (JsonObject *tenant)
     }
 }
 
+/* Each limit as "name value" (a list's items joined), on one line. */
+static void
+print_limits (JsonObject *limits)
+{
+  printf ("Limits:       ");
+  g_autoptr (GList) names = json_object_get_members (limits);
+  for (GList *l = names; l; l = l->next)
+    {
+      JsonNode *v = json_object_get_member (limits, l->data);
+      if (JSON_NODE_HOLDS_ARRAY (v))
+        {
+          JsonArray *a = json_node_get_array (v);
+          printf (" %s ", (char *) l->data);
+          for (guint i = 0; i < json_array_get_length (a); i++)
+            printf ("%s%s", i ? "," : "", json_array_get_string_element (a, i));
+          if (json_array_get_length (a) == 0)
+            printf ("-");
+        }
+      else
+        printf (" %s %" G_GINT64_FORMAT, (char *) l->data, json_node_get_int (v));
+    }
+  printf ("\n");
+}
+
+static void
+print_templates (JsonObject *t)
+{
+  JsonArray *list = json_object_get_array_member (t, "templates");
+  printf ("Templates:     %u of at most %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
+          " MiB of RAM, %" G_GINT64_FORMAT " warm clones per shape\n",
+          list ? json_array_get_length (list) : 0, json_object_get_int_member_with_default (t, "max", 0),
+          json_object_get_int_member_with_default (t, "ram_bytes", 0) >> 20,
+          json_object_get_int_member_with_default (t, "warm_per_shape", 0));
+  for (guint i = 0; list && i < json_array_get_length (list); i++)
+    {
+      JsonObject *e = json_array_get_object_element (list, i);
+      printf ("  %-30s %-8s %5" G_GINT64_FORMAT " MiB %2" G_GINT64_FORMAT
+              " vCPU  RAM %4" G_GINT64_FORMAT " MiB  %" G_GINT64_FORMAT " clones\n",
+              json_object_get_string_member_with_default (e, "key", "?"),
+              json_object_get_string_member_with_default (e, "state", "?"),
+              json_object_get_int_member_with_default (e, "memory_mb", 0),
+              json_object_get_int_member_with_default (e, "cpus", 0),
+              json_object_get_int_member_with_default (e, "ram_bytes", 0) >> 20,
+              json_object_get_int_member_with_default (e, "clones", 0));
+    }
+}
+
 int
 cli_info (const CliGlobals *globals, int argc, char **argv)
 {
@@ -57,6 +104,10 @@ cli_info (const CliGlobals *globals, int argc, char **argv)
     printf (" %s %" G_GINT64_FORMAT, (char *) l->data,
             json_object_get_int_member (counts, l->data));
   printf ("\n");
+  if (json_object_has_member (info, "limits"))
+    print_limits (json_object_get_object_member (info, "limits"));
+  if (json_object_has_member (info, "templates"))
+    print_templates (json_object_get_object_member (info, "templates"));
   if (json_object_has_member (info, "tenant"))
     print_quota (json_object_get_object_member (info, "tenant"));
   return 0;

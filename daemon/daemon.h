@@ -31,6 +31,7 @@ struct Daemon
   char *default_policy;
   SandboxTemplates *templates; /* NULL: --no-templates */
   char *tenants_file;          /* --tenants (NULL: the admin is the only caller) */
+  char **net_deny;             /* --net-deny: CIDRs no user network's guest reaches */
   GHashTable *tenants;         /* name -> Tenant (tenants.h); reloaded on SIGHUP */
   /* Who the method running now was called by (NULL: the admin): set by
    * daemon_dispatch for the length of the call only; what outlives it
@@ -71,6 +72,9 @@ void daemon_handle_call (RpcCall *call, gpointer user_data);
 /* The same on a tenant's socket (@user_data: its TenantApi). */
 void daemon_handle_tenant_call (RpcCall *call, gpointer user_data);
 void daemon_dispatch (Daemon *daemon, const Tenant *caller, RpcCall *call);
+/* SandboxContext.admit_hidden: a template build or a warm clone of
+ * @memory_mb is within the daemon's ceilings (as a create would be). */
+gboolean daemon_admit_hidden (SandboxContext *ctx, guint memory_mb);
 /* SandboxContext.boot_begun: a queued boot begins, and its Create's
  * deadline with it. */
 void daemon_boot_begun (SandboxContext *ctx, Sandbox *sandbox);

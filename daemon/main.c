@@ -333,6 +333,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->rpc, rpc_server_free);
   daemon_tenants_clear (d);
   g_clear_pointer (&d->tenants_file, g_free);
+  g_clear_pointer (&d->net_deny, g_strfreev);
   g_clear_pointer (&d->events, event_log_free);
   g_clear_pointer (&d->publisher, rpc_publisher_free);
   if (d->ctx.sandboxes)
@@ -407,13 +408,14 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->ctx.output_quota_bytes = (guint64) o->output_quota_mb * 1024 * 1024;
   d->default_policy = g_strdup (o->default_policy ? o->default_policy : "default");
   d->tenants_file = o->tenants ? g_canonicalize_filename (o->tenants, NULL) : NULL;
+  d->net_deny = g_strdupv (o->net_deny);
   if (o->policy_dir == NULL)
     o->policy_dir = default_policy_dir ();
   d->ctx.tsc_khz = accel_host_tsc_khz ();
   d->ctx.tcg_cache_mb = (guint) o->tcg_cache_mb;
 
   if (!setup_policies (d, o->policy_dir, error)
-      || !daemon_host_guard_start (d, o->net_deny, error)
+      || !daemon_host_guard_start (d, d->net_deny, error)
       || !guest_files_resolve (d, o->kernel, o->initramfs, error)
       || !prepare_runtime_dir (d->ctx.runtime_dir, error))
     return FALSE;
@@ -444,6 +446,8 @@ start_templates (Daemon *d, Options *o)
       return;
     }
   sandbox_templates_set_warm (d->templates, (guint) MAX (o->warm, 0));
+  sandbox_templates_set_max (d->templates, (guint) o->max_templates);
+  d->ctx.admit_hidden = daemon_admit_hidden;
   const Policy *policy = g_hash_table_lookup (d->ctx.policies, d->default_policy);
   if (policy)
     sandbox_templates_prepare (d->templates, 256, 1, policy);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -188,9 +189,12 @@ admit (Daemon *d, const char *tenant, guint memory_mb, GError **error)
       if (state != SANDBOX_STOPPED && state != SANDBOX_FAILED)
         memory += sandbox_get_memory_mb (value);
     }
-  /* Template builds and warm clones take memory too. */
+  /* Template builds and warm clones take memory too, and the templates'
+   * RAM kept in sandboxd. */
   for (guint i = 0; d->ctx.hidden && i < d->ctx.hidden->len; i++)
     memory += sandbox_get_memory_mb (d->ctx.hidden->pdata[i]);
+  if (d->templates)
+    memory += (sandbox_templates_memory (d->templates) + (1 << 20) - 1) >> 20;
   if (tenant && d->max_sandboxes && count >= d->max_sandboxes)
     g_set_error (error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
                  "sandboxd has as many sandboxes as it keeps (for all its tenants); try later");
@@ -212,6 +216,12 @@ admit (Daemon *d, const char *tenant, guint memory_mb, GError **error)
   else
     return TRUE;
   return FALSE;
+}
+
+gboolean
+daemon_admit_hidden (SandboxContext *ctx, guint memory_mb)
+{
+  return admit (ctx->host, NULL, memory_mb, NULL);
 }
 
 /* A Create until its sandbox runs (or fails): findable by the sandbox's id,
@@ -597,6 +607,29 @@ sandboxes_stats (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     sandbox_stats_async (sb, on_reply, rpc_call_ref (call));
 }
 
+/* What bounds a caller and its guests; the daemon's own ceilings (the sum
+ * of all tenants') only for the admin. */
+static JsonObject *
+daemon_limits_to_json (Daemon *d)
+{
+  JsonObject *o = sandbox_limits_to_json ();
+  json_object_set_int_member (o, "ports_per_sandbox",
+                              rpc_schema_field_max (rpc_schema_get_default (),
+                                                    "sandbox.v1.Sandboxes.Create", "ports"));
+  if (d->caller)
+    return o;
+  json_object_set_int_member (o, "max_sandboxes", d->max_sandboxes);
+  json_object_set_int_member (o, "max_memory_mb", d->max_memory_mb);
+  struct rlimit r;
+  if (getrlimit (RLIMIT_NOFILE, &r) == 0)
+    json_object_set_int_member (o, "open_files", (gint64) r.rlim_cur);
+  JsonArray *deny = json_array_new ();
+  for (char **c = d->net_deny; c && *c; c++)
+    json_array_add_string_element (deny, *c);
+  json_object_set_array_member (o, "net_deny", deny);
+  return o;
+}
+
 static void
 system_info (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
@@ -638,6 +671,10 @@ system_info (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     json_object_set_object_member (res, "tenant", daemon_quota_to_json (d, d->caller));
   else if (d->tenants)
     json_object_set_int_member (res, "tenants", g_hash_table_size (d->tenants));
+  json_object_set_object_member (res, "limits", daemon_limits_to_json (d));
+  /* Templates' shapes and sizes are every tenant's: the admin's to see. */
+  if (d->caller == NULL && d->templates)
+    json_object_set_object_member (res, "templates", sandbox_templates_to_json (d->templates));
   rpc_call_return (call, res);
 }
 

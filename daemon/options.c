@@ -4,6 +4,7 @@
 
 #include "config.h"
 #include "dbus-service.h"
+#include "sandbox.h"
 
 #include <stdio.h>
 
@@ -48,6 +49,7 @@ options_parse (Options *o, int argc, char **argv)
   o->idle_exit = 0;
   o->output_buffer_mb = 8;
   o->output_quota_mb = 1024;
+  o->max_templates = SANDBOX_TEMPLATES_MAX;
   GOptionEntry entries[] = {
     { "runtime-dir", 'r', 0, G_OPTION_ARG_FILENAME, &o->runtime_dir,
       "Directory for the RPC socket and per-sandbox directories (default " SANDBOXD_RUNTIME_DIR ")",
@@ -110,11 +112,17 @@ options_parse (Options *o, int argc, char **argv)
       "SECONDS" },
     { "no-templates", 0, 0, G_OPTION_ARG_NONE, &o->no_templates,
       "Boot every sandbox cold (default: a sandbox is a clone of its shape's "
-      "VM template, built on first use and at start for the default shape; docs/templates.md)",
+      "VM template, built at start for the default shape and for others when they recur; "
+      "docs/templates.md)",
       NULL },
     { "warm", 0, 0, G_OPTION_ARG_INT, &o->warm,
       "Keep N clones of each shape's template restored and idle, for creates without a network "
       "to take at once (default 0; they count toward --max-memory)",
+      "N" },
+    { "max-templates", 0, 0, G_OPTION_ARG_INT, &o->max_templates,
+      "Keep at most N VM templates (a shape gets one when its second sandbox is created; the "
+      "least recently used is dropped for a new one; each holds its guest's RAM in use, counted "
+      "toward --max-memory, and two files in the state dir; default 8)",
       "N" },
     { "stop-on-exit", 0, 0, G_OPTION_ARG_NONE, &o->stop_on_exit,
       "On SIGTERM or SIGINT, stop every sandbox before exiting (default: leave them running for "
@@ -192,6 +200,8 @@ options_parse (Options *o, int argc, char **argv)
     return usage ("--boot-timeout must be a positive number of seconds");
   if (o->max_boots < -1)
     return usage ("--max-boots must not be negative");
+  if (o->max_templates < 0 || o->warm < 0)
+    return usage ("--max-templates and --warm must not be negative");
   if (o->tcg_cache_mb < 0 || (o->tcg_cache_mb > 0 && o->tcg_cache_mb < 8))
     return usage ("--tcg-cache must be 0 (QEMU's default) or at least 8 MiB");
   return -1;

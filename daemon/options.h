@@ -27,6 +27,7 @@ typedef struct
   gboolean stop_on_exit;
   gboolean no_templates;
   int warm;
+  int max_templates;
   char *policy_dir;
   char *default_policy;
   char *tenants;

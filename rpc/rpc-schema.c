@@ -233,6 +233,16 @@ rpc_schema_complete (RpcSchema *schema, const char *method, JsonObject *params)
   return out;
 }
 
+gint64
+rpc_schema_field_max (RpcSchema *schema, const char *method, const char *field)
+{
+  JsonObject *spec = g_hash_table_lookup (schema->methods, method);
+  JsonNode *f = spec ? json_object_get_member (spec, field) : NULL;
+  return f && JSON_NODE_HOLDS_OBJECT (f)
+             ? json_object_get_int_member_with_default (json_node_get_object (f), "max", -1)
+             : -1;
+}
+
 static gint
 compare_strings (gconstpointer a, gconstpointer b)
 {

@@ -25,5 +25,9 @@ gboolean rpc_schema_validate (RpcSchema *schema, const char *method, JsonObject 
  * alone; a method reads its fields without restating them. */
 JsonObject *rpc_schema_complete (RpcSchema *schema, const char *method, JsonObject *params);
 
+/* The "max" of @field of @method (a number's, or an array's length), -1
+ * if it has none: for what a limit is, told from the schema alone. */
+gint64 rpc_schema_field_max (RpcSchema *schema, const char *method, const char *field);
+
 /* Every method, "sandbox.v1.<Service>.<Method>", sorted. */
 GStrv rpc_schema_list_methods (RpcSchema *schema);

@@ -16,7 +16,7 @@
  * that sends exit reports and never reads the acknowledgements grew
  * sandboxd by 5 MB a second; the largest single message (an Exec's
  * arguments, 4 MiB) fits several times. */
-#define BACKLOG_MAX (16 * 1024 * 1024)
+#define BACKLOG_MAX AGENT_CHANNEL_BACKLOG_MAX
 
 struct AgentChannel
 {

@@ -10,6 +10,10 @@
 
 typedef struct AgentChannel AgentChannel;
 
+/* What may wait to be sent to a guest that does not read its port: past
+ * it the queue is dropped and the channel closed with that reason. */
+#define AGENT_CHANNEL_BACKLOG_MAX (16 * 1024 * 1024)
+
 typedef struct
 {
   /* A control message; it always has a string "type". */

@@ -1,5 +1,7 @@
 /* sandbox-names.c — what the states are called (the API, state.json and
- * the events use these names). */
+ * the events use these names), and the limits every sandbox has. */
+#include "agent-channel.h"
+#include "guest-text.h"
 #include "sandbox.h"
 
 const char *
@@ -21,4 +23,13 @@ sandbox_state_to_string (SandboxState state)
       return "failed";
     }
   return "unknown";
+}
+
+JsonObject *
+sandbox_limits_to_json (void)
+{
+  JsonObject *o = json_object_new ();
+  json_object_set_int_member (o, "agent_backlog_bytes", AGENT_CHANNEL_BACKLOG_MAX);
+  json_object_set_int_member (o, "guest_log_lines_per_min", GUEST_LOG_LINES_PER_MIN);
+  return o;
 }

@@ -69,6 +69,9 @@ struct SandboxContext
    * dropping one whose clone did not restore. */
   char *(*template_find) (SandboxContext *ctx, Sandbox *sb, int *ram_fd);
   void (*template_discard) (SandboxContext *ctx, const char *path, const char *why);
+  /* The host's word that a template build or a warm clone of @memory_mb
+   * may start now (its ceilings; NULL: always). */
+  gboolean (*admit_hidden) (SandboxContext *ctx, guint memory_mb);
   gpointer templates;
   /* An event (state changes, process starts and exits) of a sandbox of
    * @tenant (NULL: the admin's): @fields taken. */
@@ -136,6 +139,9 @@ typedef struct
 } SandboxConfig;
 
 const char *sandbox_state_to_string (SandboxState state);
+/* What bounds every sandbox toward its guest, for System.Info:
+ * {"agent_backlog_bytes", "guest_log_lines_per_min"}. */
+JsonObject *sandbox_limits_to_json (void);
 
 /* templates.c: VM templates (docs/templates.md). Makes @dir (the state
  * dir's templates/) and hooks itself into @ctx: from then on a sandbox
@@ -150,6 +156,13 @@ void sandbox_templates_prepare (SandboxTemplates *templates, guint memory_mb, gu
 /* A warm pool: @n clones kept ready (restored, thawed, idle) per shape
  * with a template; hidden (ctx->hidden), so not listed; killed at exit. */
 void sandbox_templates_set_warm (SandboxTemplates *templates, guint n);
+/* At most @n templates (ready or building; SANDBOX_TEMPLATES_MAX unless
+ * set); the least recently used ready one is dropped for a new one, and
+ * an earlier sandboxd's files beyond the newest @n are removed. 0: none. */
+#define SANDBOX_TEMPLATES_MAX 8
+void sandbox_templates_set_max (SandboxTemplates *templates, guint n);
+/* The bytes the templates' RAM takes in sandboxd (sealed memfds). */
+guint64 sandbox_templates_memory (SandboxTemplates *templates);
 /* A clone of that shape from the pool (the pool refills), or NULL. */
 Sandbox *sandbox_templates_take (SandboxTemplates *templates, guint memory_mb, guint cpus,
                                  const Policy *policy);
@@ -159,7 +172,9 @@ Sandbox *sandbox_templates_take (SandboxTemplates *templates, guint memory_mb, g
 void sandbox_adopt_async (Sandbox *sandbox, const SandboxConfig *config,
                           const SandboxContainerConfig *container, GAsyncReadyCallback callback,
                           gpointer user_data);
-/* {"templates": [{"key", "state": ready|building|failed|none, "clones"}]} */
+/* {"max", "warm_per_shape", "ram_bytes", "templates": [{"key", "state":
+ * ready|building|failed, "memory_mb", "cpus", "ram_bytes", "clones",
+ * "warm"}]} */
 JsonObject *sandbox_templates_to_json (SandboxTemplates *templates);
 
 /* accel.c: choosing between KVM and TCG for the guests.

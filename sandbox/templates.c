@@ -12,7 +12,15 @@
  * kernels are removed at start. A shape without a template is booted cold
  * meanwhile and its template built in the background, by a hidden sandbox
  * (no events, no state.json) that sandbox-template.c snapshots instead of
- * finishing its boot. A failed build is tried again after a minute. */
+ * finishing its boot. A failed build is tried again after a minute.
+ *
+ * Templates cost the host what no tenant is charged for (a sealed memfd
+ * in sandboxd and two files, ~60 MiB each), so they are bounded: a shape
+ * gets one only when it recurs (its second sandbox) or is prepared (the
+ * default shape), at most `max` exist (the least recently used ready one
+ * is dropped for a new one; none is built while all are busy), and a
+ * build or a warm clone starts only while the host admits its memory
+ * (ctx->admit_hidden). Their RAM is counted (sandbox_templates_memory). */
 #include "remove-tree.h"
 #include "sandbox-private.h"
 
@@ -29,6 +37,9 @@
 #define TEMPLATE_SUFFIX ".vmstate"
 #define RAM_SUFFIX ".ram"
 #define PAGE 4096
+/* Shapes remembered (their uses counted) without a template: beyond it,
+ * the least recently used are forgotten. */
+#define MAX_SHAPES 256
 
 typedef struct
 {
@@ -46,6 +57,9 @@ typedef struct
   gboolean nic;    /* with a NIC: for sandboxes with a network */
   guint cpus;
   const Policy *policy;
+  guint uses;        /* sandboxes of this shape asked for */
+  gint64 last_used;  /* monotonic */
+  gboolean prepared; /* built whether it recurs or not */
 } Template;
 
 struct SandboxTemplates
@@ -54,6 +68,7 @@ struct SandboxTemplates
   char *dir;
   char *kernel_digest; /* sha256 hex of the kernel's and the initramfs' bytes */
   guint warm;          /* warm clones kept per shape */
+  guint max;           /* templates at most (ready or building) */
   gboolean closing;    /* sandboxd is exiting: nothing new starts */
   GHashTable *by_key;  /* key -> Template */
 };
@@ -289,13 +304,111 @@ build (SandboxTemplates *ts, Template *t)
   sandbox_start_async (b, NULL, on_builder_started, t);
 }
 
+/* Templates that exist, ready or building. */
+static guint
+count_built (SandboxTemplates *ts)
+{
+  guint n = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ts->by_key);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    n += ((Template *) value)->ready || ((Template *) value)->builder;
+  return n;
+}
+
+static void
+drain_pool (Template *t)
+{
+  while (t->pool && t->pool->len)
+    {
+      Sandbox *sb = g_ptr_array_steal_index (t->pool, t->pool->len - 1);
+      sandbox_delete_async (sb, on_builder_deleted, sb);
+    }
+}
+
+/* Its files and RAM go (clones running keep their own fd of the RAM). */
+static void
+drop_files (Template *t)
+{
+  t->ready = FALSE;
+  g_unlink (t->path);
+  g_autofree char *ram = ram_path (t);
+  g_unlink (ram);
+  if (t->ram >= 0)
+    close (t->ram);
+  t->ram = -1;
+}
+
+/* The least recently used of @ts's templates that @ready_only (a ready
+ * one, no warm clone on its way) or, if not, with no template at all;
+ * never @except. NULL: none. */
 static Template *
-lookup (SandboxTemplates *ts, Sandbox *sb)
+least_recent (SandboxTemplates *ts, gboolean ready, Template *except)
+{
+  Template *lru = NULL;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ts->by_key);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    {
+      Template *t = value;
+      gboolean candidate = ready ? t->ready && t->starting == 0
+                                 : !t->ready && !t->builder && !t->starting && !t->prepared;
+      if (t != except && candidate && (lru == NULL || t->last_used < lru->last_used))
+        lru = t;
+    }
+  return lru;
+}
+
+/* Room for one more template: the least recently used ready one is
+ * dropped if @ts is full. FALSE if every one is building. */
+static gboolean
+make_room (SandboxTemplates *ts, Template *t)
+{
+  if (ts->max == 0)
+    return FALSE;
+  if (count_built (ts) < ts->max)
+    return TRUE;
+  Template *old = least_recent (ts, TRUE, t);
+  if (old == NULL)
+    return FALSE;
+  g_message ("template %s: dropped for %s (--max-templates %u; used %" G_GINT64_FORMAT
+             " s ago)",
+             old->key, t->key, ts->max, (g_get_monotonic_time () - old->last_used) / G_USEC_PER_SEC);
+  drain_pool (old);
+  drop_files (old);
+  old->uses = 0; /* it must recur again to come back */
+  return TRUE;
+}
+
+static gboolean
+admitted (SandboxTemplates *ts, guint memory_mb)
+{
+  return ts->ctx->admit_hidden == NULL || ts->ctx->admit_hidden (ts->ctx, memory_mb);
+}
+
+/* Why a shape is looked up: a sandbox boots with it (a use), a create
+ * looks for a warm clone (then boots: not a use yet), or it is prepared. */
+typedef enum
+{
+  LOOKUP_USE,
+  LOOKUP_PEEK,
+  LOOKUP_PREPARE,
+} Lookup;
+
+static Template *
+lookup (SandboxTemplates *ts, Sandbox *sb, Lookup why)
 {
   g_autofree char *key = shape_key (ts, sb);
   Template *t = g_hash_table_lookup (ts->by_key, key);
   if (t == NULL)
     {
+      /* Forget the least recently seen shape that has nothing built. */
+      Template *old;
+      if (g_hash_table_size (ts->by_key) >= MAX_SHAPES
+          && (old = least_recent (ts, FALSE, NULL)) != NULL)
+        g_hash_table_remove (ts->by_key, old->key);
       t = g_new0 (Template, 1);
       t->key = g_strdup (key);
       g_autofree char *name = g_strconcat (key, TEMPLATE_SUFFIX, NULL);
@@ -307,15 +420,19 @@ lookup (SandboxTemplates *ts, Sandbox *sb)
       t->cpus = sb->cpus;
       t->policy = sb->policy;
       g_hash_table_insert (ts->by_key, t->key, t);
-      /* One an earlier sandboxd built. */
+      /* One an earlier sandboxd built (kept at start only up to max). */
       g_autoptr (GError) error = NULL;
       g_autofree char *ram = ram_path (t);
       if (g_file_test (t->path, G_FILE_TEST_IS_REGULAR) && g_file_test (ram, G_FILE_TEST_IS_REGULAR)
-          && !make_ready (t, &error))
+          && count_built (ts) < ts->max && !make_ready (t, &error))
         g_message ("template %s: %s", t->key, error->message);
     }
-  if (!t->ready && t->builder == NULL
-      && (t->failed_at == 0 || g_get_monotonic_time () - t->failed_at > RETRY_AFTER_US))
+  t->prepared = t->prepared || why == LOOKUP_PREPARE;
+  t->uses += why == LOOKUP_USE;
+  t->last_used = g_get_monotonic_time ();
+  if (!t->ready && t->builder == NULL && (t->prepared || t->uses >= 2)
+      && (t->failed_at == 0 || g_get_monotonic_time () - t->failed_at > RETRY_AFTER_US)
+      && admitted (ts, t->memory_mb) && make_room (ts, t))
     build (ts, t);
   refill (ts, t);
   return t;
@@ -374,14 +491,14 @@ refill (SandboxTemplates *ts, Template *t)
     return;
   if (t->pool == NULL)
     t->pool = g_ptr_array_new ();
-  while (t->ready && t->pool->len + t->starting < ts->warm)
+  while (t->ready && t->pool->len + t->starting < ts->warm && admitted (ts, t->memory_mb))
     start_warm (ts, t);
 }
 
 static char *
 find (SandboxContext *ctx, Sandbox *sb, int *ram_fd)
 {
-  Template *t = lookup (ctx->templates, sb);
+  Template *t = lookup (ctx->templates, sb, LOOKUP_USE);
   if (!t->ready)
     return NULL;
   *ram_fd = fcntl (t->ram, F_DUPFD_CLOEXEC, 3);
@@ -404,12 +521,7 @@ discard (SandboxContext *ctx, const char *path, const char *why)
       if (g_str_equal (t->path, path) && t->ready)
         {
           g_message ("template %s: dropped (%s); building it again", t->key, why);
-          t->ready = FALSE;
-          g_unlink (t->path);
-          g_autofree char *ram = ram_path (t);
-          g_unlink (ram);
-          close (t->ram);
-          t->ram = -1;
+          drop_files (t);
           if (t->builder == NULL)
             build (ts, t);
         }
@@ -485,6 +597,7 @@ sandbox_templates_new (SandboxContext *ctx, const char *dir, GError **error)
   ts->ctx = ctx;
   ts->dir = g_strdup (dir);
   ts->kernel_digest = g_steal_pointer (&digest);
+  ts->max = SANDBOX_TEMPLATES_MAX;
   ts->by_key
       = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) template_free);
   prune (ts);
@@ -501,11 +614,82 @@ sandbox_templates_set_warm (SandboxTemplates *ts, guint n)
   ts->warm = n;
 }
 
+typedef struct
+{
+  gint64 mtime;
+  char *path;
+} StateFile;
+
+static gint
+newest_first (gconstpointer a, gconstpointer b)
+{
+  gint64 ma = ((const StateFile *) a)->mtime, mb = ((const StateFile *) b)->mtime;
+  return ma < mb ? 1 : ma > mb ? -1 : 0;
+}
+
+static void
+state_file_clear (StateFile *f)
+{
+  g_free (f->path);
+}
+
+void
+sandbox_templates_set_max (SandboxTemplates *ts, guint n)
+{
+  ts->max = n;
+  /* An earlier sandboxd's templates beyond the newest @n go. */
+  g_autoptr (GArray) files = g_array_new (FALSE, FALSE, sizeof (StateFile));
+  g_array_set_clear_func (files, (GDestroyNotify) state_file_clear);
+  g_autoptr (GDir) dir = g_dir_open (ts->dir, 0, NULL);
+  const char *name;
+  while (dir && (name = g_dir_read_name (dir)) != NULL)
+    {
+      StateFile f = { 0, g_build_filename (ts->dir, name, NULL) };
+      struct stat st;
+      if (!g_str_has_suffix (name, TEMPLATE_SUFFIX) || g_stat (f.path, &st) < 0)
+        {
+          g_free (f.path);
+          continue;
+        }
+      f.mtime = st.st_mtime;
+      g_array_append_val (files, f);
+    }
+  g_array_sort (files, newest_first);
+  for (guint i = n; i < files->len; i++)
+    {
+      const char *path = g_array_index (files, StateFile, i).path;
+      g_autofree char *base = g_strndup (path, strlen (path) - strlen (TEMPLATE_SUFFIX));
+      g_autofree char *ram = g_strconcat (base, RAM_SUFFIX, NULL);
+      g_unlink (path);
+      g_unlink (ram);
+    }
+}
+
+/* What its sealed memfd holds (its holes take nothing). */
+static guint64
+ram_bytes (const Template *t)
+{
+  struct stat st;
+  return t->ram >= 0 && fstat (t->ram, &st) == 0 ? (guint64) st.st_blocks * 512 : 0;
+}
+
+guint64
+sandbox_templates_memory (SandboxTemplates *ts)
+{
+  guint64 total = 0;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, ts->by_key);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    total += ram_bytes (value);
+  return total;
+}
+
 Sandbox *
 sandbox_templates_take (SandboxTemplates *ts, guint memory_mb, guint cpus, const Policy *policy)
 {
   Sandbox like = { .memory_mb = memory_mb, .cpus = cpus, .policy = policy };
-  Template *t = lookup (ts, &like);
+  Template *t = lookup (ts, &like, LOOKUP_PEEK);
   Sandbox *sb = NULL;
   if (t->pool && t->pool->len > 0)
     {
@@ -520,7 +704,7 @@ void
 sandbox_templates_prepare (SandboxTemplates *ts, guint memory_mb, guint cpus, const Policy *policy)
 {
   Sandbox like = { .memory_mb = memory_mb, .cpus = cpus, .policy = policy };
-  lookup (ts, &like);
+  lookup (ts, &like, LOOKUP_PREPARE);
 }
 
 JsonObject *
@@ -534,16 +718,24 @@ sandbox_templates_to_json (SandboxTemplates *ts)
   while (g_hash_table_iter_next (&it, NULL, &value))
     {
       Template *t = value;
+      if (!t->ready && !t->builder && !t->failed_at)
+        continue; /* a shape seen, no template */
       JsonObject *e = json_object_new ();
       json_object_set_string_member (e, "key", t->key);
       json_object_set_string_member (e, "state",
                                      t->ready       ? "ready"
                                      : t->builder   ? "building"
-                                     : t->failed_at ? "failed"
-                                                    : "none");
+                                                    : "failed");
+      json_object_set_int_member (e, "memory_mb", t->memory_mb);
+      json_object_set_int_member (e, "cpus", t->cpus);
+      json_object_set_int_member (e, "ram_bytes", (gint64) ram_bytes (t));
       json_object_set_int_member (e, "clones", t->clones);
+      json_object_set_int_member (e, "warm", t->pool ? t->pool->len : 0);
       json_array_add_object_element (a, e);
     }
+  json_object_set_int_member (o, "max", ts->max);
+  json_object_set_int_member (o, "warm_per_shape", ts->warm);
+  json_object_set_int_member (o, "ram_bytes", (gint64) sandbox_templates_memory (ts));
   json_object_set_array_member (o, "templates", a);
   return o;
 }
@@ -567,14 +759,7 @@ sandbox_templates_free (SandboxTemplates *ts)
   gpointer value;
   g_hash_table_iter_init (&it, ts->by_key);
   while (g_hash_table_iter_next (&it, NULL, &value))
-    {
-      GPtrArray *pool = ((Template *) value)->pool;
-      while (pool && pool->len)
-        {
-          Sandbox *sb = g_ptr_array_steal_index (pool, pool->len - 1);
-          sandbox_delete_async (sb, on_builder_deleted, sb);
-        }
-    }
+    drain_pool (value);
   GPtrArray *hidden = ts->ctx->hidden;
   for (guint i = 0; hidden && i < hidden->len; i++)
     sandbox_signal_qemu (hidden->pdata[i], SIGKILL);

@@ -96,8 +96,15 @@ else
   for _ in 1 2; do ok 0 "# SKIP --net-deny needs root"; done
 fi
 
-start_daemon "$TMP/d1" --accel tcg
+deny=""
+[ "$(id -u)" = 0 ] && deny="--net-deny 192.0.2.0/24"
+start_daemon "$TMP/d1" --accel tcg $deny
 ok $? "sandboxd starts with a good configuration"
+out=$("$SANDBOXCTL" info)
+contains "$out" "agent_backlog_bytes 16777216" "sandboxctl info shows what may wait for a guest"
+contains "$out" "ports_per_sandbox 32" "... the ports a sandbox may publish"
+if [ -n "$deny" ]; then contains "$out" "net_deny 192.0.2.0/24" "... and the admin's --net-deny list"
+else ok 0 "# SKIP --net-deny needs root"; fi
 out=$("$SANDBOXD" --runtime-dir "$TMP/d1" --accel tcg 2>&1); rc=$?
 is "$rc" 1 "a second sandboxd on the same runtime dir is refused"
 contains "$out" "runtime dir $TMP/d1: another sandboxd serves it" "... saying why"

@@ -68,19 +68,33 @@ TEMPLATES=1 start_daemon "$TMP/d" || bail "restart after SIGKILL"
 is "$("$C" exec t1 -- hostname 2>&1)" "t1" "a clone lives on through a SIGKILL of sandboxd and is taken back"
 "$C" rm -f t1 >/dev/null
 
-# Another shape: cold meanwhile, its template built in the background.
+# Another shape: cold; a template only once the shape recurs (templates
+# are the host's memory, charged to no tenant: one-off shapes get none).
+templates() { "$C" --json info | python3 -c 'import json,sys
+t = json.load(sys.stdin).get("templates", {})
+print(" ".join(sorted("%s:%s" % (e["memory_mb"], e["state"]) for e in t.get("templates", []))))'; }
 "$C" create --name big --memory 320 >/dev/null
 is "$(field big boot)" "cold" "a shape without a template boots cold"
-wait_template 2; ok $? "... and gets its template"
+sleep 1
+is "$(templates)" "256:ready" "... and seen once, gets no template (info lists only the default shape's)"
 "$C" create --name big2 --memory 320 >/dev/null
-is "$(field big2 boot)" "template" "... which the next sandbox of that shape is a clone of"
-"$C" rm -f big big2 >/dev/null
+is "$(field big2 boot)" "cold" "its second sandbox boots cold too"
+wait_template 2; ok $? "... and its template is built"
+"$C" create --name big3 --memory 320 >/dev/null
+is "$(field big3 boot)" "template" "... which the next sandbox of that shape is a clone of"
+out=$("$C" info)
+contains "$out" "Templates:     2 of at most 8" "sandboxctl info shows the templates and their bound"
+ram=$("$C" --json info | python3 -c 'import json,sys; print(json.load(sys.stdin)["templates"]["ram_bytes"] >> 20)')
+[ "$ram" -gt 0 ] && [ "$ram" -lt 640 ]; ok $? "... and the RAM they hold in sandboxd ($ram MiB)"
+"$C" rm -f big big2 big3 >/dev/null
 
 # With a network: a template with a NIC, the clone's eth0 set up at thaw.
 HP=$(( 32000 + $$ % 2000 ))
+"$C" create --name net0 -p "$((HP + 2)):80" >/dev/null
 "$C" create --name net1 -p "$HP:80" >/dev/null
 is "$(field net1 boot)" "cold" "a sandbox with a network, before its shape has a template: cold"
-wait_template 3; ok $? "... and a template with a NIC is built"
+wait_template 3; ok $? "... and once it recurs, a template with a NIC is built"
+"$C" rm -f net0 >/dev/null
 "$C" create --name net2 -p "$((HP + 1)):80" >/dev/null
 is "$(field net2 boot)" "template" "the next one with a network is a clone"
 "$C" exec net2 -- sh -c 'mkdir -p /www; echo clone-page >/www/index.html; httpd -p 80 -h /www'
@@ -139,7 +153,31 @@ kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
 sleep 0.5
 is "$(pgrep -f -- "sandboxd:$TMP/d/pool/" | wc -l)" 0 "the warm clones go when sandboxd stops"
 
-kill -TERM "$DAEMON_PID" 2>/dev/null; wait "$DAEMON_PID" 2>/dev/null
+# --warm clones are admitted against --max-memory like any sandbox (the
+# template's RAM counted with them).
+mark=$(wc -l <"$TMP/d.log")
+since() { tail -n "+$((mark + 1))" "$TMP/d.log"; }
+TEMPLATES=1 start_daemon "$TMP/d" --warm 2 --max-memory 540 --initramfs "$TMP/initramfs.img" \
+  || bail "restart --warm 2 --max-memory 540"
+for _ in $(seq 300); do since | grep -q ': 1 warm$' && break; sleep 0.1; done
+sleep 3
+is "$(since | grep -c ': 1 warm$') $(since | grep -c ': 2 warm$')" "1 0" \
+  "--warm 2 under --max-memory 540: one warm clone (256 MiB and the template's RAM), not two"
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+
+# Bounded: --max-templates 1 keeps one; a recurring shape's template takes
+# the place of the least recently used.
+TEMPLATES=1 start_daemon "$TMP/d" --max-templates 1 --initramfs "$TMP/initramfs.img" \
+  || bail "restart --max-templates 1"
+"$C" create --name m1 --memory 288 >/dev/null && "$C" create --name m2 --memory 288 >/dev/null
+for _ in $(seq 600); do grep -q "dropped for" "$TMP/d.log" && break; sleep 0.1; done
+contains "$(grep 'dropped for' "$TMP/d.log")" "(--max-templates 1" "a recurring shape's template takes the default's place"
+wait_template 6
+is "$(ls "$tdir" | grep -c '\.vmstate$')" 1 "... one template's files are left"
+is "$(templates)" "288:ready" "... and info lists it alone"
+"$C" rm -f m1 m2 >/dev/null
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+
 start_daemon "$TMP/d" || bail "restart"
 "$C" create --name cold >/dev/null
 is "$(field cold boot)" "cold" "--no-templates: cold boots"
