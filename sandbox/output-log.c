@@ -16,7 +16,7 @@ typedef struct
 struct OutputLog
 {
   char *path;
-  int fd;
+  int fd; /* -1 once closed: a kept process's ended stream holds no fd */
   guint64 size;
   guint64 read_max;
   gboolean closed;
@@ -61,15 +61,20 @@ reader_answer (GTask *task, gpointer waiter, gpointer owner)
   gsize want = (gsize) MIN ((guint64) r->max_bytes, log->size - offset);
   g_autofree guint8 *buf = g_malloc (want + 1);
   gsize got = 0;
-  while (got < want)
+  int fd = log->fd >= 0 ? log->fd : open (log->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  while (fd >= 0 && got < want)
     {
-      ssize_t n = pread (log->fd, buf + got, want - got, (off_t) (offset + got));
+      ssize_t n = pread (fd, buf + got, want - got, (off_t) (offset + got));
       if (n < 0 && errno == EINTR)
         continue;
       if (n <= 0)
         break;
       got += (gsize) n;
     }
+  int e = errno;
+  if (fd >= 0 && fd != log->fd)
+    close (fd);
+  errno = e;
   if (got < want)
     {
       g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (errno), "read %s: %s",
@@ -120,6 +125,12 @@ gboolean
 output_log_append (OutputLog *log, const guint8 *data, gsize len, GError **error)
 {
   gsize done = 0;
+  if (log->fd < 0 && len > 0)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "%s: more output after the stream ended",
+                   log->path);
+      return FALSE;
+    }
   while (done < len)
     {
       ssize_t n = write (log->fd, data + done, len - done);
@@ -143,6 +154,10 @@ void
 output_log_close (OutputLog *log)
 {
   log->closed = TRUE;
+  /* Nothing more is written: reads open the file while they read. */
+  if (log->fd >= 0)
+    close (log->fd);
+  log->fd = -1;
   long_poll_wake (&log->readers, reader_ready);
 }
 
@@ -180,7 +195,8 @@ output_log_free (OutputLog *log)
     return;
   log->closed = TRUE;
   long_poll_clear (&log->readers);
-  close (log->fd);
+  if (log->fd >= 0)
+    close (log->fd);
   g_free (log->path);
   g_free (log);
 }
