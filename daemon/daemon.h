@@ -32,6 +32,7 @@ struct Daemon
   SandboxTemplates *templates; /* NULL: --no-templates */
   char *tenants_file;          /* --tenants (NULL: the admin is the only caller) */
   char **net_deny;             /* --net-deny: CIDRs no user network's guest reaches */
+  guint tenant_connections;    /* on each of a tenant's sockets, at most */
   GHashTable *tenants;         /* name -> Tenant (tenants.h); reloaded on SIGHUP */
   /* Who the method running now was called by (NULL: the admin): set by
    * daemon_dispatch for the length of the call only; what outlives it

@@ -409,6 +409,7 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->default_policy = g_strdup (o->default_policy ? o->default_policy : "default");
   d->tenants_file = o->tenants ? g_canonicalize_filename (o->tenants, NULL) : NULL;
   d->net_deny = g_strdupv (o->net_deny);
+  d->tenant_connections = (guint) o->tenant_connections;
   if (o->policy_dir == NULL)
     o->policy_dir = default_policy_dir ();
   d->ctx.tsc_khz = accel_host_tsc_khz ();

@@ -50,6 +50,7 @@ options_parse (Options *o, int argc, char **argv)
   o->output_buffer_mb = 8;
   o->output_quota_mb = 1024;
   o->max_templates = SANDBOX_TEMPLATES_MAX;
+  o->tenant_connections = 256;
   GOptionEntry entries[] = {
     { "runtime-dir", 'r', 0, G_OPTION_ARG_FILENAME, &o->runtime_dir,
       "Directory for the RPC socket and per-sandbox directories (default " SANDBOXD_RUNTIME_DIR ")",
@@ -151,6 +152,10 @@ options_parse (Options *o, int argc, char **argv)
       "own addresses, loopback, link-local and multicast, which they never reach; repeat it for "
       "more (docs/networking.md)",
       "CIDR" },
+    { "tenant-connections", 0, 0, G_OPTION_ARG_INT, &o->tenant_connections,
+      "A tenant may hold at most N connections on each of its sockets; past it, checked each "
+      "second, all of them are closed (default 256)",
+      "N" },
     { "version", 0, 0, G_OPTION_ARG_NONE, &o->version, "Print the version and exit", NULL },
     { NULL },
   };
@@ -202,6 +207,8 @@ options_parse (Options *o, int argc, char **argv)
     return usage ("--max-boots must not be negative");
   if (o->max_templates < 0 || o->warm < 0)
     return usage ("--max-templates and --warm must not be negative");
+  if (o->tenant_connections < 1)
+    return usage ("--tenant-connections must be at least 1");
   if (o->tcg_cache_mb < 0 || (o->tcg_cache_mb > 0 && o->tcg_cache_mb < 8))
     return usage ("--tcg-cache must be 0 (QEMU's default) or at least 8 MiB");
   return -1;

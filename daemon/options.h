@@ -32,6 +32,7 @@ typedef struct
   char *default_policy;
   char *tenants;
   char **net_deny;
+  gint tenant_connections;
   gint output_buffer_mb;
   gint output_quota_mb;
   GBusType bus;

@@ -85,6 +85,43 @@ mkdir_mode (const char *dir, mode_t mode, GError **error)
   return FALSE;
 }
 
+/* The sockets, then the directory, to the tenant (without following links). */
+static gboolean
+give_to_tenant (TenantApi *api, GError **error)
+{
+  int dfd = open (api->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  gboolean owned = dfd >= 0
+                   && fchownat (dfd, "rpc.sock", api->uid, api->gid, AT_SYMLINK_NOFOLLOW) == 0
+                   && fchownat (dfd, "events.sock", api->uid, api->gid, AT_SYMLINK_NOFOLLOW) == 0
+                   && fchown (dfd, api->uid, api->gid) == 0;
+  int e = errno;
+  if (dfd >= 0)
+    close (dfd);
+  if (!owned)
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: cannot give it to uid %u: %s",
+                 api->dir, (guint) api->uid, g_strerror (e));
+  return owned;
+}
+
+/* A socket of the tenant's went past its connection cap and is made anew:
+ * in a directory that is root's meanwhile (as at the start), then given. */
+static void
+around_rebind (gpointer data, gboolean done)
+{
+  TenantApi *api = data;
+  g_autoptr (GError) error = NULL;
+  if (!done)
+    {
+      if (lchown (api->dir, 0, 0) < 0 || chmod (api->dir, 0700) < 0)
+        g_warning ("tenant %s: cannot take %s back: %s", api->name, api->dir, g_strerror (errno));
+      return;
+    }
+  g_warning ("tenant %s: more than %u connections on one of its sockets: all of them were closed",
+             api->name, api->daemon->tenant_connections);
+  if (!give_to_tenant (api, &error))
+    g_warning ("tenant %s: %s", api->name, error->message);
+}
+
 /* The sockets are made while the directory is still root's (the tenant
  * cannot put a link where they go), given to the tenant without following
  * links, and only then is the directory handed over. */
@@ -113,20 +150,10 @@ tenant_api_new (Daemon *d, const Tenant *t, GError **error)
   if (api->publisher == NULL)
     goto fail;
   api->events = event_log_new (api->publisher);
-  int dfd = open (api->dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  gboolean owned = dfd >= 0
-                   && fchownat (dfd, "rpc.sock", api->uid, api->gid, AT_SYMLINK_NOFOLLOW) == 0
-                   && fchownat (dfd, "events.sock", api->uid, api->gid, AT_SYMLINK_NOFOLLOW) == 0
-                   && fchown (dfd, api->uid, api->gid) == 0;
-  int e = errno;
-  if (dfd >= 0)
-    close (dfd);
-  if (!owned)
-    {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "%s: cannot give it to uid %u: %s",
-                   api->dir, (guint) api->uid, g_strerror (e));
-      goto fail;
-    }
+  if (!give_to_tenant (api, error))
+    goto fail;
+  rpc_server_cap_connections (api->rpc, d->tenant_connections, around_rebind, api);
+  rpc_publisher_cap_connections (api->publisher, d->tenant_connections, around_rebind, api);
   api->link = g_build_filename (by_uid, uid, NULL);
   g_unlink (api->link);
   if (symlink (target, api->link) < 0)

@@ -22,6 +22,9 @@
 struct RpcServer
 {
   int sock;
+  int endpoint;
+  char *address;
+  RpcConnectionCap *cap; /* NULL: no cap */
   guint src;
   char *ipc_path;
   RpcSchema *schema;
@@ -269,7 +272,9 @@ rpc_server_new (const char *address, RpcSchema *schema, RpcHandler handler, gpoi
     return NULL;
 
   g_autofree char *ipc_path = NULL;
-  int sock = rpc_socket_bind_private (AF_SP_RAW, NN_REP, address, "listen", &ipc_path, error);
+  int endpoint = -1;
+  int sock = rpc_socket_bind_private (AF_SP_RAW, NN_REP, address, "listen", &ipc_path, &endpoint,
+                                      error);
   if (sock < 0)
     return NULL;
   int maxsize = RPC_TRANSPORT_CAP;
@@ -287,6 +292,8 @@ rpc_server_new (const char *address, RpcSchema *schema, RpcHandler handler, gpoi
 
   RpcServer *server = g_new0 (RpcServer, 1);
   server->sock = sock;
+  server->endpoint = endpoint;
+  server->address = g_strdup (address);
   server->ipc_path = g_steal_pointer (&ipc_path);
   server->schema = schema;
   server->handler = handler;
@@ -307,10 +314,21 @@ rpc_server_free (RpcServer *server)
   while (g_hash_table_iter_next (&it, &key, NULL))
     ((RpcCall *) key)->server = NULL;
   g_hash_table_destroy (server->calls);
+  rpc_connection_cap_free (server->cap);
+  g_free (server->address);
   g_source_remove (server->src);
   nn_close (server->sock);
   if (server->ipc_path)
     unlink (server->ipc_path);
   g_free (server->ipc_path);
   g_free (server);
+}
+
+void
+rpc_server_cap_connections (RpcServer *server, guint max, void (*around) (gpointer data, gboolean done),
+                            gpointer data)
+{
+  rpc_connection_cap_free (server->cap);
+  server->cap = rpc_connection_cap_new (server->sock, server->endpoint, server->address, max,
+                                        around, data);
 }

@@ -54,7 +54,7 @@ daemon_pids="$daemon_pids $bus_pid"
 export DBUS_SESSION_BUS_ADDRESS="unix:path=$TMP/pub/bus"
 
 RT=$TMP/rt
-start_daemon "$RT" --accel tcg --tenants "$TMP/tenants.json" --dbus session ||
+start_daemon "$RT" --accel tcg --tenants "$TMP/tenants.json" --dbus session --tenant-connections 64 ||
   { echo "Bail out! sandboxd did not start"; diag <"$RT.log"; exit 1; }
 ADMIN=$SANDBOXD_ADDRESS
 SA=ipc://$RT/tenants/alice/rpc.sock
@@ -80,6 +80,49 @@ is "$rc" 1 "bob cannot connect to alice's socket"
 contains "$out" "PERMISSION_DENIED" "... refused, not left hanging"
 out=$(as_a env -u SANDBOXD_ADDRESS SANDBOXD_RUNTIME_DIR="$RT" "$SANDBOXCTL" info 2>&1)
 contains "$out" "Tenant:        alice" "sandboxctl run by alice with no address finds her own socket"
+
+# ---- a tenant's connections are capped (--tenant-connections 64): past it
+# all of its socket's are closed; the socket is hers again, bob unaffected.
+: >"$TMP/held" && chown "$UA" "$TMP/held"
+as_a /usr/bin/python3 - "$RT/tenants/alice/rpc.sock" "$TMP/held" <<'PY' &
+import socket, sys, time
+conns = []
+for _ in range(150):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(sys.argv[1])
+        s.sendall(b"\x00SP\x00\x00\x30\x00\x00")  # a REQ's SP header
+        conns.append(s)
+    except OSError:
+        s.close()
+        time.sleep(0.01)
+open(sys.argv[2], "w").write("%d\n" % len(conns))
+closed = 0
+end = time.time() + 10
+for s in conns:  # the server's SP header, then the end
+    try:
+        while True:
+            s.settimeout(max(0.01, end - time.time()))
+            if s.recv(64) == b"":
+                closed += 1
+                break
+    except (socket.timeout, OSError):
+        pass
+open(sys.argv[2], "a").write("%d\n" % closed)
+PY
+holder=$!
+for _ in $(seq 100); do [ -s "$TMP/held" ] && break; sleep 0.1; done
+is "$(as_b env -u SANDBOXD_ADDRESS "$SANDBOXCTL" -a "$SB" ls -q 2>&1; echo $?)" 0 "while alice floods her socket, bob is served"
+wait "$holder"
+held=$(sed -n 1p "$TMP/held"); closed=$(sed -n 2p "$TMP/held")
+[ "$held" -gt 64 ] && [ "$closed" -ge "$held" ]; ok $? "alice's $held connections (cap 64) are all closed ($closed)"
+for _ in $(seq 50); do grep -q "tenant alice: more than 64" "$RT.log" && break; sleep 0.1; done
+contains "$(cat "$RT.log")" "tenant alice: more than 64 connections" "... and the log says whose"
+is "$(stat -c '%U %a' "$RT/tenants/alice/rpc.sock")" "$UA 600" "... her socket, made anew, is hers, 0600"
+is "$(stat -c '%U %a' "$RT/tenants/alice")" "$UA 700" "... in her directory again"
+out=$(as_a env -u SANDBOXD_ADDRESS "$SANDBOXCTL" -a "$SA" info 2>&1)
+contains "$out" "Tenant:        alice" "... and serves her again"
+contains "$out" "connections_per_socket 64" "... sandboxctl info tells her the cap"
 
 # ---- D-Bus subscribers: root, alice and bob (before anything happens)
 "$SUBSCRIBER" 120 >"$TMP/sub-root" 2>&1 &
