@@ -368,6 +368,13 @@ qmp_client_execute_with_fd_async (QmpClient *client, const char *command, JsonOb
   if (client->state != STATE_READY)
     error = g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "QMP is not connected (cannot run %s)",
                          command);
+  else if (write_queue_length (client->outq) > QMP_BACKLOG_MAX_BYTES
+           || g_hash_table_size (client->pending) >= QMP_BACKLOG_MAX_COMMANDS)
+    error = g_error_new (QMP_ERROR, QMP_ERROR_BACKLOG,
+                         "QEMU does not read its QMP socket (%u commands, %zu bytes wait; not "
+                         "sending %s)",
+                         g_hash_table_size (client->pending), write_queue_length (client->outq),
+                         command);
   else if (fd >= 0 && (copy = fcntl (fd, F_DUPFD_CLOEXEC, 3)) < 0)
     error = g_error_new (QMP_ERROR, QMP_ERROR_CLOSED, "cannot pass fd %d with %s: %s", fd, command,
                          g_strerror (errno));

@@ -24,7 +24,14 @@ typedef enum
   QMP_ERROR_TIMEOUT,  /* no reply within the command's timeout */
   QMP_ERROR_CLOSED,   /* the connection is gone */
   QMP_ERROR_CONNECT,  /* could not connect within the timeout */
+  QMP_ERROR_BACKLOG,  /* QEMU does not read: too much waits to be sent (nothing queued) */
 } QmpError;
+
+/* What may wait for a QEMU that does not read its QMP socket: past either,
+ * a new command fails at once (QMP_ERROR_BACKLOG) and the client keeps no
+ * more of it. */
+#define QMP_BACKLOG_MAX_BYTES (1024 * 1024)
+#define QMP_BACKLOG_MAX_COMMANDS 256
 
 typedef struct QmpClient QmpClient;
 

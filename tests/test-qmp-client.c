@@ -303,6 +303,7 @@ typedef enum
 {
   FAKE_LATE_REPLY, /* answers the first command late, the second on time */
   FAKE_SEND_RAW,   /* answers the first command with raw bytes, then closes */
+  FAKE_DEAF,       /* reads nothing after the capabilities, until told to stop */
 } FakeMode;
 
 typedef struct
@@ -311,6 +312,7 @@ typedef struct
   FakeMode mode;
   const char *raw;
   gsize raw_len;
+  gint stop; /* FAKE_DEAF: hang up */
 } Fake;
 
 static char *
@@ -347,6 +349,13 @@ fake_thread (gpointer data)
   g_autofree char *caps_id = line_id (caps);
   g_autofree char *caps_reply = g_strdup_printf ("{\"return\": {}, \"id\": \"%s\"}\r\n", caps_id);
   send_str (fd, caps_reply);
+  if (f->mode == FAKE_DEAF)
+    {
+      while (!g_atomic_int_get (&f->stop))
+        g_usleep (10000);
+      close (fd);
+      return NULL;
+    }
 
   g_autofree char *first = read_line (fd);
   g_autofree char *first_id = line_id (first);
@@ -419,6 +428,63 @@ test_timeout_keeps_stream_in_sync (void)
   seen_clear (&s);
 }
 
+typedef struct
+{
+  guint replies, backlog;
+  GError *last;
+} Counts;
+
+static void
+on_count (QmpClient *c, JsonNode *result, const GError *error, gpointer data)
+{
+  Counts *n = data;
+  n->replies++;
+  if (g_error_matches (error, QMP_ERROR, QMP_ERROR_BACKLOG))
+    {
+      n->backlog++;
+      g_clear_error (&n->last);
+      n->last = g_error_copy (error);
+    }
+}
+
+/* A QEMU that stops reading its QMP socket: commands past the backlog's
+ * bound fail at once, so the client holds at most that much. */
+static void
+test_backlog_bounded (void)
+{
+  Fake f = { .mode = FAKE_DEAF };
+  Seen s = { 0 };
+  char *path;
+  GThread *thread;
+  QmpClient *c = start_fake (&f, &path, &thread, &s);
+  Counts n = { 0 };
+  g_autofree char *big = g_malloc (16385);
+  memset (big, 'x', 16384);
+  big[16384] = '\0';
+  for (int i = 0; i < 1000; i++)
+    {
+      JsonObject *args = json_object_new ();
+      json_object_set_string_member (args, "pad", big);
+      qmp_client_execute_with_fd_async (c, "human-monitor-command", args, -1, 0, on_count, &n);
+    }
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  /* 1 MiB of 16 KiB commands (and what the socket's buffer took) wait;
+   * the rest failed at once, saying why. */
+  g_test_message ("%u of 1000 refused", n.backlog);
+  g_assert_cmpuint (n.replies, ==, n.backlog);
+  g_assert_cmpuint (n.backlog, >=, 1000 - (QMP_BACKLOG_MAX_BYTES + 512 * 1024) / 16384);
+  g_assert_nonnull (n.last);
+  g_assert_nonnull (strstr (n.last->message, "QEMU does not read its QMP socket"));
+  g_assert_true (qmp_client_is_connected (c));
+  g_atomic_int_set (&f.stop, 1);
+  iterate_until (&s.was_closed);
+  g_assert_cmpuint (n.replies, ==, 1000);
+  g_clear_error (&n.last);
+  stop_fake (&f, path, thread, c);
+  seen_clear (&s);
+}
+
 static void
 check_bad_input (const char *raw, gsize len, int code, const char *fragment)
 {
@@ -474,5 +540,6 @@ main (int argc, char **argv)
   g_test_add_func ("/qmp/connect-stops-when-qemu-is-gone", test_connect_stops_when_qemu_is_gone);
   g_test_add_func ("/qmp/timeout-keeps-stream-in-sync", test_timeout_keeps_stream_in_sync);
   g_test_add_func ("/qmp/bad-input", test_bad_input);
+  g_test_add_func ("/qmp/backlog-bounded", test_backlog_bounded);
   return g_test_run ();
 }
