@@ -11,10 +11,11 @@
  * had (64-128 KiB into it; docs/networking.md).
  *
  * sandboxd starts this in the helper jail (own uid, no capabilities,
- * no_new_privs, the sandbox's cgroup under the loopback guard) with the
+ * no_new_privs, the sandbox's cgroup under the network guard) with the
  * socket as fd 3; it ends when QEMU's end closes. The guest's address,
  * gateway and MTU come from its kernel command line, so DHCP is off; DNS
- * is off too (the guest gets the host's resolvers directly).
+ * is off too (the guest gets the host's resolvers directly). Once set up
+ * it installs its own seccomp allow-list (slirp-seccomp.c).
  *
  * usage: sandbox-slirp --fd N --address A --prefix P --gateway G --mtu M
  *                      [--ports-fd N]
@@ -35,6 +36,8 @@
 #include <unistd.h>
 
 #include <slirp/libslirp.h>
+
+#include "slirp-seccomp.h"
 
 #define MAX_FRAME 65536 /* an MTU of 65520 and its Ethernet header */
 #define MAX_POLL 1024
@@ -369,6 +372,9 @@ main (int argc, char **argv)
     die ("slirp_new failed");
   if (ports_fd >= 0)
     add_ports (ports_fd, guest);
+  /* Set up: from here on only what its loop needs (slirp-seccomp.c). */
+  if (slirp_seccomp_install () < 0)
+    exit (1);
   for (;;)
     {
       uint32_t timeout = 1000;

@@ -45,6 +45,7 @@ grep -qx "$helper" /sys/fs/cgroup/memory/sandboxd/"$id_web"/cgroup.procs 2>/dev/
   || grep -qx "$helper" /sys/fs/cgroup/sandboxd/"$id_web"/cgroup.procs 2>/dev/null
 ok $? "... in the sandbox's cgroup"
 [ "$(stat -c %u /proc/"$helper")" != 0 ]; ok $? "... not as root (uid $(stat -c %u /proc/"$helper"))"
+is "$(awk '/^Seccomp:/ {print $2}' /proc/"$helper"/status)" 2 "... under its own seccomp filter"
 contains "$("$SANDBOXCTL" --json stats web)" network_helper_rss_bytes "stats counts the helper"
 
 "$SANDBOXCTL" exec web -- sh -c 'mkdir -p /www && echo "guest page" >/www/index.html && httpd -p 80 -h /www'
