@@ -13,7 +13,7 @@ if [ ! -f build-fuzz/build.ninja ]; then
   CC=clang meson setup build-fuzz -Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false \
     -Dvm_tests=disabled >/dev/null
 fi
-targets=(qmp-client rpc-request agent-frames container-spec)
+targets=(qmp-client rpc-request agent-frames container-spec guest-text)
 ninja -C build-fuzz $(printf 'tests/fuzz/fuzz-%s ' "${targets[@]}") >/dev/null
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 for t in "${targets[@]}"; do
