@@ -4,6 +4,7 @@
  * then breaks it in the way argv[1] names:
  *   flood   64 MiB of stdout at once, ignoring flow control
  *   replay  a "replay" message outside a new session's start
+ *   deaf    nothing: it never reads its port again
  * and then sleeps. argv[2] is the agent port's device. */
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -31,6 +31,7 @@ case "$name" in
     printf '\001\000\000\000\000\000\000\000\000\000\000\005{nope' >"$dev" ;;
   hostile-flood) exec /hostile-agent flood "$dev" ;;
   hostile-replay) exec /hostile-agent replay "$dev" ;;
+  hostile-deaf) exec /hostile-agent deaf "$dev" ;;
 esac
 sleep 1000
 INIT
@@ -92,6 +93,46 @@ for _ in $(seq 100); do
 done
 contains "$info" "a replay outside the start of a new session" "a replay outside a resumed session fails the sandbox, naming it"
 "$SANDBOXCTL" rm -f hostile-flood hostile-replay >/dev/null; ok $? "both are removed"
+
+# A guest that stops reading its port while a caller queues 30 MiB of Exec
+# requests for it (500 of 60 KB; a control message holds 64 KiB at most):
+# past 16 MiB waiting the sandbox fails (unbounded, the queue grew with
+# every call), and every call is answered.
+"$SANDBOXCTL" create --name hostile-deaf >/dev/null; ok $? "a deaf guest says hello like any other"
+exec_unread hostile-deaf
+python3 - "${SANDBOXD_ADDRESS#ipc://}" hostile-deaf "$TMP/answered" <<'PY' &
+import json, socket, struct, sys, time
+arg = "x" * 60000
+conns = []
+for i in range(500):  # as nanomsg REQ clients: the SP header, then one request each
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sys.argv[1])
+    s.sendall(b"\x00SP\x00\x00\x30\x00\x00")
+    s.recv(8)
+    body = json.dumps({"id": i, "method": "sandbox.v1.Processes.Exec",
+                       "params": {"sandbox_id": sys.argv[2], "args": ["true", arg]}}).encode()
+    msg = struct.pack(">I", 0x80000000 | i) + body
+    s.sendall(b"\x01" + struct.pack(">Q", len(msg)) + msg)
+    conns.append(s)
+answered, end = 0, time.time() + 40
+for s in conns:  # each gets an answer (an error, once the sandbox failed)
+    try:
+        s.settimeout(max(0.01, end - time.time()))
+        answered += len(s.recv(9)) == 9
+    except OSError:
+        pass
+open(sys.argv[3], "w").write("%d\n" % answered)
+PY
+sender=$!
+for _ in $(seq 300); do
+  info=$("$SANDBOXCTL" inspect hostile-deaf)
+  case "$info" in *'"failed"'*) break ;; esac; sleep 0.1
+done
+contains "$info" "the guest does not read its agent port: more than 16 MiB sent to it are waiting" \
+  "a guest that stops reading fails its sandbox once 16 MiB wait for it"
+wait "$sender"
+is "$(cat "$TMP/answered")" 500 "... and each of the 500 Exec calls is answered"
+"$SANDBOXCTL" rm -f hostile-deaf >/dev/null
 
 out=$("$SANDBOXCTL" exec healthy -- echo after)
 is "$out" "after" "the healthy sandbox still works afterwards"
