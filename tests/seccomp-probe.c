@@ -10,14 +10,19 @@
  *   inet      socket(AF_INET), which fails with EAFNOSUPPORT (unix only)
  *   thread    a thread (clone with CLONE_THREAD: allowed)
  *   fork      a process (clone without CLONE_THREAD: not allowed)
+ *   ioctl-ok  FIONBIO on a pipe (on the filter's list)
+ *   ioctl-off FIONREAD on a pipe (not on it, though a pipe has it)
+ *   ioctl-kvm KVM_GET_API_VERSION on /dev/kvm (any of KVM's type)
  * libc only, so its start-up needs nothing QEMU's does not. */
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/io_uring.h>
 #include <linux/sched.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -65,6 +70,21 @@ main (int argc, char **argv)
       rc = fork ();
       if (rc == 0)
         _exit (0);
+    }
+  else if (strncmp (mode, "ioctl-", 6) == 0)
+    {
+      int p[2], n = 1;
+      if (pipe (p) < 0)
+        return 124;
+      if (strcmp (mode, "ioctl-ok") == 0)
+        rc = ioctl (p[0], FIONBIO, &n);
+      else if (strcmp (mode, "ioctl-off") == 0)
+        rc = ioctl (p[0], FIONREAD, &n);
+      else
+        {
+          int kvm = open ("/dev/kvm", O_RDWR | O_CLOEXEC);
+          rc = kvm < 0 ? 0 : ioctl (kvm, _IO (0xAE, 0x00)); /* KVM_GET_API_VERSION */
+        }
     }
   else if (strcmp (mode, "allowed") != 0)
     return 125;

@@ -149,6 +149,17 @@ test_filter (void)
   status = run_probe (kill, "inet", out);
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), ==, EAFNOSUPPORT);
+  /* ioctl: what QEMU asks of files, terminals, taps and KVM; any other
+   * request is the filter's, never the driver's. */
+  status = run_probe (kill, "ioctl-ok", out);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  status = run_probe (kill, "ioctl-off", out);
+  g_assert_true (WIFSIGNALED (status));
+  g_assert_cmpint (WTERMSIG (status), ==, SIGSYS);
+  status = run_probe (kill, "ioctl-kvm", out);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
   jail_filter_free (kill);
 
   /* "errno": the call fails with EPERM instead, and the process carries on. */
@@ -166,7 +177,7 @@ test_filter (void)
   status = run_probe (NULL, "io_uring", out);
   g_assert_true (WIFEXITED (status));
   g_assert_cmpint (WEXITSTATUS (status), !=, ENOSYS);
-  const char *reach[] = { "clone3", "fork", "inet" };
+  const char *reach[] = { "clone3", "fork", "inet", "ioctl-off" };
   for (gsize i = 0; i < G_N_ELEMENTS (reach); i++)
     {
       status = run_probe (NULL, reach[i], out);
