@@ -455,6 +455,20 @@ start_templates (Daemon *d, Options *o)
 }
 
 static gboolean
+on_trim_logs (gpointer data)
+{
+  Daemon *d = data;
+  GHashTableIter it;
+  gpointer value;
+  g_hash_table_iter_init (&it, d->ctx.sandboxes);
+  while (g_hash_table_iter_next (&it, NULL, &value))
+    sandbox_trim_logs (value);
+  for (guint i = 0; d->ctx.hidden && i < d->ctx.hidden->len; i++)
+    sandbox_trim_logs (d->ctx.hidden->pdata[i]);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
 daemon_serve (Daemon *d, GError **error)
 {
   d->ctx.sandboxes = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -479,6 +493,7 @@ daemon_serve (Daemon *d, GError **error)
     return FALSE;
   restore_sandboxes (d);
   daemon_images_gc_start (d);
+  g_timeout_add_seconds (SANDBOX_LOG_TRIM_INTERVAL_S, on_trim_logs, d);
   g_unix_signal_add (SIGTERM, on_signal, d);
   g_unix_signal_add (SIGINT, on_signal, d);
   g_unix_signal_add (SIGHUP, on_reload, d);

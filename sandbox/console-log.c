@@ -189,3 +189,36 @@ log_file_tail (const char *log_path, gsize max_bytes)
   g_autofree char *valid = g_utf8_make_valid (tail->str, (gssize) tail->len);
   return g_strdup (g_strstrip (valid));
 }
+
+gboolean
+log_file_trim (const char *log_path, guint64 max_bytes, gsize keep_bytes)
+{
+  int fd = open (log_path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  struct stat st;
+  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || (guint64) st.st_size <= max_bytes)
+    {
+      if (fd >= 0)
+        close (fd);
+      return FALSE;
+    }
+  /* Its first line (the command line) and its last @keep_bytes stay. */
+  char head[4096];
+  ssize_t n = pread (fd, head, sizeof head, 0);
+  gsize head_len = 0;
+  while (n > 0 && head_len < (gsize) n && head[head_len] != '\n')
+    head_len++;
+  head_len = n > 0 && head_len < (gsize) n ? head_len + 1 : 0;
+  gsize tail_len = MIN (keep_bytes, (gsize) st.st_size);
+  g_autofree char *tail = g_malloc (tail_len);
+  ssize_t got = pread (fd, tail, tail_len, st.st_size - (off_t) tail_len);
+  g_autofree char *mark = g_strdup_printf (
+      "# sandboxd: this log passed %" G_GUINT64_FORMAT " bytes: %" G_GINT64_FORMAT
+      " bytes before its last %zu were dropped\n",
+      max_bytes, (gint64) st.st_size - (gint64) head_len - (gint64) tail_len, tail_len);
+  gboolean ok = ftruncate (fd, 0) == 0 && pwrite (fd, head, head_len, 0) == (ssize_t) head_len
+                && pwrite (fd, mark, strlen (mark), (off_t) head_len) == (ssize_t) strlen (mark)
+                && (got <= 0
+                    || pwrite (fd, tail, (gsize) got, (off_t) (head_len + strlen (mark))) == got);
+  close (fd);
+  return ok;
+}

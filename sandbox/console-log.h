@@ -25,3 +25,9 @@ void console_log_free (ConsoleLog *console);
  * LOG.1 when it holds less) as valid UTF-8, stripped; "" when there is
  * none. Reads only regular files, through no link, and only their tails. */
 char *log_file_tail (const char *log_path, gsize max_bytes);
+
+/* A log another process appends to (QEMU's, the network helper's stdout
+ * and stderr, opened O_APPEND) cut back once it is larger than
+ * @max_bytes: its first line, a line saying how much went, and its last
+ * @keep_bytes. TRUE if it was cut. */
+gboolean log_file_trim (const char *log_path, guint64 max_bytes, gsize keep_bytes);

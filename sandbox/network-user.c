@@ -168,7 +168,7 @@ ports_pipe (const Network *net, GError **error)
 gboolean
 network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd, GError **error)
 {
-  int log_fd = open (spec->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int log_fd = open (spec->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0)
     {
       int e = errno;

@@ -182,7 +182,7 @@ gboolean
 qemu_spawn (const SandboxContext *ctx, const QemuConfig *config, GPid *pid, GError **error)
 {
   g_autofree char *log_path = g_build_filename (config->dir, QEMU_LOG, NULL);
-  int log_fd = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  int log_fd = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0)
     {
       int e = errno;

@@ -119,6 +119,19 @@ sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir)
   return sb;
 }
 
+void
+sandbox_trim_logs (Sandbox *sb)
+{
+  const char *logs[] = { QEMU_LOG, NETWORK_LOG };
+  for (gsize i = 0; i < G_N_ELEMENTS (logs); i++)
+    {
+      g_autofree char *path = g_build_filename (sb->dir, logs[i], NULL);
+      if (log_file_trim (path, SANDBOX_LOG_MAX_BYTES, SANDBOX_LOG_KEEP_BYTES))
+        g_message ("sandbox %s: %s passed %d bytes and was cut back", sb->name, logs[i],
+                   SANDBOX_LOG_MAX_BYTES);
+    }
+}
+
 Sandbox *
 sandbox_load (SandboxContext *ctx, const char *id, GError **error)
 {

@@ -139,6 +139,14 @@ typedef struct
 } SandboxConfig;
 
 const char *sandbox_state_to_string (SandboxState state);
+/* QEMU's and the network helper's logs (their stdout and stderr, which
+ * a guest can make them write) are cut back to their first line and
+ * last SANDBOX_LOG_KEEP_BYTES once past SANDBOX_LOG_MAX_BYTES: the host
+ * calls this every few seconds for each sandbox. */
+#define SANDBOX_LOG_MAX_BYTES (1024 * 1024)
+#define SANDBOX_LOG_KEEP_BYTES (64 * 1024)
+#define SANDBOX_LOG_TRIM_INTERVAL_S 5
+void sandbox_trim_logs (Sandbox *sandbox);
 /* What bounds every sandbox toward its guest, for System.Info:
  * {"agent_backlog_bytes", "guest_log_lines_per_min"}. */
 JsonObject *sandbox_limits_to_json (void);

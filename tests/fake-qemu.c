@@ -14,6 +14,7 @@
  *   mute-*   never says hello (the boot watchdog fails it)
  *   crash-*  exits 1 while booting
  *   die-*    hello, then exits 3 a moment later
+ *   chatty-* as ok-*, after writing 8 MiB to its stderr (qemu.log)
  *   noisy-*  hello, then 2,000 messages of an unknown type 60 KB long
  *            (with a terminal escape in it), as a guest flooding the log
  *   flood-*  hello; once the daemon sends the agent anything, reports
@@ -172,6 +173,15 @@ main (int argc, char **argv)
     }
   if (strncmp (name, "orphan-", 7) == 0)
     kill (getppid (), SIGKILL);
+  if (strncmp (name, "chatty-", 7) == 0)
+    {
+      /* 8 MiB on stderr, as a QEMU a guest makes complain without end. */
+      static char line[1024];
+      memset (line, 'w', sizeof line - 1);
+      line[sizeof line - 1] = '\n';
+      for (int i = 0; i < 8192; i++)
+        (void) !write (2, line, sizeof line);
+    }
   if (strncmp (name, "crash-", 6) == 0)
     {
       usleep (200 * 1000);

@@ -109,6 +109,17 @@ grep -q "noisy-k: its guest's messages are logged no more this minute" "$TMP/d.l
 grep -q 'ignoring agent message "\\x1b\[2JAAAA' "$TMP/d.log"; ok $? "... each cut and its escape shown, not sent to the terminal"
 ! grep -q "$(printf '\033')" "$TMP/d.log"; ok $? "... no raw escape byte in the log"
 "$C" kill noisy-k >/dev/null
+# A QEMU that writes without end (a guest can make it complain): its log is
+# cut back to its command line, a note and its last 64 KiB.
+"$C" create --name chatty-m >/dev/null; is "$?" 0 "a sandbox whose QEMU writes 8 MiB to its log"
+qlog=$(sed -n 's/.*"dir" *: *"\([^"]*\)".*/\1/p' <<<"$("$C" --json inspect chatty-m)" | head -1)/qemu.log
+for _ in $(seq 150); do [ "$(stat -c %s "$qlog")" -le 1048576 ] && break; sleep 0.1; done
+size=$(stat -c %s "$qlog")
+[ "$size" -le 1048576 ]; ok $? "... the log is cut back within seconds ($size bytes)"
+head -1 "$qlog" | grep -q "^# policy .*fake-qemu"; ok $? "... keeping QEMU's command line"
+contains "$(cat "$qlog")" "bytes before its last 65536 were dropped" "... and saying what went"
+is "$("$C" inspect chatty-m | sed -n 's/.*"state" *: *"\([a-z]*\)".*/\1/p' | head -1)" running "... the sandbox runs on"
+"$C" kill chatty-m >/dev/null
 # A tarball named with a terminal escape that does not unpack: its image
 # event names it, and sandboxctl events shows the escape, not sends it.
 bad="$TMP/$(printf 'bad\033]0;pwned\007').tar"
@@ -117,7 +128,7 @@ echo "not a tarball" >"$bad"
 ev=$("$C" events 2>&1)
 contains "$ev" 'bad\x1b]0;pwned\x07.tar' "sandboxctl events shows a path's escape as \\xNN"
 case "$ev" in *"$(printf '\033')"*) ok 1 "... and never the raw byte" ;; *) ok 0 "... and never the raw byte" ;; esac
-"$C" rm ok-a deaf-b late-b2 ok-c crash-d mute-e die-f orphan-h flood-i ok-j noisy-k >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
+"$C" rm ok-a deaf-b late-b2 ok-c crash-d mute-e die-f orphan-h flood-i ok-j noisy-k chatty-m >/dev/null; is "$?" 0 "rm of stopped and failed sandboxes"
 is "$("$C" ls -q | wc -l)" 0 "... leaves none"
 is "$(fakes)" 0 "... and no QEMU"
 kill -0 "$DAEMON_PID"; ok $? "sandboxd is alive"
