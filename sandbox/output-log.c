@@ -13,10 +13,12 @@ typedef struct
   gsize max_bytes;
 } Reader;
 
+/* No fd is held between calls: a sandbox may keep thousands of
+ * processes, live or exited, and each has two logs. Each append and each
+ * read opens the file for as long as it takes. */
 struct OutputLog
 {
   char *path;
-  int fd; /* -1 once closed: a kept process's ended stream holds no fd */
   guint64 size;
   guint64 read_max;
   gboolean closed;
@@ -30,23 +32,19 @@ static void reader_answer (GTask *task, gpointer waiter, gpointer owner);
 OutputLog *
 output_log_new (const char *path, gboolean reopen, GError **error)
 {
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_APPEND | (reopen ? 0 : O_TRUNC), 0600);
+  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (reopen ? 0 : O_TRUNC), 0600);
   off_t size = fd >= 0 ? lseek (fd, 0, SEEK_END) : -1;
-  if (fd >= 0 && size < 0)
+  int e = errno;
+  if (fd >= 0)
+    close (fd);
+  if (size < 0)
     {
-      close (fd);
-      fd = -1;
-    }
-  if (fd < 0)
-    {
-      int e = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "create %s: %s", path,
                    g_strerror (e));
       return NULL;
     }
   OutputLog *log = g_new0 (OutputLog, 1);
   log->path = g_strdup (path);
-  log->fd = fd;
   log->size = (guint64) size;
   long_poll_init (&log->readers, reader_answer, log);
   return log;
@@ -61,7 +59,7 @@ reader_answer (GTask *task, gpointer waiter, gpointer owner)
   gsize want = (gsize) MIN ((guint64) r->max_bytes, log->size - offset);
   g_autofree guint8 *buf = g_malloc (want + 1);
   gsize got = 0;
-  int fd = log->fd >= 0 ? log->fd : open (log->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  int fd = open (log->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   while (fd >= 0 && got < want)
     {
       ssize_t n = pread (fd, buf + got, want - got, (off_t) (offset + got));
@@ -72,7 +70,7 @@ reader_answer (GTask *task, gpointer waiter, gpointer owner)
       got += (gsize) n;
     }
   int e = errno;
-  if (fd >= 0 && fd != log->fd)
+  if (fd >= 0)
     close (fd);
   errno = e;
   if (got < want)
@@ -124,26 +122,33 @@ output_log_read (OutputLog *log, GTask *task, guint64 offset, gsize max_bytes, g
 gboolean
 output_log_append (OutputLog *log, const guint8 *data, gsize len, GError **error)
 {
-  gsize done = 0;
-  if (log->fd < 0 && len > 0)
+  if (log->closed && len > 0)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_CLOSED, "%s: more output after the stream ended",
                    log->path);
       return FALSE;
     }
-  while (done < len)
+  if (len == 0)
+    return TRUE;
+  int fd = open (log->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  gsize done = 0;
+  while (fd >= 0 && done < len)
     {
-      ssize_t n = write (log->fd, data + done, len - done);
+      ssize_t n = write (fd, data + done, len - done);
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        {
-          int e = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "write %s: %s", log->path,
-                       g_strerror (e));
-          return FALSE;
-        }
+        break;
       done += (gsize) n;
+    }
+  int e = errno;
+  if (fd >= 0)
+    close (fd);
+  if (done < len)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "write %s: %s", log->path,
+                   g_strerror (e));
+      return FALSE;
     }
   log->size += len;
   long_poll_wake (&log->readers, reader_ready);
@@ -154,10 +159,6 @@ void
 output_log_close (OutputLog *log)
 {
   log->closed = TRUE;
-  /* Nothing more is written: reads open the file while they read. */
-  if (log->fd >= 0)
-    close (log->fd);
-  log->fd = -1;
   long_poll_wake (&log->readers, reader_ready);
 }
 
@@ -195,8 +196,6 @@ output_log_free (OutputLog *log)
     return;
   log->closed = TRUE;
   long_poll_clear (&log->readers);
-  if (log->fd >= 0)
-    close (log->fd);
   g_free (log->path);
   g_free (log);
 }

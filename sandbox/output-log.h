@@ -21,9 +21,8 @@ void output_log_delete (OutputLog *log);
 
 /* An error once the log is closed. */
 gboolean output_log_append (OutputLog *log, const guint8 *data, gsize len, GError **error);
-/* No more data will come; waiting readers get eof. Its file is closed:
- * a read opens it for as long as it reads (so an exited process that is
- * kept holds no fd). */
+/* No more data will come; waiting readers get eof. (No fd is held
+ * between calls: appends and reads open the file while they work.) */
 void output_log_close (OutputLog *log);
 guint64 output_log_size (OutputLog *log);
 /* Bytes stored that no reader has read yet (readers may reread; this
