@@ -340,9 +340,9 @@ drop_files (Template *t)
   t->ram = -1;
 }
 
-/* The least recently used of @ts's templates that @ready_only (a ready
- * one, no warm clone on its way) or, if not, with no template at all;
- * never @except. NULL: none. */
+/* The least recently used of @ts's shapes that, if @ready, has a ready
+ * template (no warm clone on its way), else has none at all (not
+ * building, not prepared); never @except. NULL: none. */
 static Template *
 least_recent (SandboxTemplates *ts, gboolean ready, Template *except)
 {
