@@ -13,8 +13,8 @@
 #include <seccomp.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #define CHILD_STACK_SIZE (256 * 1024)
-#define MAX_BINDS 32
 
 struct JailFilter
 {
@@ -53,10 +52,12 @@ static int
 add_ioctl_rules (scmp_filter_ctx ctx)
 {
   static const unsigned long requests[] = {
-    FIONBIO, FIOCLEX, FIONCLEX, TCGETS, TIOCGWINSZ, /* fds, isatty() */
+    FIONBIO,           FIOCLEX,        FIONCLEX,        TCGETS,
+    TIOCGWINSZ,                                                                /* fds, isatty() */
     JAIL_BLKGETSIZE64, JAIL_BLKSSZGET, JAIL_BLKPBSZGET, JAIL_BLKDISCARDZEROES, /* block devices */
-    TUNGETIFF, TUNGETFEATURES, TUNSETOFFLOAD, TUNSETVNETHDRSZ, TUNGETVNETHDRSZ, TUNSETSNDBUF,
-    TUNSETVNETLE, TUNGETVNETLE, TUNSETVNETBE, TUNGETVNETBE, TUNSETQUEUE, /* a tap */
+    TUNGETIFF,         TUNGETFEATURES, TUNSETOFFLOAD,   TUNSETVNETHDRSZ,
+    TUNGETVNETHDRSZ,   TUNSETSNDBUF,   TUNSETVNETLE,    TUNGETVNETLE,
+    TUNSETVNETBE,      TUNGETVNETBE,   TUNSETQUEUE, /* a tap */
   };
   int rc = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, SCMP_SYS (ioctl), 1,
                              SCMP_A1 (SCMP_CMP_MASKED_EQ, 0xff00, JAIL_KVMIO << 8));
@@ -150,9 +151,9 @@ jail_filter_free (JailFilter *f)
 typedef struct
 {
   const JailSpec *spec;
-  int go_fd;    /* the parent writes one byte once the child is placed */
-  int error_fd; /* the child writes (step, errno) here if a step fails */
-  char *targets[MAX_BINDS];
+  int go_fd;      /* the parent writes one byte once the child is placed */
+  int error_fd;   /* the child writes (step, errno) here if a step fails */
+  char **targets; /* each bind's target as the host sees it */
 } Child;
 
 enum
@@ -218,12 +219,13 @@ child_main (void *data)
         child_fail (c, STEP_MOUNT_PRIVATE);
       if (mount (s->root, s->root, NULL, MS_BIND, NULL) < 0)
         child_fail (c, STEP_MOUNT_ROOT);
-      for (int i = 0; s->binds[i].source; i++)
+      for (guint i = 0; i < s->binds->len; i++)
         {
-          unsigned long ro = s->binds[i].writable ? 0 : MS_RDONLY;
-          if (mount (s->binds[i].source, c->targets[i], NULL, MS_BIND | MS_REC, NULL) < 0
-              || mount (NULL, c->targets[i], NULL,
-                        MS_BIND | MS_REMOUNT | MS_NOSUID | ro | s->binds[i].flags, NULL)
+          const JailBind *b = &g_array_index (s->binds, JailBind, i);
+          unsigned long ro = b->writable ? 0 : MS_RDONLY;
+          if (mount (b->source, c->targets[i], NULL, MS_BIND | MS_REC, NULL) < 0
+              || mount (NULL, c->targets[i], NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | ro | b->flags,
+                        NULL)
                      < 0)
             child_fail (c, STEP_BIND);
         }
@@ -250,11 +252,11 @@ child_main (void *data)
     child_fail (c, STEP_STDIO);
   /* Every inherited fd but stdio closes at exec (the error pipe too, which
    * is how the parent learns the exec worked). */
-  if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0
-      || (s->pass_fds[0] > 2 && fcntl (s->pass_fds[0], F_SETFD, 0) < 0)
-      || (s->pass_fds[1] > 2 && fcntl (s->pass_fds[1], F_SETFD, 0) < 0)
-      || (s->pass_fds[2] > 2 && fcntl (s->pass_fds[2], F_SETFD, 0) < 0))
+  if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
     child_fail (c, STEP_CLOSE_FDS);
+  for (guint i = 0; i < s->pass_fds->len; i++)
+    if (fcntl (g_array_index (s->pass_fds, int, i), F_SETFD, 0) < 0)
+      child_fail (c, STEP_CLOSE_FDS);
 
   /* No capability can come back (a setuid binary, a file capability):
    * the bounding set is emptied while we still may (CAP_SETPCAP). */
@@ -279,6 +281,46 @@ child_main (void *data)
   child_fail (c, STEP_EXEC);
 }
 
+static void
+bind_clear (JailBind *b)
+{
+  g_free (b->source);
+  g_free (b->target);
+}
+
+void
+jail_spec_init (JailSpec *spec, char **argv, int stdout_fd)
+{
+  *spec = (JailSpec){ .argv = argv, .stdout_fd = stdout_fd, .extra_gid = (gid_t) -1 };
+  spec->binds = g_array_new (FALSE, FALSE, sizeof (JailBind));
+  g_array_set_clear_func (spec->binds, (GDestroyNotify) bind_clear);
+  spec->pass_fds = g_array_new (FALSE, FALSE, sizeof (int));
+}
+
+void
+jail_spec_clear (JailSpec *spec)
+{
+  g_clear_pointer (&spec->binds, g_array_unref);
+  g_clear_pointer (&spec->pass_fds, g_array_unref);
+}
+
+void
+jail_spec_bind (JailSpec *spec, const char *source, const char *target, gboolean writable,
+                unsigned long flags)
+{
+  if (source == NULL)
+    return;
+  JailBind b = { g_strdup (source), g_strdup (target), writable, flags };
+  g_array_append_val (spec->binds, b);
+}
+
+void
+jail_spec_pass_fd (JailSpec *spec, int fd)
+{
+  if (fd > 2)
+    g_array_append_val (spec->pass_fds, fd);
+}
+
 static char *
 in_root (const JailSpec *spec, const char *target)
 {
@@ -299,13 +341,14 @@ jail_prepare_root (const JailSpec *spec, GError **error)
       if (target && !g_file_test (path, G_FILE_TEST_IS_SYMLINK) && symlink (target, path) < 0)
         goto fail;
     }
-  for (int i = 0; spec->binds[i].source; i++)
+  for (guint i = 0; i < spec->binds->len; i++)
     {
-      g_autofree char *path = in_root (spec, spec->binds[i].target);
+      const JailBind *b = &g_array_index (spec->binds, JailBind, i);
+      g_autofree char *path = in_root (spec, b->target);
       g_autofree char *parent = g_path_get_dirname (path);
       if (g_mkdir_with_parents (parent, 0755) < 0)
         goto fail;
-      if (g_file_test (spec->binds[i].source, G_FILE_TEST_IS_DIR))
+      if (g_file_test (b->source, G_FILE_TEST_IS_DIR))
         {
           if (g_mkdir_with_parents (path, 0755) < 0)
             goto fail;
@@ -334,9 +377,10 @@ jail_spawn (const JailSpec *spec, GPid *pid, GError **error)
       goto sys_fail;
     }
   Child c = { .spec = spec, .go_fd = go[0], .error_fd = err[1] };
-  int n = 0;
-  for (; spec->root && spec->binds[n].source && n < MAX_BINDS; n++)
-    c.targets[n] = in_root (spec, spec->binds[n].target);
+  guint n = spec->root ? spec->binds->len : 0;
+  c.targets = g_new0 (char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    c.targets[i] = in_root (spec, g_array_index (spec->binds, JailBind, i).target);
 
   void *stack = mmap (NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
@@ -348,8 +392,7 @@ jail_spawn (const JailSpec *spec, GPid *pid, GError **error)
     munmap (stack, CHILD_STACK_SIZE);
   close (go[0]);
   close (err[1]);
-  for (int i = 0; i < n; i++)
-    g_free (c.targets[i]);
+  g_strfreev (c.targets);
   if (child < 0)
     {
       close (go[1]);

@@ -28,20 +28,24 @@ void jail_filter_free (JailFilter *filter);
 
 typedef struct
 {
-  const char *source; /* host path */
-  const char *target; /* path inside the root */
+  char *source; /* host path */
+  char *target; /* path inside the root */
   gboolean writable;
   unsigned long flags; /* more mount flags: MS_NODEV, MS_NOEXEC (MS_NOSUID always) */
 } JailBind;
 
+/* Built as a list, as bubblewrap's setup operations are: jail_spec_init,
+ * then the scalars set and binds and fds appended (jail_spec_bind,
+ * jail_spec_pass_fd), so a caller with one more helper socket or one more
+ * path appends it; jail_spec_clear frees what was appended. */
 typedef struct
 {
-  char **argv;           /* as seen inside the jail */
-  int stdout_fd;         /* stdout and stderr; stdin is /dev/null */
-  int clone_flags;       /* CLONE_NEW* */
-  const char *root;      /* host directory that becomes "/" (needs CLONE_NEWNS), or NULL */
-  const JailBind *binds; /* mounted in the root, ending with a NULL source */
-  const char *hostname;  /* with CLONE_NEWUTS */
+  char **argv;          /* as seen inside the jail */
+  int stdout_fd;        /* stdout and stderr; stdin is /dev/null */
+  int clone_flags;      /* CLONE_NEW* */
+  const char *root;     /* host directory that becomes "/" (needs CLONE_NEWNS), or NULL */
+  GArray *binds;        /* JailBind: mounted in the root, in order */
+  const char *hostname; /* with CLONE_NEWUTS */
   gboolean set_user;
   uid_t uid;
   gid_t gid;
@@ -49,11 +53,21 @@ typedef struct
   guint open_files;
   guint max_procs;          /* RLIMIT_NPROC (processes and threads of its uid); 0: unlimited */
   const JailFilter *filter; /* or NULL */
-  int pass_fds[3];          /* fds (> 2) the process keeps, same numbers; 0: none */
+  GArray *pass_fds;         /* int: fds (> 2) the process keeps, same numbers */
   /* Runs in the parent before the child may go on (cgroup placement). */
   gboolean (*place) (GPid pid, gpointer data, GError **error);
   gpointer place_data;
 } JailSpec;
+
+/* Empty lists, no user switch (extra_gid -1), the rest 0. */
+void jail_spec_init (JailSpec *spec, char **argv, int stdout_fd);
+void jail_spec_clear (JailSpec *spec);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JailSpec, jail_spec_clear)
+/* @source (a host path; NULL: nothing is added) at @target in the root. */
+void jail_spec_bind (JailSpec *spec, const char *source, const char *target, gboolean writable,
+                     unsigned long flags);
+/* @fd (> 2; else nothing is added) stays open across exec. */
+void jail_spec_pass_fd (JailSpec *spec, int fd);
 
 /* Prepares @spec->root: the mount points of @spec->binds, and the links
  * /bin /lib /lib64 /sbin as the host has them. */

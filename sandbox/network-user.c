@@ -149,8 +149,7 @@ ports_pipe (const Network *net, GError **error)
     }
   int fds[2];
   /* A pipe holds 64 KiB; the API allows 32 ports, a line each. */
-  if (pipe2 (fds, O_CLOEXEC) < 0
-      || write (fds[1], text->str, text->len) != (ssize_t) text->len)
+  if (pipe2 (fds, O_CLOEXEC) < 0 || write (fds[1], text->str, text->len) != (ssize_t) text->len)
     {
       int e = errno;
       g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INTERNAL, "the ports' pipe: %s",
@@ -183,37 +182,30 @@ network_user_start (Network *net, const NetworkHelperSpec *spec, int helper_fd, 
       return FALSE;
     }
   gboolean in_usr = g_str_has_prefix (spec->helper, "/usr/");
-  g_auto (GStrv) argv
-      = helper_argv (net, in_usr ? spec->helper : JAIL_HELPER, helper_fd, ports_fd);
+  g_auto (GStrv) argv = helper_argv (net, in_usr ? spec->helper : JAIL_HELPER, helper_fd, ports_fd);
   g_autofree char *cmdline = g_strjoinv (" ", argv);
   g_autofree char *header = g_strdup_printf ("# network helper, uid %u: %s\n", spec->uid, cmdline);
   (void) !write (log_fd, header, strlen (header));
+  Placement placement = { spec, net };
+  g_auto (JailSpec) jail;
+  jail_spec_init (&jail, argv, log_fd);
+  jail.clone_flags = CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWPID;
+  jail.root = spec->root;
+  jail.hostname = "net";
+  jail.set_user = TRUE;
+  jail.uid = spec->uid;
+  jail.gid = spec->gid;
+  jail.open_files = 4096;
+  jail.max_procs = 16;
+  jail.place = place_helper;
+  jail.place_data = &placement;
   /* Nothing of the host's files but its programs and libraries: the
    * helper only needs the host's network and its socket to QEMU. */
-  JailBind binds[] = {
-    { "/usr", "/usr", FALSE, MS_NODEV },
-    { "/dev/null", "/dev/null", TRUE, MS_NOEXEC },
-    { in_usr ? NULL : spec->helper, JAIL_HELPER, FALSE, MS_NODEV },
-    { NULL, NULL, FALSE, 0 },
-  };
-  Placement placement = { spec, net };
-  JailSpec jail = {
-    .argv = argv,
-    .stdout_fd = log_fd,
-    .clone_flags = CLONE_NEWIPC | CLONE_NEWUTS | CLONE_NEWNS | CLONE_NEWPID,
-    .root = spec->root,
-    .binds = binds,
-    .hostname = "net",
-    .set_user = TRUE,
-    .uid = spec->uid,
-    .gid = spec->gid,
-    .extra_gid = (gid_t) -1,
-    .open_files = 4096,
-    .max_procs = 16,
-    .pass_fds = { helper_fd, ports_fd, 0 },
-    .place = place_helper,
-    .place_data = &placement,
-  };
+  jail_spec_bind (&jail, "/usr", "/usr", FALSE, MS_NODEV);
+  jail_spec_bind (&jail, "/dev/null", "/dev/null", TRUE, MS_NOEXEC);
+  jail_spec_bind (&jail, in_usr ? NULL : spec->helper, JAIL_HELPER, FALSE, MS_NODEV);
+  jail_spec_pass_fd (&jail, helper_fd);
+  jail_spec_pass_fd (&jail, ports_fd);
   GPid pid = 0;
   gboolean ok = TRUE;
   if (g_mkdir (spec->root, 0755) < 0 && errno != EEXIST)

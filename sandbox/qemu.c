@@ -46,19 +46,19 @@ write_config (const char *dir, const char *text, GError **error)
   const char *name = QEMU_CONFIG + strlen (QEMU_DIR "/");
   int dfd = open (qemu_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   int fd = -1;
-  gboolean ok = dfd >= 0 && (unlinkat (dfd, name, 0) == 0 || errno == ENOENT)
-                && (fd = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                                 0644))
-                       >= 0
-                && write (fd, text, strlen (text)) == (ssize_t) strlen (text);
+  gboolean ok
+      = dfd >= 0 && (unlinkat (dfd, name, 0) == 0 || errno == ENOENT)
+        && (fd = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644))
+               >= 0
+        && write (fd, text, strlen (text)) == (ssize_t) strlen (text);
   int e = errno;
   if (fd >= 0)
     close (fd);
   if (dfd >= 0)
     close (dfd);
   if (!ok)
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "write %s/%s: %s", dir,
-                 QEMU_CONFIG, g_strerror (e));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "write %s/%s: %s", dir, QEMU_CONFIG,
+                 g_strerror (e));
   return ok;
 }
 
@@ -118,49 +118,41 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
   g_autofree char *header = g_strdup_printf ("# policy %s%s: %s\n", policy->name,
                                              policy->private_root ? ", in its jail" : "", cmdline);
   (void) !write (log_fd, header, strlen (header));
-  /* Device nodes only where they are bound; programs only from /usr. */
-  JailBind binds[] = {
-    { "/usr", "/usr", FALSE, MS_NODEV },
-    { "/dev/null", "/dev/null", TRUE, MS_NOEXEC },
-    { "/dev/zero", "/dev/zero", TRUE, MS_NOEXEC },
-    { "/dev/urandom", "/dev/urandom", TRUE, MS_NOEXEC },
-    { d->kernel, JAIL_KERNEL, FALSE, MS_NODEV | MS_NOEXEC },
-    { d->initramfs, JAIL_INITRAMFS, FALSE, MS_NODEV | MS_NOEXEC },
-    { qemu_dir, JAIL_SANDBOX_DIR "/" QEMU_DIR, TRUE, MS_NODEV | MS_NOEXEC },
-    { NULL, NULL, FALSE, 0 }, /* the optional ones below, then the end */
-    { NULL, NULL, FALSE, 0 },
-    { NULL, NULL, FALSE, 0 },
-  };
-  int n = 7;
-  if (kvm)
-    binds[n++] = (JailBind){ "/dev/kvm", "/dev/kvm", TRUE, MS_NOEXEC };
-  if (ram_path)
-    binds[n++] = (JailBind){ "/proc/self/fd", JAIL_SANDBOX_DIR "/fd", FALSE, MS_NODEV | MS_NOEXEC };
   struct stat kvm_st = { 0 };
   if (kvm)
     stat ("/dev/kvm", &kvm_st);
-
   Placement placement = { policy->memory_overhead_mb ? d->cgroups : NULL, cfg };
-  JailSpec spec = {
-    .argv = argv,
-    .stdout_fd = log_fd,
-    .clone_flags = policy->namespaces,
-    .root = policy->private_root ? root : NULL,
-    .binds = binds,
-    .hostname = cfg->hostname,
-    .set_user = pw != NULL,
-    .uid = uid,
-    .gid = pw ? pw->pw_gid : 0,
-    .extra_gid = kvm ? kvm_st.st_gid : (gid_t) -1,
-    .open_files = policy->open_files,
-    /* A uid of its own: its processes and threads are QEMU's alone. */
-    .max_procs = cfg->uid ? (policy->pids ? policy->pids : 1024) : 0,
-    .filter = policy->filter,
-    .pass_fds = { cfg->disk_node ? cfg->disk_fd : 0, cfg->net_fd > 2 ? cfg->net_fd : 0,
-                  cfg->ram_fd > 2 ? cfg->ram_fd : 0 },
-    .place = place,
-    .place_data = &placement,
-  };
+  g_auto (JailSpec) spec;
+  jail_spec_init (&spec, argv, log_fd);
+  spec.clone_flags = policy->namespaces;
+  spec.root = policy->private_root ? root : NULL;
+  spec.hostname = cfg->hostname;
+  spec.set_user = pw != NULL;
+  spec.uid = uid;
+  spec.gid = pw ? pw->pw_gid : 0;
+  spec.extra_gid = kvm ? kvm_st.st_gid : (gid_t) -1;
+  spec.open_files = policy->open_files;
+  /* A uid of its own: its processes and threads are QEMU's alone. */
+  spec.max_procs = cfg->uid ? (policy->pids ? policy->pids : 1024) : 0;
+  spec.filter = policy->filter;
+  spec.place = place;
+  spec.place_data = &placement;
+  /* Device nodes only where they are bound; programs only from /usr. */
+  jail_spec_bind (&spec, "/usr", "/usr", FALSE, MS_NODEV);
+  jail_spec_bind (&spec, "/dev/null", "/dev/null", TRUE, MS_NOEXEC);
+  jail_spec_bind (&spec, "/dev/zero", "/dev/zero", TRUE, MS_NOEXEC);
+  jail_spec_bind (&spec, "/dev/urandom", "/dev/urandom", TRUE, MS_NOEXEC);
+  jail_spec_bind (&spec, d->kernel, JAIL_KERNEL, FALSE, MS_NODEV | MS_NOEXEC);
+  jail_spec_bind (&spec, d->initramfs, JAIL_INITRAMFS, FALSE, MS_NODEV | MS_NOEXEC);
+  jail_spec_bind (&spec, qemu_dir, JAIL_SANDBOX_DIR "/" QEMU_DIR, TRUE, MS_NODEV | MS_NOEXEC);
+  if (kvm)
+    jail_spec_bind (&spec, "/dev/kvm", "/dev/kvm", TRUE, MS_NOEXEC);
+  if (ram_path)
+    jail_spec_bind (&spec, "/proc/self/fd", JAIL_SANDBOX_DIR "/fd", FALSE, MS_NODEV | MS_NOEXEC);
+  if (cfg->disk_node)
+    jail_spec_pass_fd (&spec, cfg->disk_fd);
+  jail_spec_pass_fd (&spec, cfg->net_fd);
+  jail_spec_pass_fd (&spec, cfg->ram_fd);
   gboolean ok = TRUE;
   if (policy->memory_overhead_mb)
     {

@@ -86,13 +86,10 @@ run_probe (const JailFilter *filter, const char *mode, GString *out)
   int p[2];
   g_assert_cmpint (pipe (p), ==, 0);
   char *argv[] = { (char *) probe, (char *) mode, NULL };
-  JailBind none[] = { { NULL, NULL, FALSE } };
-  JailSpec spec = { .argv = argv,
-                    .stdout_fd = p[1],
-                    .binds = none,
-                    .extra_gid = (gid_t) -1,
-                    .open_files = 256,
-                    .filter = filter };
+  g_auto (JailSpec) spec;
+  jail_spec_init (&spec, argv, p[1]);
+  spec.open_files = 256;
+  spec.filter = filter;
   GPid pid;
   g_autoptr (GError) error = NULL;
   g_assert_true (jail_spawn (&spec, &pid, &error));
