@@ -38,9 +38,9 @@ void
 sandbox_container_free (SandboxContainer *c)
 {
   if (c->task)
-    reply_error (c->task, SANDBOX_ERROR_GONE, "sandbox %s went away", c->sb->name);
+    sandbox_reply_error (c->task, SANDBOX_ERROR_GONE, "sandbox %s went away", c->sb->name);
   if (c->update)
-    reply_error (c->update, SANDBOX_ERROR_GONE, "sandbox %s went away", c->sb->name);
+    sandbox_reply_error (c->update, SANDBOX_ERROR_GONE, "sandbox %s went away", c->sb->name);
   if (c->limits)
     json_object_unref (c->limits);
   json_object_unref (c->spec);
@@ -225,7 +225,7 @@ on_mounts_attached (Sandbox *sb, const GError *error, gpointer name)
     }
   GTask *task = g_steal_pointer (&c->task);
   if (task)
-    reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name, why);
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name, why);
   detach_disk (c);
 }
 
@@ -261,12 +261,12 @@ on_disk_detached (Sandbox *sb, JsonObject *result, const GError *error, gpointer
     return;
   GTask *task = g_steal_pointer (&c->task);
   if (task && error)
-    reply_gerror (task, error);
+    sandbox_reply_gerror (task, error);
   else if (task)
     {
       JsonObject *res = json_object_new ();
       json_object_set_string_member (res, "name", c->name);
-      reply_json (task, res);
+      sandbox_reply_json (task, res);
     }
   remove_record (c);
 }
@@ -301,7 +301,7 @@ on_disk_attached (Sandbox *sb, JsonObject *result, const GError *error, gpointer
     }
   GTask *task = g_steal_pointer (&c->task);
   if (task)
-    reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name, error->message);
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name, error->message);
   remove_record (c);
 }
 
@@ -313,8 +313,8 @@ sandbox_add_container_async (Sandbox *sb, const SandboxContainerConfig *cfg,
   g_autoptr (GError) error = NULL;
   if (find (sb, cfg->name))
     {
-      reply_error (task, SANDBOX_ERROR_EXISTS, "sandbox %s already has a container named \"%s\"",
-                   sb->name, cfg->name);
+      sandbox_reply_error (task, SANDBOX_ERROR_EXISTS,
+                           "sandbox %s already has a container named \"%s\"", sb->name, cfg->name);
       return;
     }
   SandboxContainer *c = container_new (sb, cfg);
@@ -322,7 +322,7 @@ sandbox_add_container_async (Sandbox *sb, const SandboxContainerConfig *cfg,
       = sandbox_disk_attach (sb, cfg->image, TRUE, on_disk_attached, g_strdup (c->name), &error);
   if (disk == NULL)
     {
-      reply_gerror (task, error);
+      sandbox_reply_gerror (task, error);
       g_ptr_array_remove (sb->containers, c);
       return;
     }
@@ -340,16 +340,16 @@ sandbox_update_container_async (Sandbox *sb, const char *name, JsonObject *limit
                         : sb->containers->len ? sb->containers->pdata[0]
                                               : NULL;
   if (c == NULL)
-    reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no container \"%s\"", sb->name,
-                 name ? name : "");
+    sandbox_reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no container \"%s\"",
+                         sb->name, name ? name : "");
   else if (sb->state != SANDBOX_RUNNING || sb->agent == NULL || c->state != CONTAINER_RUNNING)
-    reply_error (task, SANDBOX_ERROR_STATE, "container %s of sandbox %s is %s, not running",
-                 c->name, sb->name,
-                 sb->state != SANDBOX_RUNNING ? sandbox_state_to_string (sb->state)
-                                              : state_names[c->state]);
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "container %s of sandbox %s is %s, not running",
+                         c->name, sb->name,
+                         sb->state != SANDBOX_RUNNING ? sandbox_state_to_string (sb->state)
+                                                      : state_names[c->state]);
   else if (c->update)
-    reply_error (task, SANDBOX_ERROR_STATE, "container %s of sandbox %s is being updated", c->name,
-                 sb->name);
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "container %s of sandbox %s is being updated",
+                         c->name, sb->name);
   else
     {
       g_autoptr (JsonObject) msg = json_object_new ();
@@ -357,7 +357,7 @@ sandbox_update_container_async (Sandbox *sb, const char *name, JsonObject *limit
       json_object_set_string_member (msg, "name", c->name);
       json_object_set_object_member (msg, "limits", json_object_ref (limits));
       if (!agent_channel_send_control (sb->agent, msg, &error))
-        reply_gerror (task, error);
+        sandbox_reply_gerror (task, error);
       else
         {
           c->update = task;
@@ -376,7 +376,7 @@ update_done (SandboxContainer *c, const char *failure)
     return;
   if (failure)
     {
-      reply_error (task, SANDBOX_ERROR_INVALID, "container %s: %s", c->name, failure);
+      sandbox_reply_error (task, SANDBOX_ERROR_INVALID, "container %s: %s", c->name, failure);
       return;
     }
   g_autoptr (GList) names = json_object_get_members (limits);
@@ -384,7 +384,7 @@ update_done (SandboxContainer *c, const char *failure)
     json_object_set_member (c->spec, l->data,
                             json_node_copy (json_object_get_member (limits, l->data)));
   c->sb->ops->save (c->sb);
-  reply_json (task, container_json (c, FALSE));
+  sandbox_reply_json (task, container_json (c, FALSE));
 }
 
 void
@@ -396,20 +396,20 @@ sandbox_remove_container_async (Sandbox *sb, const char *name, GAsyncReadyCallba
   SandboxContainer *c = find (sb, name);
   if (c == NULL)
     {
-      reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no container \"%s\"", sb->name,
-                   name);
+      sandbox_reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no container \"%s\"",
+                           sb->name, name);
       return;
     }
   if (c->task || c->state == CONTAINER_CREATING || c->state == CONTAINER_REMOVING)
     {
-      reply_error (task, SANDBOX_ERROR_STATE, "container %s of sandbox %s is %s", name, sb->name,
-                   state_names[c->state]);
+      sandbox_reply_error (task, SANDBOX_ERROR_STATE, "container %s of sandbox %s is %s", name,
+                           sb->name, state_names[c->state]);
       return;
     }
   if (sb->state != SANDBOX_RUNNING || sb->agent == NULL)
     {
-      reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
-                   sandbox_state_to_string (sb->state));
+      sandbox_reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
+                           sandbox_state_to_string (sb->state));
       return;
     }
   c->task = task;
@@ -493,7 +493,7 @@ sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
                  c->digest);
       GTask *task = g_steal_pointer (&c->task);
       if (task)
-        reply_json (task, container_json (c, FALSE));
+        sandbox_reply_json (task, container_json (c, FALSE));
       if (boot)
         sb->ops->boot_finished (sb);
     }
@@ -506,7 +506,7 @@ sandbox_container_control (Sandbox *sb, const char *type, JsonObject *msg)
         }
       GTask *task = g_steal_pointer (&c->task);
       if (task)
-        reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name, message);
+        sandbox_reply_error (task, SANDBOX_ERROR_STATE, "container %s: %s", c->name, message);
       detach_disk (c);
     }
   else if (g_str_equal (type, "container-removed") && c->state == CONTAINER_REMOVING)

@@ -365,9 +365,9 @@ void
 sandbox_disk_answer_task (Sandbox *sb, JsonObject *result, const GError *error, gpointer data)
 {
   if (error)
-    reply_gerror (data, error);
+    sandbox_reply_gerror (data, error);
   else
-    reply_json (data, result);
+    sandbox_reply_json (data, result);
 }
 
 void
@@ -377,11 +377,11 @@ sandbox_attach_disk_async (Sandbox *sb, const char *path, int fd, gboolean read_
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   g_autoptr (GError) error = NULL;
   if (sb->state != SANDBOX_RUNNING)
-    reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
-                 sandbox_state_to_string (sb->state));
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
+                         sandbox_state_to_string (sb->state));
   else if (!sandbox_disk_attach_fd (sb, path, fd, read_only, sandbox_disk_answer_task, task,
                                     &error))
-    reply_gerror (task, error);
+    sandbox_reply_gerror (task, error);
 }
 
 static void

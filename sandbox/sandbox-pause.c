@@ -17,12 +17,13 @@ on_paused (QmpClient *qmp, JsonNode *result, const GError *error, gpointer data)
 {
   PauseCall *c = data;
   if (error)
-    reply_error (c->task, SANDBOX_ERROR_GONE, "sandbox %s: %s", c->sb->name, error->message);
+    sandbox_reply_error (c->task, SANDBOX_ERROR_GONE, "sandbox %s: %s", c->sb->name,
+                         error->message);
   else
     {
       c->sb->paused = c->pause;
       c->sb->ops->save (c->sb);
-      reply_json (c->task, sandbox_to_json (c->sb));
+      sandbox_reply_json (c->task, sandbox_to_json (c->sb));
     }
   g_free (c);
 }
@@ -33,14 +34,14 @@ sandbox_pause_async (Sandbox *sb, gboolean pause, GAsyncReadyCallback callback, 
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   if (sb->state != SANDBOX_RUNNING || sb->qmp == NULL)
     {
-      reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
-                   sandbox_state_to_string (sb->state));
+      sandbox_reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
+                           sandbox_state_to_string (sb->state));
       return;
     }
   if (sb->paused == pause)
     {
-      reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s", sb->name,
-                   pause ? "paused already" : "not paused");
+      sandbox_reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s", sb->name,
+                           pause ? "paused already" : "not paused");
       return;
     }
   PauseCall *c = g_new0 (PauseCall, 1);

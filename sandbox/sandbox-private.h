@@ -146,11 +146,12 @@ struct Sandbox
 
 /* sandbox-reply.c: answering a domain call. Each answers @task and drops
  * the reference the domain holds (a task is answered exactly once). */
-void reply_json (GTask *task, JsonObject *result);
-void reply_error (GTask *task, SandboxError code, const char *fmt, ...) G_GNUC_PRINTF (3, 4);
-void reply_gerror (GTask *task, const GError *error);
+void sandbox_reply_json (GTask *task, JsonObject *result);
+void sandbox_reply_error (GTask *task, SandboxError code, const char *fmt, ...)
+    G_GNUC_PRINTF (3, 4);
+void sandbox_reply_gerror (GTask *task, const GError *error);
 /* Answers every task of @tasks with the error and empties the list. */
-void reply_all_error (GList **tasks, SandboxError code, const char *message);
+void sandbox_reply_all_error (GList **tasks, SandboxError code, const char *message);
 SandboxError sandbox_error_from_errno (int errno_value);
 
 /* What sandbox_to_json and state.json share: id, name, state, error,

@@ -154,12 +154,12 @@ stdin_writers_answer (SandboxProcess *proc, gboolean failed, const char *why)
       if (failed || proc->stdin_acked >= w->until)
         {
           if (failed)
-            reply_error (w->task, SANDBOX_ERROR_STATE, "%s", why);
+            sandbox_reply_error (w->task, SANDBOX_ERROR_STATE, "%s", why);
           else
             {
               JsonObject *res = json_object_new ();
               json_object_set_int_member (res, "offset", (gint64) proc->stdin_acked);
-              reply_json (w->task, res);
+              sandbox_reply_json (w->task, res);
             }
           g_free (w);
           proc->stdin_writers = g_list_delete_link (proc->stdin_writers, l);
@@ -205,8 +205,8 @@ sandbox_processes_abort (Sandbox *sb, SandboxError code, const char *reason)
     {
       SandboxProcess *proc = value;
       if (proc->exec_task)
-        reply_error (g_steal_pointer (&proc->exec_task), code, "%s", reason);
-      reply_all_error (&proc->waiters, code, reason);
+        sandbox_reply_error (g_steal_pointer (&proc->exec_task), code, "%s", reason);
+      sandbox_reply_all_error (&proc->waiters, code, reason);
       stdin_writers_answer (proc, TRUE, reason);
       output_log_close (proc->out);
       output_log_close (proc->err);
@@ -220,10 +220,10 @@ require_running (Sandbox *sb, GTask *task)
   if (sb->state == SANDBOX_RUNNING)
     return TRUE;
   if (sb->state == SANDBOX_FAILED)
-    reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s failed: %s", sb->name, sb->error);
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s failed: %s", sb->name, sb->error);
   else
-    reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
-                 sandbox_state_to_string (sb->state));
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
+                         sandbox_state_to_string (sb->state));
   return FALSE;
 }
 
@@ -243,7 +243,7 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
   const char *container = sandbox_container_for_exec (sb, exec->container, &spec, &error);
   if (error)
     {
-      reply_gerror (task, error);
+      sandbox_reply_gerror (task, error);
       return;
     }
   /* The container's process, with what the caller gave in its place. */
@@ -266,11 +266,11 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
   if (args == NULL || args[0] == NULL)
     {
       if (container)
-        reply_error (task, SANDBOX_ERROR_INVALID,
-                     "field \"args\" is empty and container %s has no command of its own",
-                     container);
+        sandbox_reply_error (task, SANDBOX_ERROR_INVALID,
+                             "field \"args\" is empty and container %s has no command of its own",
+                             container);
       else
-        reply_error (task, SANDBOX_ERROR_INVALID, "field \"args\" is empty");
+        sandbox_reply_error (task, SANDBOX_ERROR_INVALID, "field \"args\" is empty");
       return;
     }
   for (char **e = exec->env; e && *e; e++)
@@ -282,15 +282,15 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
     uid = 0;
   if (g_hash_table_size (sb->procs) >= MAX_PROCESSES)
     {
-      reply_error (task, SANDBOX_ERROR_LIMIT, "sandbox %s already has %d processes", sb->name,
-                   MAX_PROCESSES);
+      sandbox_reply_error (task, SANDBOX_ERROR_LIMIT, "sandbox %s already has %d processes",
+                           sb->name, MAX_PROCESSES);
       return;
     }
 
   SandboxProcess *proc = sandbox_process_new (sb, sb->next_proc++, FALSE, &error);
   if (proc == NULL)
     {
-      reply_gerror (task, error);
+      sandbox_reply_gerror (task, error);
       return;
     }
 
@@ -322,7 +322,7 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
   if (!agent_channel_send_control (sb->agent, msg, &error))
     {
       sandbox_process_free (proc);
-      reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
+      sandbox_reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
       return;
     }
   proc->exec_task = task;
@@ -335,8 +335,8 @@ lookup_or_reply (Sandbox *sb, GTask *task, guint32 process_id)
 {
   SandboxProcess *proc = lookup (sb, process_id);
   if (proc == NULL)
-    reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no process %u", sb->name,
-                 process_id);
+    sandbox_reply_error (task, SANDBOX_ERROR_NOT_FOUND, "sandbox %s has no process %u", sb->name,
+                         process_id);
   return proc;
 }
 
@@ -349,7 +349,7 @@ sandbox_wait_async (Sandbox *sb, guint32 process_id, GAsyncReadyCallback callbac
   if (proc == NULL)
     return;
   if (proc->exited)
-    reply_json (task, exit_json (proc));
+    sandbox_reply_json (task, exit_json (proc));
   else if (require_running (sb, task))
     proc->waiters = g_list_append (proc->waiters, task);
 }
@@ -383,14 +383,14 @@ running_process (Sandbox *sb, GTask *task, guint32 process_id, gboolean need_std
   if (!require_running (sb, task))
     return NULL;
   else if (proc->exited || proc->exec_task)
-    reply_error (task, SANDBOX_ERROR_STATE, "process %u of %s is %s", process_id, sb->name,
-                 proc->exited ? "no longer running" : "starting");
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "process %u of %s is %s", process_id, sb->name,
+                         proc->exited ? "no longer running" : "starting");
   else if (need_stdin && !proc->has_stdin)
-    reply_error (task, SANDBOX_ERROR_STATE, "process %u of %s was started without stdin",
-                 process_id, sb->name);
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "process %u of %s was started without stdin",
+                         process_id, sb->name);
   else if (need_stdin && proc->stdin_closed)
-    reply_error (task, SANDBOX_ERROR_STATE, "the stdin of process %u of %s is closed", process_id,
-                 sb->name);
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "the stdin of process %u of %s is closed",
+                         process_id, sb->name);
   else
     return proc;
   return NULL;
@@ -403,9 +403,9 @@ send_and_reply (Sandbox *sb, GTask *task, JsonObject *msg)
 {
   g_autoptr (GError) error = NULL;
   if (!agent_channel_send_control (sb->agent, msg, &error))
-    reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
+    sandbox_reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
   else
-    reply_json (task, json_object_new ());
+    sandbox_reply_json (task, json_object_new ());
 }
 
 void
@@ -434,16 +434,17 @@ sandbox_write_stdin_async (Sandbox *sb, guint32 process_id, const guint8 *data, 
     return;
   if (proc->stdin_sent - proc->stdin_acked + len > STDIN_MAX_PENDING)
     {
-      reply_error (task, SANDBOX_ERROR_LIMIT,
-                   "process %u of %s has %" G_GUINT64_FORMAT
-                   " bytes of stdin the guest has not written yet; at most %d may wait (wait for "
-                   "earlier WriteStdin calls to return)",
-                   proc->id, sb->name, proc->stdin_sent - proc->stdin_acked, STDIN_MAX_PENDING);
+      sandbox_reply_error (
+          task, SANDBOX_ERROR_LIMIT,
+          "process %u of %s has %" G_GUINT64_FORMAT
+          " bytes of stdin the guest has not written yet; at most %d may wait (wait for "
+          "earlier WriteStdin calls to return)",
+          proc->id, sb->name, proc->stdin_sent - proc->stdin_acked, STDIN_MAX_PENDING);
       return;
     }
   if (!agent_channel_send_data (sb->agent, AGENT_FRAME_STDIN, proc->id, data, len, FALSE, &error))
     {
-      reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
+      sandbox_reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
       return;
     }
   proc->stdin_sent += len;
@@ -465,11 +466,11 @@ sandbox_close_stdin_async (Sandbox *sb, guint32 process_id, GAsyncReadyCallback 
     return;
   if (!agent_channel_send_data (sb->agent, AGENT_FRAME_STDIN, proc->id, NULL, 0, TRUE, &error))
     {
-      reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
+      sandbox_reply_error (task, SANDBOX_ERROR_GONE, "sandbox %s: %s", sb->name, error->message);
       return;
     }
   proc->stdin_closed = TRUE;
-  reply_json (task, json_object_new ());
+  sandbox_reply_json (task, json_object_new ());
 }
 
 void
@@ -482,8 +483,9 @@ sandbox_resize_async (Sandbox *sb, guint32 process_id, guint rows, guint cols,
     return;
   if (!proc->tty)
     {
-      reply_error (task, SANDBOX_ERROR_STATE, "process %u of %s has no terminal (exec without tty)",
-                   process_id, sb->name);
+      sandbox_reply_error (task, SANDBOX_ERROR_STATE,
+                           "process %u of %s has no terminal (exec without tty)", process_id,
+                           sb->name);
       return;
     }
   g_autoptr (JsonObject) msg = json_object_new ();
@@ -545,7 +547,7 @@ process_exited (Sandbox *sb, SandboxProcess *proc, gint64 exit_code, gint64 sig)
   emit (sb, "process.exited", proc, exit_json (proc));
   GList *waiters = g_steal_pointer (&proc->waiters);
   for (GList *l = waiters; l; l = l->next)
-    reply_json (l->data, exit_json (proc));
+    sandbox_reply_json (l->data, exit_json (proc));
   g_list_free (waiters);
   forget_old_exited (sb);
   sb->ops->save (sb);
@@ -707,15 +709,15 @@ sandbox_process_control (Sandbox *sb, const char *type, JsonObject *msg)
       JsonObject *res = json_object_new ();
       json_object_set_int_member (res, "process_id", proc->id);
       json_object_set_int_member (res, "pid", proc->guest_pid);
-      reply_json (g_steal_pointer (&proc->exec_task), res);
+      sandbox_reply_json (g_steal_pointer (&proc->exec_task), res);
       emit (sb, "process.started", proc, NULL);
       sb->ops->save (sb);
       sb->ops->auto_remove_check (sb);
     }
   else
     {
-      reply_error (g_steal_pointer (&proc->exec_task), sandbox_error_from_errno ((int) err), "%s",
-                   message);
+      sandbox_reply_error (g_steal_pointer (&proc->exec_task), sandbox_error_from_errno ((int) err),
+                           "%s", message);
       g_hash_table_remove (sb->procs, GUINT_TO_POINTER (proc->id));
     }
 }

@@ -18,14 +18,14 @@ sandbox_call_finish (GAsyncResult *result, GError **error)
 }
 
 void
-reply_json (GTask *task, JsonObject *result)
+sandbox_reply_json (GTask *task, JsonObject *result)
 {
   g_task_return_pointer (task, result, (GDestroyNotify) json_object_unref);
   g_object_unref (task);
 }
 
 void
-reply_error (GTask *task, SandboxError code, const char *fmt, ...)
+sandbox_reply_error (GTask *task, SandboxError code, const char *fmt, ...)
 {
   va_list ap;
   va_start (ap, fmt);
@@ -36,18 +36,18 @@ reply_error (GTask *task, SandboxError code, const char *fmt, ...)
 }
 
 void
-reply_gerror (GTask *task, const GError *error)
+sandbox_reply_gerror (GTask *task, const GError *error)
 {
   g_task_return_error (task, g_error_copy (error));
   g_object_unref (task);
 }
 
 void
-reply_all_error (GList **tasks, SandboxError code, const char *message)
+sandbox_reply_all_error (GList **tasks, SandboxError code, const char *message)
 {
   GList *all = g_steal_pointer (tasks);
   for (GList *l = all; l; l = l->next)
-    reply_error (l->data, code, "%s", message);
+    sandbox_reply_error (l->data, code, "%s", message);
   g_list_free (all);
 }
 

@@ -292,9 +292,9 @@ sandbox_free (Sandbox *sb)
   g_ptr_array_set_size (sb->containers, 0);
   g_hash_table_destroy (sb->disks);
   g_ptr_array_unref (sb->containers);
-  reply_all_error (&sb->start_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
-  reply_all_error (&sb->delete_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
-  reply_all_error (&sb->stop_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
+  sandbox_reply_all_error (&sb->start_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
+  sandbox_reply_all_error (&sb->delete_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
+  sandbox_reply_all_error (&sb->stop_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
   network_free (sb->network);
   g_date_time_unref (sb->created);
   g_free (sb->kernel_release);
@@ -409,10 +409,10 @@ answer_start_calls (Sandbox *sb)
   for (GList *l = calls; l; l = l->next)
     {
       if (sb->state == SANDBOX_RUNNING)
-        reply_json (l->data, sandbox_to_json (sb));
+        sandbox_reply_json (l->data, sandbox_to_json (sb));
       else
-        reply_error (l->data, SANDBOX_ERROR_GONE, "sandbox %s failed to start: %s", sb->name,
-                     sb->error ? sb->error : "it was stopped");
+        sandbox_reply_error (l->data, SANDBOX_ERROR_GONE, "sandbox %s failed to start: %s",
+                             sb->name, sb->error ? sb->error : "it was stopped");
     }
   g_list_free (calls);
 }
@@ -422,7 +422,7 @@ answer_stop_calls (Sandbox *sb)
 {
   GList *calls = g_steal_pointer (&sb->stop_calls);
   for (GList *l = calls; l; l = l->next)
-    reply_json (l->data, sandbox_to_json (sb));
+    sandbox_reply_json (l->data, sandbox_to_json (sb));
   g_list_free (calls);
 }
 
@@ -509,10 +509,10 @@ finish_delete (Sandbox *sb)
         {
           JsonObject *res = json_object_new ();
           json_object_set_string_member (res, "id", sb->id);
-          reply_json (l->data, res);
+          sandbox_reply_json (l->data, res);
         }
       else
-        reply_gerror (l->data, error);
+        sandbox_reply_gerror (l->data, error);
     }
   g_list_free (calls);
   if (sb->hidden)
@@ -1253,7 +1253,7 @@ sandbox_stop_async (Sandbox *sb, guint timeout_s, GAsyncReadyCallback callback, 
   cancel_queued_boot (sb, "it was stopped before its boot began");
   if (sb->pid <= 0 || sb->deleting)
     {
-      reply_json (task, sandbox_to_json (sb));
+      sandbox_reply_json (task, sandbox_to_json (sb));
       return;
     }
   sb->stop_calls = g_list_append (sb->stop_calls, task);
@@ -1272,7 +1272,7 @@ sandbox_kill_async (Sandbox *sb, GAsyncReadyCallback callback, gpointer user_dat
   cancel_queued_boot (sb, "it was killed before its boot began");
   if (sb->pid <= 0 || sb->deleting)
     {
-      reply_json (task, sandbox_to_json (sb));
+      sandbox_reply_json (task, sandbox_to_json (sb));
       return;
     }
   sb->stop_calls = g_list_append (sb->stop_calls, task);
@@ -1370,7 +1370,7 @@ answer_stats_calls (Sandbox *sb, JsonObject *guest)
             }
           json_object_set_object_member (res, "guest", g);
         }
-      reply_json (l->data, res);
+      sandbox_reply_json (l->data, res);
     }
   g_list_free (calls);
 }
@@ -1390,7 +1390,7 @@ sandbox_stats_async (Sandbox *sb, GAsyncReadyCallback callback, gpointer user_da
   GTask *task = g_task_new (NULL, NULL, callback, user_data);
   if (sb->state != SANDBOX_RUNNING || sb->agent == NULL)
     {
-      reply_json (task, host_stats (sb));
+      sandbox_reply_json (task, host_stats (sb));
       return;
     }
   sb->stats_calls = g_list_append (sb->stats_calls, task);
@@ -1437,12 +1437,13 @@ sandbox_detach_disk_async (Sandbox *sb, const char *disk_id, GAsyncReadyCallback
   g_autoptr (GError) error = NULL;
   const char *container = sandbox_container_of_disk (sb, disk_id);
   if (container)
-    reply_error (task, SANDBOX_ERROR_STATE,
-                 "%s of sandbox %s holds container %s's root or a mount: remove the container",
-                 disk_id, sb->name, container);
+    sandbox_reply_error (
+        task, SANDBOX_ERROR_STATE,
+        "%s of sandbox %s holds container %s's root or a mount: remove the container", disk_id,
+        sb->name, container);
   else if (sb->state != SANDBOX_RUNNING)
-    reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
-                 sandbox_state_to_string (sb->state));
+    sandbox_reply_error (task, SANDBOX_ERROR_STATE, "sandbox %s is %s, not running", sb->name,
+                         sandbox_state_to_string (sb->state));
   else if (!sandbox_disk_detach (sb, disk_id, sandbox_disk_answer_task, task, &error))
-    reply_gerror (task, error);
+    sandbox_reply_gerror (task, error);
 }
