@@ -54,7 +54,8 @@ print_templates (JsonObject *t)
   JsonArray *list = json_object_get_array_member (t, "templates");
   printf ("Templates:     %u of at most %" G_GINT64_FORMAT ", %" G_GINT64_FORMAT
           " MiB of RAM, %" G_GINT64_FORMAT " warm clones per shape\n",
-          list ? json_array_get_length (list) : 0, json_object_get_int_member_with_default (t, "max", 0),
+          list ? json_array_get_length (list) : 0,
+          json_object_get_int_member_with_default (t, "max", 0),
           json_object_get_int_member_with_default (t, "ram_bytes", 0) >> 20,
           json_object_get_int_member_with_default (t, "warm_per_shape", 0));
   for (guint i = 0; list && i < json_array_get_length (list); i++)

@@ -55,8 +55,8 @@ daemon_host_guard_start (Daemon *d, char **deny, GError **error)
         return FALSE;
       }
   int fd = socket (AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, NETLINK_ROUTE);
-  struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
-                            .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR };
+  struct sockaddr_nl sa
+      = { .nl_family = AF_NETLINK, .nl_groups = RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR };
   if (fd < 0 || bind (fd, (struct sockaddr *) &sa, sizeof sa) < 0)
     {
       int e = errno;

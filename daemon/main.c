@@ -415,8 +415,7 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->ctx.tsc_khz = accel_host_tsc_khz ();
   d->ctx.tcg_cache_mb = (guint) o->tcg_cache_mb;
 
-  if (!setup_policies (d, o->policy_dir, error)
-      || !daemon_host_guard_start (d, d->net_deny, error)
+  if (!setup_policies (d, o->policy_dir, error) || !daemon_host_guard_start (d, d->net_deny, error)
       || !guest_files_resolve (d, o->kernel, o->initramfs, error)
       || !prepare_runtime_dir (d->ctx.runtime_dir, error))
     return FALSE;

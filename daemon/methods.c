@@ -615,9 +615,9 @@ daemon_limits_to_json (Daemon *d)
   JsonObject *o = sandbox_limits_to_json ();
   if (d->caller || d->tenants)
     json_object_set_int_member (o, "connections_per_socket", d->tenant_connections);
-  json_object_set_int_member (o, "ports_per_sandbox",
-                              rpc_schema_field_max (rpc_schema_get_default (),
-                                                    "sandbox.v1.Sandboxes.Create", "ports"));
+  json_object_set_int_member (
+      o, "ports_per_sandbox",
+      rpc_schema_field_max (rpc_schema_get_default (), "sandbox.v1.Sandboxes.Create", "ports"));
   if (d->caller)
     return o;
   json_object_set_int_member (o, "max_sandboxes", d->max_sandboxes);

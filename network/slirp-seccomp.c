@@ -19,14 +19,43 @@
 
 static const char *const allowed[] = {
   /* the loop: QEMU's socket, host sockets, timers */
-  "poll", "ppoll", "read", "readv", "write", "writev", "recvfrom", "recvmsg", "sendto", "sendmsg",
-  "accept", "accept4", "connect", "bind", "listen", "shutdown", "close", "setsockopt",
-  "getsockopt", "getsockname", "getpeername", "fcntl", "clock_gettime", "gettimeofday",
+  "poll",
+  "ppoll",
+  "read",
+  "readv",
+  "write",
+  "writev",
+  "recvfrom",
+  "recvmsg",
+  "sendto",
+  "sendmsg",
+  "accept",
+  "accept4",
+  "connect",
+  "bind",
+  "listen",
+  "shutdown",
+  "close",
+  "setsockopt",
+  "getsockopt",
+  "getsockname",
+  "getpeername",
+  "fcntl",
+  "clock_gettime",
+  "gettimeofday",
   "getrandom",
   /* memory */
-  "brk", "mmap", "munmap", "mremap", "madvise", "futex",
+  "brk",
+  "mmap",
+  "munmap",
+  "mremap",
+  "madvise",
+  "futex",
   /* the end */
-  "exit", "exit_group", "rt_sigreturn", "restart_syscall",
+  "exit",
+  "exit_group",
+  "rt_sigreturn",
+  "restart_syscall",
 };
 
 int

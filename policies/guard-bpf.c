@@ -58,22 +58,39 @@
 /* The key {prefixlen, address} on the stack at fp-8 (fp-20 for IPv6),
  * then: found -> deny (0, EPERM), else allow (1). */
 static const struct bpf_insn guard4[] = {
-  LDXW (2, 1, IP4),  STXW (10, 2, -4), STW (10, -8, 32), LD_MAP (1), MOVX (2, 10), ADD (2, -8),
-  CALL (BPF_FUNC_map_lookup_elem),     JNE (0, 0, 2),    MOV (0, 1), EXIT (),     MOV (0, 0),
+  LDXW (2, 1, IP4),
+  STXW (10, 2, -4),
+  STW (10, -8, 32),
+  LD_MAP (1),
+  MOVX (2, 10),
+  ADD (2, -8),
+  CALL (BPF_FUNC_map_lookup_elem),
+  JNE (0, 0, 2),
+  MOV (0, 1),
+  EXIT (),
+  MOV (0, 0),
   EXIT (),
 };
 #define GUARD4_MAP 3
 
 static const struct bpf_insn guard6[] = {
-  LDXW (2, 1, IP6 (0)), STXW (10, 2, -16),
-  LDXW (2, 1, IP6 (1)), STXW (10, 2, -12),
-  LDXW (2, 1, IP6 (2)), STXW (10, 2, -8),
-  LDXW (2, 1, IP6 (3)), STXW (10, 2, -4),
-  STW (10, -20, 128),   LD_MAP (1),
-  MOVX (2, 10),         ADD (2, -20),
+  LDXW (2, 1, IP6 (0)),
+  STXW (10, 2, -16),
+  LDXW (2, 1, IP6 (1)),
+  STXW (10, 2, -12),
+  LDXW (2, 1, IP6 (2)),
+  STXW (10, 2, -8),
+  LDXW (2, 1, IP6 (3)),
+  STXW (10, 2, -4),
+  STW (10, -20, 128),
+  LD_MAP (1),
+  MOVX (2, 10),
+  ADD (2, -20),
   CALL (BPF_FUNC_map_lookup_elem),
-  JNE (0, 0, 2),        MOV (0, 1),
-  EXIT (),              MOV (0, 0),
+  JNE (0, 0, 2),
+  MOV (0, 1),
+  EXIT (),
+  MOV (0, 0),
   EXIT (),
 };
 #define GUARD6_MAP 9
@@ -151,7 +168,8 @@ canonical (const char *text)
   Key key;
   gboolean v6;
   char addr[INET6_ADDRSTRLEN];
-  if (!parse_cidr (text, &key, &v6) || !inet_ntop (v6 ? AF_INET6 : AF_INET, key.addr, addr, sizeof addr))
+  if (!parse_cidr (text, &key, &v6)
+      || !inet_ntop (v6 ? AF_INET6 : AF_INET, key.addr, addr, sizeof addr))
     return NULL;
   return g_strdup_printf ("%s/%u", addr, key.prefixlen);
 }
@@ -360,7 +378,8 @@ guard_attach (Guard *g, int cgroup_fd, const char *dir, GError **error)
       attach.attach_type = hooks[i].type;
       if (bpf (BPF_PROG_ATTACH, &attach) < 0)
         {
-          g_autofree char *what = g_strdup_printf ("attach the %s program to %s", hooks[i].name, dir);
+          g_autofree char *what
+              = g_strdup_printf ("attach the %s program to %s", hooks[i].name, dir);
           return fail (error, errno, what, NULL);
         }
     }

@@ -60,10 +60,10 @@ rpc_publisher_send (RpcPublisher *publisher, JsonObject *message)
 }
 
 void
-rpc_publisher_cap_connections (RpcPublisher *publisher, guint max, void (*around) (gpointer data, gboolean done),
-                               gpointer data)
+rpc_publisher_cap_connections (RpcPublisher *publisher, guint max,
+                               void (*around) (gpointer data, gboolean done), gpointer data)
 {
   rpc_connection_cap_free (publisher->cap);
-  publisher->cap = rpc_connection_cap_new (publisher->sock, publisher->endpoint,
-                                           publisher->address, max, around, data);
+  publisher->cap = rpc_connection_cap_new (publisher->sock, publisher->endpoint, publisher->address,
+                                           max, around, data);
 }

@@ -273,8 +273,8 @@ rpc_server_new (const char *address, RpcSchema *schema, RpcHandler handler, gpoi
 
   g_autofree char *ipc_path = NULL;
   int endpoint = -1;
-  int sock = rpc_socket_bind_private (AF_SP_RAW, NN_REP, address, "listen", &ipc_path, &endpoint,
-                                      error);
+  int sock
+      = rpc_socket_bind_private (AF_SP_RAW, NN_REP, address, "listen", &ipc_path, &endpoint, error);
   if (sock < 0)
     return NULL;
   int maxsize = RPC_TRANSPORT_CAP;
@@ -325,10 +325,10 @@ rpc_server_free (RpcServer *server)
 }
 
 void
-rpc_server_cap_connections (RpcServer *server, guint max, void (*around) (gpointer data, gboolean done),
-                            gpointer data)
+rpc_server_cap_connections (RpcServer *server, guint max,
+                            void (*around) (gpointer data, gboolean done), gpointer data)
 {
   rpc_connection_cap_free (server->cap);
-  server->cap = rpc_connection_cap_new (server->sock, server->endpoint, server->address, max,
-                                        around, data);
+  server->cap
+      = rpc_connection_cap_new (server->sock, server->endpoint, server->address, max, around, data);
 }

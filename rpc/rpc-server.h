@@ -29,8 +29,8 @@ void rpc_server_free (RpcServer *server);
 /* At most @max connections (a socket that serves one tenant): past it,
  * checked each second, all of them are closed and the socket file made
  * anew (0600, root's), between @around (data, FALSE) and (data, TRUE). */
-void rpc_server_cap_connections (RpcServer *server, guint max, void (*around) (gpointer data, gboolean done),
-                                 gpointer data);
+void rpc_server_cap_connections (RpcServer *server, guint max,
+                                 void (*around) (gpointer data, gboolean done), gpointer data);
 
 const char *rpc_call_get_method (RpcCall *call);
 JsonObject *rpc_call_get_params (RpcCall *call);

@@ -21,5 +21,6 @@ int rpc_socket_bind_private (int domain, int protocol, const char *address, cons
  * its own on a socket that serves it alone (a tenant's). */
 typedef struct RpcConnectionCap RpcConnectionCap;
 RpcConnectionCap *rpc_connection_cap_new (int sock, int endpoint, const char *address, guint max,
-                                          void (*around) (gpointer data, gboolean done), gpointer data);
+                                          void (*around) (gpointer data, gboolean done),
+                                          gpointer data);
 void rpc_connection_cap_free (RpcConnectionCap *cap);

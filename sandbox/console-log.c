@@ -215,10 +215,10 @@ log_file_trim (const char *log_path, guint64 max_bytes, gsize keep_bytes)
       "# sandboxd: this log passed %" G_GUINT64_FORMAT " bytes: %" G_GINT64_FORMAT
       " bytes before its last %zu were dropped\n",
       max_bytes, (gint64) st.st_size - (gint64) head_len - (gint64) tail_len, tail_len);
-  gboolean ok = ftruncate (fd, 0) == 0 && pwrite (fd, head, head_len, 0) == (ssize_t) head_len
-                && pwrite (fd, mark, strlen (mark), (off_t) head_len) == (ssize_t) strlen (mark)
-                && (got <= 0
-                    || pwrite (fd, tail, (gsize) got, (off_t) (head_len + strlen (mark))) == got);
+  gboolean ok
+      = ftruncate (fd, 0) == 0 && pwrite (fd, head, head_len, 0) == (ssize_t) head_len
+        && pwrite (fd, mark, strlen (mark), (off_t) head_len) == (ssize_t) strlen (mark)
+        && (got <= 0 || pwrite (fd, tail, (gsize) got, (off_t) (head_len + strlen (mark))) == got);
   close (fd);
   return ok;
 }

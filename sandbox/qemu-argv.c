@@ -159,7 +159,8 @@ qemu_argv_private (GStrv argv, const char *path, char **config, GError **error)
   for (guint i = 1; argv[i]; i++)
     {
       guint k = 0;
-      while (k < G_N_ELEMENTS (private_options) && !g_str_equal (argv[i], private_options[k].option))
+      while (k < G_N_ELEMENTS (private_options)
+             && !g_str_equal (argv[i], private_options[k].option))
         k++;
       if (k == G_N_ELEMENTS (private_options) || argv[i + 1] == NULL)
         {

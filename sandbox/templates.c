@@ -373,9 +373,9 @@ make_room (SandboxTemplates *ts, Template *t)
   Template *old = least_recent (ts, TRUE, t);
   if (old == NULL)
     return FALSE;
-  g_message ("template %s: dropped for %s (--max-templates %u; used %" G_GINT64_FORMAT
-             " s ago)",
-             old->key, t->key, ts->max, (g_get_monotonic_time () - old->last_used) / G_USEC_PER_SEC);
+  g_message ("template %s: dropped for %s (--max-templates %u; used %" G_GINT64_FORMAT " s ago)",
+             old->key, t->key, ts->max,
+             (g_get_monotonic_time () - old->last_used) / G_USEC_PER_SEC);
   drain_pool (old);
   drop_files (old);
   old->uses = 0; /* it must recur again to come back */
@@ -723,9 +723,9 @@ sandbox_templates_to_json (SandboxTemplates *ts)
       JsonObject *e = json_object_new ();
       json_object_set_string_member (e, "key", t->key);
       json_object_set_string_member (e, "state",
-                                     t->ready       ? "ready"
-                                     : t->builder   ? "building"
-                                                    : "failed");
+                                     t->ready     ? "ready"
+                                     : t->builder ? "building"
+                                                  : "failed");
       json_object_set_int_member (e, "memory_mb", t->memory_mb);
       json_object_set_int_member (e, "cpus", t->cpus);
       json_object_set_int_member (e, "ram_bytes", (gint64) ram_bytes (t));

@@ -146,14 +146,27 @@ static void
 test_host (void)
 {
   static const char *const denied[] = {
-    "tcp/127.0.0.1", "tcp/127.1.2.3",      "tcp/0.0.0.0",     "tcp/::1",
-    "tcp/::",        "tcp/::ffff:127.0.0.1", "udp/127.0.0.1", "udp/::1",
+    "tcp/127.0.0.1",
+    "tcp/127.1.2.3",
+    "tcp/0.0.0.0",
+    "tcp/::1",
+    "tcp/::",
+    "tcp/::ffff:127.0.0.1",
+    "udp/127.0.0.1",
+    "udp/::1",
     "sendto/127.0.0.1",
     /* the host's addresses: a listener on each */
-    "tcp/192.0.2.1", "tcp/fd00::1",        "tcp/::ffff:192.0.2.1",
+    "tcp/192.0.2.1",
+    "tcp/fd00::1",
+    "tcp/::ffff:192.0.2.1",
     /* cloud metadata, link-local, multicast, broadcast */
-    "udp/169.254.169.254", "tcp/::ffff:169.254.169.254", "udp/fe80::1", "udp/224.0.0.251",
-    "udp/ff02::fb", "sendto/255.255.255.255", NULL,
+    "udp/169.254.169.254",
+    "tcp/::ffff:169.254.169.254",
+    "udp/fe80::1",
+    "udp/224.0.0.251",
+    "udp/ff02::fb",
+    "sendto/255.255.255.255",
+    NULL,
   };
   static const char *const allowed[] = { "udp/198.51.100.7", "udp/2001:db8::7", NULL };
   g_autofree char *free_denied = probe_child (NULL, denied);
@@ -203,9 +216,9 @@ test_host_changes (void)
 static void
 test_admin_list (void)
 {
-  static const char *const probes[] = { "udp/198.51.100.7", "udp/::ffff:198.51.100.7",
-                                        "udp/2001:db8::7",  "udp/203.0.113.9",
-                                        "udp/2001:db9::1",  NULL };
+  static const char *const probes[]
+      = { "udp/198.51.100.7", "udp/::ffff:198.51.100.7", "udp/2001:db8::7",
+          "udp/203.0.113.9",  "udp/2001:db9::1",         NULL };
   g_autoptr (GError) error = NULL;
   g_assert_true (cgroup_guard_deny (manager, "198.51.100.0/24", &error));
   g_assert_true (cgroup_guard_deny (manager, "2001:db8::/32", &error));
