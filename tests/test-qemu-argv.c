@@ -119,24 +119,6 @@ test_kvm_no_sandbox (void)
 }
 
 static void
-test_boot_disk (void)
-{
-  Policy policy = { .qemu_sandbox = TRUE };
-  QemuConfig cfg = base_config (&policy);
-  cfg.disk_node = "disk-0";
-  cfg.disk_fd = 13;
-  cfg.disk_fdset = 1;
-  cfg.disk_scsi_id = 0;
-  g_auto (GStrv) argv = qemu_build_argv (&cfg);
-  g_assert_cmpstr (arg_after (argv, "-add-fd", ""), ==, "fd=13,set=1");
-  g_assert_cmpstr (arg_after (argv, "-blockdev", ""), ==,
-                   "driver=raw,node-name=disk-0,read-only=on,file.driver=file,"
-                   "file.filename=/dev/fdset/1");
-  g_assert_cmpstr (arg_after (argv, "-device", "scsi-hd"), ==,
-                   "scsi-hd,bus=scsi0.0,scsi-id=0,lun=0,drive=disk-0,id=dev-disk-0");
-}
-
-static void
 test_network_argv (void)
 {
   Policy policy = { .qemu_sandbox = TRUE };
@@ -262,16 +244,96 @@ test_private (void)
   g_assert_nonnull (strstr (error->message, "-append"));
 }
 
+/* The whole command line of @cfg as QEMU is started (one argument a
+ * line) and the config file it reads, against tests/golden/qemu-argv/
+ * NAME.txt: every option of every shape is reviewed in one diff when it
+ * changes. SANDBOXD_GOLDEN=regenerate writes the file instead. */
+static void
+check_golden (const char *name, const QemuConfig *cfg)
+{
+  g_autoptr (GError) error = NULL;
+  g_auto (GStrv) full = qemu_build_argv (cfg);
+  g_autofree char *config = NULL;
+  g_auto (GStrv) argv = qemu_argv_private (full, "/sb/qemu/machine.cfg", &config, &error);
+  g_assert_no_error (error);
+  g_autoptr (GString) text = g_string_new ("# argv\n");
+  for (char **a = argv; *a; a++)
+    g_string_append_printf (text, "%s\n", *a);
+  g_string_append_printf (text, "# machine.cfg\n%s", config);
+  g_autofree char *file = g_strconcat (name, ".txt", NULL);
+  g_autofree char *path = g_build_filename (g_getenv ("GOLDEN_DIR"), "qemu-argv", file, NULL);
+  if (g_strcmp0 (g_getenv ("SANDBOXD_GOLDEN"), "regenerate") == 0)
+    {
+      g_assert_true (g_file_set_contents (path, text->str, (gssize) text->len, &error));
+      return;
+    }
+  g_autofree char *want = NULL;
+  if (!g_file_get_contents (path, &want, NULL, &error))
+    g_error ("%s (SANDBOXD_GOLDEN=regenerate makes it)", error->message);
+  if (g_str_equal (want, text->str))
+    return;
+  g_auto (GStrv) a = g_strsplit (want, "\n", -1);
+  g_auto (GStrv) b = g_strsplit (text->str, "\n", -1);
+  guint i = 0;
+  while (a[i] && b[i] && g_str_equal (a[i], b[i]))
+    i++;
+  g_error ("%s, line %u: golden \"%s\", now \"%s\" (if meant: SANDBOXD_GOLDEN=regenerate)", path,
+           i + 1, a[i] ? a[i] : "(end)", b[i] ? b[i] : "(end)");
+}
+
+static void
+test_golden (void)
+{
+  g_assert_nonnull (g_getenv ("GOLDEN_DIR"));
+  Policy policy = { .qemu_sandbox = TRUE };
+  QemuConfig cfg = base_config (&policy);
+  cfg.tcg_cache_mb = 32;
+  check_golden ("tcg", &cfg);
+
+  QemuConfig kvm = cfg;
+  Policy plain = { 0 };
+  kvm.kvm = TRUE;
+  kvm.policy = &plain;
+  check_golden ("kvm-no-sandbox", &kvm);
+
+  QemuConfig build = cfg;
+  build.template_build = TRUE;
+  build.ram_path = "/sb/fd/5";
+  build.ram_shared = TRUE;
+  check_golden ("template-build", &build);
+  QemuConfig clone = build;
+  clone.template_build = FALSE;
+  clone.ram_shared = FALSE;
+  clone.incoming = TRUE;
+  clone.hostname = "clone-1";
+  check_golden ("template-clone", &clone);
+
+  QemuConfig disk = cfg;
+  disk.disk_node = "disk-0";
+  disk.disk_fd = 13;
+  disk.disk_fdset = 1;
+  check_golden ("boot-disk", &disk);
+
+  QemuConfig user = cfg;
+  user.net_fd = 14;
+  user.net_mac = "52:54:00:12:34:56";
+  user.net_args = " sandboxd.net=10.0.2.15/24,10.0.2.2,65520 sandboxd.dns=192.0.2.53";
+  check_golden ("network-user", &user);
+  QemuConfig tap = user;
+  tap.net_tap = TRUE;
+  check_golden ("network-tap", &tap);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/qemu-argv/tcg", test_tcg);
   g_test_add_func ("/qemu-argv/kvm-no-sandbox", test_kvm_no_sandbox);
-  g_test_add_func ("/qemu-argv/boot-disk", test_boot_disk);
   g_test_add_func ("/qemu-argv/template", test_template_argv);
   g_test_add_func ("/qemu-argv/network", test_network_argv);
   g_test_add_func ("/qemu-argv/private", test_private);
+  g_test_add_func ("/qemu-argv/golden", test_golden);
   g_test_add_func ("/network/parse", test_network_parse);
   return g_test_run ();
 }
