@@ -1,5 +1,7 @@
 #include "output-log.h"
 
+#include "autofd.h"
+
 #include "long-poll.h"
 
 #include <errno.h>
@@ -32,15 +34,13 @@ static void reader_answer (GTask *task, gpointer waiter, gpointer owner);
 OutputLog *
 output_log_new (const char *path, gboolean reopen, GError **error)
 {
-  int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (reopen ? 0 : O_TRUNC), 0600);
+  sbx_autofd int fd
+      = open (path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW | (reopen ? 0 : O_TRUNC), 0600);
   off_t size = fd >= 0 ? lseek (fd, 0, SEEK_END) : -1;
-  int e = errno;
-  if (fd >= 0)
-    close (fd);
   if (size < 0)
     {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "create %s: %s", path,
-                   g_strerror (e));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "create %s: %s", path,
+                   g_strerror (errno));
       return NULL;
     }
   OutputLog *log = g_new0 (OutputLog, 1);
@@ -59,7 +59,7 @@ reader_answer (GTask *task, gpointer waiter, gpointer owner)
   gsize want = (gsize) MIN ((guint64) r->max_bytes, log->size - offset);
   g_autofree guint8 *buf = g_malloc (want + 1);
   gsize got = 0;
-  int fd = open (log->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  sbx_autofd int fd = open (log->path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
   while (fd >= 0 && got < want)
     {
       ssize_t n = pread (fd, buf + got, want - got, (off_t) (offset + got));
@@ -69,10 +69,6 @@ reader_answer (GTask *task, gpointer waiter, gpointer owner)
         break;
       got += (gsize) n;
     }
-  int e = errno;
-  if (fd >= 0)
-    close (fd);
-  errno = e;
   if (got < want)
     {
       g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (errno), "read %s: %s",
@@ -130,7 +126,7 @@ output_log_append (OutputLog *log, const guint8 *data, gsize len, GError **error
     }
   if (len == 0)
     return TRUE;
-  int fd = open (log->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  sbx_autofd int fd = open (log->path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
   gsize done = 0;
   while (fd >= 0 && done < len)
     {
@@ -141,13 +137,10 @@ output_log_append (OutputLog *log, const guint8 *data, gsize len, GError **error
         break;
       done += (gsize) n;
     }
-  int e = errno;
-  if (fd >= 0)
-    close (fd);
   if (done < len)
     {
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "write %s: %s", log->path,
-                   g_strerror (e));
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "write %s: %s", log->path,
+                   g_strerror (errno));
       return FALSE;
     }
   log->size += len;

@@ -1,6 +1,7 @@
 #include "qemu.h"
 
 #include "agent-protocol.h"
+#include "autofd.h"
 #include "policy.h"
 
 #include <errno.h>
@@ -44,21 +45,16 @@ write_config (const char *dir, const char *text, GError **error)
 {
   g_autofree char *qemu_dir = g_build_filename (dir, QEMU_DIR, NULL);
   const char *name = QEMU_CONFIG + strlen (QEMU_DIR "/");
-  int dfd = open (qemu_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  int fd = -1;
+  sbx_autofd int dfd = open (qemu_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  sbx_autofd int fd = -1;
   gboolean ok
       = dfd >= 0 && (unlinkat (dfd, name, 0) == 0 || errno == ENOENT)
         && (fd = openat (dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644))
                >= 0
         && write (fd, text, strlen (text)) == (ssize_t) strlen (text);
-  int e = errno;
-  if (fd >= 0)
-    close (fd);
-  if (dfd >= 0)
-    close (dfd);
   if (!ok)
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "write %s/%s: %s", dir, QEMU_CONFIG,
-                 g_strerror (e));
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno), "write %s/%s: %s", dir,
+                 QEMU_CONFIG, g_strerror (errno));
   return ok;
 }
 
