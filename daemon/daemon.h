@@ -1,4 +1,8 @@
-/* daemon.h — the daemon's configuration and its table of sandboxes. */
+/* daemon.h — the service shell's own header (daemon/ only): the Daemon
+ * (configuration, the table of sandboxes, tenants, the RPC and event
+ * sockets) and what its files give each other: methods, tenants and
+ * their quotas, images, Exec with wait, the network guard's lists, the
+ * mapping of errors to statuses. */
 #pragma once
 
 #include "events.h"

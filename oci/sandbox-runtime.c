@@ -14,7 +14,8 @@
  *   kill    a signal to the process in the guest (--all: its group).
  *   exec    another process in the container, its host process likewise.
  *   pause, resume  the VM's vCPUs.
- *   ps      the host process; update is refused.
+ *   ps      the host process.
+ *   update  new cgroup limits for the container in the guest.
  *   delete  the sandbox and the record.
  * Hooks run on the host (docs/oci.md). */
 #include "config.h"

@@ -1,4 +1,7 @@
-/* sandbox-private.h — what sandbox.c and sandbox-process.c share. */
+/* sandbox-private.h — the Sandbox record and what the domain's files
+ * share: sandbox.c (the state machine), sandbox-process.c, -containers.c,
+ * -disks.c, -mounts.c, -pause.c, -reattach.c, -reply.c, -state.c,
+ * -template.c and templates.c. Nothing outside sandbox/ includes it. */
 #pragma once
 
 #include "agent-channel.h"
@@ -190,9 +193,10 @@ void sandbox_remove_cgroup (Sandbox *sb);
 /* Sends @sig to QEMU (through its pidfd when reattached). */
 void sandbox_signal_qemu (Sandbox *sb, int sig);
 
-/* sandbox-state.c: DIR/sb/<id>/state.json, written atomically (temp file,
- * fsync, rename). sandbox_save writes it from the main loop, once for any
- * number of changes; sandbox_save_now at once. */
+/* sandbox-state.c: DIR/sb/<id>/state.json, written atomically (a temp
+ * file renamed over it; not synced: it must outlive sandboxd, not the
+ * host). sandbox_save writes it from the main loop, once for any number of
+ * changes; sandbox_save_now at once. */
 void sandbox_save (Sandbox *sb);
 gboolean sandbox_save_now (Sandbox *sb, GError **error);
 /* Restores @sb (made by sandbox_alloc for its id and dir) from its

@@ -246,11 +246,11 @@ void sandbox_start_async (Sandbox *sandbox, const SandboxContainerConfig *contai
 void sandbox_stop_async (Sandbox *sandbox, guint timeout_s, GAsyncReadyCallback callback,
                          gpointer user_data);
 
-/* Kills QEMU at once; answers with the stopped sandbox. */
 /* Stops (@pause) or goes on with a running sandbox's vCPUs; answers the
  * sandbox ("paused": true while it is). */
 void sandbox_pause_async (Sandbox *sandbox, gboolean pause, GAsyncReadyCallback callback,
                           gpointer user_data);
+/* Kills QEMU at once; answers with the stopped sandbox. */
 void sandbox_kill_async (Sandbox *sandbox, GAsyncReadyCallback callback, gpointer user_data);
 
 /* Answers with resource use: QEMU's RSS and CPU time read on the
