@@ -49,10 +49,8 @@ on_fd_removed (QmpClient *qmp, JsonNode *result, const GError *error, gpointer d
 static void
 remove_fdset (SandboxDisk *disk)
 {
-  JsonObject *args = json_object_new ();
-  json_object_set_int_member (args, "fdset-id", fdset_id (disk));
-  qmp_client_execute_async (disk->sb->qmp, "remove-fd", args, DISK_QMP_TIMEOUT_MS, on_fd_removed,
-                            NULL);
+  QemuReply reply = { DISK_QMP_TIMEOUT_MS, on_fd_removed, NULL };
+  qemu_monitor_remove_fd (disk->sb->qmp, fdset_id (disk), &reply);
 }
 
 void
@@ -170,10 +168,8 @@ on_device_added (QmpClient *qmp, JsonNode *result, const GError *error, gpointer
   SandboxDisk *disk = data;
   if (error)
     {
-      JsonObject *args = json_object_new ();
-      json_object_set_string_member (args, "node-name", disk->id);
-      qmp_client_execute_async (qmp, "blockdev-del", args, DISK_QMP_TIMEOUT_MS, on_attach_rollback,
-                                NULL);
+      QemuReply reply = { DISK_QMP_TIMEOUT_MS, on_attach_rollback, NULL };
+      qemu_monitor_blockdev_del (qmp, disk->id, &reply);
       finish_call (disk, NULL, error, "attach");
       remove_disk (disk);
       return;
@@ -194,14 +190,8 @@ on_blockdev_added (QmpClient *qmp, JsonNode *result, const GError *error, gpoint
       return;
     }
   g_autofree char *dev = device_id (disk);
-  JsonObject *args = json_object_new ();
-  json_object_set_string_member (args, "driver", "scsi-hd");
-  json_object_set_string_member (args, "id", dev);
-  json_object_set_string_member (args, "bus", QEMU_SCSI_BUS);
-  json_object_set_string_member (args, "drive", disk->id);
-  json_object_set_int_member (args, "scsi-id", disk->scsi_id);
-  json_object_set_int_member (args, "lun", 0);
-  qmp_client_execute_async (qmp, "device_add", args, DISK_QMP_TIMEOUT_MS, on_device_added, disk);
+  QemuReply reply = { DISK_QMP_TIMEOUT_MS, on_device_added, disk };
+  qemu_monitor_device_add_scsi_hd (qmp, dev, QEMU_SCSI_BUS, disk->id, disk->scsi_id, &reply);
 }
 
 static void on_blockdev_added (QmpClient *qmp, JsonNode *result, const GError *error,
@@ -218,16 +208,8 @@ on_fd_added (QmpClient *qmp, JsonNode *result, const GError *error, gpointer dat
       return;
     }
   g_autofree char *filename = g_strdup_printf ("/dev/fdset/%" G_GINT64_FORMAT, fdset_id (disk));
-  JsonObject *file = json_object_new ();
-  json_object_set_string_member (file, "driver", "file");
-  json_object_set_string_member (file, "filename", filename);
-  JsonObject *args = json_object_new ();
-  json_object_set_string_member (args, "node-name", disk->id);
-  json_object_set_string_member (args, "driver", "raw");
-  json_object_set_boolean_member (args, "read-only", disk->read_only);
-  json_object_set_object_member (args, "file", file);
-  qmp_client_execute_async (qmp, "blockdev-add", args, DISK_QMP_TIMEOUT_MS, on_blockdev_added,
-                            disk);
+  QemuReply reply = { DISK_QMP_TIMEOUT_MS, on_blockdev_added, disk };
+  qemu_monitor_blockdev_add_raw (qmp, disk->id, filename, disk->read_only, &reply);
 }
 
 static guint
@@ -346,10 +328,8 @@ sandbox_disk_attach_fd (Sandbox *sb, const char *path, int given_fd, gboolean re
     return NULL;
   disk->done = done;
   disk->done_data = data;
-  JsonObject *args = json_object_new ();
-  json_object_set_int_member (args, "fdset-id", fdset_id (disk));
-  qmp_client_execute_with_fd_async (sb->qmp, "add-fd", args, fd, DISK_QMP_TIMEOUT_MS, on_fd_added,
-                                    disk);
+  QemuReply reply = { DISK_QMP_TIMEOUT_MS, on_fd_added, disk };
+  qemu_monitor_add_fd (sb->qmp, fdset_id (disk), fd, &reply);
   close (fd);
   return disk->id;
 }
@@ -403,10 +383,8 @@ sandbox_disk_device_deleted (Sandbox *sb, const char *device)
   if (disk == NULL || disk->attached)
     return;
   /* The guest let go of the device; now the block node can go. */
-  JsonObject *args = json_object_new ();
-  json_object_set_string_member (args, "node-name", disk->id);
-  qmp_client_execute_async (sb->qmp, "blockdev-del", args, DISK_QMP_TIMEOUT_MS, on_blockdev_deleted,
-                            disk);
+  QemuReply reply = { DISK_QMP_TIMEOUT_MS, on_blockdev_deleted, disk };
+  qemu_monitor_blockdev_del (sb->qmp, disk->id, &reply);
 }
 
 static void
@@ -444,8 +422,7 @@ sandbox_disk_detach (Sandbox *sb, const char *disk_id, SandboxDiskDone done, gpo
   disk->done = done;
   disk->done_data = data;
   g_autofree char *dev = device_id (disk);
-  JsonObject *args = json_object_new ();
-  json_object_set_string_member (args, "id", dev);
-  qmp_client_execute_async (sb->qmp, "device_del", args, DISK_QMP_TIMEOUT_MS, on_device_del, disk);
+  QemuReply reply = { DISK_QMP_TIMEOUT_MS, on_device_del, disk };
+  qemu_monitor_device_del (sb->qmp, dev, &reply);
   return TRUE;
 }

@@ -46,6 +46,9 @@ sandbox_pause_async (Sandbox *sb, gboolean pause, GAsyncReadyCallback callback, 
     }
   PauseCall *c = g_new0 (PauseCall, 1);
   *c = (PauseCall){ sb, task, pause };
-  qmp_client_execute_async (sb->qmp, pause ? "stop" : "cont", NULL, PAUSE_QMP_TIMEOUT_MS, on_paused,
-                            c);
+  QemuReply reply = { PAUSE_QMP_TIMEOUT_MS, on_paused, c };
+  if (pause)
+    qemu_monitor_stop (sb->qmp, &reply);
+  else
+    qemu_monitor_cont (sb->qmp, &reply);
 }

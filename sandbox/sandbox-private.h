@@ -9,6 +9,7 @@
 #include "guest-text.h"
 #include "network.h"
 #include "output-log.h"
+#include "qemu-monitor.h"
 #include "qmp-client.h"
 #include "sandbox.h"
 

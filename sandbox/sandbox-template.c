@@ -147,7 +147,7 @@ on_migrate_status (QmpClient *qmp, JsonNode *result, const GError *error, gpoint
       if (failed)
         sandbox_restore_fail (sb, "the state did not load: %s", why);
       else
-        qmp_client_execute_async (sb->qmp, "cont", NULL, TEMPLATE_QMP_TIMEOUT_MS, on_cont, sb);
+        qemu_monitor_cont (sb->qmp, &(QemuReply){ TEMPLATE_QMP_TIMEOUT_MS, on_cont, sb });
       return;
     }
   /* A build: the state is complete (or not) in its temporary file. */
@@ -171,8 +171,8 @@ poll_migration (gpointer data)
   Sandbox *sb = data;
   sb->template_timer = 0;
   if (sb->qmp)
-    qmp_client_execute_async (sb->qmp, "query-migrate", NULL, TEMPLATE_QMP_TIMEOUT_MS,
-                              on_migrate_status, sb);
+    qemu_monitor_query_migrate (sb->qmp,
+                                &(QemuReply){ TEMPLATE_QMP_TIMEOUT_MS, on_migrate_status, sb });
   return G_SOURCE_REMOVE;
 }
 
@@ -195,10 +195,11 @@ on_ignore_shared (QmpClient *qmp, JsonNode *result, const GError *error, gpointe
       step_failed (sb, "migrate-set-capabilities", error->message);
       return;
     }
-  JsonObject *args = json_object_new ();
-  json_object_set_string_member (args, "uri", "fd:" STATE_FDNAME);
-  qmp_client_execute_async (qmp, sb->restore_from ? "migrate-incoming" : "migrate", args,
-                            TEMPLATE_QMP_TIMEOUT_MS, on_migrate_started, sb);
+  QemuReply reply = { TEMPLATE_QMP_TIMEOUT_MS, on_migrate_started, sb };
+  if (sb->restore_from)
+    qemu_monitor_migrate_incoming (qmp, "fd:" STATE_FDNAME, &reply);
+  else
+    qemu_monitor_migrate (qmp, "fd:" STATE_FDNAME, &reply);
 }
 
 /* The RAM is the template's memfd (shared by the build, private to each
@@ -212,24 +213,15 @@ on_state_fd (QmpClient *qmp, JsonNode *result, const GError *error, gpointer dat
       step_failed (sb, "getfd", error->message);
       return;
     }
-  JsonObject *cap = json_object_new ();
-  json_object_set_string_member (cap, "capability", "x-ignore-shared");
-  json_object_set_boolean_member (cap, "state", TRUE);
-  JsonArray *caps = json_array_new ();
-  json_array_add_object_element (caps, cap);
-  JsonObject *args = json_object_new ();
-  json_object_set_array_member (args, "capabilities", caps);
-  qmp_client_execute_async (qmp, "migrate-set-capabilities", args, TEMPLATE_QMP_TIMEOUT_MS,
-                            on_ignore_shared, sb);
+  QemuReply reply = { TEMPLATE_QMP_TIMEOUT_MS, on_ignore_shared, sb };
+  qemu_monitor_migrate_set_capability (qmp, "x-ignore-shared", TRUE, &reply);
 }
 
 static void
 send_state_fd (Sandbox *sb, int fd)
 {
-  JsonObject *args = json_object_new ();
-  json_object_set_string_member (args, "fdname", STATE_FDNAME);
-  qmp_client_execute_with_fd_async (sb->qmp, "getfd", args, fd, TEMPLATE_QMP_TIMEOUT_MS,
-                                    on_state_fd, sb);
+  QemuReply reply = { TEMPLATE_QMP_TIMEOUT_MS, on_state_fd, sb };
+  qemu_monitor_getfd (sb->qmp, STATE_FDNAME, fd, &reply);
   close (fd);
 }
 
@@ -273,7 +265,7 @@ after_frozen (gpointer data)
   /* The guest's session ends here: each clone's host starts a new one. */
   g_clear_pointer (&sb->agent, agent_channel_free);
   if (sb->qmp)
-    qmp_client_execute_async (sb->qmp, "stop", NULL, TEMPLATE_QMP_TIMEOUT_MS, on_stopped, sb);
+    qemu_monitor_stop (sb->qmp, &(QemuReply){ TEMPLATE_QMP_TIMEOUT_MS, on_stopped, sb });
   return G_SOURCE_REMOVE;
 }
 

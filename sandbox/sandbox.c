@@ -814,7 +814,7 @@ on_qmp_ready (QmpClient *qmp, JsonNode *result, const GError *error, gpointer da
         fail_unless_qemu_exits (sb, why);
       return;
     }
-  qmp_client_execute_async (qmp, "query-status", NULL, QMP_TIMEOUT_MS, on_qmp_status, sb);
+  qemu_monitor_query_status (qmp, &(QemuReply){ QMP_TIMEOUT_MS, on_qmp_status, sb });
   if (sb->restore_from && !sb->thawed && sb->state == SANDBOX_BOOTING)
     sandbox_restore_start (sb);
   if (sb->boot_waits_for_qmp && sb->state == SANDBOX_BOOTING)
@@ -1203,7 +1203,7 @@ stop_escalate (Sandbox *sb)
       return;
     }
   sb->stop_timer = g_timeout_add (STOP_GRACE_MS, on_stop_timer, sb);
-  qmp_client_execute_async (sb->qmp, "quit", NULL, QMP_TIMEOUT_MS, on_quit_reply, sb);
+  qemu_monitor_quit (sb->qmp, &(QemuReply){ QMP_TIMEOUT_MS, on_quit_reply, sb });
 }
 
 static void
@@ -1242,8 +1242,7 @@ stop_qemu (Sandbox *sb, guint grace_ms)
     }
   sb->stop_phase = STOP_POWERDOWN;
   sb->stop_timer = g_timeout_add (grace_ms, on_stop_timer, sb);
-  qmp_client_execute_async (sb->qmp, "system_powerdown", NULL, QMP_TIMEOUT_MS, on_powerdown_reply,
-                            sb);
+  qemu_monitor_system_powerdown (sb->qmp, &(QemuReply){ QMP_TIMEOUT_MS, on_powerdown_reply, sb });
 }
 
 void

@@ -1,5 +1,6 @@
 /* The QMP client against a real QEMU, and against a fake QMP server that
  * misbehaves in the ways a real one cannot be made to. */
+#include "qemu-monitor.h"
 #include "qmp-client.h"
 
 #include <fcntl.h>
@@ -304,6 +305,7 @@ typedef enum
   FAKE_LATE_REPLY, /* answers the first command late, the second on time */
   FAKE_SEND_RAW,   /* answers the first command with raw bytes, then closes */
   FAKE_DEAF,       /* reads nothing after the capabilities, until told to stop */
+  FAKE_RECORD,     /* answers each command {} and keeps its line, until the client closes */
 } FakeMode;
 
 typedef struct
@@ -312,7 +314,8 @@ typedef struct
   FakeMode mode;
   const char *raw;
   gsize raw_len;
-  gint stop; /* FAKE_DEAF: hang up */
+  gint stop;       /* FAKE_DEAF: hang up */
+  GPtrArray *seen; /* FAKE_RECORD: each command as sent, without its id */
 } Fake;
 
 static char *
@@ -349,6 +352,23 @@ fake_thread (gpointer data)
   g_autofree char *caps_id = line_id (caps);
   g_autofree char *caps_reply = g_strdup_printf ("{\"return\": {}, \"id\": \"%s\"}\r\n", caps_id);
   send_str (fd, caps_reply);
+  if (f->mode == FAKE_RECORD)
+    {
+      char *line;
+      while ((line = read_line (fd)) != NULL)
+        {
+          g_autoptr (JsonNode) node = json_from_string (line, NULL);
+          JsonObject *o = json_node_get_object (node);
+          g_autofree char *id = g_strdup (json_object_get_string_member (o, "id"));
+          json_object_remove_member (o, "id");
+          g_ptr_array_add (f->seen, json_to_string (node, FALSE));
+          g_free (line);
+          g_autofree char *reply = g_strdup_printf ("{\"return\": {}, \"id\": \"%s\"}\r\n", id);
+          send_str (fd, reply);
+        }
+      close (fd);
+      return NULL;
+    }
   if (f->mode == FAKE_DEAF)
     {
       while (!g_atomic_int_get (&f->stop))
@@ -425,6 +445,81 @@ test_timeout_keeps_stream_in_sync (void)
   g_assert_true (json_object_get_boolean_member (json_node_get_object (s.result), "second"));
   g_assert_false (s.was_closed);
   stop_fake (&f, path, thread, c);
+  seen_clear (&s);
+}
+
+static void
+on_typed (QmpClient *c, JsonNode *result, const GError *error, gpointer data)
+{
+  Seen *s = data;
+  g_assert_no_error (error);
+  s->replied = TRUE;
+}
+
+/* Each of QEMU's commands as qemu-monitor.c writes it: the wire format
+ * the domain relies on, one line each. */
+static void
+test_typed_commands (void)
+{
+  Fake f = { .mode = FAKE_RECORD, .seen = g_ptr_array_new_with_free_func (g_free) };
+  Seen s = { 0 };
+  char *path;
+  GThread *thread;
+  QmpClient *c = start_fake (&f, &path, &thread, &s);
+  QemuReply r = { 5000, on_typed, &s };
+  int fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+#define RUN(call)                                                                                  \
+  do                                                                                               \
+    {                                                                                              \
+      s.replied = FALSE;                                                                           \
+      call;                                                                                        \
+      iterate_until (&s.replied);                                                                  \
+    }                                                                                              \
+  while (0)
+  RUN (qemu_monitor_stop (c, &r));
+  RUN (qemu_monitor_cont (c, &r));
+  RUN (qemu_monitor_system_powerdown (c, &r));
+  RUN (qemu_monitor_quit (c, &r));
+  RUN (qemu_monitor_query_status (c, &r));
+  RUN (qemu_monitor_query_migrate (c, &r));
+  RUN (qemu_monitor_add_fd (c, 3, fd, &r));
+  RUN (qemu_monitor_remove_fd (c, 3, &r));
+  RUN (qemu_monitor_getfd (c, "state", fd, &r));
+  RUN (qemu_monitor_blockdev_add_raw (c, "disk-2", "/dev/fdset/3", TRUE, &r));
+  RUN (qemu_monitor_blockdev_del (c, "disk-2", &r));
+  RUN (qemu_monitor_device_add_scsi_hd (c, "dev-disk-2", "scsi0.0", "disk-2", 2, &r));
+  RUN (qemu_monitor_device_del (c, "dev-disk-2", &r));
+  RUN (qemu_monitor_migrate_set_capability (c, "x-ignore-shared", TRUE, &r));
+  RUN (qemu_monitor_migrate (c, "fd:state", &r));
+  RUN (qemu_monitor_migrate_incoming (c, "fd:state", &r));
+#undef RUN
+  close (fd);
+  stop_fake (&f, path, thread, c);
+  static const char *const want[] = {
+    "{\"execute\":\"stop\"}",
+    "{\"execute\":\"cont\"}",
+    "{\"execute\":\"system_powerdown\"}",
+    "{\"execute\":\"quit\"}",
+    "{\"execute\":\"query-status\"}",
+    "{\"execute\":\"query-migrate\"}",
+    "{\"execute\":\"add-fd\",\"arguments\":{\"fdset-id\":3}}",
+    "{\"execute\":\"remove-fd\",\"arguments\":{\"fdset-id\":3}}",
+    "{\"execute\":\"getfd\",\"arguments\":{\"fdname\":\"state\"}}",
+    "{\"execute\":\"blockdev-add\",\"arguments\":{\"node-name\":\"disk-2\",\"driver\":\"raw\","
+    "\"read-only\":true,\"file\":{\"driver\":\"file\",\"filename\":\"/dev/fdset/3\"}}}",
+    "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"disk-2\"}}",
+    "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"scsi-hd\",\"id\":\"dev-disk-2\","
+    "\"bus\":\"scsi0.0\",\"drive\":\"disk-2\",\"scsi-id\":2,\"lun\":0}}",
+    "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"dev-disk-2\"}}",
+    "{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":[{\"capability\":"
+    "\"x-ignore-shared\",\"state\":true}]}}",
+    "{\"execute\":\"migrate\",\"arguments\":{\"uri\":\"fd:state\"}}",
+    "{\"execute\":\"migrate-incoming\",\"arguments\":{\"uri\":\"fd:state\"}}",
+  };
+  g_assert_cmpuint (f.seen->len, ==, G_N_ELEMENTS (want));
+  for (guint i = 0; i < f.seen->len; i++)
+    g_assert_cmpstr (f.seen->pdata[i], ==, want[i]);
+  g_ptr_array_unref (f.seen);
   seen_clear (&s);
 }
 
@@ -541,5 +636,6 @@ main (int argc, char **argv)
   g_test_add_func ("/qmp/timeout-keeps-stream-in-sync", test_timeout_keeps_stream_in_sync);
   g_test_add_func ("/qmp/bad-input", test_bad_input);
   g_test_add_func ("/qmp/backlog-bounded", test_backlog_bounded);
+  g_test_add_func ("/qmp/typed-commands", test_typed_commands);
   return g_test_run ();
 }
