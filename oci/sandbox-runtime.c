@@ -205,6 +205,9 @@ parse_options (const char *verb, const char *params, GOptionEntry *entries, int 
 {
   g_autoptr (GOptionContext) ctx = g_option_context_new (params);
   g_option_context_add_main_entries (ctx, entries, NULL);
+  /* As runc: options end at the first argument (the id), so a command's
+   * own (exec ID sh -c ..., ps -u) are its, not ours. */
+  g_option_context_set_strict_posix (ctx, TRUE);
   g_autoptr (GError) error = NULL;
   if (g_option_context_parse (ctx, argc, argv, &error))
     return TRUE;
@@ -597,7 +600,7 @@ static int
 parse_signal (const char *text)
 {
   guint64 n;
-  if (g_ascii_string_to_unsigned (text, 10, 1, 64, &n, NULL))
+  if (g_ascii_string_to_unsigned (text, 10, 0, 64, &n, NULL))
     return (int) n;
   const char *name = g_str_has_prefix (text, "SIG") ? text + 3 : text;
   for (int sig = 1; sig < NSIG; sig++)
@@ -645,6 +648,8 @@ cmd_kill (int argc, char **argv)
   const char *status = oci_state_status (s);
   if (g_str_equal (status, "stopped"))
     return fail ("kill %s: the container is stopped", s->id);
+  if (sig == 0)
+    return 0; /* kill(2)'s signal 0: it is there, and may be signalled */
   if (g_str_equal (status, "created"))
     {
       kill (s->pid, sig); /* never started: its host process ends */
@@ -732,7 +737,9 @@ cmd_exec (int argc, char **argv)
     return code;
   if (!g_str_equal (oci_state_status (s), "running"))
     return fail ("exec: container %s is %s, not running", s->id, oci_state_status (s));
-  g_auto (GStrv) args = argc > 2 ? g_strdupv (argv + 2) : NULL;
+  /* exec ID -- CMD: the "--" only ends options. */
+  int first = argc > 2 && g_str_equal (argv[2], "--") ? 3 : 2;
+  g_auto (GStrv) args = argc > first ? g_strdupv (argv + first) : NULL;
   g_autofree char *user_text = g_strdup (user);
   const char *dir = cwd;
   g_autoptr (JsonParser) parser = json_parser_new ();

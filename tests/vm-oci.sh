@@ -50,6 +50,9 @@ contains "$out" "cgroup path /$CG exists" "... saying so"
 for _ in $(seq 100); do grep -q out "$TMP/c2.out" && break; sleep 0.1; done
 is "$(cat "$TMP/c2.out")" out "its stdout is the runtime caller's"
 contains "$("${R[@]}" state c2)" '"status" : "running"' "state: running"
+is "$("${R[@]}" exec c2 sh -c 'echo $0 $1' -u x 2>&1)" "-u x" "exec ID CMD ARGS: the command's options are its own, not exec's"
+is "$("${R[@]}" exec c2 -- echo after-dashes 2>&1)" "after-dashes" "exec ID -- CMD runs CMD"
+"${R[@]}" kill c2 0; ok $? "kill ID 0 (is it there?) succeeds on a running container"
 out=$(echo '{"blockIO": {"weight": 10}}' | "${R[@]}" update -r - c2 2>&1); rc=$?
 [ $rc -ne 0 ]; ok $? "update of what a VM's container cannot change fails (exit $rc)"
 contains "$out" "blockIO cannot be updated" "... naming it"
