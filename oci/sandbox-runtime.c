@@ -504,6 +504,34 @@ load_or_fail (int argc, char **argv, const char *verb, int *code)
 /* How long start waits for the host process to open its end (10 ms each). */
 #define START_WAIT_TRIES 500
 
+#define START_RUN_WAIT_S 30
+
+/* Whether the sandbox's first process has left "starting" (it runs, or
+ * already ended) within START_RUN_WAIT_S. */
+static gboolean
+wait_started (const char *name)
+{
+  gint64 end = g_get_monotonic_time () + START_RUN_WAIT_S * G_USEC_PER_SEC;
+  do
+    {
+      g_autoptr (JsonObject) params = json_object_new ();
+      json_object_set_string_member (params, "sandbox_id", name);
+      g_autoptr (JsonObject) res
+          = call ("sandbox.v1.Processes.List", params, CALL_DEADLINE_MS, NULL);
+      JsonArray *procs = res ? json_object_get_array_member (res, "processes") : NULL;
+      JsonObject *first = procs && json_array_get_length (procs)
+                              ? json_array_get_object_element (procs, 0)
+                              : NULL;
+      const char *state
+          = first ? json_object_get_string_member_with_default (first, "state", "") : "";
+      if (first && !g_str_equal (state, "starting"))
+        return TRUE;
+      g_usleep (10 * 1000);
+    }
+  while (g_get_monotonic_time () < end);
+  return FALSE;
+}
+
 static int
 cmd_start (int argc, char **argv)
 {
@@ -535,6 +563,11 @@ cmd_start (int argc, char **argv)
   g_autoptr (GError) error = NULL;
   if (!oci_state_save (root, s, &error))
     return fail ("start: %s", error->message);
+  /* runc returns once the process runs: a kill right after must find it.
+   * Ours starts in the guest a moment after its host process got the
+   * word. */
+  if (!wait_started (s->name))
+    return fail ("start %s: its process did not start within %d s", s->id, START_RUN_WAIT_S);
   run_hooks (s, "poststart", FALSE, NULL);
   return 0;
 }

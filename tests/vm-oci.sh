@@ -46,7 +46,7 @@ out=$("${R[@]}" create --bundle "$TMP/b2b" c2b 2>&1); rc=$?
 [ $rc -ne 0 ]; ok $? "another container may not take that cgroup (exit $rc)"
 [ $rc -ne 0 ] || "${R[@]}" delete --force c2b >/dev/null
 contains "$out" "cgroup path /$CG exists" "... saying so"
-"${R[@]}" start c2; ok $? "start"
+"${R[@]}" start c2 && "${R[@]}" kill c2 CONT; ok $? "start, and a kill right after finds its process (SIGCONT)"
 for _ in $(seq 100); do grep -q out "$TMP/c2.out" && break; sleep 0.1; done
 is "$(cat "$TMP/c2.out")" out "its stdout is the runtime caller's"
 contains "$("${R[@]}" state c2)" '"status" : "running"' "state: running"
