@@ -8,7 +8,11 @@
 /* "config.json: ..." in CONTAINER_SPEC_ERROR; FALSE. */
 gboolean spec_error (GError **error, ContainerSpecError code, const char *fmt, ...)
     G_GNUC_PRINTF (3, 4);
-/* Refuses any member of @o not in @known (NULL-terminated); @path names @o. */
+/* Refuses a member of @o not in @known (NULL-terminated) that the OCI
+ * runtime spec defines and that asks for something (not null, false, 0,
+ * "", [] or {}); one the spec does not define is ignored, as it requires.
+ * Where the spec table does not cover @path, every other member is
+ * refused. @path names @o. */
 gboolean only_known (JsonObject *o, const char *path, const char *const *known, GError **error);
 JsonNode *member_of_type (JsonObject *o, const char *path, const char *name, JsonNodeType type,
                           gboolean required, GError **error);

@@ -257,6 +257,11 @@ read_config (JsonObject *config, const char *bundle, JsonObject *spec, char **ro
   if (!only_known (config, "", known, error)
       || !get_string (config, "", "ociVersion", &version, error))
     return FALSE;
+  /* SemVer 2.0.0, as the spec says: MAJOR.MINOR.PATCH[-PRE][+BUILD]. */
+  if (version
+      && !g_regex_match_simple ("^[0-9]+\\.[0-9]+\\.[0-9]+([-+][0-9A-Za-z.+-]*)?$", version, 0, 0))
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                       "ociVersion \"%s\" is not a version (MAJOR.MINOR.PATCH)", version);
   JsonNode *pn = member_of_type (config, "", "process", JSON_NODE_OBJECT, TRUE, error);
   JsonNode *rn = pn ? member_of_type (config, "", "root", JSON_NODE_OBJECT, TRUE, error) : NULL;
   if (rn == NULL)

@@ -23,15 +23,126 @@ spec_error (GError **error, ContainerSpecError code, const char *fmt, ...)
   return FALSE;
 }
 
+/* The properties the OCI runtime spec (1.2) defines, by the path of their
+ * object (array indices left out). The spec says a runtime MUST ignore a
+ * property it does not know; one it defines and we cannot honour is
+ * refused by name, unless its value asks for nothing. */
+static const struct
+{
+  const char *path;
+  const char *names;
+} spec_properties[] = {
+  { "", "ociVersion root mounts process hostname domainname hooks annotations linux solaris "
+        "windows vm zos" },
+  { "root", "path readonly" },
+  { "mounts", "destination source options type uidMappings gidMappings" },
+  { "process", "terminal consoleSize cwd env args commandLine rlimits apparmorProfile "
+               "capabilities noNewPrivileges oomScoreAdj scheduler selinuxLabel ioPriority "
+               "execCPUAffinity user" },
+  { "process.user", "uid gid umask additionalGids username" },
+  { "process.capabilities", "effective bounding inheritable permitted ambient" },
+  { "process.rlimits", "type soft hard" },
+  { "hooks", "prestart createRuntime createContainer startContainer poststart poststop" },
+  { "linux", "devices uidMappings gidMappings timeOffsets sysctl cgroupsPath resources "
+             "rootfsPropagation seccomp namespaces maskedPaths readonlyPaths mountLabel intelRdt "
+             "personality memoryPolicy netDevices" },
+  { "linux.resources", "devices memory cpu blockIO hugepageLimits network pids rdma unified" },
+  { "linux.resources.memory", "limit reservation swap kernel kernelTCP swappiness "
+                              "disableOOMKiller useHierarchy checkBeforeUpdate" },
+  { "linux.resources.cpu", "shares quota burst period realtimeRuntime realtimePeriod cpus mems "
+                           "idle" },
+  { "linux.resources.pids", "limit" },
+  { "linux.resources.devices", "allow type major minor access" },
+  { "linux.seccomp", "defaultAction defaultErrnoRet architectures flags listenerPath "
+                     "listenerMetadata syscalls" },
+  { "linux.seccomp.syscalls", "names action errnoRet args" },
+  { "linux.seccomp.syscalls.args", "index value valueTwo op" },
+};
+
+/* @path without its "[N]" parts. */
+static char *
+spec_path (const char *path)
+{
+  GString *s = g_string_new (NULL);
+  for (const char *c = path; *c; c++)
+    if (*c == '[')
+      c = strchr (c, ']') ? strchr (c, ']') : c + strlen (c) - 1;
+    else
+      g_string_append_c (s, *c);
+  return g_string_free (s, FALSE);
+}
+
+/* Whether the spec defines @name in the object at @path; *@covered FALSE
+ * when the table has no such object (then every member not known is
+ * refused, as before). */
+static gboolean
+spec_defines (const char *path, const char *name, gboolean *covered)
+{
+  g_autofree char *bare = spec_path (path);
+  for (gsize i = 0; i < G_N_ELEMENTS (spec_properties); i++)
+    if (g_str_equal (spec_properties[i].path, bare))
+      {
+        *covered = TRUE;
+        g_auto (GStrv) names = g_strsplit (spec_properties[i].names, " ", -1);
+        return g_strv_contains ((const char *const *) names, name);
+      }
+  *covered = FALSE;
+  return FALSE;
+}
+
+/* null, false, 0, "", [], {} or an object of only such: it asks for
+ * nothing (Docker and containerd write such defaults). */
+static gboolean
+asks_nothing (JsonNode *n)
+{
+  switch (json_node_get_node_type (n))
+    {
+    case JSON_NODE_NULL:
+      return TRUE;
+    case JSON_NODE_ARRAY:
+      return json_array_get_length (json_node_get_array (n)) == 0;
+    case JSON_NODE_OBJECT:
+      {
+        JsonObject *o = json_node_get_object (n);
+        g_autoptr (GList) members = json_object_get_members (o);
+        for (GList *l = members; l; l = l->next)
+          if (!asks_nothing (json_object_get_member (o, l->data)))
+            return FALSE;
+        return TRUE;
+      }
+    case JSON_NODE_VALUE:
+      {
+        GType t = json_node_get_value_type (n);
+        if (t == G_TYPE_BOOLEAN)
+          return !json_node_get_boolean (n);
+        if (t == G_TYPE_INT64)
+          return json_node_get_int (n) == 0;
+        if (t == G_TYPE_DOUBLE)
+          return json_node_get_double (n) == 0;
+        return t == G_TYPE_STRING && *json_node_get_string (n) == '\0';
+      }
+    }
+  return FALSE;
+}
+
 gboolean
 only_known (JsonObject *o, const char *path, const char *const *known, GError **error)
 {
   g_autoptr (GList) members = json_object_get_members (o);
   for (GList *l = members; l; l = l->next)
-    if (!g_strv_contains (known, l->data))
+    {
+      const char *name = l->data;
+      gboolean covered = FALSE;
+      if (g_strv_contains (known, name))
+        continue;
+      gboolean defined = spec_defines (path, name, &covered);
+      if (covered && !defined)
+        continue; /* not the spec's: ignored, as it says */
+      if (covered && asks_nothing (json_object_get_member (o, name)))
+        continue;
       return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
-                         "%s%s%s is not supported by sandboxd", path, *path ? "." : "",
-                         (const char *) l->data);
+                         "%s%s%s is not supported by sandboxd", path, *path ? "." : "", name);
+    }
   return TRUE;
 }
 

@@ -170,7 +170,7 @@ mk_bundle() { # mk_bundle NAME CONFIG
 }
 mk_bundle bad-json '{"process": {"args": ["sh"'
 mk_bundle bad-args '{"process": {"args": "sh"}, "root": {"path": "rootfs"}}'
-mk_bundle bad-field '{"process": {"args": ["sh"]}, "root": {"path": "rootfs"}, "linux": {"intelRdt": {}}}'
+mk_bundle bad-field '{"process": {"args": ["sh"]}, "root": {"path": "rootfs"}, "linux": {"intelRdt": {"closID": "x"}}}'
 mk_bundle bad-root '{"process": {"args": ["sh"]}, "root": {"path": "not-there"}}'
 expect_error() { # expect_error DESCRIPTION NEEDLE sandboxctl-args...
   local what=$1 needle=$2

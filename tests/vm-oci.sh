@@ -80,7 +80,7 @@ out=$("${R[@]}" create --bundle "$TMP/b4" c4 2>&1); rc=$?
 [ $rc -ne 0 ]; ok $? "a missing rootfs is refused (exit $rc)"
 contains "$out" "nope" "... naming it"
 bundle "$TMP/b5" false '["true"]'
-sed -i 's/"hostname"/"linux": {"intelRdt": {}}, "hostname"/' "$TMP/b5/config.json"
+sed -i 's/"hostname"/"linux": {"intelRdt": {"closID": "x"}}, "hostname"/' "$TMP/b5/config.json"
 out=$("${R[@]}" create --bundle "$TMP/b5" c5 2>&1); rc=$?
 [ $rc -ne 0 ]; ok $? "an unsupported field is refused (exit $rc)"
 contains "$out" "linux.intelRdt" "... naming the field"
