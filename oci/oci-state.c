@@ -69,7 +69,7 @@ oci_state_to_json (const OciState *s)
 {
   JsonObject *o = json_object_new ();
   const char *status = oci_state_status (s);
-  json_object_set_string_member (o, "ociVersion", "1.0.2");
+  json_object_set_string_member (o, "ociVersion", OCI_SPEC_VERSION);
   json_object_set_string_member (o, "id", s->id);
   json_object_set_string_member (o, "status", status);
   json_object_set_int_member (o, "pid", g_str_equal (status, "stopped") ? 0 : s->pid);

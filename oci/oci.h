@@ -4,6 +4,9 @@
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
+/* The version of the OCI runtime spec this runtime follows. */
+#define OCI_SPEC_VERSION "1.0.2"
+
 /* oci-state.c: a container's record in the runtime's --root: ROOT/ID/
  * state.json (what state prints, and the sandbox's name) and ROOT/ID/start,
  * the FIFO the container's host process waits on until `start`. */
@@ -38,3 +41,6 @@ guint64 oci_process_start_time (GPid pid);
  * Containers.Update's limits; NULL with an error naming what cannot be
  * updated. An empty object when it asks for nothing. */
 JsonObject *oci_resources_to_limits (JsonObject *resources, GError **error);
+
+/* oci-spec.c: `spec`'s config.json to start from (runc's defaults). */
+JsonObject *oci_default_spec (void);

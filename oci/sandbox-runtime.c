@@ -953,6 +953,98 @@ cmd_features (int argc, char **argv)
   return 0;
 }
 
+static gint
+compare_ids (gconstpointer a, gconstpointer b)
+{
+  return g_strcmp0 (*(char *const *) a, *(char *const *) b);
+}
+
+/* runc spec: config.json in --bundle (default: here), never over one. */
+static int
+cmd_spec (int argc, char **argv)
+{
+  g_autofree char *bundle = NULL;
+  gboolean rootless = FALSE;
+  GOptionEntry entries[] = {
+    { "bundle", 'b', 0, G_OPTION_ARG_FILENAME, &bundle, "Where to write config.json", "DIR" },
+    { "rootless", 0, 0, G_OPTION_ARG_NONE, &rootless, "(refused: a VM's container needs none)",
+      NULL },
+    { NULL },
+  };
+  int code = 1;
+  if (!parse_options ("spec", "", entries, &argc, &argv, &code))
+    return code;
+  if (rootless)
+    return fail ("spec: --rootless: every container runs as sandboxd's, in its own VM");
+  g_autofree char *path = g_build_filename (bundle ? bundle : ".", "config.json", NULL);
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    return fail ("spec: %s exists (remove it first)", path);
+  g_autoptr (JsonObject) spec = oci_default_spec ();
+  g_autoptr (JsonNode) node = json_node_init_object (json_node_alloc (), spec);
+  g_autofree char *text = json_to_string (node, TRUE);
+  g_autoptr (GError) error = NULL;
+  if (!g_file_set_contents (path, text, -1, &error))
+    return fail ("spec: %s", error->message);
+  return 0;
+}
+
+/* runc list: every container under --root, as a table or JSON. */
+static int
+cmd_list (int argc, char **argv)
+{
+  g_autofree char *format = NULL;
+  gboolean quiet = FALSE;
+  GOptionEntry entries[] = {
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format, "table (default) or json", "FORMAT" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Only the ids", NULL },
+    { NULL },
+  };
+  int code = 1;
+  if (!parse_options ("list", "", entries, &argc, &argv, &code))
+    return code;
+  if (format && !g_str_equal (format, "table") && !g_str_equal (format, "json"))
+    return fail ("list: --format must be table or json, not \"%s\"", format);
+  gboolean json = format && g_str_equal (format, "json");
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GDir) dir = g_dir_open (root, 0, NULL);
+  const char *name;
+  while (dir && (name = g_dir_read_name (dir)) != NULL)
+    if (oci_id_valid (name))
+      g_ptr_array_add (ids, g_strdup (name));
+  g_ptr_array_sort (ids, (GCompareFunc) compare_ids);
+  g_autoptr (JsonArray) all = json_array_new ();
+  if (!json && !quiet)
+    printf ("%-12s %-8s %-10s %-40s %-30s %s\n", "ID", "PID", "STATUS", "BUNDLE", "CREATED",
+            "OWNER");
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autoptr (OciState) s = oci_state_load (root, ids->pdata[i], NULL);
+      if (s == NULL)
+        continue; /* half made or half removed */
+      const char *status = oci_state_status (s);
+      if (quiet)
+        printf ("%s\n", s->id);
+      else if (json)
+        {
+          JsonObject *o = oci_state_to_json (s);
+          json_object_set_string_member (o, "created", s->created ? s->created : "");
+          json_object_set_string_member (o, "owner", "root");
+          json_array_add_object_element (all, o);
+        }
+      else
+        printf ("%-12s %-8d %-10s %-40s %-30s %s\n", s->id,
+                g_str_equal (status, "stopped") ? 0 : (int) s->pid, status,
+                s->bundle ? s->bundle : "", s->created ? s->created : "", "root");
+    }
+  if (json)
+    {
+      g_autoptr (JsonNode) node = json_node_init_array (json_node_alloc (), all);
+      g_autofree char *text = json_to_string (node, FALSE);
+      printf ("%s\n", text);
+    }
+  return 0;
+}
+
 static const struct
 {
   const char *name;
@@ -970,6 +1062,8 @@ static const struct
   { "resume", cmd_resume, "let a paused container's VM go on" },
   { "delete", cmd_delete, "remove the container and its sandbox" },
   { "features", cmd_features, "what this runtime supports (JSON)" },
+  { "list", cmd_list, "the containers under --root (a table, or --format json)" },
+  { "spec", cmd_spec, "write a config.json to start from (runc's defaults)" },
 };
 
 static void
@@ -1015,7 +1109,7 @@ main (int argc, char **argv)
         log_json = g_str_equal (value, "json");
       else if (g_str_equal (a, "--version") || g_str_equal (a, "-v"))
         {
-          printf ("sandbox-runtime version %s\nspec: 1.0.2\n", SANDBOXD_VERSION);
+          printf ("sandbox-runtime version %s\nspec: %s\n", SANDBOXD_VERSION, OCI_SPEC_VERSION);
           return 0;
         }
       else if (g_str_equal (a, "--help") || g_str_equal (a, "-h"))

@@ -50,6 +50,9 @@ contains "$out" "cgroup path /$CG exists" "... saying so"
 for _ in $(seq 100); do grep -q out "$TMP/c2.out" && break; sleep 0.1; done
 is "$(cat "$TMP/c2.out")" out "its stdout is the runtime caller's"
 contains "$("${R[@]}" state c2)" '"status" : "running"' "state: running"
+is "$("${R[@]}" list -q)" "c2" "list -q: the ids"
+contains "$("${R[@]}" list)" "c2           $(cat "$TMP/c2.pid")" "list: a table with each pid"
+contains "$("${R[@]}" list --format json)" '"id":"c2"' "list --format json"
 is "$("${R[@]}" exec c2 sh -c 'echo $0 $1' -u x 2>&1)" "-u x" "exec ID CMD ARGS: the command's options are its own, not exec's"
 is "$("${R[@]}" exec c2 -- echo after-dashes 2>&1)" "after-dashes" "exec ID -- CMD runs CMD"
 "${R[@]}" kill c2 0; ok $? "kill ID 0 (is it there?) succeeds on a running container"
@@ -94,10 +97,8 @@ contains "$("$RUNTIME" --version)" "spec: 1.0.2" "--version"
 # command that prints what the process sees: it runs as it is, and gets
 # exactly the capabilities, no_new_privs and rlimits it asks for, its
 # masked paths and its own network namespace.
-if command -v runc >/dev/null; then
-  mkdir -p "$TMP/rs/rootfs" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$TMP/rs/rootfs"
-  (cd "$TMP/rs" && runc spec) || bail "runc spec"
-  python3 - "$TMP/rs/config.json" <<'PY'
+probe_bundle() { # probe_bundle CONFIG: no terminal, a command that prints what it sees
+  python3 - "$1" <<'PY'
 import json, sys
 c = json.load(open(sys.argv[1]))
 c["process"]["terminal"] = False
@@ -106,7 +107,19 @@ c["process"]["args"] = ["sh", "-c", "grep -E '^(CapPrm|CapEff|CapBnd|NoNewPrivs)
                         " echo links $(ls /sys/class/net)"]
 json.dump(c, open(sys.argv[1], "w"))
 PY
-  want=$(printf 'CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\nNoNewPrivs:\t1\nnofile 1024\nkcore 0\nlinks lo')
+}
+want=$(printf 'CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\nNoNewPrivs:\t1\nnofile 1024\nkcore 0\nlinks lo')
+# sandbox-runtime spec writes the same defaults (never over a config.json).
+mkdir -p "$TMP/ss/rootfs" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$TMP/ss/rootfs"
+"${R[@]}" spec --bundle "$TMP/ss"; ok $? "spec writes a config.json"
+contains "$("${R[@]}" spec --bundle "$TMP/ss" 2>&1)" "config.json exists" "... and never over one"
+probe_bundle "$TMP/ss/config.json"
+is "$("$SANDBOXCTL" run --rm --bundle "$TMP/ss" 2>&1)" "$want" \
+  "spec's bundle runs with runc spec's capabilities, no_new_privs, nofile, masked paths and network"
+if command -v runc >/dev/null; then
+  mkdir -p "$TMP/rs/rootfs" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$TMP/rs/rootfs"
+  (cd "$TMP/rs" && runc spec) || bail "runc spec"
+  probe_bundle "$TMP/rs/config.json"
   is "$("$SANDBOXCTL" run --rm --bundle "$TMP/rs" 2>&1)" "$want" \
     "runc spec's bundle with sandboxctl run --bundle: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE only, no_new_privs, nofile 1024, /proc/kcore masked, a network of its own"
   "${R[@]}" create --bundle "$TMP/rs" --pid-file "$TMP/rs.pid" rs >"$TMP/rs.out" 2>&1 && "${R[@]}" start rs
