@@ -5,19 +5,27 @@
 
 start_daemon "$TMP/d" || { echo "Bail out! sandboxd did not start"; exit 1; }
 fds() { ls /proc/"$DAEMON_PID"/fd | wc -l; }
+# Once every --rm sandbox is gone (run returns before its removal ends)
+# and the count holds still for half a second.
+settled_fds() {
+  for _ in $(seq 100); do [ -z "$("$SANDBOXCTL" ls -q)" ] && break; sleep 0.1; done
+  local a b
+  for _ in $(seq 20); do a=$(fds); sleep 0.5; b=$(fds); [ "$a" = "$b" ] && break; done
+  echo "$b"
+}
 rss_kb() { awk '/^VmRSS/ {print $2}' /proc/"$DAEMON_PID"/status; }
 files() { find "$TMP/d" | sort; }
 
 # One cycle first, so that one-time allocations (GLib's thread pool, the
 # main context's sources) are in the baseline.
 "$SANDBOXCTL" run --rm -- true || { echo "Bail out! run failed"; exit 1; }
-fd0=$(fds); rss0=$(rss_kb); files0=$(files)
+fd0=$(settled_fds); rss0=$(rss_kb); files0=$(files)
 failed=0
 for i in $(seq 20); do
   "$SANDBOXCTL" run --rm -- sh -c "echo cycle $i; echo err >&2" >/dev/null 2>&1 || failed=$((failed + 1))
 done
 is "$failed" 0 "20 run --rm cycles succeed"
-is "$(fds)" "$fd0" "the daemon's open fds are back to $fd0"
+is "$(settled_fds)" "$fd0" "the daemon's open fds are back to $fd0"
 is "$(files)" "$files0" "the runtime dir holds what it held before"
 is "$(pgrep -f -- "sandboxd:$TMP/d/" | wc -l)" 0 "no QEMU process is left"
 rss1=$(rss_kb)
