@@ -20,6 +20,30 @@ start_daemon "$TMP/d" "${OPTS[@]}" || { echo "Bail out! sandboxd did not start";
 
 "$C" create --name ok-a >/dev/null; is "$?" 0 "create: creating -> booting -> running (hello)"
 is "$(state ok-a)" running "... and inspect says running"
+# state.json, whole, against tests/golden/state/running.json (what a
+# restarted sandboxd reads back): ids, times, pids and paths as <KEY>.
+# SANDBOXD_GOLDEN=regenerate writes it anew.
+golden="$(dirname "$0")/golden/state/running.json"
+id_a=$("$C" --json inspect ok-a | sed -n 's/.*"id" : "\([0-9a-f]*\)".*/\1/p' | head -1)
+norm=$(python3 - "$TMP/d/sb/$id_a/state.json" "$TMP" <<'PY'
+import json, sys
+varying = {"id", "dir", "created", "qemu_pid", "qemu_start_time", "start_real_us", "qemu_uid",
+           "boot_ms", "cgroup"}
+def norm(v, key=None):
+    if key in varying:
+        return "<%s>" % key
+    if isinstance(v, dict):
+        return {k: norm(x, k) for k, x in v.items()}
+    if isinstance(v, list):
+        return [norm(x) for x in v]
+    if isinstance(v, str):
+        return v.replace(sys.argv[2], "<TMP>")
+    return v
+print(json.dumps(norm(json.load(open(sys.argv[1]))), indent=1))
+PY
+)
+if [ "${SANDBOXD_GOLDEN:-}" = regenerate ]; then mkdir -p "${golden%/*}"; printf '%s\n' "$norm" >"$golden"; fi
+is "$norm" "$(cat "$golden" 2>/dev/null)" "state.json of a running sandbox is as tests/golden/state/running.json has it"
 ev=$("$C" events)
 contains "$ev" "sandbox.state ok-a booting" "... through booting (events)"
 contains "$ev" "sandbox.state ok-a running" "... to running"
