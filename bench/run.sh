@@ -27,7 +27,7 @@ export SANDBOXD_ADDRESS="ipc://$dir/rpc.sock"
 
 echo "bench: $(nproc) cores, $(awk '/MemTotal/ {print int($2/1024)}' /proc/meminfo) MiB," \
   "$(build/cli/sandboxctl version | sed -n 's/.*accelerator \([a-z]*\).*/\1/p')"
-out=$(python3 bench/bench.py --build build --daemon-pid "$daemon" "${quick[@]}" | tee /dev/stderr)
+out=$(python3 bench/bench.py --build build --daemon-pid "$daemon" "${quick[@]}" | tee >(cat >&2))
 missing=0
 for f in cold_start exec_roundtrip_p50 exec_roundtrip_p99 stream stream_head rpc_1threads rpc_16threads \
   memory concurrency burst exec_inproc_p50 rpc_tenants image_build container_start net_http net_rr \
