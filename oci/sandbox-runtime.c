@@ -506,6 +506,27 @@ load_or_fail (int argc, char **argv, const char *verb, int *code)
 
 #define START_RUN_WAIT_S 30
 
+/* The first process of the sandbox (the container's) and its state
+ * ("starting", "running", "exited"); 0 with @error when it has none yet. */
+static gint64
+container_process (const char *name, char **state, GError **error)
+{
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "sandbox_id", name);
+  g_autoptr (JsonObject) res = call ("sandbox.v1.Processes.List", params, CALL_DEADLINE_MS, error);
+  JsonArray *procs = res ? json_object_get_array_member (res, "processes") : NULL;
+  if (procs && json_array_get_length (procs) > 0)
+    {
+      JsonObject *first = json_array_get_object_element (procs, 0);
+      if (state)
+        *state = g_strdup (json_object_get_string_member_with_default (first, "state", ""));
+      return json_object_get_int_member (first, "process_id");
+    }
+  if (res)
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "its process has not started");
+  return 0;
+}
+
 /* Whether the sandbox's first process has left "starting" (it runs, or
  * already ended) within START_RUN_WAIT_S. */
 static gboolean
@@ -514,17 +535,8 @@ wait_started (const char *name)
   gint64 end = g_get_monotonic_time () + START_RUN_WAIT_S * G_USEC_PER_SEC;
   do
     {
-      g_autoptr (JsonObject) params = json_object_new ();
-      json_object_set_string_member (params, "sandbox_id", name);
-      g_autoptr (JsonObject) res
-          = call ("sandbox.v1.Processes.List", params, CALL_DEADLINE_MS, NULL);
-      JsonArray *procs = res ? json_object_get_array_member (res, "processes") : NULL;
-      JsonObject *first = procs && json_array_get_length (procs)
-                              ? json_array_get_object_element (procs, 0)
-                              : NULL;
-      const char *state
-          = first ? json_object_get_string_member_with_default (first, "state", "") : "";
-      if (first && !g_str_equal (state, "starting"))
+      g_autofree char *state = NULL;
+      if (container_process (name, &state, NULL) && !g_str_equal (state, "starting"))
         return TRUE;
       g_usleep (10 * 1000);
     }
@@ -645,21 +657,6 @@ parse_signal (const char *text)
   return -1;
 }
 
-/* The first process of the sandbox: the container's. */
-static gint64
-container_process (const char *name, GError **error)
-{
-  g_autoptr (JsonObject) params = json_object_new ();
-  json_object_set_string_member (params, "sandbox_id", name);
-  g_autoptr (JsonObject) res = call ("sandbox.v1.Processes.List", params, CALL_DEADLINE_MS, error);
-  JsonArray *procs = res ? json_object_get_array_member (res, "processes") : NULL;
-  if (procs && json_array_get_length (procs) > 0)
-    return json_object_get_int_member (json_array_get_object_element (procs, 0), "process_id");
-  if (res)
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND, "its process has not started");
-  return 0;
-}
-
 static int
 cmd_kill (int argc, char **argv)
 {
@@ -688,7 +685,7 @@ cmd_kill (int argc, char **argv)
       kill (s->pid, sig); /* never started: its host process ends */
       return 0;
     }
-  gint64 process = container_process (s->name, &error);
+  gint64 process = container_process (s->name, NULL, &error);
   g_autoptr (JsonObject) params = json_object_new ();
   json_object_set_string_member (params, "sandbox_id", s->name);
   json_object_set_int_member (params, "process_id", process);
