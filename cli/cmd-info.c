@@ -77,9 +77,11 @@ cli_info (const CliGlobals *globals, int argc, char **argv)
 {
   int code = 0;
   GOptionEntry entries[] = { { NULL } };
-  if (!cli_parse ("info", "",
-                  "Show the host as sandboxd sees it; for a tenant, its quotas and its use.",
-                  entries, &argc, &argv, &code))
+  if (!cli_parse (
+          "info", "",
+          "Show the host as sandboxd sees it and the limits on callers and guests (the admin "
+          "also sees its ceilings and VM templates); for a tenant, its quotas and its use.",
+          entries, &argc, &argv, &code))
     return code;
   g_autoptr (GError) error = NULL;
   g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);

@@ -6,7 +6,7 @@
  *             on a socketpair
  *             (QEMU: -netdev stream on an inherited fd); outbound NAT and
  *             published ports; the helper is confined (its own uid, no new
- *             privileges, the sandbox's cgroup under the loopback guard)
+ *             privileges, the sandbox's cgroup under the network guard)
  *   ns:PATH   a tap device in an existing network namespace, its traffic
  *             redirected to and from the namespace's interface with tc
  *             (the way Kata attaches to CNI); the guest takes that

@@ -156,7 +156,7 @@ network_check (SandboxContext *ctx, Network *net, GError **error)
   else if (ctx->cgroups == NULL)
     g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_DENIED,
                  "the user network needs sandboxd to manage cgroups (as root): its helper runs "
-                 "under a cgroup guard that keeps guests off the host's loopback");
+                 "under a cgroup guard that keeps guests off the host's own addresses");
   else
     return network_check_ports (net, error);
   return FALSE;
