@@ -184,18 +184,25 @@ def main():
                     help="another binary to include at its own path, with its libraries")
     ap.add_argument("--busybox", required=True)
     ap.add_argument("--output", required=True)
-    ap.add_argument("--release-file", required=True)
+    ap.add_argument("--release-file", help="where the release of the modules' kernel goes")
     ap.add_argument("--kernel-release", default="")
     ap.add_argument("--modules-root", default="/lib/modules")
     ap.add_argument("--boot", default="/boot")
+    ap.add_argument("--no-modules", action="store_true",
+                    help="for a kernel with its drivers built in (kernel/): no modules and "
+                    "no module lists")
     args = ap.parse_args()
 
-    release = args.kernel_release or discover_release(args.modules_root, args.boot)
-    moddir = os.path.join(args.modules_root, release)
-    if not os.path.exists(os.path.join(moddir, "modules.dep")):
-        die("kernel release %s has no %s/modules.dep" % (release, moddir))
-    modules = resolve_modules(moddir, MODULES)
-    net_modules = resolve_modules(moddir, NET_MODULES, skip=modules)
+    release, moddir, modules, net_modules = None, None, [], []
+    if not args.no_modules:
+        if not args.release_file:
+            die("--release-file is needed unless --no-modules")
+        release = args.kernel_release or discover_release(args.modules_root, args.boot)
+        moddir = os.path.join(args.modules_root, release)
+        if not os.path.exists(os.path.join(moddir, "modules.dep")):
+            die("kernel release %s has no %s/modules.dep" % (release, moddir))
+        modules = resolve_modules(moddir, MODULES)
+        net_modules = resolve_modules(moddir, NET_MODULES, skip=modules)
 
     tmp = args.output + ".tmp"
     with open(tmp, "wb") as out:
@@ -222,8 +229,8 @@ def main():
         for lib in sorted(set(l for b in binaries for l in shared_libs(b))):
             with open(os.path.realpath(lib), "rb") as f:
                 c.file(lib, f.read(), 0o755)
-        for name, mods in (("sandbox-modules.list", modules),
-                           ("sandbox-net-modules.list", net_modules)):
+        for name, mods in () if args.no_modules else (("sandbox-modules.list", modules),
+                                                      ("sandbox-net-modules.list", net_modules)):
             listed = []
             for rel in mods:
                 dst = "lib/modules/%s/%s" % (release, re.sub(r"\.(xz|gz|zst)$", "", rel))
@@ -232,8 +239,9 @@ def main():
             c.file("lib/modules/" + name, ("\n".join(listed) + "\n").encode())
         c.finish()
     os.rename(tmp, args.output)
-    with open(args.release_file, "w") as f:
-        f.write(release + "\n")
+    if release:
+        with open(args.release_file, "w") as f:
+            f.write(release + "\n")
 
 
 if __name__ == "__main__":
