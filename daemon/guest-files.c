@@ -10,20 +10,36 @@
 #define DEFAULT_ROOT_NAME "sandbox-rootfs.tar"
 #define NET_HELPER_NAME "sandbox-slirp"
 
+#define OWN_KERNEL_DIR "kernel"
+#define GUEST_AGENT_DIR "guest-agent" /* Debian's kernel's initramfs, the built-in root */
+
+/* build/@subdir/@name beside this binary's build/daemon/ when it is there,
+ * else LIBEXECDIR/@installed_subdir/@name (NULL: LIBEXECDIR/@name). */
 static char *
-default_initramfs (void)
+built_or_installed (const char *subdir, const char *installed_subdir, const char *name)
 {
   g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
   if (exe)
     {
-      /* build/daemon/sandboxd -> build/guest-agent/sandbox-initramfs.img */
       g_autofree char *bindir = g_path_get_dirname (exe);
-      g_autofree char *in_build
-          = g_build_filename (bindir, "..", "guest-agent", INITRAMFS_NAME, NULL);
+      g_autofree char *in_build = g_build_filename (bindir, "..", subdir, name, NULL);
       if (g_file_test (in_build, G_FILE_TEST_EXISTS))
         return g_canonicalize_filename (in_build, NULL);
     }
-  return g_build_filename (SANDBOXD_LIBEXECDIR, INITRAMFS_NAME, NULL);
+  return g_build_filename (SANDBOXD_LIBEXECDIR, installed_subdir ? installed_subdir : name,
+                           installed_subdir ? name : NULL, NULL);
+}
+
+/* sandboxd's own kernel (kernel/, built without modules) with its
+ * initramfs when it was built, else Debian's kernel with guest-agent's. */
+static char *
+default_initramfs (void)
+{
+  g_autofree char *own = built_or_installed (OWN_KERNEL_DIR, OWN_KERNEL_DIR, INITRAMFS_NAME);
+  g_autofree char *own_kernel = g_strdup_printf ("%.*s.kernel", (int) strlen (own) - 4, own);
+  if (g_file_test (own, G_FILE_TEST_EXISTS) && g_file_test (own_kernel, G_FILE_TEST_EXISTS))
+    return g_steal_pointer (&own);
+  return built_or_installed (GUEST_AGENT_DIR, NULL, INITRAMFS_NAME);
 }
 
 char *
@@ -31,17 +47,8 @@ net_helper_path (const char *given)
 {
   if (given)
     return g_find_program_in_path (given);
-  g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
-  if (exe)
-    {
-      /* build/daemon/sandboxd -> build/network/sandbox-slirp */
-      g_autofree char *bindir = g_path_get_dirname (exe);
-      g_autofree char *in_build = g_build_filename (bindir, "..", "network", NET_HELPER_NAME, NULL);
-      if (g_file_test (in_build, G_FILE_TEST_IS_EXECUTABLE))
-        return g_canonicalize_filename (in_build, NULL);
-    }
-  g_autofree char *installed = g_build_filename (SANDBOXD_LIBEXECDIR, NET_HELPER_NAME, NULL);
-  return g_file_test (installed, G_FILE_TEST_IS_EXECUTABLE) ? g_steal_pointer (&installed) : NULL;
+  g_autofree char *path = built_or_installed ("network", NULL, NET_HELPER_NAME);
+  return g_file_test (path, G_FILE_TEST_IS_EXECUTABLE) ? g_steal_pointer (&path) : NULL;
 }
 
 static gboolean
@@ -76,10 +83,9 @@ guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_op
                        error))
     return FALSE;
 
-  /* The built-in container root lies beside the initramfs meson built
-   * (checked when a container asks for it). */
-  g_autofree char *dir = g_path_get_dirname (d->ctx.initramfs);
-  d->default_root = g_build_filename (dir, DEFAULT_ROOT_NAME, NULL);
+  /* The built-in container root meson built (checked when a container
+   * asks for it). */
+  d->default_root = built_or_installed (GUEST_AGENT_DIR, NULL, DEFAULT_ROOT_NAME);
 
   /* The builder records which kernel's modules it packed. */
   g_autofree char *release_file = beside_initramfs (d->ctx.initramfs, "release");

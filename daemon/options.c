@@ -64,7 +64,8 @@ options_parse (Options *o, int argc, char **argv)
       "initramfs was built for>)",
       "FILE" },
     { "initramfs", 0, 0, G_OPTION_ARG_FILENAME, &o->initramfs,
-      "Guest initramfs (default: the one built next to this binary, or the installed one)",
+      "Guest initramfs (default: the one of sandboxd's own kernel when that was built, else "
+      "the one for Debian's kernel; next to this binary, or installed)",
       "FILE" },
     { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &o->qemu,
       "QEMU binary (default: qemu-system-x86_64 from PATH)", "PATH" },

@@ -26,6 +26,11 @@ PACKAGES=(
   # bench/: QEMU's own guest agent, the baseline for exec and streaming
   qemu-guest-agent
 )
+# sandboxd's own guest kernel (kernel/; scripts/build-kernel.sh, test.sh):
+# Debian's source of the cloud kernel's release and what building it takes.
+if [ "${SANDBOXD_OWN_KERNEL:-}" = 1 ]; then
+  PACKAGES+=(linux-source-6.1 make bc bison flex libelf-dev xz-utils binutils)
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -55,5 +60,8 @@ if [ ! -f build/build.ninja ]; then
   opts=()
   [ "${CI:-}" = true ] && opts+=(-Dwerror=true)
   meson setup build "${opts[@]}"
+fi
+if [ "${SANDBOXD_OWN_KERNEL:-}" = 1 ]; then
+  meson configure build -Down_kernel=true
 fi
 ninja -C build
