@@ -44,6 +44,12 @@ ok $? "... with the release of its kernel next to it"
 [ -s "$(dirname "$DEST$img")/sandbox-initramfs.kernel" ]
 ok $? "... and that kernel as QEMU boots it (mkkernel.py)"
 [ -x "$(dirname "$DEST$img")/sandbox-agent" ]; ok $? "the agent is installed in libexec"
+if [ -f "$BUILD/kernel/sandbox-initramfs.kernel" ]; then
+  own=$(dirname "$DEST$img")/kernel
+  [ -s "$own/sandbox-initramfs.kernel" ] && [ -s "$own/sandbox-initramfs.img" ] &&
+    [ "$(cat "$own/sandbox-initramfs.release")" = "$(cat "$BUILD/kernel/sandbox-initramfs.release")" ]
+  ok $? "sandboxd's own kernel, its initramfs and release are installed in libexec/kernel"
+fi
 
 pc=$(find "$DEST" -name sandboxd-client.pc)
 [ -n "$pc" ]; ok $? "the client library's pkg-config file is installed"

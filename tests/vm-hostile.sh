@@ -36,13 +36,12 @@ esac
 sleep 1000
 INIT
 chmod +x "$TMP/over/init" "$TMP/over/agent-real"
-cp "$BUILD/guest-agent/sandbox-initramfs.img" "$TMP/hostile.img"
+cp "$INITRAMFS" "$TMP/hostile.img"
 # The kernel unpacks concatenated archives in order: ours replaces /init.
 (cd "$TMP/over" && find . | cpio -o -H newc -R 0:0 --quiet) >>"$TMP/hostile.img"
-release=$(cat "$BUILD/guest-agent/sandbox-initramfs.release")
 
 # --output-buffer 1: output nobody reads is acknowledged up to 1 MiB.
-start_daemon "$TMP/d" --initramfs "$TMP/hostile.img" --kernel "/boot/vmlinuz-$release" --output-buffer 1 ||
+start_daemon "$TMP/d" --initramfs "$TMP/hostile.img" --kernel "$GUEST_KERNEL" --output-buffer 1 ||
   { echo "Bail out! sandboxd did not start"; exit 1; }
 
 "$SANDBOXCTL" create --name healthy >/dev/null; ok $? "a healthy sandbox boots (the guest runs the real agent)"

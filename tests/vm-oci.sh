@@ -103,12 +103,12 @@ import json, sys
 c = json.load(open(sys.argv[1]))
 c["process"]["terminal"] = False
 c["process"]["args"] = ["sh", "-c", "grep -E '^(CapPrm|CapEff|CapBnd|NoNewPrivs)' /proc/self/status;"
-                        " echo nofile $(ulimit -n); echo kcore $(wc -c </proc/kcore);"
+                        " echo nofile $(ulimit -n); echo firmware $(ls /sys/firmware | wc -l);"
                         " echo links $(ls /sys/class/net)"]
 json.dump(c, open(sys.argv[1], "w"))
 PY
 }
-want=$(printf 'CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\nNoNewPrivs:\t1\nnofile 1024\nkcore 0\nlinks lo')
+want=$(printf 'CapPrm:\t0000000020000420\nCapEff:\t0000000020000420\nCapBnd:\t0000000020000420\nNoNewPrivs:\t1\nnofile 1024\nfirmware 0\nlinks lo')
 # sandbox-runtime spec writes the same defaults (never over a config.json).
 mkdir -p "$TMP/ss/rootfs" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$TMP/ss/rootfs"
 "${R[@]}" spec --bundle "$TMP/ss"; ok $? "spec writes a config.json"
@@ -121,7 +121,7 @@ if command -v runc >/dev/null; then
   (cd "$TMP/rs" && runc spec) || bail "runc spec"
   probe_bundle "$TMP/rs/config.json"
   is "$("$SANDBOXCTL" run --rm --bundle "$TMP/rs" 2>&1)" "$want" \
-    "runc spec's bundle with sandboxctl run --bundle: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE only, no_new_privs, nofile 1024, /proc/kcore masked, a network of its own"
+    "runc spec's bundle with sandboxctl run --bundle: CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE only, no_new_privs, nofile 1024, /sys/firmware masked, a network of its own"
   "${R[@]}" create --bundle "$TMP/rs" --pid-file "$TMP/rs.pid" rs >"$TMP/rs.out" 2>&1 && "${R[@]}" start rs
   pid=$(cat "$TMP/rs.pid")
   for _ in $(seq 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
@@ -186,7 +186,7 @@ if command -v podman >/dev/null; then
      --runtime "$RUNTIME" --runtime-flag "address=$SANDBOXD_ADDRESS")
   "${P[@]}" import "$BUILD/guest-agent/sandbox-rootfs.tar" localhost/sbx >/dev/null 2>&1
   ok $? "podman import of a root"
-  is "$("${P[@]}" run --rm --network none localhost/sbx uname -r 2>&1)" "$(cat "$BUILD/guest-agent/sandbox-initramfs.release")" \
+  is "$("${P[@]}" run --rm --network none localhost/sbx uname -r 2>&1)" "$GUEST_RELEASE" \
     "podman run --rm prints the guest kernel's release (host: $(uname -r))"
   "${P[@]}" run --rm --network none localhost/sbx sh -c 'exit 7'
   is "$?" 7 "... its exit status is podman's"

@@ -4,7 +4,7 @@
 
 start_daemon "$TMP/d" || { echo "Bail out! sandboxd did not start"; diag <"$TMP/d.log"; exit 1; }
 diag <"$TMP/d.log"
-release=$(cat "$BUILD/guest-agent/sandbox-initramfs.release")
+release=$GUEST_RELEASE
 
 out=$("$SANDBOXCTL" run --rm -- uname -r 2>"$TMP/err"); rc=$?
 is "$rc" 0 "run --rm -- uname -r exits 0"
@@ -58,7 +58,7 @@ exec /bin/busybox sleep 1000
 INIT
 chmod +x "$TMP/hang/init"
 (cd "$TMP/hang" && find . | cpio -o -H newc -R 0:0 --quiet) >"$TMP/hang.img"
-start_daemon "$TMP/h" --initramfs "$TMP/hang.img" --kernel "/boot/vmlinuz-$release" --boot-timeout 8 ||
+start_daemon "$TMP/h" --initramfs "$TMP/hang.img" --kernel "$GUEST_KERNEL" --boot-timeout 8 ||
   { echo "Bail out! sandboxd (hang) did not start"; exit 1; }
 start=$(date +%s)
 out=$("$SANDBOXCTL" run --rm -- true 2>&1); rc=$?

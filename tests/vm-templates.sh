@@ -121,7 +121,7 @@ is "$(field again boot)" "template" "... and cloned"
 # template; the old kernel's are removed at start.
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
 cp "$INITRAMFS" "$TMP/initramfs.img" && head -c 512 /dev/zero >>"$TMP/initramfs.img"
-cp "${INITRAMFS%.img}.release" "$TMP/initramfs.release"
+cp "$GUEST.release" "$TMP/initramfs.release" && cp "$GUEST_KERNEL" "$TMP/initramfs.kernel"
 TEMPLATES=1 start_daemon "$TMP/d" --initramfs "$TMP/initramfs.img" || bail "restart"
 old=${first%%-*}
 for _ in $(seq 600); do
