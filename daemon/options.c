@@ -43,7 +43,7 @@ options_parse (Options *o, int argc, char **argv)
   o->max_memory_mb = -1;
   o->max_image_builds = 2;
   o->max_boots = -1; /* the host's cores */
-  o->tcg_cache_mb = 32;
+  o->tcg_cache_mb = 16;
   o->image_gc_age_days = 7;
   o->image_cache_max_mb = 10240;
   o->idle_exit = 0;
@@ -95,7 +95,7 @@ options_parse (Options *o, int argc, char **argv)
       "N" },
     { "tcg-cache", 0, 0, G_OPTION_ARG_INT, &o->tcg_cache_mb,
       "Under TCG, give each QEMU a translated-code cache of MiB: memory it keeps while idle; "
-      "code beyond it is translated again (default 32; 0: QEMU's own, 1 GiB)",
+      "code beyond it is translated again (default 16; 0: QEMU's own, 1 GiB)",
       "MiB" },
     { "max-image-builds", 0, 0, G_OPTION_ARG_INT, &o->max_image_builds,
       "Build at most N root images at once; more wait their turn (default 2)", "N" },
