@@ -315,26 +315,66 @@ class Bench:
         with open("/proc/%d/smaps_rollup" % pid) as f:
             return int(re.search(r"^Pss:\s+(\d+)", f.read(), re.M).group(1))
 
-    def memory(self):
+    def memory(self, figure="memory", daemon_pid=None, env=None):
         """Host PSS per idle cold sandbox: its QEMU's (shared pages, the
         binary and the initramfs, counted in shares) and what the daemon
         grew by, after idle_seconds."""
         n = self.a.idle
-        before = self.rss_kb(self.a.daemon_pid)
+        daemon_pid = daemon_pid or self.a.daemon_pid
+        ctl = lambda *args: subprocess.run([self.ctl, *args], env=env, check=True, text=True,
+                                           capture_output=True).stdout
+        inspect = lambda name: json.loads(ctl("--json", "inspect", name))[0]
+        before = self.rss_kb(daemon_pid)
         names = ["idle%d" % i for i in range(n)]
         for name in names:
-            self.sandboxctl("create", "--name", name)
+            ctl("create", "--name", name)
         time.sleep(self.a.idle_seconds)
-        qemu = sum(self.pss_kb(self.inspect(x)["qemu_pid"]) for x in names)
-        daemon = max(0, self.rss_kb(self.a.daemon_pid) - before)
+        qemu = sum(self.pss_kb(inspect(x)["qemu_pid"]) for x in names)
+        daemon = max(0, self.rss_kb(daemon_pid) - before)
         per = (qemu + daemon) / n / 1024
-        guest = self.inspect(names[0])["memory_mb"]
+        guest = inspect(names[0])["memory_mb"]
+        release = json.loads(ctl("--json", "version"))["server"].get("guest_kernel_release", "?")
         with open("/proc/meminfo") as f:
             total = int(re.search(r"MemTotal:\s+(\d+)", f.read()).group(1)) / 1024
-        self.sandboxctl("rm", "-f", *names)
-        self.report("memory", per, guest, "MiB", per / guest, "<= 0.40",
-                    "host PSS per idle sandbox vs guest RAM, %d sandboxes, %d s idle: about %d fit "
-                    "in this machine's %d MiB" % (n, self.a.idle_seconds, total // per, total))
+        ctl("rm", "-f", *names)
+        self.report(figure, per, guest, "MiB", per / guest, "<= 0.40",
+                    "host PSS per idle sandbox vs guest RAM, %d sandboxes, %d s idle, kernel %s: "
+                    "about %d fit in this machine's %d MiB"
+                    % (n, self.a.idle_seconds, release, total // per, total))
+
+    def kernels(self):
+        """sandboxd's own guest kernel (kernel/) against Debian's, each on a
+        sandboxd of its own: cold_start_own, `run --rm -- true`, in turns;
+        memory_debian, the memory figure on Debian's kernel."""
+        debian = os.path.join(self.a.build, "guest-agent", "sandbox-initramfs.img")
+        version = json.loads(self.sandboxctl("--json", "version"))["server"]
+        if version["initramfs"] == os.path.realpath(debian):
+            print("cold_start_own: skipped (sandboxd's own kernel is not built: "
+                  "scripts/build-kernel.sh)", flush=True)
+            return
+        d = tempfile.mkdtemp(dir=self.tmp, prefix="k")
+        log = open(os.path.join(d, "sandboxd.log"), "w")
+        daemon = subprocess.Popen([os.path.join(self.a.build, "daemon", "sandboxd"),
+                                   "--runtime-dir", os.path.join(d, "rt"),
+                                   "--state-dir", os.path.join(d, "state"), "--stop-on-exit",
+                                   "--no-templates", "--initramfs", debian], stderr=log)
+        env = dict(os.environ, SANDBOXD_ADDRESS="ipc://%s/rt/rpc.sock" % d)
+        try:
+            wait_for(os.path.join(d, "rt", "rpc.sock"))
+            own, theirs = [], []
+            for i in range(max(3, self.a.reps)):
+                runs = [(own, None), (theirs, env)]
+                for out, e in (runs if i % 2 == 0 else runs[::-1]):
+                    out.append(self.timed([self.ctl, "run", "--rm", "--", "true"], e))
+            o, os_ = median_spread(own)
+            t, ts = median_spread(theirs)
+            self.report("cold_start_own", o, t, "s", o / t, "(report)",
+                        "`run --rm -- true`, kernel %s vs Debian's; spreads %.2f / %.2f s"
+                        % (version.get("guest_kernel_release", "?"), os_, ts))
+            self.memory("memory_debian", daemon.pid, env)
+        finally:
+            daemon.terminate()
+            daemon.wait()
 
     @staticmethod
     def cores_speedup():
@@ -861,7 +901,7 @@ def main():
     ap.add_argument("--daemon-pid", type=int, required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", choices=["network", "tty", "oci", "templates", "tenants", "exec",
-                                       "boots", "memory"],
+                                       "boots", "memory", "kernels"],
                     help="just these figures (for development)")
     a = ap.parse_args()
     a.reps, a.execs, a.stream_mb, a.rpc_seconds = (1, 10, 32, 1) if a.quick else (5, 50, 256, 3)
@@ -889,6 +929,8 @@ def main():
         b.concurrency()
     elif a.only == "memory":
         b.memory()
+    elif a.only == "kernels":
+        b.kernels()
     if a.only:
         b.write_table()
         return 0
@@ -906,6 +948,7 @@ def main():
     b.containers()
     b.sandboxctl("rm", "-f", "bench")
     b.memory()
+    b.kernels()
     b.concurrency()
     b.write_table()
 
