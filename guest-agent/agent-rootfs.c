@@ -253,12 +253,10 @@ plan_image_opens (AgentRootfsPlan *plan, JsonArray *mounts, GError **error)
   return TRUE;
 }
 
-/* /dev: a tmpfs with the usual nodes, pts and shm. */
+/* The nodes and links every /dev has, on whichever tmpfs is /dev. */
 static void
-plan_dev (AgentRootfsPlan *plan)
+plan_dev_nodes (AgentRootfsPlan *plan)
 {
-  add_op (plan, OP_MOUNT, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_STRICTATIME,
-          "mode=755,size=65536k");
   static const struct
   {
     const char *name;
@@ -277,10 +275,58 @@ plan_dev (AgentRootfsPlan *plan)
                                     { "pts/ptmx", "/dev/ptmx" } };
   for (gsize i = 0; i < G_N_ELEMENTS (links); i++)
     add_op (plan, OP_SYMLINK, links[i][0], links[i][1], NULL, 0, NULL);
-  add_op (plan, OP_MOUNT, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-          "newinstance,ptmxmode=0666,mode=0620");
-  add_op (plan, OP_MOUNT, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-          "mode=1777,size=65536k");
+}
+
+/* The file systems every container has, as runc's default config.json
+ * writes them: each one the config's mounts do not name is mounted so. */
+static const struct
+{
+  const char *dest, *type, *source;
+  unsigned long flags;
+  const char *data;
+} default_mounts[] = {
+  { "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+  { "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k" },
+  { "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620" },
+  { "/dev/shm", "tmpfs", "shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k" },
+  { "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
+};
+
+static gboolean
+mounts_name (JsonArray *mounts, const char *dest)
+{
+  for (guint i = 0; mounts && i < json_array_get_length (mounts); i++)
+    {
+      JsonNode *n = json_array_get_element (mounts, i);
+      if (JSON_NODE_HOLDS_OBJECT (n)
+          && !g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (n),
+                                                                     "destination", ""),
+                         dest))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The default mounts under @parent ("" for the top ones: /proc, /dev,
+ * /sys) that @mounts does not name; /dev's nodes after /dev. */
+static void
+plan_default_mounts (AgentRootfsPlan *plan, JsonArray *mounts, const char *parent)
+{
+  for (gsize i = 0; i < G_N_ELEMENTS (default_mounts); i++)
+    {
+      const char *dest = default_mounts[i].dest;
+      g_autofree char *dir = g_path_get_dirname (dest);
+      gboolean under = *parent ? g_str_equal (dir, parent) : g_str_equal (dir, "/");
+      if (!under || mounts_name (mounts, dest))
+        continue;
+      add_op (plan, OP_MOUNT, default_mounts[i].source, dest, default_mounts[i].type,
+              default_mounts[i].flags, default_mounts[i].data);
+      if (g_str_equal (dest, "/dev"))
+        {
+          plan_dev_nodes (plan);
+          plan_default_mounts (plan, mounts, "/dev");
+        }
+    }
 }
 
 /* linux.maskedPaths, .readonlyPaths and .sysctl, in the container. */
@@ -388,11 +434,10 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
     add_op (plan, OP_UMOUNT, NULL, *m, NULL, 0, NULL);
   add_op (plan, OP_ENTER, NULL, root, NULL, 0, NULL);
 
-  /* From here on, paths are the container's. */
-  add_op (plan, OP_MOUNT, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
-  plan_dev (plan);
-  add_op (plan, OP_MOUNT, "sysfs", "/sys", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
-          NULL);
+  /* From here on, paths are the container's. What every container has
+   * and its config does not name comes first; the config's mounts follow
+   * in its order (its /proc, /dev or /sys among them, with its options). */
+  plan_default_mounts (plan, mounts, "");
   /* The guest's network is the pod's: every container gets its names and
    * resolvers (written inside, where the container's own links resolve). */
   static const char *etc_files[] = { "/etc/hosts", "/etc/resolv.conf" };
@@ -405,7 +450,19 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
   for (guint i = 0; mounts && i < json_array_get_length (mounts); i++)
     {
       JsonNode *n = json_array_get_element (mounts, i);
-      if (!JSON_NODE_HOLDS_OBJECT (n) || !plan_user_mount (plan, json_node_get_object (n), error))
+      if (JSON_NODE_HOLDS_OBJECT (n) && plan_user_mount (plan, json_node_get_object (n), error))
+        {
+          /* The config's own /dev: the nodes, then what it does not mount
+           * under /dev itself. */
+          if (!g_strcmp0 (json_object_get_string_member_with_default (json_node_get_object (n),
+                                                                      "destination", ""),
+                          "/dev"))
+            {
+              plan_dev_nodes (plan);
+              plan_default_mounts (plan, mounts, "/dev");
+            }
+        }
+      else
         {
           if (error && *error)
             g_prefix_error (error, "mounts[%u]: ", i);
@@ -463,6 +520,43 @@ make_dirs (const char *path)
       }
 }
 
+/* A mount of the plan. /proc and /sys must not be symlinks (a root could
+ * point them anywhere); a tmpfs without mode= takes its mount point's.
+ * Only system calls and the stack: this runs in the container's init. */
+static int
+run_mount (const RootfsOp *op)
+{
+  struct stat st;
+  int e;
+  if (op->fstype && (!strcmp (op->fstype, "proc") || !strcmp (op->fstype, "sysfs"))
+      && lstat (op->target, &st) == 0 && S_ISLNK (st.st_mode))
+    return ELOOP;
+  if ((e = make_dirs (op->target)) != 0)
+    return e;
+  const char *data = op->data;
+  char with_mode[512];
+  if (op->fstype && !strcmp (op->fstype, "tmpfs") && !(data && strstr (data, "mode="))
+      && stat (op->target, &st) == 0)
+    {
+      size_t rest = data ? strlen (data) : 0;
+      if (rest + 16 > sizeof with_mode)
+        return E2BIG;
+      memcpy (with_mode, "mode=0000", 9);
+      for (int i = 0; i < 4; i++)
+        with_mode[8 - i] = (char) ('0' + ((st.st_mode >> (3 * i)) & 7));
+      size_t n = 9;
+      if (data)
+        {
+          with_mode[n++] = ',';
+          memcpy (with_mode + n, data, rest);
+          n += rest;
+        }
+      with_mode[n] = '\0';
+      data = with_mode;
+    }
+  return mount (op->source, op->target, op->fstype, op->flags, data) < 0 ? errno : 0;
+}
+
 static int
 run_op (AgentRootfsPlan *plan, RootfsOp *op)
 {
@@ -470,9 +564,7 @@ run_op (AgentRootfsPlan *plan, RootfsOp *op)
   switch (op->kind)
     {
     case OP_MOUNT:
-      if ((e = make_dirs (op->target)) != 0)
-        return e;
-      return mount (op->source, op->target, op->fstype, op->flags, op->data) < 0 ? errno : 0;
+      return run_mount (op);
     case OP_REMOUNT:
       if (op->flags & MS_PRIVATE)
         return mount (NULL, op->target, NULL, op->flags, NULL) < 0 ? errno : 0;

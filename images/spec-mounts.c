@@ -106,7 +106,9 @@ container_spec_read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
   static const char *const known[] = { "destination", "type", "source", "options", NULL };
   static const char *const types[]
       = { "tmpfs", "proc", "sysfs", "devpts", "mqueue", "bind", "cgroup", NULL };
-  /* Every container has these already (runc spec and podman list them too). */
+  /* Every container has these (the agent mounts them where the config does
+   * not): a bind of the host's own there (rootless tools write one for
+   * /sys) gives the guest's kind instead. */
   static const char *const given[] = { "/proc", "/dev", "/dev/pts", "/dev/shm", "/sys", NULL };
   JsonArray *out = json_array_new ();
   json_object_set_array_member (spec, "mounts", out);
@@ -137,7 +139,7 @@ container_spec_read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
       if (g_str_equal (type, "bind") && (source == NULL || !g_path_is_absolute (source)))
         return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
                            "%s.source must be an absolute host path", path);
-      if (g_strv_contains (given, dest))
+      if (g_strv_contains (given, dest) && g_str_equal (type, "bind"))
         continue;
       if (g_str_equal (type, "bind"))
         {

@@ -41,6 +41,8 @@ test_runc_spec_fields (void)
       "     \"effective\": [\"CAP_KILL\"], \"permitted\": [\"CAP_KILL\"], \"ambient\": []},"
       "   \"rlimits\": [{\"type\": \"RLIMIT_NOFILE\", \"hard\": 1024, \"soft\": 512}]},"
       " \"mounts\": [{\"destination\": \"/proc\", \"type\": \"proc\", \"source\": \"proc\"},"
+      "   {\"destination\": \"/sys\", \"type\": \"none\", \"source\": \"/sys\","
+      "    \"options\": [\"rbind\", \"ro\"]},"
       "   {\"destination\": \"/sys/fs/cgroup\", \"type\": \"cgroup\", \"source\": \"cgroup\","
       "    \"options\": [\"ro\"]}],"
       " \"linux\": {\"namespaces\": [{\"type\": \"network\"}, {\"type\": \"cgroup\"}],"
@@ -73,11 +75,15 @@ test_runc_spec_fields (void)
   g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (spec, "sysctl"),
                                                   "net.ipv4.ip_forward"),
                    ==, "1");
-  /* /proc is every container's already; the cgroup mount is kept. */
+  /* The config's mounts in its order, /proc with them (the guest mounts
+   * it there); a bind of the host's /sys gives the guest's own instead. */
   JsonArray *mounts = json_object_get_array_member (spec, "mounts");
-  g_assert_cmpuint (json_array_get_length (mounts), ==, 1);
+  g_assert_cmpuint (json_array_get_length (mounts), ==, 2);
   g_assert_cmpstr (
       json_object_get_string_member (json_array_get_object_element (mounts, 0), "type"), ==,
+      "proc");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (mounts, 1), "type"), ==,
       "cgroup");
   /* Host-only fields: accepted, listed as not applied. */
   JsonArray *na = json_object_get_array_member (spec, "not_applied");

@@ -132,6 +132,35 @@ else
   ok 0 "# SKIP runc is not installed"
 fi
 
+# config.json's mounts are applied in its order (the spec's MUST), its own
+# /dev with its options among them; a tmpfs without mode= takes its mount
+# point's; a /proc that is a symlink in the root is refused.
+mkdir -p "$TMP/mo/rootfs/data" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$TMP/mo/rootfs"
+chmod 1770 "$TMP/mo/rootfs/data"
+"${R[@]}" spec --bundle "$TMP/mo"
+python3 - "$TMP/mo/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = False
+for m in c["mounts"]:
+    if m["destination"] == "/dev":
+        m["options"] = [o for o in m["options"] if not o.startswith("size=")] + ["size=2048k"]
+c["mounts"].append({"destination": "/data", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]})
+c["process"]["args"] = ["sh", "-c", "awk '{print $5}' /proc/self/mountinfo; df -k /dev | awk 'NR==2 {print \"dev\", $2}';"
+                        " echo data $(stat -c %a /data)"]
+json.dump(c, open(sys.argv[1], "w"))
+open(sys.argv[1] + ".order", "w").write("\n".join(m["destination"] for m in c["mounts"]) + "\n")
+PY
+out=$("$SANDBOXCTL" run --rm --bundle "$TMP/mo" 2>&1)
+is "$(grep -x -F -f "$TMP/mo/config.json.order" <<<"$out" | awk '!seen[$0]++' | tr '\n' ' ')" \
+  "$(tr '\n' ' ' <"$TMP/mo/config.json.order")" "config.json's mounts are mounted in its order (runc spec's: /dev/mqueue before /sys; /data last)"
+contains "$out" "dev 2048" "... its /dev with its own options (size=2048k)"
+contains "$out" "data 1770" "... a tmpfs without mode= takes its mount point's (1770)"
+rm -rf "$TMP/mo/rootfs/proc" && ln -s /tmp "$TMP/mo/rootfs/proc"
+out=$("$SANDBOXCTL" run --rm --bundle "$TMP/mo" 2>&1); rc=$?
+[ "$rc" -ne 0 ]; ok $? "a root whose /proc is a symlink is refused (exit $rc)"
+contains "$out" "/proc" "... naming /proc: $out"
+
 # Hooks run on the host, with the state on stdin: createRuntime and
 # prestart at create (a failing one fails it, leaving nothing), poststart
 # after start, poststop at delete.
