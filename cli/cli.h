@@ -97,6 +97,7 @@ typedef struct
 {
   char **args;
   char **env;
+  gboolean env_only; /* env replaces the container's instead of adding to it */
   const char *workdir;
   const char *user; /* "UID[:GID]" or NULL */
   gboolean with_stdin;

@@ -4,7 +4,7 @@
 int
 cli_exec (const CliGlobals *globals, int argc, char **argv)
 {
-  gboolean interactive = FALSE, tty = FALSE;
+  gboolean interactive = FALSE, tty = FALSE, env_only = FALSE;
   g_auto (GStrv) env = NULL;
   g_autofree char *workdir = NULL;
   g_autofree char *user = NULL;
@@ -18,6 +18,8 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
       "detaches)",
       NULL },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "Set an environment variable", "K=V" },
+    { "env-only", 0, 0, G_OPTION_ARG_NONE, &env_only,
+      "The -e variables are the whole environment, not added to the container's", NULL },
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command", "DIR" },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &user,
       "Run as UID[:GID] (default: the container's user, or 0)", "UID[:GID]" },
@@ -47,6 +49,13 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
   if (client == NULL)
     return cli_fail (error);
   g_auto (GStrv) command = cli_strv_from (argc - first, argv + first);
-  CliExec x = { command, env, workdir, user, interactive, container, tty };
+  CliExec x = { .args = command,
+                .env = env,
+                .env_only = env_only,
+                .workdir = workdir,
+                .user = user,
+                .with_stdin = interactive,
+                .container = container,
+                .tty = tty };
   return cli_exec_and_wait (globals, client, sandbox, &x);
 }

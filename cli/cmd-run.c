@@ -57,7 +57,12 @@ cli_run (const CliGlobals *globals, int argc, char **argv)
   g_autofree char *id = g_strdup (json_object_get_string_member_with_default (sandbox, "id", ""));
 
   g_auto (GStrv) command = cli_strv_from (argc - first, argv + first);
-  CliExec x = { command, env, workdir, user, interactive, NULL, tty };
+  CliExec x = { .args = command,
+                .env = env,
+                .workdir = workdir,
+                .user = user,
+                .with_stdin = interactive,
+                .tty = tty };
   code = cli_exec_and_wait (globals, client, id, &x);
   if (rm)
     cli_delete_sandbox (client, id);

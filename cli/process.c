@@ -358,6 +358,8 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
   json_object_set_string_member (exec, "sandbox_id", sandbox_id);
   json_field_set_strv (exec, "args", args);
   json_field_set_strv (exec, "env", env);
+  if (x->env_only)
+    json_object_set_boolean_member (exec, "env_only", TRUE);
   if (workdir)
     json_object_set_string_member (exec, "cwd", workdir);
   if (with_stdin)

@@ -716,6 +716,7 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
       || !json_field_string (params, "cwd", FALSE, &exec.cwd, error))
     return;
   exec.with_stdin = param_bool (params, "stdin");
+  exec.env_only = param_bool (params, "env_only");
   exec.tty = param_bool (params, "tty");
   exec.rows = (guint) param_int (params, "rows", 0);
   exec.cols = (guint) param_int (params, "cols", 0);

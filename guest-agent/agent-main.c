@@ -122,12 +122,32 @@ reply_error (gint64 id, const char *type, int err, const char *message)
   agent_port_send_control (msg);
 }
 
+/* @uid's home in the passwd file under @root ("/": the guest's), or NULL. */
+static char *
+passwd_home (const char *root, uid_t uid)
+{
+  g_autofree char *path = g_build_filename (root, "etc", "passwd", NULL);
+  g_autofree char *text = NULL;
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  g_auto (GStrv) lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l; l++)
+    {
+      g_auto (GStrv) f = g_strsplit (*l, ":", 7);
+      if (g_strv_length (f) == 7 && f[2][0] && strtoul (f[2], NULL, 10) == uid && f[5][0])
+        return g_strdup (f[5]);
+    }
+  return NULL;
+}
+
+/* PATH, then what was asked for; HOME, when that does not give a
+ * non-empty one, is the user's from the container's /etc/passwd (runc's
+ * rule), else "/" ("/root" for root in the guest itself). */
 static char **
-build_env (char **requested)
+build_env (char **requested, const AgentContainer *container, uid_t uid)
 {
   g_auto (GStrv) env = g_new0 (char *, 1);
   env = g_environ_setenv (env, "PATH", DEFAULT_PATH, TRUE);
-  env = g_environ_setenv (env, "HOME", "/root", TRUE);
   for (char **e = requested; e && *e; e++)
     {
       const char *eq = strchr (*e, '=');
@@ -135,6 +155,16 @@ build_env (char **requested)
         continue;
       g_autofree char *key = g_strndup (*e, (gsize) (eq - *e));
       env = g_environ_setenv (env, key, eq + 1, TRUE);
+    }
+  const char *home = g_environ_getenv (env, "HOME");
+  if (home == NULL || *home == '\0')
+    {
+      g_autofree char *root = container && container->init_pid
+                                  ? g_strdup_printf ("/proc/%d/root", (int) container->init_pid)
+                                  : g_strdup ("/");
+      g_autofree char *found = passwd_home (root, uid);
+      env = g_environ_setenv (
+          env, "HOME", found ? found : (container == NULL && uid == 0 ? "/root" : "/"), TRUE);
     }
   return g_steal_pointer (&env);
 }
@@ -176,7 +206,6 @@ handle_exec (JsonObject *msg)
       return;
     }
   struct winsize size = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
-  g_auto (GStrv) env = build_env (requested_env);
   const AgentContainer *container = NULL;
   if (container_name && (container = agent_container_lookup (container_name)) == NULL)
     {
@@ -184,6 +213,7 @@ handle_exec (JsonObject *msg)
       reply_error (id, "exec-failed", ESRCH, why);
       return;
     }
+  g_auto (GStrv) env = build_env (requested_env, container, (uid_t) uid);
 
   int exec_errno = 0;
   AgentProcess *proc = agent_process_spawn (

@@ -254,7 +254,8 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
   if (spec)
     {
       json_field_strv (spec, "args", FALSE, &spec_args, NULL);
-      json_field_strv (spec, "env", FALSE, &env, NULL);
+      if (!exec->env_only)
+        json_field_strv (spec, "env", FALSE, &env, NULL);
       if (cwd == NULL)
         json_field_string (spec, "cwd", FALSE, &cwd, NULL);
       if (uid < 0)

@@ -284,8 +284,9 @@ void sandbox_add_images_in_use (Sandbox *sandbox, GHashTable *paths);
  * object (sandbox_call_finish), but ReadOutput. */
 typedef struct
 {
-  char **args; /* empty: the container's own command */
-  char **env;  /* added to the container's */
+  char **args;       /* empty: the container's own command */
+  char **env;        /* added to the container's */
+  gboolean env_only; /* env is the whole environment, without the container's */
   const char *cwd;
   gboolean with_stdin;
   gboolean tty; /* a terminal in the guest instead of pipes: stdin (with_stdin), one stream */
