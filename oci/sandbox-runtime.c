@@ -10,13 +10,14 @@
  *           --console-socket), lives exactly as long as the process in the
  *           guest and exits with its status.
  *   start   opens ROOT/ID/start: the process starts.
+ *   run     create and start; waits for the process unless --detach.
  *   state   the OCI state (created, running, paused, stopped).
  *   kill    a signal to the process in the guest (--all: its group).
  *   exec    another process in the container, its host process likewise.
  *   pause, resume  the VM's vCPUs.
  *   ps      the host process.
  *   update  new cgroup limits for the container in the guest.
- *   delete  the sandbox and the record.
+ *   delete  the sandbox and the record (of a stopped one, unless --force).
  * Hooks run on the host (docs/oci.md). */
 #include "config.h"
 #include "json-fields.h"
@@ -47,16 +48,12 @@ static const char *root = DEFAULT_ROOT;
 static const char *address; /* --address, else $SANDBOXD_ADDRESS, else the system daemon's */
 static const char *log_path;
 static gboolean log_json;
+static gboolean debug; /* --debug: each call to sandboxd is logged too */
 
-/* runc's way: the message on stderr, and in --log (JSON with
- * --log-format json) for conmon to read. */
-static int G_GNUC_PRINTF (1, 2) fail (const char *fmt, ...)
+/* A line of --log (JSON with --log-format json) for conmon to read. */
+static void
+log_line (const char *level, const char *msg)
 {
-  va_list ap;
-  va_start (ap, fmt);
-  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-  va_end (ap);
-  fprintf (stderr, "sandbox-runtime: %s\n", msg);
   FILE *f = log_path ? fopen (log_path, "a") : NULL;
   if (f)
     {
@@ -65,7 +62,7 @@ static int G_GNUC_PRINTF (1, 2) fail (const char *fmt, ...)
       if (log_json)
         {
           g_autoptr (JsonObject) o = json_object_new ();
-          json_object_set_string_member (o, "level", "error");
+          json_object_set_string_member (o, "level", level);
           json_object_set_string_member (o, "msg", msg);
           json_object_set_string_member (o, "time", when);
           g_autoptr (JsonNode) n = json_node_init_object (json_node_alloc (), o);
@@ -73,18 +70,48 @@ static int G_GNUC_PRINTF (1, 2) fail (const char *fmt, ...)
           fprintf (f, "%s\n", line);
         }
       else
-        fprintf (f, "time=\"%s\" level=error msg=\"%s\"\n", when, msg);
+        fprintf (f, "time=\"%s\" level=%s msg=\"%s\"\n", when, level, msg);
       fclose (f);
     }
+}
+
+/* runc's way: the message on stderr, and in --log. */
+static int G_GNUC_PRINTF (1, 2) fail (const char *fmt, ...)
+{
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "sandbox-runtime: %s\n", msg);
+  log_line ("error", msg);
   return 1;
+}
+
+/* --debug: on stderr and in --log, as runc's debug lines. */
+static void G_GNUC_PRINTF (1, 2) say_debug (const char *fmt, ...)
+{
+  if (!debug)
+    return;
+  va_list ap;
+  va_start (ap, fmt);
+  g_autofree char *msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  fprintf (stderr, "sandbox-runtime: debug: %s\n", msg);
+  log_line ("debug", msg);
 }
 
 static JsonObject *
 call (const char *method, JsonObject *params, gint64 deadline_ms, GError **error)
 {
-  g_autoptr (RpcClient) client
-      = rpc_client_new (address ? address : rpc_client_default_address (), error);
-  return client ? rpc_client_call (client, method, params, deadline_ms, error) : NULL;
+  const char *to = address ? address : rpc_client_default_address ();
+  say_debug ("%s at %s", method, to);
+  GError *local = NULL;
+  g_autoptr (RpcClient) client = rpc_client_new (to, &local);
+  JsonObject *res = client ? rpc_client_call (client, method, params, deadline_ms, &local) : NULL;
+  say_debug ("%s: %s", method, res ? "ok" : local->message);
+  if (local)
+    g_propagate_error (error, local);
+  return res;
 }
 
 /* sandboxctl, beside us (installed) or in the build tree. */
@@ -308,10 +335,11 @@ fail:;
 }
 
 /* `sandboxctl exec` of a process in the container: what its host process
- * becomes. @env, @cwd and @user may be NULL (the container's own). */
+ * becomes. @env, @cwd and @user may be NULL (the container's own); with
+ * @env_only, @env is the whole environment. */
 static char **
-exec_argv (const char *sandboxctl, const char *name, gboolean terminal, char **env, const char *cwd,
-           const char *user, char **args)
+exec_argv (const char *sandboxctl, const char *name, gboolean terminal, char **env,
+           gboolean env_only, const char *cwd, const char *user, char **args)
 {
   GPtrArray *argv = g_ptr_array_new ();
   const char *head[] = { sandboxctl, "--address", address ? address : rpc_client_default_address (),
@@ -320,6 +348,8 @@ exec_argv (const char *sandboxctl, const char *name, gboolean terminal, char **e
     g_ptr_array_add (argv, g_strdup (head[i]));
   if (terminal)
     g_ptr_array_add (argv, g_strdup ("-t"));
+  if (env_only)
+    g_ptr_array_add (argv, g_strdup ("--env-only"));
   for (char **e = env; e && *e; e++)
     {
       g_ptr_array_add (argv, g_strdup ("-e"));
@@ -378,48 +408,82 @@ write_pid_file (const char *path, GPid pid, GError **error)
   return g_file_set_contents (path, text, -1, error);
 }
 
+/* create's options, which run takes too. */
+typedef struct
+{
+  char *bundle, *pid_file, *console_socket;
+  gboolean no_pivot, no_new_keyring;
+  gint preserve_fds;
+} CreateOptions;
+
+static void
+create_options_clear (CreateOptions *o)
+{
+  g_free (o->bundle);
+  g_free (o->pid_file);
+  g_free (o->console_socket);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CreateOptions, create_options_clear)
+
+#define CREATE_OPTION_ENTRIES(o)                                                                   \
+  { "bundle", 'b', 0, G_OPTION_ARG_FILENAME, &(o).bundle, "The bundle (default: .)", "DIR" },      \
+      { "pid-file", 0, 0, G_OPTION_ARG_FILENAME, &(o).pid_file, "Write the container's pid here",  \
+        "FILE" },                                                                                  \
+      { "console-socket",                                                                          \
+        0,                                                                                         \
+        0,                                                                                         \
+        G_OPTION_ARG_FILENAME,                                                                     \
+        &(o).console_socket,                                                                       \
+        "Send the terminal's master here (process.terminal)",                                      \
+        "PATH" },                                                                                  \
+      { "no-pivot", 0, 0, G_OPTION_ARG_NONE, &(o).no_pivot, "Accepted (the root is the guest's)",  \
+        NULL },                                                                                    \
+      { "no-new-keyring", 0, 0, G_OPTION_ARG_NONE, &(o).no_new_keyring, "Accepted", NULL },        \
+  {                                                                                                \
+    "preserve-fds", 0, 0, G_OPTION_ARG_INT, &(o).preserve_fds, "Accepted (0 only)", "N"            \
+  }
+
+static int create_container (const char *verb, const char *id, const CreateOptions *o,
+                             GPid *pid_out);
+
 static int
 cmd_create (int argc, char **argv)
 {
-  g_autofree char *bundle = NULL, *pid_file = NULL, *console_socket = NULL;
-  gboolean no_pivot = FALSE, no_new_keyring = FALSE;
-  gint preserve_fds = 0;
-  GOptionEntry entries[] = {
-    { "bundle", 'b', 0, G_OPTION_ARG_FILENAME, &bundle, "The bundle (default: .)", "DIR" },
-    { "pid-file", 0, 0, G_OPTION_ARG_FILENAME, &pid_file, "Write the container's pid here",
-      "FILE" },
-    { "console-socket", 0, 0, G_OPTION_ARG_FILENAME, &console_socket,
-      "Send the terminal's master here (process.terminal)", "PATH" },
-    { "no-pivot", 0, 0, G_OPTION_ARG_NONE, &no_pivot, "Accepted (the root is the guest's)", NULL },
-    { "no-new-keyring", 0, 0, G_OPTION_ARG_NONE, &no_new_keyring, "Accepted", NULL },
-    { "preserve-fds", 0, 0, G_OPTION_ARG_INT, &preserve_fds, "Accepted (0 only)", "N" },
-    { NULL },
-  };
+  g_auto (CreateOptions) o = { 0 };
+  GOptionEntry entries[] = { CREATE_OPTION_ENTRIES (o), { NULL } };
   int code = 1;
-  g_autoptr (GError) error = NULL;
   if (!parse_options ("create", "ID", entries, &argc, &argv, &code))
     return code;
   if (argc != 2)
     return fail ("create: give one container id");
-  const char *id = argv[1];
+  return create_container ("create", argv[1], &o, NULL);
+}
+
+/* The container @id from @o's bundle: its sandbox booted, its host process
+ * (whose pid goes to @pid_out) waiting for start. */
+static int
+create_container (const char *verb, const char *id, const CreateOptions *o, GPid *pid_out)
+{
+  const char *bundle = o->bundle, *pid_file = o->pid_file, *console_socket = o->console_socket;
+  g_autoptr (GError) error = NULL;
   if (!oci_id_valid (id))
-    return fail ("create: invalid container id \"%s\" (letters, digits and _+-. only)", id);
-  if (preserve_fds != 0)
-    return fail ("create: --preserve-fds %d is not supported (extra fds cannot reach a guest)",
-                 preserve_fds);
+    return fail ("%s: invalid container id \"%s\" (letters, digits and _+-. only)", verb, id);
+  if (o->preserve_fds != 0)
+    return fail ("%s: --preserve-fds %d is not supported (extra fds cannot reach a guest)", verb,
+                 o->preserve_fds);
   g_autofree char *abs_bundle = g_canonicalize_filename (bundle ? bundle : ".", NULL);
   g_autofree char *dir = oci_state_dir (root, id);
   if (g_file_test (dir, G_FILE_TEST_EXISTS))
     return fail ("container with id \"%s\" already exists", id);
   BundleProcess bp = { 0 };
   if (!read_bundle (abs_bundle, &bp, &error))
-    return fail ("create: %s", error->message);
+    return fail ("%s: %s", verb, error->message);
   if (bp.terminal != (console_socket != NULL))
-    return fail ("create: process.terminal is %s but --console-socket was %s",
+    return fail ("%s: process.terminal is %s but --console-socket was %s", verb,
                  bp.terminal ? "true" : "false", console_socket ? "given" : "not given");
   g_autofree char *sandboxctl = find_sandboxctl ();
   if (sandboxctl == NULL)
-    return fail ("create: sandboxctl is not installed beside sandbox-runtime");
+    return fail ("%s: sandboxctl is not installed beside sandbox-runtime", verb);
 
   g_autofree char *name = g_strndup (id, NAME_MAX_LEN);
   g_autoptr (JsonObject) params = json_object_new ();
@@ -439,7 +503,8 @@ cmd_create (int argc, char **argv)
   else if (console_socket)
     console = send_console (console_socket, &error);
   GPid pid = -1;
-  g_auto (GStrv) host_argv = exec_argv (sandboxctl, name, bp.terminal, NULL, NULL, NULL, bp.args);
+  g_auto (GStrv) host_argv
+      = exec_argv (sandboxctl, name, bp.terminal, NULL, FALSE, NULL, NULL, bp.args);
   if (error == NULL && (pid = fork ()) == 0)
     host_process (fifo, console, host_argv);
   if (console >= 0)
@@ -466,7 +531,11 @@ cmd_create (int argc, char **argv)
   if (bp.annotations)
     json_object_unref (bp.annotations);
   if (ok)
-    return 0;
+    {
+      if (pid_out)
+        *pid_out = pid;
+      return 0;
+    }
   /* Nothing left behind: no VM, no record. */
   if (pid > 0)
     kill (pid, SIGKILL);
@@ -714,8 +783,11 @@ cmd_delete (int argc, char **argv)
   /* --force forgives a container that does not exist, not a bad id. */
   if (s == NULL)
     return force && argc >= 2 && oci_id_valid (argv[1]) ? 0 : code;
-  if (g_str_equal (oci_state_status (s), "running") && !force)
-    return fail ("cannot delete container %s that is not stopped: use --force", s->id);
+  /* The runtime spec: deleting a container that is not stopped (created,
+   * running or paused) is an error, unless forced. */
+  if (!g_str_equal (oci_state_status (s), "stopped") && !force)
+    return fail ("cannot delete container %s that is %s, not stopped: use --force", s->id,
+                 oci_state_status (s));
   g_autoptr (JsonObject) params = json_object_new ();
   json_object_set_string_member (params, "id", s->name);
   json_object_set_boolean_member (params, "force", TRUE);
@@ -733,6 +805,57 @@ cmd_delete (int argc, char **argv)
   unlink (state_file);
   rmdir (dir);
   return 0;
+}
+
+/* runc run: create and start; without --detach, wait for the process
+ * (signals we get go to it) and exit with its status, then delete the
+ * container unless --keep. */
+static GPid run_pid = -1;
+
+static void
+forward_signal (int sig)
+{
+  if (run_pid > 0)
+    kill (run_pid, sig);
+}
+
+static int
+cmd_run (int argc, char **argv)
+{
+  g_auto (CreateOptions) o = { 0 };
+  gboolean detach = FALSE, keep = FALSE;
+  GOptionEntry entries[] = {
+    CREATE_OPTION_ENTRIES (o),
+    { "detach", 'd', 0, G_OPTION_ARG_NONE, &detach, "Return once it runs", NULL },
+    { "keep", 0, 0, G_OPTION_ARG_NONE, &keep, "Do not delete the container after it exits", NULL },
+    { NULL },
+  };
+  int code = 1;
+  if (!parse_options ("run", "ID", entries, &argc, &argv, &code))
+    return code;
+  if (argc != 2)
+    return fail ("run: give one container id");
+  char *id = argv[1];
+  GPid pid = -1;
+  if ((code = create_container ("run", id, &o, &pid)) != 0)
+    return code;
+  char *start_argv[] = { "start", id, NULL };
+  if ((code = cmd_start (2, start_argv)) != 0 || detach)
+    return code;
+  run_pid = pid;
+  static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2 };
+  for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
+    signal (forwarded[i], forward_signal);
+  int status = 0;
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  int exit_code = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  if (!keep)
+    {
+      char *delete_argv[] = { "delete", id, NULL };
+      cmd_delete (2, delete_argv);
+    }
+  return exit_code;
 }
 
 /* runc exec: a process in a running container. --process gives it as
@@ -806,7 +929,10 @@ cmd_exec (int argc, char **argv)
   g_autofree char *sandboxctl = find_sandboxctl ();
   if (sandboxctl == NULL)
     return fail ("exec: sandboxctl is not installed beside sandbox-runtime");
-  g_auto (GStrv) xargv = exec_argv (sandboxctl, s->name, tty, env, dir, user_text, args);
+  /* --process is the whole process: its env replaces the container's
+   * (runc's rule); -e adds to it. */
+  g_auto (GStrv) xargv
+      = exec_argv (sandboxctl, s->name, tty, env, process != NULL, dir, user_text, args);
   int console = console_socket ? send_console (console_socket, &error) : -1;
   if (console_socket && console < 0)
     return fail ("exec: %s", error->message);
@@ -1049,6 +1175,7 @@ static const struct
   const char *summary;
 } commands[] = {
   { "create", cmd_create, "boot the container's sandbox; its process waits for start" },
+  { "run", cmd_run, "create and start; wait for the process and exit with its status" },
   { "start", cmd_start, "start the container's process" },
   { "state", cmd_state, "the OCI state of a container (JSON)" },
   { "kill", cmd_kill, "send a signal to the container's process" },
@@ -1067,7 +1194,7 @@ static void
 usage (FILE *out)
 {
   fprintf (out,
-           "Usage: sandbox-runtime [--root DIR] [--log FILE] [--log-format text|json] "
+           "Usage: sandbox-runtime [--root DIR] [--log FILE] [--log-format text|json] [--debug] "
            "COMMAND [OPTIONS] ID\n\nAn OCI runtime: every container in its own microVM "
            "(sandboxd, at $SANDBOXD_ADDRESS or %s).\n\nCommands:\n",
            rpc_client_default_address ());
@@ -1114,7 +1241,9 @@ main (int argc, char **argv)
           usage (stdout);
           return 0;
         }
-      else if (!g_str_equal (a, "--systemd-cgroup") && !g_str_equal (a, "--debug") && !takes)
+      else if (g_str_equal (a, "--debug"))
+        debug = TRUE;
+      else if (!g_str_equal (a, "--systemd-cgroup") && !takes)
         {
           usage (stderr);
           return 2;
@@ -1129,8 +1258,9 @@ main (int argc, char **argv)
   for (gsize c = 0; c < G_N_ELEMENTS (commands); c++)
     if (g_str_equal (argv[i], commands[c].name))
       return commands[c].run (argc - i, argv + i);
-  fail ("unknown command \"%s\" (this runtime has: create, start, state, kill, exec, pause, "
-        "resume, ps, delete, features)",
-        argv[i]);
+  g_autoptr (GString) names = g_string_new (NULL);
+  for (gsize c = 0; c < G_N_ELEMENTS (commands); c++)
+    g_string_append_printf (names, "%s%s", c ? ", " : "", commands[c].name);
+  fail ("unknown command \"%s\" (this runtime has: %s)", argv[i], names->str);
   return 2;
 }

@@ -76,7 +76,38 @@ bundle "$TMP/b3" false '["true"]'
 out=$("${R[@]}" create --bundle "$TMP/b3" c3 2>&1); rc=$?
 [ $rc -ne 0 ]; ok $? "an id in use is refused (exit $rc)"
 contains "$out" 'container with id "c3" already exists' "... saying so"
-"${R[@]}" delete --force c3 >/dev/null
+out=$("${R[@]}" delete c3 2>&1); rc=$?
+[ $rc -ne 0 ]; ok $? "delete of a created container without --force is an error, as the spec says (exit $rc)"
+contains "$out" "that is created, not stopped" "... naming its state"
+"${R[@]}" delete --force c3 >/dev/null; ok $? "... and with --force it goes"
+
+# exec --process: its env is the whole environment (runc's rule), -e adds
+# to the container's; HOME, when the env gives none or an empty one, is the
+# user's in the container's /etc/passwd, else /.
+bundle "$TMP/bh" false '["sleep", "300"]'
+echo "u:x:2000:2000:u:/home/u:/bin/sh" >>"$TMP/bh/rootfs/etc/passwd"
+sed -i 's#"cwd": "/"#"cwd": "/", "env": ["FROM_CONFIG=1", "PATH=/bin:/usr/bin"]#' "$TMP/bh/config.json"
+"${R[@]}" create --bundle "$TMP/bh" ch >/dev/null && "${R[@]}" start ch; ok $? "create and start ch"
+printf '{"args": ["sh", "-c", "echo from_config=${FROM_CONFIG:-unset} mine=$MINE home=$HOME"], "env": ["MINE=2", "HOME="], "cwd": "/", "user": {"uid": 2000, "gid": 2000}}' >"$TMP/proc.json"
+is "$("${R[@]}" exec --process "$TMP/proc.json" ch 2>&1)" "from_config=unset mine=2 home=/home/u" \
+  "exec --process: its env replaces the container's; an empty HOME is the user's from /etc/passwd"
+is "$("${R[@]}" exec -e MINE=3 -u 3000 ch sh -c 'echo from_config=$FROM_CONFIG mine=$MINE home=$HOME' 2>&1)" \
+  "from_config=1 mine=3 home=/" "exec -e adds to the container's env; a user without a passwd entry gets HOME=/"
+"${R[@]}" delete --force ch >/dev/null
+
+# run: create and start, its output and status, deleted after (unless -d).
+bundle "$TMP/br" false '["sh", "-c", "echo ran in $(hostname); exit 3"]'
+out=$("${R[@]}" run --bundle "$TMP/br" r1 2>&1); rc=$?
+is "$rc" 3 "run exits with the process's status (3)"
+is "$out" "ran in oci" "... its output is the caller's"
+out=$("${R[@]}" state r1 2>&1); rc=$?
+[ $rc -ne 0 ] && [ -z "$("$SANDBOXCTL" ls -q r1)" ]; ok $? "... and the container is deleted after it ($out)"
+bundle "$TMP/brd" false '["sleep", "300"]'
+"${R[@]}" run -d --bundle "$TMP/brd" --pid-file "$TMP/r2.pid" r2; ok $? "run -d returns once it runs"
+contains "$("${R[@]}" state r2)" '"status" : "running"' "... state: running"
+"${R[@]}" --debug --log "$TMP/debug.log" delete --force r2 2>"$TMP/debug.err"; ok $? "... and delete --force removes it"
+contains "$(cat "$TMP/debug.err")" "debug: sandbox.v1.Sandboxes.Delete" "--debug names each call to sandboxd on stderr"
+contains "$(cat "$TMP/debug.log")" '"level":"debug","msg":"sandbox.v1.Sandboxes.Delete: ok"' "... and in --log, with its outcome"
 before=$(qemus)
 mkdir -p "$TMP/b4" && echo '{"ociVersion": "1.0.2", "process": {"args": ["true"]}, "root": {"path": "nope"}}' >"$TMP/b4/config.json"
 out=$("${R[@]}" create --bundle "$TMP/b4" c4 2>&1); rc=$?
