@@ -194,21 +194,33 @@ read_linux (JsonObject *l, JsonObject *spec, GError **error)
       || !get_object (res, "linux.resources", "pids", &pids, error))
     return FALSE;
   static const char *const limit[] = { "limit", NULL };
-  static const char *const cpu_known[] = { "quota", "period", NULL };
-  gint64 mem = 0, npids = 0, quota = 0, period = 0;
+  /* swap and swappiness: the guest has no swap, so there is nothing to
+   * limit (Docker and containerd always write them). */
+  static const char *const mem_known[] = { "limit", "reservation", "swap", "swappiness", NULL };
+  static const char *const cpu_known[] = { "quota", "period", "shares", NULL };
+  gint64 mem = 0, low = 0, npids = 0, quota = 0, period = 0, shares = 0;
   if ((memory
-       && (!only_known (memory, "linux.resources.memory", limit, error)
-           || !get_int (memory, "linux.resources.memory", "limit", 1 << 20, &mem, error)))
+       && (!only_known (memory, "linux.resources.memory", mem_known, error)
+           || !get_int (memory, "linux.resources.memory", "limit", 1 << 20, &mem, error)
+           || !get_int (memory, "linux.resources.memory", "reservation", 0, &low, error)))
       || (pids
           && (!only_known (pids, "linux.resources.pids", limit, error)
               || !get_int (pids, "linux.resources.pids", "limit", 1, &npids, error)))
       || (cpu
           && (!only_known (cpu, "linux.resources.cpu", cpu_known, error)
               || !get_int (cpu, "linux.resources.cpu", "quota", 1000, &quota, error)
-              || !get_int (cpu, "linux.resources.cpu", "period", 1000, &period, error))))
+              || !get_int (cpu, "linux.resources.cpu", "period", 1000, &period, error)
+              || !get_int (cpu, "linux.resources.cpu", "shares", 0, &shares, error))))
     return FALSE;
   if (mem)
     json_object_set_int_member (spec, "memory_bytes", mem);
+  if (low) /* the container cgroup's memory.low */
+    json_object_set_int_member (spec, "memory_low", low);
+  /* cgroup v1's shares (2..262144) as v2's cpu.weight (1..10000), as runc
+   * maps them (and sandbox-runtime's update); 0 asks for nothing. */
+  if (shares)
+    json_object_set_int_member (spec, "cpu_weight",
+                                1 + ((CLAMP (shares, 2, 262144) - 2) * 9999) / 262142);
   if (npids)
     json_object_set_int_member (spec, "pids", npids);
   if (quota)

@@ -138,8 +138,10 @@ test_full_bundle (void)
       "   \"options\": [\"size=1m\"]},"
       "   {\"destination\": \"/etc2\", \"type\": \"none\", \"source\": \"/etc\","
       "    \"options\": [\"rbind\", \"ro\"]}],"
-      " \"linux\": {\"resources\": {\"memory\": {\"limit\": 67108864}, \"pids\": {\"limit\": 32},"
-      "   \"cpu\": {\"quota\": 50000, \"period\": 100000}},"
+      " \"linux\": {\"resources\": {\"memory\": {\"limit\": 67108864, \"reservation\": 33554432,"
+      "     \"swap\": 134217728, \"swappiness\": 0, \"disableOOMKiller\": false},"
+      "   \"pids\": {\"limit\": 32},"
+      "   \"cpu\": {\"quota\": 50000, \"period\": 100000, \"shares\": 1024}},"
       "   \"cgroupsPath\": \"machine.slice:libpod:abc\","
       "   \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]},"
       " \"annotations\": {\"org.example.team\": \"blue\"}}");
@@ -162,6 +164,11 @@ test_full_bundle (void)
   g_assert_cmpint (json_object_get_int_member (spec, "memory_bytes"), ==, 67108864);
   g_assert_cmpint (json_object_get_int_member (spec, "pids"), ==, 32);
   g_assert_cmpint (json_object_get_int_member (spec, "cpu_quota"), ==, 50000);
+  /* What Docker and containerd write: a reservation (memory.low), shares
+   * (cpu.weight 39, as runc maps 1024), and swap, which has nothing to
+   * limit in a guest without swap. */
+  g_assert_cmpint (json_object_get_int_member (spec, "memory_low"), ==, 33554432);
+  g_assert_cmpint (json_object_get_int_member (spec, "cpu_weight"), ==, 39);
   /* systemd's form, as the path systemd would give the scope. */
   g_assert_cmpstr (json_object_get_string_member (spec, "cgroups_path"), ==,
                    "/machine.slice/libpod-abc.scope");
