@@ -35,6 +35,7 @@ typedef enum
   OP_SYMLINK,
   OP_ENTER, /* move target onto "/" and chroot into it */
   OP_HOSTNAME,
+  OP_DOMAINNAME,
   OP_CGROUP,   /* write "0" to target (a cgroup.procs) */
   OP_WRITE,    /* target's contents become data; not on a read-only root */
   OP_MASK,     /* target hidden: /dev/null over a file, an empty read-only tmpfs over a directory */
@@ -367,14 +368,15 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
   plan->ops = g_array_new (FALSE, TRUE, sizeof (RootfsOp));
   g_array_set_clear_func (plan->ops, op_clear);
 
-  const char *fstype = "erofs", *hostname = NULL;
+  const char *fstype = "erofs", *hostname = NULL, *domainname = NULL;
   gboolean readonly = FALSE;
   gint64 writable_mb = 0;
   JsonArray *mounts = NULL;
   if (!json_field_string (spec, "fstype", FALSE, &fstype, error)
       || !json_field_bool (spec, "readonly", FALSE, &readonly, error)
       || !json_field_int (spec, "writable_mb", FALSE, 1, 1 << 20, &writable_mb, error)
-      || !json_field_string (spec, "hostname", FALSE, &hostname, error))
+      || !json_field_string (spec, "hostname", FALSE, &hostname, error)
+      || !json_field_string (spec, "domainname", FALSE, &domainname, error))
     {
       agent_rootfs_plan_free (plan);
       return NULL;
@@ -475,6 +477,8 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
     }
   if (hostname && *hostname)
     add_op (plan, OP_HOSTNAME, hostname, NULL, NULL, 0, NULL);
+  if (domainname && *domainname)
+    add_op (plan, OP_DOMAINNAME, domainname, NULL, NULL, 0, NULL);
   plan_hardening (plan, spec);
   if (readonly)
     add_op (plan, OP_REMOUNT, NULL, "/", NULL, MS_RDONLY, NULL);
@@ -488,9 +492,9 @@ agent_rootfs_describe_step (AgentRootfsPlan *plan, int step, int err)
     return g_strdup_printf ("container setup: %s", g_strerror (err));
   RootfsOp *op = &g_array_index (plan->ops, RootfsOp, step);
   static const char *verbs[]
-      = { "mount",   "remount",        "unmount",     "mkdir",       "mknod",
-          "symlink", "enter",          "sethostname", "join cgroup", "write",
-          "mask",    "make read-only", "set sysctl",  "open image",  "mount image" };
+      = { "mount",          "remount",     "unmount",       "mkdir",       "mknod", "symlink",
+          "enter",          "sethostname", "setdomainname", "join cgroup", "write", "mask",
+          "make read-only", "set sysctl",  "open image",    "mount image" };
   const char *what = op->kind == OP_MOUNT && op->fstype ? op->fstype
                      : op->kind == OP_MOUNT             ? "bind"
                                                         : NULL;
@@ -585,6 +589,8 @@ run_op (AgentRootfsPlan *plan, RootfsOp *op)
           || chroot (".") < 0 || chdir ("/") < 0)
         return errno;
       return 0;
+    case OP_DOMAINNAME:
+      return setdomainname (op->source, strlen (op->source)) < 0 ? errno : 0;
     case OP_HOSTNAME:
       return sethostname (op->source, strlen (op->source)) < 0 ? errno : 0;
     case OP_CGROUP:

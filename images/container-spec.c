@@ -124,18 +124,30 @@ cgroup_path_from_oci (const char *given)
 static gboolean
 read_linux (JsonObject *l, JsonObject *spec, GError **error)
 {
-  static const char *const own[] = { "resources", "namespaces", "cgroupsPath", NULL };
+  static const char *const own[]
+      = { "resources", "namespaces", "cgroupsPath", "rootfsPropagation", NULL };
   g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
   g_strv_builder_addv (names, (const char **) own);
   g_strv_builder_addv (names, (const char **) container_security_linux_fields);
   g_auto (GStrv) known = g_strv_builder_end (names);
   JsonObject *res = NULL;
-  const char *cgroups_path = NULL;
+  const char *cgroups_path = NULL, *propagation = NULL;
+  /* The container's root is private in the guest: nothing in a VM's mount
+   * tree is shared with the host's, so every propagation is honoured. */
+  static const char *const propagations[]
+      = { "private", "rprivate",   "slave",       "rslave", "shared",
+          "rshared", "unbindable", "runbindable", NULL };
   if (!only_known (l, "linux", (const char *const *) known, error)
       || !get_object (l, "linux", "resources", &res, error)
       || !get_string (l, "linux", "cgroupsPath", &cgroups_path, error)
+      || !get_string (l, "linux", "rootfsPropagation", &propagation, error)
       || !container_security_read_linux (l, spec, error))
     return FALSE;
+  if (propagation && *propagation && !g_strv_contains (propagations, propagation))
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                       "linux.rootfsPropagation \"%s\" is not a propagation (private, slave, "
+                       "shared, unbindable, or r...)",
+                       propagation);
   if (cgroups_path)
     {
       g_autofree char *path = cgroup_path_from_oci (cgroups_path);
@@ -260,11 +272,12 @@ container_spec_new_default (void)
 static gboolean
 read_config (JsonObject *config, const char *bundle, JsonObject *spec, char **root, GError **error)
 {
-  static const char *const known[] = { "ociVersion", "process",     "root",  "hostname", "mounts",
-                                       "linux",      "annotations", "hooks", NULL };
+  static const char *const known[]
+      = { "ociVersion", "process", "root",        "hostname", "domainname",
+          "mounts",     "linux",   "annotations", "hooks",    NULL };
   JsonObject *process = NULL, *rootobj = NULL, *linux_ = NULL, *annotations = NULL;
   JsonObject *hooks = NULL;
-  const char *hostname = NULL, *version = NULL, *path = NULL;
+  const char *hostname = NULL, *domainname = NULL, *version = NULL, *path = NULL;
   JsonNode *readonly = NULL;
   if (!only_known (config, "", known, error)
       || !get_string (config, "", "ociVersion", &version, error))
@@ -285,6 +298,7 @@ read_config (JsonObject *config, const char *bundle, JsonObject *spec, char **ro
       || !get_string (rootobj, "root", "path", &path, error)
       || !get_value (rootobj, "root", "readonly", G_TYPE_BOOLEAN, &readonly, error)
       || !get_string (config, "", "hostname", &hostname, error)
+      || !get_string (config, "", "domainname", &domainname, error)
       || !get_object (config, "", "linux", &linux_, error)
       || !get_object (config, "", "annotations", &annotations, error))
     return FALSE;
@@ -295,6 +309,12 @@ read_config (JsonObject *config, const char *bundle, JsonObject *spec, char **ro
                        "hostname \"%s\" is not a valid host name", hostname);
   if (hostname)
     json_object_set_string_member (spec, "hostname", hostname);
+  /* The NIS domain name of its UTS namespace (setdomainname). */
+  if (domainname && *domainname && !valid_hostname (domainname))
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                       "domainname \"%s\" is not a valid domain name", domainname);
+  if (domainname && *domainname)
+    json_object_set_string_member (spec, "domainname", domainname);
   if (readonly)
     json_object_set_boolean_member (spec, "readonly", json_node_get_boolean (readonly));
   if (json_object_has_member (config, "mounts"))

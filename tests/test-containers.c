@@ -133,7 +133,7 @@ test_full_bundle (void)
       " \"process\": {\"args\": [\"sh\", \"-c\", \"echo hi\"], \"env\": [\"A=1\"],"
       "   \"cwd\": \"/srv\", \"user\": {\"uid\": 1000, \"gid\": 100}, \"terminal\": false},"
       " \"root\": {\"path\": \"rootfs\", \"readonly\": true},"
-      " \"hostname\": \"web-1\","
+      " \"hostname\": \"web-1\", \"domainname\": \"example.org\","
       " \"mounts\": [{\"destination\": \"/data\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
       "   \"options\": [\"size=1m\"]},"
       "   {\"destination\": \"/etc2\", \"type\": \"none\", \"source\": \"/etc\","
@@ -142,7 +142,7 @@ test_full_bundle (void)
       "     \"swap\": 134217728, \"swappiness\": 0, \"disableOOMKiller\": false},"
       "   \"pids\": {\"limit\": 32},"
       "   \"cpu\": {\"quota\": 50000, \"period\": 100000, \"shares\": 1024}},"
-      "   \"cgroupsPath\": \"machine.slice:libpod:abc\","
+      "   \"cgroupsPath\": \"machine.slice:libpod:abc\", \"rootfsPropagation\": \"rslave\","
       "   \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]},"
       " \"annotations\": {\"org.example.team\": \"blue\"}}");
   g_autoptr (GError) error = NULL;
@@ -161,6 +161,7 @@ test_full_bundle (void)
   g_assert_cmpint (json_object_get_int_member (spec, "gid"), ==, 100);
   g_assert_true (json_object_get_boolean_member (spec, "readonly"));
   g_assert_cmpstr (json_object_get_string_member (spec, "hostname"), ==, "web-1");
+  g_assert_cmpstr (json_object_get_string_member (spec, "domainname"), ==, "example.org");
   g_assert_cmpint (json_object_get_int_member (spec, "memory_bytes"), ==, 67108864);
   g_assert_cmpint (json_object_get_int_member (spec, "pids"), ==, 32);
   g_assert_cmpint (json_object_get_int_member (spec, "cpu_quota"), ==, 50000);
@@ -277,6 +278,10 @@ test_refusals (void)
                   CONTAINER_SPEC_ERROR_UNSUPPORTED, "hooks.createContainer");
   expect_refused ("{" PROC ", " ROOT ", \"hooks\": {\"prestart\": [{\"path\": \"rel\"}]}}",
                   CONTAINER_SPEC_ERROR_INVALID, "hooks.prestart[0].path");
+  expect_refused ("{" PROC ", " ROOT ", \"domainname\": \"a/b\"}", CONTAINER_SPEC_ERROR_INVALID,
+                  "domainname \"a/b\"");
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"rootfsPropagation\": \"sideways\"}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "linux.rootfsPropagation \"sideways\"");
   expect_refused ("{" PROC ", " ROOT ", \"hostname\": \"a b\"}", CONTAINER_SPEC_ERROR_INVALID,
                   "hostname");
   expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"namespaces\": [{\"type\": \"ipc\", "
