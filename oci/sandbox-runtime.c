@@ -17,6 +17,7 @@
  *   pause, resume  the VM's vCPUs.
  *   ps      the host process.
  *   update  new cgroup limits for the container in the guest.
+ *   events  its resource use, as runc's stats events.
  *   delete  the sandbox and the record (of a stopped one, unless --force).
  * Hooks run on the host (docs/oci.md). */
 #include "config.h"
@@ -807,6 +808,99 @@ cmd_delete (int argc, char **argv)
   return 0;
 }
 
+/* runc events: the container's resource use as runc's "stats" events (one
+ * JSON object a line): with --stats once, else every --interval until it
+ * stops. CPU is its QEMU's; memory and pids are the guest's own when it
+ * runs (what the container's processes use), else QEMU's cgroup's. */
+static JsonObject *
+stats_event (const OciState *s, GError **error)
+{
+  g_autoptr (JsonObject) params = json_object_new ();
+  json_object_set_string_member (params, "id", s->name);
+  g_autoptr (JsonObject) st = call ("sandbox.v1.Sandboxes.Stats", params, CALL_DEADLINE_MS, error);
+  if (st == NULL)
+    return NULL;
+  JsonObject *guest = NULL, *cgroup = NULL;
+  json_field_object (st, "guest", FALSE, &guest, NULL);
+  json_field_object (st, "cgroup", FALSE, &cgroup, NULL);
+  gint64 limit = json_object_get_int_member_with_default (st, "memory_mb", 0) * 1024 * 1024;
+  gint64 used
+      = guest ? (json_object_get_int_member_with_default (guest, "memory_total_kb", 0)
+                 - json_object_get_int_member_with_default (guest, "memory_available_kb", 0))
+                    * 1024
+              : (cgroup ? json_object_get_int_member_with_default (cgroup, "memory_bytes", 0) : 0);
+  JsonObject *cpu_usage = json_object_new (), *cpu = json_object_new ();
+  json_object_set_int_member (
+      cpu_usage, "total", json_object_get_int_member_with_default (st, "qemu_cpu_ms", 0) * 1000000);
+  json_object_set_object_member (cpu, "usage", cpu_usage);
+  JsonObject *mem_usage = json_object_new (), *memory = json_object_new ();
+  json_object_set_int_member (mem_usage, "usage", used);
+  json_object_set_int_member (mem_usage, "limit", limit);
+  json_object_set_object_member (memory, "usage", mem_usage);
+  JsonObject *pids = json_object_new ();
+  json_object_set_int_member (pids, "current",
+                              guest
+                                  ? json_object_get_int_member_with_default (guest, "processes", 0)
+                                  : json_object_get_int_member_with_default (st, "processes", 0));
+  JsonObject *data = json_object_new ();
+  json_object_set_object_member (data, "cpu", cpu);
+  json_object_set_object_member (data, "memory", memory);
+  json_object_set_object_member (data, "pids", pids);
+  JsonObject *event = json_object_new ();
+  json_object_set_string_member (event, "type", "stats");
+  json_object_set_string_member (event, "id", s->id);
+  json_object_set_object_member (event, "data", data);
+  return event;
+}
+
+static int
+cmd_events (int argc, char **argv)
+{
+  gboolean stats = FALSE;
+  g_autofree char *interval_text = NULL;
+  GOptionEntry entries[] = {
+    { "stats", 0, 0, G_OPTION_ARG_NONE, &stats, "Print the stats once and exit", NULL },
+    { "interval", 0, 0, G_OPTION_ARG_STRING, &interval_text,
+      "Between stats events (default 5s; as runc: 500ms, 2s, 1m)", "DURATION" },
+    { NULL },
+  };
+  int code = 1;
+  if (!parse_options ("events", "ID", entries, &argc, &argv, &code))
+    return code;
+  g_autoptr (OciState) s = load_or_fail (argc, argv, "events", &code);
+  if (s == NULL)
+    return code;
+  gint64 interval_ms = 5000;
+  if (interval_text)
+    {
+      char *end = NULL;
+      double v = g_ascii_strtod (interval_text, &end);
+      double unit = g_str_equal (end, "ms")  ? 1
+                    : g_str_equal (end, "s") ? 1000
+                    : g_str_equal (end, "m") ? 60000
+                                             : -1;
+      if (end == interval_text || unit < 0 || v <= 0)
+        return fail ("events: --interval %s is not a duration (500ms, 2s, 1m)", interval_text);
+      interval_ms = (gint64) (v * unit);
+    }
+  do
+    {
+      g_autoptr (GError) error = NULL;
+      g_autoptr (JsonObject) event = stats_event (s, &error);
+      if (event == NULL)
+        return fail ("events %s: %s", s->id, error->message);
+      g_autoptr (JsonNode) n = json_node_init_object (json_node_alloc (), event);
+      g_autofree char *line = json_to_string (n, FALSE);
+      printf ("%s\n", line);
+      fflush (stdout);
+      if (stats)
+        return 0;
+      g_usleep (interval_ms * 1000);
+    }
+  while (!g_str_equal (oci_state_status (s), "stopped"));
+  return 0;
+}
+
 /* runc run: create and start; without --detach, wait for the process
  * (signals we get go to it) and exit with its status, then delete the
  * container unless --keep. */
@@ -888,8 +982,11 @@ cmd_exec (int argc, char **argv)
   g_autoptr (OciState) s = load_or_fail (argc, argv, "exec", &code);
   if (s == NULL)
     return code;
-  if (!g_str_equal (oci_state_status (s), "running"))
-    return fail ("exec: container %s is %s, not running", s->id, oci_state_status (s));
+  /* A created container is there in its VM already (its own process
+   * waits for start): exec runs beside it, as runc's does. */
+  const char *state = oci_state_status (s);
+  if (!g_str_equal (state, "running") && !g_str_equal (state, "created"))
+    return fail ("exec: container %s is %s, not created or running", s->id, state);
   /* exec ID -- CMD: the "--" only ends options. */
   int first = argc > 2 && g_str_equal (argv[2], "--") ? 3 : 2;
   g_auto (GStrv) args = argc > first ? g_strdupv (argv + first) : NULL;
@@ -1186,6 +1283,7 @@ static const struct
   { "resume", cmd_resume, "let a paused container's VM go on" },
   { "delete", cmd_delete, "remove the container and its sandbox" },
   { "features", cmd_features, "what this runtime supports (JSON)" },
+  { "events", cmd_events, "the container's resource use as stats events (--stats: once)" },
   { "list", cmd_list, "the containers under --root (a table, or --format json)" },
   { "spec", cmd_spec, "write a config.json to start from (runc's defaults)" },
 };

@@ -56,6 +56,15 @@ contains "$("${R[@]}" list --format json)" '"id":"c2"' "list --format json"
 is "$("${R[@]}" exec c2 sh -c 'echo $0 $1' -u x 2>&1)" "-u x" "exec ID CMD ARGS: the command's options are its own, not exec's"
 is "$("${R[@]}" exec c2 -- echo after-dashes 2>&1)" "after-dashes" "exec ID -- CMD runs CMD"
 "${R[@]}" kill c2 0; ok $? "kill ID 0 (is it there?) succeeds on a running container"
+ev=$("${R[@]}" events --stats c2 2>&1)
+python3 -c 'import json, sys
+e = json.loads(sys.argv[1]); d = e["data"]
+assert e["type"] == "stats" and e["id"] == "c2", e
+assert d["memory"]["usage"]["usage"] > 0 and d["memory"]["usage"]["limit"] > d["memory"]["usage"]["usage"], d
+assert d["cpu"]["usage"]["total"] > 0 and d["pids"]["current"] > 0, d' "$ev"
+ok $? "events --stats: one runc stats event, its memory use under the limit, CPU and pids ($ev)"
+out=$("${R[@]}" events --interval 100ms c2 2>&1 & sleep 1.5; kill $! 2>/dev/null)
+[ "$(grep -c '"type":"stats"' <<<"$out")" -ge 2 ]; ok $? "events --interval 100ms: a stats event each interval"
 out=$(echo '{"blockIO": {"weight": 10}}' | "${R[@]}" update -r - c2 2>&1); rc=$?
 [ $rc -ne 0 ]; ok $? "update of what a VM's container cannot change fails (exit $rc)"
 contains "$out" "blockIO cannot be updated" "... naming it"
@@ -76,6 +85,7 @@ bundle "$TMP/b3" false '["true"]'
 out=$("${R[@]}" create --bundle "$TMP/b3" c3 2>&1); rc=$?
 [ $rc -ne 0 ]; ok $? "an id in use is refused (exit $rc)"
 contains "$out" 'container with id "c3" already exists' "... saying so"
+is "$("${R[@]}" exec c3 echo in-created 2>&1)" "in-created" "exec into a created (not started) container, as runc allows"
 out=$("${R[@]}" delete c3 2>&1); rc=$?
 [ $rc -ne 0 ]; ok $? "delete of a created container without --force is an error, as the spec says (exit $rc)"
 contains "$out" "that is created, not stopped" "... naming its state"
@@ -86,13 +96,14 @@ contains "$out" "that is created, not stopped" "... naming its state"
 # user's in the container's /etc/passwd, else /.
 bundle "$TMP/bh" false '["sleep", "300"]'
 echo "u:x:2000:2000:u:/home/u:/bin/sh" >>"$TMP/bh/rootfs/etc/passwd"
-sed -i 's#"cwd": "/"#"cwd": "/", "env": ["FROM_CONFIG=1", "PATH=/bin:/usr/bin"]#' "$TMP/bh/config.json"
+sed -i 's#"cwd": "/"#"cwd": "/", "env": ["FROM_CONFIG=1", "PATH=/bin:/usr/bin"]#; s#"hostname"#"domainname": "example.org", "hostname"#' "$TMP/bh/config.json"
 "${R[@]}" create --bundle "$TMP/bh" ch >/dev/null && "${R[@]}" start ch; ok $? "create and start ch"
 printf '{"args": ["sh", "-c", "echo from_config=${FROM_CONFIG:-unset} mine=$MINE home=$HOME"], "env": ["MINE=2", "HOME="], "cwd": "/", "user": {"uid": 2000, "gid": 2000}}' >"$TMP/proc.json"
 is "$("${R[@]}" exec --process "$TMP/proc.json" ch 2>&1)" "from_config=unset mine=2 home=/home/u" \
   "exec --process: its env replaces the container's; an empty HOME is the user's from /etc/passwd"
 is "$("${R[@]}" exec -e MINE=3 -u 3000 ch sh -c 'echo from_config=$FROM_CONFIG mine=$MINE home=$HOME' 2>&1)" \
   "from_config=1 mine=3 home=/" "exec -e adds to the container's env; a user without a passwd entry gets HOME=/"
+is "$("${R[@]}" exec ch cat /proc/sys/kernel/domainname 2>&1)" "example.org" "config.json's domainname is the container's"
 "${R[@]}" delete --force ch >/dev/null
 
 # run: create and start, its output and status, deleted after (unless -d).
