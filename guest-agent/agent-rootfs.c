@@ -31,7 +31,7 @@ typedef enum
   OP_REMOUNT, /* bind remount of target with flags */
   OP_UMOUNT,  /* detach target; a missing one is fine */
   OP_MKDIR,
-  OP_MKNOD, /* character device; dev in flags */
+  OP_MKNOD, /* a node of type and permissions mode, dev in flags, owned by uid:gid */
   OP_SYMLINK,
   OP_ENTER, /* move target onto "/" and chroot into it */
   OP_HOSTNAME,
@@ -53,7 +53,10 @@ typedef struct
   char *fstype;
   unsigned long flags;
   char *data;
-  int fd; /* OP_IMAGE_OPEN's mount, in the container's init */
+  int fd;      /* OP_IMAGE_OPEN's mount, in the container's init */
+  mode_t mode; /* OP_MKNOD's */
+  uid_t uid;
+  gid_t gid;
 } RootfsOp;
 
 struct AgentRootfsPlan
@@ -83,6 +86,16 @@ add_op (AgentRootfsPlan *plan, OpKind kind, const char *source, const char *targ
     kind, g_strdup (source), g_strdup (target), g_strdup (fstype), flags, g_strdup (data), -1
   };
   g_array_append_val (plan->ops, op);
+}
+
+static void
+add_node (AgentRootfsPlan *plan, const char *path, mode_t mode, dev_t dev, uid_t uid, gid_t gid)
+{
+  add_op (plan, OP_MKNOD, NULL, path, NULL, (unsigned long) dev, NULL);
+  RootfsOp *op = &g_array_index (plan->ops, RootfsOp, plan->ops->len - 1);
+  op->mode = mode;
+  op->uid = uid;
+  op->gid = gid;
 }
 
 void
@@ -267,7 +280,7 @@ plan_dev_nodes (AgentRootfsPlan *plan)
   for (gsize i = 0; i < G_N_ELEMENTS (nodes); i++)
     {
       g_autofree char *path = g_strdup_printf ("/dev/%s", nodes[i].name);
-      add_op (plan, OP_MKNOD, NULL, path, NULL, makedev (nodes[i].major, nodes[i].minor), NULL);
+      add_node (plan, path, S_IFCHR | 0666, makedev (nodes[i].major, nodes[i].minor), 0, 0);
     }
   static const char *links[][2] = { { "/proc/self/fd", "/dev/fd" },
                                     { "/proc/self/fd/0", "/dev/stdin" },
@@ -475,6 +488,30 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
           return NULL;
         }
     }
+  /* linux.devices: nodes of the guest's own devices (sandboxd checked
+   * them), after the mounts, as runc makes them. */
+  JsonNode *dn = json_object_get_member (spec, "devices");
+  JsonArray *devices = dn && JSON_NODE_HOLDS_ARRAY (dn) ? json_node_get_array (dn) : NULL;
+  for (guint i = 0; devices && i < json_array_get_length (devices); i++)
+    {
+      JsonObject *d = json_array_get_object_element (devices, i);
+      const char *path = NULL;
+      gint64 mode = 0, major = 0, minor = 0, uid = 0, gid = 0;
+      if (d == NULL || !json_field_string (d, "path", TRUE, &path, error)
+          || !json_field_int (d, "mode", TRUE, 0, G_MAXUINT32, &mode, error)
+          || !json_field_int (d, "major", FALSE, 0, G_MAXUINT32, &major, error)
+          || !json_field_int (d, "minor", FALSE, 0, G_MAXUINT32, &minor, error)
+          || !json_field_int (d, "uid", FALSE, 0, G_MAXUINT32 - 1, &uid, error)
+          || !json_field_int (d, "gid", FALSE, 0, G_MAXUINT32 - 1, &gid, error))
+        {
+          if (error && *error)
+            g_prefix_error (error, "devices[%u]: ", i);
+          agent_rootfs_plan_free (plan);
+          return NULL;
+        }
+      add_node (plan, path, (mode_t) mode, makedev ((unsigned) major, (unsigned) minor),
+                (uid_t) uid, (gid_t) gid);
+    }
   if (hostname && *hostname)
     add_op (plan, OP_HOSTNAME, hostname, NULL, NULL, 0, NULL);
   if (domainname && *domainname)
@@ -522,6 +559,22 @@ make_dirs (const char *path)
           return 0;
         *p = c;
       }
+}
+
+/* mkdir -p of @path's directory. */
+static int
+make_parent_dirs (const char *path)
+{
+  char buf[PATH_MAX];
+  const char *slash = strrchr (path, '/');
+  size_t n = slash ? (size_t) (slash - path) : 0;
+  if (n == 0)
+    return 0;
+  if (n >= sizeof buf)
+    return ENAMETOOLONG;
+  memcpy (buf, path, n);
+  buf[n] = '\0';
+  return make_dirs (buf);
 }
 
 /* A mount of the plan. /proc and /sys must not be symlinks (a root could
@@ -578,8 +631,14 @@ run_op (AgentRootfsPlan *plan, RootfsOp *op)
     case OP_MKDIR:
       return make_dirs (op->target);
     case OP_MKNOD:
-      return mknod (op->target, S_IFCHR | 0666, (dev_t) op->flags) < 0
-                     || chmod (op->target, 0666) < 0
+      if ((e = make_parent_dirs (op->target)) != 0)
+        return e;
+      /* A node the config names may be there already (its /dev's): it is
+       * made anew, as runc does. */
+      unlink (op->target);
+      return mknod (op->target, op->mode, (dev_t) op->flags) < 0
+                     || chown (op->target, op->uid, op->gid) < 0
+                     || chmod (op->target, op->mode & 07777) < 0
                  ? errno
                  : 0;
     case OP_SYMLINK:

@@ -8,12 +8,13 @@
 #include "container-spec-private.h"
 
 #include <string.h>
+#include <sys/stat.h>
 
 const char *const container_security_process_fields[]
     = { "capabilities", "rlimits", "noNewPrivileges", "oomScoreAdj", "apparmorProfile",
         "selinuxLabel", NULL };
 const char *const container_security_linux_fields[]
-    = { "maskedPaths", "readonlyPaths", "sysctl", "seccomp", NULL };
+    = { "maskedPaths", "readonlyPaths", "sysctl", "seccomp", "devices", NULL };
 
 static const char *const seccomp_actions[]
     = { "SCMP_ACT_KILL",  "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
@@ -193,10 +194,86 @@ container_security_read_process (JsonObject *p, JsonObject *spec, GError **error
   return TRUE;
 }
 
-/* Rules that allow a device must allow one a container has: null, zero,
- * full, random, urandom, tty, ptmx and its pts. */
+#define MAX_DEVICES 256
+
+/* linux.devices: nodes the agent makes in the container's /dev, of the
+ * guest's own devices (a VM has none of the host's). Into spec "devices":
+ * path, mode (type and permissions), major, minor, uid, gid. */
 static gboolean
-read_devices (JsonArray *rules, GError **error)
+read_linux_devices (JsonArray *devices, JsonObject *spec, GError **error)
+{
+  static const char *const known[]
+      = { "path", "type", "major", "minor", "fileMode", "uid", "gid", NULL };
+  if (json_array_get_length (devices) > MAX_DEVICES)
+    return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "linux.devices has more than %d nodes",
+                       MAX_DEVICES);
+  JsonArray *out = json_array_new ();
+  json_object_set_array_member (spec, "devices", out);
+  for (guint i = 0; i < json_array_get_length (devices); i++)
+    {
+      g_autofree char *path = g_strdup_printf ("linux.devices[%u]", i);
+      JsonNode *n = json_array_get_element (devices, i);
+      JsonObject *d = JSON_NODE_HOLDS_OBJECT (n) ? json_node_get_object (n) : NULL;
+      const char *dpath = NULL, *type = NULL;
+      gint64 major = 0, minor = 0, mode = 0666, uid = 0, gid = 0;
+      if (d == NULL)
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s must be an object", path);
+      if (!only_known (d, path, known, error) || !get_string (d, path, "path", &dpath, error)
+          || !get_string (d, path, "type", &type, error)
+          || !get_int (d, path, "major", 0, &major, error)
+          || !get_int (d, path, "minor", 0, &minor, error)
+          || !get_int (d, path, "fileMode", 0, &mode, error)
+          || !get_int (d, path, "uid", 0, &uid, error) || !get_int (d, path, "gid", 0, &gid, error))
+        return FALSE;
+      if (dpath == NULL || !g_str_has_prefix (dpath, "/dev/") || strstr (dpath, "..")
+          || strstr (dpath, "//") || g_str_has_suffix (dpath, "/"))
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                           "%s.path must be a path under /dev/ without \"..\"", path);
+      mode_t kind = type == NULL                                         ? 0
+                    : g_str_equal (type, "c") || g_str_equal (type, "u") ? S_IFCHR
+                    : g_str_equal (type, "b")                            ? S_IFBLK
+                    : g_str_equal (type, "p")                            ? S_IFIFO
+                                                                         : 0;
+      if (kind == 0)
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s.type must be c, u, b or p",
+                           path);
+      if (mode > 07777 || major > 0xfff || minor > 0xfffff || uid > G_MAXUINT32 - 1
+          || gid > G_MAXUINT32 - 1)
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
+                           "%s: fileMode, major, minor, uid or gid out of range", path);
+      JsonObject *o = json_object_new ();
+      json_object_set_string_member (o, "path", dpath);
+      json_object_set_int_member (o, "mode", (gint64) kind | mode);
+      json_object_set_int_member (o, "major", major);
+      json_object_set_int_member (o, "minor", minor);
+      json_object_set_int_member (o, "uid", uid);
+      json_object_set_int_member (o, "gid", gid);
+      json_array_add_object_element (out, o);
+    }
+  return TRUE;
+}
+
+/* Whether linux.devices (in spec "devices") has a node of @major:@minor. */
+static gboolean
+declared_device (JsonObject *spec, gint64 major, gint64 minor)
+{
+  JsonNode *n = json_object_get_member (spec, "devices");
+  JsonArray *a = n && JSON_NODE_HOLDS_ARRAY (n) ? json_node_get_array (n) : NULL;
+  for (guint i = 0; a && i < json_array_get_length (a); i++)
+    {
+      JsonObject *d = json_array_get_object_element (a, i);
+      if (json_object_get_int_member (d, "major") == major
+          && (minor == -1 || json_object_get_int_member (d, "minor") == minor))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* Rules that allow a device must allow one a container has: null, zero,
+ * full, random, urandom, tty, ptmx and its pts, and those linux.devices
+ * makes. */
+static gboolean
+read_devices (JsonArray *rules, JsonObject *spec, GError **error)
 {
   static const struct
   {
@@ -223,7 +300,7 @@ read_devices (JsonArray *rules, GError **error)
         return FALSE;
       if (allow == NULL || !json_node_get_boolean (allow))
         continue; /* denying is what a container's /dev already does */
-      gboolean known_device = FALSE;
+      gboolean known_device = major >= 0 && declared_device (spec, major, minor);
       for (gsize d = 0; d < G_N_ELEMENTS (have) && !known_device; d++)
         known_device = g_str_equal (type, "c") && major == have[d].major
                        && (minor == have[d].minor || have[d].minor == -1);
@@ -231,7 +308,8 @@ read_devices (JsonArray *rules, GError **error)
         return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
                            "%s: allowing device %s %" G_GINT64_FORMAT ":%" G_GINT64_FORMAT
                            " is not supported by sandboxd (a container has null, zero, full, "
-                           "random, urandom, tty, console, ptmx and its pts)",
+                           "random, urandom, tty, console, ptmx and its pts, and what "
+                           "linux.devices makes)",
                            path, type, major, minor);
     }
   return TRUE;
@@ -343,6 +421,12 @@ container_security_read_linux (JsonObject *l, JsonObject *spec, GError **error)
       || !get_strings (l, "linux", "readonlyPaths", spec, error)
       || !get_object (l, "linux", "sysctl", &sysctl, error))
     return FALSE;
+  if (json_object_has_member (l, "devices"))
+    {
+      JsonNode *n = member_of_type (l, "linux", "devices", JSON_NODE_ARRAY, TRUE, error);
+      if (n == NULL || !read_linux_devices (json_node_get_array (n), spec, error))
+        return FALSE;
+    }
   JsonObject *res = NULL;
   if (!get_object (l, "linux", "resources", &res, error))
     return FALSE;
@@ -350,7 +434,7 @@ container_security_read_linux (JsonObject *l, JsonObject *spec, GError **error)
     {
       JsonNode *n
           = member_of_type (res, "linux.resources", "devices", JSON_NODE_ARRAY, TRUE, error);
-      if (n == NULL || !read_devices (json_node_get_array (n), error))
+      if (n == NULL || !read_devices (json_node_get_array (n), spec, error))
         return FALSE;
     }
   if (sysctl == NULL)

@@ -143,6 +143,8 @@ test_full_bundle (void)
       "   \"pids\": {\"limit\": 32},"
       "   \"cpu\": {\"quota\": 50000, \"period\": 100000, \"shares\": 1024}},"
       "   \"cgroupsPath\": \"machine.slice:libpod:abc\", \"rootfsPropagation\": \"rslave\","
+      "   \"devices\": [{\"path\": \"/dev/fuse\", \"type\": \"c\", \"major\": 10, \"minor\": 229,"
+      "     \"fileMode\": 384, \"uid\": 1000, \"gid\": 100}],"
       "   \"namespaces\": [{\"type\": \"pid\"}, {\"type\": \"mount\"}]},"
       " \"annotations\": {\"org.example.team\": \"blue\"}}");
   g_autoptr (GError) error = NULL;
@@ -162,6 +164,12 @@ test_full_bundle (void)
   g_assert_true (json_object_get_boolean_member (spec, "readonly"));
   g_assert_cmpstr (json_object_get_string_member (spec, "hostname"), ==, "web-1");
   g_assert_cmpstr (json_object_get_string_member (spec, "domainname"), ==, "example.org");
+  JsonObject *fuse
+      = json_array_get_object_element (json_object_get_array_member (spec, "devices"), 0);
+  g_assert_cmpstr (json_object_get_string_member (fuse, "path"), ==, "/dev/fuse");
+  g_assert_cmpint (json_object_get_int_member (fuse, "mode"), ==, 020600); /* S_IFCHR | 0600 */
+  g_assert_cmpint (json_object_get_int_member (fuse, "minor"), ==, 229);
+  g_assert_cmpint (json_object_get_int_member (fuse, "uid"), ==, 1000);
   g_assert_cmpint (json_object_get_int_member (spec, "memory_bytes"), ==, 67108864);
   g_assert_cmpint (json_object_get_int_member (spec, "pids"), ==, 32);
   g_assert_cmpint (json_object_get_int_member (spec, "cpu_quota"), ==, 50000);
@@ -278,6 +286,18 @@ test_refusals (void)
                   CONTAINER_SPEC_ERROR_UNSUPPORTED, "hooks.createContainer");
   expect_refused ("{" PROC ", " ROOT ", \"hooks\": {\"prestart\": [{\"path\": \"rel\"}]}}",
                   CONTAINER_SPEC_ERROR_INVALID, "hooks.prestart[0].path");
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"devices\": [{\"path\": \"/etc/x\", "
+                  "\"type\": \"c\", \"major\": 1, \"minor\": 3}]}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "linux.devices[0].path");
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"devices\": [{\"path\": \"/dev/x\", "
+                  "\"type\": \"q\"}]}}",
+                  CONTAINER_SPEC_ERROR_INVALID, "linux.devices[0].type");
+  /* Allowing a device neither every container has nor linux.devices makes. */
+  expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"devices\": [{\"path\": \"/dev/fuse\", "
+                  "\"type\": \"c\", \"major\": 10, \"minor\": 229}], \"resources\": "
+                  "{\"devices\": [{\"allow\": true, \"type\": \"c\", \"major\": 10, "
+                  "\"minor\": 200, \"access\": \"rwm\"}]}}}",
+                  CONTAINER_SPEC_ERROR_UNSUPPORTED, "linux.resources.devices[0]");
   expect_refused ("{" PROC ", " ROOT ", \"domainname\": \"a/b\"}", CONTAINER_SPEC_ERROR_INVALID,
                   "domainname \"a/b\"");
   expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"rootfsPropagation\": \"sideways\"}}",

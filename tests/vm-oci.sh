@@ -97,6 +97,7 @@ contains "$out" "that is created, not stopped" "... naming its state"
 bundle "$TMP/bh" false '["sleep", "300"]'
 echo "u:x:2000:2000:u:/home/u:/bin/sh" >>"$TMP/bh/rootfs/etc/passwd"
 sed -i 's#"cwd": "/"#"cwd": "/", "env": ["FROM_CONFIG=1", "PATH=/bin:/usr/bin"]#; s#"hostname"#"domainname": "example.org", "hostname"#' "$TMP/bh/config.json"
+sed -i 's#"hostname"#"linux": {"devices": [{"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229, "fileMode": 384, "uid": 1000, "gid": 100}, {"path": "/dev/my/null", "type": "c", "major": 1, "minor": 3}]}, "hostname"#' "$TMP/bh/config.json"
 "${R[@]}" create --bundle "$TMP/bh" ch >/dev/null && "${R[@]}" start ch; ok $? "create and start ch"
 printf '{"args": ["sh", "-c", "echo from_config=${FROM_CONFIG:-unset} mine=$MINE home=$HOME"], "env": ["MINE=2", "HOME="], "cwd": "/", "user": {"uid": 2000, "gid": 2000}}' >"$TMP/proc.json"
 is "$("${R[@]}" exec --process "$TMP/proc.json" ch 2>&1)" "from_config=unset mine=2 home=/home/u" \
@@ -104,6 +105,10 @@ is "$("${R[@]}" exec --process "$TMP/proc.json" ch 2>&1)" "from_config=unset min
 is "$("${R[@]}" exec -e MINE=3 -u 3000 ch sh -c 'echo from_config=$FROM_CONFIG mine=$MINE home=$HOME' 2>&1)" \
   "from_config=1 mine=3 home=/" "exec -e adds to the container's env; a user without a passwd entry gets HOME=/"
 is "$("${R[@]}" exec ch cat /proc/sys/kernel/domainname 2>&1)" "example.org" "config.json's domainname is the container's"
+is "$("${R[@]}" exec ch stat -c '%t:%T %a %u:%g %F' /dev/fuse /dev/my/null 2>&1)" \
+  "$(printf 'a:e5 600 1000:100 character special file\n1:3 666 0:0 character special file')" \
+  "linux.devices: the nodes are made in the container's /dev, with their mode and owner"
+is "$("${R[@]}" exec ch sh -c 'echo x >/dev/my/null && echo wrote' 2>&1)" "wrote" "... and work (the guest's own devices)"
 "${R[@]}" delete --force ch >/dev/null
 
 # run: create and start, its output and status, deleted after (unless -d).
