@@ -15,7 +15,7 @@
  *   kill    a signal to the process in the guest (--all: its group).
  *   exec    another process in the container, its host process likewise.
  *   pause, resume  the VM's vCPUs.
- *   ps      the host process.
+ *   ps      ps(1) in the container (--format json: the host process).
  *   update  new cgroup limits for the container in the guest.
  *   events  its resource use, as runc's stats events.
  *   delete  the sandbox and the record (of a stopped one, unless --force).
@@ -1063,17 +1063,50 @@ cmd_ps (int argc, char **argv)
     { NULL },
   };
   int code = 1;
-  if (!parse_options ("ps", "ID", entries, &argc, &argv, &code))
+  if (!parse_options ("ps", "ID [-- PS-ARGS...]", entries, &argc, &argv, &code))
     return code;
   g_autoptr (OciState) s = load_or_fail (argc, argv, "ps", &code);
   if (s == NULL)
     return code;
   gboolean alive = !g_str_equal (oci_state_status (s), "stopped");
+  /* JSON: pids a caller may signal on this host, so the host process's
+   * (the container's processes have guest pids, in another kernel). */
   if (format && g_str_equal (format, "json"))
-    printf (alive ? "[%d]\n" : "[]\n", (int) s->pid);
+    {
+      printf (alive ? "[%d]\n" : "[]\n", (int) s->pid);
+      return 0;
+    }
+  if (format && !g_str_equal (format, "table"))
+    return fail ("ps: --format %s: table or json", format);
+  if (!alive)
+    {
+      printf ("PID\n");
+      return 0;
+    }
+  /* The table: ps(1) in the container, with the arguments after the id
+   * (runc passes them to ps), default -ef. */
+  int first = argc > 2 && g_str_equal (argv[2], "--") ? 3 : 2;
+  g_autoptr (GPtrArray) ps = g_ptr_array_new ();
+  g_ptr_array_add (ps, (gpointer) "ps");
+  if (argc > first)
+    for (int i = first; i < argc; i++)
+      g_ptr_array_add (ps, argv[i]);
   else
-    printf (alive ? "PID\n%d\n" : "PID\n", (int) s->pid);
-  return 0;
+    g_ptr_array_add (ps, (gpointer) "-ef");
+  g_ptr_array_add (ps, NULL);
+  g_autofree char *sandboxctl = find_sandboxctl ();
+  if (sandboxctl == NULL)
+    return fail ("ps: sandboxctl is not installed beside sandbox-runtime");
+  g_auto (GStrv) xargv
+      = exec_argv (sandboxctl, s->name, FALSE, NULL, FALSE, NULL, NULL, (char **) ps->pdata);
+  g_autoptr (GError) error = NULL;
+  int status = 0;
+  if (!g_spawn_sync (NULL, xargv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,
+                     &status, &error))
+    return fail ("ps: %s", error->message);
+  if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
+    return fail ("ps: the container %s has no ps(1) to list its processes", s->id);
+  return WIFEXITED (status) ? WEXITSTATUS (status) : 1;
 }
 
 /* The --resources file ("-": stdin) as a JSON object. */
@@ -1278,7 +1311,7 @@ static const struct
   { "kill", cmd_kill, "send a signal to the container's process" },
   { "exec", cmd_exec, "run another process in the container" },
   { "pause", cmd_pause, "stop the container's VM (its vCPUs)" },
-  { "ps", cmd_ps, "the container's host process" },
+  { "ps", cmd_ps, "the container's processes (ps in it; --format json: the host process)" },
   { "update", cmd_update, "new limits for the container (its cgroup in the guest)" },
   { "resume", cmd_resume, "let a paused container's VM go on" },
   { "delete", cmd_delete, "remove the container and its sandbox" },

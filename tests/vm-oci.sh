@@ -65,6 +65,10 @@ assert d["cpu"]["usage"]["total"] > 0 and d["pids"]["current"] > 0, d' "$ev"
 ok $? "events --stats: one runc stats event, its memory use under the limit, CPU and pids ($ev)"
 out=$("${R[@]}" events --interval 100ms c2 2>&1 & sleep 1.5; kill $! 2>/dev/null)
 [ "$(grep -c '"type":"stats"' <<<"$out")" -ge 2 ]; ok $? "events --interval 100ms: a stats event each interval"
+contains "$("${R[@]}" ps c2 2>&1)" "sleep 300" "ps: the container's processes, from ps in it"
+out=$("${R[@]}" ps c2 -- -o pid,comm 2>&1)
+case "$out" in "PID"*"COMMAND"*sleep*) ok 0 "ps ID -- ARGS: the arguments are ps's" ;; *) ok 1 "ps ID -- ARGS: the arguments are ps's ($out)" ;; esac
+is "$("${R[@]}" ps --format json c2)" "[$(cat "$TMP/c2.pid")]" "ps --format json: the host process's pid"
 out=$(echo '{"blockIO": {"weight": 10}}' | "${R[@]}" update -r - c2 2>&1); rc=$?
 [ $rc -ne 0 ]; ok $? "update of what a VM's container cannot change fails (exit $rc)"
 contains "$out" "blockIO cannot be updated" "... naming it"
