@@ -218,11 +218,12 @@ spawn_in (const AgentContainer *container, const ChildArgs *args, int *fork_errn
   return pid;
 }
 
-/* A pseudo-terminal of @size: its master, and its slave in *slave. In a
- * container, from the container's own devpts (through its init's root), so
- * that the process sees a /dev/pts/N of its own. */
+/* A pseudo-terminal of @size: its master, and its slave in *slave, owned
+ * by @uid (its group is devpts's gid=, tty's in a container, as runc's). In
+ * a container, from the container's own devpts (through its init's root),
+ * so that the process sees a /dev/pts/N of its own. */
 static int
-open_terminal (const AgentContainer *container, const struct winsize *size, int *slave,
+open_terminal (const AgentContainer *container, const struct winsize *size, uid_t uid, int *slave,
                GError **error)
 {
   g_autofree char *ptmx = container
@@ -231,9 +232,13 @@ open_terminal (const AgentContainer *container, const struct winsize *size, int 
   int unlock = 0;
   int master = open (ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0 || ioctl (master, TIOCSPTLCK, &unlock) < 0 || ioctl (master, TIOCSWINSZ, size) < 0
-      || (*slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0)
+      || (*slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0
+      || fchown (*slave, uid, (gid_t) -1) < 0)
     {
       int e = errno;
+      if (*slave >= 0)
+        close (*slave);
+      *slave = -1;
       if (master >= 0)
         close (master);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "terminal (%s): %s", ptmx,
@@ -272,7 +277,7 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
   /* With a terminal, its master carries stdin and the one output stream;
    * the stderr pipe stays, and ends at once (nothing writes to it). */
   int master = -1, slave = -1;
-  if (tty && (master = open_terminal (container, tty, &slave, error)) < 0)
+  if (tty && (master = open_terminal (container, tty, uid, &slave, error)) < 0)
     {
       close_pipes (p);
       return NULL;

@@ -301,7 +301,8 @@ static const struct
 } default_mounts[] = {
   { "/proc", "proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
   { "/dev", "tmpfs", "tmpfs", MS_NOSUID | MS_STRICTATIME, "mode=755,size=65536k" },
-  { "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC, "newinstance,ptmxmode=0666,mode=0620" },
+  { "/dev/pts", "devpts", "devpts", MS_NOSUID | MS_NOEXEC,
+    "newinstance,ptmxmode=0666,mode=0620,gid=5" },
   { "/dev/shm", "tmpfs", "shm", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=1777,size=65536k" },
   { "/sys", "sysfs", "sysfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL },
 };
@@ -422,22 +423,21 @@ agent_rootfs_plan (const char *device, const char *dir, const char *cgroup_procs
     add_op (plan, OP_CGROUP, NULL, cgroup_procs, NULL, 0, NULL);
   add_op (plan, OP_REMOUNT, NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
   add_op (plan, OP_MOUNT, device, lower, fstype, MS_RDONLY, NULL);
-  if (readonly)
-    add_op (plan, OP_MOUNT, lower, root, NULL, MS_BIND, NULL);
-  else
-    {
-      /* The writable layer: a tmpfs of its own size, gone with the container. */
-      g_autofree char *size = writable_mb
-                                  ? g_strdup_printf ("size=%" G_GINT64_FORMAT "m", writable_mb)
-                                  : g_strdup ("size=50%");
-      g_autofree char *tmpfs_data = g_strdup_printf ("%s,mode=0755", size);
-      g_autofree char *overlay
-          = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
-      add_op (plan, OP_MOUNT, "tmpfs", rw, "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_data);
-      add_op (plan, OP_MKDIR, NULL, upper, NULL, 0, NULL);
-      add_op (plan, OP_MKDIR, NULL, work, NULL, 0, NULL);
-      add_op (plan, OP_MOUNT, "overlay", root, "overlay", 0, overlay);
-    }
+  /* The writable layer: a tmpfs of its own size, gone with the container.
+   * A read-only root has one too, small, until the root is made
+   * read-only last (as runc does): its mount points missing from the
+   * image, and /etc/hosts, are made there first. */
+  g_autofree char *size = readonly ? g_strdup ("size=4m")
+                          : writable_mb
+                              ? g_strdup_printf ("size=%" G_GINT64_FORMAT "m", writable_mb)
+                              : g_strdup ("size=50%");
+  g_autofree char *tmpfs_data = g_strdup_printf ("%s,mode=0755", size);
+  g_autofree char *overlay
+      = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s", lower, upper, work);
+  add_op (plan, OP_MOUNT, "tmpfs", rw, "tmpfs", MS_NOSUID | MS_NODEV, tmpfs_data);
+  add_op (plan, OP_MKDIR, NULL, upper, NULL, 0, NULL);
+  add_op (plan, OP_MKDIR, NULL, work, NULL, 0, NULL);
+  add_op (plan, OP_MOUNT, "overlay", root, "overlay", 0, overlay);
   if (!plan_image_opens (plan, mounts, error))
     {
       agent_rootfs_plan_free (plan);

@@ -207,6 +207,20 @@ is "$(grep -x -F -f "$TMP/mo/config.json.order" <<<"$out" | awk '!seen[$0]++' | 
   "$(tr '\n' ' ' <"$TMP/mo/config.json.order")" "config.json's mounts are mounted in its order (runc spec's: /dev/mqueue before /sys; /data last)"
 contains "$out" "dev 2048" "... its /dev with its own options (size=2048k)"
 contains "$out" "data 1770" "... a tmpfs without mode= takes its mount point's (1770)"
+# A read-only root (runc spec's default) still gets mount points its image
+# lacks, made before the root turns read-only.
+mkdir -p "$TMP/ro/rootfs" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$TMP/ro/rootfs"
+"${R[@]}" spec --bundle "$TMP/ro"
+python3 - "$TMP/ro/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = False
+c["mounts"].append({"destination": "/not/in/image", "type": "tmpfs", "source": "tmpfs"})
+c["process"]["args"] = ["sh", "-c", "ls -d /not/in/image; touch /x"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+is "$("$SANDBOXCTL" run --rm --bundle "$TMP/ro" 2>&1)" "/not/in/image
+touch: /x: Read-only file system" "a read-only root gets a mount point its image lacks, and stays read-only"
 rm -rf "$TMP/mo/rootfs/proc" && ln -s /tmp "$TMP/mo/rootfs/proc"
 out=$("$SANDBOXCTL" run --rm --bundle "$TMP/mo" 2>&1); rc=$?
 [ "$rc" -ne 0 ]; ok $? "a root whose /proc is a symlink is refused (exit $rc)"

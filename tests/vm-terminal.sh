@@ -74,6 +74,11 @@ rc=$?
 out=$(tr -d '\r' <"$TMP/t4")
 is "$rc" 0 "exec -it into a container"
 contains "$out" "/dev/pts/0" "... its terminal is the first of the container's own devpts"
+$PTY --transcript "$TMP/t5" -- "$SANDBOXCTL" exec -it -u 1000 term --container box -- sh <<'S'
+expect / \$ 
+send stat -c "owner %u:%g %a" $(tty); exit 0\r
+S
+contains "$(tr -d '\r' <"$TMP/t5")" "owner 1000:5 620" "... owned by the process's user and group tty (5), 0620, as runc's"
 
 # -t needs a terminal here, as docker says; nothing is created.
 out=$("$SANDBOXCTL" run --rm -it --name notty -- true </dev/null 2>&1); rc=$?
