@@ -100,6 +100,7 @@ typedef struct
   gboolean env_only; /* env replaces the container's instead of adding to it */
   const char *workdir;
   const char *user; /* "UID[:GID]" or NULL */
+  char **groups;    /* supplementary group ids (in a container), or NULL */
   gboolean with_stdin;
   const char *container; /* NULL: the sandbox's first */
   gboolean tty;          /* a terminal in the guest; ours in raw mode meanwhile */

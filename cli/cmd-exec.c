@@ -9,6 +9,7 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
   g_autofree char *workdir = NULL;
   g_autofree char *user = NULL;
   g_autofree char *container = NULL;
+  g_auto (GStrv) groups = NULL;
   int code = 0;
   GOptionEntry entries[] = {
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Forward stdin to the command",
@@ -23,6 +24,8 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &workdir, "Working directory of the command", "DIR" },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &user,
       "Run as UID[:GID] (default: the container's user, or 0)", "UID[:GID]" },
+    { "group-add", 0, 0, G_OPTION_ARG_STRING_ARRAY, &groups,
+      "A supplementary group of the command, instead of the container's (repeatable)", "GID" },
     { "container", 'c', 0, G_OPTION_ARG_STRING, &container,
       "Run in this container of the sandbox (default: its first one, if it has any)", "NAME" },
     { NULL },
@@ -54,6 +57,7 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
                 .env_only = env_only,
                 .workdir = workdir,
                 .user = user,
+                .groups = groups,
                 .with_stdin = interactive,
                 .container = container,
                 .tty = tty };

@@ -360,6 +360,21 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
   json_field_set_strv (exec, "env", env);
   if (x->env_only)
     json_object_set_boolean_member (exec, "env_only", TRUE);
+  if (x->groups)
+    {
+      JsonArray *gids = json_array_new ();
+      for (char **g = x->groups; *g; g++)
+        {
+          guint64 gid = 0;
+          if (!g_ascii_string_to_unsigned (*g, 10, 0, G_MAXUINT32 - 1, &gid, NULL))
+            {
+              json_array_unref (gids);
+              return cli_usage_error_text ("exec", "--group-add takes a numeric group id");
+            }
+          json_array_add_int_element (gids, (gint64) gid);
+        }
+      json_object_set_array_member (exec, "additional_gids", gids);
+    }
   if (workdir)
     json_object_set_string_member (exec, "cwd", workdir);
   if (with_stdin)

@@ -722,6 +722,8 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   exec.cols = (guint) param_int (params, "cols", 0);
   exec.uid = param_int (params, "uid", -1);
   exec.gid = param_int (params, "gid", -1);
+  if (json_object_has_member (params, "additional_gids"))
+    exec.groups = json_object_get_array_member (params, "additional_gids");
   for (char **e = env; e && *e; e++)
     if (strchr (*e, '=') == NULL || **e == '=')
       {

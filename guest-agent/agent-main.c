@@ -205,6 +205,18 @@ handle_exec (JsonObject *msg)
       reply_error (id, "exec-failed", 0, error->message);
       return;
     }
+  JsonNode *gn = json_object_get_member (msg, "additional_gids");
+  JsonArray *groups = gn && JSON_NODE_HOLDS_ARRAY (gn) ? json_node_get_array (gn) : NULL;
+  for (guint i = 0; groups && i < json_array_get_length (groups); i++)
+    {
+      JsonNode *g = json_array_get_element (groups, i);
+      if (!JSON_NODE_HOLDS_VALUE (g) || json_node_get_value_type (g) != G_TYPE_INT64
+          || json_node_get_int (g) < 0 || json_node_get_int (g) > G_MAXUINT32 - 1)
+        {
+          reply_error (id, "exec-failed", 0, "additional_gids must be group ids");
+          return;
+        }
+    }
   struct winsize size = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
   const AgentContainer *container = NULL;
   if (container_name && (container = agent_container_lookup (container_name)) == NULL)
@@ -218,7 +230,7 @@ handle_exec (JsonObject *msg)
   int exec_errno = 0;
   AgentProcess *proc = agent_process_spawn (
       (guint32) id, args, env, cwd, with_stdin, tty ? &size : NULL, (uid_t) uid,
-      (gid_t) (gid < 0 ? uid : gid), container, &exec_errno, &error);
+      (gid_t) (gid < 0 ? uid : gid), groups, container, &exec_errno, &error);
   if (proc == NULL)
     {
       reply_error (id, "exec-failed", exec_errno, error->message);

@@ -250,7 +250,7 @@ open_terminal (const AgentContainer *container, const struct winsize *size, uid_
 
 AgentProcess *
 agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboolean with_stdin,
-                     const struct winsize *tty, uid_t uid, gid_t gid,
+                     const struct winsize *tty, uid_t uid, gid_t gid, JsonArray *groups,
                      const AgentContainer *container, int *exec_errno, GError **error)
 {
   int p[N_PIPES][2];
@@ -296,6 +296,12 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
     {
       close_pipes (p); /* the terminal's ends too */
       return NULL;
+    }
+  if (secured && groups)
+    {
+      security.n_groups = 0;
+      for (guint i = 0; i < json_array_get_length (groups) && i < AGENT_MAX_GROUPS; i++)
+        security.groups[security.n_groups++] = (gid_t) json_array_get_int_element (groups, i);
     }
   Joins joins
       = { -1, container ? container->ns_fds : NULL, tty != NULL, secured ? &security : NULL };

@@ -164,10 +164,12 @@ char *agent_rootfs_describe_step (AgentRootfsPlan *plan, int step, int err);
  * with the errno in *exec_errno. */
 /* @tty: a pseudo-terminal of that size instead of pipes (stdin, if
  * @with_stdin, and one output stream: out), NULL for pipes. */
+/* @groups: its supplementary groups in a container instead of the
+ * container's (NULL: the container's). */
 AgentProcess *agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd,
                                    gboolean with_stdin, const struct winsize *tty, uid_t uid,
-                                   gid_t gid, const AgentContainer *container, int *exec_errno,
-                                   GError **error);
+                                   gid_t gid, JsonArray *groups, const AgentContainer *container,
+                                   int *exec_errno, GError **error);
 void agent_process_free (AgentProcess *proc);
 /* A new window size for a process's terminal. */
 gboolean agent_process_resize (AgentProcess *proc, const struct winsize *size, GError **error);

@@ -153,6 +153,29 @@ check_field (const char *name, JsonObject *spec, JsonNode *value, GError **error
           return invalid (error, "field \"%s[%u]\" must be a string", name, i);
       return TRUE;
     }
+  if (g_str_equal (type, "array<integer>"))
+    {
+      if (!JSON_NODE_HOLDS_ARRAY (value))
+        return invalid (error, "field \"%s\" must be an array of integers", name);
+      JsonArray *a = json_node_get_array (value);
+      gint64 max = json_object_get_int_member_with_default (spec, "max", G_MAXINT64);
+      gint64 item_min = json_object_get_int_member_with_default (spec, "item_min", G_MININT64);
+      gint64 item_max = json_object_get_int_member_with_default (spec, "item_max", G_MAXINT64);
+      if ((gint64) json_array_get_length (a) > max)
+        return invalid (error, "field \"%s\" has %u items, at most %" G_GINT64_FORMAT, name,
+                        json_array_get_length (a), max);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        {
+          JsonNode *e = json_array_get_element (a, i);
+          if (!is_value (e, G_TYPE_INT64) || json_node_get_int (e) < item_min
+              || json_node_get_int (e) > item_max)
+            return invalid (error,
+                            "field \"%s[%u]\" must be an integer within %" G_GINT64_FORMAT
+                            "..%" G_GINT64_FORMAT,
+                            name, i, item_min, item_max);
+        }
+      return TRUE;
+    }
   if (g_str_equal (type, "object"))
     return JSON_NODE_HOLDS_OBJECT (value) ? TRUE
                                           : invalid (error, "field \"%s\" must be an object", name);

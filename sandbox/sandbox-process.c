@@ -263,6 +263,13 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
       if (exec->uid < 0 && gid < 0)
         json_field_int (spec, "gid", FALSE, 0, G_MAXUINT32 - 1, &gid, NULL);
     }
+  if (exec->groups && container == NULL)
+    {
+      sandbox_reply_error (task, SANDBOX_ERROR_INVALID,
+                           "field \"additional_gids\": sandbox %s has no container to run in",
+                           sb->name);
+      return;
+    }
   char **args = exec->args && exec->args[0] ? exec->args : spec_args;
   if (args == NULL || args[0] == NULL)
     {
@@ -313,6 +320,8 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
   json_object_set_int_member (msg, "uid", uid);
   if (gid >= 0)
     json_object_set_int_member (msg, "gid", gid);
+  if (exec->groups)
+    json_object_set_array_member (msg, "additional_gids", json_array_ref (exec->groups));
   if (container)
     json_object_set_string_member (msg, "container", container);
   proc->args = g_strdupv (args);

@@ -294,6 +294,7 @@ typedef struct
   guint cols;
   gint64 uid;            /* -1: the container's (or root) */
   gint64 gid;            /* -1: the container's, or the uid */
+  JsonArray *groups;     /* its supplementary groups in a container; NULL: the container's */
   const char *container; /* NULL: the first container, or the guest itself without one */
 } SandboxExec;
 

@@ -33,6 +33,8 @@ test_valid_requests (void)
       "sandbox.v1.Processes.Exec",
       "{\"sandbox_id\": \"a\", \"args\": [\"ls\", \"-l\"], \"env\": [\"A=b\"], \"stdin\": true}",
       RPC_STATUS_OK, NULL);
+  expect ("sandbox.v1.Processes.Exec", "{\"sandbox_id\": \"a\", \"additional_gids\": [0, 10]}",
+          RPC_STATUS_OK, NULL);
   expect ("sandbox.v1.Processes.ReadOutput",
           "{\"sandbox_id\": \"a\", \"process_id\": 1, \"stream\": \"stderr\", \"wait_ms\": null}",
           RPC_STATUS_OK, NULL);
@@ -65,6 +67,11 @@ test_invalid_requests (void)
           RPC_STATUS_INVALID_ARGUMENT, "field \"stream\": \"stdin\" is not one of");
   expect ("sandbox.v1.Sandboxes.Delete", "{\"id\": \"a\", \"force\": \"yes\"}",
           RPC_STATUS_INVALID_ARGUMENT, "field \"force\" must be a boolean");
+  expect ("sandbox.v1.Processes.Exec", "{\"sandbox_id\": \"a\", \"additional_gids\": [1, -1]}",
+          RPC_STATUS_INVALID_ARGUMENT,
+          "field \"additional_gids[1]\" must be an integer within 0..4294967294");
+  expect ("sandbox.v1.Processes.Exec", "{\"sandbox_id\": \"a\", \"additional_gids\": \"10\"}",
+          RPC_STATUS_INVALID_ARGUMENT, "field \"additional_gids\" must be an array of integers");
 }
 
 static void
