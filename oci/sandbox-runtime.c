@@ -340,7 +340,7 @@ fail:;
  * @env_only, @env is the whole environment. */
 static char **
 exec_argv (const char *sandboxctl, const char *name, gboolean terminal, char **env,
-           gboolean env_only, const char *cwd, const char *user, char **args)
+           gboolean env_only, const char *cwd, const char *user, char **groups, char **args)
 {
   GPtrArray *argv = g_ptr_array_new ();
   const char *head[] = { sandboxctl, "--address", address ? address : rpc_client_default_address (),
@@ -365,6 +365,11 @@ exec_argv (const char *sandboxctl, const char *name, gboolean terminal, char **e
     {
       g_ptr_array_add (argv, g_strdup ("-u"));
       g_ptr_array_add (argv, g_strdup (user));
+    }
+  for (char **g = groups; g && *g; g++)
+    {
+      g_ptr_array_add (argv, g_strdup ("--group-add"));
+      g_ptr_array_add (argv, g_strdup (*g));
     }
   g_ptr_array_add (argv, g_strdup (name));
   g_ptr_array_add (argv, g_strdup ("--"));
@@ -505,7 +510,7 @@ create_container (const char *verb, const char *id, const CreateOptions *o, GPid
     console = send_console (console_socket, &error);
   GPid pid = -1;
   g_auto (GStrv) host_argv
-      = exec_argv (sandboxctl, name, bp.terminal, NULL, FALSE, NULL, NULL, bp.args);
+      = exec_argv (sandboxctl, name, bp.terminal, NULL, FALSE, NULL, NULL, NULL, bp.args);
   if (error == NULL && (pid = fork ()) == 0)
     host_process (fifo, console, host_argv);
   if (console >= 0)
@@ -962,6 +967,7 @@ cmd_exec (int argc, char **argv)
   g_autofree char *process = NULL, *pid_file = NULL, *console_socket = NULL, *cwd = NULL;
   g_autofree char *user = NULL;
   g_auto (GStrv) env = NULL;
+  g_auto (GStrv) groups = NULL;
   gboolean detach = FALSE, tty = FALSE;
   GOptionEntry entries[] = {
     { "process", 'p', 0, G_OPTION_ARG_FILENAME, &process, "The process, as JSON", "FILE" },
@@ -973,6 +979,8 @@ cmd_exec (int argc, char **argv)
     { "cwd", 0, 0, G_OPTION_ARG_STRING, &cwd, "Its working directory", "DIR" },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &env, "An environment variable", "K=V" },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &user, "UID[:GID]", "UID[:GID]" },
+    { "additional-gids", 'g', 0, G_OPTION_ARG_STRING_ARRAY, &groups,
+      "A supplementary group (repeatable)", "GID" },
     { NULL },
   };
   int code = 1;
@@ -1017,6 +1025,21 @@ cmd_exec (int argc, char **argv)
           user_text = g_strdup_printf ("%" G_GINT64_FORMAT ":%" G_GINT64_FORMAT,
                                        json_object_get_int_member_with_default (u, "uid", 0),
                                        json_object_get_int_member_with_default (u, "gid", 0));
+          /* user.additionalGids: its groups instead of the container's. */
+          JsonNode *gn = json_object_get_member (u, "additionalGids");
+          JsonArray *gids = gn && JSON_NODE_HOLDS_ARRAY (gn) ? json_node_get_array (gn) : NULL;
+          if (gids)
+            {
+              g_strfreev (groups);
+              groups = g_new0 (char *, json_array_get_length (gids) + 1);
+              for (guint i = 0; i < json_array_get_length (gids); i++)
+                {
+                  JsonNode *g = json_array_get_element (gids, i);
+                  if (!JSON_NODE_HOLDS_VALUE (g) || json_node_get_value_type (g) != G_TYPE_INT64)
+                    return fail ("exec: %s: user.additionalGids[%u] is not a group id", process, i);
+                  groups[i] = g_strdup_printf ("%" G_GINT64_FORMAT, json_node_get_int (g));
+                }
+            }
         }
     }
   if (args == NULL || args[0] == NULL)
@@ -1029,7 +1052,7 @@ cmd_exec (int argc, char **argv)
   /* --process is the whole process: its env replaces the container's
    * (runc's rule); -e adds to it. */
   g_auto (GStrv) xargv
-      = exec_argv (sandboxctl, s->name, tty, env, process != NULL, dir, user_text, args);
+      = exec_argv (sandboxctl, s->name, tty, env, process != NULL, dir, user_text, groups, args);
   int console = console_socket ? send_console (console_socket, &error) : -1;
   if (console_socket && console < 0)
     return fail ("exec: %s", error->message);
@@ -1098,7 +1121,7 @@ cmd_ps (int argc, char **argv)
   if (sandboxctl == NULL)
     return fail ("ps: sandboxctl is not installed beside sandbox-runtime");
   g_auto (GStrv) xargv
-      = exec_argv (sandboxctl, s->name, FALSE, NULL, FALSE, NULL, NULL, (char **) ps->pdata);
+      = exec_argv (sandboxctl, s->name, FALSE, NULL, FALSE, NULL, NULL, NULL, (char **) ps->pdata);
   g_autoptr (GError) error = NULL;
   int status = 0;
   if (!g_spawn_sync (NULL, xargv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,

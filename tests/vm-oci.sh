@@ -109,6 +109,9 @@ is "$("${R[@]}" exec --process "$TMP/proc.json" ch 2>&1)" "from_config=unset min
 is "$("${R[@]}" exec -e MINE=3 -u 3000 ch sh -c 'echo from_config=$FROM_CONFIG mine=$MINE home=$HOME' 2>&1)" \
   "from_config=1 mine=3 home=/" "exec -e adds to the container's env; a user without a passwd entry gets HOME=/"
 is "$("${R[@]}" exec ch cat /proc/sys/kernel/domainname 2>&1)" "example.org" "config.json's domainname is the container's"
+printf '{"args": ["id", "-G"], "cwd": "/", "user": {"uid": 2000, "gid": 2000, "additionalGids": [10, 20]}}' >"$TMP/proc2.json"
+is "$("${R[@]}" exec --process "$TMP/proc2.json" ch 2>&1)" "2000 10 20" "exec --process: user.additionalGids are its groups"
+is "$("${R[@]}" exec -u 2000:2000 -g 30 ch id -G 2>&1)" "2000 30" "exec --additional-gids (-g) likewise"
 is "$("${R[@]}" exec ch stat -c '%t:%T %a %u:%g %F' /dev/fuse /dev/my/null 2>&1)" \
   "$(printf 'a:e5 600 1000:100 character special file\n1:3 666 0:0 character special file')" \
   "linux.devices: the nodes are made in the container's /dev, with their mode and owner"
