@@ -14,6 +14,7 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -135,6 +136,11 @@ host_process (const char *fifo, int console, char **argv)
       if (console > 2)
         close (console);
     }
+  /* Nothing of our caller's but stdio lives on with the container: runc
+   * passes no other fd (--preserve-fds is refused). */
+  if (syscall (SYS_close_range, 3, ~0U, 0) < 0)
+    for (int fd = 3; fd < 1024; fd++)
+      close (fd);
   if (fifo)
     {
       int fd = open (fifo, O_RDONLY | O_CLOEXEC);

@@ -85,7 +85,8 @@ rmdir /sys/fs/cgroup/*/"${CG%/*}" /sys/fs/cgroup/"${CG%/*}" 2>/dev/null
 
 # Errors: runc-style, non-zero, and nothing left behind.
 bundle "$TMP/b3" false '["true"]'
-"${R[@]}" create --bundle "$TMP/b3" c3 >/dev/null; ok $? "create c3"
+"${R[@]}" create --bundle "$TMP/b3" --pid-file "$TMP/c3.pid" c3 >/dev/null 7>"$TMP/leaked-fd"; ok $? "create c3"
+is "$(ls "/proc/$(cat "$TMP/c3.pid")/fd" | sort -n | tr '\n' ' ')" "0 1 2 " "... its host process keeps stdio only, not the fds its caller leaked (7)"
 out=$("${R[@]}" create --bundle "$TMP/b3" c3 2>&1); rc=$?
 [ $rc -ne 0 ]; ok $? "an id in use is refused (exit $rc)"
 contains "$out" 'container with id "c3" already exists' "... saying so"
