@@ -106,8 +106,10 @@ cmd_exec (int argc, char **argv)
     }
   if (args == NULL || args[0] == NULL)
     return fail ("exec: no command given");
-  if (tty != (console_socket != NULL))
-    return fail ("exec: a terminal needs --console-socket (and only then)");
+  if (console_socket && !tty)
+    return fail ("exec: --console-socket is for a terminal (-t, or process.terminal)");
+  if (tty && !console_socket && detach)
+    return fail ("exec: a terminal with --detach needs --console-socket (nobody would hold it)");
   g_autofree char *sandboxctl = find_sandboxctl ();
   if (sandboxctl == NULL)
     return fail ("exec: sandboxctl is not installed beside sandbox-runtime");
@@ -115,6 +117,15 @@ cmd_exec (int argc, char **argv)
    * (runc's rule); -e adds to it. */
   g_auto (GStrv) xargv
       = exec_argv (sandboxctl, s->name, tty, env, process != NULL, dir, user_text, groups, args);
+  /* -t without a console socket: the caller's own terminal, as runc's
+   * (sandboxctl exec -t puts it in raw mode; without one it says so). */
+  if (tty && !console_socket)
+    {
+      if (pid_file && !write_pid_file (pid_file, getpid (), &error))
+        return fail ("exec: %s", error->message);
+      execv (xargv[0], xargv);
+      return fail ("exec: %s: %s", xargv[0], g_strerror (errno));
+    }
   int console = console_socket ? send_console (console_socket, &error) : -1;
   if (console_socket && console < 0)
     return fail ("exec: %s", error->message);

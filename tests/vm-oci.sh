@@ -117,6 +117,14 @@ is "$("${R[@]}" exec ch stat -c '%t:%T %a %u:%g %F' /dev/fuse /dev/my/null 2>&1)
   "$(printf 'a:e5 600 1000:100 character special file\n1:3 666 0:0 character special file')" \
   "linux.devices: the nodes are made in the container's /dev, with their mode and owner"
 is "$("${R[@]}" exec ch sh -c 'echo x >/dev/my/null && echo wrote' 2>&1)" "wrote" "... and work (the guest's own devices)"
+# exec -t without a console socket: the caller's own terminal, as runc's.
+printf 'expect / # \nsend tty; stty size; exit 3\\r\n' | python3 "$(dirname "$0")/pty-run.py" \
+  --rows 33 --cols 101 --transcript "$TMP/exec-t" -- "${R[@]}" exec -t ch sh
+is "$?" 3 "exec -t without --console-socket: a terminal on the caller's own, exit status 3"
+contains "$(tr -d '\r' <"$TMP/exec-t")" "33 101" "... of the caller's terminal's size"
+out=$("${R[@]}" exec -t ch true </dev/null 2>&1); rc=$?
+[ "$rc" -ne 0 ]; ok $? "... and refused without a terminal to use (exit $rc)"
+contains "$out" "not a TTY" "... saying so"
 "${R[@]}" delete --force ch >/dev/null
 
 # run: create and start, its output and status, deleted after (unless -d).
