@@ -9,16 +9,12 @@
 #include <fcntl.h>
 #include <gio/gio.h>
 #include <signal.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <termios.h>
-#include <time.h>
 #include <unistd.h>
 
 /* A terminal whose master goes to @socket_path (SCM_RIGHTS, as runc sends
