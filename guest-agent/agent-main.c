@@ -494,6 +494,8 @@ handle_control (JsonObject *msg)
     agent_clone_handle_thaw (msg);
   else if (g_str_equal (type, "shutdown"))
     begin_shutdown ("requested by the host");
+  else if (g_str_equal (type, "resync"))
+    agent_port_handle_resync (msg);
   else
     log_msg ("ignoring unknown control message \"%s\"", type);
 }

@@ -5,10 +5,13 @@
  * see by polling. Each connection is a session that starts with hello; what
  * was queued for the previous host is dropped (a partly written frame would
  * desynchronise the next session) and agent-output.c resends what was not
- * acknowledged.
+ * acknowledged. The guest cannot always see a host leave: when a new one
+ * connects before we read the port again, nothing tells us. Such a host
+ * (a restarted sandboxd) asks for a resync, and we start the session then.
  */
 #include "agent.h"
 #include "config.h"
+#include "json-fields.h"
 #include "write-queue.h"
 
 #include <errno.h>
@@ -164,6 +167,27 @@ agent_port_new_session (gboolean thawed)
 {
   write_queue_clear (port.outq);
   send_hello (thawed);
+  port.cb.session ();
+}
+
+void
+agent_port_handle_resync (JsonObject *message)
+{
+  g_autoptr (GError) error = NULL;
+  const char *token = NULL;
+  if (!json_field_string (message, "token", TRUE, &token, &error))
+    {
+      fprintf (stderr, "sandbox-agent: bad resync: %s\n", error->message);
+      return;
+    }
+  /* A frame partly written is cut off here: the host scans past it. */
+  write_queue_clear (port.outq);
+  agent_frames_append_pad (write_queue_buffer (port.outq));
+  g_autoptr (JsonObject) answer = json_object_new ();
+  json_object_set_string_member (answer, "type", "resynced");
+  json_object_set_string_member (answer, "token", token);
+  agent_port_send_control (answer);
+  send_hello (FALSE);
   port.cb.session ();
 }
 

@@ -15,6 +15,7 @@ struct AgentDecoder
   GByteArray *buf;
   gsize consumed; /* bytes of buf already returned as frames */
   gboolean broken;
+  char *resync_token; /* scanning for the guest's "resynced" with it */
 };
 
 AgentDecoder *
@@ -31,6 +32,7 @@ agent_decoder_free (AgentDecoder *decoder)
   if (decoder == NULL)
     return;
   g_byte_array_unref (decoder->buf);
+  g_free (decoder->resync_token);
   g_free (decoder);
 }
 
@@ -74,56 +76,103 @@ agent_frame_type_to_string (AgentFrameType type)
   return "unknown";
 }
 
+/* Whether the frame is {"type": "resynced", "token": @token}. */
+static gboolean
+is_resynced (const AgentFrame *f, const char *token)
+{
+  if (f->type != AGENT_FRAME_CONTROL)
+    return FALSE;
+  g_autoptr (JsonObject) msg = agent_control_parse (f, NULL);
+  const char *got = NULL;
+  return msg != NULL && g_str_equal (json_object_get_string_member (msg, "type"), "resynced")
+         && json_field_string (msg, "token", TRUE, &got, NULL) && g_str_equal (got, token);
+}
+
+/* Whether the 12 bytes at @h are a frame header; if not, why in @error. */
+static gboolean
+header_valid (const guint8 *h, GError **error)
+{
+  guint8 type = h[0], flags = h[1];
+  guint16 reserved = (guint16) ((h[2] << 8) | h[3]);
+  guint32 length = read_be32 (h + 8);
+  if (type < AGENT_FRAME_CONTROL || type > AGENT_FRAME_STDERR)
+    g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "bad frame: unknown type %u", type);
+  else if (reserved != 0 || (flags & ~AGENT_FRAME_FLAG_EOF) != 0)
+    g_set_error (error, AGENT_PROTOCOL_ERROR, 0,
+                 "bad frame: reserved bits set (flags 0x%02x, reserved 0x%04x)", flags, reserved);
+  else if (length > AGENT_FRAME_MAX_PAYLOAD)
+    g_set_error (error, AGENT_PROTOCOL_ERROR, 0,
+                 "bad frame: %s payload of %u bytes exceeds the maximum of %u",
+                 agent_frame_type_to_string (type), length, AGENT_FRAME_MAX_PAYLOAD);
+  else
+    return TRUE;
+  return FALSE;
+}
+
 gboolean
 agent_decoder_next (AgentDecoder *decoder, AgentFrame *frame, GError **error)
 {
-  if (decoder->broken)
+  for (;;)
     {
-      g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "decoder already failed");
-      return FALSE;
-    }
-  gsize avail = decoder->buf->len - decoder->consumed;
-  if (avail < AGENT_FRAME_HEADER_SIZE)
-    return FALSE;
+      if (decoder->broken)
+        {
+          g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "decoder already failed");
+          return FALSE;
+        }
+      while (decoder->consumed < decoder->buf->len
+             && decoder->buf->data[decoder->consumed] == AGENT_FRAME_PAD)
+        decoder->consumed++;
+      gsize avail = decoder->buf->len - decoder->consumed;
+      if (avail < AGENT_FRAME_HEADER_SIZE)
+        return FALSE;
 
-  const guint8 *h = decoder->buf->data + decoder->consumed;
-  guint8 type = h[0];
-  guint8 flags = h[1];
-  guint16 reserved = (guint16) ((h[2] << 8) | h[3]);
-  guint32 stream = read_be32 (h + 4);
-  guint32 length = read_be32 (h + 8);
+      const guint8 *h = decoder->buf->data + decoder->consumed;
+      if (decoder->resync_token != NULL && !header_valid (h, NULL))
+        {
+          decoder->consumed++; /* scanning: a frame may start at the next byte */
+          continue;
+        }
+      if (!header_valid (h, error))
+        {
+          decoder->broken = TRUE;
+          return FALSE;
+        }
+      guint32 length = read_be32 (h + 8);
+      if (avail < AGENT_FRAME_HEADER_SIZE + (gsize) length)
+        return FALSE;
 
-  if (type < AGENT_FRAME_CONTROL || type > AGENT_FRAME_STDERR)
-    {
-      decoder->broken = TRUE;
-      g_set_error (error, AGENT_PROTOCOL_ERROR, 0, "bad frame: unknown type %u", type);
-      return FALSE;
+      frame->type = h[0];
+      frame->flags = h[1];
+      frame->stream = read_be32 (h + 4);
+      frame->length = length;
+      frame->payload = h + AGENT_FRAME_HEADER_SIZE;
+      decoder->consumed += AGENT_FRAME_HEADER_SIZE + length;
+      if (decoder->resync_token == NULL)
+        return TRUE;
+      if (is_resynced (frame, decoder->resync_token))
+        g_clear_pointer (&decoder->resync_token, g_free);
     }
-  if (reserved != 0 || (flags & ~AGENT_FRAME_FLAG_EOF) != 0)
-    {
-      decoder->broken = TRUE;
-      g_set_error (error, AGENT_PROTOCOL_ERROR, 0,
-                   "bad frame: reserved bits set (flags 0x%02x, reserved 0x%04x)", flags, reserved);
-      return FALSE;
-    }
-  if (length > AGENT_FRAME_MAX_PAYLOAD)
-    {
-      decoder->broken = TRUE;
-      g_set_error (error, AGENT_PROTOCOL_ERROR, 0,
-                   "bad frame: %s payload of %u bytes exceeds the maximum of %u",
-                   agent_frame_type_to_string (type), length, AGENT_FRAME_MAX_PAYLOAD);
-      return FALSE;
-    }
-  if (avail < AGENT_FRAME_HEADER_SIZE + (gsize) length)
-    return FALSE;
+}
 
-  frame->type = type;
-  frame->flags = flags;
-  frame->stream = stream;
-  frame->length = length;
-  frame->payload = h + AGENT_FRAME_HEADER_SIZE;
-  decoder->consumed += AGENT_FRAME_HEADER_SIZE + length;
-  return TRUE;
+void
+agent_decoder_resync (AgentDecoder *decoder, const char *token)
+{
+  g_free (decoder->resync_token);
+  decoder->resync_token = g_strdup (token);
+}
+
+gboolean
+agent_decoder_resyncing (const AgentDecoder *decoder)
+{
+  return decoder->resync_token != NULL;
+}
+
+void
+agent_frames_append_pad (GByteArray *out)
+{
+  guint at = out->len;
+  g_byte_array_set_size (out, at + AGENT_RESYNC_PAD_SIZE);
+  memset (out->data + at, AGENT_FRAME_PAD, AGENT_RESYNC_PAD_SIZE);
 }
 
 void

@@ -6,14 +6,16 @@
  * A frame is a 12-byte header followed by `length` payload bytes:
  *   u8 type | u8 flags | u16 reserved (0) | u32 stream | u32 length
  * all big-endian. CONTROL frames carry one JSON object; data frames carry
- * raw bytes of one process stream.
+ * raw bytes of one process stream. A pad byte (AGENT_FRAME_PAD) where a
+ * header would start is skipped: a resync (below) sends a run of them.
  */
 #pragma once
+
+#include "agent-protocol-version.h"
 
 #include <glib.h>
 #include <json-glib/json-glib.h>
 
-#define AGENT_PROTOCOL_VERSION 1
 #define AGENT_PORT_NAME "org.sandboxd.agent.0"
 #define AGENT_FRAME_HEADER_SIZE 12
 #define AGENT_FRAME_MAX_PAYLOAD (64 * 1024)
@@ -21,6 +23,12 @@
  * past it the agent stops reading that process's pipe, so a slow reader on
  * the host slows the process down (per-stream flow control). */
 #define AGENT_STREAM_WINDOW (1024 * 1024)
+
+/* Skipped where a frame header would start. */
+#define AGENT_FRAME_PAD 0xff
+/* A resync's run of pad bytes: longer than the longest frame, so a frame
+ * whose start the receiver had (or seemed to have) ends within it. */
+#define AGENT_RESYNC_PAD_SIZE (AGENT_FRAME_MAX_PAYLOAD + 2 * AGENT_FRAME_HEADER_SIZE)
 
 typedef enum
 {
@@ -58,6 +66,20 @@ void agent_decoder_push (AgentDecoder *decoder, const guint8 *data, gsize len);
  * when more bytes are needed; FALSE with @error when the bytes are not a valid
  * frame (the decoder is then unusable: close the channel). */
 gboolean agent_decoder_next (AgentDecoder *decoder, AgentFrame *frame, GError **error);
+
+/* A new host on a port the guest may not have seen the old host leave:
+ * what arrives before the guest's answer may start in the middle of a
+ * frame, or be an old session's. Until the control frame
+ * {"type": "resynced", "token": @token} has passed, the decoder returns
+ * no frame and no error: a bad header there skips one byte, and every
+ * frame is dropped. The guest answers a "resync" request with
+ * AGENT_RESYNC_PAD_SIZE pad bytes and then that frame, so the scan ends
+ * on it whatever came before. */
+void agent_decoder_resync (AgentDecoder *decoder, const char *token);
+gboolean agent_decoder_resyncing (const AgentDecoder *decoder);
+
+/* Appends AGENT_RESYNC_PAD_SIZE pad bytes. */
+void agent_frames_append_pad (GByteArray *out);
 
 /* The header of a frame of @len payload bytes (<= AGENT_FRAME_MAX_PAYLOAD). */
 void agent_frame_header (guint8 h[AGENT_FRAME_HEADER_SIZE], AgentFrameType type, guint8 flags,

@@ -194,6 +194,10 @@ void agent_port_flush_for (int budget_ms);
 /* A new session on the same connection (a clone, thawed): what was queued
  * is dropped, hello ("thawed" when @thawed) goes first. */
 void agent_port_new_session (gboolean thawed);
+/* {"type": "resync", "token"}: a host that connected while we may have
+ * missed the old one leaving (a restarted sandboxd) asks for a new session;
+ * it scans past whatever we wrote before the pad and "resynced". */
+void agent_port_handle_resync (JsonObject *message);
 
 /* agent-clone.c: "freeze" (a template, before its snapshot) and "thaw" (a
  * clone, after its restore: entropy, clock, hostname, a new session). */

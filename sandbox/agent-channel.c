@@ -247,6 +247,19 @@ may_send (AgentChannel *ch, GError **error)
   return FALSE;
 }
 
+void
+agent_channel_resync (AgentChannel *channel)
+{
+  g_autofree char *token = g_uuid_string_random ();
+  agent_decoder_resync (channel->decoder, token);
+  /* A frame the old host left half-sent ends within the pad. */
+  agent_frames_append_pad (write_queue_buffer (channel->outq));
+  g_autoptr (JsonObject) msg = json_object_new ();
+  json_object_set_string_member (msg, "type", "resync");
+  json_object_set_string_member (msg, "token", token);
+  agent_channel_send_control (channel, msg, NULL);
+}
+
 gboolean
 agent_channel_send_control (AgentChannel *channel, JsonObject *message, GError **error)
 {

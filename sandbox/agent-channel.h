@@ -39,6 +39,13 @@ void agent_channel_free (AgentChannel *channel);
  * when QEMU has exited, its last words may not have been read yet. */
 void agent_channel_drain (AgentChannel *channel);
 
+/* For a guest whose channel had another host before (sandboxd restarted):
+ * it may not have seen that host leave, so its first bytes here may be the
+ * middle of a frame, or an old session's. Asks it for a resync and passes
+ * on nothing it sent before answering (agent_decoder_resync). Call right
+ * after agent_channel_new, before anything else is sent. */
+void agent_channel_resync (AgentChannel *channel);
+
 gboolean agent_channel_send_control (AgentChannel *channel, JsonObject *message, GError **error);
 /* Sends @len bytes (any length: split into frames) of a host-to-guest
  * stream; @eof marks the last. */

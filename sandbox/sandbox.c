@@ -1163,6 +1163,8 @@ sandbox_connect (Sandbox *sb)
   g_autofree char *agent_path = g_build_filename (sb->dir, QEMU_AGENT_SOCKET, NULL);
   sb->agent = agent_channel_new (agent_path, CONNECT_TIMEOUT_MS, &agent_callbacks, sb);
   agent_channel_set_peer (sb->agent, sb->pid);
+  if (sb->resuming)
+    agent_channel_resync (sb->agent);
 
   g_autofree char *console_socket = g_build_filename (sb->dir, QEMU_CONSOLE_SOCKET, NULL);
   g_autofree char *console_log = g_build_filename (sb->dir, SANDBOX_CONSOLE_LOG, NULL);

@@ -23,6 +23,8 @@
  *   orphan-* SIGKILLs its parent, sandboxd, the moment it starts, and then
  *            serves on (its policy must allow kill and getppid)
  * libc only, so QEMU's seccomp allow-list admits it. */
+#include "agent-protocol-version.h"
+
 #include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
@@ -34,6 +36,9 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#define VERSION_TEXT_(n) #n
+#define VERSION_TEXT(n) VERSION_TEXT_ (n)
 
 #define MAX_FDS 16
 
@@ -94,8 +99,9 @@ send_control (int fd, const char *json)
 static void
 send_hello (int fd)
 {
-  const char *json = "{\"type\":\"hello\",\"protocol\":1,\"agent_version\":\"fake\","
-                     "\"kernel_release\":\"fake\",\"uptime_ms\":1}";
+  const char *json = "{\"type\":\"hello\",\"protocol\":" VERSION_TEXT (
+      AGENT_PROTOCOL_VERSION) ",\"agent_version\":\"fake\","
+                              "\"kernel_release\":\"fake\",\"uptime_ms\":1}";
   send_control (fd, json);
 }
 

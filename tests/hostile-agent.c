@@ -6,6 +6,8 @@
  *   replay  a "replay" message outside a new session's start
  *   deaf    nothing: it never reads its port again
  * and then sleeps. argv[2] is the agent port's device. */
+#include "agent-protocol-version.h"
+
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -14,6 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+#define VERSION_TEXT_(n) #n
+#define VERSION_TEXT(n) VERSION_TEXT_ (n)
 
 #define MAX_PAYLOAD 65536
 
@@ -111,8 +116,9 @@ main (int argc, char **argv)
         break;
       usleep (10000);
     }
-  send_control ("{\"type\":\"hello\",\"protocol\":1,\"agent_version\":\"hostile\","
-                "\"kernel_release\":\"hostile\",\"uptime_ms\":1}");
+  send_control ("{\"type\":\"hello\",\"protocol\":" VERSION_TEXT (
+      AGENT_PROTOCOL_VERSION) ",\"agent_version\":\"hostile\","
+                              "\"kernel_release\":\"hostile\",\"uptime_ms\":1}");
   long id = wait_for_exec ();
   char msg[256];
   snprintf (msg, sizeof msg, "{\"type\":\"started\",\"id\":%ld,\"pid\":2}", id);

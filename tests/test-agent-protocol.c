@@ -159,6 +159,78 @@ test_control_messages (void)
   g_assert_nonnull (fine);
 }
 
+static void
+append_control (GByteArray *b, const char *json)
+{
+  g_autoptr (JsonNode) node = json_from_string (json, NULL);
+  g_assert_true (agent_frame_append_control (b, json_node_get_object (node), NULL));
+}
+
+/* A new host's first bytes: the tail of a frame it never saw the start of,
+ * an old session's frames, a header that looks valid and claims 64 KiB,
+ * a "resynced" with another token; then the guest's pad and its answer.
+ * Only what follows the answer comes out, fed in any chunk size. */
+static void
+test_resync_scans_to_the_answer (void)
+{
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  g_autoptr (GByteArray) old = one_frame (AGENT_FRAME_STDOUT, 0, 7, "old session's output");
+  g_byte_array_append (b, old->data + 5, old->len - 5);
+  append_control (b, "{\"type\":\"hello\",\"protocol\":2}");
+  append_control (b, "{\"type\":\"resynced\",\"token\":\"an-older-one\"}");
+  guint8 greedy[5] = { AGENT_FRAME_STDOUT, 0, 0, 0, 0 };
+  g_byte_array_append (b, greedy, sizeof greedy); /* with the pad: stream 0xffffffff, 64 KiB - 1 */
+  agent_frames_append_pad (b);
+  append_control (b, "{\"type\":\"resynced\",\"token\":\"t-1\"}");
+  append_control (b, "{\"type\":\"hello\",\"protocol\":2}");
+  agent_frame_append (b, AGENT_FRAME_STDOUT, 0, 9, "new", 3);
+
+  const gsize chunks[] = { 1, 7, 4096, 65536, G_MAXSIZE };
+  for (guint c = 0; c < G_N_ELEMENTS (chunks); c++)
+    {
+      g_autoptr (AgentDecoder) d = agent_decoder_new ();
+      agent_decoder_resync (d, "t-1");
+      g_autoptr (GPtrArray) got = g_ptr_array_new_with_free_func (g_free);
+      for (gsize at = 0; at < b->len; at += MIN (chunks[c], b->len - at))
+        {
+          agent_decoder_push (d, b->data + at, MIN (chunks[c], b->len - at));
+          AgentFrame f;
+          g_autoptr (GError) error = NULL;
+          while (agent_decoder_next (d, &f, &error))
+            g_ptr_array_add (got, g_strdup_printf ("%d:%u:%.*s", f.type, f.stream, (int) f.length,
+                                                   (const char *) f.payload));
+          g_assert_no_error (error);
+        }
+      g_assert_false (agent_decoder_resyncing (d));
+      g_assert_cmpuint (got->len, ==, 2);
+      g_assert_cmpstr (got->pdata[0], ==, "1:0:{\"type\":\"hello\",\"protocol\":2}");
+      g_assert_cmpstr (got->pdata[1], ==, "3:9:new");
+    }
+}
+
+/* Pad bytes between frames are skipped outside a resync too (a guest's
+ * answer may come after its host stopped scanning); a bad header there is
+ * still an error. */
+static void
+test_pad_between_frames (void)
+{
+  g_autoptr (GByteArray) b = g_byte_array_new ();
+  guint8 pad[3] = { AGENT_FRAME_PAD, AGENT_FRAME_PAD, AGENT_FRAME_PAD };
+  g_byte_array_append (b, pad, sizeof pad);
+  agent_frame_append (b, AGENT_FRAME_STDOUT, 0, 1, "x", 1);
+  g_byte_array_append (b, pad, sizeof pad);
+  guint8 bad[12] = { 9 };
+  g_byte_array_append (b, bad, sizeof bad);
+  g_autoptr (AgentDecoder) d = agent_decoder_new ();
+  agent_decoder_push (d, b->data, b->len);
+  AgentFrame f;
+  g_autoptr (GError) error = NULL;
+  g_assert_true (agent_decoder_next (d, &f, &error));
+  g_assert_cmpmem (f.payload, f.length, "x", 1);
+  g_assert_false (agent_decoder_next (d, &f, &error));
+  g_assert_error (error, AGENT_PROTOCOL_ERROR, 0);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -169,5 +241,7 @@ main (int argc, char **argv)
   g_test_add_func ("/agent-protocol/reserved-bits", test_reserved_bits_are_refused);
   g_test_add_func ("/agent-protocol/max-payload", test_max_payload_is_accepted);
   g_test_add_func ("/agent-protocol/control", test_control_messages);
+  g_test_add_func ("/agent-protocol/resync", test_resync_scans_to_the_answer);
+  g_test_add_func ("/agent-protocol/pad", test_pad_between_frames);
   return g_test_run ();
 }

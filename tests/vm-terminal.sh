@@ -97,5 +97,6 @@ req=$(printf '{"id":1,"method":"sandbox.v1.Processes.Resize","params":{"sandbox_
 out=$(nanocat --req --connect "$SANDBOXD_ADDRESS" --data "$req" --ascii --recv-timeout 5 2>&1 | head -c 2000)
 contains "$out" "has no terminal" "Resize of a process without a terminal is refused, saying why"
 kill "$sleeper" 2>/dev/null
+wait "$sleeper" 2>/dev/null
 "$SANDBOXCTL" rm -f term >/dev/null
 tap_done
