@@ -57,6 +57,7 @@ typedef struct
   gint cpus;
   gint pids;
   char *policy;
+  char *kernel;
   char *network;  /* none, user, ns:PATH */
   char **publish; /* -p, repeatable */
   CliRootOptions root;
@@ -144,3 +145,4 @@ int cli_stop (const CliGlobals *globals, int argc, char **argv);
 int cli_inspect (const CliGlobals *globals, int argc, char **argv);
 int cli_container (const CliGlobals *globals, int argc, char **argv);
 int cli_images (const CliGlobals *globals, int argc, char **argv);
+int cli_kernels (const CliGlobals *globals, int argc, char **argv);

@@ -44,6 +44,7 @@ cli_sandbox_options_clear (CliSandboxOptions *o)
   g_clear_pointer (&o->name, g_free);
   g_clear_pointer (&o->memory, g_free);
   g_clear_pointer (&o->policy, g_free);
+  g_clear_pointer (&o->kernel, g_free);
   g_clear_pointer (&o->network, g_free);
   g_clear_pointer (&o->publish, g_strfreev);
   cli_root_options_clear (&o->root);
@@ -115,6 +116,8 @@ cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
     { "cpus", 0, 0, G_OPTION_ARG_INT, &o->cpus, "Guest vCPUs", "N" },
     { "policy", 0, 0, G_OPTION_ARG_STRING, &o->policy,
       "The policy confining its QEMU (default: sandboxd's, normally \"default\")", "NAME" },
+    { "kernel", 0, 0, G_OPTION_ARG_STRING, &o->kernel,
+      "The guest kernel it boots (sandboxctl kernels; default: sandboxd's default)", "NAME" },
     { "pids", 0, 0, G_OPTION_ARG_INT, &o->pids,
       "Lower its QEMU's pids limit (a policy's limits can be tightened, never loosened)", "N" },
     { "network", 0, 0, G_OPTION_ARG_STRING, &o->network,
@@ -155,6 +158,8 @@ cli_create_sandbox (const CliGlobals *globals, RpcClient *client, const char *ve
     json_object_set_int_member (params, "pids", o->pids);
   if (o->policy)
     json_object_set_string_member (params, "policy", o->policy);
+  if (o->kernel)
+    json_object_set_string_member (params, "kernel", o->kernel);
   if (auto_remove)
     json_object_set_boolean_member (params, "auto_remove", TRUE);
   if (o->network)

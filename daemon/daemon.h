@@ -25,7 +25,8 @@ struct Daemon
   /* The shell's configuration, fixed after start-up. */
   char *state_dir;               /* images/: containers' roots (made when first needed) */
   char *default_root;            /* the built-in container root, a tarball meson builds */
-  char *guest_release;           /* of the initramfs' modules, NULL if unknown */
+  char *guest_release;           /* the default guest kernel's */
+  GPtrArray *kernels;            /* GuestKernel (kernels.h): what Create's "kernel" names */
   char *accel_reason;            /* why that accelerator: shown by Version and at start */
   guint max_sandboxes;           /* admission: sandboxes kept, 0: no limit */
   guint max_memory_mb;           /* admission: guest RAM of live sandboxes, 0: no limit */

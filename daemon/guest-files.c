@@ -12,6 +12,10 @@
 
 #define OWN_KERNEL_DIR "kernel"
 #define GUEST_AGENT_DIR "guest-agent" /* Debian's kernel's initramfs, the built-in root */
+/* The catalog's names for them (kernels.h). */
+#define CUSTOM_KERNEL "custom"
+#define OWN_KERNEL "sandboxd"
+#define DEBIAN_KERNEL "debian"
 
 /* build/@subdir/@name beside this binary's build/daemon/ when it is there,
  * else LIBEXECDIR/@installed_subdir/@name (NULL: LIBEXECDIR/@name). */
@@ -72,49 +76,126 @@ beside_initramfs (const char *initramfs, const char *suffix)
   return g_strdup_printf ("%.*s.%s", (int) strlen (initramfs) - 4, initramfs, suffix);
 }
 
-gboolean
-guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_opt, GError **error)
+/* The kernel for @initramfs: @kernel_opt, else the builder's copy beside
+ * it (guest-agent/mkkernel.py), else /boot/vmlinuz-<its release>; and
+ * that release. */
+static gboolean
+kernel_for (const char *initramfs, const char *kernel_opt, char **kernel, char **release,
+            GError **error)
 {
-  d->ctx.initramfs
-      = initramfs_opt ? g_canonicalize_filename (initramfs_opt, NULL) : default_initramfs ();
-  if (!check_readable ("guest initramfs", d->ctx.initramfs,
-                       initramfs_opt ? "given with --initramfs"
-                                     : "build it with meson, or pass --initramfs FILE",
-                       error))
-    return FALSE;
+  /* The builder records which kernel's modules it packed. */
+  g_autofree char *release_file = beside_initramfs (initramfs, "release");
+  if (release_file && g_file_get_contents (release_file, release, NULL, NULL))
+    g_strstrip (*release);
+  if (kernel_opt)
+    {
+      *kernel = g_canonicalize_filename (kernel_opt, NULL);
+      if (!check_readable ("guest kernel", *kernel, "given with --kernel", error))
+        return FALSE;
+    }
+  else
+    {
+      g_autofree char *beside = beside_initramfs (initramfs, "kernel");
+      if (beside && *release && g_file_test (beside, G_FILE_TEST_IS_REGULAR))
+        *kernel = g_steal_pointer (&beside);
+      else if (*release)
+        {
+          *kernel = g_strdup_printf ("/boot/vmlinuz-%s", *release);
+          if (!check_readable ("guest kernel", *kernel,
+                               "install linux-image-cloud-amd64, or pass --kernel FILE", error))
+            return FALSE;
+        }
+    }
+  if (*release == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                   "cannot tell which kernel release %s is for (no %s)%s", initramfs,
+                   release_file ? release_file : "release file",
+                   kernel_opt ? "" : "; pass --kernel FILE");
+      return FALSE;
+    }
+  return TRUE;
+}
 
+/* Adds @name: @initramfs and its kernel. */
+static gboolean
+add_kernel (Daemon *d, const char *name, const char *initramfs, const char *kernel_opt,
+            GError **error)
+{
+  g_autofree char *kernel = NULL, *release = NULL;
+  if (!check_readable ("guest initramfs", initramfs,
+                       kernel_opt ? "given with --initramfs"
+                                  : "build it with meson, or pass --initramfs FILE",
+                       error)
+      || !kernel_for (initramfs, kernel_opt, &kernel, &release, error))
+    return FALSE;
+  GuestKernel *k = guest_kernel_new (name, kernel, initramfs, release, error);
+  if (k)
+    g_ptr_array_add (d->kernels, k);
+  return k != NULL;
+}
+
+gboolean
+guest_files_resolve (Daemon *d, const GuestFileOptions *o, GError **error)
+{
+  d->kernels = g_ptr_array_new_with_free_func ((GDestroyNotify) guest_kernel_free);
   /* The built-in container root meson built (checked when a container
    * asks for it). */
   d->default_root = built_or_installed (GUEST_AGENT_DIR, NULL, DEFAULT_ROOT_NAME);
 
-  /* The builder records which kernel's modules it packed. */
-  g_autofree char *release_file = beside_initramfs (d->ctx.initramfs, "release");
-  g_autofree char *release = NULL;
-  if (release_file && g_file_get_contents (release_file, &release, NULL, NULL))
-    d->guest_release = g_strdup (g_strstrip (release));
-
-  if (kernel_opt)
+  /* Given: that pair, "custom". Else sandboxd's own kernel (kernel/,
+   * built without modules) when it was built, and Debian's with
+   * guest-agent's initramfs when that was, or its kernel is installed. */
+  if (o->kernel || o->initramfs)
     {
-      d->ctx.kernel = g_canonicalize_filename (kernel_opt, NULL);
-      return check_readable ("guest kernel", d->ctx.kernel, "given with --kernel", error);
+      g_autofree char *initramfs
+          = o->initramfs ? g_canonicalize_filename (o->initramfs, NULL) : default_initramfs ();
+      if (!add_kernel (d, CUSTOM_KERNEL, initramfs, o->kernel, error))
+        return FALSE;
     }
-  /* Beside it, the builder's copy of that kernel as QEMU boots it directly
-   * (guest-agent/mkkernel.py). */
-  g_autofree char *beside = beside_initramfs (d->ctx.initramfs, "kernel");
-  if (beside && d->guest_release && g_file_test (beside, G_FILE_TEST_IS_REGULAR))
+  g_autofree char *own = built_or_installed (OWN_KERNEL_DIR, OWN_KERNEL_DIR, INITRAMFS_NAME);
+  g_autofree char *own_kernel = beside_initramfs (own, "kernel");
+  if (g_file_test (own, G_FILE_TEST_EXISTS) && g_file_test (own_kernel, G_FILE_TEST_EXISTS)
+      && !add_kernel (d, OWN_KERNEL, own, NULL, error))
+    return FALSE;
+  g_autofree char *debian = built_or_installed (GUEST_AGENT_DIR, NULL, INITRAMFS_NAME);
+  g_autoptr (GError) debian_error = NULL;
+  if (g_file_test (debian, G_FILE_TEST_EXISTS)
+      && !add_kernel (d, DEBIAN_KERNEL, debian, NULL, &debian_error))
     {
-      d->ctx.kernel = g_steal_pointer (&beside);
-      return check_readable ("guest kernel", d->ctx.kernel, "built by meson with the initramfs",
-                             error);
+      /* Needed only when it is the one there is. */
+      if (d->kernels->len == 0)
+        {
+          g_propagate_error (error, g_steal_pointer (&debian_error));
+          return FALSE;
+        }
+      g_message ("guest kernel %s left out: %s", DEBIAN_KERNEL, debian_error->message);
     }
-  if (d->guest_release == NULL)
+  if (d->kernels->len == 0)
     {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                   "cannot tell which kernel matches %s (no %s); pass --kernel FILE",
-                   d->ctx.initramfs, release_file ? release_file : "release file");
+      check_readable ("guest initramfs", debian, "build it with meson, or pass --initramfs FILE",
+                      error);
       return FALSE;
     }
-  d->ctx.kernel = g_strdup_printf ("/boot/vmlinuz-%s", d->guest_release);
-  return check_readable ("guest kernel", d->ctx.kernel,
-                         "install linux-image-cloud-amd64, or pass --kernel FILE", error);
+  if (o->kernels_dir && !kernels_load_dir (d->kernels, o->kernels_dir, error))
+    return FALSE;
+
+  GuestKernel *def = d->kernels->pdata[0];
+  if (o->default_kernel)
+    {
+      def = (GuestKernel *) kernels_find (d->kernels, o->default_kernel);
+      if (def == NULL)
+        {
+          g_autofree char *names = kernels_names (d->kernels);
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                       "--default-kernel %s: no such guest kernel (there are: %s)",
+                       o->default_kernel, names);
+          return FALSE;
+        }
+    }
+  def->is_default = TRUE;
+  d->ctx.kernel = g_strdup (def->kernel);
+  d->ctx.initramfs = g_strdup (def->initramfs);
+  d->guest_release = g_strdup (def->release);
+  return TRUE;
 }

@@ -3,14 +3,25 @@
 #pragma once
 
 #include "daemon.h"
+#include "kernels.h"
 
-/* Fills d->initramfs, d->guest_release, d->kernel and d->default_root
- * (sandbox-rootfs.tar beside the initramfs) from the options or,
- * when not given, from the build tree next to this binary, the installed
- * libexec directory, and /boot/vmlinuz-<release of the initramfs>. Each
- * error says which file is missing and how to provide it. */
-gboolean guest_files_resolve (Daemon *d, const char *kernel_opt, const char *initramfs_opt,
-                              GError **error);
+typedef struct
+{
+  const char *kernel; /* --kernel, --initramfs: the guest kernel "custom" */
+  const char *initramfs;
+  const char *kernels_dir;    /* --kernels-dir: the operator's (kernels.h) */
+  const char *default_kernel; /* --default-kernel NAME */
+} GuestFileOptions;
+
+/* Fills d->kernels, the catalog of guest kernels: "custom" from the
+ * options when given, "sandboxd" (our own, kernel/) and "debian" (Debian's
+ * kernel with guest-agent's initramfs) from the build tree next to this
+ * binary or the installed libexec directory, and the --kernels-dir ones;
+ * the first (or --default-kernel) is the default, whose files become
+ * d->ctx.kernel, d->ctx.initramfs and d->guest_release. Also
+ * d->default_root (the built-in container root). Each error says which
+ * file is wrong and how to provide it. */
+gboolean guest_files_resolve (Daemon *d, const GuestFileOptions *options, GError **error);
 
 /* The user network's helper: @given (a path, or a name looked up in PATH),
  * else sandbox-slirp in the build tree next to this binary, else the

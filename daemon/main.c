@@ -5,6 +5,7 @@
 #include "dbus-service.h"
 #include "guest-files.h"
 #include "images.h"
+#include "kernels.h"
 #include "large-buffers.h"
 #include "options.h"
 #include "remove-tree.h"
@@ -356,6 +357,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->events_address, g_free);
   g_clear_pointer (&d->accel_reason, g_free);
   g_clear_pointer (&d->guest_release, g_free);
+  g_clear_pointer (&d->kernels, g_ptr_array_unref);
   g_clear_pointer (&d->ctx.kernel, g_free);
   g_clear_pointer (&d->ctx.initramfs, g_free);
   g_clear_pointer (&d->ctx.qemu, g_free);
@@ -416,7 +418,9 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->ctx.tcg_cache_mb = (guint) o->tcg_cache_mb;
 
   if (!setup_policies (d, o->policy_dir, error) || !daemon_host_guard_start (d, d->net_deny, error)
-      || !guest_files_resolve (d, o->kernel, o->initramfs, error)
+      || !guest_files_resolve (
+          d, &(GuestFileOptions){ o->kernel, o->initramfs, o->kernels_dir, o->default_kernel },
+          error)
       || !prepare_runtime_dir (d->ctx.runtime_dir, error))
     return FALSE;
   g_autofree char *probe_cache = g_build_filename (d->state_dir, "accel-probe", NULL);
@@ -542,7 +546,12 @@ main (int argc, char **argv)
 
   g_message ("version %s serving %s", SANDBOXD_VERSION, d.rpc_address);
   g_message ("accelerator: %s", d.accel_reason);
-  g_message ("guest kernel %s, initramfs %s", d.ctx.kernel, d.ctx.initramfs);
+  for (guint i = 0; i < d.kernels->len; i++)
+    {
+      const GuestKernel *k = d.kernels->pdata[i];
+      g_message ("guest kernel %s%s: %s (%s), initramfs %s", k->name,
+                 k->is_default ? " (default)" : "", k->kernel, k->release, k->initramfs);
+    }
   g_main_loop_run (d.loop);
 
   dbus_service_free (dbus_service);

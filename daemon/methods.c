@@ -5,6 +5,7 @@
 #include "container-request.h"
 #include "daemon.h"
 #include "json-fields.h"
+#include "kernels.h"
 #include "sandbox.h"
 
 #include <errno.h>
@@ -356,6 +357,43 @@ on_first_container (Daemon *d, RpcCall *call, const SandboxContainerConfig *cont
     daemon_return_error (call, error);
 }
 
+/* Create's "kernel" (default: the daemon's), if it is at least
+ * "kernel_min". */
+static const GuestKernel *
+param_kernel (Daemon *d, JsonObject *params, GError **error)
+{
+  const char *name = param_string (params, "kernel", NULL);
+  const char *min = param_string (params, "kernel_min", NULL);
+  const GuestKernel *k = NULL;
+  for (guint i = 0; name == NULL && i < d->kernels->len; i++)
+    if (((GuestKernel *) d->kernels->pdata[i])->is_default)
+      k = d->kernels->pdata[i];
+  if (name)
+    k = kernels_find (d->kernels, name);
+  if (k == NULL)
+    {
+      g_autofree char *names = kernels_names (d->kernels);
+      g_set_error (error, RPC_ERROR, RPC_STATUS_NOT_FOUND,
+                   "no guest kernel named \"%s\" (there are: %s; sandboxctl kernels)", name, names);
+      return NULL;
+    }
+  gboolean new_enough = TRUE;
+  if (min && !kernel_release_at_least (k->release, min, &new_enough))
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                   "kernel_min \"%s\" is not a kernel release (as 6.1 or 5.15.0)", min);
+      return NULL;
+    }
+  if (!new_enough)
+    {
+      g_set_error (error, RPC_ERROR, RPC_STATUS_FAILED_PRECONDITION,
+                   "guest kernel %s is release %s, older than the %s asked for (kernel_min)",
+                   k->name, k->release, min);
+      return NULL;
+    }
+  return k;
+}
+
 static void
 sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
@@ -385,6 +423,9 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     }
   if (policy_name == NULL)
     policy_name = fallback;
+  const GuestKernel *kernel = param_kernel (d, params, error);
+  if (kernel == NULL)
+    return;
   if (!host_places_allowed (caller_name (d), network, NULL, error))
     return;
   if (d->shutting_down)
@@ -421,7 +462,10 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
                         .delete_on_failure = delete_on_failure,
                         .auto_remove = auto_remove,
                         .network = network,
-                        .ports = (const char *const *) ports };
+                        .ports = (const char *const *) ports,
+                        .kernel_name = kernel->name,
+                        .kernel = kernel->is_default ? NULL : kernel->kernel,
+                        .initramfs = kernel->is_default ? NULL : kernel->initramfs };
   if (!container_request_wanted (params))
     {
       create_and_start (d, call, &cfg, NULL, error);
@@ -958,6 +1002,17 @@ processes_read_output (Daemon *d, RpcCall *call, JsonObject *params, GError **er
       (guint) param_int (params, "wait_ms", 0), on_output, rpc_call_ref (call));
 }
 
+static void
+kernels_list (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
+{
+  JsonArray *list = json_array_new ();
+  for (guint i = 0; i < d->kernels->len; i++)
+    json_array_add_object_element (list, guest_kernel_to_json (d->kernels->pdata[i]));
+  JsonObject *res = json_object_new ();
+  json_object_set_array_member (res, "kernels", list);
+  rpc_call_return (call, res);
+}
+
 static const struct
 {
   const char *name;
@@ -983,6 +1038,7 @@ static const struct
   { "sandbox.v1.Containers.List", containers_list },
   { "sandbox.v1.Containers.Update", containers_update },
   { "sandbox.v1.Images.List", daemon_images_list },
+  { "sandbox.v1.Kernels.List", kernels_list },
   { "sandbox.v1.Images.Prune", daemon_images_prune },
   { "sandbox.v1.Processes.Exec", processes_exec },
   { "sandbox.v1.Processes.List", processes_list },

@@ -15,6 +15,8 @@ options_clear (Options *o)
   g_free (o->state_dir);
   g_free (o->kernel);
   g_free (o->initramfs);
+  g_free (o->kernels_dir);
+  g_free (o->default_kernel);
   g_free (o->qemu);
   g_free (o->net_helper);
   g_free (o->accel);
@@ -60,13 +62,21 @@ options_parse (Options *o, int argc, char **argv)
       "(default " SANDBOXD_STATE_DIR ")",
       "DIR" },
     { "kernel", 0, 0, G_OPTION_ARG_FILENAME, &o->kernel,
-      "Guest kernel (default: the one built beside the initramfs, else /boot/vmlinuz-<release the "
-      "initramfs was built for>)",
+      "Guest kernel \"custom\", the default (default: the one built beside the initramfs, else "
+      "/boot/vmlinuz-<release the initramfs was built for>)",
       "FILE" },
     { "initramfs", 0, 0, G_OPTION_ARG_FILENAME, &o->initramfs,
-      "Guest initramfs (default: the one of sandboxd's own kernel when that was built, else "
+      "Its initramfs (default: the one of sandboxd's own kernel when that was built, else "
       "the one for Debian's kernel; next to this binary, or installed)",
       "FILE" },
+    { "kernels-dir", 0, 0, G_OPTION_ARG_FILENAME, &o->kernels_dir,
+      "More guest kernels a sandbox may ask for by name: DIR/NAME/ holds kernel, initramfs.img "
+      "and release (uname -r); see sandboxctl kernels",
+      "DIR" },
+    { "default-kernel", 0, 0, G_OPTION_ARG_STRING, &o->default_kernel,
+      "The guest kernel a sandbox boots unless it names one (default: custom when --kernel or "
+      "--initramfs is given, else sandboxd's own when built, else debian)",
+      "NAME" },
     { "qemu", 0, 0, G_OPTION_ARG_FILENAME, &o->qemu,
       "QEMU binary (default: qemu-system-x86_64 from PATH)", "PATH" },
     { "net-helper", 0, 0, G_OPTION_ARG_FILENAME, &o->net_helper,

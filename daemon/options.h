@@ -9,6 +9,8 @@ typedef struct
   char *state_dir;
   char *kernel;
   char *initramfs;
+  char *kernels_dir;
+  char *default_kernel;
   char *qemu;
   char *net_helper;
   char *accel;

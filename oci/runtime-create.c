@@ -55,6 +55,22 @@ read_bundle (const char *bundle, BundleProcess *bp, GError **error)
   return TRUE;
 }
 
+/* The bundle's choice of guest kernel: org.sandboxd.kernel (a name of
+ * sandboxctl kernels) and org.sandboxd.kernel.min (the oldest release it
+ * runs on); sandboxd checks both. */
+static void
+kernel_from_annotations (JsonObject *annotations, JsonObject *params)
+{
+  static const char *const keys[][2]
+      = { { "org.sandboxd.kernel", "kernel" }, { "org.sandboxd.kernel.min", "kernel_min" } };
+  for (guint i = 0; annotations && i < G_N_ELEMENTS (keys); i++)
+    {
+      JsonNode *v = json_object_get_member (annotations, keys[i][0]);
+      if (v && JSON_NODE_HOLDS_VALUE (v) && json_node_get_value_type (v) == G_TYPE_STRING)
+        json_object_set_string_member (params, keys[i][1], json_node_get_string (v));
+    }
+}
+
 /* create's options, which run takes too. */
 typedef struct
 {
@@ -137,6 +153,7 @@ create_container (const char *verb, const char *id, const CreateOptions *o, GPid
   json_object_set_string_member (params, "name", name);
   json_object_set_string_member (params, "bundle", abs_bundle);
   json_object_set_boolean_member (params, "delete_on_failure", TRUE);
+  kernel_from_annotations (bp.annotations, params);
   g_autoptr (JsonObject) sb
       = call ("sandbox.v1.Sandboxes.Create", params, CREATE_DEADLINE_MS, &error);
   if (sb == NULL)

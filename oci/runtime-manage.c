@@ -351,7 +351,9 @@ int
 cmd_features (int argc, char **argv)
 {
   printf ("{\n  \"ociVersionMin\": \"1.0.0\",\n  \"ociVersionMax\": \"1.0.2\",\n"
-          "  \"annotations\": {\"org.sandboxd.isolation\": \"vm\"}\n}\n");
+          "  \"annotations\": {\"org.sandboxd.isolation\": \"vm\",\n"
+          "    \"org.sandboxd.kernel\": \"a guest kernel's name (sandboxctl kernels)\",\n"
+          "    \"org.sandboxd.kernel.min\": \"the oldest kernel release it runs on\"}\n}\n");
   return 0;
 }
 

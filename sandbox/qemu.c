@@ -138,8 +138,8 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
   jail_spec_bind (&spec, "/dev/null", "/dev/null", TRUE, MS_NOEXEC);
   jail_spec_bind (&spec, "/dev/zero", "/dev/zero", TRUE, MS_NOEXEC);
   jail_spec_bind (&spec, "/dev/urandom", "/dev/urandom", TRUE, MS_NOEXEC);
-  jail_spec_bind (&spec, d->kernel, JAIL_KERNEL, FALSE, MS_NODEV | MS_NOEXEC);
-  jail_spec_bind (&spec, d->initramfs, JAIL_INITRAMFS, FALSE, MS_NODEV | MS_NOEXEC);
+  jail_spec_bind (&spec, cfg->kernel, JAIL_KERNEL, FALSE, MS_NODEV | MS_NOEXEC);
+  jail_spec_bind (&spec, cfg->initramfs, JAIL_INITRAMFS, FALSE, MS_NODEV | MS_NOEXEC);
   jail_spec_bind (&spec, qemu_dir, JAIL_SANDBOX_DIR "/" QEMU_DIR, TRUE, MS_NODEV | MS_NOEXEC);
   if (kvm)
     jail_spec_bind (&spec, "/dev/kvm", "/dev/kvm", TRUE, MS_NOEXEC);

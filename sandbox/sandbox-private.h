@@ -72,7 +72,10 @@ struct Sandbox
   const SandboxOps *ops;
   char *id;
   char *name;
-  char *tenant; /* who owns it (NULL: the admin); names are unique per tenant */
+  char *tenant;      /* who owns it (NULL: the admin); names are unique per tenant */
+  char *kernel_name; /* its guest kernel's (SandboxConfig), or NULL */
+  char *kernel_path; /* NULL: the context's kernel and initramfs */
+  char *initramfs_path;
   char *cgroup; /* QEMU's cgroup's name for the manager: the id, or a path from the root */
   char *dir;
   SandboxState state;

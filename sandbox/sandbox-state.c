@@ -57,6 +57,8 @@ sandbox_settings_json (Sandbox *sb)
   json_object_set_int_member (o, "cpus", sb->cpus);
   if (sb->policy)
     json_object_set_string_member (o, "policy", sb->policy->name);
+  if (sb->kernel_name)
+    json_object_set_string_member (o, "kernel", sb->kernel_name);
   if (sb->auto_remove)
     json_object_set_boolean_member (o, "auto_remove", TRUE);
   if (sb->cgroup[0] == '/')
@@ -72,6 +74,11 @@ sandbox_state (Sandbox *sb)
   json_object_set_int_member (o, "pids", sb->pids);
   if (sb->kernel_release)
     json_object_set_string_member (o, "kernel_release", sb->kernel_release);
+  if (sb->kernel_path)
+    {
+      json_object_set_string_member (o, "kernel_path", sb->kernel_path);
+      json_object_set_string_member (o, "initramfs_path", sb->initramfs_path);
+    }
   json_object_set_int_member (o, "boot_ms", sb->boot_ms);
   json_object_set_int_member (o, "qemu_pid", sb->pid);
   json_object_set_int_member (o, "qemu_start_time", (gint64) sb->qemu_start_time);
@@ -217,6 +224,7 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   gint64 start_real_us = 0, next_proc = 1;
   const char *id = NULL, *name = NULL, *tenant = NULL, *state = NULL, *err = NULL, *created = NULL;
   const char *release = NULL, *policy = NULL, *cgroup_path = NULL;
+  const char *kernel = NULL, *kernel_path = NULL, *initramfs_path = NULL;
   gint64 pids = 0;
   gboolean auto_remove = FALSE, paused = FALSE;
   gint64 qemu_uid = 0;
@@ -235,6 +243,9 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
       || !json_field_string (o, "policy", TRUE, &policy, error)
       || !json_field_string (o, "cgroup_path", FALSE, &cgroup_path, error)
       || !json_field_string (o, "kernel_release", FALSE, &release, error)
+      || !json_field_string (o, "kernel", FALSE, &kernel, error)
+      || !json_field_string (o, "kernel_path", FALSE, &kernel_path, error)
+      || !json_field_string (o, "initramfs_path", kernel_path != NULL, &initramfs_path, error)
       || !json_field_int (o, "boot_ms", TRUE, 0, G_MAXINT64, &boot_ms, error)
       || !json_field_int (o, "qemu_pid", TRUE, 0, G_MAXINT32, &pid, error)
       || !json_field_int (o, "qemu_start_time", TRUE, 0, G_MAXINT64, &start_time, error)
@@ -275,6 +286,9 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
   sb->memory_mb = (guint) memory_mb;
   sb->cpus = (guint) cpus;
   sb->kernel_release = g_strdup (release);
+  sb->kernel_name = g_strdup (kernel);
+  sb->kernel_path = g_strdup (kernel_path);
+  sb->initramfs_path = g_strdup (initramfs_path);
   sb->boot_ms = boot_ms;
   sb->pid = (GPid) pid;
   sb->qemu_start_time = (guint64) start_time;

@@ -222,6 +222,9 @@ sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error)
       sb->name = g_strdup (config->name);
     }
   sb->tenant = g_strdup (config->tenant);
+  sb->kernel_name = g_strdup (config->kernel_name);
+  sb->kernel_path = g_strdup (config->kernel);
+  sb->initramfs_path = g_strdup (config->initramfs);
   sb->memory_mb = config->memory_mb;
   sb->cpus = config->cpus;
   sb->pids = config->pids;
@@ -311,6 +314,9 @@ sandbox_free (Sandbox *sb)
   g_free (sb->cgroup);
   g_free (sb->name);
   g_free (sb->tenant);
+  g_free (sb->kernel_name);
+  g_free (sb->kernel_path);
+  g_free (sb->initramfs_path);
   g_free (sb->id);
   g_free (sb);
 }
@@ -936,7 +942,8 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
     sandbox_containers_register (sb, container);
   /* A clone of its shape's template when there is one (with a network,
    * of a template with a NIC). */
-  if (sb->snapshot_to == NULL && sb->restore_from == NULL && ctx->template_find)
+  if (sb->snapshot_to == NULL && sb->restore_from == NULL && ctx->template_find
+      && sb->kernel_path == NULL)
     sb->restore_from = ctx->template_find (ctx, sb, &sb->ram_fd);
   /* A cold boot takes a slot, or waits for one. */
   if (sb->restore_from == NULL && ctx->boot_slots && ctx->boots >= ctx->boot_slots)
@@ -1019,6 +1026,8 @@ sandbox_adopt_async (Sandbox *sb, const SandboxConfig *config,
     }
   g_free (sb->tenant);
   sb->tenant = g_strdup (config->tenant);
+  g_free (sb->kernel_name);
+  sb->kernel_name = g_strdup (config->kernel_name);
   sb->delete_on_failure = config->delete_on_failure || config->auto_remove;
   sb->auto_remove = config->auto_remove;
   sb->start_calls = g_list_append (sb->start_calls, g_task_new (NULL, NULL, callback, user_data));
@@ -1059,8 +1068,8 @@ boot_qemu (Sandbox *sb)
                      .uid = sb->qemu_uid,
                      .hostname = sb->name,
                      .label = sb->dir,
-                     .kernel = d->kernel,
-                     .initramfs = d->initramfs,
+                     .kernel = sb->kernel_path ? sb->kernel_path : d->kernel,
+                     .initramfs = sb->kernel_path ? sb->initramfs_path : d->initramfs,
                      .incoming = sb->restore_from != NULL,
                      .template_build = sb->snapshot_to != NULL,
                      .ram_fd = sb->ram_fd > 2 ? sb->ram_fd : 0,

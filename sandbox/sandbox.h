@@ -136,6 +136,11 @@ typedef struct
   const char *cgroup_path;
   /* Whose it is (NULL: the admin's): kept, shown, passed with its events. */
   const char *tenant;
+  /* The guest kernel's name (shown), and its files when they are not the
+   * context's (then it boots cold: templates are of the context's). */
+  const char *kernel_name;
+  const char *kernel;
+  const char *initramfs;
 } SandboxConfig;
 
 const char *sandbox_state_to_string (SandboxState state);
