@@ -443,7 +443,19 @@ start_templates (Daemon *d, Options *o)
     return;
   g_autoptr (GError) error = NULL;
   g_autofree char *dir = g_build_filename (d->state_dir, "templates", NULL);
-  d->templates = sandbox_templates_new (&d->ctx, dir, &error);
+  /* Every kernel of the catalog has templates of its own. */
+  g_autoptr (GPtrArray) others = g_ptr_array_new ();
+  for (guint i = 0; i < d->kernels->len; i++)
+    {
+      const GuestKernel *k = d->kernels->pdata[i];
+      if (!k->is_default)
+        {
+          g_ptr_array_add (others, k->kernel);
+          g_ptr_array_add (others, k->initramfs);
+        }
+    }
+  g_ptr_array_add (others, NULL);
+  d->templates = sandbox_templates_new (&d->ctx, dir, (const char *const *) others->pdata, &error);
   if (d->templates == NULL)
     {
       g_warning ("no VM templates (every sandbox boots cold): %s", error->message);

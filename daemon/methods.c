@@ -296,11 +296,11 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
   cfg = &with_ns;
   /* A warm clone of its shape, when the pool has one (a network, a cgroup
    * path or a pids limit of its own make a sandbox unlike the pool's). */
-  Sandbox *warm
-      = d->templates && cfg->network == NULL && cfg->ports == NULL && cfg->cgroup_path == NULL
-                && cfg->pids == 0
-            ? sandbox_templates_take (d->templates, cfg->memory_mb, cfg->cpus, cfg->policy)
-            : NULL;
+  Sandbox *warm = d->templates && cfg->network == NULL && cfg->ports == NULL
+                          && cfg->cgroup_path == NULL && cfg->pids == 0
+                      ? sandbox_templates_take (d->templates, cfg->memory_mb, cfg->cpus,
+                                                cfg->policy, cfg->kernel, cfg->initramfs)
+                      : NULL;
   if (warm)
     {
       g_hash_table_insert (d->ctx.sandboxes, g_strdup (sandbox_get_id (warm)), warm);

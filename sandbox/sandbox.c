@@ -942,8 +942,7 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
     sandbox_containers_register (sb, container);
   /* A clone of its shape's template when there is one (with a network,
    * of a template with a NIC). */
-  if (sb->snapshot_to == NULL && sb->restore_from == NULL && ctx->template_find
-      && sb->kernel_path == NULL)
+  if (sb->snapshot_to == NULL && sb->restore_from == NULL && ctx->template_find)
     sb->restore_from = ctx->template_find (ctx, sb, &sb->ram_fd);
   /* A cold boot takes a slot, or waits for one. */
   if (sb->restore_from == NULL && ctx->boot_slots && ctx->boots >= ctx->boot_slots)

@@ -137,7 +137,7 @@ typedef struct
   /* Whose it is (NULL: the admin's): kept, shown, passed with its events. */
   const char *tenant;
   /* The guest kernel's name (shown), and its files when they are not the
-   * context's (then it boots cold: templates are of the context's). */
+   * context's (templates are kept per kernel). */
   const char *kernel_name;
   const char *kernel;
   const char *initramfs;
@@ -159,9 +159,12 @@ JsonObject *sandbox_limits_to_json (void);
 /* templates.c: VM templates (docs/templates.md). Makes @dir (the state
  * dir's templates/) and hooks itself into @ctx: from then on a sandbox
  * is a clone of its shape's template when there is
- * one. Reads the kernel and initramfs to name them by content. */
+ * one. Reads the kernel and initramfs to name them by content: the
+ * context's, and the other kernels sandboxes may boot (@kernels: kernel,
+ * initramfs, kernel, initramfs, ..., NULL), whose templates are kept too. */
 typedef struct SandboxTemplates SandboxTemplates;
-SandboxTemplates *sandbox_templates_new (SandboxContext *ctx, const char *dir, GError **error);
+SandboxTemplates *sandbox_templates_new (SandboxContext *ctx, const char *dir,
+                                         const char *const *kernels, GError **error);
 void sandbox_templates_free (SandboxTemplates *templates);
 /* Builds the template of that shape now, unless it is there. */
 void sandbox_templates_prepare (SandboxTemplates *templates, guint memory_mb, guint cpus,
@@ -176,9 +179,10 @@ void sandbox_templates_set_warm (SandboxTemplates *templates, guint n);
 void sandbox_templates_set_max (SandboxTemplates *templates, guint n);
 /* The bytes the templates' RAM takes in sandboxd (sealed memfds). */
 guint64 sandbox_templates_memory (SandboxTemplates *templates);
-/* A clone of that shape from the pool (the pool refills), or NULL. */
+/* A clone of that shape from the pool (the pool refills), or NULL.
+ * @kernel, @initramfs: NULL for the context's. */
 Sandbox *sandbox_templates_take (SandboxTemplates *templates, guint memory_mb, guint cpus,
-                                 const Policy *policy);
+                                 const Policy *policy, const char *kernel, const char *initramfs);
 /* A sandbox taken from the pool becomes @config's (name, auto_remove),
  * with @container: thawed again, its container added; answers like
  * sandbox_start_async. */

@@ -57,6 +57,8 @@ typedef struct
   gboolean nic;    /* with a NIC: for sandboxes with a network */
   guint cpus;
   const Policy *policy;
+  char *kernel; /* its guest kernel and initramfs; NULL: the context's */
+  char *initramfs;
   guint uses;        /* sandboxes of this shape asked for */
   gint64 last_used;  /* monotonic */
   gboolean prepared; /* built whether it recurs or not */
@@ -67,6 +69,7 @@ struct SandboxTemplates
   SandboxContext *ctx;
   char *dir;
   char *kernel_digest; /* sha256 hex of the kernel's and the initramfs' bytes */
+  GHashTable *kernels; /* another kernel's path -> that digest of it and its initramfs */
   guint warm;          /* warm clones kept per shape */
   guint max;           /* templates at most (ready or building) */
   gboolean closing;    /* sandboxd is exiting: nothing new starts */
@@ -84,6 +87,8 @@ template_free (Template *t)
     g_ptr_array_unref (t->pool);
   g_free (t->key);
   g_free (t->path);
+  g_free (t->kernel);
+  g_free (t->initramfs);
   g_free (t);
 }
 
@@ -102,17 +107,22 @@ digest_files (const char *const *paths, GError **error)
   return g_strdup (g_checksum_get_string (sum));
 }
 
-/* "<first 12 of the kernel digest>-<first 16 of the shape's>". */
+/* "<first 12 of the kernel digest>-<first 16 of the shape's>"; NULL for
+ * a kernel sandbox_templates_new was not told of. */
 static char *
 shape_key (SandboxTemplates *ts, Sandbox *sb)
 {
   SandboxContext *ctx = ts->ctx;
+  const char *kernel_digest
+      = sb->kernel_path ? g_hash_table_lookup (ts->kernels, sb->kernel_path) : ts->kernel_digest;
+  if (kernel_digest == NULL)
+    return NULL;
   g_autofree char *shape
       = g_strdup_printf ("v1|%s|%s|%s|%u|%u|%s|%s|%s", ctx->qemu, accel_to_string (ctx->accel),
-                         ts->kernel_digest, sb->memory_mb, sb->cpus, sb->policy->name,
+                         kernel_digest, sb->memory_mb, sb->cpus, sb->policy->name,
                          sb->policy->digest ? sb->policy->digest : "", sb->network ? "nic" : "");
   g_autofree char *d = g_compute_checksum_for_string (G_CHECKSUM_SHA256, shape, -1);
-  return g_strdup_printf ("%.12s-%.16s", ts->kernel_digest, d);
+  return g_strdup_printf ("%.12s-%.16s", kernel_digest, d);
 }
 
 static gboolean
@@ -268,6 +278,8 @@ hidden_sandbox (SandboxTemplates *ts, Template *t, const char *id, const char *d
   b->memory_mb = t->memory_mb;
   b->cpus = t->cpus;
   b->policy = t->policy;
+  b->kernel_path = g_strdup (t->kernel);
+  b->initramfs_path = g_strdup (t->initramfs);
   b->template_nic = t->nic;
   g_ptr_array_add (ts->ctx->hidden, b);
   return b;
@@ -401,6 +413,8 @@ static Template *
 lookup (SandboxTemplates *ts, Sandbox *sb, Lookup why)
 {
   g_autofree char *key = shape_key (ts, sb);
+  if (key == NULL)
+    return NULL;
   Template *t = g_hash_table_lookup (ts->by_key, key);
   if (t == NULL)
     {
@@ -419,6 +433,8 @@ lookup (SandboxTemplates *ts, Sandbox *sb, Lookup why)
       t->nic = sb->network != NULL;
       t->cpus = sb->cpus;
       t->policy = sb->policy;
+      t->kernel = g_strdup (sb->kernel_path);
+      t->initramfs = g_strdup (sb->initramfs_path);
       g_hash_table_insert (ts->by_key, t->key, t);
       /* One an earlier sandboxd built (kept at start only up to max). */
       g_autoptr (GError) error = NULL;
@@ -499,7 +515,7 @@ static char *
 find (SandboxContext *ctx, Sandbox *sb, int *ram_fd)
 {
   Template *t = lookup (ctx->templates, sb, LOOKUP_USE);
-  if (!t->ready)
+  if (t == NULL || !t->ready)
     return NULL;
   *ram_fd = fcntl (t->ram, F_DUPFD_CLOEXEC, 3);
   if (*ram_fd < 0)
@@ -564,6 +580,21 @@ kill_stale_builds (SandboxTemplates *ts)
     }
 }
 
+/* Whether @name is a file of one of our kernels' templates. */
+static gboolean
+of_our_kernels (SandboxTemplates *ts, const char *name)
+{
+  if (strncmp (name, ts->kernel_digest, 12) == 0)
+    return TRUE;
+  GHashTableIter it;
+  gpointer digest;
+  g_hash_table_iter_init (&it, ts->kernels);
+  while (g_hash_table_iter_next (&it, NULL, &digest))
+    if (strncmp (name, digest, 12) == 0)
+      return TRUE;
+  return FALSE;
+}
+
 /* Files of other kernels or initramfses, and half-written ones, go. */
 static void
 prune (SandboxTemplates *ts)
@@ -571,7 +602,7 @@ prune (SandboxTemplates *ts)
   g_autoptr (GDir) dir = g_dir_open (ts->dir, 0, NULL);
   const char *name;
   while (dir && (name = g_dir_read_name (dir)) != NULL)
-    if (strncmp (name, ts->kernel_digest, 12) != 0
+    if (!of_our_kernels (ts, name)
         || !(g_str_has_suffix (name, TEMPLATE_SUFFIX) || g_str_has_suffix (name, RAM_SUFFIX)))
       {
         g_autofree char *path = g_build_filename (ts->dir, name, NULL);
@@ -580,12 +611,22 @@ prune (SandboxTemplates *ts)
 }
 
 SandboxTemplates *
-sandbox_templates_new (SandboxContext *ctx, const char *dir, GError **error)
+sandbox_templates_new (SandboxContext *ctx, const char *dir, const char *const *kernels,
+                       GError **error)
 {
   const char *files[] = { ctx->kernel, ctx->initramfs, NULL };
   g_autofree char *digest = digest_files (files, error);
   if (digest == NULL)
     return NULL;
+  g_autoptr (GHashTable) others = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  for (const char *const *k = kernels; k && k[0] && k[1]; k += 2)
+    {
+      const char *pair[] = { k[0], k[1], NULL };
+      char *d = digest_files (pair, error);
+      if (d == NULL)
+        return NULL;
+      g_hash_table_insert (others, g_strdup (k[0]), d);
+    }
   if (g_mkdir_with_parents (dir, 0700) < 0)
     {
       int e = errno;
@@ -597,6 +638,7 @@ sandbox_templates_new (SandboxContext *ctx, const char *dir, GError **error)
   ts->ctx = ctx;
   ts->dir = g_strdup (dir);
   ts->kernel_digest = g_steal_pointer (&digest);
+  ts->kernels = g_steal_pointer (&others);
   ts->max = SANDBOX_TEMPLATES_MAX;
   ts->by_key
       = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) template_free);
@@ -686,11 +728,18 @@ sandbox_templates_memory (SandboxTemplates *ts)
 }
 
 Sandbox *
-sandbox_templates_take (SandboxTemplates *ts, guint memory_mb, guint cpus, const Policy *policy)
+sandbox_templates_take (SandboxTemplates *ts, guint memory_mb, guint cpus, const Policy *policy,
+                        const char *kernel, const char *initramfs)
 {
-  Sandbox like = { .memory_mb = memory_mb, .cpus = cpus, .policy = policy };
+  Sandbox like = { .memory_mb = memory_mb,
+                   .cpus = cpus,
+                   .policy = policy,
+                   .kernel_path = (char *) kernel,
+                   .initramfs_path = (char *) initramfs };
   Template *t = lookup (ts, &like, LOOKUP_PEEK);
   Sandbox *sb = NULL;
+  if (t == NULL)
+    return NULL;
   if (t->pool && t->pool->len > 0)
     {
       sb = g_ptr_array_steal_index (t->pool, 0);
@@ -771,6 +820,7 @@ sandbox_templates_free (SandboxTemplates *ts)
     ;
   g_hash_table_destroy (ts->by_key);
   g_free (ts->kernel_digest);
+  g_clear_pointer (&ts->kernels, g_hash_table_unref);
   g_free (ts->dir);
   g_free (ts);
 }

@@ -61,6 +61,24 @@ rc=$?
 [ $rc -ne 0 ]; ok $? "org.sandboxd.kernel.min above the kernel's release: the create fails (exit $rc)"
 contains "$out" "older than the 7.0 asked for" "... saying why"
 
+# Templates are kept per kernel: a shape on Debian's kernel that recurs
+# gets a template of its own, and its clones boot that kernel.
+TEMPLATES=1 start_daemon "$TMP/t" || bail "sandboxd with templates"
+for i in 1 2; do "$SANDBOXCTL" create --name "kt$i" --kernel debian >/dev/null || bail "create kt$i"; done
+for _ in $(seq 600); do
+  [ "$(grep -c 'template .*: ready (' "$TMP/t.log")" -ge 2 ] && break
+  sleep 0.1
+done
+"$SANDBOXCTL" create --name kt3 --kernel debian >/dev/null || bail "create kt3"
+info=$("$SANDBOXCTL" inspect kt3)
+contains "$info" '"boot" : "template"' "a recurring shape on another kernel gets a template: its next sandbox is a clone"
+is "$("$SANDBOXCTL" exec kt3 -- uname -r)" "$DEB_RELEASE" "... of that kernel"
+"$SANDBOXCTL" create --name kt4 >/dev/null || bail "create kt4"
+is "$("$SANDBOXCTL" exec kt4 -- uname -r)" "$OWN_RELEASE" "... while the default kernel's template still gives its own"
+is "$(ls "$TMP/state/templates" | grep -c '\.vmstate$')" 2 "... two templates, one per kernel"
+"$SANDBOXCTL" rm -f kt1 kt2 kt3 kt4 >/dev/null
+export SANDBOXD_ADDRESS="ipc://$TMP/d/rpc.sock"
+
 # The operator's kernels: DIR/NAME/{kernel,initramfs.img,release}.
 kdir() { # kdir DIR NAME KERNEL INITRAMFS RELEASE
   mkdir -p "$1/$2" && cp "$3" "$1/$2/kernel" && cp "$4" "$1/$2/initramfs.img" && echo "$5" >"$1/$2/release"

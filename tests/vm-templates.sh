@@ -118,27 +118,37 @@ is "$(field again boot)" "template" "... and cloned"
 "$C" rm -f again >/dev/null
 
 # A new initramfs (the same with padding: the kernel skips zeros) is a new
-# template; the old kernel's are removed at start.
+# kernel of the catalog ("custom", the default now) with templates of its
+# own; a kernel that leaves the catalog has its templates removed at start.
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
-cp "$INITRAMFS" "$TMP/initramfs.img" && head -c 512 /dev/zero >>"$TMP/initramfs.img"
-cp "$GUEST.release" "$TMP/initramfs.release" && cp "$GUEST_KERNEL" "$TMP/initramfs.kernel"
+custom() { # custom FILE PAD: the guest's initramfs with PAD zeros, its release and kernel beside
+  cp "$INITRAMFS" "$1.img" && head -c "$2" /dev/zero >>"$1.img"
+  cp "$GUEST.release" "$1.release" && cp "$GUEST_KERNEL" "$1.kernel"
+}
+custom "$TMP/initramfs" 512
 TEMPLATES=1 start_daemon "$TMP/d" --initramfs "$TMP/initramfs.img" || bail "restart"
 old=${first%%-*}
-for _ in $(seq 600); do
-  ls "$tdir" | grep -q "^$old" || break
-  sleep 0.1
-done
-ls "$tdir" | grep -q "^$old"; ok $((!$?)) "a new initramfs: the old kernel's templates are removed"
 wait_template 5
-new=$(ls "$tdir" | grep '\.vmstate$')
-[ -n "$new" ] && [ "${new%%-*}" != "$old" ]; ok $? "... and the default shape's is built anew ($new)"
+new=$(ls "$tdir" | grep '\.vmstate$' | grep -v "^$old")
+[ -n "$new" ]; ok $? "a new initramfs: the default shape's template is built anew for it ($new)"
+ls "$tdir" | grep -q "^$old"; ok $? "... while the built-in kernel's stay (it is still in the catalog)"
 "$C" create --name new >/dev/null
 is "$(field new boot)" "template" "... and cloned"
 "$C" rm -f new >/dev/null
+kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+custom "$TMP/initramfs2" 1024
+TEMPLATES=1 start_daemon "$TMP/d" --initramfs "$TMP/initramfs2.img" || bail "restart again"
+gone=${new%%-*}
+for _ in $(seq 600); do
+  ls "$tdir" | grep -q "^$gone" || break
+  sleep 0.1
+done
+ls "$tdir" | grep -q "^$gone"; ok $((!$?)) "a kernel that left the catalog: its templates are removed at start"
+wait_template 6
 
 # A warm pool: clones restored ahead, taken by a create at once.
 kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
-TEMPLATES=1 start_daemon "$TMP/d" --warm 2 --initramfs "$TMP/initramfs.img" || bail "restart --warm"
+TEMPLATES=1 start_daemon "$TMP/d" --warm 2 --initramfs "$TMP/initramfs2.img" || bail "restart --warm"
 warm_lines() { grep -c ': 2 warm$' "$TMP/d.log"; }
 for _ in $(seq 300); do [ "$(warm_lines)" -ge 1 ] && break; sleep 0.1; done
 is "$(warm_lines)" 1 "--warm 2: two clones are kept ready"
@@ -157,7 +167,7 @@ is "$(pgrep -f -- "sandboxd:$TMP/d/pool/" | wc -l)" 0 "the warm clones go when s
 # template's RAM counted with them).
 mark=$(wc -l <"$TMP/d.log")
 since() { tail -n "+$((mark + 1))" "$TMP/d.log"; }
-TEMPLATES=1 start_daemon "$TMP/d" --warm 2 --max-memory 540 --initramfs "$TMP/initramfs.img" \
+TEMPLATES=1 start_daemon "$TMP/d" --warm 2 --max-memory 540 --initramfs "$TMP/initramfs2.img" \
   || bail "restart --warm 2 --max-memory 540"
 for _ in $(seq 300); do since | grep -q ': 1 warm$' && break; sleep 0.1; done
 sleep 3
@@ -167,12 +177,12 @@ kill -TERM "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
 
 # Bounded: --max-templates 1 keeps one; a recurring shape's template takes
 # the place of the least recently used.
-TEMPLATES=1 start_daemon "$TMP/d" --max-templates 1 --initramfs "$TMP/initramfs.img" \
+TEMPLATES=1 start_daemon "$TMP/d" --max-templates 1 --initramfs "$TMP/initramfs2.img" \
   || bail "restart --max-templates 1"
 "$C" create --name m1 --memory 288 >/dev/null && "$C" create --name m2 --memory 288 >/dev/null
 for _ in $(seq 600); do grep -q "dropped for" "$TMP/d.log" && break; sleep 0.1; done
 contains "$(grep 'dropped for' "$TMP/d.log")" "(--max-templates 1" "a recurring shape's template takes the default's place"
-wait_template 6
+wait_template 7
 is "$(ls "$tdir" | grep -c '\.vmstate$')" 1 "... one template's files are left"
 is "$(templates)" "288:ready" "... and info lists it alone"
 "$C" rm -f m1 m2 >/dev/null
