@@ -106,6 +106,10 @@ kernel_for (const char *initramfs, const char *kernel_opt, char **kernel, char *
             return FALSE;
         }
     }
+  /* A kernel given without a release file beside its initramfs says its
+   * own. */
+  if (*release == NULL && *kernel != NULL)
+    *release = guest_kernel_release_of (*kernel);
   if (*release == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,

@@ -129,6 +129,24 @@ guest_kernel_new (const char *name, const char *kernel, const char *initramfs, c
   return g;
 }
 
+char *
+guest_kernel_release_of (const char *kernel)
+{
+  static const char banner[] = "Linux version ";
+  g_autoptr (GMappedFile) f = g_mapped_file_new (kernel, FALSE, NULL);
+  if (f == NULL)
+    return NULL;
+  const char *data = g_mapped_file_get_contents (f);
+  gsize len = g_mapped_file_get_length (f);
+  const char *at = memmem (data, len, banner, strlen (banner));
+  if (at == NULL)
+    return NULL;
+  const char *start = at + strlen (banner), *end = start;
+  while (end < data + len && end - start < 128 && g_ascii_isgraph (*end))
+    end++;
+  return end > start && end < data + len && *end == ' ' ? g_strndup (start, end - start) : NULL;
+}
+
 void
 guest_kernel_free (GuestKernel *kernel)
 {

@@ -22,6 +22,9 @@ typedef struct
 GuestKernel *guest_kernel_new (const char *name, const char *kernel, const char *initramfs,
                                const char *release, GError **error);
 void guest_kernel_free (GuestKernel *kernel);
+/* The release a kernel file's banner names ("Linux version RELEASE "), or
+ * NULL: for a kernel given without its initramfs' release file. */
+char *guest_kernel_release_of (const char *kernel);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (GuestKernel, guest_kernel_free)
 
 /* {name, release, kernel, initramfs, bytes, default}. */

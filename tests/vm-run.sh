@@ -72,8 +72,15 @@ sleep 1
 is "$(ls "$TMP/h/sb" | wc -l)" 0 "... and --rm removed the failed sandbox"
 is "$(pgrep -f -- "sandboxd:$TMP/h/" | wc -l)" 0 "... and its QEMU"
 
-# A kernel QEMU cannot boot: the error says QEMU died, with its own words.
+# A file that is no kernel: sandboxd does not start, naming it.
 head -c 4096 /dev/urandom >"$TMP/bad-kernel"
+out=$("$SANDBOXD" --runtime-dir "$TMP/k0" --state-dir "$TMP/state" --kernel "$TMP/bad-kernel" 2>&1)
+rc=$?
+[ $rc -ne 0 ]; ok $? "a --kernel that is no kernel: sandboxd refuses to start (exit $rc)"
+contains "$out" "kernel $TMP/bad-kernel: not a kernel" "... naming the file"
+# One that looks like a kernel (of the initramfs' release) and that QEMU
+# cannot boot: the error says QEMU died, with its own words.
+{ printf '\177ELF'; head -c 4096 /dev/urandom; printf 'Linux version %s ' "$GUEST_RELEASE"; } >"$TMP/bad-kernel"
 start_daemon "$TMP/k" --kernel "$TMP/bad-kernel" || { echo "Bail out! sandboxd (bad kernel) did not start"; exit 1; }
 out=$("$SANDBOXCTL" run --rm -- true 2>&1); rc=$?
 is "$rc" 1 "a kernel QEMU cannot load fails the run"
