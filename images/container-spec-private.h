@@ -32,7 +32,8 @@ gboolean get_strings (JsonObject *o, const char *path, const char *name, JsonObj
 /* spec-mounts.c: mounts[] into @spec's "mounts": "file" (a small host
  * file's content), "image" (a read-only host directory, "source", which
  * the daemon turns into an image), or the kernel's own types. */
-gboolean container_spec_read_mounts (JsonArray *mounts, JsonObject *spec, GError **error);
+gboolean container_spec_read_mounts (JsonArray *mounts, const char *bundle, JsonObject *spec,
+                                     GError **error);
 
 /* container-security.c: process.capabilities, .rlimits, .noNewPrivileges,
  * .oomScoreAdj, .apparmorProfile, .selinuxLabel (the last two accepted,

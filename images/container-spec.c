@@ -320,7 +320,7 @@ read_config (JsonObject *config, const char *bundle, JsonObject *spec, char **ro
   if (json_object_has_member (config, "mounts"))
     {
       JsonNode *mn = member_of_type (config, "", "mounts", JSON_NODE_ARRAY, TRUE, error);
-      if (mn == NULL || !container_spec_read_mounts (json_node_get_array (mn), spec, error))
+      if (mn == NULL || !container_spec_read_mounts (json_node_get_array (mn), bundle, spec, error))
         return FALSE;
     }
   if (!get_object (config, "", "hooks", &hooks, error)

@@ -101,7 +101,8 @@ read_bind (const char *source, const char *dest, JsonObject *copy, const char *p
 }
 
 gboolean
-container_spec_read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
+container_spec_read_mounts (JsonArray *mounts, const char *bundle, JsonObject *spec,
+                            GError **error)
 {
   static const char *const known[] = { "destination", "type", "source", "options", NULL };
   static const char *const types[]
@@ -136,9 +137,13 @@ container_spec_read_mounts (JsonArray *mounts, JsonObject *spec, GError **error)
       if (!g_strv_contains (types, type))
         return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
                            "%s.type \"%s\" is not supported by sandboxd", path, type);
-      if (g_str_equal (type, "bind") && (source == NULL || !g_path_is_absolute (source)))
-        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
-                           "%s.source must be an absolute host path", path);
+      if (g_str_equal (type, "bind") && (source == NULL || *source == '\0'))
+        return spec_error (error, CONTAINER_SPEC_ERROR_INVALID, "%s.source: a bind needs one",
+                           path);
+      /* A relative bind source is the bundle's, as runc has it. */
+      g_autofree char *in_bundle = NULL;
+      if (g_str_equal (type, "bind") && !g_path_is_absolute (source))
+        source = in_bundle = g_canonicalize_filename (source, bundle);
       if (g_strv_contains (given, dest) && g_str_equal (type, "bind"))
         continue;
       if (g_str_equal (type, "bind"))

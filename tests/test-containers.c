@@ -137,7 +137,9 @@ test_full_bundle (void)
       " \"mounts\": [{\"destination\": \"/data\", \"type\": \"tmpfs\", \"source\": \"tmpfs\","
       "   \"options\": [\"size=1m\"]},"
       "   {\"destination\": \"/etc2\", \"type\": \"none\", \"source\": \"/etc\","
-      "    \"options\": [\"rbind\", \"ro\"]}],"
+      "    \"options\": [\"rbind\", \"ro\"]},"
+      "   {\"destination\": \"/seed\", \"type\": \"bind\", \"source\": \"rootfs\","
+      "    \"options\": [\"ro\"]}],"
       " \"linux\": {\"resources\": {\"memory\": {\"limit\": 67108864, \"reservation\": 33554432,"
       "     \"swap\": 134217728, \"swappiness\": 0, \"disableOOMKiller\": false},"
       "   \"pids\": {\"limit\": 32},"
@@ -182,7 +184,11 @@ test_full_bundle (void)
   g_assert_cmpstr (json_object_get_string_member (spec, "cgroups_path"), ==,
                    "/machine.slice/libpod-abc.scope");
   JsonArray *mounts = json_object_get_array_member (spec, "mounts");
-  g_assert_cmpuint (json_array_get_length (mounts), ==, 2);
+  g_assert_cmpuint (json_array_get_length (mounts), ==, 3);
+  /* A relative bind source is the bundle's, as runc has it. */
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (mounts, 2), "source"), ==,
+      want_root);
   /* runc's way of writing a bind mount, read-only, of a host directory:
    * an image of it. */
   g_assert_cmpstr (
@@ -321,8 +327,11 @@ test_refusals (void)
                   "\"nfs\"}]}",
                   CONTAINER_SPEC_ERROR_UNSUPPORTED, "mounts[0].type");
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
-                  "\"bind\", \"source\": \"data\"}]}",
-                  CONTAINER_SPEC_ERROR_INVALID, "mounts[0].source");
+                  "\"bind\", \"source\": \"data\", \"options\": [\"ro\"]}]}",
+                  CONTAINER_SPEC_ERROR_NOT_FOUND, "/data: No such file or directory");
+  expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
+                  "\"bind\", \"source\": \"\"}]}",
+                  CONTAINER_SPEC_ERROR_INVALID, "mounts[0].source: a bind needs one");
   expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"cgroupsPath\": \"/a/../b\"}}",
                   CONTAINER_SPEC_ERROR_INVALID, "linux.cgroupsPath \"/a/../b\"");
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
