@@ -101,8 +101,7 @@ read_bind (const char *source, const char *dest, JsonObject *copy, const char *p
 }
 
 gboolean
-container_spec_read_mounts (JsonArray *mounts, const char *bundle, JsonObject *spec,
-                            GError **error)
+container_spec_read_mounts (JsonArray *mounts, const char *bundle, JsonObject *spec, GError **error)
 {
   static const char *const known[] = { "destination", "type", "source", "options", NULL };
   static const char *const types[]
