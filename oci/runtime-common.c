@@ -20,29 +20,40 @@ const char *runtime_log_path;
 gboolean runtime_log_json;
 gboolean runtime_debug; /* --debug: each call to sandboxd is logged too */
 
-/* A line of --log (JSON with --log-format json) for conmon to read. */
-static void
-log_line (const char *level, const char *msg)
+/* logrus's text form, as runc writes its lines: time="..." level=L msg="...". */
+static char *
+text_line (const char *when, const char *level, const char *msg)
 {
+  g_autofree char *quoted = g_strescape (msg, NULL);
+  return g_strdup_printf ("time=\"%s\" level=%s msg=\"%s\"", when, level, quoted);
+}
+
+/* A line of --log (JSON with --log-format json) for conmon to read; with
+ * @also_stderr, on stderr too (in text). */
+static void
+log_line (const char *level, const char *msg, gboolean also_stderr)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *when = g_date_time_format_iso8601 (now);
+  g_autofree char *text = text_line (when, level, msg);
+  if (also_stderr)
+    fprintf (stderr, "%s\n", text);
   FILE *f = runtime_log_path ? fopen (runtime_log_path, "a") : NULL;
-  if (f)
+  if (f == NULL)
+    return;
+  if (runtime_log_json)
     {
-      g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
-      g_autofree char *when = g_date_time_format_iso8601 (now);
-      if (runtime_log_json)
-        {
-          g_autoptr (JsonObject) o = json_object_new ();
-          json_object_set_string_member (o, "level", level);
-          json_object_set_string_member (o, "msg", msg);
-          json_object_set_string_member (o, "time", when);
-          g_autoptr (JsonNode) n = json_node_init_object (json_node_alloc (), o);
-          g_autofree char *line = json_to_string (n, FALSE);
-          fprintf (f, "%s\n", line);
-        }
-      else
-        fprintf (f, "time=\"%s\" level=%s msg=\"%s\"\n", when, level, msg);
-      fclose (f);
+      g_autoptr (JsonObject) o = json_object_new ();
+      json_object_set_string_member (o, "level", level);
+      json_object_set_string_member (o, "msg", msg);
+      json_object_set_string_member (o, "time", when);
+      g_autoptr (JsonNode) n = json_node_init_object (json_node_alloc (), o);
+      g_autofree char *line = json_to_string (n, FALSE);
+      fprintf (f, "%s\n", line);
     }
+  else
+    fprintf (f, "%s\n", text);
+  fclose (f);
 }
 
 /* runc's way: the message on stderr, and in --log. */
@@ -53,11 +64,11 @@ int G_GNUC_PRINTF (1, 2) fail (const char *fmt, ...)
   g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
   fprintf (stderr, "sandbox-runtime: %s\n", msg);
-  log_line ("error", msg);
+  log_line ("error", msg, FALSE);
   return 1;
 }
 
-/* --debug: on stderr and in --log, as runc's debug lines. */
+/* --debug: on stderr and in --log, as runc's debug lines (level=debug). */
 void G_GNUC_PRINTF (1, 2) say_debug (const char *fmt, ...)
 {
   if (!runtime_debug)
@@ -66,8 +77,7 @@ void G_GNUC_PRINTF (1, 2) say_debug (const char *fmt, ...)
   va_start (ap, fmt);
   g_autofree char *msg = g_strdup_vprintf (fmt, ap);
   va_end (ap);
-  fprintf (stderr, "sandbox-runtime: debug: %s\n", msg);
-  log_line ("debug", msg);
+  log_line ("debug", msg, TRUE);
 }
 
 JsonObject *

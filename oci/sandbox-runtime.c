@@ -20,6 +20,7 @@
  *   events  its resource use, as runc's stats events.
  *   delete  the sandbox and the record (of a stopped one, unless --force).
  * Hooks run on the host (docs/oci.md). */
+#include "commit.h"
 #include "config.h"
 #include "json-fields.h"
 #include "runtime.h"
@@ -94,7 +95,9 @@ main (int argc, char **argv)
         runtime_log_json = g_str_equal (value, "json");
       else if (g_str_equal (a, "--version") || g_str_equal (a, "-v"))
         {
-          printf ("sandbox-runtime version %s\nspec: %s\n", SANDBOXD_VERSION, OCI_SPEC_VERSION);
+          /* runc's lines, as Docker's info parses them. */
+          printf ("sandbox-runtime version %s\ncommit: %s\nspec: %s\n", SANDBOXD_VERSION,
+                  SANDBOXD_COMMIT, OCI_SPEC_VERSION);
           return 0;
         }
       else if (g_str_equal (a, "--help") || g_str_equal (a, "-h"))
@@ -115,6 +118,11 @@ main (int argc, char **argv)
     {
       usage (stderr);
       return 2;
+    }
+  if (runtime_debug)
+    {
+      g_autofree char *line = g_strjoinv (" ", argv + i);
+      say_debug ("sandbox-runtime %s: %s", SANDBOXD_VERSION, line);
     }
   for (gsize c = 0; c < G_N_ELEMENTS (commands); c++)
     if (g_str_equal (argv[i], commands[c].name))

@@ -138,7 +138,7 @@ bundle "$TMP/brd" false '["sleep", "300"]'
 "${R[@]}" run -d --bundle "$TMP/brd" --pid-file "$TMP/r2.pid" r2; ok $? "run -d returns once it runs"
 contains "$("${R[@]}" state r2)" '"status" : "running"' "... state: running"
 "${R[@]}" --debug --log "$TMP/debug.log" delete --force r2 2>"$TMP/debug.err"; ok $? "... and delete --force removes it"
-contains "$(cat "$TMP/debug.err")" "debug: sandbox.v1.Sandboxes.Delete" "--debug names each call to sandboxd on stderr"
+contains "$(cat "$TMP/debug.err")" 'level=debug msg="sandbox.v1.Sandboxes.Delete at' "--debug names each call to sandboxd on stderr, in runc's form"
 contains "$(cat "$TMP/debug.log")" '"level":"debug","msg":"sandbox.v1.Sandboxes.Delete: ok"' "... and in --log, with its outcome"
 before=$(qemus)
 mkdir -p "$TMP/b4" && echo '{"ociVersion": "1.0.2", "process": {"args": ["true"]}, "root": {"path": "nope"}}' >"$TMP/b4/config.json"
@@ -155,6 +155,7 @@ is "$(qemus)" "$before" "no VM is left by a refused create"
 [ ! -e "$TMP/oci/c4" ] && [ ! -e "$TMP/oci/c5" ]; ok $? "... and no record"
 is "$("$SANDBOXCTL" ls -q)" "" "... and no sandbox"
 contains "$("$RUNTIME" --version)" "spec: 1.0.2" "--version"
+contains "$("$RUNTIME" --version)" "commit: " "... with runc's commit line"
 
 # runc's own canonical config.json (runc spec), with terminal false and a
 # command that prints what the process sees: it runs as it is, and gets
