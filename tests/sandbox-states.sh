@@ -21,14 +21,15 @@ start_daemon "$TMP/d" "${OPTS[@]}" || { echo "Bail out! sandboxd did not start";
 "$C" create --name ok-a >/dev/null; is "$?" 0 "create: creating -> booting -> running (hello)"
 is "$(state ok-a)" running "... and inspect says running"
 # state.json, whole, against tests/golden/state/running.json (what a
-# restarted sandboxd reads back): ids, times, pids and paths as <KEY>.
+# restarted sandboxd reads back): ids, times, pids, paths and the default
+# kernel's name (what was built) as <KEY>.
 # SANDBOXD_GOLDEN=regenerate writes it anew.
 golden="$(dirname "$0")/golden/state/running.json"
 id_a=$("$C" --json inspect ok-a | sed -n 's/.*"id" : "\([0-9a-f]*\)".*/\1/p' | head -1)
 norm=$(python3 - "$TMP/d/sb/$id_a/state.json" "$TMP" <<'PY'
 import json, sys
 varying = {"id", "dir", "created", "qemu_pid", "qemu_start_time", "start_real_us", "qemu_uid",
-           "boot_ms", "cgroup"}
+           "boot_ms", "cgroup", "kernel"}
 def norm(v, key=None):
     if key in varying:
         return "<%s>" % key
