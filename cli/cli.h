@@ -102,6 +102,7 @@ typedef struct
   const char *workdir;
   const char *user; /* "UID[:GID]" or NULL */
   char **groups;    /* supplementary group ids (in a container), or NULL */
+  char **caps;      /* capabilities beyond the container's (in one), or NULL */
   gboolean with_stdin;
   const char *container; /* NULL: the sandbox's first */
   gboolean tty;          /* a terminal in the guest; ours in raw mode meanwhile */

@@ -10,6 +10,7 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
   g_autofree char *user = NULL;
   g_autofree char *container = NULL;
   g_auto (GStrv) groups = NULL;
+  g_auto (GStrv) caps = NULL;
   int code = 0;
   GOptionEntry entries[] = {
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Forward stdin to the command",
@@ -26,6 +27,8 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
       "Run as UID[:GID] (default: the container's user, or 0)", "UID[:GID]" },
     { "group-add", 0, 0, G_OPTION_ARG_STRING_ARRAY, &groups,
       "A supplementary group of the command, instead of the container's (repeatable)", "GID" },
+    { "cap-add", 0, 0, G_OPTION_ARG_STRING_ARRAY, &caps,
+      "A capability the command has beyond the container's, as CAP_NET_ADMIN (repeatable)", "CAP" },
     { "container", 'c', 0, G_OPTION_ARG_STRING, &container,
       "Run in this container of the sandbox (default: its first one, if it has any)", "NAME" },
     { NULL },
@@ -58,6 +61,7 @@ cli_exec (const CliGlobals *globals, int argc, char **argv)
                 .workdir = workdir,
                 .user = user,
                 .groups = groups,
+                .caps = caps,
                 .with_stdin = interactive,
                 .container = container,
                 .tty = tty };

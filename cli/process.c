@@ -375,6 +375,7 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
         }
       json_object_set_array_member (exec, "additional_gids", gids);
     }
+  json_field_set_strv (exec, "add_capabilities", x->caps);
   if (workdir)
     json_object_set_string_member (exec, "cwd", workdir);
   if (with_stdin)

@@ -4,6 +4,7 @@
 #include "config.h"
 #include "container-request.h"
 #include "daemon.h"
+#include "images.h"
 #include "json-fields.h"
 #include "kernels.h"
 #include "sandbox.h"
@@ -768,6 +769,21 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   exec.gid = param_int (params, "gid", -1);
   if (json_object_has_member (params, "additional_gids"))
     exec.groups = json_object_get_array_member (params, "additional_gids");
+  g_auto (GStrv) caps = NULL;
+  if (!json_field_strv (params, "add_capabilities", FALSE, &caps, error))
+    return;
+  for (char **c = caps; c && *c; c++)
+    {
+      int n = container_capability_number (*c);
+      if (n < 0)
+        {
+          g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
+                       "field \"add_capabilities\": \"%s\" is not a capability (as CAP_NET_ADMIN)",
+                       *c);
+          return;
+        }
+      exec.add_caps |= G_GUINT64_CONSTANT (1) << n;
+    }
   for (char **e = env; e && *e; e++)
     if (strchr (*e, '=') == NULL || **e == '=')
       {

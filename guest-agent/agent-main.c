@@ -217,6 +217,21 @@ handle_exec (JsonObject *msg)
           return;
         }
     }
+  /* Capabilities beyond the container's (runc exec --cap). */
+  guint64 add_caps = 0;
+  JsonNode *cn = json_object_get_member (msg, "add_caps");
+  JsonArray *caps = cn && JSON_NODE_HOLDS_ARRAY (cn) ? json_node_get_array (cn) : NULL;
+  for (guint i = 0; caps && i < json_array_get_length (caps); i++)
+    {
+      JsonNode *c = json_array_get_element (caps, i);
+      if (!JSON_NODE_HOLDS_VALUE (c) || json_node_get_value_type (c) != G_TYPE_INT64
+          || json_node_get_int (c) < 0 || json_node_get_int (c) > 63)
+        {
+          reply_error (id, "exec-failed", 0, "add_caps must be capability numbers");
+          return;
+        }
+      add_caps |= G_GUINT64_CONSTANT (1) << json_node_get_int (c);
+    }
   struct winsize size = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
   const AgentContainer *container = NULL;
   if (container_name && (container = agent_container_lookup (container_name)) == NULL)
@@ -230,7 +245,7 @@ handle_exec (JsonObject *msg)
   int exec_errno = 0;
   AgentProcess *proc = agent_process_spawn (
       (guint32) id, args, env, cwd, with_stdin, tty ? &size : NULL, (uid_t) uid,
-      (gid_t) (gid < 0 ? uid : gid), groups, container, &exec_errno, &error);
+      (gid_t) (gid < 0 ? uid : gid), groups, add_caps, container, &exec_errno, &error);
   if (proc == NULL)
     {
       reply_error (id, "exec-failed", exec_errno, error->message);

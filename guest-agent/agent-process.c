@@ -251,7 +251,8 @@ open_terminal (const AgentContainer *container, const struct winsize *size, uid_
 AgentProcess *
 agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboolean with_stdin,
                      const struct winsize *tty, uid_t uid, gid_t gid, JsonArray *groups,
-                     const AgentContainer *container, int *exec_errno, GError **error)
+                     guint64 add_caps, const AgentContainer *container, int *exec_errno,
+                     GError **error)
 {
   int p[N_PIPES][2];
   memset (p, -1, sizeof p);
@@ -303,6 +304,8 @@ agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboo
       for (guint i = 0; i < json_array_get_length (groups) && i < AGENT_MAX_GROUPS; i++)
         security.groups[security.n_groups++] = (gid_t) json_array_get_int_element (groups, i);
     }
+  if (secured && add_caps)
+    agent_security_add_caps (&security, add_caps);
   Joins joins
       = { -1, container ? container->ns_fds : NULL, tty != NULL, secured ? &security : NULL };
   if (container && container->cgroup)

@@ -105,6 +105,16 @@ agent_security_prepare (JsonObject *spec, AgentSecurity *s, GError **error)
 }
 
 void
+agent_security_add_caps (AgentSecurity *s, guint64 caps)
+{
+  caps &= (CAP_LAST_CAP >= 63 ? ~G_GUINT64_CONSTANT (0)
+                              : (G_GUINT64_CONSTANT (1) << (CAP_LAST_CAP + 1)) - 1);
+  s->caps[SET_BOUNDING] |= caps;
+  s->caps[SET_EFFECTIVE] |= caps;
+  s->caps[SET_PERMITTED] |= caps;
+}
+
+void
 agent_security_clear (AgentSecurity *s)
 {
   g_clear_pointer (&s->seccomp.filter, g_free);

@@ -76,6 +76,9 @@ typedef struct
 } AgentSecurity;
 gboolean agent_security_prepare (JsonObject *spec, AgentSecurity *security, GError **error);
 void agent_security_clear (AgentSecurity *security);
+/* @caps (1 << number) added to the bounding, effective and permitted sets,
+ * as runc exec --cap does. */
+void agent_security_add_caps (AgentSecurity *security, guint64 caps);
 
 /* Before the change of user / after it; FALSE with errno set. */
 gboolean agent_security_apply_early (const AgentSecurity *security);
@@ -165,11 +168,13 @@ char *agent_rootfs_describe_step (AgentRootfsPlan *plan, int step, int err);
 /* @tty: a pseudo-terminal of that size instead of pipes (stdin, if
  * @with_stdin, and one output stream: out), NULL for pipes. */
 /* @groups: its supplementary groups in a container instead of the
- * container's (NULL: the container's). */
+ * container's (NULL: the container's); @add_caps: capabilities (1 << number)
+ * it has there beyond the container's. */
 AgentProcess *agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd,
                                    gboolean with_stdin, const struct winsize *tty, uid_t uid,
-                                   gid_t gid, JsonArray *groups, const AgentContainer *container,
-                                   int *exec_errno, GError **error);
+                                   gid_t gid, JsonArray *groups, guint64 add_caps,
+                                   const AgentContainer *container, int *exec_errno,
+                                   GError **error);
 void agent_process_free (AgentProcess *proc);
 /* A new window size for a process's terminal. */
 gboolean agent_process_resize (AgentProcess *proc, const struct winsize *size, GError **error);

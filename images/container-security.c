@@ -120,6 +120,12 @@ read_capabilities (JsonObject *caps, JsonObject *spec, GError **error)
   return TRUE;
 }
 
+int
+container_capability_number (const char *name)
+{
+  return index_of (cap_names, G_N_ELEMENTS (cap_names), "CAP_", name);
+}
+
 static gboolean
 read_rlimits (JsonArray *limits, JsonObject *spec, GError **error)
 {

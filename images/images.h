@@ -41,6 +41,9 @@ JsonObject *container_spec_from_bundle (const char *bundle, char **root, GError 
 JsonObject *container_spec_parse (const char *bundle, const char *text, gssize len, char **root,
                                   GError **error);
 
+/* The kernel's number of capability @name ("CAP_NET_ADMIN"), or -1. */
+int container_capability_number (const char *name);
+
 /* A container of a bare root: runs what it is told, as root, in "/". */
 JsonObject *container_spec_new_default (void);
 

@@ -168,7 +168,7 @@ create_container (const char *verb, const char *id, const CreateOptions *o, GPid
     console = send_console (console_socket, &error);
   GPid pid = -1;
   g_auto (GStrv) host_argv
-      = exec_argv (sandboxctl, name, bp.terminal, NULL, FALSE, NULL, NULL, NULL, bp.args);
+      = exec_argv (sandboxctl, name, &(HostExec){ .args = bp.args, .terminal = bp.terminal });
   if (error == NULL && (pid = fork ()) == 0)
     host_process (fifo, console, host_argv);
   if (console >= 0)

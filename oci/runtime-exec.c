@@ -22,6 +22,7 @@ cmd_exec (int argc, char **argv)
   g_autofree char *user = NULL;
   g_auto (GStrv) env = NULL;
   g_auto (GStrv) groups = NULL;
+  g_auto (GStrv) caps = NULL;
   gboolean detach = FALSE, tty = FALSE;
   GOptionEntry entries[] = {
     { "process", 'p', 0, G_OPTION_ARG_FILENAME, &process, "The process, as JSON", "FILE" },
@@ -35,6 +36,8 @@ cmd_exec (int argc, char **argv)
     { "user", 'u', 0, G_OPTION_ARG_STRING, &user, "UID[:GID]", "UID[:GID]" },
     { "additional-gids", 'g', 0, G_OPTION_ARG_STRING_ARRAY, &groups,
       "A supplementary group (repeatable)", "GID" },
+    { "cap", 'c', 0, G_OPTION_ARG_STRING_ARRAY, &caps,
+      "A capability beyond the container's (repeatable)", "CAP" },
     { NULL },
   };
   int code = 1;
@@ -107,8 +110,15 @@ cmd_exec (int argc, char **argv)
     return fail ("exec: sandboxctl is not installed beside sandbox-runtime");
   /* --process is the whole process: its env replaces the container's
    * (runc's rule); -e adds to it. */
-  g_auto (GStrv) xargv
-      = exec_argv (sandboxctl, s->name, tty, env, process != NULL, dir, user_text, groups, args);
+  g_auto (GStrv) xargv = exec_argv (sandboxctl, s->name,
+                                    &(HostExec){ .args = args,
+                                                 .terminal = tty,
+                                                 .env = env,
+                                                 .env_only = process != NULL,
+                                                 .cwd = dir,
+                                                 .user = user_text,
+                                                 .groups = groups,
+                                                 .caps = caps });
   /* -t without a console socket: the caller's own terminal, as runc's
    * (sandboxctl exec -t puts it in raw mode; without one it says so). */
   if (tty && !console_socket)
@@ -186,7 +196,7 @@ cmd_ps (int argc, char **argv)
   if (sandboxctl == NULL)
     return fail ("ps: sandboxctl is not installed beside sandbox-runtime");
   g_auto (GStrv) xargv
-      = exec_argv (sandboxctl, s->name, FALSE, NULL, FALSE, NULL, NULL, NULL, (char **) ps->pdata);
+      = exec_argv (sandboxctl, s->name, &(HostExec){ .args = (char **) ps->pdata });
   g_autoptr (GError) error = NULL;
   int status = 0;
   if (!g_spawn_sync (NULL, xargv, NULL, G_SPAWN_CHILD_INHERITS_STDIN, NULL, NULL, NULL, NULL,

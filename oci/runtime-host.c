@@ -72,11 +72,9 @@ fail:;
 }
 
 /* `sandboxctl exec` of a process in the container: what its host process
- * becomes. @env, @cwd and @user may be NULL (the container's own); with
- * @env_only, @env is the whole environment. */
+ * becomes. */
 char **
-exec_argv (const char *sandboxctl, const char *name, gboolean terminal, char **env,
-           gboolean env_only, const char *cwd, const char *user, char **groups, char **args)
+exec_argv (const char *sandboxctl, const char *name, const HostExec *x)
 {
   GPtrArray *argv = g_ptr_array_new ();
   const char *head[]
@@ -84,33 +82,38 @@ exec_argv (const char *sandboxctl, const char *name, gboolean terminal, char **e
           runtime_address ? runtime_address : rpc_client_default_address (), "exec", "-i" };
   for (gsize i = 0; i < G_N_ELEMENTS (head); i++)
     g_ptr_array_add (argv, g_strdup (head[i]));
-  if (terminal)
+  if (x->terminal)
     g_ptr_array_add (argv, g_strdup ("-t"));
-  if (env_only)
+  if (x->env_only)
     g_ptr_array_add (argv, g_strdup ("--env-only"));
-  for (char **e = env; e && *e; e++)
+  for (char **e = x->env; e && *e; e++)
     {
       g_ptr_array_add (argv, g_strdup ("-e"));
       g_ptr_array_add (argv, g_strdup (*e));
     }
-  if (cwd)
+  if (x->cwd)
     {
       g_ptr_array_add (argv, g_strdup ("-w"));
-      g_ptr_array_add (argv, g_strdup (cwd));
+      g_ptr_array_add (argv, g_strdup (x->cwd));
     }
-  if (user)
+  if (x->user)
     {
       g_ptr_array_add (argv, g_strdup ("-u"));
-      g_ptr_array_add (argv, g_strdup (user));
+      g_ptr_array_add (argv, g_strdup (x->user));
     }
-  for (char **g = groups; g && *g; g++)
+  for (char **g = x->groups; g && *g; g++)
     {
       g_ptr_array_add (argv, g_strdup ("--group-add"));
       g_ptr_array_add (argv, g_strdup (*g));
     }
+  for (char **c = x->caps; c && *c; c++)
+    {
+      g_ptr_array_add (argv, g_strdup ("--cap-add"));
+      g_ptr_array_add (argv, g_strdup (*c));
+    }
   g_ptr_array_add (argv, g_strdup (name));
   g_ptr_array_add (argv, g_strdup ("--"));
-  for (char **a = args; a && *a; a++)
+  for (char **a = x->args; a && *a; a++)
     g_ptr_array_add (argv, g_strdup (*a));
   g_ptr_array_add (argv, NULL);
   return (char **) g_ptr_array_free (argv, FALSE);

@@ -41,8 +41,20 @@ gint64 container_process (const char *name, char **state, GError **error);
 
 /* runtime-host.c: host processes. */
 int send_console (const char *socket_path, GError **error);
-char **exec_argv (const char *sandboxctl, const char *name, gboolean terminal, char **env,
-                  gboolean env_only, const char *cwd, const char *user, char **groups, char **args);
+/* A process in the container, as `sandboxctl exec` runs it: NULL (or
+ * FALSE) fields are the container's own. */
+typedef struct
+{
+  char **args;
+  gboolean terminal;
+  char **env;
+  gboolean env_only; /* @env is the whole environment */
+  const char *cwd;
+  const char *user; /* UID[:GID] */
+  char **groups;    /* its supplementary groups */
+  char **caps;      /* capabilities beyond the container's (exec --cap) */
+} HostExec;
+char **exec_argv (const char *sandboxctl, const char *name, const HostExec *x);
 void host_process (const char *fifo, int console, char **argv) G_GNUC_NORETURN;
 gboolean write_pid_file (const char *path, GPid pid, GError **error);
 

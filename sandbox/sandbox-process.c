@@ -263,11 +263,11 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
       if (exec->uid < 0 && gid < 0)
         json_field_int (spec, "gid", FALSE, 0, G_MAXUINT32 - 1, &gid, NULL);
     }
-  if (exec->groups && container == NULL)
+  if ((exec->groups || exec->add_caps) && container == NULL)
     {
       sandbox_reply_error (task, SANDBOX_ERROR_INVALID,
-                           "field \"additional_gids\": sandbox %s has no container to run in",
-                           sb->name);
+                           "field \"%s\": sandbox %s has no container to run in",
+                           exec->groups ? "additional_gids" : "add_capabilities", sb->name);
       return;
     }
   char **args = exec->args && exec->args[0] ? exec->args : spec_args;
@@ -322,6 +322,14 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
     json_object_set_int_member (msg, "gid", gid);
   if (exec->groups)
     json_object_set_array_member (msg, "additional_gids", json_array_ref (exec->groups));
+  if (exec->add_caps)
+    {
+      JsonArray *caps = json_array_new ();
+      for (int c = 0; c < 64; c++)
+        if (exec->add_caps & (G_GUINT64_CONSTANT (1) << c))
+          json_array_add_int_element (caps, c);
+      json_object_set_array_member (msg, "add_caps", caps);
+    }
   if (container)
     json_object_set_string_member (msg, "container", container);
   proc->args = g_strdupv (args);

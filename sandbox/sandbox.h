@@ -304,6 +304,7 @@ typedef struct
   gint64 uid;            /* -1: the container's (or root) */
   gint64 gid;            /* -1: the container's, or the uid */
   JsonArray *groups;     /* its supplementary groups in a container; NULL: the container's */
+  guint64 add_caps;      /* capabilities (1 << number) beyond the container's, in one */
   const char *container; /* NULL: the first container, or the guest itself without one */
 } SandboxExec;
 

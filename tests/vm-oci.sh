@@ -180,6 +180,18 @@ contains "$("${R[@]}" spec --bundle "$TMP/ss" 2>&1)" "config.json exists" "... a
 probe_bundle "$TMP/ss/config.json"
 is "$("$SANDBOXCTL" run --rm --bundle "$TMP/ss" 2>&1)" "$want" \
   "spec's bundle runs with runc spec's capabilities, no_new_privs, nofile, masked paths and network"
+# exec --cap: a capability beyond the container's, in its bounding,
+# effective and permitted sets (CAP_NET_ADMIN is bit 12), as runc's.
+"${R[@]}" create --bundle "$TMP/ss" capx >/dev/null 2>&1 || bail "create capx"
+is "$("${R[@]}" exec capx grep CapEff /proc/self/status)" "$(printf 'CapEff:\t0000000020000420')" \
+  "exec runs with the container's capabilities"
+is "$("${R[@]}" exec --cap CAP_NET_ADMIN capx grep -E 'Cap(Eff|Bnd)' /proc/self/status)" \
+  "$(printf 'CapEff:\t0000000020001420\nCapBnd:\t0000000020001420')" "exec --cap CAP_NET_ADMIN adds it"
+out=$("${R[@]}" exec --cap CAP_NOPE capx true 2>&1)
+rc=$?
+[ $rc -ne 0 ]; ok $? "exec --cap of no capability fails (exit $rc)"
+contains "$out" '"CAP_NOPE" is not a capability' "... naming it"
+"${R[@]}" delete --force capx >/dev/null
 if command -v runc >/dev/null; then
   mkdir -p "$TMP/rs/rootfs" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$TMP/rs/rootfs"
   (cd "$TMP/rs" && runc spec) || bail "runc spec"
