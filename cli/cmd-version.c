@@ -28,11 +28,23 @@ cli_version (const CliGlobals *globals, int argc, char **argv)
     {
       printf ("sandboxctl %s\n", SANDBOXD_VERSION);
       if (server)
-        printf ("sandboxd   %s (api %s, accelerator %s, guest kernel %s)\n",
-                json_object_get_string_member_with_default (server, "version", "?"),
-                json_object_get_string_member_with_default (server, "api", "?"),
-                json_object_get_string_member_with_default (server, "accel", "?"),
-                json_object_get_string_member_with_default (server, "guest_kernel_release", "?"));
+        {
+          printf ("sandboxd   %s (api %s, accelerator %s, guest kernel %s %s)\n",
+                  json_object_get_string_member_with_default (server, "version", "?"),
+                  json_object_get_string_member_with_default (server, "api", "?"),
+                  json_object_get_string_member_with_default (server, "accel", "?"),
+                  json_object_get_string_member_with_default (server, "default_kernel", "?"),
+                  json_object_get_string_member_with_default (server, "guest_kernel_release", "?"));
+          JsonNode *kn = json_object_get_member (server, "kernels");
+          JsonArray *ka = kn && JSON_NODE_HOLDS_ARRAY (kn) ? json_node_get_array (kn) : NULL;
+          if (ka && json_array_get_length (ka) > 1)
+            {
+              printf ("guest kernels:");
+              for (guint i = 0; i < json_array_get_length (ka); i++)
+                printf (" %s", json_array_get_string_element (ka, i));
+              printf (" (sandboxctl kernels)\n");
+            }
+        }
     }
   return server ? 0 : cli_fail (error);
 }

@@ -122,6 +122,15 @@ system_version (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   json_object_set_string_member (res, "initramfs", d->ctx.initramfs);
   if (d->guest_release)
     json_object_set_string_member (res, "guest_kernel_release", d->guest_release);
+  JsonArray *names = json_array_new ();
+  for (guint i = 0; i < d->kernels->len; i++)
+    {
+      const GuestKernel *k = d->kernels->pdata[i];
+      json_array_add_string_element (names, k->name);
+      if (k->is_default)
+        json_object_set_string_member (res, "default_kernel", k->name);
+    }
+  json_object_set_array_member (res, "kernels", names);
   rpc_call_return (call, res);
 }
 

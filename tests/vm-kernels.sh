@@ -18,6 +18,9 @@ contains "$out" "debian           $DEB_RELEASE" "... and Debian's"
 is "$("$SANDBOXCTL" kernels | awk '$NF == "yes" {print $1}')" "sandboxd" "... sandboxd's own is the default"
 json=$("$SANDBOXCTL" --json kernels)
 contains "$json" "\"initramfs\" : \"$DEB.img\"" "--json names each kernel's files"
+out=$("$SANDBOXCTL" version)
+contains "$out" "guest kernel sandboxd $OWN_RELEASE)" "version names the default kernel and its release"
+contains "$out" "guest kernels: sandboxd debian" "... and the kernels there are"
 
 # Two sandboxes, two kernels, at once.
 "$SANDBOXCTL" create --name k-own >/dev/null || bail "create k-own"
