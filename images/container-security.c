@@ -158,14 +158,6 @@ read_rlimits (JsonArray *limits, JsonObject *spec, GError **error)
   return TRUE;
 }
 
-static void
-not_applied (JsonObject *spec, const char *field)
-{
-  if (!json_object_has_member (spec, "not_applied"))
-    json_object_set_array_member (spec, "not_applied", json_array_new ());
-  json_array_add_string_element (json_object_get_array_member (spec, "not_applied"), field);
-}
-
 gboolean
 container_security_read_process (JsonObject *p, JsonObject *spec, GError **error)
 {

@@ -14,6 +14,11 @@ gboolean spec_error (GError **error, ContainerSpecError code, const char *fmt, .
  * Where the spec table does not cover @path, every other member is
  * refused. @path names @o. */
 gboolean only_known (JsonObject *o, const char *path, const char *const *known, GError **error);
+/* Whether a member's value asks for nothing (see only_known). */
+gboolean asks_nothing (JsonNode *n);
+/* Lists @field in the spec's "not_applied" (inspect shows it): accepted,
+ * and meaningless in a VM's guest. */
+void not_applied (JsonObject *spec, const char *field);
 JsonNode *member_of_type (JsonObject *o, const char *path, const char *name, JsonNodeType type,
                           gboolean required, GError **error);
 /* Optional members: TRUE when absent (out untouched) or well typed. */

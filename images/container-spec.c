@@ -125,7 +125,7 @@ static gboolean
 read_linux (JsonObject *l, JsonObject *spec, GError **error)
 {
   static const char *const own[]
-      = { "resources", "namespaces", "cgroupsPath", "rootfsPropagation", NULL };
+      = { "resources", "namespaces", "cgroupsPath", "rootfsPropagation", "mountLabel", NULL };
   g_autoptr (GStrvBuilder) names = g_strv_builder_new ();
   g_strv_builder_addv (names, (const char **) own);
   g_strv_builder_addv (names, (const char **) container_security_linux_fields);
@@ -143,6 +143,11 @@ read_linux (JsonObject *l, JsonObject *spec, GError **error)
       || !get_string (l, "linux", "rootfsPropagation", &propagation, error)
       || !container_security_read_linux (l, spec, error))
     return FALSE;
+  /* SELinux's label for the container's mounts: the guest has no SELinux,
+   * and runc on a host without it ignores the label the same way. */
+  JsonNode *label = json_object_get_member (l, "mountLabel");
+  if (label && !asks_nothing (label))
+    not_applied (spec, "linux.mountLabel (the guest has no SELinux)");
   if (propagation && *propagation && !g_strv_contains (propagations, propagation))
     return spec_error (error, CONTAINER_SPEC_ERROR_INVALID,
                        "linux.rootfsPropagation \"%s\" is not a propagation (private, slave, "
@@ -198,7 +203,19 @@ read_linux (JsonObject *l, JsonObject *spec, GError **error)
     }
   if (res == NULL)
     return TRUE;
-  static const char *const res_known[] = { "memory", "cpu", "pids", "devices", NULL };
+  static const char *const res_known[]
+      = { "memory", "cpu", "pids", "devices", "hugepageLimits", "network", NULL };
+  /* No huge pages in a guest (none can be used, so any limit holds), and
+   * no net_cls/net_prio tags the host could see: accepted, listed. */
+  static const char *const moot[][2]
+      = { { "hugepageLimits", "linux.resources.hugepageLimits (the guest has no huge pages)" },
+          { "network", "linux.resources.network (the host does not see a guest's classes)" } };
+  for (guint i = 0; i < G_N_ELEMENTS (moot); i++)
+    {
+      JsonNode *n = json_object_get_member (res, moot[i][0]);
+      if (n && !asks_nothing (n))
+        not_applied (spec, moot[i][1]);
+    }
   JsonObject *memory = NULL, *cpu = NULL, *pids = NULL;
   if (!only_known (res, "linux.resources", res_known, error)
       || !get_object (res, "linux.resources", "memory", &memory, error)

@@ -90,9 +90,17 @@ spec_defines (const char *path, const char *name, gboolean *covered)
   return FALSE;
 }
 
+void
+not_applied (JsonObject *spec, const char *field)
+{
+  if (!json_object_has_member (spec, "not_applied"))
+    json_object_set_array_member (spec, "not_applied", json_array_new ());
+  json_array_add_string_element (json_object_get_array_member (spec, "not_applied"), field);
+}
+
 /* null, false, 0, "", [], {} or an object of only such: it asks for
  * nothing (Docker and containerd write such defaults). */
-static gboolean
+gboolean
 asks_nothing (JsonNode *n)
 {
   switch (json_node_get_node_type (n))

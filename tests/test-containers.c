@@ -48,9 +48,11 @@ test_runc_spec_fields (void)
       " \"linux\": {\"namespaces\": [{\"type\": \"network\"}, {\"type\": \"cgroup\"}],"
       "   \"maskedPaths\": [\"/proc/kcore\"], \"readonlyPaths\": [\"/proc/sys\"],"
       "   \"sysctl\": {\"net.ipv4.ip_forward\": \"1\"}, \"cgroupsPath\": \"/x\","
+      "   \"mountLabel\": \"system_u:object_r:container_file_t:s0\","
       "   \"resources\": {\"devices\": [{\"allow\": false, \"access\": \"rwm\"},"
       "     {\"allow\": true, \"type\": \"c\", \"major\": 1, \"minor\": 3, \"access\": "
-      "\"rwm\"}]}}}");
+      "\"rwm\"}], \"hugepageLimits\": [{\"pageSize\": \"2MB\", \"limit\": 0}],"
+      "     \"network\": {\"classID\": 1048577}}}}");
   g_autoptr (GError) error = NULL;
   g_autofree char *root = NULL;
   g_autoptr (JsonObject) spec = container_spec_from_bundle (dir, &root, &error);
@@ -85,9 +87,13 @@ test_runc_spec_fields (void)
   g_assert_cmpstr (
       json_object_get_string_member (json_array_get_object_element (mounts, 1), "type"), ==,
       "cgroup");
-  /* Host-only fields: accepted, listed as not applied. */
+  /* Host-only fields: accepted, listed as not applied (AppArmor; SELinux's
+   * mount label, huge pages and net classes, which a guest has none of). */
   JsonArray *na = json_object_get_array_member (spec, "not_applied");
-  g_assert_cmpuint (json_array_get_length (na), ==, 1);
+  g_assert_cmpuint (json_array_get_length (na), ==, 4);
+  g_assert_true (g_str_has_prefix (json_array_get_string_element (na, 1), "linux.mountLabel"));
+  g_assert_true (
+      g_str_has_prefix (json_array_get_string_element (na, 2), "linux.resources.hugepageLimits"));
   /* QEMU's cgroup goes where the bundle says. */
   g_assert_cmpstr (json_object_get_string_member (spec, "cgroups_path"), ==, "/x");
   remove_tree (dir);
