@@ -14,6 +14,7 @@
 #include "agent.h"
 #include "json-fields.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -57,6 +58,7 @@ typedef struct
   mode_t mode; /* OP_MKNOD's */
   uid_t uid;
   gid_t gid;
+  gboolean copyup; /* a tmpfs that starts with what its mount point held (tmpcopyup) */
 } RootfsOp;
 
 struct AgentRootfsPlan
@@ -193,6 +195,23 @@ plan_user_mount (AgentRootfsPlan *plan, JsonObject *m, GError **error)
       add_op (plan, OP_WRITE, NULL, dest, NULL, 0, content);
       return TRUE;
     }
+  /* tmpcopyup (runc's and crun's): the new tmpfs starts as a copy of
+   * what it covers (podman writes it for its tmpfs mounts). */
+  gboolean copyup = FALSE;
+  for (char **o = options; o && *o; o++)
+    if (g_str_equal (*o, "tmpcopyup"))
+      {
+        copyup = TRUE;
+        g_free (*o);
+        memmove (o, o + 1, (g_strv_length (o + 1) + 1) * sizeof *o);
+        o--;
+      }
+  if (copyup && !g_str_equal (type, "tmpfs"))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   "mount option \"tmpcopyup\" is for tmpfs, not %s (%s)", type, dest);
+      return FALSE;
+    }
   unsigned long flags = 0;
   g_autofree char *data = NULL;
   if (!parse_options (options, &flags, &data, error))
@@ -229,6 +248,7 @@ plan_user_mount (AgentRootfsPlan *plan, JsonObject *m, GError **error)
   if (g_str_equal (type, "cgroup"))
     type = "cgroup2";
   add_op (plan, OP_MOUNT, type, dest, type, flags, data);
+  g_array_index (plan->ops, RootfsOp, plan->ops->len - 1).copyup = copyup;
   return TRUE;
 }
 
@@ -577,6 +597,87 @@ make_parent_dirs (const char *path)
   return make_dirs (buf);
 }
 
+/* Copies what directory @from holds into directory @to: files with their
+ * bytes, directories (to a depth of 32), symbolic links and device nodes,
+ * each with its mode and owner. System calls and the stack only. */
+static int
+copy_tree (int from, int to, int depth)
+{
+  char dents[4096];
+  for (;;)
+    {
+      long n = syscall (SYS_getdents64, from, dents, sizeof dents);
+      if (n < 0)
+        return errno;
+      if (n == 0)
+        return 0;
+      for (long at = 0; at < n;)
+        {
+          struct dirent64 *d = (struct dirent64 *) (dents + at);
+          at += d->d_reclen;
+          const char *name = d->d_name;
+          struct stat st;
+          if (!strcmp (name, ".") || !strcmp (name, "..")
+              || fstatat (from, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+          mode_t perm = st.st_mode & 07777;
+          int e = 0;
+          if (S_ISDIR (st.st_mode) && depth < 32)
+            {
+              int f = openat (from, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+              int t = mkdirat (to, name, 0700) == 0
+                          ? openat (to, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                          : -1;
+              e = f < 0 || t < 0 ? errno : copy_tree (f, t, depth + 1);
+              if (t >= 0 && (fchown (t, st.st_uid, st.st_gid) < 0 || fchmod (t, perm) < 0))
+                e = e ? e : errno;
+              if (f >= 0)
+                close (f);
+              if (t >= 0)
+                close (t);
+            }
+          else if (S_ISREG (st.st_mode))
+            {
+              int f = openat (from, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+              int t = openat (to, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+              char buf[8192];
+              ssize_t r = 0;
+              while (f >= 0 && t >= 0 && (r = read (f, buf, sizeof buf)) > 0)
+                if (write (t, buf, (size_t) r) != r)
+                  {
+                    r = -1;
+                    break;
+                  }
+              if (f < 0 || t < 0 || r < 0 || fchown (t, st.st_uid, st.st_gid) < 0
+                  || fchmod (t, perm) < 0)
+                e = errno ? errno : EIO;
+              if (f >= 0)
+                close (f);
+              if (t >= 0)
+                close (t);
+            }
+          else if (S_ISLNK (st.st_mode))
+            {
+              char target[4096];
+              ssize_t len = readlinkat (from, name, target, sizeof target - 1);
+              if (len >= 0)
+                target[len] = '\0';
+              if (len < 0 || symlinkat (target, to, name) < 0
+                  || fchownat (to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                e = errno;
+            }
+          else if (!S_ISSOCK (st.st_mode))
+            {
+              if (mknodat (to, name, st.st_mode, st.st_rdev) < 0
+                  || fchownat (to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0)
+                e = errno;
+            }
+          if (e)
+            return e;
+        }
+    }
+}
+
 /* A mount of the plan. /proc and /sys must not be symlinks (a root could
  * point them anywhere); a tmpfs without mode= takes its mount point's.
  * Only system calls and the stack: this runs in the container's init. */
@@ -611,7 +712,20 @@ run_mount (const RootfsOp *op)
       with_mode[n] = '\0';
       data = with_mode;
     }
-  return mount (op->source, op->target, op->fstype, op->flags, data) < 0 ? errno : 0;
+  int below = op->copyup ? open (op->target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC) : -1;
+  if (op->copyup && below < 0)
+    return errno;
+  e = mount (op->source, op->target, op->fstype, op->flags, data) < 0 ? errno : 0;
+  if (below >= 0)
+    {
+      int above = e ? -1 : open (op->target, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (!e)
+        e = above < 0 ? errno : copy_tree (below, above, 0);
+      if (above >= 0)
+        close (above);
+      close (below);
+    }
+  return e;
 }
 
 static int

@@ -246,6 +246,24 @@ json.dump(c, open(sys.argv[1], "w"))
 PY
 is "$("$SANDBOXCTL" run --rm --bundle "$TMP/ro" 2>&1)" "/not/in/image
 touch: /x: Read-only file system" "a read-only root gets a mount point its image lacks, and stays read-only"
+# tmpcopyup (what podman writes for its tmpfs mounts): the tmpfs starts as
+# a copy of what it covers, files, links and modes, writable over a
+# read-only root.
+mkdir -p "$TMP/cu/rootfs" && tar -xf "$BUILD/guest-agent/sandbox-rootfs.tar" -C "$TMP/cu/rootfs"
+mkdir -p "$TMP/cu/rootfs/seed/sub" && echo seeded >"$TMP/cu/rootfs/seed/sub/f"
+chmod 640 "$TMP/cu/rootfs/seed/sub/f" && ln -s sub/f "$TMP/cu/rootfs/seed/link"
+"${R[@]}" spec --bundle "$TMP/cu"
+python3 - "$TMP/cu/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["terminal"] = False
+c["mounts"].append({"destination": "/seed", "type": "tmpfs", "source": "tmpfs", "options": ["tmpcopyup", "nosuid"]})
+c["process"]["args"] = ["sh", "-c", "cat /seed/link; stat -c %a /seed/sub/f; echo more >/seed/new && cat /seed/new"]
+json.dump(c, open(sys.argv[1], "w"))
+PY
+is "$("$SANDBOXCTL" run --rm --bundle "$TMP/cu" 2>&1)" "seeded
+640
+more" "tmpcopyup: a tmpfs that starts as a copy of what it covers (link, mode), writable over a read-only root"
 rm -rf "$TMP/mo/rootfs/proc" && ln -s /tmp "$TMP/mo/rootfs/proc"
 out=$("$SANDBOXCTL" run --rm --bundle "$TMP/mo" 2>&1); rc=$?
 [ "$rc" -ne 0 ]; ok $? "a root whose /proc is a symlink is refused (exit $rc)"
