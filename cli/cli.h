@@ -111,6 +111,10 @@ typedef struct
 /* terminal.c: our terminal while a process runs with -t. */
 gboolean cli_terminal_available (void); /* stdin is a terminal */
 void cli_terminal_size (guint *rows, guint *cols);
+/* Whether our terminal (as it was before raw mode) turns \n into \r\n:
+ * the guest's does the same (an OCI console socket's receiver in raw mode
+ * wants the \n alone). */
+gboolean cli_terminal_onlcr (void);
 /* Raw mode until exit (or a fatal signal), or cli_terminal_restore. */
 gboolean cli_terminal_raw (void);
 void cli_terminal_restore (void);

@@ -387,6 +387,8 @@ cli_exec_and_wait (const CliGlobals *globals, RpcClient *client, const char *san
       json_object_set_boolean_member (exec, "tty", TRUE);
       json_object_set_int_member (exec, "rows", rows);
       json_object_set_int_member (exec, "cols", cols);
+      if (!cli_terminal_onlcr ())
+        json_object_set_boolean_member (exec, "tty_raw_output", TRUE);
     }
   if (x->container)
     json_object_set_string_member (exec, "container", x->container);

@@ -50,6 +50,17 @@ cli_terminal_size (guint *rows, guint *cols)
 }
 
 gboolean
+cli_terminal_onlcr (void)
+{
+  struct termios t;
+  if (is_raw)
+    t = saved;
+  else if (tcgetattr (STDIN_FILENO, &t) < 0)
+    return TRUE;
+  return (t.c_oflag & OPOST) && (t.c_oflag & ONLCR);
+}
+
+gboolean
 cli_terminal_raw (void)
 {
   if (tcgetattr (STDIN_FILENO, &saved) < 0)

@@ -772,6 +772,7 @@ processes_exec (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   exec.with_stdin = param_bool (params, "stdin");
   exec.env_only = param_bool (params, "env_only");
   exec.tty = param_bool (params, "tty");
+  exec.tty_raw_output = param_bool (params, "tty_raw_output");
   exec.rows = (guint) param_int (params, "rows", 0);
   exec.cols = (guint) param_int (params, "cols", 0);
   exec.uid = param_int (params, "uid", -1);

@@ -189,7 +189,7 @@ handle_exec (JsonObject *msg)
       reply_error (id, "exec-failed", 0, "process id already in use");
       return;
     }
-  gboolean with_stdin = FALSE, tty = FALSE;
+  gboolean with_stdin = FALSE, tty = FALSE, onlcr = TRUE;
   gint64 uid = 0, gid = -1, rows = 24, cols = 80;
   if (!json_field_int (msg, "uid", FALSE, 0, G_MAXUINT32 - 1, &uid, &error)
       || !json_field_int (msg, "gid", FALSE, 0, G_MAXUINT32 - 1, &gid, &error)
@@ -199,6 +199,7 @@ handle_exec (JsonObject *msg)
       || !json_field_string (msg, "container", FALSE, &container_name, &error)
       || !json_field_bool (msg, "stdin", FALSE, &with_stdin, &error)
       || !json_field_bool (msg, "tty", FALSE, &tty, &error)
+      || !json_field_bool (msg, "onlcr", FALSE, &onlcr, &error)
       || !json_field_int (msg, "rows", FALSE, 1, G_MAXUINT16, &rows, &error)
       || !json_field_int (msg, "cols", FALSE, 1, G_MAXUINT16, &cols, &error))
     {
@@ -232,7 +233,8 @@ handle_exec (JsonObject *msg)
         }
       add_caps |= G_GUINT64_CONSTANT (1) << json_node_get_int (c);
     }
-  struct winsize size = { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols };
+  AgentTerminal terminal
+      = { { .ws_row = (unsigned short) rows, .ws_col = (unsigned short) cols }, onlcr };
   const AgentContainer *container = NULL;
   if (container_name && (container = agent_container_lookup (container_name)) == NULL)
     {
@@ -244,7 +246,7 @@ handle_exec (JsonObject *msg)
 
   int exec_errno = 0;
   AgentProcess *proc = agent_process_spawn (
-      (guint32) id, args, env, cwd, with_stdin, tty ? &size : NULL, (uid_t) uid,
+      (guint32) id, args, env, cwd, with_stdin, tty ? &terminal : NULL, (uid_t) uid,
       (gid_t) (gid < 0 ? uid : gid), groups, add_caps, container, &exec_errno, &error);
   if (proc == NULL)
     {

@@ -222,8 +222,23 @@ spawn_in (const AgentContainer *container, const ChildArgs *args, int *fork_errn
  * by @uid (its group is devpts's gid=, tty's in a container, as runc's). In
  * a container, from the container's own devpts (through its init's root),
  * so that the process sees a /dev/pts/N of its own. */
+/* The terminal's output turns \n into \r\n only when its caller's does:
+ * its output flags are the receiver's (an OCI console socket's owner sets
+ * raw mode), as runc leaves them to it. */
+static gboolean
+set_onlcr (int slave, gboolean onlcr)
+{
+  struct termios t;
+  if (onlcr)
+    return TRUE;
+  if (tcgetattr (slave, &t) < 0)
+    return FALSE;
+  t.c_oflag &= ~(tcflag_t) ONLCR;
+  return tcsetattr (slave, TCSANOW, &t) == 0;
+}
+
 static int
-open_terminal (const AgentContainer *container, const struct winsize *size, uid_t uid, int *slave,
+open_terminal (const AgentContainer *container, const AgentTerminal *tty, uid_t uid, int *slave,
                GError **error)
 {
   g_autofree char *ptmx = container
@@ -231,9 +246,10 @@ open_terminal (const AgentContainer *container, const struct winsize *size, uid_
                               : g_strdup ("/dev/ptmx");
   int unlock = 0;
   int master = open (ptmx, O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0 || ioctl (master, TIOCSPTLCK, &unlock) < 0 || ioctl (master, TIOCSWINSZ, size) < 0
+  if (master < 0 || ioctl (master, TIOCSPTLCK, &unlock) < 0
+      || ioctl (master, TIOCSWINSZ, &tty->size) < 0
       || (*slave = ioctl (master, TIOCGPTPEER, O_RDWR | O_NOCTTY | O_CLOEXEC)) < 0
-      || fchown (*slave, uid, (gid_t) -1) < 0)
+      || fchown (*slave, uid, (gid_t) -1) < 0 || !set_onlcr (*slave, tty->onlcr))
     {
       int e = errno;
       if (*slave >= 0)
@@ -250,7 +266,7 @@ open_terminal (const AgentContainer *container, const struct winsize *size, uid_
 
 AgentProcess *
 agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd, gboolean with_stdin,
-                     const struct winsize *tty, uid_t uid, gid_t gid, JsonArray *groups,
+                     const AgentTerminal *tty, uid_t uid, gid_t gid, JsonArray *groups,
                      guint64 add_caps, const AgentContainer *container, int *exec_errno,
                      GError **error)
 {

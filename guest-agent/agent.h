@@ -170,8 +170,13 @@ char *agent_rootfs_describe_step (AgentRootfsPlan *plan, int step, int err);
 /* @groups: its supplementary groups in a container instead of the
  * container's (NULL: the container's); @add_caps: capabilities (1 << number)
  * it has there beyond the container's. */
+typedef struct
+{
+  struct winsize size;
+  gboolean onlcr; /* its output's \n becomes \r\n (a new terminal's default) */
+} AgentTerminal;
 AgentProcess *agent_process_spawn (guint32 id, char **argv, char **envp, const char *cwd,
-                                   gboolean with_stdin, const struct winsize *tty, uid_t uid,
+                                   gboolean with_stdin, const AgentTerminal *tty, uid_t uid,
                                    gid_t gid, JsonArray *groups, guint64 add_caps,
                                    const AgentContainer *container, int *exec_errno,
                                    GError **error);

@@ -316,6 +316,8 @@ sandbox_exec_async (Sandbox *sb, const SandboxExec *exec, GAsyncReadyCallback ca
       json_object_set_boolean_member (msg, "tty", TRUE);
       json_object_set_int_member (msg, "rows", exec->rows ? exec->rows : 24);
       json_object_set_int_member (msg, "cols", exec->cols ? exec->cols : 80);
+      if (exec->tty_raw_output)
+        json_object_set_boolean_member (msg, "onlcr", FALSE);
     }
   json_object_set_int_member (msg, "uid", uid);
   if (gid >= 0)

@@ -299,7 +299,8 @@ typedef struct
   const char *cwd;
   gboolean with_stdin;
   gboolean tty; /* a terminal in the guest instead of pipes: stdin (with_stdin), one stream */
-  guint rows;   /* its size (0: 24 x 80) */
+  gboolean tty_raw_output; /* its output's \n not turned into \r\n (ONLCR off) */
+  guint rows;              /* its size (0: 24 x 80) */
   guint cols;
   gint64 uid;            /* -1: the container's (or root) */
   gint64 gid;            /* -1: the container's, or the uid */

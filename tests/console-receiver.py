@@ -4,7 +4,8 @@ listens on SOCKET, runs the runtime's create with --console-socket SOCKET
 (and --pid-file), receives the terminal's master over SCM_RIGHTS, runs
 start, types TYPE (Python escapes) into the terminal, copies what comes out
 to stdout, and as a subreaper (conmon is one) waits for the pid in the
-pid file: exits with its status.
+pid file: exits with its status. With RECEIVER_RAW=1 in its environment it
+puts the terminal in raw mode before start, as conmon does.
 usage: console-receiver.py SOCKET PIDFILE TYPE -- RUNTIME [GLOBAL...] -- ID BUNDLE"""
 import array
 import ctypes
@@ -37,6 +38,9 @@ def main():
         print("console-receiver: create failed or sent no fd", file=sys.stderr)
         return 90
     master = fds[0]
+    if os.environ.get("RECEIVER_RAW") == "1":
+        import tty
+        tty.setraw(master)
     pid = int(open(pid_file).read())
     print("state-before-start:", subprocess.run(runtime + ["state", cid], capture_output=True,
                                                   text=True).stdout.replace("\n", " "), flush=True)

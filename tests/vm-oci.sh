@@ -28,6 +28,22 @@ contains "$("${R[@]}" state c1)" '"status" : "stopped"' "state after the exit: s
 "${R[@]}" delete c1; ok $? "delete"
 is "$("$SANDBOXCTL" ls -q c1)" "" "... removes the sandbox"
 [ ! -e "$TMP/oci/c1" ]; ok $? "... and the record"
+# The terminal's settings are the receiver's, as runc leaves them: a new
+# terminal turns \n into \r\n; one the receiver put in raw mode (conmon
+# does) passes \n alone.
+bundle "$TMP/b3" true '["sh", "-c", "echo one; echo two"]'
+newlines() { # what the output's lines end with: crlf, lf, or its tail
+  python3 -c 'import sys; d = sys.stdin.buffer.read()
+print("crlf" if b"one\r\ntwo\r\n" in d else "lf" if b"one\ntwo\n" in d else repr(d[-120:]))'
+}
+out=$(python3 "$(dirname "$0")/console-receiver.py" "$TMP/console3.sock" "$TMP/c3.pid" '' \
+  -- "${R[@]}" -- c3 "$TMP/b3" 2>&1 | newlines)
+is "$out" crlf "a console receiver's new terminal ends lines with CR LF, as a terminal does"
+"${R[@]}" delete --force c3 >/dev/null 2>&1
+out=$(RECEIVER_RAW=1 python3 "$(dirname "$0")/console-receiver.py" "$TMP/console4.sock" "$TMP/c4.pid" '' \
+  -- "${R[@]}" -- c4 "$TMP/b3" 2>&1 | newlines)
+is "$out" lf "a receiver that set raw mode (conmon does) gets LF alone"
+"${R[@]}" delete --force c4 >/dev/null 2>&1
 
 # Without a terminal: conmon's own fds carry the stdio.
 bundle "$TMP/b2" false '["sh", "-c", "echo out; echo err >&2; sleep 300"]'
