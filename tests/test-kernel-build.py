@@ -10,21 +10,14 @@ import sys
 import tempfile
 from contextlib import redirect_stderr
 
+from tap import done, ok
+
 KERNEL = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kernel")
 BUILD_PY = os.path.join(KERNEL, "build.py")
 FRAGMENT = os.path.join(KERNEL, "sandbox.config")
 spec = importlib.util.spec_from_file_location("kbuild", BUILD_PY)
 kbuild = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(kbuild)
-n = 0
-failed = 0
-
-
-def ok(cond, what):
-    global n, failed
-    n += 1
-    failed += not cond
-    print("%s %d - %s" % ("ok" if cond else "not ok", n, what), flush=True)
 
 
 # Each group of options (lines between blank lines) says why, first.
@@ -87,5 +80,4 @@ with tempfile.TemporaryDirectory() as d:
     ok(r.returncode == 1 and "nope.tar.xz: no such file (install linux-source-6.1)" in r.stderr,
        "a missing source is named: %s" % r.stderr.strip())
 
-print("1..%d" % n)
-sys.exit(1 if failed else 0)
+done()
