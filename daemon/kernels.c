@@ -184,6 +184,15 @@ kernels_find (GPtrArray *kernels, const char *name)
   return NULL;
 }
 
+const GuestKernel *
+kernels_default (GPtrArray *kernels)
+{
+  for (guint i = 0; i < kernels->len; i++)
+    if (((GuestKernel *) kernels->pdata[i])->is_default)
+      return kernels->pdata[i];
+  return NULL;
+}
+
 char *
 kernels_names (GPtrArray *kernels)
 {

@@ -35,6 +35,8 @@ JsonObject *guest_kernel_to_json (const GuestKernel *kernel);
  * that fails its checks, is an error naming it. */
 gboolean kernels_load_dir (GPtrArray *kernels, const char *dir, GError **error);
 const GuestKernel *kernels_find (GPtrArray *kernels, const char *name);
+/* The one marked default (guest_files_resolve marks one). */
+const GuestKernel *kernels_default (GPtrArray *kernels);
 /* "a, b, c": for errors. */
 char *kernels_names (GPtrArray *kernels);
 

@@ -122,14 +122,10 @@ system_version (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   json_object_set_string_member (res, "initramfs", d->ctx.initramfs);
   if (d->guest_release)
     json_object_set_string_member (res, "guest_kernel_release", d->guest_release);
+  json_object_set_string_member (res, "default_kernel", kernels_default (d->kernels)->name);
   JsonArray *names = json_array_new ();
   for (guint i = 0; i < d->kernels->len; i++)
-    {
-      const GuestKernel *k = d->kernels->pdata[i];
-      json_array_add_string_element (names, k->name);
-      if (k->is_default)
-        json_object_set_string_member (res, "default_kernel", k->name);
-    }
+    json_array_add_string_element (names, ((GuestKernel *) d->kernels->pdata[i])->name);
   json_object_set_array_member (res, "kernels", names);
   rpc_call_return (call, res);
 }
@@ -374,12 +370,7 @@ param_kernel (Daemon *d, JsonObject *params, GError **error)
 {
   const char *name = param_string (params, "kernel", NULL);
   const char *min = param_string (params, "kernel_min", NULL);
-  const GuestKernel *k = NULL;
-  for (guint i = 0; name == NULL && i < d->kernels->len; i++)
-    if (((GuestKernel *) d->kernels->pdata[i])->is_default)
-      k = d->kernels->pdata[i];
-  if (name)
-    k = kernels_find (d->kernels, name);
+  const GuestKernel *k = name ? kernels_find (d->kernels, name) : kernels_default (d->kernels);
   if (k == NULL)
     {
       g_autofree char *names = kernels_names (d->kernels);

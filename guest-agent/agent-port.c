@@ -162,12 +162,29 @@ send_hello (gboolean thawed)
   agent_port_send_control (msg);
 }
 
+/* A session starts on what was queued for the last one dropped (a frame
+ * partly written is cut off: a new host reads from a frame's start, or,
+ * after a resync, scans past it to the pad and "resynced"), then hello. */
+static void
+begin_session (gboolean thawed, const char *resync_token)
+{
+  write_queue_clear (port.outq);
+  if (resync_token)
+    {
+      agent_frames_append_pad (write_queue_buffer (port.outq));
+      g_autoptr (JsonObject) answer = json_object_new ();
+      json_object_set_string_member (answer, "type", "resynced");
+      json_object_set_string_member (answer, "token", resync_token);
+      agent_port_send_control (answer);
+    }
+  send_hello (thawed);
+  port.cb.session ();
+}
+
 void
 agent_port_new_session (gboolean thawed)
 {
-  write_queue_clear (port.outq);
-  send_hello (thawed);
-  port.cb.session ();
+  begin_session (thawed, NULL);
 }
 
 void
@@ -180,15 +197,7 @@ agent_port_handle_resync (JsonObject *message)
       fprintf (stderr, "sandbox-agent: bad resync: %s\n", error->message);
       return;
     }
-  /* A frame partly written is cut off here: the host scans past it. */
-  write_queue_clear (port.outq);
-  agent_frames_append_pad (write_queue_buffer (port.outq));
-  g_autoptr (JsonObject) answer = json_object_new ();
-  json_object_set_string_member (answer, "type", "resynced");
-  json_object_set_string_member (answer, "token", token);
-  agent_port_send_control (answer);
-  send_hello (FALSE);
-  port.cb.session ();
+  begin_session (FALSE, token);
 }
 
 static gboolean
@@ -202,11 +211,9 @@ poll_host_connected (gpointer data)
   port.connected = TRUE;
   agent_decoder_free (port.decoder);
   port.decoder = agent_decoder_new ();
-  /* Frames queued while no host was there are resent by the session. */
-  write_queue_clear (port.outq);
   port.in_src = g_unix_fd_add (port.fd, G_IO_IN | G_IO_HUP | G_IO_ERR, on_readable, NULL);
-  send_hello (FALSE);
-  port.cb.session ();
+  /* Frames queued while no host was there are resent by the session. */
+  begin_session (FALSE, NULL);
   return G_SOURCE_REMOVE;
 }
 

@@ -127,13 +127,14 @@ agent_decoder_next (AgentDecoder *decoder, AgentFrame *frame, GError **error)
         return FALSE;
 
       const guint8 *h = decoder->buf->data + decoder->consumed;
-      if (decoder->resync_token != NULL && !header_valid (h, NULL))
+      gboolean scanning = decoder->resync_token != NULL;
+      if (!header_valid (h, scanning ? NULL : error))
         {
-          decoder->consumed++; /* scanning: a frame may start at the next byte */
-          continue;
-        }
-      if (!header_valid (h, error))
-        {
+          if (scanning)
+            {
+              decoder->consumed++; /* a frame may start at the next byte */
+              continue;
+            }
           decoder->broken = TRUE;
           return FALSE;
         }
