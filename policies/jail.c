@@ -86,10 +86,11 @@ jail_filter_new (GArray *syscalls, gboolean kill, GError **error)
         /* Threads only: a new process (fork, or new namespaces) is not. */
         rc = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, nr, 1,
                                SCMP_A0 (SCMP_CMP_MASKED_EQ, CLONE_THREAD, CLONE_THREAD));
-      else if (nr == SCMP_SYS (socket))
+      else if (nr == SCMP_SYS (socket) || nr == SCMP_SYS (socketpair))
         {
-          /* Unix sockets only (QMP, the agent, the console); any other
-           * family fails as if the kernel had none. */
+          /* Unix sockets only (QMP, the agent, the console, vhost-user's
+           * back channel to a volume's server); any other family fails as
+           * if the kernel had none. */
           rc = seccomp_rule_add (ctx, SCMP_ACT_ALLOW, nr, 1, SCMP_A0 (SCMP_CMP_EQ, AF_UNIX));
           if (rc == 0)
             rc = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EAFNOSUPPORT), nr, 1,
@@ -202,6 +203,16 @@ child_fail (Child *c, int step)
 }
 
 static int
+bind_one (const JailBind *b, const char *target)
+{
+  unsigned long ro = b->writable ? 0 : MS_RDONLY;
+  if (mount (b->source, target, NULL, MS_BIND | MS_REC, NULL) < 0
+      || mount (NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | ro | b->flags, NULL) < 0)
+    return -1;
+  return 0;
+}
+
+static int
 child_main (void *data)
 {
   Child *c = data;
@@ -212,7 +223,20 @@ child_main (void *data)
   /* No controlling terminal, and no signals from the daemon's session. */
   if (setsid () < 0)
     child_fail (c, STEP_SETSID);
+  /* In its own user namespace it becomes that namespace's root (the
+   * host's s->uid) before it looks up any path: until then it is the
+   * host's root to every permission check but a capability's. */
+  if (s->user_ns && (setgroups (0, NULL) < 0 || setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
+    child_fail (c, STEP_USER);
 
+  if (s->root == NULL && s->user_ns && s->binds->len)
+    {
+      if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+        child_fail (c, STEP_MOUNT_PRIVATE);
+      for (guint i = 0; i < s->binds->len; i++)
+        if (bind_one (&g_array_index (s->binds, JailBind, i), c->targets[i]) < 0)
+          child_fail (c, STEP_BIND);
+    }
   if (s->root)
     {
       if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
@@ -220,15 +244,8 @@ child_main (void *data)
       if (mount (s->root, s->root, NULL, MS_BIND, NULL) < 0)
         child_fail (c, STEP_MOUNT_ROOT);
       for (guint i = 0; i < s->binds->len; i++)
-        {
-          const JailBind *b = &g_array_index (s->binds, JailBind, i);
-          unsigned long ro = b->writable ? 0 : MS_RDONLY;
-          if (mount (b->source, c->targets[i], NULL, MS_BIND | MS_REC, NULL) < 0
-              || mount (NULL, c->targets[i], NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | ro | b->flags,
-                        NULL)
-                     < 0)
-            child_fail (c, STEP_BIND);
-        }
+        if (bind_one (&g_array_index (s->binds, JailBind, i), c->targets[i]) < 0)
+          child_fail (c, STEP_BIND);
       if (chdir (s->root) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
           || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0
           || mount (NULL, "/", NULL,
@@ -260,11 +277,12 @@ child_main (void *data)
 
   /* No capability can come back (a setuid binary, a file capability):
    * the bounding set is emptied while we still may (CAP_SETPCAP). */
-  if (s->set_user)
+  if (s->set_user || s->user_ns)
     for (int cap = 0; cap <= CAP_LAST_CAP; cap++)
-      if (prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
+      if (!(s->user_ns && (s->keep_caps & (G_GUINT64_CONSTANT (1) << cap)))
+          && prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
         child_fail (c, STEP_CAPS);
-  if (s->set_user)
+  if (s->set_user && !s->user_ns)
     {
       gid_t groups[1] = { s->extra_gid };
       if (setgroups (s->extra_gid == (gid_t) -1 ? 0 : 1, groups) < 0 || setgid (s->gid) < 0
@@ -364,6 +382,32 @@ fail:;
   return FALSE;
 }
 
+/* Root in @pid's user namespace is the host's spec->uid:gid, and no
+ * other id is there. Written by us, who may map any id. */
+static gboolean
+write_id_maps (GPid pid, const JailSpec *spec, GError **error)
+{
+  const char *files[] = { "uid_map", "gid_map" };
+  guint ids[] = { spec->uid, spec->gid };
+  for (int i = 0; i < 2; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%d/%s", pid, files[i]);
+      g_autofree char *map = g_strdup_printf ("0 %u 1\n", ids[i]);
+      int fd = open (path, O_WRONLY | O_CLOEXEC);
+      gboolean ok = fd >= 0 && write (fd, map, strlen (map)) == (ssize_t) strlen (map);
+      int e = errno;
+      if (fd >= 0)
+        close (fd);
+      if (!ok)
+        {
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e), "jail: writing %s: %s", path,
+                       g_strerror (e));
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
 gboolean
 jail_spawn (const JailSpec *spec, GPid *pid, GError **error)
 {
@@ -377,16 +421,20 @@ jail_spawn (const JailSpec *spec, GPid *pid, GError **error)
       goto sys_fail;
     }
   Child c = { .spec = spec, .go_fd = go[0], .error_fd = err[1] };
-  guint n = spec->root ? spec->binds->len : 0;
+  guint n = spec->binds->len;
   c.targets = g_new0 (char *, n + 1);
   for (guint i = 0; i < n; i++)
-    c.targets[i] = in_root (spec, g_array_index (spec->binds, JailBind, i).target);
+    {
+      const char *target = g_array_index (spec->binds, JailBind, i).target;
+      c.targets[i] = spec->root ? in_root (spec, target) : g_strdup (target);
+    }
 
   void *stack = mmap (NULL, CHILD_STACK_SIZE, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK, -1, 0);
-  int child = stack == MAP_FAILED ? -1
-                                  : clone (child_main, (char *) stack + CHILD_STACK_SIZE,
-                                           spec->clone_flags | SIGCHLD, &c);
+  int child = stack == MAP_FAILED
+                  ? -1
+                  : clone (child_main, (char *) stack + CHILD_STACK_SIZE,
+                           spec->clone_flags | (spec->user_ns ? CLONE_NEWUSER : 0) | SIGCHLD, &c);
   int clone_errno = errno;
   if (stack != MAP_FAILED)
     munmap (stack, CHILD_STACK_SIZE);
@@ -403,7 +451,8 @@ jail_spawn (const JailSpec *spec, GPid *pid, GError **error)
     }
 
   GError *place_error = NULL;
-  if (spec->place && !spec->place (child, spec->place_data, &place_error))
+  if ((spec->user_ns && !write_id_maps (child, spec, &place_error))
+      || (spec->place && !spec->place (child, spec->place_data, &place_error)))
     {
       kill (child, SIGKILL);
       close (go[1]);

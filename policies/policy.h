@@ -50,6 +50,14 @@ typedef struct
   uid_t uid;
   gid_t gid;
   gid_t extra_gid; /* a supplementary group (e.g. kvm's), or (gid_t) -1 */
+  /* A user namespace of its own (CLONE_NEWUSER is added) where root is
+   * the host's uid:gid above and no other id exists: the process is that
+   * root, first thing (before any bind), with the namespace's
+   * capabilities that keep_caps names, which reach only what uid owns.
+   * Without a root, its binds are made in place (target: a host path);
+   * otherwise binds without a root are not made. */
+  gboolean user_ns;
+  guint64 keep_caps; /* 1 << CAP_*: what the bounding set keeps (user_ns only) */
   guint open_files;
   guint max_procs;          /* RLIMIT_NPROC (processes and threads of its uid); 0: unlimited */
   const JailFilter *filter; /* or NULL */
