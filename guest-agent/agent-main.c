@@ -22,6 +22,7 @@
 
 #define MODULE_LIST "/lib/modules/sandbox-modules.list"
 #define NET_MODULE_LIST "/lib/modules/sandbox-net-modules.list"
+#define VOLUME_MODULE_LIST "/lib/modules/sandbox-volume-modules.list"
 #define PORT_TIMEOUT_MS 20000
 /* How long processes get between SIGTERM and SIGKILL at shutdown. */
 #define SHUTDOWN_GRACE_MS 3000
@@ -582,7 +583,8 @@ main (int argc, char **argv)
       agent_system_set_hostname ();
       g_setenv ("PATH", DEFAULT_PATH, TRUE);
       if (!agent_system_load_modules (MODULE_LIST, &error)
-          || !agent_net_configure (NET_MODULE_LIST, &error))
+          || !agent_net_configure (NET_MODULE_LIST, &error)
+          || !agent_volumes_mount (VOLUME_MODULE_LIST, &error))
         {
           log_msg ("%s", error->message);
           agent_system_power_off ();

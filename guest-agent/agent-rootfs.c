@@ -216,6 +216,15 @@ plan_user_mount (AgentRootfsPlan *plan, JsonObject *m, GError **error)
   g_autofree char *data = NULL;
   if (!parse_options (options, &flags, &data, error))
     return FALSE;
+  /* A host directory shared live (virtio-fs): its device's tag. */
+  if (g_str_equal (type, "volume"))
+    {
+      const char *tag = NULL;
+      if (!json_field_string (m, "tag", TRUE, &tag, error))
+        return FALSE;
+      add_op (plan, OP_MOUNT, tag, dest, "virtiofs", flags & ~(MS_BIND | MS_REC), NULL);
+      return TRUE;
+    }
   /* A read-only host directory, its image on a disk (opened before). */
   if (g_str_equal (type, "image"))
     {

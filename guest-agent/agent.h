@@ -36,6 +36,10 @@ gboolean agent_net_configure (const char *modules_list, GError **error);
  * sandboxd.net= has it, or NULL (none); @mac eth0's; /etc/hosts anew. */
 gboolean agent_net_thaw (const char *net, const char *dns, const char *mac, GError **error);
 
+/* agent-volumes.c: the volumes sandboxd.volumes= names (loading the
+ * modules of @modules_list for them); the guest's own mounted at boot. */
+gboolean agent_volumes_mount (const char *modules_list, GError **error);
+
 /* One output stream of a process (stdout or stderr). */
 typedef struct
 {

@@ -26,6 +26,8 @@ MODULES = ["virtio_mmio", "virtio_console", "virtio_scsi", "sd_mod", "button", "
 # Loaded only when the sandbox has a network (sandboxd.net= on the kernel
 # command line), so a boot without one costs nothing more.
 NET_MODULES = ["virtio_net"]
+# Loaded only when the sandbox has volumes (sandboxd.volumes=).
+VOLUME_MODULES = ["virtiofs"]
 
 
 def die(msg):
@@ -193,7 +195,7 @@ def main():
                     "no module lists")
     args = ap.parse_args()
 
-    release, moddir, modules, net_modules = None, None, [], []
+    release, moddir, modules, net_modules, volume_modules = None, None, [], [], []
     if not args.no_modules:
         if not args.release_file:
             die("--release-file is needed unless --no-modules")
@@ -203,6 +205,7 @@ def main():
             die("kernel release %s has no %s/modules.dep" % (release, moddir))
         modules = resolve_modules(moddir, MODULES)
         net_modules = resolve_modules(moddir, NET_MODULES, skip=modules)
+        volume_modules = resolve_modules(moddir, VOLUME_MODULES, skip=modules + net_modules)
 
     tmp = args.output + ".tmp"
     with open(tmp, "wb") as out:
@@ -230,7 +233,9 @@ def main():
             with open(os.path.realpath(lib), "rb") as f:
                 c.file(lib, f.read(), 0o755)
         for name, mods in () if args.no_modules else (("sandbox-modules.list", modules),
-                                                      ("sandbox-net-modules.list", net_modules)):
+                                                      ("sandbox-net-modules.list", net_modules),
+                                                      ("sandbox-volume-modules.list",
+                                                       volume_modules)):
             listed = []
             for rel in mods:
                 dst = "lib/modules/%s/%s" % (release, re.sub(r"\.(xz|gz|zst)$", "", rel))

@@ -36,7 +36,8 @@ qemu_build_argv (const QemuConfig *cfg)
 
   /* pit/pic/rtc: without them a TCG guest can wait for a timer forever. */
   add (a, cfg->qemu, "-M", NULL);
-  addf (a, "microvm,pit=on,pic=on,rtc=on%s", cfg->ram_path ? ",memory-backend=ram" : "");
+  addf (a, "microvm,pit=on,pic=on,rtc=on%s",
+        cfg->ram_path || cfg->n_volumes ? ",memory-backend=ram" : "");
   /* TCG's code cache is memory QEMU keeps: a boot translates ~48 MiB into
    * QEMU's default 1 GiB and holds it while idle. A full cache is flushed
    * and filled again: at 32 MiB that cost a boot nothing measurable, at
@@ -52,6 +53,12 @@ qemu_build_argv (const QemuConfig *cfg)
       add (a, "-object", NULL);
       addf (a, "memory-backend-file,id=ram,size=%uM,mem-path=%s,share=%s", cfg->memory_mb,
             cfg->ram_path, cfg->ram_shared ? "on" : "off");
+    }
+  else if (cfg->n_volumes)
+    {
+      add (a, "-object", NULL);
+      addf (a, "memory-backend-memfd,id=ram,size=%uM,share=on", cfg->memory_mb);
+      add (a, "-global", "virtio-mmio.force-legacy=false", NULL);
     }
   /* Names the sandbox in ps (QEMU never opens this path); "," doubled. */
   g_auto (GStrv) parts = g_strsplit (cfg->label, ",", -1);
@@ -79,9 +86,10 @@ qemu_build_argv (const QemuConfig *cfg)
    * (no /dev/mem, kcore, kprobes or unsigned modules), and tracefs, with
    * its ten thousand inodes (~10 MiB), is never set up. */
   add (a, "-append", NULL);
-  addf (a, "console=ttyS0 quiet panic=-1 lockdown=confidentiality%s%s sandboxd.hostname=%s%s", tsc,
-        cfg->template_build ? " init_on_free=1" : "", cfg->hostname,
-        cfg->net_fd > 0 && cfg->net_args ? cfg->net_args : "");
+  addf (a, "console=ttyS0 quiet panic=-1 lockdown=confidentiality%s%s sandboxd.hostname=%s%s%s",
+        tsc, cfg->template_build ? " init_on_free=1" : "", cfg->hostname,
+        cfg->net_fd > 0 && cfg->net_args ? cfg->net_args : "",
+        cfg->n_volumes && cfg->volume_args ? cfg->volume_args : "");
 
   /* The daemon reads the console and keeps it (capped) where QEMU cannot
    * write; unread while no daemon is connected, it is dropped. */
@@ -116,6 +124,14 @@ qemu_build_argv (const QemuConfig *cfg)
       add (a, "-device", NULL);
       addf (a, "virtio-net-device,netdev=net0%s%s", cfg->net_mac ? ",mac=" : "",
             cfg->net_mac ? cfg->net_mac : "");
+    }
+
+  for (guint i = 0; i < cfg->n_volumes; i++)
+    {
+      add (a, "-chardev", NULL);
+      addf (a, "socket,id=%s,fd=%d", cfg->volume_tags[i], cfg->volume_fds[i]);
+      add (a, "-device", NULL);
+      addf (a, "vhost-user-fs-device,chardev=%s,tag=%s", cfg->volume_tags[i], cfg->volume_tags[i]);
     }
 
   /* Free page reporting: the guest hands back what it frees (2 MiB at a

@@ -36,6 +36,14 @@ typedef struct
   gboolean net_tap;
   const char *net_mac;
   const char *net_args; /* for the guest's kernel: network_kernel_args */
+  /* Volumes: a vhost-user-fs device each, tag @volume_tags[i], on the
+   * inherited socket @volume_fds[i], connected to its file server. Guest
+   * RAM is then a shared memfd (the servers map it), and the virtio-mmio
+   * devices are modern (vhost-user-fs has no legacy interface). */
+  guint n_volumes;
+  const char *const *volume_tags;
+  const int *volume_fds;
+  const char *volume_args; /* for the guest's kernel: volumes_kernel_args */
   /* A clone: QEMU waits for its state (migrate-incoming), from a
    * template's snapshot (templates.c); a machine like the template's. */
   gboolean incoming;

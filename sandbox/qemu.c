@@ -149,6 +149,8 @@ spawn_jailed (const SandboxContext *d, const QemuConfig *cfg, int log_fd, GPid *
     jail_spec_pass_fd (&spec, cfg->disk_fd);
   jail_spec_pass_fd (&spec, cfg->net_fd);
   jail_spec_pass_fd (&spec, cfg->ram_fd);
+  for (guint i = 0; i < cfg->n_volumes; i++)
+    jail_spec_pass_fd (&spec, cfg->volume_fds[i]);
   gboolean ok = TRUE;
   if (policy->memory_overhead_mb)
     {

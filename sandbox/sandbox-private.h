@@ -12,6 +12,7 @@
 #include "qemu-monitor.h"
 #include "qmp-client.h"
 #include "sandbox.h"
+#include "volumes.h"
 
 #include <stdarg.h>
 
@@ -92,6 +93,7 @@ struct Sandbox
   GPid pid;
   guint qemu_uid;          /* QEMU's own uid while it runs (policy uid_range), else 0 */
   Network *network;        /* NULL: none */
+  GPtrArray *volumes;      /* Volume: shared host directories, for life */
   gboolean paused;         /* its vCPUs stopped (sandbox-pause.c) */
   guint64 qemu_start_time; /* /proc/PID/stat's, to know the pid is still our QEMU */
   gint64 start_real_us;    /* when QEMU started, wall clock */
@@ -256,6 +258,15 @@ JsonArray *sandbox_disks_to_json (Sandbox *sb, gboolean attached_only);
 gboolean sandbox_disk_restore (Sandbox *sb, JsonObject *disk, GError **error);
 /* QMP said DEVICE_DELETED for @device. */
 void sandbox_disk_device_deleted (Sandbox *sb, const char *device);
+
+/* sandbox-volumes.c: the volumes' sockets before QEMU starts (the
+ * servers' listening ends appended to @listeners, QEMU's in each
+ * v->qemu_fd), and their servers after (the sandbox fails if one dies
+ * while it boots or runs; start closes the sockets). After a failed
+ * prepare, sandbox_volumes_close closes what was made. */
+gboolean sandbox_volumes_prepare (Sandbox *sb, GArray *listeners, GError **error);
+gboolean sandbox_volumes_start (Sandbox *sb, GArray *listeners, GError **error);
+void sandbox_volumes_close (Sandbox *sb, GArray *listeners);
 
 /* sandbox-mounts.c: the images of a container's read-only host
  * directories (the spec's "image" mounts) as disks of their own. */

@@ -85,6 +85,8 @@ sandbox_state (Sandbox *sb)
   json_object_set_int_member (o, "qemu_uid", sb->qemu_uid);
   if (sb->network)
     json_object_set_object_member (o, "network", network_to_json (sb->network));
+  if (sb->volumes->len)
+    json_object_set_array_member (o, "volumes", volumes_to_json (sb->volumes));
   if (sb->paused)
     json_object_set_boolean_member (o, "paused", TRUE);
   json_object_set_int_member (o, "start_real_us", sb->start_real_us);
@@ -305,6 +307,26 @@ restore (Sandbox *sb, JsonObject *o, GError **error)
       if (error && *error == NULL)
         g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "network is not an object");
       return FALSE;
+    }
+  JsonNode *vn = json_object_get_member (o, "volumes");
+  JsonArray *va = vn && JSON_NODE_HOLDS_ARRAY (vn) ? json_node_get_array (vn) : NULL;
+  if (vn && va == NULL)
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "volumes is not an array");
+      return FALSE;
+    }
+  for (guint i = 0; va && i < json_array_get_length (va); i++)
+    {
+      JsonObject *vo = json_array_get_object_element (va, i);
+      Volume *v = vo ? volume_from_json (vo, error) : NULL;
+      if (v == NULL)
+        {
+          if (error && *error == NULL)
+            g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA, "volumes[%u] is not an object",
+                         i);
+          return FALSE;
+        }
+      g_ptr_array_add (sb->volumes, v);
     }
   JsonNode *procs = json_object_get_member (o, "processes");
   JsonNode *disks = json_object_get_member (o, "disks");

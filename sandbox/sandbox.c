@@ -115,6 +115,7 @@ sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir)
   sb->disks
       = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify) sandbox_disk_free);
   sb->containers = g_ptr_array_new_with_free_func ((GDestroyNotify) sandbox_container_free);
+  sb->volumes = g_ptr_array_new_with_free_func ((GDestroyNotify) volume_free);
   sb->next_proc = 1;
   return sb;
 }
@@ -122,7 +123,7 @@ sandbox_alloc (SandboxContext *ctx, const char *id, const char *dir)
 void
 sandbox_trim_logs (Sandbox *sb)
 {
-  const char *logs[] = { QEMU_LOG, NETWORK_LOG };
+  const char *logs[] = { QEMU_LOG, NETWORK_LOG, VOLUMES_LOG };
   for (gsize i = 0; i < G_N_ELEMENTS (logs); i++)
     {
       g_autofree char *path = g_build_filename (sb->dir, logs[i], NULL);
@@ -209,8 +210,23 @@ sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error)
   g_autoptr (Network) net = network_new (config->network, config->ports, error);
   if ((net == NULL && error && *error) || (net && !network_check (ctx, net, error)))
     return NULL;
+  if (config->n_volumes && ctx->virtiofsd == NULL)
+    {
+      g_set_error (
+          error, SANDBOX_ERROR, SANDBOX_ERROR_INVALID,
+          "volumes need QEMU's virtiofsd (/usr/lib/qemu/virtiofsd, in qemu-system-common), "
+          "which is not installed");
+      return NULL;
+    }
   Sandbox *sb = sandbox_alloc (ctx, id, dir);
   sb->network = g_steal_pointer (&net);
+  for (guint i = 0; i < config->n_volumes; i++)
+    {
+      const SandboxVolumeConfig *vc = &config->volumes[i];
+      g_autofree char *tag = vc->tag ? g_strdup (vc->tag) : g_strdup_printf ("vfs%u", i);
+      g_ptr_array_add (sb->volumes, volume_new (tag, vc->source, vc->destination, vc->in_container,
+                                                vc->readonly, vc->uid, vc->gid));
+    }
   if (config->cgroup_path)
     {
       g_free (sb->cgroup);
@@ -299,6 +315,7 @@ sandbox_free (Sandbox *sb)
   sandbox_reply_all_error (&sb->delete_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
   sandbox_reply_all_error (&sb->stop_calls, SANDBOX_ERROR_GONE, "the sandbox went away");
   network_free (sb->network);
+  g_ptr_array_unref (sb->volumes);
   g_date_time_unref (sb->created);
   g_free (sb->kernel_release);
   g_free (sb->error);
@@ -398,6 +415,8 @@ sandbox_to_json (Sandbox *sb)
   json_object_set_string_member (o, "dir", sb->dir);
   if (sb->network)
     json_object_set_object_member (o, "network", network_to_json (sb->network));
+  if (sb->volumes->len)
+    json_object_set_array_member (o, "volumes", volumes_to_json (sb->volumes));
   if (sb->paused && sb->pid > 0)
     json_object_set_boolean_member (o, "paused", TRUE);
   json_object_set_int_member (o, "output_bytes", (gint64) sb->output_bytes);
@@ -560,10 +579,12 @@ sandbox_signal_qemu (Sandbox *sb, int sig)
     kill (sb->pid, sig);
 }
 
-/* The helper leaves the cgroup before it is removed. */
+/* The helpers leave the cgroup before it is removed. */
 static void
 release_network (Sandbox *sb)
 {
+  for (guint i = 0; i < sb->volumes->len; i++)
+    volume_stop (sb->volumes->pdata[i]);
   if (sb->network == NULL)
     return;
   network_stop (sb->network);
@@ -941,8 +962,10 @@ sandbox_start_async (Sandbox *sb, const SandboxContainerConfig *container,
   if (container)
     sandbox_containers_register (sb, container);
   /* A clone of its shape's template when there is one (with a network,
-   * of a template with a NIC). */
-  if (sb->snapshot_to == NULL && sb->restore_from == NULL && ctx->template_find)
+   * of a template with a NIC); none with volumes: their file servers map
+   * guest RAM, and a clone's is a private copy of the template's. */
+  if (sb->snapshot_to == NULL && sb->restore_from == NULL && ctx->template_find
+      && sb->volumes->len == 0)
     sb->restore_from = ctx->template_find (ctx, sb, &sb->ram_fd);
   /* A cold boot takes a slot, or waits for one. */
   if (sb->restore_from == NULL && ctx->boot_slots && ctx->boots >= ctx->boot_slots)
@@ -1123,8 +1146,24 @@ boot_qemu (Sandbox *sb)
       cfg.net_fd = sv[0];
       cfg.net_args = " sandboxd.nic=1";
     }
+  /* Volumes: QEMU's ends of their sockets on its command line. */
+  g_autoptr (GArray) listeners = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GPtrArray) tags = g_ptr_array_new ();
+  g_autoptr (GArray) qemu_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autofree char *volume_args = volumes_kernel_args (sb->volumes);
+  gboolean prepared = sandbox_volumes_prepare (sb, listeners, &error);
+  for (guint i = 0; prepared && i < sb->volumes->len; i++)
+    {
+      Volume *v = sb->volumes->pdata[i];
+      g_ptr_array_add (tags, v->tag);
+      g_array_append_val (qemu_fds, v->qemu_fd);
+    }
+  cfg.n_volumes = sb->volumes->len;
+  cfg.volume_tags = (const char *const *) tags->pdata;
+  cfg.volume_fds = (const int *) qemu_fds->data;
+  cfg.volume_args = volume_args;
   GPid pid = 0;
-  gboolean spawned = qemu_spawn (d, &cfg, &pid, &error);
+  gboolean spawned = prepared && qemu_spawn (d, &cfg, &pid, &error);
   if (cfg.disk_node)
     close (cfg.disk_fd);
   if (cfg.net_fd > 0)
@@ -1133,9 +1172,23 @@ boot_qemu (Sandbox *sb)
     {
       if (helper_fd >= 0)
         close (helper_fd);
+      sandbox_volumes_close (sb, listeners);
       sb->pid = 0; /* reaped already */
       sandbox_fail (sb, "cannot start QEMU: %s", error->message);
       return;
+    }
+  if (sb->volumes->len)
+    {
+      gboolean ok = sandbox_volumes_start (sb, listeners, &error);
+      sandbox_save (sb);
+      if (!ok)
+        {
+          sb->child_watch = g_child_watch_add (sb->pid, on_child_exit, sb);
+          sandbox_fail (sb, "%s", error->message);
+          if (helper_fd >= 0)
+            close (helper_fd);
+          return;
+        }
     }
   if (helper_fd >= 0)
     {

@@ -37,6 +37,7 @@ struct SandboxContext
   char *initramfs;
   char *qemu;       /* the binary */
   char *net_helper; /* the user network's helper (sandbox-slirp); NULL: not installed */
+  char *virtiofsd;  /* volumes' file server; NULL: not installed (no volumes) */
   Accel accel;
   guint tsc_khz;      /* host TSC rate, for TCG guests */
   guint tcg_cache_mb; /* TCG's code cache per QEMU (0: QEMU's default) */
@@ -112,6 +113,20 @@ typedef struct
   JsonObject *spec;
 } SandboxContainerConfig;
 
+/* A host directory shared with the guest (virtio-fs, volumes.h), checked
+ * by the host: a directory, and @uid:@gid (never root) the user it is
+ * served as. */
+typedef struct
+{
+  const char *source;      /* absolute */
+  const char *destination; /* the guest's path, or the first container's */
+  const char *tag;         /* in_container: the tag the container spec's mount has */
+  gboolean in_container;
+  gboolean readonly;
+  guint uid;
+  guint gid;
+} SandboxVolumeConfig;
+
 typedef struct
 {
   const char *name; /* NULL: the id */
@@ -141,6 +156,12 @@ typedef struct
   const char *kernel_name;
   const char *kernel;
   const char *initramfs;
+  /* Its volumes (sandbox_new refuses them without ctx->virtiofsd): a
+   * sandbox with volumes boots cold (a template's RAM is not shared with
+   * a file server) and keeps them for life (nothing is hot-plugged on
+   * microvm's virtio-mmio). */
+  const SandboxVolumeConfig *volumes;
+  guint n_volumes;
 } SandboxConfig;
 
 const char *sandbox_state_to_string (SandboxState state);
