@@ -60,6 +60,8 @@ typedef struct
   char *kernel;
   char *network;  /* none, user, ns:PATH */
   char **publish; /* -p, repeatable */
+  char **volumes; /* -v HOST_DIR:PATH[:ro|:rw], repeatable */
+  char **mounts;  /* --mount type=bind,src=,dst=[,readonly], repeatable */
   CliRootOptions root;
 } CliSandboxOptions;
 void cli_sandbox_options_clear (CliSandboxOptions *options);

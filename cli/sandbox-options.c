@@ -47,6 +47,8 @@ cli_sandbox_options_clear (CliSandboxOptions *o)
   g_clear_pointer (&o->kernel, g_free);
   g_clear_pointer (&o->network, g_free);
   g_clear_pointer (&o->publish, g_strfreev);
+  g_clear_pointer (&o->volumes, g_strfreev);
+  g_clear_pointer (&o->mounts, g_strfreev);
   cli_root_options_clear (&o->root);
 }
 
@@ -128,6 +130,14 @@ cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
       "Publish a guest port on the host, as docker: [HOST_IP:]HOST_PORT:GUEST_PORT[/tcp|/udp] "
       "(repeatable; implies --network user)",
       "SPEC" },
+    { "volume", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &o->volumes,
+      "Share a host directory with the guest, live (virtio-fs), as docker: HOST_DIR:PATH[:ro|:rw] "
+      "(in the container, or the guest's PATH without one; repeatable)",
+      "SPEC" },
+    { "mount", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->mounts,
+      "The same, as docker's --mount: type=bind,source=HOST_DIR,target=PATH[,readonly] "
+      "(repeatable)",
+      "SPEC" },
   };
   GArray *all = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
   g_array_append_vals (all, shared, G_N_ELEMENTS (shared));
@@ -137,6 +147,106 @@ cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
   for (const GOptionEntry *e = own; e && e->long_name; e++)
     g_array_append_val (all, *e);
   return (GOptionEntry *) g_array_free (all, FALSE);
+}
+
+static JsonObject *
+volume_json (const char *source, const char *dest, gboolean readonly)
+{
+  JsonObject *v = json_object_new ();
+  g_autofree char *abs = g_canonicalize_filename (source, NULL);
+  json_object_set_string_member (v, "source", abs);
+  json_object_set_string_member (v, "destination", dest);
+  if (readonly)
+    json_object_set_boolean_member (v, "readonly", TRUE);
+  return v;
+}
+
+/* A host directory is a path ("/srv/db", "./data"); anything else would
+ * name a volume, which sandboxd does not keep. */
+static gboolean
+host_dir_given (const char *verb, const char *option, const char *spec, const char *source,
+                int *exit_code)
+{
+  if (source[0] == '/' || source[0] == '.')
+    return TRUE;
+  g_autofree char *msg
+      = g_strdup_printf ("%s %s: \"%s\" is not a host directory (an absolute path, or one "
+                         "starting with .); named volumes are not supported",
+                         option, spec, source);
+  *exit_code = cli_usage_error_text (verb, msg);
+  return FALSE;
+}
+
+/* -v HOST_DIR:PATH[:ro|:rw] and --mount type=bind,source=,target=[,readonly]
+ * into Create's "volumes". */
+static gboolean
+volume_params (const char *verb, const CliSandboxOptions *o, JsonObject *params, int *exit_code)
+{
+  JsonArray *volumes = json_array_new ();
+  for (char **v = o->volumes; v && *v; v++)
+    {
+      g_auto (GStrv) f = g_strsplit (*v, ":", -1);
+      guint n = g_strv_length (f);
+      if (n < 2 || n > 3 || !*f[0] || !*f[1]
+          || (n == 3 && !g_str_equal (f[2], "ro") && !g_str_equal (f[2], "rw")))
+        {
+          g_autofree char *msg = g_strdup_printf ("-v %s: expected HOST_DIR:PATH[:ro|:rw]", *v);
+          *exit_code = cli_usage_error_text (verb, msg);
+          json_array_unref (volumes);
+          return FALSE;
+        }
+      if (!host_dir_given (verb, "-v", *v, f[0], exit_code))
+        {
+          json_array_unref (volumes);
+          return FALSE;
+        }
+      json_array_add_object_element (volumes,
+                                     volume_json (f[0], f[1], n == 3 && g_str_equal (f[2], "ro")));
+    }
+  for (char **m = o->mounts; m && *m; m++)
+    {
+      g_auto (GStrv) f = g_strsplit (*m, ",", -1);
+      const char *type = NULL, *source = NULL, *target = NULL;
+      gboolean readonly = FALSE, bad = FALSE;
+      for (char **kv = f; *kv && !bad; kv++)
+        {
+          char *eq = strchr (*kv, '=');
+          const char *key = *kv, *value = eq ? eq + 1 : NULL;
+          if (eq)
+            *eq = '\0';
+          if (g_str_equal (key, "type") && value)
+            type = value;
+          else if ((g_str_equal (key, "source") || g_str_equal (key, "src")) && value)
+            source = value;
+          else if ((g_str_equal (key, "target") || g_str_equal (key, "dst")
+                    || g_str_equal (key, "destination"))
+                   && value)
+            target = value;
+          else if (g_str_equal (key, "readonly") || g_str_equal (key, "ro"))
+            readonly = value == NULL || g_str_equal (value, "true") || g_str_equal (value, "1");
+          else
+            bad = TRUE;
+        }
+      if (bad || g_strcmp0 (type, "bind") || !source || !target)
+        {
+          g_autofree char *msg = g_strdup_printf (
+              "--mount %s: expected type=bind,source=HOST_DIR,target=PATH[,readonly]", *m);
+          *exit_code = cli_usage_error_text (verb, msg);
+          json_array_unref (volumes);
+          return FALSE;
+        }
+      if (!host_dir_given (verb, "--mount", *m, source, exit_code))
+        {
+          json_array_unref (volumes);
+          return FALSE;
+        }
+      json_array_add_object_element (volumes, volume_json (source, target, readonly));
+    }
+  if (json_array_get_length (volumes))
+    json_object_set_array_member (params, "volumes", volumes);
+  else
+    json_array_unref (volumes);
+  return TRUE;
 }
 
 JsonObject *
@@ -165,7 +275,8 @@ cli_create_sandbox (const CliGlobals *globals, RpcClient *client, const char *ve
   if (o->network)
     json_object_set_string_member (params, "network", o->network);
   json_field_set_strv (params, "ports", o->publish);
-  if (!cli_root_params (verb, &o->root, params, exit_code))
+  if (!volume_params (verb, o, params, exit_code)
+      || !cli_root_params (verb, &o->root, params, exit_code))
     return NULL;
   CliImageProgress *progress = cli_image_progress_start (globals->address, client, params);
   JsonObject *sb

@@ -55,6 +55,14 @@ net_helper_path (const char *given)
   return g_file_test (path, G_FILE_TEST_IS_EXECUTABLE) ? g_steal_pointer (&path) : NULL;
 }
 
+char *
+virtiofsd_path (const char *given)
+{
+  const char *path = given ? given : "/usr/lib/qemu/virtiofsd";
+  return g_file_test (path, G_FILE_TEST_IS_EXECUTABLE) ? g_canonicalize_filename (path, NULL)
+                                                       : NULL;
+}
+
 static gboolean
 check_readable (const char *what, const char *path, const char *hint, GError **error)
 {

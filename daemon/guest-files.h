@@ -27,3 +27,6 @@ gboolean guest_files_resolve (Daemon *d, const GuestFileOptions *options, GError
  * else sandbox-slirp in the build tree next to this binary, else the
  * installed one; NULL if there is none. */
 char *net_helper_path (const char *given);
+/* The volumes' file server: @given, else QEMU's virtiofsd
+ * (/usr/lib/qemu/virtiofsd); NULL if it is not there. */
+char *virtiofsd_path (const char *given);

@@ -362,6 +362,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->ctx.initramfs, g_free);
   g_clear_pointer (&d->ctx.qemu, g_free);
   g_clear_pointer (&d->ctx.net_helper, g_free);
+  g_clear_pointer (&d->ctx.virtiofsd, g_free);
   g_clear_pointer (&d->ctx.runtime_dir, g_free);
   g_clear_pointer (&d->rpc_address, g_free);
   g_clear_pointer (&d->state_dir, g_free);
@@ -389,6 +390,7 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->state_dir = g_canonicalize_filename (o->state_dir ? o->state_dir : SANDBOXD_STATE_DIR, NULL);
   d->ctx.qemu = g_find_program_in_path (o->qemu ? o->qemu : "qemu-system-x86_64");
   d->ctx.net_helper = net_helper_path (o->net_helper); /* --network user */
+  d->ctx.virtiofsd = virtiofsd_path (o->virtiofsd);    /* volumes */
   if (d->ctx.qemu == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,

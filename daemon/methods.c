@@ -8,6 +8,7 @@
 #include "json-fields.h"
 #include "kernels.h"
 #include "sandbox.h"
+#include "volume-request.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -275,7 +276,7 @@ host_places_allowed (const char *tenant, const char *network, const char *cgroup
 /* Checked again: another Create may have taken the name (or the room)
  * meanwhile. */
 static void
-create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
+create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg, GArray *volumes,
                   const SandboxContainerConfig *container, GError **error)
 {
   TenantAsk ask = { TRUE, cfg->memory_mb, cfg->cpus, FALSE, FALSE };
@@ -299,11 +300,19 @@ create_and_start (Daemon *d, RpcCall *call, const SandboxConfig *cfg,
         = json_object_get_string_member_with_default (container->spec, "cgroups_path", NULL);
   if (!host_places_allowed (cfg->tenant, with_ns.network, with_ns.cgroup_path, error))
     return;
+  /* Its volumes: Create's and its config.json's read-write host
+   * directories, each given its tag in the container's mounts. */
+  if (container && container->spec
+      && !volume_requests_bind (daemon_tenant (d, cfg->tenant), container->spec, volumes, error))
+    return;
+  with_ns.volumes = (const SandboxVolumeConfig *) volumes->data;
+  with_ns.n_volumes = volumes->len;
   cfg = &with_ns;
   /* A warm clone of its shape, when the pool has one (a network, a cgroup
-   * path or a pids limit of its own make a sandbox unlike the pool's). */
+   * path, a pids limit or volumes of its own make a sandbox unlike the
+   * pool's). */
   Sandbox *warm = d->templates && cfg->network == NULL && cfg->ports == NULL
-                          && cfg->cgroup_path == NULL && cfg->pids == 0
+                          && cfg->cgroup_path == NULL && cfg->pids == 0 && cfg->n_volumes == 0
                       ? sandbox_templates_take (d->templates, cfg->memory_mb, cfg->cpus,
                                                 cfg->policy, cfg->kernel, cfg->initramfs)
                       : NULL;
@@ -338,15 +347,23 @@ daemon_boot_begun (SandboxContext *ctx, Sandbox *sb)
     rpc_call_restart_deadline (call);
 }
 
-static void
-free_sandbox_config (gpointer data)
+/* A Create waiting for its container's image. */
+typedef struct
 {
-  SandboxConfig *cfg = data;
-  g_free ((char *) cfg->name);
-  g_free ((char *) cfg->tenant);
-  g_free ((char *) cfg->network);
-  g_strfreev ((char **) cfg->ports);
-  g_free (cfg);
+  SandboxConfig cfg;
+  GArray *volumes; /* SandboxVolumeConfig */
+} CreateLater;
+
+static void
+free_create_later (gpointer data)
+{
+  CreateLater *later = data;
+  g_free ((char *) later->cfg.name);
+  g_free ((char *) later->cfg.tenant);
+  g_free ((char *) later->cfg.network);
+  g_strfreev ((char **) later->cfg.ports);
+  g_array_unref (later->volumes);
+  g_free (later);
 }
 
 /* Its root's image is there: now the sandbox. */
@@ -358,7 +375,10 @@ on_first_container (Daemon *d, RpcCall *call, const SandboxContainerConfig *cont
   if (d->shutting_down)
     g_set_error (&error, RPC_ERROR, RPC_STATUS_UNAVAILABLE, "sandboxd is shutting down");
   else
-    create_and_start (d, call, data, container, &error);
+    {
+      CreateLater *later = data;
+      create_and_start (d, call, &later->cfg, later->volumes, container, &error);
+    }
   if (error)
     daemon_return_error (call, error);
 }
@@ -467,23 +487,31 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
                         .kernel_name = kernel->name,
                         .kernel = kernel->is_default ? NULL : kernel->kernel,
                         .initramfs = kernel->is_default ? NULL : kernel->initramfs };
+  JsonNode *vn = json_object_get_member (params, "volumes");
+  g_autoptr (GArray) volumes = volume_requests_new ();
+  if (vn
+      && !volume_requests_read (t, json_node_get_array (vn), container_request_wanted (params),
+                                volumes, error))
+    return;
   if (!container_request_wanted (params))
     {
-      create_and_start (d, call, &cfg, NULL, error);
+      create_and_start (d, call, &cfg, volumes, NULL, error);
       return;
     }
   const char *container = "main";
   if (!json_field_string (params, "container_name", FALSE, &container, error)
       || !check_name (container, "container_name", error))
     return;
-  SandboxConfig *later = g_memdup2 (&cfg, sizeof cfg);
-  later->name = g_strdup (name);
-  later->tenant = g_strdup (caller_name (d));
-  later->network = g_strdup (network);
-  later->ports = (const char *const *) g_strdupv (ports);
+  CreateLater *later = g_new0 (CreateLater, 1);
+  later->cfg = cfg;
+  later->cfg.name = g_strdup (name);
+  later->cfg.tenant = g_strdup (caller_name (d));
+  later->cfg.network = g_strdup (network);
+  later->cfg.ports = (const char *const *) g_strdupv (ports);
+  later->volumes = g_steal_pointer (&volumes);
   if (!container_request_start (d, call, params, container, on_first_container, later,
-                                free_sandbox_config, error))
-    free_sandbox_config (later);
+                                free_create_later, error))
+    free_create_later (later);
 }
 
 static void
@@ -815,8 +843,19 @@ on_container_image (Daemon *d, RpcCall *call, const SandboxContainerConfig *cont
       rpc_call_return_error (call, RPC_STATUS_NOT_FOUND, "the sandbox was deleted meanwhile");
       return;
     }
-  /* A later container shares the sandbox's QEMU, and so its cgroup. */
+  /* A later container shares the sandbox's QEMU, and so its cgroup; it
+   * cannot add a volume (nothing is hot-plugged on virtio-mmio). */
   JsonObject *spec = container->spec;
+  g_autofree char *volume = volume_requests_in_spec (spec);
+  if (volume)
+    {
+      rpc_call_return_error (call, RPC_STATUS_FAILED_PRECONDITION,
+                             "%s: a read-write host directory is shared with a sandbox when it is "
+                             "created (Create's volumes, or its first container's config.json): "
+                             "a later container cannot add one",
+                             volume);
+      return;
+    }
   if (json_object_has_member (spec, "cgroups_path"))
     {
       json_object_remove_member (spec, "cgroups_path");

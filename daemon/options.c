@@ -19,6 +19,7 @@ options_clear (Options *o)
   g_free (o->default_kernel);
   g_free (o->qemu);
   g_free (o->net_helper);
+  g_free (o->virtiofsd);
   g_free (o->accel);
   g_free (o->dbus);
   g_free (o->policy_dir);
@@ -82,6 +83,10 @@ options_parse (Options *o, int argc, char **argv)
     { "net-helper", 0, 0, G_OPTION_ARG_FILENAME, &o->net_helper,
       "The user network's helper (default: sandbox-slirp, built beside sandboxd or installed "
       "with it; without it, --network user is refused)",
+      "PATH" },
+    { "virtiofsd", 0, 0, G_OPTION_ARG_FILENAME, &o->virtiofsd,
+      "The volumes' file server (default: QEMU's, /usr/lib/qemu/virtiofsd; without it, volumes "
+      "are refused)",
       "PATH" },
     { "accel", 0, 0, G_OPTION_ARG_STRING, &o->accel,
       "auto (KVM when QEMU can use it, else TCG), kvm or tcg (default auto)", "ACCEL" },

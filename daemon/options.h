@@ -13,6 +13,7 @@ typedef struct
   char *default_kernel;
   char *qemu;
   char *net_helper;
+  char *virtiofsd;
   char *accel;
   gint boot_timeout;
   gint auto_remove_grace;

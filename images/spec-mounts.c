@@ -4,8 +4,9 @@
  * the host's files, so what a bind brings in is decided here: a small text
  * file is copied ("file", its content in the spec), a read-only directory
  * becomes a disk image of its own ("image": sandboxd builds it like a root
- * and the agent mounts it), and a read-write directory is refused, naming
- * the mount: nothing written in the guest could reach the host. */
+ * and the agent mounts it), and a read-write directory becomes a volume
+ * ("volume": shared live over virtio-fs; sandboxd checks who may share it
+ * and serves it as its owner). */
 #include "container-spec-private.h"
 #include "fs-creds.h"
 
@@ -90,12 +91,7 @@ read_bind (const char *source, const char *dest, JsonObject *copy, const char *p
                        "%s (%s on %s): only regular files and directories of the host can be "
                        "bound into a VM",
                        path, source, dest);
-  if (!has_option (copy, "ro"))
-    return spec_error (error, CONTAINER_SPEC_ERROR_UNSUPPORTED,
-                       "%s (%s on %s): a read-write host directory cannot be shared with a VM "
-                       "(bind it read-only, option \"ro\", to have it copied in as an image)",
-                       path, source, dest);
-  json_object_set_string_member (copy, "type", "image");
+  json_object_set_string_member (copy, "type", has_option (copy, "ro") ? "image" : "volume");
   json_object_set_string_member (copy, "source", source);
   return TRUE;
 }

@@ -176,6 +176,20 @@ check_field (const char *name, JsonObject *spec, JsonNode *value, GError **error
         }
       return TRUE;
     }
+  if (g_str_equal (type, "array<object>"))
+    {
+      if (!JSON_NODE_HOLDS_ARRAY (value))
+        return invalid (error, "field \"%s\" must be an array of objects", name);
+      JsonArray *a = json_node_get_array (value);
+      gint64 max = json_object_get_int_member_with_default (spec, "max", G_MAXINT64);
+      if ((gint64) json_array_get_length (a) > max)
+        return invalid (error, "field \"%s\" has %u items, at most %" G_GINT64_FORMAT, name,
+                        json_array_get_length (a), max);
+      for (guint i = 0; i < json_array_get_length (a); i++)
+        if (!JSON_NODE_HOLDS_OBJECT (json_array_get_element (a, i)))
+          return invalid (error, "field \"%s[%u]\" must be an object", name, i);
+      return TRUE;
+    }
   if (g_str_equal (type, "object"))
     return JSON_NODE_HOLDS_OBJECT (value) ? TRUE
                                           : invalid (error, "field \"%s\" must be an object", name);
