@@ -341,10 +341,6 @@ test_refusals (void)
   expect_refused ("{" PROC ", " ROOT ", \"linux\": {\"cgroupsPath\": \"/a/../b\"}}",
                   CONTAINER_SPEC_ERROR_INVALID, "linux.cgroupsPath \"/a/../b\"");
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
-                  "\"bind\", \"source\": \"/etc\", \"options\": [\"rbind\"]}]}",
-                  CONTAINER_SPEC_ERROR_UNSUPPORTED,
-                  "mounts[0] (/etc on /d): a read-write host directory");
-  expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
                   "\"bind\", \"source\": \"/nonexistent-x\", \"options\": [\"ro\"]}]}",
                   CONTAINER_SPEC_ERROR_NOT_FOUND, "mounts[0].source: host path /nonexistent-x");
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
@@ -353,6 +349,31 @@ test_refusals (void)
   expect_refused ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"../x\", \"type\": "
                   "\"tmpfs\"}]}",
                   CONTAINER_SPEC_ERROR_INVALID, "mounts[0].destination");
+}
+
+/* A read-write bind of a host directory (docker's and podman's -v) is a
+ * volume, shared live; a read-only one an image. */
+static void
+test_rw_bind_volume (void)
+{
+  g_autofree char *dir
+      = make_bundle ("{" PROC ", " ROOT ", \"mounts\": [{\"destination\": \"/d\", \"type\": "
+                     "\"bind\", \"source\": \"/etc\", \"options\": [\"rbind\", \"rw\"]}, "
+                     "{\"destination\": \"/e\", \"type\": \"bind\", \"source\": \"/etc\", "
+                     "\"options\": [\"rbind\", \"ro\"]}]}");
+  g_autoptr (GError) error = NULL;
+  g_autofree char *root = NULL;
+  g_autoptr (JsonObject) spec = container_spec_from_bundle (dir, &root, &error);
+  g_assert_no_error (error);
+  JsonArray *mounts = json_object_get_array_member (spec, "mounts");
+  JsonObject *rw = json_array_get_object_element (mounts, 0);
+  g_assert_cmpstr (json_object_get_string_member (rw, "type"), ==, "volume");
+  g_assert_cmpstr (json_object_get_string_member (rw, "source"), ==, "/etc");
+  g_assert_cmpstr (json_object_get_string_member (rw, "destination"), ==, "/d");
+  g_assert_cmpstr (
+      json_object_get_string_member (json_array_get_object_element (mounts, 1), "type"), ==,
+      "image");
+  remove_tree (dir);
 }
 
 /* ---- images ---- */
@@ -586,6 +607,7 @@ main (int argc, char **argv)
   g_test_add_func ("/containers/runc-spec-fields", test_runc_spec_fields);
   g_test_add_func ("/containers/seccomp-built", test_seccomp_built);
   g_test_add_func ("/containers/refusals", test_refusals);
+  g_test_add_func ("/containers/rw-bind-volume", test_rw_bind_volume);
   g_test_add_func ("/containers/image-cache", test_image_cache);
   return g_test_run ();
 }
