@@ -22,9 +22,9 @@ typedef struct Volume Volume;
 
 struct Volume
 {
-  char *tag;         /* the guest's name for it (vfsN) */
-  char *source;      /* the host directory */
-  char *destination; /* where it is mounted: in the guest, or in a container */
+  char *tag;             /* the guest's name for it (vfsN) */
+  char *source;          /* the host directory */
+  char *destination;     /* where it is mounted: in the guest, or in a container */
   gboolean in_container; /* a container's mount names it (its spec has the tag) */
   gboolean readonly;
   guint uid; /* who serves it, on the host */
