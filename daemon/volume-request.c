@@ -1,6 +1,7 @@
 /* volume-request.c — a Create's volumes, checked (volume-request.h). */
 #include "volume-request.h"
 
+#include "autofd.h"
 #include "fs-creds.h"
 #include "json-fields.h"
 #include "rpc-status.h"
@@ -18,6 +19,8 @@ clear_volume (gpointer p)
   g_free ((char *) v->source);
   g_free ((char *) v->destination);
   g_free ((char *) v->tag);
+  if (v->source_fd >= 0)
+    close (v->source_fd);
 }
 
 GArray *
@@ -69,10 +72,10 @@ check_destination (const char *dest, gboolean in_container, GError **error)
   return TRUE;
 }
 
-/* The host directory, opened as the caller: who serves it. */
+/* The host directory, opened as the caller (*fd, O_PATH): who serves it. */
 static gboolean
-check_source (const Tenant *t, const char *source, const char *dest, guint *uid, guint *gid,
-              GError **error)
+check_source (const Tenant *t, const char *source, const char *dest, int *out_fd, guint *uid,
+              guint *gid, GError **error)
 {
   if (source == NULL || !g_path_is_absolute (source))
     return volume_error (error, RPC_STATUS_INVALID_ARGUMENT,
@@ -81,14 +84,13 @@ check_source (const Tenant *t, const char *source, const char *dest, guint *uid,
   FsCredsSaved saved;
   if (t && !fs_creds_enter (&t->creds, &saved, error))
     return FALSE;
-  int fd = fs_open_untrusted (source, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int fd = fs_open_untrusted (source, O_PATH | O_DIRECTORY | O_CLOEXEC);
   struct stat st;
   gboolean ok = fd >= 0 && fstat (fd, &st) == 0;
   int e = errno;
-  if (fd >= 0)
-    close (fd);
   if (t)
     fs_creds_leave (&saved);
+  sbx_autofd int held = fd;
   if (!ok)
     return volume_error (error,
                          e == ENOENT                 ? RPC_STATUS_NOT_FOUND
@@ -110,6 +112,8 @@ check_source (const Tenant *t, const char *source, const char *dest, guint *uid,
                          dest, source);
   *uid = t ? t->creds.uid : st.st_uid;
   *gid = t ? t->creds.gid : st.st_gid ? st.st_gid : st.st_uid;
+  *out_fd = held;
+  held = -1;
   return TRUE;
 }
 
@@ -140,10 +144,9 @@ static gboolean
 add_volume (const Tenant *t, GArray *out, const char *source, const char *dest, gboolean readonly,
             gboolean in_container, GError **error)
 {
-  SandboxVolumeConfig v = { .in_container = in_container, .readonly = readonly };
-  if (!check_destination (dest, in_container, error)
-      || !check_source (t, source, dest, &v.uid, &v.gid, error)
-      || !check_unique (out, source, dest, error))
+  SandboxVolumeConfig v = { .in_container = in_container, .readonly = readonly, .source_fd = -1 };
+  if (!check_destination (dest, in_container, error) || !check_unique (out, source, dest, error)
+      || !check_source (t, source, dest, &v.source_fd, &v.uid, &v.gid, error))
     return FALSE;
   v.source = g_strdup (source);
   v.destination = g_strdup (dest);

@@ -206,8 +206,11 @@ static int
 bind_one (const JailBind *b, const char *target)
 {
   unsigned long ro = b->writable ? 0 : MS_RDONLY;
-  if (mount (b->source, target, NULL, MS_BIND | MS_REC, NULL) < 0
-      || mount (NULL, target, NULL, MS_BIND | MS_REMOUNT | MS_NOSUID | ro | b->flags, NULL) < 0)
+  if (b->tree >= 0 ? move_mount (b->tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH) < 0
+                   : mount (b->source, target, NULL, MS_BIND | MS_REC, NULL) < 0
+                         || mount (NULL, target, NULL,
+                                   MS_BIND | MS_REMOUNT | MS_NOSUID | ro | b->flags, NULL)
+                                < 0)
     return -1;
   return 0;
 }
@@ -304,6 +307,8 @@ bind_clear (JailBind *b)
 {
   g_free (b->source);
   g_free (b->target);
+  if (b->tree >= 0)
+    close (b->tree);
 }
 
 void
@@ -328,8 +333,27 @@ jail_spec_bind (JailSpec *spec, const char *source, const char *target, gboolean
 {
   if (source == NULL)
     return;
-  JailBind b = { g_strdup (source), g_strdup (target), writable, flags };
+  JailBind b = { g_strdup (source), g_strdup (target), writable, flags, -1 };
   g_array_append_val (spec->binds, b);
+}
+
+gboolean
+jail_spec_bind_fd (JailSpec *spec, int fd, const char *target, gboolean writable,
+                   unsigned long flags, GError **error)
+{
+  /* A mount of another namespace cannot be bound in the jail's: its copy,
+   * detached, can be moved there. The child has our fds (a copy). */
+  int tree = open_tree (fd, "", OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH | AT_RECURSIVE);
+  if (tree < 0)
+    {
+      int e = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
+                   "jail: copying the mount for %s: %s", target, g_strerror (e));
+      return FALSE;
+    }
+  JailBind b = { NULL, g_strdup (target), writable, flags, tree };
+  g_array_append_val (spec->binds, b);
+  return TRUE;
 }
 
 void
@@ -366,7 +390,7 @@ jail_prepare_root (const JailSpec *spec, GError **error)
       g_autofree char *parent = g_path_get_dirname (path);
       if (g_mkdir_with_parents (parent, 0755) < 0)
         goto fail;
-      if (g_file_test (b->source, G_FILE_TEST_IS_DIR))
+      if (b->source == NULL || g_file_test (b->source, G_FILE_TEST_IS_DIR))
         {
           if (g_mkdir_with_parents (path, 0755) < 0)
             goto fail;

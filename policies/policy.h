@@ -32,6 +32,7 @@ typedef struct
   char *target; /* path inside the root */
   gboolean writable;
   unsigned long flags; /* more mount flags: MS_NODEV, MS_NOEXEC (MS_NOSUID always) */
+  int tree;            /* jail_spec_bind_fd's: a detached copy of the mount, or -1 */
 } JailBind;
 
 /* Built as a list, as bubblewrap's setup operations are: jail_spec_init,
@@ -74,6 +75,13 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (JailSpec, jail_spec_clear)
 /* @source (a host path; NULL: nothing is added) at @target in the root. */
 void jail_spec_bind (JailSpec *spec, const char *source, const char *target, gboolean writable,
                      unsigned long flags);
+/* The directory or file open as @fd (O_PATH will do) at @target: what
+ * the caller opened, with its own rights, is what is bound, whatever its
+ * path has become since (a detached copy of it is made now, in our mount
+ * namespace, and moved into the jail's). @fd stays the caller's. FALSE
+ * with @error if the copy cannot be made. */
+gboolean jail_spec_bind_fd (JailSpec *spec, int fd, const char *target, gboolean writable,
+                            unsigned long flags, GError **error);
 /* @fd (> 2; else nothing is added) stays open across exec. */
 void jail_spec_pass_fd (JailSpec *spec, int fd);
 

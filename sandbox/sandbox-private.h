@@ -267,6 +267,8 @@ void sandbox_disk_device_deleted (Sandbox *sb, const char *device);
 gboolean sandbox_volumes_prepare (Sandbox *sb, GArray *listeners, GError **error);
 gboolean sandbox_volumes_start (Sandbox *sb, GArray *listeners, GError **error);
 void sandbox_volumes_close (Sandbox *sb, GArray *listeners);
+/* Ends their servers (if still ours) and removes their mount points. */
+void sandbox_volumes_release (Sandbox *sb);
 
 /* sandbox-mounts.c: the images of a container's read-only host
  * directories (the spec's "image" mounts) as disks of their own. */

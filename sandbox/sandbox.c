@@ -224,8 +224,8 @@ sandbox_new (SandboxContext *ctx, const SandboxConfig *config, GError **error)
     {
       const SandboxVolumeConfig *vc = &config->volumes[i];
       g_autofree char *tag = vc->tag ? g_strdup (vc->tag) : g_strdup_printf ("vfs%u", i);
-      g_ptr_array_add (sb->volumes, volume_new (tag, vc->source, vc->destination, vc->in_container,
-                                                vc->readonly, vc->uid, vc->gid));
+      g_ptr_array_add (sb->volumes, volume_new (tag, vc->source, vc->source_fd, vc->destination,
+                                                vc->in_container, vc->readonly, vc->uid, vc->gid));
     }
   if (config->cgroup_path)
     {
@@ -583,8 +583,7 @@ sandbox_signal_qemu (Sandbox *sb, int sig)
 static void
 release_network (Sandbox *sb)
 {
-  for (guint i = 0; i < sb->volumes->len; i++)
-    volume_stop (sb->volumes->pdata[i]);
+  sandbox_volumes_release (sb);
   if (sb->network == NULL)
     return;
   network_stop (sb->network);

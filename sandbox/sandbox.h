@@ -119,6 +119,7 @@ typedef struct
 typedef struct
 {
   const char *source;      /* absolute */
+  int source_fd;           /* it, opened by its requester (O_PATH will do); the caller's */
   const char *destination; /* the guest's path, or the first container's */
   const char *tag;         /* in_container: the tag the container spec's mount has */
   gboolean in_container;

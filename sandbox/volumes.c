@@ -20,10 +20,11 @@
 #include <unistd.h>
 
 Volume *
-volume_new (const char *tag, const char *source, const char *destination, gboolean in_container,
-            gboolean readonly, guint uid, guint gid)
+volume_new (const char *tag, const char *source, int source_fd, const char *destination,
+            gboolean in_container, gboolean readonly, guint uid, guint gid)
 {
   Volume *v = g_new0 (Volume, 1);
+  v->source_fd = source_fd >= 0 ? fcntl (source_fd, F_DUPFD_CLOEXEC, 3) : -1;
   v->tag = g_strdup (tag);
   v->source = g_strdup (source);
   v->destination = g_strdup (destination);
@@ -43,6 +44,8 @@ volume_free (Volume *v)
   g_clear_handle_id (&v->watch, g_source_remove);
   if (v->qemu_fd >= 0)
     close (v->qemu_fd);
+  if (v->source_fd >= 0)
+    close (v->source_fd);
   g_free (v->tag);
   g_free (v->source);
   g_free (v->destination);
@@ -84,7 +87,7 @@ volume_from_json (JsonObject *o, GError **error)
       || !json_field_int (o, "server_pid", FALSE, 0, G_MAXINT32, &pid, error)
       || !json_field_int (o, "server_start_time", FALSE, 0, G_MAXINT64, &start, error))
     return NULL;
-  Volume *v = volume_new (tag, source, dest, in_container, readonly, (guint) uid, (guint) gid);
+  Volume *v = volume_new (tag, source, -1, dest, in_container, readonly, (guint) uid, (guint) gid);
   v->pid = (GPid) pid;
   v->start_time = (guint64) start;
   return v;
@@ -203,6 +206,20 @@ on_server_exit (GPid pid, int status, gpointer data)
 gboolean
 volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **error)
 {
+  g_autofree char *fd_arg = g_strdup_printf ("--fd=%d", listen_fd);
+  if (v->source_fd < 0)
+    {
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INTERNAL,
+                   "volume %s: its directory is not open (it is served once)", v->destination);
+      return FALSE;
+    }
+  if (g_mkdir_with_parents (spec->mount_point, 0755) < 0)
+    {
+      int e = errno;
+      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INTERNAL, "volume %s: create %s: %s",
+                   v->destination, spec->mount_point, g_strerror (e));
+      return FALSE;
+    }
   int log_fd = open (spec->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0)
     {
@@ -211,8 +228,7 @@ volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **e
                    g_strerror (e));
       return FALSE;
     }
-  g_autofree char *fd_arg = g_strdup_printf ("--fd=%d", listen_fd);
-  g_autofree char *source_arg = g_strdup_printf ("source=%s", v->source);
+  g_autofree char *source_arg = g_strdup_printf ("source=%s", spec->mount_point);
   /* cache=auto: what one side writes, the other sees at its next open
    * (close-to-open), and names and attributes within a second. */
   char *argv[] = { (char *) spec->virtiofsd,
@@ -226,8 +242,9 @@ volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **e
                    "--rlimit-nofile=0",
                    NULL };
   g_autofree char *cmdline = g_strjoinv (" ", argv);
-  g_autofree char *header = g_strdup_printf ("# volume %s (%s), uid %u gid %u: %s\n",
-                                             v->destination, v->tag, v->uid, v->gid, cmdline);
+  g_autofree char *header
+      = g_strdup_printf ("# volume %s (%s), %s at %s, uid %u gid %u: %s\n", v->destination, v->tag,
+                         v->source, spec->mount_point, v->uid, v->gid, cmdline);
   (void) !write (log_fd, header, strlen (header));
   Placement placement = { spec, v };
   g_auto (JailSpec) jail;
@@ -246,12 +263,13 @@ volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **e
   jail.open_files = (guint) MIN (files.rlim_max, 65536);
   jail.place = place_server;
   jail.place_data = &placement;
-  /* The directory bound onto itself: nothing set-uid or a device there
+  /* The directory on its mount point: nothing set-uid or a device there
    * counts for the server. */
-  jail_spec_bind (&jail, v->source, v->source, !v->readonly, MS_NODEV);
   jail_spec_pass_fd (&jail, listen_fd);
   GPid pid = 0;
-  gboolean ok = jail_spawn (&jail, &pid, error);
+  gboolean ok
+      = jail_spec_bind_fd (&jail, v->source_fd, spec->mount_point, !v->readonly, MS_NODEV, error)
+        && jail_spawn (&jail, &pid, error);
   close (log_fd);
   if (!ok)
     {
@@ -260,6 +278,8 @@ volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **e
       return FALSE;
     }
   v->watch = g_child_watch_add (pid, on_server_exit, v);
+  close (v->source_fd);
+  v->source_fd = -1;
   return TRUE;
 }
 

@@ -6,9 +6,11 @@
  * user namespace of its own where that user is root and no other id
  * exists, so its capabilities reach only that user's files: the kernel
  * enforces that a sandbox writes only where that user may. Its mount
- * namespace binds the directory nodev and nosuid (read-only for a
- * read-only volume), and virtiofsd's own sandbox (pid, net, mount
- * namespaces, pivot_root into the directory, its seccomp filter) follows.
+ * namespace binds the directory, as the requester opened it (the path is
+ * not looked up again), nodev and nosuid (read-only for a read-only
+ * volume) on an empty mount point, and virtiofsd's own sandbox (pid, net,
+ * mount namespaces, pivot_root into the directory, its seccomp filter)
+ * follows.
  * It sits in the sandbox's cgroup, and it ends when QEMU's end of its
  * socket closes: it dies with the sandbox and outlives sandboxd. */
 #pragma once
@@ -33,13 +35,15 @@ struct Volume
   GPid pid;
   guint64 start_time;
   guint watch;
-  int qemu_fd; /* QEMU's connected end, until QEMU has it; -1 */
+  int qemu_fd;   /* QEMU's connected end, until QEMU has it; -1 */
+  int source_fd; /* the directory, as its requester opened it, until served; -1 */
   /* Called when our child virtiofsd exits, with its wait status. */
   void (*exited) (Volume *v, int status, gpointer data);
   gpointer exited_data;
 };
 
-Volume *volume_new (const char *tag, const char *source, const char *destination,
+/* @source_fd (a duplicate is kept) is @source as the requester opened it. */
+Volume *volume_new (const char *tag, const char *source, int source_fd, const char *destination,
                     gboolean in_container, gboolean readonly, guint uid, guint gid);
 void volume_free (Volume *v);
 
@@ -71,6 +75,10 @@ typedef struct
   const char *log_path;  /* its stdout and stderr (appended to) */
   CgroupManager *cgroups;
   const char *cgroup; /* the sandbox's cgroup name; NULL: none */
+  /* An empty directory every user may reach (not list): where the server
+   * sees the volume, bound there from v->source_fd in its own mount
+   * namespace (the host's path to it need not be reachable by its user). */
+  const char *mount_point;
 } VolumeServerSpec;
 
 /* Starts virtiofsd on @listen_fd (closed by the caller), confined. */

@@ -3,9 +3,15 @@
 #include "policy.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <gio/gio.h>
+#include <linux/capability.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -185,6 +191,66 @@ test_filter (void)
 
 /* An allow-list naming io_uring is refused: the filter cannot see its
  * operations. */
+/* A volume server's jail: root in a user namespace that is one host uid.
+ * It writes through the directory as it was opened (bound by fd), and its
+ * files are that uid's on the host; the host root's 0600 file stays
+ * closed to it, capabilities or not. */
+static void
+test_user_namespace (void)
+{
+  if (getuid () != 0)
+    {
+      g_test_skip ("maps a user namespace to another uid: needs root");
+      return;
+    }
+  g_autofree char *dir = g_dir_make_tmp ("userns-XXXXXX", NULL);
+  g_autofree char *shared = g_build_filename (dir, "shared", NULL);
+  g_autofree char *point = g_build_filename (dir, "point", NULL);
+  g_autofree char *secret = g_build_filename (shared, "secret", NULL);
+  g_autofree char *made = g_build_filename (point, "made", NULL);
+  g_assert_cmpint (mkdir (shared, 0755), ==, 0);
+  g_assert_cmpint (mkdir (point, 0755), ==, 0);
+  g_assert_cmpint (chown (shared, 4242, 4242), ==, 0);
+  g_assert_cmpint (chmod (dir, 0711), ==, 0);
+  g_assert_true (g_file_set_contents (secret, "s", 1, NULL));
+  g_assert_cmpint (chmod (secret, 0600), ==, 0);
+  g_autofree char *script = g_strdup_printf (
+      "id -u >%s/uid; echo x >%s; cat %s/secret >/dev/null 2>&1 && echo read >%s/leak; true", point,
+      made, point, point);
+  char *argv[] = { "/bin/sh", "-c", script, NULL };
+  int fd = open (shared, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  g_assert_cmpint (fd, >=, 0);
+  g_auto (JailSpec) spec;
+  jail_spec_init (&spec, argv, 2);
+  spec.clone_flags = CLONE_NEWNS;
+  spec.user_ns = TRUE;
+  spec.uid = 4242;
+  spec.gid = 4242;
+  spec.keep_caps = (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER);
+  g_autoptr (GError) error = NULL;
+  g_assert_true (jail_spec_bind_fd (&spec, fd, point, TRUE, MS_NODEV, &error));
+  close (fd);
+  GPid pid = 0;
+  g_assert_true (jail_spawn (&spec, &pid, &error));
+  g_assert_no_error (error);
+  int status = 0;
+  waitpid (pid, &status, 0);
+  g_assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
+  g_autofree char *uid_file = g_build_filename (shared, "uid", NULL);
+  g_autofree char *inside = NULL;
+  g_assert_true (g_file_get_contents (uid_file, &inside, NULL, NULL));
+  g_assert_cmpstr (inside, ==, "0\n"); /* root in its namespace */
+  g_autofree char *made_here = g_build_filename (shared, "made", NULL);
+  struct stat st;
+  g_assert_cmpint (stat (made_here, &st), ==, 0); /* through the bind, into the directory */
+  g_assert_cmpuint (st.st_uid, ==, 4242);         /* and the host's uid 4242's */
+  g_autofree char *leak = g_build_filename (shared, "leak", NULL);
+  g_assert_false (g_file_test (leak, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (made, G_FILE_TEST_EXISTS)); /* the host's point stays empty */
+  g_autofree char *cmd = g_strdup_printf ("rm -rf %s", dir);
+  g_assert_cmpint (system (cmd), ==, 0);
+}
+
 static void
 test_io_uring_refused (void)
 {
@@ -222,5 +288,6 @@ main (int argc, char **argv)
   g_test_add_func ("/policy/malformed", test_malformed);
   g_test_add_func ("/policy/seccomp-kills", test_filter);
   g_test_add_func ("/policy/io-uring-refused", test_io_uring_refused);
+  g_test_add_func ("/jail/user-namespace", test_user_namespace);
   return g_test_run ();
 }
