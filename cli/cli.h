@@ -153,3 +153,4 @@ int cli_inspect (const CliGlobals *globals, int argc, char **argv);
 int cli_container (const CliGlobals *globals, int argc, char **argv);
 int cli_images (const CliGlobals *globals, int argc, char **argv);
 int cli_kernels (const CliGlobals *globals, int argc, char **argv);
+int cli_volume (const CliGlobals *globals, int argc, char **argv);

@@ -131,12 +131,13 @@ cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
       "(repeatable; implies --network user)",
       "SPEC" },
     { "volume", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &o->volumes,
-      "Share a host directory with the guest, live (virtio-fs), as docker: HOST_DIR:PATH[:ro|:rw] "
-      "(in the container, or the guest's PATH without one; repeatable)",
+      "Share a host directory, or a named volume (sandboxctl volume; made if missing), with the "
+      "guest, live (virtio-fs), as docker: HOST_DIR|NAME:PATH[:ro|:rw] (in the container, or the "
+      "guest's PATH without one; repeatable)",
       "SPEC" },
     { "mount", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o->mounts,
-      "The same, as docker's --mount: type=bind,source=HOST_DIR,target=PATH[,readonly] "
-      "(repeatable)",
+      "The same, as docker's --mount: type=bind,source=HOST_DIR,target=PATH[,readonly] or "
+      "type=volume,source=NAME,... (repeatable)",
       "SPEC" },
   };
   GArray *all = g_array_new (TRUE, TRUE, sizeof (GOptionEntry));
@@ -149,36 +150,31 @@ cli_sandbox_option_entries (CliSandboxOptions *o, const GOptionEntry *own)
   return (GOptionEntry *) g_array_free (all, FALSE);
 }
 
+/* A host directory is a path ("/srv/db", "./data"); anything else names
+ * a volume (sandboxctl volume), as docker has it. */
+static gboolean
+is_host_dir (const char *source)
+{
+  return source[0] == '/' || source[0] == '.';
+}
+
 static JsonObject *
 volume_json (const char *source, const char *dest, gboolean readonly)
 {
   JsonObject *v = json_object_new ();
   g_autofree char *abs = g_canonicalize_filename (source, NULL);
-  json_object_set_string_member (v, "source", abs);
+  if (is_host_dir (source))
+    json_object_set_string_member (v, "source", abs);
+  else
+    json_object_set_string_member (v, "name", source);
   json_object_set_string_member (v, "destination", dest);
   if (readonly)
     json_object_set_boolean_member (v, "readonly", TRUE);
   return v;
 }
 
-/* A host directory is a path ("/srv/db", "./data"); anything else would
- * name a volume, which sandboxd does not keep. */
-static gboolean
-host_dir_given (const char *verb, const char *option, const char *spec, const char *source,
-                int *exit_code)
-{
-  if (source[0] == '/' || source[0] == '.')
-    return TRUE;
-  g_autofree char *msg
-      = g_strdup_printf ("%s %s: \"%s\" is not a host directory (an absolute path, or one "
-                         "starting with .); named volumes are not supported",
-                         option, spec, source);
-  *exit_code = cli_usage_error_text (verb, msg);
-  return FALSE;
-}
-
-/* -v HOST_DIR:PATH[:ro|:rw] and --mount type=bind,source=,target=[,readonly]
- * into Create's "volumes". */
+/* -v HOST_DIR|NAME:PATH[:ro|:rw] and --mount type=bind|volume,source=,
+ * target=[,readonly] into Create's "volumes". */
 static gboolean
 volume_params (const char *verb, const CliSandboxOptions *o, JsonObject *params, int *exit_code)
 {
@@ -190,13 +186,9 @@ volume_params (const char *verb, const CliSandboxOptions *o, JsonObject *params,
       if (n < 2 || n > 3 || !*f[0] || !*f[1]
           || (n == 3 && !g_str_equal (f[2], "ro") && !g_str_equal (f[2], "rw")))
         {
-          g_autofree char *msg = g_strdup_printf ("-v %s: expected HOST_DIR:PATH[:ro|:rw]", *v);
+          g_autofree char *msg = g_strdup_printf (
+              "-v %s: expected HOST_DIR:PATH[:ro|:rw] or NAME:PATH[:ro|:rw]", *v);
           *exit_code = cli_usage_error_text (verb, msg);
-          json_array_unref (volumes);
-          return FALSE;
-        }
-      if (!host_dir_given (verb, "-v", *v, f[0], exit_code))
-        {
           json_array_unref (volumes);
           return FALSE;
         }
@@ -227,16 +219,17 @@ volume_params (const char *verb, const CliSandboxOptions *o, JsonObject *params,
           else
             bad = TRUE;
         }
-      if (bad || g_strcmp0 (type, "bind") || !source || !target)
+      /* type=bind names a host directory; type=volume a named volume. */
+      if (bad || !source || !target
+          || !(g_strcmp0 (type, "bind") == 0
+                   ? is_host_dir (source)
+                   : g_strcmp0 (type, "volume") == 0 && !is_host_dir (source)))
         {
           g_autofree char *msg = g_strdup_printf (
-              "--mount %s: expected type=bind,source=HOST_DIR,target=PATH[,readonly]", *m);
+              "--mount %s: expected type=bind,source=HOST_DIR,target=PATH[,readonly] or "
+              "type=volume,source=NAME,target=PATH[,readonly]",
+              *m);
           *exit_code = cli_usage_error_text (verb, msg);
-          json_array_unref (volumes);
-          return FALSE;
-        }
-      if (!host_dir_given (verb, "--mount", *m, source, exit_code))
-        {
           json_array_unref (volumes);
           return FALSE;
         }

@@ -26,6 +26,7 @@ static const struct
   { "ps", cli_ps, "List a sandbox's processes" },
   { "container", cli_container, "Add, list and remove containers in a sandbox" },
   { "images", cli_images, "List the cached root images; images prune removes unused ones" },
+  { "volume", cli_volume, "Named volumes: volume create|ls|inspect|rm|prune" },
   { "kernels", cli_kernels, "List the guest kernels a sandbox may boot (--kernel NAME)" },
   { "stats", cli_stats, "Show sandboxes' resource use" },
   { "events", cli_events, "Show the daemon's events" },

@@ -10,6 +10,7 @@
 #include "rpc-server.h"
 #include "sandbox.h"
 #include "tenants.h"
+#include "volume-store.h"
 
 #include <glib.h>
 
@@ -39,6 +40,9 @@ struct Daemon
   char **net_deny;             /* --net-deny: CIDRs no user network's guest reaches */
   guint tenant_connections;    /* on each of a tenant's sockets, at most */
   GHashTable *tenants;         /* name -> Tenant (tenants.h); reloaded on SIGHUP */
+  char *volume_user;           /* --volume-user: who serves the admin's named volumes */
+  guint volume_uid;            /* that user's uid and gid; 0: there is none */
+  guint volume_gid;
   /* Who the method running now was called by (NULL: the admin): set by
    * daemon_dispatch for the length of the call only; what outlives it
    * (a container's image build) keeps its own copy. */
@@ -65,6 +69,18 @@ struct Daemon
 /* Frees what the daemon holds (main.c). */
 void daemon_clear (Daemon *daemon);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Daemon, daemon_clear)
+
+/* daemon/volume-service.c: Volumes.Create, List, Get, Delete and Prune (RPC
+ * methods) over the caller's named volumes (volume-store.h). */
+void daemon_volumes_create (Daemon *daemon, RpcCall *call, JsonObject *params, GError **error);
+void daemon_volumes_list (Daemon *daemon, RpcCall *call, JsonObject *params, GError **error);
+void daemon_volumes_get (Daemon *daemon, RpcCall *call, JsonObject *params, GError **error);
+void daemon_volumes_delete (Daemon *daemon, RpcCall *call, JsonObject *params, GError **error);
+void daemon_volumes_prune (Daemon *daemon, RpcCall *call, JsonObject *params, GError **error);
+/* The caller's named volume @name for a sandbox, made when it is not there
+ * yet (as docker's -v NAME:PATH): its data directory and owner. An error
+ * is an RPC status naming it. */
+VolumeInfo *daemon_volume_for_sandbox (Daemon *daemon, const char *name, GError **error);
 
 /* daemon/image-service.c: Images.List and Images.Prune (RPC methods), and the
  * hourly collection of unused images. */
@@ -118,6 +134,7 @@ typedef struct
   guint cpus;
   gboolean image;  /* it builds an image */
   gboolean output; /* it runs a process (stores output) */
+  gboolean volume; /* it makes or uses a named volume */
 } TenantAsk;
 /* TRUE for the admin (@tenant NULL) or within the quotas; else
  * RESOURCE_EXHAUSTED naming the quota, its limit and the use. */
@@ -125,6 +142,8 @@ gboolean daemon_quota_admit (Daemon *daemon, const Tenant *tenant, const TenantA
                              GError **error);
 /* {"name", "quota": {limits, null: none}, "use": {...}}. */
 JsonObject *daemon_quota_to_json (Daemon *daemon, const Tenant *tenant);
+/* Where @tenant's named volumes are kept (NULL: the admin's). */
+char *daemon_volume_dir (Daemon *daemon, const char *tenant);
 /* Where @tenant's images are kept (NULL: the admin's). */
 char *daemon_image_dir (Daemon *daemon, const char *tenant);
 /* The bytes @tenant's next image may take and holds them until

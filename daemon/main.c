@@ -251,23 +251,24 @@ on_reload (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Tenants reach their sockets through the runtime dir: it must let them
- * pass (0711: search, not read), and nothing else in it is theirs. */
+/* Tenants reach their sockets, and volumes' servers their mount points
+ * (vol/), through the runtime dir: it must let them pass (0711: search,
+ * not read), and nothing else in it is theirs. */
 static gboolean
 start_tenants (Daemon *d, GError **error)
 {
-  if (d->tenants_file == NULL)
-    return TRUE;
   struct stat st;
   if (stat (d->ctx.runtime_dir, &st) == 0 && (st.st_mode & 0111) != 0111
       && chmod (d->ctx.runtime_dir, (st.st_mode & 07777) | 0111) < 0)
     {
       int e = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-                   "runtime dir %s: cannot let tenants pass (chmod 0711): %s", d->ctx.runtime_dir,
-                   g_strerror (e));
+                   "runtime dir %s: cannot let tenants and volume servers pass (chmod 0711): %s",
+                   d->ctx.runtime_dir, g_strerror (e));
       return FALSE;
     }
+  if (d->tenants_file == NULL)
+    return TRUE;
   daemon_tenants_remove_stale (d);
   return daemon_tenants_load (d, error);
 }
@@ -363,6 +364,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->ctx.qemu, g_free);
   g_clear_pointer (&d->ctx.net_helper, g_free);
   g_clear_pointer (&d->ctx.virtiofsd, g_free);
+  g_clear_pointer (&d->volume_user, g_free);
   g_clear_pointer (&d->ctx.runtime_dir, g_free);
   g_clear_pointer (&d->rpc_address, g_free);
   g_clear_pointer (&d->state_dir, g_free);
@@ -391,6 +393,13 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->ctx.qemu = g_find_program_in_path (o->qemu ? o->qemu : "qemu-system-x86_64");
   d->ctx.net_helper = net_helper_path (o->net_helper); /* --network user */
   d->ctx.virtiofsd = virtiofsd_path (o->virtiofsd);    /* volumes */
+  d->volume_user = g_strdup (o->volume_user ? o->volume_user : "sandboxd-volume");
+  const struct passwd *vu = getpwnam (d->volume_user);
+  if (vu && vu->pw_uid != 0)
+    {
+      d->volume_uid = vu->pw_uid;
+      d->volume_gid = vu->pw_gid;
+    }
   if (d->ctx.qemu == NULL)
     {
       g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,

@@ -7,6 +7,7 @@
 #include "images.h"
 #include "json-fields.h"
 #include "kernels.h"
+#include "names.h"
 #include "sandbox.h"
 #include "volume-request.h"
 
@@ -135,29 +136,6 @@ static void
 system_ping (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
 {
   rpc_call_return (call, json_object_new ());
-}
-
-static gboolean
-valid_name (const char *name)
-{
-  if (!g_ascii_isalnum (name[0]) || strlen (name) > 63)
-    return FALSE;
-  for (const char *p = name; *p; p++)
-    if (!g_ascii_isalnum (*p) && *p != '-' && *p != '_' && *p != '.')
-      return FALSE;
-  return TRUE;
-}
-
-static gboolean
-check_name (const char *name, const char *field, GError **error)
-{
-  if (valid_name (name))
-    return TRUE;
-  g_set_error (error, RPC_ERROR, RPC_STATUS_INVALID_ARGUMENT,
-               "field \"%s\": \"%s\" is not a valid name (letters, digits, '-', '_', '.'; "
-               "starting with a letter or digit; at most 63)",
-               field, name);
-  return FALSE;
 }
 
 /* Free among @tenant's sandboxes (NULL: the admin's). */
@@ -429,7 +407,8 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   g_auto (GStrv) ports = NULL;
   if (!json_field_strv (params, "ports", FALSE, &ports, error))
     return;
-  if ((name && !check_name (name, "name", error)) || !name_free (d, caller_name (d), name, error))
+  if ((name && !daemon_check_name (name, "name", error))
+      || !name_free (d, caller_name (d), name, error))
     return;
   /* A tenant chooses among its policies; its default if it names none. */
   const char *fallback = t && t->default_policy ? t->default_policy : d->default_policy;
@@ -490,7 +469,7 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   JsonNode *vn = json_object_get_member (params, "volumes");
   g_autoptr (GArray) volumes = volume_requests_new ();
   if (vn
-      && !volume_requests_read (t, json_node_get_array (vn), container_request_wanted (params),
+      && !volume_requests_read (d, json_node_get_array (vn), container_request_wanted (params),
                                 volumes, error))
     return;
   if (!container_request_wanted (params))
@@ -500,7 +479,7 @@ sandboxes_create (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
     }
   const char *container = "main";
   if (!json_field_string (params, "container_name", FALSE, &container, error)
-      || !check_name (container, "container_name", error))
+      || !daemon_check_name (container, "container_name", error))
     return;
   CreateLater *later = g_new0 (CreateLater, 1);
   later->cfg = cfg;
@@ -873,7 +852,7 @@ containers_add (Daemon *d, RpcCall *call, JsonObject *params, GError **error)
   const char *name = NULL;
   Sandbox *sb = param_sandbox (d, params, "sandbox_id", error);
   if (sb == NULL || !json_field_string (params, "name", TRUE, &name, error)
-      || !check_name (name, "name", error))
+      || !daemon_check_name (name, "name", error))
     return;
   if (!container_request_wanted (params))
     {
@@ -1093,6 +1072,11 @@ static const struct
   { "sandbox.v1.Containers.Remove", containers_remove },
   { "sandbox.v1.Containers.List", containers_list },
   { "sandbox.v1.Containers.Update", containers_update },
+  { "sandbox.v1.Volumes.Create", daemon_volumes_create },
+  { "sandbox.v1.Volumes.List", daemon_volumes_list },
+  { "sandbox.v1.Volumes.Get", daemon_volumes_get },
+  { "sandbox.v1.Volumes.Delete", daemon_volumes_delete },
+  { "sandbox.v1.Volumes.Prune", daemon_volumes_prune },
   { "sandbox.v1.Images.List", daemon_images_list },
   { "sandbox.v1.Kernels.List", kernels_list },
   { "sandbox.v1.Images.Prune", daemon_images_prune },

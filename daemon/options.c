@@ -20,6 +20,7 @@ options_clear (Options *o)
   g_free (o->qemu);
   g_free (o->net_helper);
   g_free (o->virtiofsd);
+  g_free (o->volume_user);
   g_free (o->accel);
   g_free (o->dbus);
   g_free (o->policy_dir);
@@ -88,6 +89,10 @@ options_parse (Options *o, int argc, char **argv)
       "The volumes' file server (default: QEMU's, /usr/lib/qemu/virtiofsd; without it, volumes "
       "are refused)",
       "PATH" },
+    { "volume-user", 0, 0, G_OPTION_ARG_STRING, &o->volume_user,
+      "Who serves the admin's named volumes and owns their files (default: sandboxd-volume, "
+      "which scripts/setup.sh makes; never root)",
+      "USER" },
     { "accel", 0, 0, G_OPTION_ARG_STRING, &o->accel,
       "auto (KVM when QEMU can use it, else TCG), kvm or tcg (default auto)", "ACCEL" },
     { "boot-timeout", 0, 0, G_OPTION_ARG_INT, &o->boot_timeout,

@@ -14,6 +14,7 @@ typedef struct
   char *qemu;
   char *net_helper;
   char *virtiofsd;
+  char *volume_user;
   char *accel;
   gint boot_timeout;
   gint auto_remove_grace;

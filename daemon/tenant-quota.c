@@ -13,9 +13,18 @@ daemon_image_dir (Daemon *d, const char *tenant)
   return g_build_filename (d->state_dir, "tenants", tenant, "images", NULL);
 }
 
-/* In each quota's unit; the two counted in MiB are in bytes here. */
+char *
+daemon_volume_dir (Daemon *d, const char *tenant)
+{
+  if (tenant == NULL)
+    return g_build_filename (d->state_dir, "volumes", NULL);
+  return g_build_filename (d->state_dir, "tenants", tenant, "volumes", NULL);
+}
+
+/* In each quota's unit; those counted in MiB are in bytes here. Volumes
+ * only when @volumes (each is walked). */
 static void
-usage (Daemon *d, const Tenant *t, gint64 use[TENANT_QUOTA_N])
+usage (Daemon *d, const Tenant *t, gint64 use[TENANT_QUOTA_N], gboolean volumes)
 {
   memset (use, 0, sizeof (gint64) * TENANT_QUOTA_N);
   GHashTableIter it;
@@ -38,6 +47,10 @@ usage (Daemon *d, const Tenant *t, gint64 use[TENANT_QUOTA_N])
   g_autoptr (GPtrArray) images = image_cache_list (dir, NULL);
   for (guint i = 0; images && i < images->len; i++)
     use[TENANT_QUOTA_IMAGE_MB] += (gint64) ((ImageInfo *) images->pdata[i])->bytes;
+  g_autofree char *vdir = daemon_volume_dir (d, t->name);
+  g_autoptr (GPtrArray) vols = volumes ? volume_store_list (vdir) : NULL;
+  for (guint i = 0; vols && i < vols->len; i++)
+    use[TENANT_QUOTA_VOLUME_MB] += (gint64) volume_store_bytes (vols->pdata[i]);
 }
 
 guint64
@@ -47,7 +60,7 @@ daemon_quota_image_hold (Daemon *d, const char *tenant)
   if (t == NULL || t->quota[TENANT_QUOTA_IMAGE_MB] < 0)
     return G_MAXUINT64;
   gint64 use[TENANT_QUOTA_N];
-  usage (d, t, use);
+  usage (d, t, use, FALSE);
   gint64 held = GPOINTER_TO_SIZE (g_hash_table_lookup (d->image_holds, tenant));
   gint64 room = (t->quota[TENANT_QUOTA_IMAGE_MB] << 20) - use[TENANT_QUOTA_IMAGE_MB] - held;
   if (room <= 0)
@@ -71,7 +84,7 @@ daemon_quota_image_release (Daemon *d, const char *tenant, guint64 bytes)
 static gboolean
 in_bytes (TenantQuota q)
 {
-  return q == TENANT_QUOTA_IMAGE_MB || q == TENANT_QUOTA_OUTPUT_MB;
+  return q == TENANT_QUOTA_IMAGE_MB || q == TENANT_QUOTA_OUTPUT_MB || q == TENANT_QUOTA_VOLUME_MB;
 }
 
 /* As the quota counts it: MiB rounded up for the two kept in bytes. */
@@ -87,10 +100,10 @@ daemon_quota_admit (Daemon *d, const Tenant *t, const TenantAsk *ask, GError **e
   if (t == NULL)
     return TRUE;
   gint64 use[TENANT_QUOTA_N];
-  usage (d, t, use);
-  const gint64 more[TENANT_QUOTA_N] = { ask->sandbox ? 1 : 0, ask->memory_mb, ask->cpus, 0, 0 };
+  usage (d, t, use, ask->volume);
+  const gint64 more[TENANT_QUOTA_N] = { ask->sandbox ? 1 : 0, ask->memory_mb, ask->cpus, 0, 0, 0 };
   const gboolean wanted[TENANT_QUOTA_N]
-      = { ask->sandbox, ask->memory_mb > 0, ask->cpus > 0, ask->image, ask->output };
+      = { ask->sandbox, ask->memory_mb > 0, ask->cpus > 0, ask->image, ask->output, ask->volume };
   for (TenantQuota q = 0; q < TENANT_QUOTA_N; q++)
     {
       gint64 limit = t->quota[q];
@@ -114,7 +127,7 @@ JsonObject *
 daemon_quota_to_json (Daemon *d, const Tenant *t)
 {
   gint64 use[TENANT_QUOTA_N];
-  usage (d, t, use);
+  usage (d, t, use, TRUE);
   JsonObject *o = json_object_new ();
   JsonObject *limits = json_object_new ();
   JsonObject *used = json_object_new ();

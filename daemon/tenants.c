@@ -6,7 +6,7 @@
 #include <string.h>
 
 const char *const tenant_quota_names[TENANT_QUOTA_N]
-    = { "sandboxes", "memory_mb", "cpus", "image_mb", "output_mb" };
+    = { "sandboxes", "memory_mb", "cpus", "image_mb", "output_mb", "volume_mb" };
 
 /* A tenant's name is a directory name and part of a socket's path. */
 #define TENANT_NAME_MAX 32

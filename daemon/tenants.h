@@ -13,6 +13,7 @@ typedef enum
   TENANT_QUOTA_CPUS,      /* vCPUs of its live sandboxes */
   TENANT_QUOTA_IMAGE_MB,  /* its image cache */
   TENANT_QUOTA_OUTPUT_MB, /* output its sandboxes' processes have stored */
+  TENANT_QUOTA_VOLUME_MB, /* its named volumes, on disk */
   TENANT_QUOTA_N
 } TenantQuota;
 

@@ -154,10 +154,40 @@ add_volume (const Tenant *t, GArray *out, const char *source, const char *dest, 
   return TRUE;
 }
 
+/* A named volume of the caller's: its data directory, sandboxd's own,
+ * opened by sandboxd; served as its owner. */
+static gboolean
+add_named (Daemon *d, GArray *out, const char *name, const char *dest, gboolean readonly,
+           gboolean in_container, GError **error)
+{
+  SandboxVolumeConfig v = { .in_container = in_container, .readonly = readonly, .source_fd = -1 };
+  if (!check_destination (dest, in_container, error))
+    return FALSE;
+  g_autoptr (VolumeInfo) info = daemon_volume_for_sandbox (d, name, error);
+  if (info == NULL)
+    {
+      g_prefix_error (error, "volume %s: ", dest);
+      return FALSE;
+    }
+  if (!check_unique (out, info->path, dest, error))
+    return FALSE;
+  v.source_fd = open (info->path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (v.source_fd < 0)
+    return volume_error (error, RPC_STATUS_INTERNAL, "volume %s: named volume %s: %s", dest, name,
+                         g_strerror (errno));
+  v.source = g_strdup (info->path);
+  v.destination = g_strdup (dest);
+  v.uid = info->uid;
+  v.gid = info->gid;
+  g_array_append_val (out, v);
+  return TRUE;
+}
+
 gboolean
-volume_requests_read (const Tenant *tenant, JsonArray *volumes, gboolean in_container, GArray *out,
+volume_requests_read (Daemon *d, JsonArray *volumes, gboolean in_container, GArray *out,
                       GError **error)
 {
+  const Tenant *tenant = d->caller;
   for (guint i = 0; volumes && i < json_array_get_length (volumes); i++)
     {
       JsonObject *o = json_array_get_object_element (volumes, i);
@@ -165,13 +195,15 @@ volume_requests_read (const Tenant *tenant, JsonArray *volumes, gboolean in_cont
       gboolean readonly = FALSE;
       g_autoptr (GList) members = o ? json_object_get_members (o) : NULL;
       for (GList *l = members; l; l = l->next)
-        if (!g_str_equal (l->data, "source") && !g_str_equal (l->data, "destination")
-            && !g_str_equal (l->data, "readonly"))
+        if (!g_str_equal (l->data, "source") && !g_str_equal (l->data, "name")
+            && !g_str_equal (l->data, "destination") && !g_str_equal (l->data, "readonly"))
           return volume_error (error, RPC_STATUS_INVALID_ARGUMENT,
-                               "volumes[%u]: unknown field \"%s\" (known: source, destination, "
-                               "readonly)",
+                               "volumes[%u]: unknown field \"%s\" (known: source, name, "
+                               "destination, readonly)",
                                i, (const char *) l->data);
-      if (o == NULL || !json_field_string (o, "source", TRUE, &source, error)
+      const char *name = NULL;
+      if (o == NULL || !json_field_string (o, "source", FALSE, &source, error)
+          || !json_field_string (o, "name", FALSE, &name, error)
           || !json_field_string (o, "destination", TRUE, &dest, error)
           || !json_field_bool (o, "readonly", FALSE, &readonly, error))
         {
@@ -181,7 +213,13 @@ volume_requests_read (const Tenant *tenant, JsonArray *volumes, gboolean in_cont
             volume_error (error, RPC_STATUS_INVALID_ARGUMENT, "volumes[%u] is not an object", i);
           return FALSE;
         }
-      if (!add_volume (tenant, out, source, dest, readonly, in_container, error))
+      if ((source == NULL) == (name == NULL))
+        return volume_error (error, RPC_STATUS_INVALID_ARGUMENT,
+                             "volumes[%u]: give either source (a host directory) or name (a "
+                             "named volume)",
+                             i);
+      if (name ? !add_named (d, out, name, dest, readonly, in_container, error)
+               : !add_volume (tenant, out, source, dest, readonly, in_container, error))
         return FALSE;
     }
   return TRUE;

@@ -4,8 +4,7 @@
  * as its owner, never root), and where it goes. */
 #pragma once
 
-#include "sandbox.h"
-#include "tenants.h"
+#include "daemon.h"
 
 #include <json-glib/json-glib.h>
 
@@ -15,12 +14,12 @@
 /* SandboxVolumeConfig, their strings owned by the array. */
 GArray *volume_requests_new (void);
 
-/* Create's "volumes" ([{"source", "destination", "readonly"}]) checked
- * and appended to @out; in_container when the sandbox has a container
- * (they go into its mounts: volume_requests_bind). @tenant NULL: the
- * admin. An error names the volume (its destination) and what is wrong,
- * as an RPC status. */
-gboolean volume_requests_read (const Tenant *tenant, JsonArray *volumes, gboolean in_container,
+/* Create's "volumes" ([{"source" or "name", "destination", "readonly"}])
+ * of @daemon's caller, checked and appended to @out (a named volume is
+ * made if it is not there); in_container when the sandbox has a container
+ * (they go into its mounts: volume_requests_bind). An error names the
+ * volume (its destination) and what is wrong, as an RPC status. */
+gboolean volume_requests_read (Daemon *daemon, JsonArray *volumes, gboolean in_container,
                                GArray *out, GError **error);
 
 /* "mounts[N] (SOURCE on DEST)" of the spec's first "volume" mount, or

@@ -106,3 +106,12 @@ sandbox_volumes_release (Sandbox *sb)
       rmdir (point);
     }
 }
+
+gboolean
+sandbox_uses_directory (Sandbox *sb, const char *path)
+{
+  for (guint i = 0; i < sb->volumes->len; i++)
+    if (g_str_equal (((Volume *) sb->volumes->pdata[i])->source, path))
+      return TRUE;
+  return FALSE;
+}

@@ -310,6 +310,8 @@ JsonObject *sandbox_list_containers (Sandbox *sandbox);
 /* Adds the paths of its containers' images to @paths (a set): they may not
  * be removed from the cache. */
 void sandbox_add_images_in_use (Sandbox *sandbox, GHashTable *paths);
+/* It has a volume of host directory @path (in whatever state it is). */
+gboolean sandbox_uses_directory (Sandbox *sandbox, const char *path);
 
 /* sandbox-process.c: processes inside the guest. Each answers with a JSON
  * object (sandbox_call_finish), but ReadOutput. */

@@ -47,13 +47,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# QEMU runs as this unprivileged system user (policies/default.json), and
+# QEMU runs as an unprivileged system user (policies/default.json), and
 # the group sandboxd may call the daemon over D-Bus.
 if [ "$(id -u)" -eq 0 ]; then
   getent group sandboxd >/dev/null || groupadd --system sandboxd
   getent passwd sandboxd-qemu >/dev/null ||
     useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
       --user-group sandboxd-qemu
+  # The admin's named volumes are served as this user and its files are
+  # its (sandboxd --volume-user): never root.
+  getent passwd sandboxd-volume >/dev/null ||
+    useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin \
+      --user-group sandboxd-volume
 fi
 
 if [ ! -f build/build.ninja ]; then

@@ -21,7 +21,7 @@ mkdir -p "$TMP/vol" "$TMP/ro" "$TMP/alice" "$TMP/bob" "$TMP/rootdir"
 chown "$OWNER:$OWNER" "$TMP/vol" "$TMP/ro" "$TMP/bob"
 chown "$TENANT:$TENANT" "$TMP/alice"
 cat >"$TMP/tenants.json" <<EOF
-{"tenants": [{"name": "alice", "uid": $TENANT}]}
+{"tenants": [{"name": "alice", "uid": $TENANT, "quota": {"volume_mb": 1}}]}
 EOF
 KEEP_SANDBOXES=1 start_daemon "$TMP/d" --tenants "$TMP/tenants.json" || bail "sandboxd did not start"
 ADMIN=$SANDBOXD_ADDRESS
@@ -116,6 +116,35 @@ out=$(as_alice "$SANDBOXCTL" run --rm -v "$TMP/bob:/theirs" -- true 2>&1)
 contains "$out" "PERMISSION_DENIED" "a tenant cannot share another user's directory"
 contains "$out" "tenant alice (uid $TENANT) may share only its own directories" "... and is told why"
 
+# Named volumes: kept by sandboxd, outliving the sandboxes that use them.
+VUSER=$(id -u sandboxd-volume 2>/dev/null)
+is "$("$SANDBOXCTL" volume create db)" "db" "volume create makes a named volume"
+sum=$("$SANDBOXCTL" run --rm -v db:/db -- sh -c 'head -c 1048576 /dev/urandom >/db/f && md5sum </db/f' 2>&1)
+is "$("$SANDBOXCTL" run --rm -v db:/again:ro -- md5sum </dev/null /again/f | cut -d' ' -f1)" \
+  "${sum%% *}" "a named volume keeps its data for the next sandbox (1 MiB, checksummed)"
+is "$(stat -c %u "$TMP/state/volumes/db/data/f")" "$VUSER" "... its files are sandboxd-volume's, not root's"
+"$SANDBOXCTL" run --rm -v made:/m -- true
+contains "$("$SANDBOXCTL" volume ls -q)" "made" "-v NAME:PATH makes a volume that is not there"
+"$SANDBOXCTL" create --name holder -v db:/db >/dev/null || bail "create holder"
+out=$("$SANDBOXCTL" volume rm db 2>&1)
+contains "$out" "volume \"db\" is in use by sandbox holder" "a volume in use is not removed, naming its user"
+contains "$("$SANDBOXCTL" volume ls)" "holder" "volume ls lists who uses each"
+is "$("$SANDBOXCTL" volume prune | head -1)" "made" "volume prune removes the unused ones only"
+out=$("$SANDBOXCTL" volume create a/b 2>&1)
+contains "$out" "\"a/b\" is not a valid name" "a volume name with / is refused"
+out=$("$SANDBOXCTL" volume create db 2>&1)
+contains "$out" "ALREADY_EXISTS" "a name taken is ALREADY_EXISTS"
+out=$("$SANDBOXCTL" volume inspect nope 2>&1)
+contains "$out" "no volume named \"nope\"" "an unknown volume is named"
+"$SANDBOXCTL" rm -f holder >/dev/null
+# A tenant's are its own, served as it, counted in its volume_mb.
+out=$(as_alice "$SANDBOXCTL" run --rm -v hers:/h -- sh -c 'head -c 2097152 /dev/zero >/h/big' 2>&1)
+is "$(stat -c %u "$TMP/state/tenants/alice/volumes/hers/data/big" 2>/dev/null)" "$TENANT" \
+  "a tenant's named volume is served as the tenant"
+is "$(as_alice "$SANDBOXCTL" volume ls -q)" "hers" "a tenant sees its own volumes only"
+out=$(as_alice "$SANDBOXCTL" volume create more 2>&1)
+contains "$out" "tenant alice's quota volume_mb is 1; in use: 2" "its volume_mb quota, once full, refuses another"
+
 # A file server that dies fails its sandbox, and only it.
 "$SANDBOXCTL" create --name v4 -v "$TMP/vol:/data" >/dev/null || bail "create v4"
 "$SANDBOXCTL" create --name v5 >/dev/null || bail "create v5"
@@ -137,6 +166,8 @@ daemon_pids=
 KEEP_SANDBOXES=1 start_daemon "$TMP/d" --tenants "$TMP/tenants.json" || bail "sandboxd did not restart"
 sum=$("$SANDBOXCTL" exec v6 -- sh -c 'head -c 1048576 /dev/urandom >/data/after && md5sum </data/after' 2>&1)
 is "$(md5sum <"$TMP/vol/after")" "$sum" "a volume is still served after sandboxd restarts"
+is "$("$SANDBOXCTL" run --rm -v db:/db -- md5sum </dev/null /db/f | cut -d' ' -f1)" "$(md5sum <"$TMP/state/volumes/db/data/f" | cut -d' ' -f1)" \
+  "... and a named volume is still there, its data with it"
 spid=$("$SANDBOXCTL" inspect v6 | sed -n 's/.*"server_pid" : \([0-9]*\).*/\1/p')
 "$SANDBOXCTL" rm -f v6 >/dev/null
 for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
@@ -158,8 +189,8 @@ bad "volume /proc/x: /proc is the kernel's" "a destination under /proc is refuse
 bad "volume /sys: /sys is the kernel's" "... and /sys" -v "$TMP/vol:/sys"
 bad "host directory $TMP/vol is volume /a already" "the same directory twice is refused" -v "$TMP/vol:/a" -v "$TMP/vol:/b"
 bad "volume /a/: two volumes have this destination" "the same destination twice is refused" -v "$TMP/vol:/a" -v "$TMP/ro:/a/"
-bad "named volumes are not supported" "a name where a host directory goes is a usage error" -v "data:/data"
-"$SANDBOXCTL" run --rm -v "relative:/x" -- true >/dev/null 2>&1
+bad "expected HOST_DIR:PATH[:ro|:rw] or NAME:PATH" "a -v without a path is a usage error" -v "data"
+"$SANDBOXCTL" run --rm -v "data" -- true >/dev/null 2>&1
 is "$?" "2" "... exit status 2"
 is "$("$SANDBOXCTL" ls -q bad)" "" "nothing was created by any of them"
 
