@@ -886,6 +886,82 @@ while True:
         o, b = pct(ours, 50) * 1000, pct(pipes, 50) * 1000
         self.report("tty_echo", o, b, "ms", o / b, "<= 1.2", "p50 of %d keystrokes; pipes: exec -i cat" % n)
 
+    def volumes(self):
+        """A volume (virtio-fs, virtiofsd) vs the sandbox's own virtio-scsi
+        disk (a raw image on the same host file system, ext4) in one
+        sandbox: volume_write and volume_read, sequential dd with
+        conv=fsync (reads after dropping the guest's cache), volume_untar,
+        2,000 small files; and volume_start, a cold create with one volume
+        vs one without."""
+        mb = self.a.volume_mb
+        vol = tempfile.mkdtemp(dir=self.tmp, prefix="vol")
+        os.chown(vol, 4242, 4242)  # a volume is served as its owner, never root
+        img = os.path.join(self.tmp, "disk.img")
+        with open(img, "wb") as f:
+            f.truncate((2 * mb + 256) << 20)
+        subprocess.run(["mkfs.ext4", "-q", "-F", img], check=True)
+        files = tempfile.mkdtemp(dir=self.tmp, prefix="files")
+        for i in range(2000):
+            with open(os.path.join(files, "f%04d" % i), "wb") as f:
+                f.write(os.urandom(1024 + (i % 4) * 1024))
+        tarball = os.path.join(self.tmp, "files.tar")
+        subprocess.run(["tar", "-cf", tarball, "-C", files, "."], check=True)
+        self.sandboxctl("create", "--name", "volb", "-m", "512M", "-v", vol + ":/vol")
+        try:
+            req = {"id": 1, "method": "sandbox.v1.Sandboxes.AttachDisk",
+                   "params": {"id": "volb", "path": img, "read_only": False}}
+            out = subprocess.run(["nanocat", "--req", "--connect", os.environ["SANDBOXD_ADDRESS"],
+                                  "--ascii", "--recv-timeout", "30", "--data", json.dumps(req)],
+                                 check=True, capture_output=True, text=True).stdout
+            if '"disk_id"' not in out:
+                raise RuntimeError("AttachDisk: %s" % out)
+
+            def guest(cmd, stdin=None):
+                opts = ["-i"] if stdin else []
+                return subprocess.run([self.ctl, "exec", *opts, "volb", "--", "sh", "-c", cmd],
+                                      check=True, stdin=stdin, capture_output=True).stdout
+
+            guest("for _ in $(seq 50); do ls /dev/sd? >/dev/null 2>&1 && break; sleep 0.1; done; "
+                  "mkdir -p /disk && mount -t ext4 $(ls /dev/sd? | tail -1) /disk")
+            with open(tarball, "rb") as f:
+                guest("cat >/tmp/files.tar", stdin=f)
+
+            def timed_guest(cmd):
+                t = time.monotonic()
+                guest(cmd)
+                return time.monotonic() - t
+            res = {}
+            for name, cmd in [
+                    ("write", "dd if=/dev/zero of=%%s/w bs=1M count=%d conv=fsync 2>/dev/null" % mb),
+                    ("read", "echo 3 >/proc/sys/vm/drop_caches; dd if=%s/w of=/dev/null bs=1M "
+                     "2>/dev/null"),
+                    ("untar", "rm -rf %s/u; mkdir %s/u && tar -xf /tmp/files.tar -C %s/u && sync")]:
+                for where in ("/vol", "/disk"):
+                    res[(name, where)] = []
+                for _ in range(self.a.reps):
+                    for where in ("/vol", "/disk"):
+                        res[(name, where)].append(timed_guest(cmd.replace("%s", where)))
+            for name in ("write", "read"):
+                v, _ = median_spread(res[(name, "/vol")])
+                dk, _ = median_spread(res[(name, "/disk")])
+                self.report("volume_" + name, mb / v, mb / dk, "MiB/s", dk / v,
+                            "volume/disk >= 0.7", "%d MiB sequential, dd conv=fsync" % mb)
+            v, _ = median_spread(res[("untar", "/vol")])
+            dk, _ = median_spread(res[("untar", "/disk")])
+            self.report("volume_untar", v, dk, "s", dk / v, "disk/volume >= 0.5",
+                        "2,000 files of 1-4 KiB, then sync")
+        finally:
+            self.sandboxctl("rm", "-f", "volb")
+        with_v, without = [], []
+        for i in range(self.a.reps):
+            with_v.append(self.timed([self.ctl, "create", "--name", "vs%d" % i, "-v", vol + ":/v"]))
+            without.append(self.timed([self.ctl, "create", "--name", "ns%d" % i]))
+            self.sandboxctl("rm", "-f", "vs%d" % i, "ns%d" % i)
+        w, ws = median_spread(with_v)
+        n, _ = median_spread(without)
+        self.report("volume_start", w, n, "s", w / n, "<= 1.2",
+                    "cold create with one volume vs none; spread %.2f s" % ws)
+
     def write_table(self):
         out = os.path.join(self.a.build, "bench", "results.md")
         with open(out, "w") as f:
@@ -901,13 +977,14 @@ def main():
     ap.add_argument("--daemon-pid", type=int, required=True)
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--only", choices=["network", "tty", "oci", "templates", "tenants", "exec",
-                                       "boots", "memory", "kernels"],
+                                       "boots", "memory", "kernels", "volumes"],
                     help="just these figures (for development)")
     a = ap.parse_args()
     a.reps, a.execs, a.stream_mb, a.rpc_seconds = (1, 10, 32, 1) if a.quick else (5, 50, 256, 3)
     a.idle, a.idle_seconds, a.concurrent = (2, 2, 2) if a.quick else (10, 30, 8)
     a.burst = 4 if a.quick else 30
     a.net_mb, a.requests = (8, 20) if a.quick else (100, 200)
+    a.volume_mb = 32 if a.quick else 256
     b = Bench(a)
     if a.only == "network":
         b.network()
@@ -931,6 +1008,8 @@ def main():
         b.memory()
     elif a.only == "kernels":
         b.kernels()
+    elif a.only == "volumes":
+        b.volumes()
     if a.only:
         b.write_table()
         return 0
@@ -946,6 +1025,7 @@ def main():
     b.oci_run()
     b.templates()
     b.containers()
+    b.volumes()
     b.sandboxctl("rm", "-f", "bench")
     b.memory()
     b.kernels()

@@ -32,7 +32,7 @@ missing=0
 for f in cold_start exec_roundtrip_p50 exec_roundtrip_p99 stream stream_head rpc_1threads rpc_16threads \
   memory concurrency burst exec_inproc_p50 rpc_tenants image_build container_start net_http net_rr \
   cold_start_net tty_echo oci_run \
-  template_start density run_true warm_start \
+  template_start density run_true warm_start volume_write volume_read volume_untar volume_start \
   $([ -f build/kernel/sandbox-initramfs.kernel ] && echo cold_start_own memory_debian); do
   grep -q "^$f: " <<<"$out" || { echo "bench: no figure for $f" >&2; missing=1; }
 done
