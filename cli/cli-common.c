@@ -136,3 +136,41 @@ cli_print_json_array (JsonArray *array)
   g_autofree char *text = json_to_string (node, TRUE);
   printf ("%s\n", text);
 }
+
+JsonObject *
+cli_call (const CliGlobals *globals, const char *method, JsonObject *params, int *code)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
+  JsonObject *res
+      = client ? rpc_client_call (client, method, params, CLI_CALL_DEADLINE_MS, &error) : NULL;
+  if (res == NULL)
+    *code = cli_fail (error);
+  return res;
+}
+
+char *
+cli_join_names (JsonArray *names)
+{
+  GString *by = g_string_new (NULL);
+  for (guint j = 0; names && j < json_array_get_length (names); j++)
+    g_string_append_printf (by, "%s%s", j ? "," : "", json_array_get_string_element (names, j));
+  if (by->len == 0)
+    g_string_append (by, "-");
+  return g_string_free (by, FALSE);
+}
+
+void
+cli_print_pruned (const CliGlobals *globals, JsonObject *res)
+{
+  if (globals->json)
+    {
+      cli_print_json (res);
+      return;
+    }
+  JsonArray *removed = json_object_get_array_member (res, "removed");
+  for (guint i = 0; i < json_array_get_length (removed); i++)
+    printf ("%s\n", json_array_get_string_element (removed, i));
+  printf ("freed %.1f MiB\n",
+          json_object_get_int_member_with_default (res, "bytes", 0) / 1048576.0);
+}

@@ -34,6 +34,15 @@ gboolean cli_parse_with_name (const char *verb, const char *params, const char *
                               const GOptionEntry *entries, int *argc, char ***argv, int *exit_code);
 void cli_print_json (JsonObject *obj);
 void cli_print_json_array (JsonArray *array);
+/* @method with @params (NULL: none) on a connection of its own; NULL with
+ * *code set after saying why. */
+JsonObject *cli_call (const CliGlobals *globals, const char *method, JsonObject *params,
+                      int *code);
+/* "a,b" of a JSON array of names (a list's "used_by"); "-" when empty. */
+char *cli_join_names (JsonArray *names);
+/* A Prune's answer: what it removed, a line each, and the MiB freed (or
+ * the answer as JSON with --json). */
+void cli_print_pruned (const CliGlobals *globals, JsonObject *res);
 
 /* A NULL-terminated copy of @n arguments. */
 GStrv cli_strv_from (int n, char **args);

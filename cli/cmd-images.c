@@ -4,18 +4,6 @@
 
 #include <stdio.h>
 
-static JsonObject *
-call (const CliGlobals *globals, const char *method, int *code)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
-  JsonObject *res
-      = client ? rpc_client_call (client, method, NULL, CLI_CALL_DEADLINE_MS, &error) : NULL;
-  if (res == NULL)
-    *code = cli_fail (error);
-  return res;
-}
-
 static int
 images_prune (const CliGlobals *globals, int argc, char **argv)
 {
@@ -28,19 +16,10 @@ images_prune (const CliGlobals *globals, int argc, char **argv)
     return code;
   if (argc > 1)
     return cli_usage_error_text ("images prune", "no arguments expected");
-  g_autoptr (JsonObject) res = call (globals, "sandbox.v1.Images.Prune", &code);
+  g_autoptr (JsonObject) res = cli_call (globals, "sandbox.v1.Images.Prune", NULL, &code);
   if (res == NULL)
     return code;
-  if (globals->json)
-    {
-      cli_print_json (res);
-      return 0;
-    }
-  JsonArray *removed = json_object_get_array_member (res, "removed");
-  for (guint i = 0; i < json_array_get_length (removed); i++)
-    printf ("%s\n", json_array_get_string_element (removed, i));
-  printf ("freed %.1f MiB\n",
-          json_object_get_int_member_with_default (res, "bytes", 0) / 1048576.0);
+  cli_print_pruned (globals, res);
   return 0;
 }
 
@@ -65,7 +44,7 @@ cli_images (const CliGlobals *globals, int argc, char **argv)
       g_autofree char *msg = g_strdup_printf ("unknown command \"%s\"", argv[1]);
       return cli_usage_error_text ("images", msg);
     }
-  g_autoptr (JsonObject) res = call (globals, "sandbox.v1.Images.List", &code);
+  g_autoptr (JsonObject) res = cli_call (globals, "sandbox.v1.Images.List", NULL, &code);
   if (res == NULL)
     return code;
   JsonArray *all = json_object_get_array_member (res, "images");
@@ -85,15 +64,10 @@ cli_images (const CliGlobals *globals, int argc, char **argv)
           printf ("%s\n", digest);
           continue;
         }
-      JsonArray *users = json_object_get_array_member (image, "used_by");
-      GString *by = g_string_new (NULL);
-      for (guint j = 0; users && j < json_array_get_length (users); j++)
-        g_string_append_printf (by, "%s%s", j ? "," : "", json_array_get_string_element (users, j));
+      g_autofree char *by = cli_join_names (json_object_get_array_member (image, "used_by"));
       printf ("%-19.19s %8.1fM  %-25s %s\n", digest,
               json_object_get_int_member_with_default (image, "bytes", 0) / 1048576.0,
-              json_object_get_string_member_with_default (image, "last_used", "?"),
-              by->len ? by->str : "-");
-      g_string_free (by, TRUE);
+              json_object_get_string_member_with_default (image, "last_used", "?"), by);
     }
   return 0;
 }

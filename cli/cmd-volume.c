@@ -5,18 +5,6 @@
 #include <stdio.h>
 
 static JsonObject *
-call (const CliGlobals *globals, const char *method, JsonObject *params, int *code)
-{
-  g_autoptr (GError) error = NULL;
-  g_autoptr (RpcClient) client = rpc_client_new (globals->address, &error);
-  JsonObject *res
-      = client ? rpc_client_call (client, method, params, CLI_CALL_DEADLINE_MS, &error) : NULL;
-  if (res == NULL)
-    *code = cli_fail (error);
-  return res;
-}
-
-static JsonObject *
 named (const char *name)
 {
   JsonObject *p = json_object_new ();
@@ -37,7 +25,7 @@ for_each_name (const CliGlobals *globals, const char *verb, const char *method, 
     {
       g_autoptr (JsonObject) params = named (argv[i]);
       int one = 0;
-      JsonObject *res = call (globals, method, params, &one);
+      JsonObject *res = cli_call (globals, method, params, &one);
       if (res == NULL)
         {
           code = one;
@@ -71,7 +59,7 @@ volume_ls (const CliGlobals *globals, int argc, char **argv)
     return code;
   if (argc > 1)
     return cli_usage_error_text ("volume ls", "no arguments expected");
-  g_autoptr (JsonObject) res = call (globals, "sandbox.v1.Volumes.List", NULL, &code);
+  g_autoptr (JsonObject) res = cli_call (globals, "sandbox.v1.Volumes.List", NULL, &code);
   if (res == NULL)
     return code;
   JsonArray *all = json_object_get_array_member (res, "volumes");
@@ -81,7 +69,7 @@ volume_ls (const CliGlobals *globals, int argc, char **argv)
       return 0;
     }
   if (!quiet)
-    printf ("%-24s %9s  %-25s %s\n", "NAME", "SIZE", "CREATED", "USED BY");
+    printf ("%-24s %9s  %-20s %s\n", "NAME", "SIZE", "CREATED", "USED BY");
   for (guint i = 0; i < json_array_get_length (all); i++)
     {
       JsonObject *v = json_array_get_object_element (all, i);
@@ -91,14 +79,10 @@ volume_ls (const CliGlobals *globals, int argc, char **argv)
           printf ("%s\n", name);
           continue;
         }
-      JsonArray *users = json_object_get_array_member (v, "used_by");
-      g_autoptr (GString) by = g_string_new (NULL);
-      for (guint j = 0; users && j < json_array_get_length (users); j++)
-        g_string_append_printf (by, "%s%s", j ? "," : "", json_array_get_string_element (users, j));
-      printf ("%-24s %8.1fM  %-25s %s\n", name,
+      g_autofree char *by = cli_join_names (json_object_get_array_member (v, "used_by"));
+      printf ("%-24s %8.1fM  %-20s %s\n", name,
               json_object_get_int_member_with_default (v, "bytes", 0) / 1048576.0,
-              json_object_get_string_member_with_default (v, "created", "?"),
-              by->len ? by->str : "-");
+              json_object_get_string_member_with_default (v, "created", "?"), by);
     }
   return 0;
 }
@@ -109,19 +93,10 @@ volume_prune (const CliGlobals *globals, int argc, char **argv)
   if (argc > 1)
     return cli_usage_error_text ("volume prune", "no arguments expected");
   int code = 0;
-  g_autoptr (JsonObject) res = call (globals, "sandbox.v1.Volumes.Prune", NULL, &code);
+  g_autoptr (JsonObject) res = cli_call (globals, "sandbox.v1.Volumes.Prune", NULL, &code);
   if (res == NULL)
     return code;
-  if (globals->json)
-    {
-      cli_print_json (res);
-      return 0;
-    }
-  JsonArray *removed = json_object_get_array_member (res, "removed");
-  for (guint i = 0; i < json_array_get_length (removed); i++)
-    printf ("%s\n", json_array_get_string_element (removed, i));
-  printf ("freed %.1f MiB\n",
-          json_object_get_int_member_with_default (res, "bytes", 0) / 1048576.0);
+  cli_print_pruned (globals, res);
   return 0;
 }
 

@@ -108,6 +108,27 @@ in_enum (JsonObject *spec, const char *value)
   return FALSE;
 }
 
+/* @value as an array of at most the spec's "max" items, or NULL. */
+static JsonArray *
+bounded_array (const char *name, JsonObject *spec, JsonNode *value, const char *items,
+               GError **error)
+{
+  if (!JSON_NODE_HOLDS_ARRAY (value))
+    {
+      invalid (error, "field \"%s\" must be an array of %s", name, items);
+      return NULL;
+    }
+  JsonArray *a = json_node_get_array (value);
+  gint64 max = json_object_get_int_member_with_default (spec, "max", G_MAXINT64);
+  if ((gint64) json_array_get_length (a) > max)
+    {
+      invalid (error, "field \"%s\" has %u items, at most %" G_GINT64_FORMAT, name,
+               json_array_get_length (a), max);
+      return NULL;
+    }
+  return a;
+}
+
 static gboolean
 check_field (const char *name, JsonObject *spec, JsonNode *value, GError **error)
 {
@@ -141,13 +162,9 @@ check_field (const char *name, JsonObject *spec, JsonNode *value, GError **error
                : invalid (error, "field \"%s\" must be a boolean", name);
   if (g_str_equal (type, "array<string>"))
     {
-      if (!JSON_NODE_HOLDS_ARRAY (value))
-        return invalid (error, "field \"%s\" must be an array of strings", name);
-      JsonArray *a = json_node_get_array (value);
-      gint64 max = json_object_get_int_member_with_default (spec, "max", G_MAXINT64);
-      if ((gint64) json_array_get_length (a) > max)
-        return invalid (error, "field \"%s\" has %u items, at most %" G_GINT64_FORMAT, name,
-                        json_array_get_length (a), max);
+      JsonArray *a = bounded_array (name, spec, value, "strings", error);
+      if (a == NULL)
+        return FALSE;
       for (guint i = 0; i < json_array_get_length (a); i++)
         if (!is_value (json_array_get_element (a, i), G_TYPE_STRING))
           return invalid (error, "field \"%s[%u]\" must be a string", name, i);
@@ -155,15 +172,11 @@ check_field (const char *name, JsonObject *spec, JsonNode *value, GError **error
     }
   if (g_str_equal (type, "array<integer>"))
     {
-      if (!JSON_NODE_HOLDS_ARRAY (value))
-        return invalid (error, "field \"%s\" must be an array of integers", name);
-      JsonArray *a = json_node_get_array (value);
-      gint64 max = json_object_get_int_member_with_default (spec, "max", G_MAXINT64);
+      JsonArray *a = bounded_array (name, spec, value, "integers", error);
+      if (a == NULL)
+        return FALSE;
       gint64 item_min = json_object_get_int_member_with_default (spec, "item_min", G_MININT64);
       gint64 item_max = json_object_get_int_member_with_default (spec, "item_max", G_MAXINT64);
-      if ((gint64) json_array_get_length (a) > max)
-        return invalid (error, "field \"%s\" has %u items, at most %" G_GINT64_FORMAT, name,
-                        json_array_get_length (a), max);
       for (guint i = 0; i < json_array_get_length (a); i++)
         {
           JsonNode *e = json_array_get_element (a, i);
@@ -178,13 +191,9 @@ check_field (const char *name, JsonObject *spec, JsonNode *value, GError **error
     }
   if (g_str_equal (type, "array<object>"))
     {
-      if (!JSON_NODE_HOLDS_ARRAY (value))
-        return invalid (error, "field \"%s\" must be an array of objects", name);
-      JsonArray *a = json_node_get_array (value);
-      gint64 max = json_object_get_int_member_with_default (spec, "max", G_MAXINT64);
-      if ((gint64) json_array_get_length (a) > max)
-        return invalid (error, "field \"%s\" has %u items, at most %" G_GINT64_FORMAT, name,
-                        json_array_get_length (a), max);
+      JsonArray *a = bounded_array (name, spec, value, "objects", error);
+      if (a == NULL)
+        return FALSE;
       for (guint i = 0; i < json_array_get_length (a); i++)
         if (!JSON_NODE_HOLDS_OBJECT (json_array_get_element (a, i)))
           return invalid (error, "field \"%s[%u]\" must be an object", name, i);

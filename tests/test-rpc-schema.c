@@ -72,6 +72,15 @@ test_invalid_requests (void)
           "field \"additional_gids[1]\" must be an integer within 0..4294967294");
   expect ("sandbox.v1.Processes.Exec", "{\"sandbox_id\": \"a\", \"additional_gids\": \"10\"}",
           RPC_STATUS_INVALID_ARGUMENT, "field \"additional_gids\" must be an array of integers");
+  /* Volumes: objects, at most 8. */
+  expect ("sandbox.v1.Sandboxes.Create", "{\"volumes\": \"/srv:/data\"}",
+          RPC_STATUS_INVALID_ARGUMENT, "field \"volumes\" must be an array of objects");
+  expect ("sandbox.v1.Sandboxes.Create", "{\"volumes\": [{}, \"/srv:/data\"]}",
+          RPC_STATUS_INVALID_ARGUMENT, "field \"volumes[1]\" must be an object");
+  expect ("sandbox.v1.Sandboxes.Create", "{\"volumes\": [{}, {}, {}, {}, {}, {}, {}, {}, {}]}",
+          RPC_STATUS_INVALID_ARGUMENT, "field \"volumes\" has 9 items, at most 8");
+  expect ("sandbox.v1.Sandboxes.Create", "{\"volumes\": [{\"source\": \"/srv\"}]}", RPC_STATUS_OK,
+          NULL);
 }
 
 static void
