@@ -36,8 +36,7 @@ void cli_print_json (JsonObject *obj);
 void cli_print_json_array (JsonArray *array);
 /* @method with @params (NULL: none) on a connection of its own; NULL with
  * *code set after saying why. */
-JsonObject *cli_call (const CliGlobals *globals, const char *method, JsonObject *params,
-                      int *code);
+JsonObject *cli_call (const CliGlobals *globals, const char *method, JsonObject *params, int *code);
 /* "a,b" of a JSON array of names (a list's "used_by"); "-" when empty. */
 char *cli_join_names (JsonArray *names);
 /* A Prune's answer: what it removed, a line each, and the MiB freed (or
