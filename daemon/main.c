@@ -251,24 +251,23 @@ on_reload (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Tenants reach their sockets, and volumes' servers their mount points
- * (vol/), through the runtime dir: it must let them pass (0711: search,
- * not read), and nothing else in it is theirs. */
+/* Tenants reach their sockets through the runtime dir: it must let them
+ * pass (0711: search, not read), and nothing else in it is theirs. */
 static gboolean
 start_tenants (Daemon *d, GError **error)
 {
+  if (d->tenants_file == NULL)
+    return TRUE;
   struct stat st;
   if (stat (d->ctx.runtime_dir, &st) == 0 && (st.st_mode & 0111) != 0111
       && chmod (d->ctx.runtime_dir, (st.st_mode & 07777) | 0111) < 0)
     {
       int e = errno;
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (e),
-                   "runtime dir %s: cannot let tenants and volume servers pass (chmod 0711): %s",
-                   d->ctx.runtime_dir, g_strerror (e));
+                   "runtime dir %s: cannot let tenants pass (chmod 0711): %s", d->ctx.runtime_dir,
+                   g_strerror (e));
       return FALSE;
     }
-  if (d->tenants_file == NULL)
-    return TRUE;
   daemon_tenants_remove_stale (d);
   return daemon_tenants_load (d, error);
 }

@@ -236,8 +236,14 @@ child_main (void *data)
     {
       if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         child_fail (c, STEP_MOUNT_PRIVATE);
+      if (s->scratch
+          && mount ("tmpfs", s->scratch, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                    "mode=0755,size=64k")
+                 < 0)
+        child_fail (c, STEP_MOUNT_ROOT);
       for (guint i = 0; i < s->binds->len; i++)
-        if (bind_one (&g_array_index (s->binds, JailBind, i), c->targets[i]) < 0)
+        if ((s->scratch && mkdir (c->targets[i], 0755) < 0 && errno != EEXIST)
+            || bind_one (&g_array_index (s->binds, JailBind, i), c->targets[i]) < 0)
           child_fail (c, STEP_BIND);
     }
   if (s->root)

@@ -59,6 +59,11 @@ typedef struct
    * otherwise binds without a root are not made. */
   gboolean user_ns;
   guint64 keep_caps; /* 1 << CAP_*: what the bounding set keeps (user_ns only) */
+  /* user_ns without a root: a fresh tmpfs here (an existing directory
+   * every user may pass, as /tmp) before the binds, the directories of
+   * whose targets under it are made: mount points the process reaches
+   * wherever the sources are. NULL: none. */
+  const char *scratch;
   guint open_files;
   guint max_procs;          /* RLIMIT_NPROC (processes and threads of its uid); 0: unlimited */
   const JailFilter *filter; /* or NULL */

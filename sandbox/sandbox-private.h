@@ -267,7 +267,7 @@ void sandbox_disk_device_deleted (Sandbox *sb, const char *device);
 gboolean sandbox_volumes_prepare (Sandbox *sb, GArray *listeners, GError **error);
 gboolean sandbox_volumes_start (Sandbox *sb, GArray *listeners, GError **error);
 void sandbox_volumes_close (Sandbox *sb, GArray *listeners);
-/* Ends their servers (if still ours) and removes their mount points. */
+/* Ends their servers (if still ours). */
 void sandbox_volumes_release (Sandbox *sb);
 
 /* sandbox-mounts.c: the images of a container's read-only host

@@ -3,8 +3,6 @@
  * QEMU's cgroup is there, and a server that dies failing the sandbox. */
 #include "sandbox-private.h"
 
-#include <errno.h>
-#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -36,28 +34,10 @@ sandbox_volumes_prepare (Sandbox *sb, GArray *listeners, GError **error)
   return TRUE;
 }
 
-/* RUNTIME_DIR/vol/ID.TAG: reachable by the server's user, whatever it
- * is (RUNTIME_DIR and vol/ are 0711: passed through, never listed). */
-static char *
-mount_point (Sandbox *sb, Volume *v)
-{
-  g_autofree char *name = g_strdup_printf ("%s.%s", sb->id, v->tag);
-  return g_build_filename (sb->ctx->runtime_dir, "vol", name, NULL);
-}
-
 gboolean
 sandbox_volumes_start (Sandbox *sb, GArray *listeners, GError **error)
 {
   g_autofree char *log_path = g_build_filename (sb->dir, VOLUMES_LOG, NULL);
-  g_autofree char *parent = g_build_filename (sb->ctx->runtime_dir, "vol", NULL);
-  if ((mkdir (parent, 0711) < 0 && errno != EEXIST) || chmod (parent, 0711) < 0)
-    {
-      int e = errno;
-      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INTERNAL, "volumes: create %s: %s", parent,
-                   g_strerror (e));
-      sandbox_volumes_close (sb, listeners);
-      return FALSE;
-    }
   gboolean own_cgroup = sb->policy && sb->policy->memory_overhead_mb && sb->ctx->cgroups;
   VolumeServerSpec spec = {
     .virtiofsd = sb->ctx->virtiofsd,
@@ -69,8 +49,6 @@ sandbox_volumes_start (Sandbox *sb, GArray *listeners, GError **error)
   for (guint i = 0; i < listeners->len; i++)
     {
       Volume *v = sb->volumes->pdata[i];
-      g_autofree char *point = mount_point (sb, v);
-      spec.mount_point = point;
       v->exited = on_server_exited;
       v->exited_data = sb;
       ok = ok && volume_start (v, &spec, g_array_index (listeners, int, i), error);
@@ -98,13 +76,7 @@ void
 sandbox_volumes_release (Sandbox *sb)
 {
   for (guint i = 0; i < sb->volumes->len; i++)
-    {
-      Volume *v = sb->volumes->pdata[i];
-      volume_stop (v);
-      /* Only a mount point in the server's namespace: empty here. */
-      g_autofree char *point = mount_point (sb, v);
-      rmdir (point);
-    }
+    volume_stop (sb->volumes->pdata[i]);
 }
 
 gboolean

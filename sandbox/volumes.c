@@ -203,6 +203,12 @@ on_server_exit (GPid pid, int status, gpointer data)
    | (1ULL << CAP_SETGID) | (1ULL << CAP_SETUID) | (1ULL << CAP_MKNOD) | (1ULL << CAP_SETFCAP)     \
    | (1ULL << CAP_SYS_ADMIN) | (1ULL << CAP_SETPCAP))
 
+/* Where the server sees the volume: on a fresh tmpfs over /tmp in its own
+ * mount namespace (the jail's scratch), so its user need not be able to
+ * reach the directory's host path, or sandboxd's directories. */
+#define SERVER_SCRATCH "/tmp"
+#define SERVER_MOUNT_POINT SERVER_SCRATCH "/volume"
+
 gboolean
 volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **error)
 {
@@ -213,13 +219,6 @@ volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **e
                    "volume %s: its directory is not open (it is served once)", v->destination);
       return FALSE;
     }
-  if (g_mkdir_with_parents (spec->mount_point, 0755) < 0)
-    {
-      int e = errno;
-      g_set_error (error, SANDBOX_ERROR, SANDBOX_ERROR_INTERNAL, "volume %s: create %s: %s",
-                   v->destination, spec->mount_point, g_strerror (e));
-      return FALSE;
-    }
   int log_fd = open (spec->log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (log_fd < 0)
     {
@@ -228,7 +227,7 @@ volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **e
                    g_strerror (e));
       return FALSE;
     }
-  g_autofree char *source_arg = g_strdup_printf ("source=%s", spec->mount_point);
+  g_autofree char *source_arg = g_strdup_printf ("source=%s", SERVER_MOUNT_POINT);
   /* cache=auto: what one side writes, the other sees at its next open
    * (close-to-open), and names and attributes within a second. */
   char *argv[] = { (char *) spec->virtiofsd,
@@ -244,7 +243,7 @@ volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **e
   g_autofree char *cmdline = g_strjoinv (" ", argv);
   g_autofree char *header
       = g_strdup_printf ("# volume %s (%s), %s at %s, uid %u gid %u: %s\n", v->destination, v->tag,
-                         v->source, spec->mount_point, v->uid, v->gid, cmdline);
+                         v->source, SERVER_MOUNT_POINT, v->uid, v->gid, cmdline);
   (void) !write (log_fd, header, strlen (header));
   Placement placement = { spec, v };
   g_auto (JailSpec) jail;
@@ -252,6 +251,7 @@ volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **e
   jail.clone_flags = CLONE_NEWNS | CLONE_NEWIPC | CLONE_NEWUTS;
   jail.hostname = "volume";
   jail.user_ns = TRUE;
+  jail.scratch = SERVER_SCRATCH;
   jail.uid = v->uid;
   jail.gid = v->gid;
   jail.keep_caps = SERVER_CAPS;
@@ -268,7 +268,7 @@ volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **e
   jail_spec_pass_fd (&jail, listen_fd);
   GPid pid = 0;
   gboolean ok
-      = jail_spec_bind_fd (&jail, v->source_fd, spec->mount_point, !v->readonly, MS_NODEV, error)
+      = jail_spec_bind_fd (&jail, v->source_fd, SERVER_MOUNT_POINT, !v->readonly, MS_NODEV, error)
         && jail_spawn (&jail, &pid, error);
   close (log_fd);
   if (!ok)

@@ -8,7 +8,8 @@
  * enforces that a sandbox writes only where that user may. Its mount
  * namespace binds the directory, as the requester opened it (the path is
  * not looked up again), nodev and nosuid (read-only for a read-only
- * volume) on an empty mount point, and virtiofsd's own sandbox (pid, net,
+ * volume) on a fresh tmpfs of its own over /tmp, and virtiofsd's own
+ * sandbox (pid, net,
  * mount namespaces, pivot_root into the directory, its seccomp filter)
  * follows.
  * It sits in the sandbox's cgroup, and it ends when QEMU's end of its
@@ -75,10 +76,6 @@ typedef struct
   const char *log_path;  /* its stdout and stderr (appended to) */
   CgroupManager *cgroups;
   const char *cgroup; /* the sandbox's cgroup name; NULL: none */
-  /* An empty directory every user may reach (not list): where the server
-   * sees the volume, bound there from v->source_fd in its own mount
-   * namespace (the host's path to it need not be reachable by its user). */
-  const char *mount_point;
 } VolumeServerSpec;
 
 /* Starts virtiofsd on @listen_fd (closed by the caller), confined. */

@@ -192,9 +192,11 @@ test_filter (void)
 /* An allow-list naming io_uring is refused: the filter cannot see its
  * operations. */
 /* A volume server's jail: root in a user namespace that is one host uid.
- * It writes through the directory as it was opened (bound by fd), and its
- * files are that uid's on the host; the host root's 0600 file stays
- * closed to it, capabilities or not. */
+ * It writes through the directory as it was opened (bound by fd, on a
+ * scratch tmpfs of its own over /tmp, though the directory's host path is
+ * in a 0700 directory it could not pass), and its files are that uid's on
+ * the host; the host root's 0600 file stays closed to it, capabilities or
+ * not. */
 static void
 test_user_namespace (void)
 {
@@ -205,13 +207,12 @@ test_user_namespace (void)
     }
   g_autofree char *dir = g_dir_make_tmp ("userns-XXXXXX", NULL);
   g_autofree char *shared = g_build_filename (dir, "shared", NULL);
-  g_autofree char *point = g_build_filename (dir, "point", NULL);
+  g_autofree char *point = g_strdup_printf ("/tmp/sbx-userns-%d", getpid ());
   g_autofree char *secret = g_build_filename (shared, "secret", NULL);
   g_autofree char *made = g_build_filename (point, "made", NULL);
   g_assert_cmpint (mkdir (shared, 0755), ==, 0);
-  g_assert_cmpint (mkdir (point, 0755), ==, 0);
   g_assert_cmpint (chown (shared, 4242, 4242), ==, 0);
-  g_assert_cmpint (chmod (dir, 0711), ==, 0);
+  g_assert_cmpint (chmod (dir, 0700), ==, 0);
   g_assert_true (g_file_set_contents (secret, "s", 1, NULL));
   g_assert_cmpint (chmod (secret, 0600), ==, 0);
   g_autofree char *script = g_strdup_printf (
@@ -224,6 +225,7 @@ test_user_namespace (void)
   jail_spec_init (&spec, argv, 2);
   spec.clone_flags = CLONE_NEWNS;
   spec.user_ns = TRUE;
+  spec.scratch = "/tmp";
   spec.uid = 4242;
   spec.gid = 4242;
   spec.keep_caps = (1ULL << CAP_DAC_OVERRIDE) | (1ULL << CAP_FOWNER);
@@ -246,7 +248,7 @@ test_user_namespace (void)
   g_assert_cmpuint (st.st_uid, ==, 4242);         /* and the host's uid 4242's */
   g_autofree char *leak = g_build_filename (shared, "leak", NULL);
   g_assert_false (g_file_test (leak, G_FILE_TEST_EXISTS));
-  g_assert_false (g_file_test (made, G_FILE_TEST_EXISTS)); /* the host's point stays empty */
+  g_assert_false (g_file_test (point, G_FILE_TEST_EXISTS)); /* the host's /tmp was not touched */
   g_autofree char *cmd = g_strdup_printf ("rm -rf %s", dir);
   g_assert_cmpint (system (cmd), ==, 0);
 }
