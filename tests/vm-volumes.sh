@@ -65,12 +65,15 @@ is "$(x 'cd /data/.. && pwd')" "/" "/data/.. is the guest's /"
 
 # fsync'ed data survives QEMU's SIGKILL.
 pid=$("$SANDBOXCTL" inspect v1 | sed -n 's/.*"qemu_pid" : \([0-9]*\).*/\1/p' | head -1)
+spid=$("$SANDBOXCTL" inspect v1 | sed -n 's/.*"server_pid" : \([0-9]*\).*/\1/p')
+[ -n "$spid" ] && kill -0 "$spid"
+ok $? "its file server runs (pid $spid)"
 sum=$(x 'head -c 4194304 /dev/urandom >/data/synced && sync /data/synced && md5sum </data/synced')
 kill -KILL "$pid"
 for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
 is "$(md5sum <"$TMP/vol/synced")" "$sum" "4 MiB fsync'ed by the guest are on the host after QEMU is SIGKILLed"
-sleep 1
-pgrep -f "virtiofsd.*source=$TMP/vol" >/dev/null
+for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
+kill -0 "$spid" 2>/dev/null
 ok $((!$?)) "... and its file server went with it"
 "$SANDBOXCTL" rm -f v1 >/dev/null
 
