@@ -267,6 +267,9 @@ void sandbox_disk_device_deleted (Sandbox *sb, const char *device);
 gboolean sandbox_volumes_prepare (Sandbox *sb, GArray *listeners, GError **error);
 gboolean sandbox_volumes_start (Sandbox *sb, GArray *listeners, GError **error);
 void sandbox_volumes_close (Sandbox *sb, GArray *listeners);
+/* After a restart of sandboxd: their servers watched again (the sandbox
+ * fails if one is gone). */
+void sandbox_volumes_reattach (Sandbox *sb);
 /* Ends their servers (if still ours). */
 void sandbox_volumes_release (Sandbox *sb);
 

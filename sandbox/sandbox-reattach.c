@@ -66,6 +66,7 @@ sandbox_reattach (Sandbox *sb)
                    error->message);
       sb->resuming = TRUE;
       sandbox_connect (sb);
+      sandbox_volumes_reattach (sb);
       return;
     }
   /* Half-made or half-stopped: finish it off and say so. */

@@ -12,7 +12,8 @@ on_server_exited (Volume *v, int status, gpointer data)
   Sandbox *sb = data;
   if (sb->state != SANDBOX_BOOTING && sb->state != SANDBOX_RUNNING)
     return;
-  g_autofree char *how = WIFSIGNALED (status)
+  g_autofree char *how = status < 0 ? g_strdup ("exited")
+                         : WIFSIGNALED (status)
                              ? g_strdup_printf ("was killed by signal %d", WTERMSIG (status))
                              : g_strdup_printf ("exited with status %d", WEXITSTATUS (status));
   g_autofree char *reason = g_strdup_printf ("volume %s: its file server (virtiofsd) %s (see %s)",
@@ -86,4 +87,22 @@ sandbox_uses_directory (Sandbox *sb, const char *path)
     if (g_str_equal (((Volume *) sb->volumes->pdata[i])->source, path))
       return TRUE;
   return FALSE;
+}
+
+void
+sandbox_volumes_reattach (Sandbox *sb)
+{
+  for (guint i = 0; i < sb->volumes->len; i++)
+    {
+      Volume *v = sb->volumes->pdata[i];
+      v->exited = on_server_exited;
+      v->exited_data = sb;
+      if (!volume_reattach (v))
+        {
+          g_autofree char *reason
+              = g_strdup_printf ("volume %s: its file server (virtiofsd) is gone", v->destination);
+          sb->ops->fail (sb, reason);
+          return;
+        }
+    }
 }

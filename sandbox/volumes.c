@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <gio/gio.h>
+#include <glib-unix.h>
 #include <linux/capability.h>
 #include <sched.h>
 #include <signal.h>
@@ -16,6 +17,7 @@
 #include <sys/mount.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -33,6 +35,7 @@ volume_new (const char *tag, const char *source, int source_fd, const char *dest
   v->uid = uid;
   v->gid = gid;
   v->qemu_fd = -1;
+  v->pidfd = -1;
   return v;
 }
 
@@ -46,6 +49,8 @@ volume_free (Volume *v)
     close (v->qemu_fd);
   if (v->source_fd >= 0)
     close (v->source_fd);
+  if (v->pidfd >= 0)
+    close (v->pidfd);
   g_free (v->tag);
   g_free (v->source);
   g_free (v->destination);
@@ -283,13 +288,53 @@ volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **e
   return TRUE;
 }
 
+static gboolean
+on_server_pidfd (int fd, GIOCondition cond, gpointer data)
+{
+  Volume *v = data;
+  v->watch = 0;
+  close (v->pidfd);
+  v->pidfd = -1;
+  v->pid = 0;
+  if (v->exited)
+    v->exited (v, -1, v->exited_data);
+  return G_SOURCE_REMOVE;
+}
+
+gboolean
+volume_reattach (Volume *v)
+{
+  if (v->pid <= 0 || v->start_time == 0 || start_time (v->pid) != v->start_time)
+    return FALSE;
+  int fd = (int) syscall (SYS_pidfd_open, v->pid, 0);
+  /* Checked again with the pidfd held: the pid cannot be reused now. */
+  if (fd < 0 || start_time (v->pid) != v->start_time)
+    {
+      if (fd >= 0)
+        close (fd);
+      return FALSE;
+    }
+  v->pidfd = fd;
+  v->watch = g_unix_fd_add (fd, G_IO_IN, on_server_pidfd, v);
+  return TRUE;
+}
+
 void
 volume_stop (Volume *v)
 {
   if (v == NULL || v->pid <= 0)
     return;
-  if (start_time (v->pid) == v->start_time)
+  if (v->pidfd >= 0)
+    syscall (SYS_pidfd_send_signal, v->pidfd, SIGKILL, NULL, 0);
+  else if (start_time (v->pid) == v->start_time)
     kill (v->pid, SIGKILL);
-  if (v->watch == 0)
-    v->pid = 0; /* not our child (found again): nothing to reap */
+  if (v->watch == 0 || v->pidfd >= 0)
+    {
+      /* not our child (found again): nothing to reap */
+      g_clear_handle_id (&v->watch, g_source_remove);
+      if (v->pidfd >= 0)
+        close (v->pidfd);
+      v->pidfd = -1;
+      v->pid = 0;
+    }
 }

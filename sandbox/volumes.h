@@ -35,10 +35,12 @@ struct Volume
   /* Its virtiofsd while it runs (our child, or found again). */
   GPid pid;
   guint64 start_time;
-  guint watch;
+  guint watch;   /* our child's exit, or a found one's pidfd */
+  int pidfd;     /* a server found again after a restart of sandboxd; -1 */
   int qemu_fd;   /* QEMU's connected end, until QEMU has it; -1 */
   int source_fd; /* the directory, as its requester opened it, until served; -1 */
-  /* Called when our child virtiofsd exits, with its wait status. */
+  /* Called when the server exits, with its wait status (-1: unknown, a
+   * server found again). */
   void (*exited) (Volume *v, int status, gpointer data);
   gpointer exited_data;
 };
@@ -80,5 +82,9 @@ typedef struct
 
 /* Starts virtiofsd on @listen_fd (closed by the caller), confined. */
 gboolean volume_start (Volume *v, const VolumeServerSpec *spec, int listen_fd, GError **error);
+/* After a restart of sandboxd: the server state.json names is watched
+ * through a pidfd if it is still that process (pid and start time);
+ * FALSE if it is gone. */
+gboolean volume_reattach (Volume *v);
 /* Ends the file server (if it is still the process we started). */
 void volume_stop (Volume *v);
