@@ -96,9 +96,9 @@ check_source (const Tenant *t, const char *source, const char *dest, int *out_fd
                          e == ENOENT                 ? RPC_STATUS_NOT_FOUND
                          : e == EACCES || e == EPERM ? RPC_STATUS_PERMISSION_DENIED
                                                      : RPC_STATUS_INVALID_ARGUMENT,
-                         "volume %s: host directory %s: %s%s%s", dest, source,
+                         "volume %s: host directory %s: %s%s%s%s", dest, source,
                          e == ENOTDIR ? "not a directory" : g_strerror (e),
-                         t ? " (opened as tenant " : "", t ? t->name : "");
+                         t ? " (opened as tenant " : "", t ? t->name : "", t ? ")" : "");
   if (t && st.st_uid != t->creds.uid)
     return volume_error (error, RPC_STATUS_PERMISSION_DENIED,
                          "volume %s: host directory %s is uid %u's: tenant %s (uid %u) may share "

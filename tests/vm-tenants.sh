@@ -279,7 +279,7 @@ ok $? "alice's second sandbox"
 out=$(as_a "$SANDBOXCTL" -a "$SA" create --name a3 2>&1)
 contains "$out" "quota sandboxes is 2; in use: 2, asked for 1 more" "sandboxes: the third is refused"
 out=$(as_a "$SANDBOXCTL" -a "$SA" --json info | tr -d ' \n')
-contains "$out" '"quota":{"sandboxes":2,"memory_mb":640,"cpus":2,"image_mb":3,"output_mb":1}' "info shows alice her limits"
+contains "$out" '"quota":{"sandboxes":2,"memory_mb":640,"cpus":2,"image_mb":3,"output_mb":1,"volume_mb":null}' "info shows alice her limits (null: none)"
 contains "$out" '"use":{"sandboxes":2,"memory_mb":512,"cpus":2' "... and her use"
 
 # ---- the file: checked at start, errors name the field

@@ -118,6 +118,19 @@ is "$(stat -c %u "$TMP/alice/f" 2>/dev/null)" "$TENANT" "a tenant's volume is se
 out=$(as_alice "$SANDBOXCTL" run --rm -v "$TMP/bob:/theirs" -- true 2>&1)
 contains "$out" "PERMISSION_DENIED" "a tenant cannot share another user's directory"
 contains "$out" "tenant alice (uid $TENANT) may share only its own directories" "... and is told why"
+mkdir -p "$TMP/closed/in" && chmod 0700 "$TMP/closed" && chown "$TENANT" "$TMP/closed/in"
+out=$(as_alice "$SANDBOXCTL" run --rm -v "$TMP/closed/in:/x" -- true 2>&1)
+contains "$out" "PERMISSION_DENIED: volume /x: host directory $TMP/closed/in: Permission denied (opened as tenant alice)" \
+  "a directory the tenant may not reach is refused, though it owns it"
+
+# A guest that fills its volume gets a write error (EIO or ENOSPC, as the
+# FUSE write comes back short); the sandbox, and sandboxd, go on (a 16 MiB
+# tmpfs stands for a full host file system).
+mkdir -p "$TMP/small" && mount -t tmpfs -o size=16m,uid=$OWNER,gid=$OWNER tmpfs "$TMP/small"
+out=$("$SANDBOXCTL" run --rm -v "$TMP/small:/s" -- sh -c 'head -c 67108864 /dev/zero >/s/flood; echo rc=$?; rm /s/flood; echo ok >/s/after; cat /s/after' 2>&1)
+contains "$out" "rc=1" "a guest flooding its volume gets a write error (the host's file system is full)"
+contains "$out" "ok" "... and the volume works again once it frees the space"
+umount "$TMP/small"
 
 # Named volumes: kept by sandboxd, outliving the sandboxes that use them.
 VUSER=$(id -u sandboxd-volume 2>/dev/null)
@@ -160,9 +173,11 @@ contains "$info" "volume /data: its file server (virtiofsd) was killed by signal
 is "$("$SANDBOXCTL" exec v5 -- echo fine)" "fine" "... and the others go on"
 "$SANDBOXCTL" rm -f v4 v5 >/dev/null
 
-# Through a restart of sandboxd: the volume is still served, and ends
-# with its sandbox.
+# Through a restart of sandboxd: the volume is still served, watched (a
+# server that dies then still fails its sandbox), and ends with its
+# sandbox.
 "$SANDBOXCTL" create --name v6 -v "$TMP/vol:/data" >/dev/null || bail "create v6"
+"$SANDBOXCTL" create --name v7 -v "$TMP/ro:/data" >/dev/null || bail "create v7"
 kill -TERM $daemon_pids
 for p in $daemon_pids; do for _ in $(seq 100); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done; done
 daemon_pids=
@@ -176,6 +191,12 @@ spid=$("$SANDBOXCTL" inspect v6 | sed -n 's/.*"server_pid" : \([0-9]*\).*/\1/p')
 for _ in $(seq 50); do kill -0 "$spid" 2>/dev/null || break; sleep 0.1; done
 kill -0 "$spid" 2>/dev/null
 ok $((!$?)) "... and its server ends with its sandbox"
+spid=$("$SANDBOXCTL" inspect v7 | sed -n 's/.*"server_pid" : \([0-9]*\).*/\1/p')
+kill -KILL "$spid"
+for _ in $(seq 50); do [ "$("$SANDBOXCTL" inspect v7 | grep -c '"state" : "failed"')" = 1 ] && break; sleep 0.2; done
+contains "$("$SANDBOXCTL" inspect v7)" "volume /data: its file server (virtiofsd) exited" \
+  "a server found again after the restart fails its sandbox when it dies"
+"$SANDBOXCTL" rm -f v7 >/dev/null
 
 # Bad input, each named; nothing is created.
 bad() { # bad WANT DESCRIPTION ARGS...
