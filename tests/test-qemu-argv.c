@@ -322,6 +322,17 @@ test_golden (void)
   QemuConfig tap = user;
   tap.net_tap = TRUE;
   check_golden ("network-tap", &tap);
+
+  /* Volumes: RAM a shared memfd, modern virtio-mmio, a vhost-user-fs
+   * device per tag on its inherited socket, the tags for the guest. */
+  static const char *const tags[] = { "vfs0", "vfs1" };
+  static const int fds[] = { 15, 16 };
+  QemuConfig vols = cfg;
+  vols.n_volumes = 2;
+  vols.volume_tags = tags;
+  vols.volume_fds = fds;
+  vols.volume_args = " sandboxd.volumes=vfs0:rw:/data,vfs1:ro";
+  check_golden ("volumes", &vols);
 }
 
 int
