@@ -141,3 +141,33 @@ qemu_monitor_migrate_incoming (QmpClient *qmp, const char *uri, const QemuReply 
   json_object_set_string_member (args, "uri", uri);
   execute (qmp, "migrate-incoming", args, -1, reply);
 }
+
+typedef struct
+{
+  const QemuEvents *events;
+  gpointer data;
+} Watch;
+
+static void
+on_event (QmpClient *qmp, const char *event, JsonObject *data, gpointer user_data)
+{
+  Watch *w = user_data;
+  const char *device
+      = data ? json_object_get_string_member_with_default (data, "device", NULL) : NULL;
+  if (g_str_equal (event, "DEVICE_DELETED") && w->events->device_deleted)
+    w->events->device_deleted (device, w->data);
+  else if (g_str_equal (event, "SHUTDOWN") && w->events->shutdown)
+    w->events->shutdown (
+        data ? json_object_get_string_member_with_default (data, "reason", "?") : "?", w->data);
+  else if (g_str_equal (event, "GUEST_PANICKED") && w->events->panicked)
+    w->events->panicked (w->data);
+}
+
+void
+qemu_monitor_watch_events (QmpClient *qmp, const QemuEvents *events, gpointer data)
+{
+  Watch *w = g_new0 (Watch, 1);
+  w->events = events;
+  w->data = data;
+  qmp_client_subscribe_full (qmp, NULL, on_event, w, g_free);
+}

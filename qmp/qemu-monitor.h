@@ -40,6 +40,20 @@ void qemu_monitor_device_add_scsi_hd (QmpClient *qmp, const char *id, const char
                                       const char *drive, guint scsi_id, const QemuReply *reply);
 void qemu_monitor_device_del (QmpClient *qmp, const char *id, const QemuReply *reply);
 
+/* QEMU's events that sandboxd acts on, typed (each handler may be NULL):
+ * a device removed (DEVICE_DELETED: its id; NULL for one QEMU names by
+ * path only), the machine shutting down (SHUTDOWN: QEMU's reason, "?" if
+ * none), the guest kernel's panic (GUEST_PANICKED). The names of events
+ * are written here alone. */
+typedef struct
+{
+  void (*device_deleted) (const char *device, gpointer data);
+  void (*shutdown) (const char *reason, gpointer data);
+  void (*panicked) (gpointer data);
+} QemuEvents;
+/* For as long as @qmp lives; @events must outlive it (a static table). */
+void qemu_monitor_watch_events (QmpClient *qmp, const QemuEvents *events, gpointer data);
+
 /* Migration to or from @uri ("fd:NAME"), with @capability set to @state
  * first (migrate-set-capabilities). */
 void qemu_monitor_migrate_set_capability (QmpClient *qmp, const char *capability, gboolean state,

@@ -38,6 +38,7 @@ typedef struct
   char *event; /* NULL: every event */
   QmpEventFunc func;
   gpointer user_data;
+  GDestroyNotify destroy; /* of user_data, when unsubscribed or freed */
 } Subscriber;
 
 typedef enum
@@ -87,6 +88,8 @@ qmp_error_quark (void)
 static void
 subscriber_free (Subscriber *sub)
 {
+  if (sub->destroy)
+    sub->destroy (sub->user_data);
   g_free (sub->event);
   g_free (sub);
 }
@@ -154,11 +157,19 @@ qmp_client_free (QmpClient *client)
 guint
 qmp_client_subscribe (QmpClient *client, const char *event, QmpEventFunc func, gpointer user_data)
 {
+  return qmp_client_subscribe_full (client, event, func, user_data, NULL);
+}
+
+guint
+qmp_client_subscribe_full (QmpClient *client, const char *event, QmpEventFunc func,
+                           gpointer user_data, GDestroyNotify destroy)
+{
   Subscriber *sub = g_new0 (Subscriber, 1);
   sub->id = ++client->next_subscription;
   sub->event = g_strdup (event);
   sub->func = func;
   sub->user_data = user_data;
+  sub->destroy = destroy;
   client->subscribers = g_list_append (client->subscribers, sub);
   return sub->id;
 }

@@ -51,6 +51,10 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (QmpClient, qmp_client_free)
  * subscribed. Returns an id for qmp_client_unsubscribe. */
 guint qmp_client_subscribe (QmpClient *client, const char *event, QmpEventFunc func,
                             gpointer user_data);
+/* The same, @destroy called on @user_data when the subscription goes
+ * (unsubscribed, or the client freed). */
+guint qmp_client_subscribe_full (QmpClient *client, const char *event, QmpEventFunc func,
+                                 gpointer user_data, GDestroyNotify destroy);
 void qmp_client_unsubscribe (QmpClient *client, guint subscription);
 void qmp_client_set_closed_handler (QmpClient *client, QmpClosedFunc func, gpointer user_data);
 

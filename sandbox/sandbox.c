@@ -848,26 +848,29 @@ on_qmp_ready (QmpClient *qmp, JsonNode *result, const GError *error, gpointer da
 }
 
 static void
-on_device_deleted (QmpClient *qmp, const char *event, JsonObject *data, gpointer user_data)
+on_device_deleted (const char *device, gpointer data)
 {
-  if (data)
-    sandbox_disk_device_deleted (user_data,
-                                 json_object_get_string_member_with_default (data, "device", NULL));
+  sandbox_disk_device_deleted (data, device);
 }
 
 static void
-on_shutdown_event (QmpClient *qmp, const char *event, JsonObject *data, gpointer user_data)
+on_shutdown_event (const char *reason, gpointer data)
 {
-  Sandbox *sb = user_data;
-  g_message ("sandbox %s: QEMU is shutting down (%s)", sb->name,
-             data ? json_object_get_string_member_with_default (data, "reason", "?") : "?");
+  Sandbox *sb = data;
+  g_message ("sandbox %s: QEMU is shutting down (%s)", sb->name, reason);
 }
 
 static void
-on_guest_panicked (QmpClient *qmp, const char *event, JsonObject *data, gpointer user_data)
+on_guest_panicked (gpointer data)
 {
-  sandbox_fail (user_data, "the guest kernel panicked");
+  sandbox_fail (data, "the guest kernel panicked");
 }
+
+static const QemuEvents qemu_events = {
+  .device_deleted = on_device_deleted,
+  .shutdown = on_shutdown_event,
+  .panicked = on_guest_panicked,
+};
 
 static void
 on_qmp_closed (QmpClient *qmp, const GError *reason, gpointer data)
@@ -1214,9 +1217,7 @@ sandbox_connect (Sandbox *sb)
   release_channels (sb);
   sb->qmp = qmp_client_new (qmp_path);
   qmp_client_set_closed_handler (sb->qmp, on_qmp_closed, sb);
-  qmp_client_subscribe (sb->qmp, "DEVICE_DELETED", on_device_deleted, sb);
-  qmp_client_subscribe (sb->qmp, "SHUTDOWN", on_shutdown_event, sb);
-  qmp_client_subscribe (sb->qmp, "GUEST_PANICKED", on_guest_panicked, sb);
+  qemu_monitor_watch_events (sb->qmp, &qemu_events, sb);
   qmp_client_set_process (sb->qmp, sb->pid);
   qmp_client_connect_async (sb->qmp, CONNECT_TIMEOUT_MS, on_qmp_ready, sb);
 

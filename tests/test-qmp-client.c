@@ -306,6 +306,7 @@ typedef enum
   FAKE_SEND_RAW,   /* answers the first command with raw bytes, then closes */
   FAKE_DEAF,       /* reads nothing after the capabilities, until told to stop */
   FAKE_RECORD,     /* answers each command {} and keeps its line, until the client closes */
+  FAKE_EVENTS,     /* at the first command: raw (events), then its reply; then waits */
 } FakeMode;
 
 typedef struct
@@ -366,6 +367,17 @@ fake_thread (gpointer data)
           g_autofree char *reply = g_strdup_printf ("{\"return\": {}, \"id\": \"%s\"}\r\n", id);
           send_str (fd, reply);
         }
+      close (fd);
+      return NULL;
+    }
+  if (f->mode == FAKE_EVENTS)
+    {
+      g_autofree char *cmd = read_line (fd);
+      g_autofree char *cmd_id = line_id (cmd);
+      g_autofree char *reply = g_strdup_printf ("{\"return\": {}, \"id\": \"%s\"}\r\n", cmd_id);
+      send_str (fd, f->raw);
+      send_str (fd, reply);
+      read_line (fd); /* until the client closes */
       close (fd);
       return NULL;
     }
@@ -624,6 +636,70 @@ test_bad_input (void)
   check_bad_input (huge, big, QMP_ERROR_PROTOCOL, "QMP line longer than");
 }
 
+/* QEMU's events as the domain gets them: typed, each to its handler,
+ * others ignored, a missing field as documented. */
+typedef struct
+{
+  GPtrArray *got;
+  gboolean panicked;
+} Events;
+
+static void
+got_device (const char *device, gpointer data)
+{
+  Events *e = data;
+  g_ptr_array_add (e->got, g_strdup_printf ("deleted %s", device ? device : "(none)"));
+}
+
+static void
+got_shutdown (const char *reason, gpointer data)
+{
+  Events *e = data;
+  g_ptr_array_add (e->got, g_strdup_printf ("shutdown %s", reason));
+}
+
+static void
+got_panic (gpointer data)
+{
+  Events *e = data;
+  g_ptr_array_add (e->got, g_strdup ("panicked"));
+  e->panicked = TRUE;
+}
+
+static void
+test_typed_events (void)
+{
+  static const char events[]
+      = "{\"event\": \"DEVICE_DELETED\", \"data\": {\"device\": \"dev-disk-1\", \"path\": "
+        "\"/machine/peripheral/dev-disk-1\"}}\r\n"
+        "{\"event\": \"DEVICE_DELETED\", \"data\": {\"path\": \"/machine/unattached\"}}\r\n"
+        "{\"event\": \"RESUME\"}\r\n"
+        "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, \"reason\": "
+        "\"guest-shutdown\"}}\r\n"
+        "{\"event\": \"SHUTDOWN\"}\r\n"
+        "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": \"pause\"}}\r\n";
+  Fake f = { .mode = FAKE_EVENTS, .raw = events };
+  Seen s = { 0 };
+  char *path;
+  GThread *thread;
+  Events e = { .got = g_ptr_array_new_with_free_func (g_free) };
+  static const QemuEvents handlers
+      = { .device_deleted = got_device, .shutdown = got_shutdown, .panicked = got_panic };
+  QmpClient *c = start_fake (&f, &path, &thread, &s);
+  qemu_monitor_watch_events (c, &handlers, &e);
+  execute (c, &s, "query-status", 5000); /* the fake's cue */
+  g_assert_no_error (s.error);
+  g_assert_true (e.panicked); /* the events came before the reply */
+  static const char *const want[] = { "deleted dev-disk-1", "deleted (none)",
+                                      "shutdown guest-shutdown", "shutdown ?", "panicked" };
+  g_assert_cmpuint (e.got->len, ==, G_N_ELEMENTS (want));
+  for (guint i = 0; i < G_N_ELEMENTS (want); i++)
+    g_assert_cmpstr (e.got->pdata[i], ==, want[i]);
+  stop_fake (&f, path, thread, c);
+  g_ptr_array_unref (e.got);
+  seen_clear (&s);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -637,5 +713,6 @@ main (int argc, char **argv)
   g_test_add_func ("/qmp/bad-input", test_bad_input);
   g_test_add_func ("/qmp/backlog-bounded", test_backlog_bounded);
   g_test_add_func ("/qmp/typed-commands", test_typed_commands);
+  g_test_add_func ("/qmp/typed-events", test_typed_events);
   return g_test_run ();
 }
