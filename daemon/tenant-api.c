@@ -153,6 +153,7 @@ tenant_api_new (Daemon *d, const Tenant *t, GError **error)
   if (!give_to_tenant (api, error))
     goto fail;
   rpc_server_cap_connections (api->rpc, d->tenant_connections, around_rebind, api);
+  rpc_server_limit_calls (api->rpc, TENANT_MAX_CALLS, TENANT_MAX_CALL_BYTES);
   rpc_publisher_cap_connections (api->publisher, d->tenant_connections, around_rebind, api);
   api->link = g_build_filename (by_uid, uid, NULL);
   g_unlink (api->link);

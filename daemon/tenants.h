@@ -6,6 +6,13 @@
 
 #include <glib.h>
 
+/* What a tenant's socket holds of calls waiting for their answers (long
+ * polls, Execs waiting for a guest), at most: past either, a call is
+ * RESOURCE_EXHAUSTED at once (a tenant cannot grow sandboxd's memory by
+ * calls it leaves pending). */
+#define TENANT_MAX_CALLS 512
+#define TENANT_MAX_CALL_BYTES (64 * 1024 * 1024)
+
 typedef enum
 {
   TENANT_QUOTA_SANDBOXES,

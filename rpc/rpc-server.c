@@ -31,6 +31,9 @@ struct RpcServer
   RpcHandler handler;
   gpointer handler_data;
   GHashTable *calls; /* live calls, so shutdown can detach them */
+  guint max_calls;   /* in flight at once (0: no limit) */
+  gsize max_bytes;   /* their requests' bytes (0: no limit) */
+  gsize bytes;       /* the live calls' requests' bytes */
 };
 
 struct RpcCall
@@ -41,6 +44,7 @@ struct RpcCall
   RpcRequest req;
   gboolean done;
   guint deadline_src;
+  gsize bytes; /* its request's, counted in server->bytes until it is answered */
 };
 
 const char *
@@ -77,6 +81,7 @@ call_finish (RpcCall *call)
   if (call->server)
     {
       g_hash_table_remove (call->server->calls, call);
+      call->server->bytes -= call->bytes;
       call->server = NULL;
     }
 }
@@ -184,11 +189,24 @@ handle_message (RpcServer *server, const char *body, gsize len, void *header)
   call->ref = 1;
   call->server = server;
   call->header = header;
+  guint live = g_hash_table_size (server->calls);
   g_hash_table_add (server->calls, call);
+  call->bytes = len;
+  server->bytes += len;
 
   if (len > RPC_MAX_MESSAGE)
     g_set_error (&error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
                  "request of %zu bytes exceeds the maximum of %d", len, RPC_MAX_MESSAGE);
+  else if (server->max_calls && live >= server->max_calls)
+    g_set_error (&error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
+                 "%u calls on this socket are waiting for their answers (at most %u): wait for "
+                 "some",
+                 live, server->max_calls);
+  else if (server->max_bytes && server->bytes > server->max_bytes)
+    g_set_error (&error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED,
+                 "the calls on this socket waiting for their answers hold %zu bytes of requests "
+                 "(at most %zu): wait for some",
+                 server->bytes - len, server->max_bytes);
   if (error || !rpc_request_decode (body, len, &call->req, &error)
       || (server->schema
           && !rpc_schema_validate (server->schema, call->req.method, call->req.params, &error)))
@@ -262,6 +280,13 @@ claim_ipc_path (const char *path, GError **error)
     }
   unlink (path);
   return TRUE;
+}
+
+void
+rpc_server_limit_calls (RpcServer *server, guint max_calls, gsize max_bytes)
+{
+  server->max_calls = max_calls;
+  server->max_bytes = max_bytes;
 }
 
 RpcServer *

@@ -32,6 +32,13 @@ void rpc_server_free (RpcServer *server);
 void rpc_server_cap_connections (RpcServer *server, guint max,
                                  void (*around) (gpointer data, gboolean done), gpointer data);
 
+/* At most @max_calls calls in flight at once on this socket, holding at
+ * most @max_bytes of requests between them (0: no limit): past either, a
+ * new request is answered RESOURCE_EXHAUSTED at once, unread by the
+ * handler, so one caller's unanswered calls (long polls, Execs waiting
+ * for a guest) cannot grow the server without bound. */
+void rpc_server_limit_calls (RpcServer *server, guint max_calls, gsize max_bytes);
+
 const char *rpc_call_get_method (RpcCall *call);
 JsonObject *rpc_call_get_params (RpcCall *call);
 RpcCall *rpc_call_ref (RpcCall *call);

@@ -147,10 +147,63 @@ test_client (void)
   rmdir (dir);
 }
 
+/* A socket's calls in flight are bounded, in number and in bytes: past
+ * either a call is RESOURCE_EXHAUSTED at once; answered calls make room. */
+static void
+test_limits (void)
+{
+  g_autofree char *dir = g_dir_make_tmp ("rpctest-XXXXXX", NULL);
+  g_autofree char *address = g_strdup_printf ("ipc://%s/rpc.sock", dir);
+  Server s = { g_ptr_array_new_with_free_func ((GDestroyNotify) rpc_call_unref),
+               g_ptr_array_new_with_free_func ((GDestroyNotify) rpc_call_unref), 1000 };
+  g_autoptr (GError) error = NULL;
+  RpcServer *server = rpc_server_new (address, rpc_schema_get_default (), handle, &s, &error);
+  g_assert_no_error (error);
+  rpc_server_limit_calls (server, 3, 4096);
+  g_autoptr (RpcClient) client = rpc_client_new (address, &error);
+  g_assert_no_error (error);
+  Results r = { .seen = g_hash_table_new (NULL, NULL) };
+  for (int i = 1; i <= 4; i++)
+    {
+      g_autoptr (JsonObject) params = json_object_new ();
+      json_object_set_string_member (params, "sandbox_id", "x");
+      json_object_set_int_member (params, "process_id", i);
+      rpc_client_call_async (client, "sandbox.v1.Processes.Wait", params, 10000, NULL, on_result,
+                             &r);
+    }
+  wait_for (&r, 1); /* the fourth, refused while three wait */
+  g_assert_error (r.last_error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED);
+  if (strstr (r.last_error->message, "3 calls on this socket are waiting") == NULL)
+    g_error ("unexpected: %s", r.last_error->message);
+  g_assert_cmpuint (s.held->len, ==, 3);
+  /* Answered, they make room: a ping goes through. */
+  for (guint i = 0; i < s.held->len; i++)
+    rpc_call_return (s.held->pdata[i], json_object_new ());
+  wait_for (&r, 4);
+  rpc_client_call_async (client, "sandbox.v1.System.Ping", NULL, 5000, NULL, on_result, &r);
+  wait_for (&r, 5);
+  g_assert_cmpint (r.ok, ==, 4);
+  /* Bytes: one request of 8 KiB is past the 4 KiB the socket may hold. */
+  g_autoptr (JsonObject) big = json_object_new ();
+  g_autofree char *pad = g_strnfill (8192, 'x');
+  json_object_set_string_member (big, "id", pad);
+  rpc_client_call_async (client, "sandbox.v1.Sandboxes.Get", big, 5000, NULL, on_result, &r);
+  wait_for (&r, 6);
+  g_assert_error (r.last_error, RPC_ERROR, RPC_STATUS_RESOURCE_EXHAUSTED);
+  g_assert_cmpuint (s.never->len, ==, 0); /* the handler never saw it */
+  g_clear_error (&r.last_error);
+  g_hash_table_destroy (r.seen);
+  rpc_server_free (server);
+  g_ptr_array_unref (s.held);
+  g_ptr_array_unref (s.never);
+  rmdir (dir);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/rpc-client/async-deadline-schema", test_client);
+  g_test_add_func ("/rpc-client/limits", test_limits);
   return g_test_run ();
 }
