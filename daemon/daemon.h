@@ -10,6 +10,7 @@
 #include "rpc-server.h"
 #include "sandbox.h"
 #include "tenants.h"
+#include "volume-sizes.h"
 #include "volume-store.h"
 
 #include <glib.h>
@@ -43,6 +44,7 @@ struct Daemon
   char *volume_user;           /* --volume-user: who serves the admin's named volumes */
   guint volume_uid;            /* that user's uid and gid; 0: there is none */
   guint volume_gid;
+  VolumeSizes *volume_sizes; /* named volumes' sizes, measured in a thread */
   /* Who the method running now was called by (NULL: the admin): set by
    * daemon_dispatch for the length of the call only; what outlives it
    * (a container's image build) keeps its own copy. */

@@ -364,6 +364,7 @@ daemon_clear (Daemon *d)
   g_clear_pointer (&d->ctx.net_helper, g_free);
   g_clear_pointer (&d->ctx.virtiofsd, g_free);
   g_clear_pointer (&d->volume_user, g_free);
+  g_clear_pointer (&d->volume_sizes, volume_sizes_free);
   g_clear_pointer (&d->ctx.runtime_dir, g_free);
   g_clear_pointer (&d->rpc_address, g_free);
   g_clear_pointer (&d->state_dir, g_free);
@@ -393,6 +394,7 @@ daemon_configure (Daemon *d, Options *o, GError **error)
   d->ctx.net_helper = net_helper_path (o->net_helper); /* --network user */
   d->ctx.virtiofsd = virtiofsd_path (o->virtiofsd);    /* volumes */
   d->volume_user = g_strdup (o->volume_user ? o->volume_user : "sandboxd-volume");
+  d->volume_sizes = volume_sizes_new ();
   const struct passwd *vu = getpwnam (d->volume_user);
   if (vu && vu->pw_uid != 0)
     {

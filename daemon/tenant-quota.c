@@ -50,7 +50,8 @@ usage (Daemon *d, const Tenant *t, gint64 use[TENANT_QUOTA_N], gboolean volumes)
   g_autofree char *vdir = daemon_volume_dir (d, t->name);
   g_autoptr (GPtrArray) vols = volumes ? volume_store_list (vdir) : NULL;
   for (guint i = 0; vols && i < vols->len; i++)
-    use[TENANT_QUOTA_VOLUME_MB] += (gint64) volume_store_bytes (vols->pdata[i]);
+    use[TENANT_QUOTA_VOLUME_MB]
+        += (gint64) volume_sizes_get (d->volume_sizes, ((VolumeInfo *) vols->pdata[i])->path);
 }
 
 guint64

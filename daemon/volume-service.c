@@ -36,7 +36,7 @@ volume_json (Daemon *d, const VolumeInfo *info)
   json_object_set_string_member (o, "created", info->created);
   json_object_set_int_member (o, "uid", info->uid);
   json_object_set_int_member (o, "gid", info->gid);
-  json_object_set_int_member (o, "bytes", (gint64) volume_store_bytes (info));
+  json_object_set_int_member (o, "bytes", (gint64) volume_sizes_get (d->volume_sizes, info->path));
   json_object_set_array_member (o, "used_by", used_by (d, info));
   return o;
 }
@@ -155,6 +155,7 @@ daemon_volumes_delete (Daemon *d, RpcCall *call, JsonObject *params, GError **er
   g_autofree char *dir = store_dir (d);
   if (!volume_store_remove (dir, info->name, error))
     return;
+  volume_sizes_forget (d->volume_sizes, info->path);
   JsonObject *res = json_object_new ();
   json_object_set_string_member (res, "name", info->name);
   rpc_call_return (call, res);
@@ -173,13 +174,14 @@ daemon_volumes_prune (Daemon *d, RpcCall *call, JsonObject *params, GError **err
       g_autoptr (JsonArray) users = used_by (d, info);
       if (json_array_get_length (users))
         continue;
-      guint64 size = volume_store_bytes (info);
+      guint64 size = volume_sizes_get (d->volume_sizes, info->path);
       g_autoptr (GError) local = NULL;
       if (!volume_store_remove (dir, info->name, &local))
         {
           g_warning ("%s", local->message);
           continue;
         }
+      volume_sizes_forget (d->volume_sizes, info->path);
       bytes += size;
       json_array_add_string_element (removed, info->name);
     }

@@ -154,9 +154,9 @@ walk (int fd, int depth)
 }
 
 guint64
-volume_store_bytes (const VolumeInfo *info)
+volume_store_tree_bytes (const char *path)
 {
-  int fd = open (info->path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   return fd < 0 ? 0 : walk (fd, 0);
 }
 

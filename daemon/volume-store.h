@@ -29,6 +29,8 @@ VolumeInfo *volume_store_create (const char *dir, const char *name, guint uid, g
                                  GError **error);
 /* Every one in @dir (VolumeInfo), by name; none when @dir is missing. */
 GPtrArray *volume_store_list (const char *dir);
-/* The bytes its data takes on disk (blocks, links not followed). */
-guint64 volume_store_bytes (const VolumeInfo *info);
+/* The bytes the tree at @path takes on disk (blocks, links not followed,
+ * to a depth of 64): a walk of it, for a thread of its own
+ * (volume-sizes.h). */
+guint64 volume_store_tree_bytes (const char *path);
 gboolean volume_store_remove (const char *dir, const char *name, GError **error);
