@@ -88,19 +88,12 @@ typedef struct
 } Placement;
 
 /* While the helper waits to exec: under the guard, in the sandbox's cgroup. */
-static guint64
-start_time (GPid pid)
-{
-  guint64 t = 0;
-  return proc_stat_read (pid, NULL, &t) ? t : 0;
-}
-
 static gboolean
 place_helper (GPid pid, gpointer data, GError **error)
 {
   Placement *p = data;
   p->net->helper_pid = pid;
-  p->net->helper_start_time = start_time (pid);
+  p->net->helper_start_time = proc_stat_start_time (pid);
   return cgroup_add_guarded (p->spec->cgroups, p->spec->cgroup, pid, error);
 }
 
@@ -235,7 +228,7 @@ network_stop (Network *net)
   if (net == NULL || net->helper_pid <= 0)
     return;
   /* Only the process we started: same pid and start time. */
-  if (start_time (net->helper_pid) == net->helper_start_time)
+  if (proc_stat_start_time (net->helper_pid) == net->helper_start_time)
     kill (net->helper_pid, SIGKILL);
   if (net->helper_watch == 0)
     net->helper_pid = 0; /* not our child (found again): nothing to reap */

@@ -208,8 +208,6 @@ gboolean sandbox_save_now (Sandbox *sb, GError **error);
 /* Restores @sb (made by sandbox_alloc for its id and dir) from its
  * state.json. */
 gboolean sandbox_state_load (Sandbox *sb, GError **error);
-/* The start time of process @pid (field 22 of /proc/PID/stat), 0 if gone. */
-guint64 sandbox_process_start_time (GPid pid);
 
 /* sandbox-process.c */
 /* A process record with its output files (@reopen: they exist already). */

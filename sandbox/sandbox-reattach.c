@@ -8,9 +8,10 @@
  */
 #include "sandbox-private.h"
 
+#include "proc-stat.h"
+
 #include <glib-unix.h>
 #include <signal.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 static gboolean
@@ -24,28 +25,11 @@ on_pidfd (int fd, GIOCondition cond, gpointer data)
   return G_SOURCE_REMOVE;
 }
 
-/* A pidfd for the saved QEMU pid, if that process is still the same QEMU. */
-static int
-open_qemu_pidfd (Sandbox *sb)
-{
-  if (sb->pid <= 0 || sb->qemu_start_time == 0
-      || sandbox_process_start_time (sb->pid) != sb->qemu_start_time)
-    return -1;
-  int fd = (int) syscall (SYS_pidfd_open, sb->pid, 0);
-  /* Checked again with the pidfd held, so the pid cannot change under us. */
-  if (fd >= 0 && sandbox_process_start_time (sb->pid) != sb->qemu_start_time)
-    {
-      close (fd);
-      return -1;
-    }
-  return fd;
-}
-
 void
 sandbox_reattach (Sandbox *sb)
 {
   SandboxState was = sb->state;
-  sb->pidfd = open_qemu_pidfd (sb);
+  sb->pidfd = proc_stat_pidfd (sb->pid, sb->qemu_start_time);
   if (sb->pidfd < 0)
     {
       if (sb->pid > 0 || (was != SANDBOX_STOPPED && was != SANDBOX_FAILED))

@@ -7,7 +7,6 @@
 #include "sandbox-private.h"
 
 #include "json-fields.h"
-#include "proc-stat.h"
 
 #include <errno.h>
 #include <gio/gio.h>
@@ -153,13 +152,6 @@ sandbox_save (Sandbox *sb)
     return;
   if (sb->save_idle == 0)
     sb->save_idle = g_idle_add (on_save_idle, sb);
-}
-
-guint64
-sandbox_process_start_time (GPid pid)
-{
-  guint64 start = 0;
-  return proc_stat_read (pid, NULL, &start) ? start : 0;
 }
 
 static gboolean

@@ -2,6 +2,7 @@
 #include "sandbox-private.h"
 
 #include "json-fields.h"
+#include "proc-stat.h"
 #include "qemu.h"
 
 #include <errno.h>
@@ -949,7 +950,7 @@ on_qemu_started (GPid pid, gpointer data)
   Sandbox *sb = data;
   g_autoptr (GError) error = NULL;
   sb->pid = pid;
-  sb->qemu_start_time = sandbox_process_start_time (pid);
+  sb->qemu_start_time = proc_stat_start_time (pid);
   sb->start_real_us = g_get_real_time ();
   if (!sandbox_save_now (sb, &error))
     g_warning ("sandbox %s: cannot save its state: %s", sb->name, error->message);

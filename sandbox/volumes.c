@@ -162,13 +162,6 @@ volume_prepare (Volume *v, const char *dir, GError **error)
   return listener;
 }
 
-static guint64
-start_time (GPid pid)
-{
-  guint64 t = 0;
-  return proc_stat_read (pid, NULL, &t) ? t : 0;
-}
-
 typedef struct
 {
   const VolumeServerSpec *spec;
@@ -180,7 +173,7 @@ place_server (GPid pid, gpointer data, GError **error)
 {
   Placement *p = data;
   p->v->pid = pid;
-  p->v->start_time = start_time (pid);
+  p->v->start_time = proc_stat_start_time (pid);
   return p->spec->cgroup == NULL
          || cgroup_add_process (p->spec->cgroups, p->spec->cgroup, pid, error);
 }
@@ -304,16 +297,9 @@ on_server_pidfd (int fd, GIOCondition cond, gpointer data)
 gboolean
 volume_reattach (Volume *v)
 {
-  if (v->pid <= 0 || v->start_time == 0 || start_time (v->pid) != v->start_time)
+  int fd = proc_stat_pidfd (v->pid, v->start_time);
+  if (fd < 0)
     return FALSE;
-  int fd = (int) syscall (SYS_pidfd_open, v->pid, 0);
-  /* Checked again with the pidfd held: the pid cannot be reused now. */
-  if (fd < 0 || start_time (v->pid) != v->start_time)
-    {
-      if (fd >= 0)
-        close (fd);
-      return FALSE;
-    }
   v->pidfd = fd;
   v->watch = g_unix_fd_add (fd, G_IO_IN, on_server_pidfd, v);
   return TRUE;
@@ -326,7 +312,7 @@ volume_stop (Volume *v)
     return;
   if (v->pidfd >= 0)
     syscall (SYS_pidfd_send_signal, v->pidfd, SIGKILL, NULL, 0);
-  else if (start_time (v->pid) == v->start_time)
+  else if (proc_stat_start_time (v->pid) == v->start_time)
     kill (v->pid, SIGKILL);
   if (v->watch == 0 || v->pidfd >= 0)
     {
