@@ -264,13 +264,23 @@ volume_requests_in_spec (JsonObject *spec)
   return NULL;
 }
 
+/* Volume @i of @vols is mount @m of the container: both get tag vfsI. */
+static void
+tag_volume (GArray *vols, guint i, JsonObject *m)
+{
+  SandboxVolumeConfig *v = &g_array_index (vols, SandboxVolumeConfig, i);
+  g_free ((char *) v->tag);
+  v->tag = g_strdup_printf ("vfs%u", i);
+  v->in_container = TRUE;
+  json_object_set_string_member (m, "tag", v->tag);
+}
+
 gboolean
 volume_requests_bind (const Tenant *tenant, JsonObject *spec, GArray *vols, GError **error)
 {
   JsonArray *mounts = spec_mounts (spec);
   guint requested = vols->len;
-  /* config.json's own read-write host directories first. */
-  g_autoptr (GPtrArray) spec_mounts = g_ptr_array_new ();
+  /* config.json's own read-write host directories. */
   for (guint i = 0; mounts && i < json_array_get_length (mounts); i++)
     {
       JsonObject *m = json_array_get_object_element (mounts, i);
@@ -280,14 +290,14 @@ volume_requests_bind (const Tenant *tenant, JsonObject *spec, GArray *vols, GErr
       const char *dest = json_object_get_string_member_with_default (m, "destination", NULL);
       if (!add_volume (tenant, vols, source, dest, has_option (m, "ro"), TRUE, error))
         return FALSE;
-      g_ptr_array_add (spec_mounts, m);
+      tag_volume (vols, vols->len - 1, m);
     }
   if (mounts == NULL && requested)
     {
       mounts = json_array_new ();
       json_object_set_array_member (spec, "mounts", mounts);
     }
-  /* Then Create's, as mounts of the container. */
+  /* Create's, as mounts of the container after its own. */
   for (guint i = 0; i < requested; i++)
     {
       SandboxVolumeConfig *v = &g_array_index (vols, SandboxVolumeConfig, i);
@@ -299,18 +309,7 @@ volume_requests_bind (const Tenant *tenant, JsonObject *spec, GArray *vols, GErr
       json_array_add_string_element (opts, v->readonly ? "ro" : "rw");
       json_object_set_array_member (m, "options", opts);
       json_array_add_object_element (mounts, m);
-      g_ptr_array_add (spec_mounts, m);
-    }
-  /* Tags in the order of @vols: Create's, then the spec's. */
-  for (guint i = 0; i < vols->len; i++)
-    {
-      SandboxVolumeConfig *v = &g_array_index (vols, SandboxVolumeConfig, i);
-      g_free ((char *) v->tag);
-      v->tag = g_strdup_printf ("vfs%u", i);
-      v->in_container = TRUE;
-      JsonObject *m
-          = spec_mounts->pdata[i < requested ? spec_mounts->len - requested + i : i - requested];
-      json_object_set_string_member (m, "tag", v->tag);
+      tag_volume (vols, i, m);
     }
   return TRUE;
 }
